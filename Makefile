@@ -1,0 +1,50 @@
+# dropexp: see README.md. `make demo` and `make test` work on a fresh machine.
+GO      ?= go
+BIN     := bin/dropexp
+# OpenBLAS (Debian libopenblas-dev) makes training ~3x faster; without it the
+# pure-Go gonum BLAS is used. `make deps` installs it.
+OPENBLAS := $(shell ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so ' && echo yes)
+TAGS    := $(if $(OPENBLAS),-tags openblas,)
+CIFAR10 ?= ../shared/data/cifar10-jpeg.tar.xz
+OUT     ?= results
+
+.PHONY: all build test demo deps bench vet fmt table1 clean
+
+all: build
+
+build:
+	$(GO) build $(TAGS) -o $(BIN) ./cmd/dropexp
+
+deps:
+	@ldconfig -p | grep -q 'libopenblas\.so ' || { apt-get update -qq && apt-get install -y -qq libopenblas-dev; }
+
+vet:
+	$(GO) vet ./...
+
+# The tests: vet, every package with the pure-Go BLAS, and the numeric
+# packages again with OpenBLAS when it is installed.
+test: vet
+	$(GO) test ./...
+	$(if $(OPENBLAS),$(GO) test -tags openblas ./internal/kernels/ ./internal/dropout/ ./internal/model/ ./internal/train/,)
+
+# The embedded default: ConvNet-Quick on MNIST (from the GoMNIST Go module)
+# with plain, standard, forward and backward dropout.
+demo: build
+	$(BIN) train --out $(OUT)/demo
+
+bench: build
+	$(GO) test $(TAGS) -run XXX -bench . -benchtime 20x ./internal/model/
+
+# Table 1 protocol (5000 iterations) on the JPEG CIFAR-10 for plain, standard
+# 0.3 and forward 0.3; tens of minutes each.
+table1: build
+	for v in plain standard forward; do \
+	  $(BIN) train --config configs/convnet-quick-cifar10.yaml --out $(OUT)/table1 \
+	    --set dataset.name=imagefolder --set dataset.path=$(CIFAR10) --set dropout.variant=$$v || exit 1; \
+	done
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

@@ -1,0 +1,189 @@
+// Package config reads the configuration of one training run into a single
+// typed struct, Run: built-in defaults, then a YAML file, then DROPEXP_*
+// environment variables, then --set overrides. Every problem is reported with
+// its source and key, and Run.Validate checks the whole struct in one place.
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dropexp/dropexp/configs"
+	"github.com/dropexp/dropexp/internal/dropout"
+)
+
+// Run is the complete configuration of one training run.
+type Run struct {
+	Model   string  `mapstructure:"model" yaml:"model"`
+	Seed    int64   `mapstructure:"seed" yaml:"seed"`
+	Out     string  `mapstructure:"out" yaml:"out"`
+	Threads int     `mapstructure:"threads" yaml:"threads"`
+	Dataset Dataset `mapstructure:"dataset" yaml:"dataset"`
+	Dropout Dropout `mapstructure:"dropout" yaml:"dropout"`
+	Train   Train   `mapstructure:"train" yaml:"train"`
+}
+
+// Dataset selects the data set and how its pixels are prepared.
+type Dataset struct {
+	Name       string `mapstructure:"name" yaml:"name"`
+	Path       string `mapstructure:"path" yaml:"path"`
+	TrainLimit int    `mapstructure:"train_limit" yaml:"train_limit"`
+	TestLimit  int    `mapstructure:"test_limit" yaml:"test_limit"`
+	Preprocess string `mapstructure:"preprocess" yaml:"preprocess"`
+}
+
+// Dropout selects the dropout variant, its ratio, gradient semantics and sites.
+type Dropout struct {
+	Variant  string   `mapstructure:"variant" yaml:"variant"`
+	Ratio    string   `mapstructure:"ratio" yaml:"ratio"`
+	Gradient string   `mapstructure:"gradient" yaml:"gradient"`
+	Sites    []string `mapstructure:"sites" yaml:"sites"`
+}
+
+// Train holds the solver settings.
+type Train struct {
+	BatchSize       int      `mapstructure:"batch_size" yaml:"batch_size"`
+	Iterations      int      `mapstructure:"iterations" yaml:"iterations"`
+	LR              float64  `mapstructure:"lr" yaml:"lr"`
+	LRSteps         []LRStep `mapstructure:"lr_steps" yaml:"lr_steps"`
+	Momentum        float64  `mapstructure:"momentum" yaml:"momentum"`
+	WeightDecay     float64  `mapstructure:"weight_decay" yaml:"weight_decay"`
+	BiasLRMult      float64  `mapstructure:"bias_lr_mult" yaml:"bias_lr_mult"`
+	EvalEvery       int      `mapstructure:"eval_every" yaml:"eval_every"`
+	CheckpointEvery int      `mapstructure:"checkpoint_every" yaml:"checkpoint_every"`
+}
+
+// LRStep switches the learning rate to LR for iterations At+1 onwards (Caffe multistep).
+type LRStep struct {
+	At int     `mapstructure:"at" yaml:"at"`
+	LR float64 `mapstructure:"lr" yaml:"lr"`
+}
+
+// EnvPrefix starts every environment variable that overrides a key.
+const EnvPrefix = "DROPEXP_"
+
+// The allowed values are arrays, not slices, so no caller can change them;
+// Models, DatasetNames and Preprocessings hand out copies.
+var (
+	models         = [...]string{"convnet-quick"}
+	datasetNames   = [...]string{"cifar10", "mnist", "imagefolder"}
+	preprocessings = [...]string{"mean_image", "channel_norm"}
+)
+
+// Models returns the allowed values of the key model.
+func Models() []string { return slices.Clone(models[:]) }
+
+// DatasetNames returns the allowed values of the key dataset.name.
+func DatasetNames() []string { return slices.Clone(datasetNames[:]) }
+
+// Preprocessings returns the allowed values of the key dataset.preprocess.
+func Preprocessings() []string { return slices.Clone(preprocessings[:]) }
+
+// Defaults returns the built-in values under every file: Caffe's quick solver
+// of Table 1 where the key has one. Data set, variant, ratio, iterations and
+// learning rate have no default: a file must choose them.
+func Defaults() Run {
+	return Run{
+		Model: "convnet-quick",
+		Seed:  1,
+		Out:   "results",
+		Dataset: Dataset{
+			Preprocess: "mean_image",
+		},
+		Dropout: Dropout{
+			Gradient: string(dropout.Layer),
+		},
+		Train: Train{
+			BatchSize:   100,
+			Momentum:    0.9,
+			WeightDecay: 0.004,
+			BiasLRMult:  2,
+			EvalEvery:   500,
+		},
+	}
+}
+
+// demoFile is the embedded config Load uses when given no file.
+const demoFile = "demo.yaml"
+
+// Default returns the embedded demo configuration (configs/demo.yaml) resolved over Defaults.
+func Default() Run {
+	r, err := Load("", nil, nil)
+	if err != nil {
+		// The embedded file is tested; failing here is a build defect.
+		panic("config: embedded " + demoFile + " is invalid: " + err.Error())
+	}
+	return r
+}
+
+// Variant returns the parsed dropout.variant; it panics if Validate would fail.
+func (r Run) Variant() dropout.Variant {
+	v, err := dropout.ParseVariant(r.Dropout.Variant)
+	if err != nil {
+		panic("config: Variant on an unvalidated Run: " + err.Error())
+	}
+	return v
+}
+
+// Ratio returns the parsed dropout.ratio; it panics if Validate would fail.
+func (r Run) Ratio() dropout.Ratio {
+	p, err := dropout.ParseRatio(r.Variant(), r.Dropout.Ratio)
+	if err != nil {
+		panic("config: Ratio on an unvalidated Run: " + err.Error())
+	}
+	return p
+}
+
+// Semantics returns the parsed dropout.gradient; it panics if Validate would fail.
+func (r Run) Semantics() dropout.Semantics {
+	s, err := dropout.ParseSemantics(r.Dropout.Gradient)
+	if err != nil {
+		panic("config: Semantics on an unvalidated Run: " + err.Error())
+	}
+	return s
+}
+
+// LRAt returns the learning rate of the 1-based iteration iter.
+func (r Run) LRAt(iter int) float64 {
+	lr := r.Train.LR
+	for _, s := range r.Train.LRSteps {
+		if iter > s.At {
+			lr = s.LR
+		}
+	}
+	return lr
+}
+
+// YAML returns the resolved configuration as YAML in struct order; Load reads it back unchanged.
+func (r Run) YAML() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(r); err != nil {
+		return nil, fmt.Errorf("config: encoding YAML: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("config: encoding YAML: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Keys returns every settable dotted key, in the order of the Run struct.
+func Keys() []string {
+	return leafKeys(reflect.TypeFor[Run](), "")
+}
+
+// EnvVar returns the environment variable that overrides key, e.g. DROPEXP_DROPOUT_RATIO.
+func EnvVar(key string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// embeddedDemo returns the demo config shipped in the binary.
+func embeddedDemo() ([]byte, error) {
+	return configs.FS.ReadFile(demoFile)
+}

@@ -1,0 +1,103 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/dropexp/dropexp/internal/dropout"
+)
+
+// Validate reports every problem of r at once, each naming its key and what
+// the key allows. Which dropout sites exist depends on the model, so only
+// their form is checked here.
+func (r Run) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	oneOf := func(key, what, v string, allowed []string) {
+		if !slices.Contains(allowed, v) {
+			bad(key, "unknown %s %q (allowed: %s)", what, v, strings.Join(allowed, ", "))
+		}
+	}
+
+	oneOf("model", "model", r.Model, Models())
+	if r.Out == "" {
+		bad("out", "empty; name the results root directory, e.g. results")
+	}
+	if r.Threads < 0 {
+		bad("threads", "%d is negative (0 = all cores)", r.Threads)
+	}
+
+	d := r.Dataset
+	oneOf("dataset.name", "data set", d.Name, DatasetNames())
+	if d.Path == "" && (d.Name == "cifar10" || d.Name == "imagefolder") {
+		bad("dataset.path", "required for dataset.name %s", d.Name)
+	}
+	if d.TrainLimit < 0 {
+		bad("dataset.train_limit", "%d is negative (0 = all images)", d.TrainLimit)
+	}
+	if d.TestLimit < 0 {
+		bad("dataset.test_limit", "%d is negative (0 = all images)", d.TestLimit)
+	}
+	oneOf("dataset.preprocess", "preprocessing", d.Preprocess, Preprocessings())
+
+	if v, err := dropout.ParseVariant(r.Dropout.Variant); err != nil {
+		bad("dropout.variant", "%v", err)
+	} else if _, err := dropout.ParseRatio(v, r.Dropout.Ratio); err != nil {
+		// Only a known variant says whether a ratio, or a p/q ratio, is allowed.
+		bad("dropout.ratio", "%v", err)
+	}
+	if _, err := dropout.ParseSemantics(r.Dropout.Gradient); err != nil {
+		bad("dropout.gradient", "%v", err)
+	}
+	for i, s := range r.Dropout.Sites {
+		if strings.TrimSpace(s) == "" {
+			bad(fmt.Sprintf("dropout.sites[%d]", i), "empty site name (sites name layers whose input gets dropout, e.g. conv2, ip1)")
+		} else if j := slices.Index(r.Dropout.Sites, s); j < i {
+			bad("dropout.sites", "%q listed twice (items %d and %d)", s, j, i)
+		}
+	}
+
+	t := r.Train
+	positive := func(key string, v int) {
+		if v <= 0 {
+			bad(key, "%d must be positive", v)
+		}
+	}
+	positive("train.batch_size", t.BatchSize)
+	positive("train.iterations", t.Iterations)
+	positive("train.eval_every", t.EvalEvery)
+	if t.CheckpointEvery < 0 {
+		bad("train.checkpoint_every", "%d is negative (0 = no periodic checkpoints)", t.CheckpointEvery)
+	}
+	if !(t.LR > 0) || math.IsInf(t.LR, 0) {
+		bad("train.lr", "%v must be a positive number", t.LR)
+	}
+	for i, s := range t.LRSteps {
+		key := fmt.Sprintf("train.lr_steps[%d]", i)
+		if s.At < 1 || s.At > t.Iterations {
+			// Commonly hit when a smoke run cuts train.iterations alone.
+			bad(key+".at", "%d outside 1..train.iterations (%d); when shortening a run, rescale or clear the steps too, e.g. --set train.lr_steps=", s.At, t.Iterations)
+		}
+		if i > 0 && s.At <= t.LRSteps[i-1].At {
+			bad(key+".at", "%d not after the previous step's %d (steps must be in increasing order)", s.At, t.LRSteps[i-1].At)
+		}
+		if !(s.LR > 0) || math.IsInf(s.LR, 0) {
+			bad(key+".lr", "%v must be a positive number", s.LR)
+		}
+	}
+	if !(t.Momentum >= 0 && t.Momentum < 1) {
+		bad("train.momentum", "%v outside [0, 1)", t.Momentum)
+	}
+	if !(t.WeightDecay >= 0) || math.IsInf(t.WeightDecay, 0) {
+		bad("train.weight_decay", "%v must be a number >= 0", t.WeightDecay)
+	}
+	if !(t.BiasLRMult >= 0) || math.IsInf(t.BiasLRMult, 0) {
+		bad("train.bias_lr_mult", "%v must be a number >= 0", t.BiasLRMult)
+	}
+	return errors.Join(errs...)
+}

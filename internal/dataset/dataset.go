@@ -1,0 +1,103 @@
+// Package dataset reads the image data sets of SPEC §5 from their official
+// file formats (CIFAR-10 binary batches, MNIST IDX files, and image folders of
+// PNG/JPEG files, plain or inside a tar archive) into labelled uint8 images,
+// computes the preprocessing statistics the training protocols need (Caffe's
+// mean image, per-channel mean and standard deviation), and produces the
+// deterministic, resumable, epoch-reshuffled example order used by training.
+//
+// Images are stored channel-major (C×H×W) as raw 0..255 bytes; conversion to
+// float and normalisation are left to the caller so that the same Set serves
+// both the Caffe protocol (minus the mean image) and the He et al. protocol
+// (per-channel mean/std).
+package dataset
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Set is a labelled image set stored as uint8, each image C×H×W (channel-major, CHW).
+type Set struct {
+	C, H, W int
+	Classes []string // class names; len = number of classes
+	Images  []uint8  // N*C*H*W
+	Labels  []int32  // N
+}
+
+// Len returns the number of images in s.
+func (s *Set) Len() int { return len(s.Labels) }
+
+// Size returns the number of bytes of one image, C*H*W.
+func (s *Set) Size() int { return s.C * s.H * s.W }
+
+// Image returns a view of image i; it shares memory with s.Images.
+func (s *Set) Image(i int) []uint8 {
+	sz := s.Size()
+	// The capacity is clipped so that an append by the caller cannot
+	// overwrite image i+1.
+	return s.Images[i*sz : (i+1)*sz : (i+1)*sz]
+}
+
+// Subset returns the first n images of s, or all of them if n <= 0 or
+// n >= s.Len(); the result shares memory with s.
+func (s *Set) Subset(n int) *Set {
+	if n <= 0 || n >= s.Len() {
+		n = s.Len()
+	}
+	sz := s.Size()
+	return &Set{
+		C: s.C, H: s.H, W: s.W,
+		Classes: s.Classes,
+		Images:  s.Images[: n*sz : n*sz],
+		Labels:  s.Labels[:n:n],
+	}
+}
+
+// Split is a data set's training and test sets.
+type Split struct{ Train, Test *Set }
+
+// Names lists the data set names Load accepts.
+var Names = []string{"cifar10", "mnist", "imagefolder"}
+
+// Load reads data set name from path. Names are "cifar10" (see LoadCIFAR10),
+// "mnist" (see LoadMNIST; an empty path means the copy in the Go module
+// cache) and "imagefolder" (see LoadImageFolder).
+func Load(name, path string) (*Split, error) {
+	switch strings.ToLower(name) {
+	case "cifar10":
+		return LoadCIFAR10(path)
+	case "mnist":
+		return LoadMNIST(path)
+	case "imagefolder":
+		return LoadImageFolder(path)
+	}
+	return nil, fmt.Errorf("dataset: unknown data set %q (want one of %s)", name, strings.Join(Names, ", "))
+}
+
+// CIFAR10URL is the official download of the CIFAR-10 binary version.
+const CIFAR10URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
+
+// CIFAR10MD5 is the published md5 of the file at CIFAR10URL.
+const CIFAR10MD5 = "c32a1d4ab5d03f1284b67883e8d87530"
+
+// VerifyMD5 returns an error unless the md5 of file is want (hex, any case).
+func VerifyMD5(file, want string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("dataset: %w (download the file first)", err)
+	}
+	defer f.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("dataset: %s: %w", file, err)
+	}
+	got := hex.EncodeToString(h.Sum(nil))
+	if !strings.EqualFold(got, strings.TrimSpace(want)) {
+		return fmt.Errorf("dataset: %s: md5 is %s, want %s (corrupt or incomplete download; delete the file and download it again)", file, got, want)
+	}
+	return nil
+}

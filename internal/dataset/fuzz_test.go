@@ -1,0 +1,62 @@
+package dataset
+
+import (
+	"bytes"
+	"testing"
+)
+
+// FuzzCIFAR checks that no input makes readCIFARRecords panic or return a
+// set whose sizes disagree.
+func FuzzCIFAR(f *testing.F) {
+	labels, pix := cifarRecords(0, 2)
+	rec := append([]byte{labels[0]}, pix[:cifarPixels]...)
+	rec = append(rec, labels[1])
+	rec = append(rec, pix[cifarPixels:]...)
+	f.Add(rec, int64(len(rec)))
+	f.Add(rec[:100], int64(cifarRecord)) // short data
+	f.Add([]byte{10}, int64(1))          // bad size
+	f.Fuzz(func(t *testing.T, data []byte, size int64) {
+		s := newCIFARSet()
+		err := readCIFARRecords(bytes.NewReader(data), size, "fuzz", s)
+		if err != nil {
+			return
+		}
+		if len(s.Images) != s.Len()*cifarPixels || int64(s.Len())*cifarRecord != size {
+			t.Fatalf("size %d gave %d labels and %d pixel bytes", size, s.Len(), len(s.Images))
+		}
+		for _, l := range s.Labels {
+			if l < 0 || l >= 10 {
+				t.Fatalf("label %d accepted", l)
+			}
+		}
+	})
+}
+
+// FuzzIDX checks that no input makes readIDX panic, accept data that
+// disagrees with its header, or allocate beyond the data it was given.
+func FuzzIDX(f *testing.F) {
+	f.Add(idxBytes(idxImagesMagic, []uint32{2, 2, 3}, make([]byte, 12)), true)
+	f.Add(idxBytes(idxImagesMagic, []uint32{2, 2, 3}, make([]byte, 12)), false)
+	f.Add(idxBytes(idxLabelsMagic, []uint32{3}, []byte{1, 2, 3}), true)
+	f.Add(idxBytes(idxImagesMagic, []uint32{0xffffffff, 0xffffffff, 0xffffffff}, nil), false)
+	f.Add(idxBytes(idxImagesMagic, []uint32{60000, 28, 28}, make([]byte, 5)), false)
+	f.Fuzz(func(t *testing.T, data []byte, knownSize bool) {
+		for _, magic := range []uint32{idxImagesMagic, idxLabelsMagic} {
+			size := int64(-1)
+			if knownSize {
+				size = int64(len(data))
+			}
+			dims, out, err := readIDX(bytes.NewReader(data), size, "fuzz", magic)
+			if err != nil {
+				continue
+			}
+			n := 1
+			for _, d := range dims {
+				n *= d
+			}
+			if len(dims) != int(magic&0xff) || n != len(out) || len(out) > len(data) {
+				t.Fatalf("magic %#x: dims %v with %d bytes from %d input bytes", magic, dims, len(out), len(data))
+			}
+		}
+	})
+}

@@ -1,0 +1,368 @@
+package dropout
+
+import (
+	"fmt"
+
+	"github.com/chewxy/hm"
+	"github.com/dropexp/dropexp/internal/kernels"
+	"github.com/dropexp/dropexp/internal/opbase"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ConvSpec describes a 2-D convolution (square kernel) with an optional dropout site on its input.
+type ConvSpec struct {
+	Name        string
+	K, Pad      int
+	Stride      int
+	Mode        Mode // zero Mode: no site
+	InputGrad   bool // false when the input is data and needs no gradient
+	Threads     int
+	hasBias     bool
+	inShape     tensor.Shape
+	outH, outW  int
+	wShape      tensor.Shape
+	channels, m int
+}
+
+// Conv adds z = conv(h ⊙ mf, W) + b to the graph, with the backward pass of
+// SPEC §1: ∂J/∂h = (Wᵀδ) ⊙ mb and ∂J/∂W = δ (h ⊙ mb)ᵀ (layer semantics) or
+// δ (h ⊙ mf)ᵀ (elementwise). site may be nil (no dropout) and b may be nil.
+func Conv(spec ConvSpec, h *G.Node, site *Site, w, b *G.Node) (*G.Node, error) {
+	op := &convOp{Base: opbase.Base{Name: "conv:" + spec.Name}, spec: spec}
+	op.spec.hasBias = b != nil
+	if op.spec.Stride == 0 {
+		op.spec.Stride = 1
+	}
+	if site == nil {
+		op.spec.Mode = Mode{}
+	}
+	ins := G.Nodes{h}
+	if op.spec.Mode.Masked() {
+		ins = append(ins, site.MF, site.MB)
+	}
+	ins = append(ins, w)
+	if b != nil {
+		ins = append(ins, b)
+	}
+	return G.ApplyOp(op, ins...)
+}
+
+// convOp is the forward convolution; it owns the spec its backward ops share.
+type convOp struct {
+	opbase.Base
+	spec ConvSpec
+	out  opbase.Buffer
+	ws   workspace
+}
+
+// workspace holds per-worker scratch buffers so steady-state steps allocate nothing.
+type workspace struct {
+	col, tmp []opbase.Floats
+	acc      []opbase.Floats
+}
+
+func (w *workspace) ensure(n int) {
+	for len(w.col) < n {
+		w.col = append(w.col, nil)
+		w.tmp = append(w.tmp, nil)
+		w.acc = append(w.acc, nil)
+	}
+}
+
+func (op *convOp) masked() bool { return op.spec.Mode.Masked() }
+
+// inputs names the positions of h, mf, mb, W, b among the op's inputs (-1: absent).
+func (op *convOp) inputs() (h, mf, mb, w, b int) {
+	h, mf, mb, w, b = 0, -1, -1, 1, -1
+	if op.masked() {
+		mf, mb, w = 1, 2, 3
+	}
+	if op.spec.hasBias {
+		b = w + 1
+	}
+	return
+}
+
+func (op *convOp) Arity() int {
+	_, _, _, w, b := op.inputs()
+	return max(w, b) + 1
+}
+
+func (op *convOp) Type() hm.Type {
+	ins := make([]int, op.Arity())
+	for i := range ins {
+		ins[i] = 4
+	}
+	_, _, _, _, b := op.inputs()
+	if b >= 0 {
+		ins[b] = 1
+	}
+	return opbase.Fn(4, ins...)
+}
+
+func (op *convOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	hi, _, _, wi, _ := op.inputs()
+	hs, err := opbase.Shape(ds[hi])
+	if err != nil {
+		return nil, err
+	}
+	ws, err := opbase.Shape(ds[wi])
+	if err != nil {
+		return nil, err
+	}
+	s := &op.spec
+	if len(hs) != 4 || len(ws) != 4 || ws[1] != hs[1] || ws[2] != s.K || ws[3] != s.K {
+		return nil, fmt.Errorf("%s: input %v and weights %v do not fit a %dx%d convolution", s.Name, hs, ws, s.K, s.K)
+	}
+	s.inShape, s.wShape = hs.Clone(), ws.Clone()
+	s.channels, s.m = hs[1], ws[0]
+	s.outH = kernels.ConvOut(hs[2], s.K, s.Pad, s.Stride)
+	s.outW = kernels.ConvOut(hs[3], s.K, s.Pad, s.Stride)
+	return tensor.Shape{hs[0], s.m, s.outH, s.outW}, nil
+}
+
+func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
+	s := &op.spec
+	hi, mfi, _, wi, bi := op.inputs()
+	h, w := opbase.F32(vs[hi]), opbase.F32(vs[wi])
+	var mf, bias []float32
+	if s.Mode.UseF {
+		mf = opbase.F32(vs[mfi])
+	}
+	if bi >= 0 {
+		bias = opbase.F32(vs[bi])
+	}
+	n := vs[hi].Shape()[0]
+	out := op.out.Get(tensor.Shape{n, s.m, s.outH, s.outW}, false)
+	od := out.Float32s()
+	c, ih, iw := s.channels, s.inShape[2], s.inShape[3]
+	img, p, ckk := c*ih*iw, s.outH*s.outW, c*s.K*s.K
+	op.ws.ensure(s.Threads)
+	kernels.Parallel(n, s.Threads, func(wk, lo, hi int) {
+		col := op.ws.col[wk].Get(ckk * p)
+		tmp := op.ws.tmp[wk].Get(img)
+		for i := lo; i < hi; i++ {
+			src := h[i*img : (i+1)*img]
+			if mf != nil {
+				kernels.MulTo(tmp, src, mf[i*img:(i+1)*img])
+				src = tmp
+			}
+			kernels.Im2col(src, c, ih, iw, s.K, s.Pad, s.Stride, col)
+			dst := od[i*s.m*p : (i+1)*s.m*p]
+			kernels.Gemm(false, false, s.m, p, ckk, w, ckk, col, p, 0, dst, p)
+			for j, bv := range bias {
+				row := dst[j*p : (j+1)*p]
+				for k := range row {
+					row[k] += bv
+				}
+			}
+		}
+	})
+	return out, nil
+}
+
+func (op *convOp) DiffWRT(n int) []bool {
+	d := make([]bool, n)
+	hi, _, _, wi, bi := op.inputs()
+	d[hi] = op.spec.InputGrad
+	d[wi] = true
+	if bi >= 0 {
+		d[bi] = true
+	}
+	return d
+}
+
+func (op *convOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	hi, mfi, mbi, wi, bi := op.inputs()
+	ret := make(G.Nodes, len(ins))
+	var err error
+	if op.spec.InputGrad {
+		args := G.Nodes{ins[wi], grad}
+		if op.spec.Mode.UseB {
+			args = append(args, ins[mbi])
+		}
+		if ret[hi], err = G.ApplyOp(&convInputGrad{Base: opbase.Base{Name: op.Name + "/dh"}, fwd: op}, args...); err != nil {
+			return nil, err
+		}
+	}
+	args := G.Nodes{ins[hi], grad}
+	switch op.spec.Mode.weightMask() {
+	case 'f':
+		args = append(args, ins[mfi])
+	case 'b':
+		args = append(args, ins[mbi])
+	}
+	if ret[wi], err = G.ApplyOp(&convWeightGrad{Base: opbase.Base{Name: op.Name + "/dW"}, fwd: op}, args...); err != nil {
+		return nil, err
+	}
+	if bi >= 0 {
+		if ret[bi], err = G.ApplyOp(&BiasGrad{Base: opbase.Base{Name: op.Name + "/db"}}, grad); err != nil {
+			return nil, err
+		}
+	}
+	return ret, nil
+}
+
+func (op *convOp) CallsExtern() bool { return kernels.Backend != "gonum" }
+func (op *convOp) String() string    { return "conv:" + op.spec.Name }
+
+// convInputGrad computes ∂J/∂h = col2im(Wᵀ δ) ⊙ mb; inputs W, δ[, mb].
+type convInputGrad struct {
+	opbase.Base
+	fwd *convOp
+	out opbase.Buffer
+	ws  workspace
+}
+
+func (op *convInputGrad) Arity() int {
+	if op.fwd.spec.Mode.UseB {
+		return 3
+	}
+	return 2
+}
+func (op *convInputGrad) Type() hm.Type {
+	if op.Arity() == 3 {
+		return opbase.Fn(4, 4, 4, 4)
+	}
+	return opbase.Fn(4, 4, 4)
+}
+func (op *convInputGrad) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return op.fwd.spec.inShape.Clone(), nil
+}
+func (op *convInputGrad) Do(vs ...G.Value) (G.Value, error) {
+	s := &op.fwd.spec
+	w, d := opbase.F32(vs[0]), opbase.F32(vs[1])
+	var mb []float32
+	if len(vs) == 3 {
+		mb = opbase.F32(vs[2])
+	}
+	n := vs[1].Shape()[0]
+	shape := s.inShape.Clone()
+	shape[0] = n
+	out := op.out.Get(shape, false)
+	od := out.Float32s()
+	c, ih, iw := s.channels, s.inShape[2], s.inShape[3]
+	img, p, ckk := c*ih*iw, s.outH*s.outW, c*s.K*s.K
+	op.ws.ensure(s.Threads)
+	kernels.Parallel(n, s.Threads, func(wk, lo, hi int) {
+		col := op.ws.col[wk].Get(ckk * p)
+		for i := lo; i < hi; i++ {
+			kernels.Gemm(true, false, ckk, p, s.m, w, ckk, d[i*s.m*p:(i+1)*s.m*p], p, 0, col, p)
+			dst := od[i*img : (i+1)*img]
+			clear(dst)
+			kernels.Col2im(col, c, ih, iw, s.K, s.Pad, s.Stride, dst)
+			if mb != nil {
+				kernels.Mul(dst, mb[i*img:(i+1)*img])
+			}
+		}
+	})
+	return out, nil
+}
+func (op *convInputGrad) CallsExtern() bool { return false }
+func (op *convInputGrad) String() string    { return "conv:" + op.fwd.spec.Name + "/dh" }
+
+// convWeightGrad computes ∂J/∂W = Σₙ δₙ im2col(hₙ ⊙ m)ᵀ; inputs h, δ[, m].
+type convWeightGrad struct {
+	opbase.Base
+	fwd *convOp
+	out opbase.Buffer
+	ws  workspace
+}
+
+func (op *convWeightGrad) Arity() int {
+	if op.fwd.spec.Mode.weightMask() != 0 {
+		return 3
+	}
+	return 2
+}
+func (op *convWeightGrad) Type() hm.Type {
+	if op.Arity() == 3 {
+		return opbase.Fn(4, 4, 4, 4)
+	}
+	return opbase.Fn(4, 4, 4)
+}
+func (op *convWeightGrad) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return op.fwd.spec.wShape.Clone(), nil
+}
+func (op *convWeightGrad) Do(vs ...G.Value) (G.Value, error) {
+	s := &op.fwd.spec
+	h, d := opbase.F32(vs[0]), opbase.F32(vs[1])
+	var m []float32
+	if len(vs) == 3 {
+		m = opbase.F32(vs[2])
+	}
+	n := vs[0].Shape()[0]
+	out := op.out.Get(s.wShape, false)
+	c, ih, iw := s.channels, s.inShape[2], s.inShape[3]
+	img, p, ckk := c*ih*iw, s.outH*s.outW, c*s.K*s.K
+	op.ws.ensure(s.Threads)
+	workers := min(max(s.Threads, 1), n)
+	kernels.Parallel(n, workers, func(wk, lo, hi int) {
+		col := op.ws.col[wk].Get(ckk * p)
+		tmp := op.ws.tmp[wk].Get(img)
+		acc := op.ws.acc[wk].Get(s.m * ckk)
+		for i := lo; i < hi; i++ {
+			src := h[i*img : (i+1)*img]
+			if m != nil {
+				kernels.MulTo(tmp, src, m[i*img:(i+1)*img])
+				src = tmp
+			}
+			kernels.Im2col(src, c, ih, iw, s.K, s.Pad, s.Stride, col)
+			beta := float32(1)
+			if i == lo {
+				beta = 0
+			}
+			kernels.Gemm(false, true, s.m, ckk, p, d[i*s.m*p:(i+1)*s.m*p], p, col, p, beta, acc, ckk)
+		}
+	})
+	sumInto(out.Float32s(), op.ws.acc[:workers])
+	return out, nil
+}
+func (op *convWeightGrad) CallsExtern() bool { return false }
+func (op *convWeightGrad) String() string    { return "conv:" + op.fwd.spec.Name + "/dW" }
+
+// sumInto writes the element-wise sum of the worker accumulators into dst.
+func sumInto(dst []float32, accs []opbase.Floats) {
+	copy(dst, accs[0][:len(dst)])
+	for _, a := range accs[1:] {
+		a := a[:len(dst)]
+		for i := range dst {
+			dst[i] += a[i]
+		}
+	}
+}
+
+// BiasGrad sums δ over the batch and any spatial axes: ∂J/∂b[m] = Σₙ Σₚ δ[n,m,p].
+type BiasGrad struct {
+	opbase.Base
+	out opbase.Buffer
+}
+
+func (op *BiasGrad) Arity() int    { return 1 }
+func (op *BiasGrad) Type() hm.Type { return hm.NewFnType(hm.TypeVariable('a'), opbase.T(1)) }
+func (op *BiasGrad) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := opbase.Shape(ds[0])
+	if err != nil {
+		return nil, err
+	}
+	return tensor.Shape{s[1]}, nil
+}
+func (op *BiasGrad) Do(vs ...G.Value) (G.Value, error) {
+	s := vs[0].Shape()
+	d := opbase.F32(vs[0])
+	n, m := s[0], s[1]
+	p := len(d) / (n * m)
+	out := op.out.Get(tensor.Shape{m}, true)
+	od := out.Float32s()
+	for i := 0; i < n; i++ {
+		for j := 0; j < m; j++ {
+			var sum float32
+			for _, v := range d[(i*m+j)*p : (i*m+j+1)*p] {
+				sum += v
+			}
+			od[j] += sum
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,168 @@
+// Package kernels holds the numeric inner loops the network ops are built
+// from: single-precision matrix multiply (pure Go by default, OpenBLAS with
+// the openblas build tag), im2col/col2im for convolutions, and a parallel-for
+// that splits a batch across worker goroutines.
+package kernels
+
+import "sync"
+
+// Gemm computes C = op(A)·op(B) + beta·C for row-major float32 matrices,
+// where op(A) is m×k and op(B) is k×n; tA/tB transpose A/B.
+func Gemm(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		scaleRows(m, n, beta, c, ldc)
+		return
+	}
+	gemm(tA, tB, m, n, k, a, lda, b, ldb, beta, c, ldc)
+}
+
+func scaleRows(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// ConvOut returns the output size of a convolution along one axis.
+func ConvOut(in, k, pad, stride int) int { return (in+2*pad-k)/stride + 1 }
+
+// Im2col unrolls one C×H×W image into a (C·k·k)×(OH·OW) matrix so a
+// convolution becomes one matrix multiply; padding reads as zero.
+func Im2col(img []float32, c, h, w, k, pad, stride int, col []float32) {
+	oh, ow := ConvOut(h, k, pad, stride), ConvOut(w, k, pad, stride)
+	p := oh * ow
+	for ch := 0; ch < c; ch++ {
+		plane := img[ch*h*w : (ch+1)*h*w]
+		for ki := 0; ki < k; ki++ {
+			for kj := 0; kj < k; kj++ {
+				row := col[((ch*k+ki)*k+kj)*p : ((ch*k+ki)*k+kj+1)*p]
+				for y := 0; y < oh; y++ {
+					iy := y*stride - pad + ki
+					dst := row[y*ow : (y+1)*ow]
+					if iy < 0 || iy >= h {
+						clear(dst)
+						continue
+					}
+					src := plane[iy*w : (iy+1)*w]
+					if stride == 1 {
+						// Contiguous run: only the ends can fall into the padding.
+						x0 := kj - pad
+						lo, hi := validRange(x0, ow, w)
+						clear(dst[:lo])
+						copy(dst[lo:hi], src[lo+x0:hi+x0])
+						clear(dst[hi:])
+						continue
+					}
+					for x := range dst {
+						ix := x*stride - pad + kj
+						if ix >= 0 && ix < w {
+							dst[x] = src[ix]
+						} else {
+							dst[x] = 0
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// validRange returns the output columns [lo,hi) whose input column x+x0
+// lies inside [0,w), for a stride-1 row of n outputs.
+func validRange(x0, n, w int) (lo, hi int) {
+	lo, hi = max(0, -x0), min(n, w-x0)
+	if hi < lo {
+		hi = lo
+	}
+	return lo, hi
+}
+
+// Col2im adds a (C·k·k)×(OH·OW) column matrix back into a C×H×W image
+// (the adjoint of Im2col); img must be zeroed by the caller.
+func Col2im(col []float32, c, h, w, k, pad, stride int, img []float32) {
+	oh, ow := ConvOut(h, k, pad, stride), ConvOut(w, k, pad, stride)
+	p := oh * ow
+	for ch := 0; ch < c; ch++ {
+		plane := img[ch*h*w : (ch+1)*h*w]
+		for ki := 0; ki < k; ki++ {
+			for kj := 0; kj < k; kj++ {
+				row := col[((ch*k+ki)*k+kj)*p : ((ch*k+ki)*k+kj+1)*p]
+				for y := 0; y < oh; y++ {
+					iy := y*stride - pad + ki
+					if iy < 0 || iy >= h {
+						continue
+					}
+					dst := plane[iy*w : (iy+1)*w]
+					src := row[y*ow : (y+1)*ow]
+					if stride == 1 {
+						x0 := kj - pad
+						lo, hi := validRange(x0, ow, w)
+						d := dst[lo+x0 : hi+x0]
+						for x, v := range src[lo:hi] {
+							d[x] += v
+						}
+						continue
+					}
+					for x, v := range src {
+						ix := x*stride - pad + kj
+						if ix >= 0 && ix < w {
+							dst[ix] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// Parallel splits [0,n) into at most workers contiguous chunks and runs
+// fn(worker, lo, hi) for each, concurrently; it returns when all are done.
+func Parallel(n, workers int, fn func(worker, lo, hi int)) {
+	if workers < 1 {
+		workers = 1
+	}
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 {
+		if n > 0 {
+			fn(0, 0, n)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for wi := 0; wi < workers; wi++ {
+		lo, hi := wi*chunk, min((wi+1)*chunk, n)
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(wi, lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// Mul multiplies dst by m element-wise.
+func Mul(dst, m []float32) {
+	m = m[:len(dst)]
+	for i := range dst {
+		dst[i] *= m[i]
+	}
+}
+
+// MulTo writes a⊙b into dst.
+func MulTo(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] * b[i]
+	}
+}

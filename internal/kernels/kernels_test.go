@@ -1,0 +1,114 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+)
+
+func randv(r *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return v
+}
+
+func TestGemmAgainstLoops(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, tc := range []struct {
+		tA, tB  bool
+		m, n, k int
+		beta    float32
+	}{
+		{false, false, 3, 4, 5, 0}, {true, false, 7, 2, 3, 1}, {false, true, 4, 6, 2, 0.5}, {true, true, 5, 5, 5, 0}, {false, false, 2, 3, 0, 2},
+	} {
+		t.Run(fmt.Sprintf("%v%v%dx%dx%d", tc.tA, tc.tB, tc.m, tc.n, tc.k), func(t *testing.T) {
+			a, b, c := randv(r, tc.m*tc.k+1), randv(r, tc.k*tc.n+1), randv(r, tc.m*tc.n)
+			lda, ldb := tc.k, tc.n
+			if tc.tA {
+				lda = tc.m
+			}
+			if tc.tB {
+				ldb = tc.k
+			}
+			want := make([]float64, len(c))
+			for i := 0; i < tc.m; i++ {
+				for j := 0; j < tc.n; j++ {
+					s := float64(tc.beta) * float64(c[i*tc.n+j])
+					for l := 0; l < tc.k; l++ {
+						ai, bi := i*lda+l, l*ldb+j
+						if tc.tA {
+							ai = l*lda + i
+						}
+						if tc.tB {
+							bi = j*ldb + l
+						}
+						av, bv := a[ai], b[bi]
+						s += float64(av) * float64(bv)
+					}
+					want[i*tc.n+j] = s
+				}
+			}
+			Gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, a, max(lda, 1), b, max(ldb, 1), tc.beta, c, tc.n)
+			for i := range c {
+				if math.Abs(float64(c[i])-want[i]) > 1e-4 {
+					t.Fatalf("c[%d] = %v, want %v", i, c[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+// Col2im is the adjoint of Im2col: <im2col(x), c> = <x, col2im(c)>.
+func TestIm2colAdjoint(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 2))
+	for _, tc := range []struct{ c, h, w, k, pad, stride int }{
+		{2, 5, 5, 3, 1, 1}, {3, 8, 6, 5, 2, 1}, {2, 7, 7, 3, 1, 2}, {1, 4, 4, 1, 0, 2},
+	} {
+		oh, ow := ConvOut(tc.h, tc.k, tc.pad, tc.stride), ConvOut(tc.w, tc.k, tc.pad, tc.stride)
+		x := randv(r, tc.c*tc.h*tc.w)
+		c := randv(r, tc.c*tc.k*tc.k*oh*ow)
+		col := make([]float32, len(c))
+		Im2col(x, tc.c, tc.h, tc.w, tc.k, tc.pad, tc.stride, col)
+		img := make([]float32, len(x))
+		Col2im(c, tc.c, tc.h, tc.w, tc.k, tc.pad, tc.stride, img)
+		var lhs, rhs float64
+		for i := range c {
+			lhs += float64(col[i]) * float64(c[i])
+		}
+		for i := range x {
+			rhs += float64(x[i]) * float64(img[i])
+		}
+		if math.Abs(lhs-rhs) > 1e-3 {
+			t.Errorf("%+v: <im2col x, c> = %v, <x, col2im c> = %v", tc, lhs, rhs)
+		}
+		// Spot-check one entry: row (ch 0, ki, kj) = (0,0,0) at output (0,0) reads pixel (-pad,-pad).
+		if tc.pad > 0 && col[0] != 0 {
+			t.Errorf("%+v: padded entry = %v, want 0", tc, col[0])
+		}
+	}
+}
+
+func TestParallelCoversRange(t *testing.T) {
+	for _, tc := range []struct{ n, workers int }{{0, 2}, {1, 4}, {10, 3}, {7, 1}, {5, 0}} {
+		var count atomic.Int64
+		seen := make([]int32, tc.n)
+		Parallel(tc.n, tc.workers, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				atomic.AddInt32(&seen[i], 1)
+				count.Add(1)
+			}
+		})
+		if int(count.Load()) != tc.n {
+			t.Errorf("n=%d workers=%d: visited %d", tc.n, tc.workers, count.Load())
+		}
+		for i, s := range seen {
+			if s != 1 {
+				t.Errorf("n=%d: index %d visited %d times", tc.n, i, s)
+			}
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package layers
+
+import (
+	"math"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func TestPoolOut(t *testing.T) {
+	tests := []struct{ in, k, pad, stride, want int }{
+		{32, 3, 0, 2, 16}, {16, 3, 0, 2, 8}, {8, 3, 0, 2, 4}, // Caffe rounds up
+		{28, 3, 0, 2, 14}, {14, 3, 0, 2, 7}, {7, 3, 0, 2, 3},
+		{6, 3, 0, 2, 3}, {5, 3, 0, 2, 2}, {4, 2, 0, 2, 2}, {5, 3, 1, 2, 3},
+	}
+	for _, tc := range tests {
+		if got := PoolOut(tc.in, tc.k, tc.pad, tc.stride); got != tc.want {
+			t.Errorf("PoolOut(%d,k%d,pad%d,s%d) = %d, want %d", tc.in, tc.k, tc.pad, tc.stride, got, tc.want)
+		}
+	}
+}
+
+// runPool pools a 1×1×H×W image and back-propagates δ through it.
+func runPool(t *testing.T, kind PoolKind, img []float32, h, w int, delta []float32) (out, dx []float32) {
+	t.Helper()
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithValue(tensor.New(tensor.WithShape(1, 1, h, w), tensor.WithBacking(img))))
+	y, err := Pool("p", kind, x, 3, 0, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sum(y ⊙ δ) makes ∂/∂y = δ.
+	d := G.NewTensor(g, tensor.Float32, 4, G.WithName("d"), G.WithValue(tensor.New(tensor.WithShape(y.Shape()...), tensor.WithBacking(delta))))
+	cost := G.Must(G.Sum(G.Must(G.HadamardProd(y, d))))
+	gr, err := G.Grad(cost, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	return y.Value().Data().([]float32), gr[0].Value().Data().([]float32)
+}
+
+func near(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Abs(float64(a[i]-b[i])) > 1e-5 {
+			return false
+		}
+	}
+	return true
+}
+
+func TestPoolingAgainstHandValues(t *testing.T) {
+	// 6×6 image holding 0..35; 3×3 windows, stride 2, rounding up → 3×3
+	// output whose last row and column of windows are clipped to 2 pixels.
+	img := make([]float32, 36)
+	for i := range img {
+		img[i] = float32(i)
+	}
+	ones := []float32{1, 1, 1, 1, 1, 1, 1, 1, 1}
+	t.Run("avg", func(t *testing.T) {
+		out, dx := runPool(t, AvgPool, img, 6, 6, ones)
+		// Window mean = 6·(mean row) + (mean column); clipped windows average only their pixels.
+		want := []float32{7, 9, 10.5, 19, 21, 22.5, 28, 30, 31.5}
+		if !near(out, want) {
+			t.Errorf("avg pool = %v, want %v", out, want)
+		}
+		// (0,0) lies in one 9-pixel window; (5,5) in one 4-pixel window; (4,4) in
+		// windows of 9, 6, 6 and 4 pixels.
+		got := []float32{dx[0], dx[35], dx[28]}
+		wantDx := []float32{1.0 / 9, 1.0 / 4, 1.0/9 + 1.0/6 + 1.0/6 + 1.0/4}
+		if !near(got, wantDx) {
+			t.Errorf("avg pool dx at (0,0),(5,5),(4,4) = %v, want %v", got, wantDx)
+		}
+	})
+	t.Run("max", func(t *testing.T) {
+		delta := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9}
+		out, dx := runPool(t, MaxPool, img, 6, 6, delta)
+		want := []float32{14, 16, 17, 26, 28, 29, 32, 34, 35}
+		if !near(out, want) {
+			t.Errorf("max pool = %v, want %v", out, want)
+		}
+		wantDx := make([]float32, 36)
+		for i, at := range want {
+			wantDx[int(at)] = delta[i]
+		}
+		if !near(dx, wantDx) {
+			t.Errorf("max pool dx = %v, want %v", dx, wantDx)
+		}
+	})
+}
+
+func TestReLUAndLoss(t *testing.T) {
+	g := G.NewGraph()
+	z := G.NewMatrix(g, tensor.Float32, G.WithName("z"), G.WithValue(tensor.New(tensor.WithShape(3, 3),
+		tensor.WithBacking([]float32{1, -2, 3, 0, 0, 0, 5, 1, -1}))))
+	y := G.NewVector(g, tensor.Float32, G.WithName("y"), G.WithValue(tensor.New(tensor.WithShape(3), tensor.WithBacking([]float32{2, 1, -1}))))
+	r, err := ReLU("r", z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, err := SoftmaxCrossEntropy("l", r, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gr, err := G.Grad(loss.Node, z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	// Row 0: relu → (1,0,3), label 2; row 1: (0,0,0), label 1; row 2 is padding.
+	e := math.Exp
+	l0 := math.Log(e(1)+1+e(3)) - 3
+	l1 := math.Log(3)
+	if got := float64(loss.Node.Value().Data().(float32)); math.Abs(got-(l0+l1)/2) > 1e-6 {
+		t.Errorf("loss = %v, want %v", got, (l0+l1)/2)
+	}
+	if loss.Correct() != 1 {
+		t.Errorf("correct = %d, want 1 (row 0 right; row 1 ties go to class 0)", loss.Correct())
+	}
+	den := e(1) + 1 + e(3)
+	want := []float32{float32(e(1) / den / 2), 0, float32((e(3)/den - 1) / 2), // column 1 has relu' = 0
+		0, 0, 0, // row 1: input 0 → relu' = 0
+		0, 0, 0} // padding row
+	if got := gr[0].Value().Data().([]float32); !near(got, want) {
+		t.Errorf("dz = %v, want %v", got, want)
+	}
+}

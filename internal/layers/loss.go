@@ -1,0 +1,148 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/chewxy/hm"
+	"github.com/dropexp/dropexp/internal/opbase"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Loss is the mean softmax cross-entropy over the labelled rows of a batch.
+// Rows whose label is negative are padding and count for nothing, so a
+// partial last evaluation batch can run through a fixed-size graph.
+type Loss struct {
+	Node *G.Node
+	op   *lossOp
+}
+
+// Correct returns how many labelled rows the last run classified right.
+func (l *Loss) Correct() int { return l.op.correct }
+
+// Sum returns the summed (not mean) loss of the labelled rows of the last run.
+func (l *Loss) Sum() float64 { return l.op.sum }
+
+// SoftmaxCrossEntropy adds the loss of N×K logits against N labels (class
+// indices stored as float32).
+func SoftmaxCrossEntropy(name string, logits, labels *G.Node) (*Loss, error) {
+	op := &lossOp{Base: opbase.Base{Name: "loss:" + name}}
+	n, err := G.ApplyOp(op, logits, labels)
+	if err != nil {
+		return nil, err
+	}
+	return &Loss{Node: n, op: op}, nil
+}
+
+type lossOp struct {
+	opbase.Base
+	prob    opbase.Floats
+	labels  []int
+	correct int
+	sum     float64
+	count   int
+}
+
+func (op *lossOp) Arity() int    { return 2 }
+func (op *lossOp) Type() hm.Type { return opbase.Fn(0, 2, 1) }
+func (op *lossOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := opbase.Shape(ds[0])
+	if err != nil {
+		return nil, err
+	}
+	if len(s) != 2 {
+		return nil, fmt.Errorf("%s: want N×K logits, got %v", op.Name, s)
+	}
+	return tensor.ScalarShape(), nil
+}
+
+func (op *lossOp) Do(vs ...G.Value) (G.Value, error) {
+	z, lab := opbase.F32(vs[0]), opbase.F32(vs[1])
+	s := vs[0].Shape()
+	n, k := s[0], s[1]
+	p := op.prob.Get(n * k)
+	if cap(op.labels) < n {
+		op.labels = make([]int, n)
+	}
+	op.labels = op.labels[:n]
+	op.correct, op.sum, op.count = 0, 0, 0
+	for i := 0; i < n; i++ {
+		row, pr := z[i*k:(i+1)*k], p[i*k:(i+1)*k]
+		op.labels[i] = int(lab[i])
+		if lab[i] < 0 {
+			clear(pr)
+			op.labels[i] = -1
+			continue
+		}
+		mx, arg := row[0], 0
+		for j, v := range row {
+			if v > mx {
+				mx, arg = v, j
+			}
+		}
+		var den float64
+		for j, v := range row {
+			e := math.Exp(float64(v - mx))
+			pr[j] = float32(e)
+			den += e
+		}
+		for j := range pr {
+			pr[j] = float32(float64(pr[j]) / den)
+		}
+		y := op.labels[i]
+		if y >= k {
+			return nil, fmt.Errorf("%s: label %d out of range for %d classes", op.Name, y, k)
+		}
+		// log-sum-exp form keeps the loss finite when p[y] underflows.
+		op.sum += math.Log(den) - float64(row[y]-mx)
+		op.count++
+		if arg == y {
+			op.correct++
+		}
+	}
+	mean := float32(0)
+	if op.count > 0 {
+		mean = float32(op.sum / float64(op.count))
+	}
+	return G.NewF32(mean), nil
+}
+
+func (op *lossOp) DiffWRT(int) []bool { return []bool{true, false} }
+func (op *lossOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	d, err := G.ApplyOp(&lossGrad{Base: opbase.Base{Name: op.Name + "/dz"}, fwd: op}, ins[0], grad)
+	return G.Nodes{d, nil}, err
+}
+
+// lossGrad gives ∂J/∂z = (softmax(z) − onehot(y)) / N_labelled · g; inputs z, g.
+type lossGrad struct {
+	opbase.Base
+	fwd *lossOp
+	out opbase.Buffer
+}
+
+func (op *lossGrad) Arity() int    { return 2 }
+func (op *lossGrad) Type() hm.Type { return opbase.Fn(2, 2, 0) }
+func (op *lossGrad) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := opbase.Shape(ds[0])
+	return s.Clone(), err
+}
+func (op *lossGrad) Do(vs ...G.Value) (G.Value, error) {
+	f := op.fwd
+	s := vs[0].Shape()
+	n, k := s[0], s[1]
+	g := opbase.F32(vs[1])[0]
+	out := op.out.Get(s, false)
+	od := out.Float32s()
+	scale := g / float32(max(f.count, 1))
+	p := f.prob[:n*k]
+	for i := 0; i < n; i++ {
+		for j := 0; j < k; j++ {
+			od[i*k+j] = p[i*k+j] * scale
+		}
+		if y := f.labels[i]; y >= 0 {
+			od[i*k+y] -= scale
+		}
+	}
+	return out, nil
+}

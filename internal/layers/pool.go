@@ -1,0 +1,175 @@
+// Package layers holds the Gorgonia ops of the networks other than the
+// dropout-site layers: Caffe-style pooling (rounding up, with a correct
+// average pooling, which Gorgonia's AveragePool2D is not), ReLU, and the mean
+// softmax cross-entropy loss.
+package layers
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/chewxy/hm"
+	"github.com/dropexp/dropexp/internal/kernels"
+	"github.com/dropexp/dropexp/internal/opbase"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// PoolOut returns Caffe's pooled size along one axis: it rounds up, so that
+// 32→16→8→4 with a 3×3 window and stride 2.
+func PoolOut(in, k, pad, stride int) int {
+	out := int(math.Ceil(float64(in+2*pad-k)/float64(stride))) + 1
+	if pad > 0 && (out-1)*stride >= in+pad {
+		out--
+	}
+	return out
+}
+
+// window returns the input rows [lo,hi) pooled into output row o, and the
+// divisor Caffe's average pooling uses (the window clipped to the padded input).
+func window(o, in, k, pad, stride int) (lo, hi, size int) {
+	lo = o*stride - pad
+	hi = min(lo+k, in+pad)
+	size = hi - lo
+	return max(lo, 0), min(hi, in), size
+}
+
+// PoolKind selects max or average pooling.
+type PoolKind int
+
+const (
+	// MaxPool takes the window maximum.
+	MaxPool PoolKind = iota
+	// AvgPool takes the window mean as Caffe does.
+	AvgPool
+)
+
+// Pool adds a K×K pooling with the given stride and padding over an N×C×H×W node.
+func Pool(name string, kind PoolKind, x *G.Node, k, pad, stride, threads int) (*G.Node, error) {
+	return G.ApplyOp(&poolOp{Base: opbase.Base{Name: "pool:" + name}, kind: kind, k: k, pad: pad, stride: stride, threads: threads}, x)
+}
+
+type poolOp struct {
+	opbase.Base
+	kind           PoolKind
+	k, pad, stride int
+	threads        int
+	in             tensor.Shape
+	oh, ow         int
+	out            opbase.Buffer
+	argmax         []int32
+}
+
+func (op *poolOp) Arity() int    { return 1 }
+func (op *poolOp) Type() hm.Type { return opbase.Fn(4, 4) }
+func (op *poolOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := opbase.Shape(ds[0])
+	if err != nil {
+		return nil, err
+	}
+	if len(s) != 4 {
+		return nil, fmt.Errorf("%s: want N×C×H×W input, got %v", op.Name, s)
+	}
+	op.in = s.Clone()
+	op.oh, op.ow = PoolOut(s[2], op.k, op.pad, op.stride), PoolOut(s[3], op.k, op.pad, op.stride)
+	return tensor.Shape{s[0], s[1], op.oh, op.ow}, nil
+}
+
+func (op *poolOp) Do(vs ...G.Value) (G.Value, error) {
+	x := opbase.F32(vs[0])
+	s := vs[0].Shape()
+	n, c, h, w := s[0], s[1], s[2], s[3]
+	out := op.out.Get(tensor.Shape{n, c, op.oh, op.ow}, false)
+	od := out.Float32s()
+	if op.kind == MaxPool && len(op.argmax) < len(od) {
+		op.argmax = make([]int32, len(od))
+	}
+	kernels.Parallel(n*c, op.threads, func(_, lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			plane := x[pl*h*w : (pl+1)*h*w]
+			dst := od[pl*op.oh*op.ow : (pl+1)*op.oh*op.ow]
+			for oy := 0; oy < op.oh; oy++ {
+				y0, y1, sy := window(oy, h, op.k, op.pad, op.stride)
+				for ox := 0; ox < op.ow; ox++ {
+					x0, x1, sx := window(ox, w, op.k, op.pad, op.stride)
+					o := oy*op.ow + ox
+					if op.kind == AvgPool {
+						var sum float32
+						for y := y0; y < y1; y++ {
+							for _, v := range plane[y*w+x0 : y*w+x1] {
+								sum += v
+							}
+						}
+						dst[o] = sum / float32(sy*sx)
+						continue
+					}
+					best, arg := float32(math.Inf(-1)), int32(-1)
+					for y := y0; y < y1; y++ {
+						for xx := x0; xx < x1; xx++ {
+							if v := plane[y*w+xx]; v > best {
+								best, arg = v, int32(y*w+xx)
+							}
+						}
+					}
+					dst[o] = best
+					op.argmax[pl*op.oh*op.ow+o] = arg
+				}
+			}
+		}
+	})
+	return out, nil
+}
+
+func (op *poolOp) DiffWRT(int) []bool { return []bool{true} }
+func (op *poolOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	d, err := G.ApplyOp(&poolGrad{Base: opbase.Base{Name: op.Name + "/dx"}, fwd: op}, grad)
+	return G.Nodes{d}, err
+}
+
+// poolGrad routes δ back: to the argmax (max) or spread over the window (average).
+type poolGrad struct {
+	opbase.Base
+	fwd *poolOp
+	out opbase.Buffer
+}
+
+func (op *poolGrad) Arity() int    { return 1 }
+func (op *poolGrad) Type() hm.Type { return opbase.Fn(4, 4) }
+func (op *poolGrad) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return op.fwd.in.Clone(), nil
+}
+func (op *poolGrad) Do(vs ...G.Value) (G.Value, error) {
+	f := op.fwd
+	d := opbase.F32(vs[0])
+	n := vs[0].Shape()[0]
+	c, h, w := f.in[1], f.in[2], f.in[3]
+	out := op.out.Get(tensor.Shape{n, c, h, w}, false)
+	od := out.Float32s()
+	kernels.Parallel(n*c, f.threads, func(_, lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			dst := od[pl*h*w : (pl+1)*h*w]
+			clear(dst)
+			src := d[pl*f.oh*f.ow : (pl+1)*f.oh*f.ow]
+			if f.kind == MaxPool {
+				for o, g := range src {
+					dst[f.argmax[pl*f.oh*f.ow+o]] += g
+				}
+				continue
+			}
+			for oy := 0; oy < f.oh; oy++ {
+				y0, y1, sy := window(oy, h, f.k, f.pad, f.stride)
+				for ox := 0; ox < f.ow; ox++ {
+					x0, x1, sx := window(ox, w, f.k, f.pad, f.stride)
+					g := src[oy*f.ow+ox] / float32(sy*sx)
+					for y := y0; y < y1; y++ {
+						row := dst[y*w+x0 : y*w+x1]
+						for i := range row {
+							row[i] += g
+						}
+					}
+				}
+			}
+		}
+	})
+	return out, nil
+}

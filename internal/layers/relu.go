@@ -1,0 +1,72 @@
+package layers
+
+import (
+	"github.com/chewxy/hm"
+	"github.com/dropexp/dropexp/internal/opbase"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ReLU adds max(x, 0) element-wise.
+func ReLU(name string, x *G.Node) (*G.Node, error) {
+	return G.ApplyOp(&reluOp{Base: opbase.Base{Name: "relu:" + name}}, x)
+}
+
+type reluOp struct {
+	opbase.Base
+	out opbase.Buffer
+}
+
+func (op *reluOp) Arity() int { return 1 }
+func (op *reluOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a)
+}
+func (op *reluOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := opbase.Shape(ds[0])
+	return s.Clone(), err
+}
+func (op *reluOp) Do(vs ...G.Value) (G.Value, error) {
+	x := opbase.F32(vs[0])
+	out := op.out.Get(vs[0].Shape(), false)
+	od := out.Float32s()
+	for i, v := range x {
+		od[i] = max(v, 0)
+	}
+	return out, nil
+}
+func (op *reluOp) DiffWRT(int) []bool { return []bool{true} }
+func (op *reluOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	d, err := G.ApplyOp(&reluGrad{Base: opbase.Base{Name: op.Name + "/dx"}}, output, grad)
+	return G.Nodes{d}, err
+}
+
+// reluGrad passes δ where the output was positive; inputs y, δ.
+type reluGrad struct {
+	opbase.Base
+	out opbase.Buffer
+}
+
+func (op *reluGrad) Arity() int { return 2 }
+func (op *reluGrad) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a, a)
+}
+func (op *reluGrad) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := opbase.Shape(ds[0])
+	return s.Clone(), err
+}
+func (op *reluGrad) Do(vs ...G.Value) (G.Value, error) {
+	y, d := opbase.F32(vs[0]), opbase.F32(vs[1])
+	out := op.out.Get(vs[0].Shape(), false)
+	od := out.Float32s()
+	d = d[:len(y)]
+	for i, v := range y {
+		if v > 0 {
+			od[i] = d[i]
+		} else {
+			od[i] = 0
+		}
+	}
+	return out, nil
+}

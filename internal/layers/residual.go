@@ -1,0 +1,133 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/chewxy/hm"
+	"github.com/dropexp/dropexp/internal/opbase"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Add adds a + b element-wise (the residual sum of a basic block).
+func Add(name string, a, b *G.Node) (*G.Node, error) {
+	return G.ApplyOp(&addOp{Base: opbase.Base{Name: "add:" + name}}, a, b)
+}
+
+type addOp struct {
+	opbase.Base
+	out opbase.Buffer
+}
+
+func (op *addOp) Arity() int { return 2 }
+func (op *addOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a, a)
+}
+func (op *addOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	a, err := opbase.Shape(ds[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := opbase.Shape(ds[1])
+	if err != nil {
+		return nil, err
+	}
+	if !a.Eq(b) {
+		return nil, fmt.Errorf("%s: shapes %v and %v differ", op.Name, a, b)
+	}
+	return a.Clone(), nil
+}
+func (op *addOp) Do(vs ...G.Value) (G.Value, error) {
+	a, b := opbase.F32(vs[0]), opbase.F32(vs[1])
+	out := op.out.Get(vs[0].Shape(), false)
+	od := out.Float32s()
+	b = b[:len(a)]
+	for i := range a {
+		od[i] = a[i] + b[i]
+	}
+	return out, nil
+}
+func (op *addOp) DiffWRT(int) []bool { return []bool{true, true} }
+func (op *addOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	return G.Nodes{grad, grad}, nil
+}
+
+// ShortcutA is He et al.'s option-A shortcut: subsample by stride and pad the
+// channels with zeros on both sides up to outC (no parameters).
+func ShortcutA(name string, x *G.Node, stride, outC int) (*G.Node, error) {
+	return G.ApplyOp(&shortcutOp{Base: opbase.Base{Name: "shortcut:" + name}, stride: stride, outC: outC}, x)
+}
+
+type shortcutOp struct {
+	opbase.Base
+	stride, outC int
+	in           tensor.Shape
+	out          opbase.Buffer
+}
+
+func (op *shortcutOp) Arity() int    { return 1 }
+func (op *shortcutOp) Type() hm.Type { return opbase.Fn(4, 4) }
+func (op *shortcutOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := opbase.Shape(ds[0])
+	if err != nil {
+		return nil, err
+	}
+	if len(s) != 4 || op.outC < s[1] || (op.outC-s[1])%2 != 0 {
+		return nil, fmt.Errorf("%s: cannot pad %v to %d channels", op.Name, s, op.outC)
+	}
+	op.in = s.Clone()
+	return tensor.Shape{s[0], op.outC, (s[2] + op.stride - 1) / op.stride, (s[3] + op.stride - 1) / op.stride}, nil
+}
+
+// mapping calls f(inIndex, outIndex) for every input pixel the shortcut keeps.
+func (op *shortcutOp) mapping(n int, f func(in, out int)) {
+	c, h, w := op.in[1], op.in[2], op.in[3]
+	oh, ow := (h+op.stride-1)/op.stride, (w+op.stride-1)/op.stride
+	pad := (op.outC - c) / 2
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			for y := 0; y < oh; y++ {
+				for x := 0; x < ow; x++ {
+					f(((i*c+ch)*h+y*op.stride)*w+x*op.stride, ((i*op.outC+ch+pad)*oh+y)*ow+x)
+				}
+			}
+		}
+	}
+}
+
+func (op *shortcutOp) Do(vs ...G.Value) (G.Value, error) {
+	x := opbase.F32(vs[0])
+	s := vs[0].Shape()
+	out := op.out.Get(tensor.Shape{s[0], op.outC, (s[2] + op.stride - 1) / op.stride, (s[3] + op.stride - 1) / op.stride}, true)
+	od := out.Float32s()
+	op.mapping(s[0], func(in, o int) { od[o] = x[in] })
+	return out, nil
+}
+func (op *shortcutOp) DiffWRT(int) []bool { return []bool{true} }
+func (op *shortcutOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	d, err := G.ApplyOp(&shortcutGrad{Base: opbase.Base{Name: op.Name + "/dx"}, fwd: op}, grad)
+	return G.Nodes{d}, err
+}
+
+type shortcutGrad struct {
+	opbase.Base
+	fwd *shortcutOp
+	out opbase.Buffer
+}
+
+func (op *shortcutGrad) Arity() int    { return 1 }
+func (op *shortcutGrad) Type() hm.Type { return opbase.Fn(4, 4) }
+func (op *shortcutGrad) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return op.fwd.in.Clone(), nil
+}
+func (op *shortcutGrad) Do(vs ...G.Value) (G.Value, error) {
+	d := opbase.F32(vs[0])
+	n := vs[0].Shape()[0]
+	s := op.fwd.in.Clone()
+	s[0] = n
+	out := op.out.Get(s, true)
+	od := out.Float32s()
+	op.fwd.mapping(n, func(in, o int) { od[in] = d[o] })
+	return out, nil
+}

@@ -1,0 +1,49 @@
+package model
+
+import (
+	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/layers"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// convnetQuick builds Caffe's cifar10_quick (SPEC §2):
+// conv1 → maxpool → relu → conv2 → relu → avgpool → conv3 → relu → avgpool → ip1 → ip2.
+func (b *builder) convnetQuick(x *G.Node) (*G.Node, error) {
+	t := b.opt.Threads
+	conv := func(name string, h *G.Node, out int, std float64, needDx bool) (*G.Node, error) {
+		c := h.Shape()[1]
+		w := b.param(name+"/W", tensor.Shape{out, c, 5, 5}, std, false)
+		bias := b.param(name+"/b", tensor.Shape{out}, 0, true)
+		spec := dropout.ConvSpec{Name: name, K: 5, Pad: 2, Stride: 1, Mode: b.mode(), InputGrad: needDx, Threads: t}
+		return dropout.Conv(spec, h, b.site(name, h), w, bias)
+	}
+	linear := func(name string, h *G.Node, out int, std float64) (*G.Node, error) {
+		d := h.Shape().TotalSize() / h.Shape()[0]
+		w := b.param(name+"/W", tensor.Shape{out, d}, std, false)
+		bias := b.param(name+"/b", tensor.Shape{out}, 0, true)
+		spec := dropout.LinearSpec{Name: name, Mode: b.mode(), InputGrad: true, Threads: t}
+		return dropout.Linear(spec, h, b.site(name, h), w, bias)
+	}
+	var err error
+	steps := []func(*G.Node) (*G.Node, error){
+		func(h *G.Node) (*G.Node, error) { return conv("conv1", h, 32, 1e-4, b.opt.InputNeedsDx) },
+		func(h *G.Node) (*G.Node, error) { return layers.Pool("pool1", layers.MaxPool, h, 3, 0, 2, t) },
+		func(h *G.Node) (*G.Node, error) { return layers.ReLU("relu1", h) },
+		func(h *G.Node) (*G.Node, error) { return conv("conv2", h, 32, 1e-2, true) },
+		func(h *G.Node) (*G.Node, error) { return layers.ReLU("relu2", h) },
+		func(h *G.Node) (*G.Node, error) { return layers.Pool("pool2", layers.AvgPool, h, 3, 0, 2, t) },
+		func(h *G.Node) (*G.Node, error) { return conv("conv3", h, 64, 1e-2, true) },
+		func(h *G.Node) (*G.Node, error) { return layers.ReLU("relu3", h) },
+		func(h *G.Node) (*G.Node, error) { return layers.Pool("pool3", layers.AvgPool, h, 3, 0, 2, t) },
+		func(h *G.Node) (*G.Node, error) { return linear("ip1", h, 64, 0.1) },
+		func(h *G.Node) (*G.Node, error) { return linear("ip2", h, b.opt.Classes, 0.1) },
+	}
+	h := x
+	for _, step := range steps {
+		if h, err = step(h); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}

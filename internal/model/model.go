@@ -1,0 +1,222 @@
+// Package model builds the Gorgonia graphs of the named networks
+// (ConvNet-Quick; ResNet-20 to come) with their dropout sites, parameters and
+// Caffe-style initialisation, for training (masks, loss, gradients) or
+// evaluation (no dropout).
+package model
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/layers"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Names lists the networks Build knows.
+var Names = []string{"convnet-quick"}
+
+// Options describe one graph to build.
+type Options struct {
+	Model        string
+	Batch        int
+	C, H, W      int // input image shape
+	Classes      int
+	Variant      dropout.Variant
+	Semantics    dropout.Semantics
+	Sites        []string // empty: the model's default sites
+	Threads      int
+	Train        bool // training graph: dropout sites, gradients
+	InputNeedsDx bool // compute ∂J/∂x of the input (tests only)
+}
+
+// Param is one learnable tensor, shared by the training and evaluation graphs.
+type Param struct {
+	Name   string
+	Value  *tensor.Dense
+	IsBias bool
+	Std    float64 // initialisation: Gaussian std
+	Node   *G.Node // node in this graph
+	Grad   *G.Node // gradient node (training graph only)
+}
+
+// Data returns the parameter's values.
+func (p *Param) Data() []float32 { return p.Value.Float32s() }
+
+// Net is a built graph with its inputs, outputs and machine.
+type Net struct {
+	Graph  *G.ExprGraph
+	X      *G.Node // N×C×H×W input
+	Labels *G.Node // N labels as float32 (negative: padding row)
+	Logits *G.Node
+	Loss   *layers.Loss
+	Params []*Param
+	Sites  []*dropout.Site
+	vm     G.VM
+	x, y   *tensor.Dense
+	xGrad  *G.Node
+}
+
+// Input returns the writable input batch (N·C·H·W) and label (N) buffers.
+func (n *Net) Input() (x, labels []float32) { return n.x.Float32s(), n.y.Float32s() }
+
+// Run executes the graph once (forward, and backward for a training graph).
+func (n *Net) Run() error {
+	// The tape machine runs nothing on a second RunAll unless reset.
+	defer n.vm.Reset()
+	return n.vm.RunAll()
+}
+
+// Close releases the machine.
+func (n *Net) Close() error { return n.vm.Close() }
+
+// LossValue returns the mean loss of the last Run.
+func (n *Net) LossValue() float64 { return float64(n.Loss.Node.Value().Data().(float32)) }
+
+// ParamCount returns the number of learnable scalars.
+func (n *Net) ParamCount() int {
+	total := 0
+	for _, p := range n.Params {
+		total += p.Value.Shape().TotalSize()
+	}
+	return total
+}
+
+// builder carries the graph being built and the parameters to reuse.
+type builder struct {
+	opt    Options
+	g      *G.ExprGraph
+	shared map[string]*Param
+	params []*Param
+	sites  []*dropout.Site
+	want   map[string]bool
+}
+
+// param returns the named parameter node, reusing a shared tensor when one exists.
+func (b *builder) param(name string, shape tensor.Shape, std float64, bias bool) *G.Node {
+	p := &Param{Name: name, IsBias: bias, Std: std}
+	if s, ok := b.shared[name]; ok {
+		p.Value = s.Value
+	} else {
+		p.Value = tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+	}
+	p.Node = G.NewTensor(b.g, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(p.Value))
+	b.params = append(b.params, p)
+	return p.Node
+}
+
+// site returns the dropout site on the input h of layer, or nil.
+func (b *builder) site(layer string, h *G.Node) *dropout.Site {
+	if !b.opt.Train || !b.want[layer] || !b.opt.Variant.Mode(b.opt.Semantics).Masked() {
+		return nil
+	}
+	s := dropout.NewSite(b.g, layer, h.Shape(), b.opt.Variant)
+	b.sites = append(b.sites, s)
+	return s
+}
+
+func (b *builder) mode() dropout.Mode { return b.opt.Variant.Mode(b.opt.Semantics) }
+
+// Build builds the graph opt describes. shared holds the parameters of an
+// already built graph (the evaluation graph shares the training graph's);
+// nil creates fresh, uninitialised parameters (see Init).
+func Build(opt Options, shared []*Param) (*Net, error) {
+	if opt.Threads < 1 {
+		opt.Threads = 1
+	}
+	allowed, defaults, ok := siteNames(opt.Model)
+	if !ok {
+		return nil, fmt.Errorf("unknown model %q (allowed: %s)", opt.Model, strings.Join(Names, ", "))
+	}
+	sites := opt.Sites
+	if len(sites) == 0 {
+		sites = defaults
+	}
+	want := map[string]bool{}
+	for _, s := range sites {
+		if !slices.Contains(allowed, s) {
+			return nil, fmt.Errorf("dropout.sites: unknown site %q for %s (allowed: %s)", s, opt.Model, strings.Join(allowed, ", "))
+		}
+		want[s] = true
+	}
+	b := &builder{opt: opt, g: G.NewGraph(), shared: map[string]*Param{}, want: want}
+	for _, p := range shared {
+		b.shared[p.Name] = p
+	}
+	n := &Net{Graph: b.g}
+	n.x = tensor.New(tensor.WithShape(opt.Batch, opt.C, opt.H, opt.W), tensor.Of(tensor.Float32))
+	n.y = tensor.New(tensor.WithShape(opt.Batch), tensor.Of(tensor.Float32))
+	n.X = G.NewTensor(b.g, tensor.Float32, 4, G.WithShape(opt.Batch, opt.C, opt.H, opt.W), G.WithName("x"), G.WithValue(n.x))
+	n.Labels = G.NewVector(b.g, tensor.Float32, G.WithShape(opt.Batch), G.WithName("labels"), G.WithValue(n.y))
+	var err error
+	switch opt.Model {
+	case "convnet-quick":
+		n.Logits, err = b.convnetQuick(n.X)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("building %s: %w", opt.Model, err)
+	}
+	if n.Loss, err = layers.SoftmaxCrossEntropy("loss", n.Logits, n.Labels); err != nil {
+		return nil, err
+	}
+	n.Params, n.Sites = b.params, b.sites
+	if opt.Train {
+		wrt := make(G.Nodes, len(n.Params))
+		for i, p := range n.Params {
+			wrt[i] = p.Node
+		}
+		if opt.InputNeedsDx {
+			wrt = append(wrt, n.X)
+		}
+		grads, err := G.Grad(n.Loss.Node, wrt...)
+		if err != nil {
+			return nil, fmt.Errorf("differentiating %s: %w", opt.Model, err)
+		}
+		for i, p := range n.Params {
+			p.Grad = grads[i]
+		}
+		if opt.InputNeedsDx {
+			n.xGrad = grads[len(grads)-1]
+		}
+	}
+	n.vm = G.NewTapeMachine(b.g)
+	return n, nil
+}
+
+// InputGrad returns ∂J/∂x of the last run (graphs built with InputNeedsDx).
+func (n *Net) InputGrad() []float32 { return n.xGrad.Value().Data().([]float32) }
+
+// Init draws every parameter from its Gaussian (biases are zero) using rng.
+func Init(params []*Param, rng *rand.Rand) {
+	for _, p := range params {
+		d := p.Data()
+		for i := range d {
+			if p.IsBias {
+				d[i] = 0
+			} else {
+				d[i] = float32(rng.NormFloat64() * p.Std)
+			}
+		}
+	}
+}
+
+// siteNames returns a model's allowed and default dropout sites.
+func siteNames(model string) (allowed, defaults []string, ok bool) {
+	switch model {
+	case "convnet-quick":
+		return []string{"conv1", "conv2", "conv3", "ip1", "ip2"}, []string{"conv2", "conv3", "ip1", "ip2"}, true
+	}
+	return nil, nil, false
+}
+
+// Sites returns the allowed and default dropout sites of a model, or an error naming the allowed models.
+func Sites(model string) (allowed, defaults []string, err error) {
+	a, d, ok := siteNames(model)
+	if !ok {
+		return nil, nil, fmt.Errorf("unknown model %q (allowed: %s)", model, strings.Join(Names, ", "))
+	}
+	return a, d, nil
+}

@@ -1,0 +1,165 @@
+// Package progress reports a training run as it goes: a live bar on a
+// terminal, and one plain line per evaluation everywhere, so log files of
+// batch jobs stay readable and a terminal user still sees steady progress.
+package progress
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// redrawEvery bounds how often the bar is redrawn: Step runs every iteration
+// and must stay cheap. The Reporter throttles itself rather than letting the
+// bar do it, so that the redraws it needs (after an Eval line, at Finish)
+// are never swallowed by the bar's throttle.
+const redrawEvery = 100 * time.Millisecond
+
+// Reporter shows the progress of one run. It is not safe for concurrent use.
+type Reporter struct {
+	w     io.Writer
+	total int
+	batch int
+	label string
+	bar   *progressbar.ProgressBar // nil unless w is a terminal
+
+	started bool
+	base    int       // the iteration before the first Step: resumed runs start past 0
+	start   time.Time // when the first Step returned
+	iter    int
+	loss    float64
+
+	lastDraw time.Time
+	lineOpen bool // the cursor sits after a drawn bar, not at the start of a line
+	closed   bool
+}
+
+// New returns a Reporter of a run of total iterations of batchSize images,
+// writing to w; label (e.g. the run name) prefixes its output.
+func New(w io.Writer, total, batchSize int, label string) *Reporter {
+	return newReporter(w, total, batchSize, label, isTerminal(w))
+}
+
+// isTerminal reports whether w is a terminal, where a redrawn bar makes sense.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// newReporter is New with the terminal decision made by the caller, so tests
+// can drive the bar into a buffer.
+func newReporter(w io.Writer, total, batchSize int, label string, tty bool) *Reporter {
+	r := &Reporter{w: w, total: total, batch: batchSize, label: label}
+	if tty && total > 0 {
+		r.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetDescription(label),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("it"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetWidth(25),
+		)
+	}
+	return r
+}
+
+// Step records that iteration iter (1-based) finished with training loss loss.
+func (r *Reporter) Step(iter int, loss float64) {
+	if !r.started {
+		r.started, r.base, r.start = true, iter-1, time.Now()
+	}
+	r.iter, r.loss = iter, loss
+	if r.bar == nil {
+		return
+	}
+	if now := time.Now(); now.Sub(r.lastDraw) >= redrawEvery || iter >= r.total {
+		r.draw(now)
+	}
+}
+
+// draw redraws the bar with the current count, loss and image rate.
+func (r *Reporter) draw(now time.Time) {
+	r.lastDraw = now
+	desc := r.prefix()
+	if r.started {
+		desc += "loss " + strconv.FormatFloat(r.loss, 'f', 4, 64)
+	}
+	// The clock started when the first Step returned, after its iteration
+	// ran; a rate over less than a second is mostly noise.
+	if d := now.Sub(r.start); r.started && d >= time.Second {
+		desc += fmt.Sprintf("  %.0f img/s", float64(r.iter-r.base-1)*float64(r.batch)/d.Seconds())
+	}
+	// Both calls redraw; count first, so no frame shows a count behind the loss.
+	r.bar.Set(min(r.iter, r.total))
+	r.bar.Describe(desc)
+	r.lineOpen = true
+}
+
+// Eval reports an evaluation after iteration iter; elapsed is the wall time
+// since training (re)started in this process, which also covers the
+// iterations since the first Step.
+func (r *Reporter) Eval(iter int, lr, trainLoss, testLoss, testAcc float64, elapsed time.Duration) {
+	line := r.prefix() + fmt.Sprintf("iter %d/%d  lr %s  train_loss %.4f  test_loss %.4f  test_acc %.4f",
+		iter, r.total, strconv.FormatFloat(lr, 'g', -1, 64), trainLoss, testLoss, testAcc)
+	if ips := r.imagesPerSecond(iter, elapsed); ips > 0 {
+		eta := time.Duration(float64(r.total-iter) * float64(r.batch) / ips * float64(time.Second))
+		line += fmt.Sprintf("  %.0f img/s  eta %s", ips, max(eta, 0).Round(time.Second))
+	} else {
+		line += "  - img/s  eta -"
+	}
+	switch {
+	case r.bar == nil:
+		fmt.Fprintln(r.w, line)
+	case r.bar.IsFinished():
+		// A full bar stays on screen; the line goes below it.
+		if r.lineOpen {
+			fmt.Fprintln(r.w)
+		}
+		fmt.Fprintln(r.w, line)
+		r.lineOpen = false
+	default:
+		// The line takes the bar's place and the bar is redrawn below it.
+		r.bar.Clear()
+		fmt.Fprintln(r.w, line)
+		r.draw(time.Now())
+	}
+}
+
+// Finish completes the output: a full bar if the run reached its last
+// iteration, the bar as it stands if it stopped early (e.g. diverged).
+func (r *Reporter) Finish() {
+	if r.bar == nil || r.closed {
+		return
+	}
+	r.closed = true
+	if !r.bar.IsFinished() {
+		r.draw(time.Now())
+	}
+	if r.lineOpen {
+		fmt.Fprintln(r.w)
+	}
+}
+
+// prefix returns the label as the start of a line.
+func (r *Reporter) prefix() string {
+	if r.label == "" {
+		return ""
+	}
+	return r.label + ": "
+}
+
+// imagesPerSecond returns the rate of iter-base iterations in elapsed, or 0
+// if nothing has been measured yet.
+func (r *Reporter) imagesPerSecond(iter int, elapsed time.Duration) float64 {
+	done := iter - r.base
+	if !r.started || done <= 0 || elapsed <= 0 {
+		return 0
+	}
+	return float64(done) * float64(r.batch) / elapsed.Seconds()
+}

@@ -1,0 +1,127 @@
+package progress
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestEvalLine(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		label   string
+		first   int // first iteration passed to Step; 0 = no Step before Eval
+		iter    int
+		lr      float64
+		losses  [3]float64
+		elapsed time.Duration
+		want    string
+	}{
+		{
+			name: "fresh run", first: 1, iter: 500, lr: 0.001, losses: [3]float64{1.2345, 1.1234, 0.6012}, elapsed: 160 * time.Second,
+			want: "iter 500/5000  lr 0.001  train_loss 1.2345  test_loss 1.1234  test_acc 0.6012  312 img/s  eta 24m0s\n",
+		},
+		{
+			name: "resumed run counts iterations since the first Step", first: 2001, iter: 2500, lr: 0.0001,
+			losses: [3]float64{0.5, 0.6, 0.75}, elapsed: 160 * time.Second,
+			want: "iter 2500/5000  lr 0.0001  train_loss 0.5000  test_loss 0.6000  test_acc 0.7500  312 img/s  eta 13m20s\n",
+		},
+		{
+			name: "label prefixes the line", label: "standard-p0.3-layer-s1", first: 1, iter: 5000, lr: 0.0001,
+			losses: [3]float64{0.5, 0.6, 0.75}, elapsed: 1600 * time.Second,
+			want: "standard-p0.3-layer-s1: iter 5000/5000  lr 0.0001  train_loss 0.5000  test_loss 0.6000  test_acc 0.7500  312 img/s  eta 0s\n",
+		},
+		{
+			name: "evaluation before training", iter: 0, lr: 0.001, losses: [3]float64{math.NaN(), 2.3026, 0.1},
+			want: "iter 0/5000  lr 0.001  train_loss NaN  test_loss 2.3026  test_acc 0.1000  - img/s  eta -\n",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			r := New(&buf, 5000, 100, tc.label)
+			if tc.first > 0 {
+				for it := tc.first; it <= tc.iter; it++ {
+					r.Step(it, 1)
+				}
+			}
+			if buf.Len() != 0 {
+				t.Fatalf("Step wrote to a non-terminal: %q", buf.String())
+			}
+			r.Eval(tc.iter, tc.lr, tc.losses[0], tc.losses[1], tc.losses[2], tc.elapsed)
+			r.Finish()
+			if got := buf.String(); got != tc.want {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// A file that is not a terminal, such as a Slurm log, gets plain lines only.
+func TestRegularFileIsNotATerminal(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if r := New(f, 10, 1, ""); r.bar != nil {
+		t.Error("bar drawn into a regular file")
+	}
+}
+
+func TestTerminalBar(t *testing.T) {
+	var buf bytes.Buffer
+	r := newReporter(&buf, 10, 2, "run", true)
+	for it := 1; it <= 10; it++ {
+		if it == 10 {
+			// Let the bar's throttle and the img/s warm-up pass once.
+			r.start = r.start.Add(-2 * time.Second)
+			r.lastDraw = time.Time{}
+		}
+		r.Step(it, 0.5)
+		if it == 5 {
+			r.Eval(5, 0.01, 0.5, 0.6, 0.7, time.Second)
+		}
+	}
+	r.Eval(10, 0.01, 0.5, 0.6, 0.7, 2*time.Second)
+	r.Finish()
+	r.Finish() // idempotent
+	out := buf.String()
+	for _, want := range []string{"run: loss 0.5000", "run: iter 5/10  lr 0.01", "10/10", "it/s", "10 img/s", "9 img/s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%q", want, out)
+		}
+	}
+	// After the eval line at 5 the bar is redrawn below it; the full bar
+	// stays above the last eval line.
+	if after5 := out[strings.Index(out, "run: iter 5/10"):]; !strings.Contains(after5, "\n\r") || !strings.Contains(after5, "(5/10,") {
+		t.Errorf("bar not redrawn after the eval line:\n%q", out)
+	}
+	if !strings.Contains(out, "(10/10, ") || !strings.Contains(out[strings.LastIndex(out, "(10/10, "):], ")\nrun: iter 10/10") {
+		t.Errorf("last eval line should follow the full bar:\n%q", out)
+	}
+	if !strings.HasSuffix(out, "eta 0s\n") {
+		t.Errorf("output should end with the last eval line: %q", out)
+	}
+}
+
+func TestTerminalBarStoppedEarly(t *testing.T) {
+	var buf bytes.Buffer
+	r := newReporter(&buf, 10, 2, "", true)
+	r.Step(1, math.NaN())
+	r.Finish()
+	if out := buf.String(); strings.Contains(out, "10/10") || !strings.Contains(out, "1/10") || !strings.HasSuffix(out, "\n") {
+		t.Errorf("a diverged run must show its bar as it stands, then a newline: %q", out)
+	}
+}
+
+func TestStepIsCheapOffTerminal(t *testing.T) {
+	r := New(&bytes.Buffer{}, 1000, 100, "x")
+	it := 0
+	if allocs := testing.AllocsPerRun(100, func() { it++; r.Step(it, 1) }); allocs != 0 {
+		t.Errorf("Step allocates %v times per call", allocs)
+	}
+}

@@ -1,0 +1,97 @@
+// Package runner turns a resolved config into finished run directories: it
+// names and creates the directory, wires progress output to the terminal or
+// a log, trains, and prints the outcome. The demo (four variants on the
+// embedded MNIST config) lives here too.
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/dataset"
+	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/progress"
+	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/train"
+)
+
+// One trains cfg into a new run directory under cfg.Out and prints where it went.
+func One(ctx context.Context, cfg config.Run, stdout, stderr io.Writer) (results.Summary, error) {
+	return one(ctx, cfg, nil, stdout, stderr)
+}
+
+func one(ctx context.Context, cfg config.Run, data *dataset.Split, stdout, stderr io.Writer) (results.Summary, error) {
+	ratio := cfg.Ratio().String()
+	if cfg.Variant() == dropout.Plain {
+		ratio = ""
+	}
+	name := results.RunName(cfg.Dropout.Variant, ratio, cfg.Dropout.Gradient, cfg.Seed)
+	dir, err := results.NewRunDir(cfg.Out, name)
+	if err != nil {
+		return results.Summary{}, err
+	}
+	fmt.Fprintf(stderr, "run %s: %s %s on %s, writing %s\n", name, cfg.Model, describe(cfg), cfg.Dataset.Name, dir)
+	prog := progress.New(stderr, cfg.Train.Iterations, cfg.Train.BatchSize, name)
+	sum, err := train.Run(ctx, train.Options{Config: cfg, Dir: dir, Data: data, Progress: prog})
+	if err != nil {
+		return sum, fmt.Errorf("run %s (%s): %w", name, dir, err)
+	}
+	fmt.Fprintf(stdout, "%s: test_acc %.4f  test_loss %.4f  train_loss %.4f  %.0f img/s  %.0fs  -> %s\n",
+		name, sum.FinalTestAcc, sum.FinalTestLoss, sum.FinalTrainLoss, sum.ImagesPerSecond, sum.WallSeconds, dir)
+	return sum, nil
+}
+
+func describe(cfg config.Run) string {
+	if cfg.Variant() == dropout.Plain {
+		return "plain"
+	}
+	return fmt.Sprintf("%s dropout %s (%s gradient)", cfg.Dropout.Variant, cfg.Ratio(), cfg.Dropout.Gradient)
+}
+
+// DemoVariants are the variants the demo compares.
+var DemoVariants = []dropout.Variant{dropout.Plain, dropout.Standard, dropout.Forward, dropout.Backward}
+
+// Demo trains cfg once per demo variant on data loaded once and prints a table of test accuracy.
+func Demo(ctx context.Context, cfg config.Run, stdout, stderr io.Writer) error {
+	data, err := train.LoadData(cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "demo: %s on %s (%d train / %d test images), %d iterations, ratio %s\n",
+		cfg.Model, cfg.Dataset.Name, data.Train.Len(), data.Test.Len(), cfg.Train.Iterations, cfg.Dropout.Ratio)
+	var rows []string
+	for _, v := range DemoVariants {
+		c := cfg
+		c.Dropout.Variant = string(v)
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		sum, err := one(ctx, c, data, stdout, stderr)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, fmt.Sprintf("| %-8s | %-5s | %.4f | %.4f | %.4f |", v, c.Ratio(), sum.FinalTestAcc, sum.FinalTestLoss, sum.FinalTrainLoss))
+	}
+	fmt.Fprintln(stdout, "\n| variant  | ratio | test_acc | test_loss | train_loss |\n|---|---|---|---|---|")
+	fmt.Fprintln(stdout, strings.Join(rows, "\n"))
+	return nil
+}
+
+// VariantSet reports whether --set or the environment chose dropout.variant,
+// in which case a config-less train runs that one variant, not the demo.
+func VariantSet(sets, env []string) bool {
+	for _, s := range sets {
+		if strings.HasPrefix(strings.TrimSpace(s), "dropout.variant=") {
+			return true
+		}
+	}
+	for _, e := range env {
+		if strings.HasPrefix(e, config.EnvVar("dropout.variant")+"=") {
+			return true
+		}
+	}
+	return false
+}
