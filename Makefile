@@ -48,3 +48,11 @@ fmt:
 
 clean:
 	rm -rf bin
+
+# Speed against PyTorch (Debian python3-torch, run by /usr/bin/python3) on
+# ConvNet-Quick and ResNet-20; ends with the two "train ratio" lines.
+# ROUNDS=N (3) and DROPEXP_THREADS=T (2) are passed through the environment.
+.PHONY: bench-compare
+bench-compare: build
+	@/usr/bin/python3 -c 'import torch' 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-torch; }
+	PYTHON=/usr/bin/python3 bash scripts/bench_compare.sh

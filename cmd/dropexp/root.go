@@ -17,6 +17,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.AddCommand(newSweepCmd(), newReportCmd())
 	root.AddCommand(newTrainCmd(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the dropexp version, Go version and matrix-multiply backend",

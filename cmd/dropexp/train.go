@@ -10,7 +10,7 @@ import (
 )
 
 func newTrainCmd() *cobra.Command {
-	var file, out string
+	var file, out, resume string
 	var sets []string
 	cmd := &cobra.Command{
 		Use:   "train [--config FILE] [--out DIR] [--set key=value ...]",
@@ -28,11 +28,19 @@ their test accuracy. --set key=value overrides any config key (dotted path, e.g.
 			if out != "" {
 				sets = append(sets, "out="+out)
 			}
+			w := cmd.OutOrStdout()
+			if resume != "" {
+				cfg, err := resumeConfig(resume, file, sets)
+				if err != nil {
+					return err
+				}
+				_, err = runner.Resume(cmd.Context(), resume, cfg, w, cmd.ErrOrStderr())
+				return err
+			}
 			cfg, err := config.Load(file, sets, os.Environ())
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
 			if file == "" && !runner.VariantSet(sets, os.Environ()) {
 				return runner.Demo(cmd.Context(), cfg, w, cmd.ErrOrStderr())
 			}
@@ -42,6 +50,16 @@ their test accuracy. --set key=value overrides any config key (dotted path, e.g.
 	}
 	cmd.Flags().StringVar(&file, "config", "", "YAML run config (default: the embedded demo)")
 	cmd.Flags().StringVar(&out, "out", "", "results root directory (the key out)")
+	cmd.Flags().StringVar(&resume, "resume", "", "continue the run in this directory from its checkpoint")
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a config key: --set dropout.ratio=0.2 (repeatable)")
 	return cmd
+}
+
+// resumeConfig is the config a resume continues with: --config if given,
+// else the run directory's own config.yaml, with the overrides on top.
+func resumeConfig(dir, file string, sets []string) (config.Run, error) {
+	if file != "" {
+		return config.Load(file, sets, os.Environ())
+	}
+	return runner.ConfigOf(dir, sets, os.Environ())
 }

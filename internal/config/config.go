@@ -35,6 +35,8 @@ type Dataset struct {
 	TrainLimit int    `mapstructure:"train_limit" yaml:"train_limit"`
 	TestLimit  int    `mapstructure:"test_limit" yaml:"test_limit"`
 	Preprocess string `mapstructure:"preprocess" yaml:"preprocess"`
+	CropPad    int    `mapstructure:"crop_pad" yaml:"crop_pad"` // augmentation: zero-pad by N pixels, then a random crop back to size (0 = off)
+	Flip       bool   `mapstructure:"flip" yaml:"flip"`         // augmentation: random horizontal flips
 }
 
 // Dropout selects the dropout variant, its ratio, gradient semantics and sites.
@@ -70,7 +72,7 @@ const EnvPrefix = "DROPEXP_"
 // The allowed values are arrays, not slices, so no caller can change them;
 // Models, DatasetNames and Preprocessings hand out copies.
 var (
-	models         = [...]string{"convnet-quick"}
+	models         = [...]string{"convnet-quick", "resnet20"}
 	datasetNames   = [...]string{"cifar10", "mnist", "imagefolder"}
 	preprocessings = [...]string{"mean_image", "channel_norm"}
 )

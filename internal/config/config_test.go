@@ -338,7 +338,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"valid", func(r *Run) {}, nil},
 		{"plain needs no ratio", func(r *Run) { r.Dropout.Variant, r.Dropout.Ratio = "plain", "" }, nil},
-		{"model", func(r *Run) { r.Model = "resnet99" }, []string{`model: unknown model "resnet99" (allowed: convnet-quick)`}},
+		{"model", func(r *Run) { r.Model = "resnet99" }, []string{`model: unknown model "resnet99" (allowed: convnet-quick, resnet20)`}},
 		{"out", func(r *Run) { r.Out = "" }, []string{"out: empty"}},
 		{"threads", func(r *Run) { r.Threads = -1 }, []string{"threads: -1 is negative"}},
 		{"dataset name", func(r *Run) { r.Dataset.Name = "imagenet" }, []string{"dataset.name", "allowed: cifar10, mnist, imagefolder"}},

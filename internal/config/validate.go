@@ -44,6 +44,9 @@ func (r Run) Validate() error {
 		bad("dataset.test_limit", "%d is negative (0 = all images)", d.TestLimit)
 	}
 	oneOf("dataset.preprocess", "preprocessing", d.Preprocess, Preprocessings())
+	if d.CropPad < 0 {
+		bad("dataset.crop_pad", "%d is negative (0 = no random crops)", d.CropPad)
+	}
 
 	if v, err := dropout.ParseVariant(r.Dropout.Variant); err != nil {
 		bad("dropout.variant", "%v", err)

@@ -44,7 +44,7 @@ const (
 func LoadCIFAR10(path string) (*Split, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("cifar10: %w (download %s and pass the file or the directory it was extracted to)", err, CIFAR10URL)
+		return nil, fmt.Errorf("cifar10: %w (%s; it may stay packed)", err, fetchHint("cifar10", path, CIFAR10URL))
 	}
 	if !fi.IsDir() {
 		return loadCIFARArchive(path)
@@ -61,8 +61,8 @@ func LoadCIFAR10(path string) (*Split, error) {
 	if _, err := os.Stat(archive); err == nil {
 		return loadCIFARArchive(archive)
 	}
-	return nil, fmt.Errorf("cifar10: no CIFAR-10 files found; looked for %s (download %s into %s; it may stay packed)",
-		strings.Join(looked, ", "), CIFAR10URL, path)
+	return nil, fmt.Errorf("cifar10: no CIFAR-10 files found; looked for %s (%s; it may stay packed)",
+		strings.Join(looked, ", "), fetchHint("cifar10", path, CIFAR10URL))
 }
 
 func anyExists(dir string, names []string) bool {

@@ -1,6 +1,7 @@
 // Package dataset reads the image data sets of SPEC §5 from their official
-// file formats (CIFAR-10 binary batches, MNIST IDX files, and image folders of
-// PNG/JPEG files, plain or inside a tar archive) into labelled uint8 images,
+// file formats (CIFAR-10 and CIFAR-100 binary files, plain or inside the
+// official tar.gz, SVHN's MATLAB files, MNIST IDX files, and image folders
+// of PNG/JPEG files, plain or inside a tar archive) into labelled uint8 images,
 // computes the preprocessing statistics the training protocols need (Caffe's
 // mean image, per-channel mean and standard deviation), and produces the
 // deterministic, resumable, epoch-reshuffled example order used by training.
@@ -17,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -61,11 +63,13 @@ func (s *Set) Subset(n int) *Set {
 type Split struct{ Train, Test *Set }
 
 // Names lists the data set names Load accepts.
-var Names = []string{"cifar10", "mnist", "imagefolder"}
+var Names = []string{"cifar10", "mnist", "imagefolder", "cifar100", "cifar100-coarse", "svhn"}
 
 // Load reads data set name from path. Names are "cifar10" (see LoadCIFAR10),
 // "mnist" (see LoadMNIST; an empty path means the copy in the Go module
-// cache) and "imagefolder" (see LoadImageFolder).
+// cache), "imagefolder" (see LoadImageFolder), "cifar100" and
+// "cifar100-coarse" (see LoadCIFAR100: the 100 fine or the 20 coarse
+// classes) and "svhn" (see LoadSVHN).
 func Load(name, path string) (*Split, error) {
 	switch strings.ToLower(name) {
 	case "cifar10":
@@ -74,6 +78,12 @@ func Load(name, path string) (*Split, error) {
 		return LoadMNIST(path)
 	case "imagefolder":
 		return LoadImageFolder(path)
+	case "cifar100":
+		return LoadCIFAR100(path, false)
+	case "cifar100-coarse":
+		return LoadCIFAR100(path, true)
+	case "svhn":
+		return LoadSVHN(path)
 	}
 	return nil, fmt.Errorf("dataset: unknown data set %q (want one of %s)", name, strings.Join(Names, ", "))
 }
@@ -83,6 +93,17 @@ const CIFAR10URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
 
 // CIFAR10MD5 is the published md5 of the file at CIFAR10URL.
 const CIFAR10MD5 = "c32a1d4ab5d03f1284b67883e8d87530"
+
+// fetchHint tells how to put the official files of data set name (as
+// dropexp data fetch names it) where path expects them: with the fetch
+// command, or by hand from urls.
+func fetchHint(name, path string, urls ...string) string {
+	dir := path
+	if strings.HasSuffix(path, ".tar.gz") || strings.HasSuffix(path, ".mat") {
+		dir = filepath.Dir(path)
+	}
+	return fmt.Sprintf("run `dropexp data fetch %s --dir %s`, or download %s by hand into %s", name, dir, strings.Join(urls, " and "), dir)
+}
 
 // VerifyMD5 returns an error unless the md5 of file is want (hex, any case).
 func VerifyMD5(file, want string) error {

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -29,6 +30,17 @@ func TestDatasettest(t *testing.T) {
 	if err := datasettest.WriteTar(filepath.Join(dir, "cifar.tgz", "cifar-10-binary.tar.gz"), filepath.Join(dir, "cifar"), ""); err != nil {
 		t.Fatal(err)
 	}
+	if err := datasettest.WriteCIFAR100(filepath.Join(dir, "cifar100"), 200, 30, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := datasettest.WriteTar(filepath.Join(dir, "c100", "cifar-100-binary.tar.gz"), filepath.Join(dir, "cifar100"), ""); err != nil {
+		t.Fatal(err)
+	}
+	for i, opt := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+		if err := datasettest.WriteSVHN(filepath.Join(dir, "svhn", fmt.Sprint(i)), 30, 10, 1, opt[0], opt[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, tc := range []struct {
 		name, path       string
 		nTrain, nTest    int
@@ -39,6 +51,13 @@ func TestDatasettest(t *testing.T) {
 		{"mnist", filepath.Join(dir, "mnist"), 20, 10, 1, 28, 28, 10},
 		{"imagefolder", filepath.Join(dir, "folder"), 12, 12, 3, 6, 5, 3},
 		{"imagefolder", filepath.Join(dir, "folder.tar.xz"), 12, 12, 3, 6, 5, 3},
+		{"cifar100", filepath.Join(dir, "cifar100"), 200, 30, 3, 32, 32, 100},
+		{"cifar100", filepath.Join(dir, "c100"), 200, 30, 3, 32, 32, 100},
+		{"cifar100-coarse", filepath.Join(dir, "c100", "cifar-100-binary.tar.gz"), 200, 30, 3, 32, 32, 20},
+		{"svhn", filepath.Join(dir, "svhn", "0"), 30, 10, 3, 32, 32, 10},
+		{"svhn", filepath.Join(dir, "svhn", "1"), 30, 10, 3, 32, 32, 10},
+		{"svhn", filepath.Join(dir, "svhn", "2"), 30, 10, 3, 32, 32, 10},
+		{"svhn", filepath.Join(dir, "svhn", "3"), 30, 10, 3, 32, 32, 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sp, err := Load(tc.name, tc.path)
@@ -55,6 +74,13 @@ func TestDatasettest(t *testing.T) {
 			}
 			if tc.name == "imagefolder" && !slices.Equal(sp.Train.Classes, []string{"a", "b", "c"}) {
 				t.Errorf("classes %v, want sorted [a b c]", sp.Train.Classes)
+			}
+			if tc.name == "cifar100" && (sp.Train.Classes[7] != "fine07" || sp.Test.Labels[7] != 7) ||
+				tc.name == "cifar100-coarse" && (sp.Train.Classes[19] != "coarse19" || sp.Test.Labels[7] != int32(datasettest.CIFAR100Coarse(7))) {
+				t.Errorf("classes %v, labels %v", sp.Train.Classes, sp.Test.Labels)
+			}
+			if tc.name == "svhn" && (sp.Test.Labels[0] != 0 || sp.Test.Labels[3] != 3) {
+				t.Errorf("labels %v, want the digits 0, 1, 2, ...", sp.Test.Labels)
 			}
 			checkSeparable(t, sp)
 		})

@@ -3,6 +3,9 @@ package dataset
 import (
 	"bytes"
 	"testing"
+
+	"github.com/dropexp/dropexp/internal/dataset/datasettest"
+	"github.com/dropexp/dropexp/internal/matfile"
 )
 
 // FuzzCIFAR checks that no input makes readCIFARRecords panic or return a
@@ -56,6 +59,60 @@ func FuzzIDX(f *testing.F) {
 			}
 			if len(dims) != int(magic&0xff) || n != len(out) || len(out) > len(data) {
 				t.Fatalf("magic %#x: dims %v with %d bytes from %d input bytes", magic, dims, len(out), len(data))
+			}
+		}
+	})
+}
+
+// FuzzCIFAR100 checks that no input makes readCIFAR100Records panic or
+// return a set whose sizes or labels are wrong.
+func FuzzCIFAR100(f *testing.F) {
+	rec, _, _ := cifar100File(0, 2)
+	f.Add(rec, int64(len(rec)), false)
+	f.Add(rec, int64(len(rec)), true)
+	f.Add(rec[:100], int64(cifar100Record), false) // short data
+	f.Add([]byte{20, 100}, int64(2), true)         // bad size
+	f.Fuzz(func(t *testing.T, data []byte, size int64, coarse bool) {
+		s := newCIFAR100Set(nil)
+		lb := newCIFAR100Labels(coarse)
+		if err := readCIFAR100Records(bytes.NewReader(data), size, "fuzz", s, lb, "fix"); err != nil {
+			return
+		}
+		if len(s.Images) != s.Len()*cifarPixels || int64(s.Len())*cifar100Record != size {
+			t.Fatalf("size %d gave %d labels and %d pixel bytes", size, s.Len(), len(s.Images))
+		}
+		for _, l := range s.Labels {
+			if l < 0 || int(l) >= lb.n {
+				t.Fatalf("label %d accepted with %d classes", l, lb.n)
+			}
+		}
+	})
+}
+
+// FuzzSVHN checks that no MAT file makes readSVHN panic or return a set
+// whose sizes or labels are wrong.
+func FuzzSVHN(f *testing.F) {
+	for _, yType := range []matfile.DataType{matfile.Double, matfile.Uint8} {
+		for _, opt := range [][2]bool{{false, false}, {true, true}} {
+			vars, _ := svhnVars(0, 2, yType)
+			data, err := datasettest.EncodeMAT(vars, opt[0], opt[1])
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := readSVHN(bytes.NewReader(data), int64(len(data)), "fuzz", 1<<20)
+		if err != nil {
+			return
+		}
+		if s.Len() == 0 || len(s.Images) != s.Len()*svhnPixels || s.Size() != svhnPixels {
+			t.Fatalf("%d labels and %d pixel bytes", s.Len(), len(s.Images))
+		}
+		for _, l := range s.Labels {
+			if l < 0 || l >= 10 {
+				t.Fatalf("label %d accepted", l)
 			}
 		}
 	})

@@ -4,7 +4,10 @@
 // that splits a batch across worker goroutines.
 package kernels
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+)
 
 // Gemm computes C = op(A)·op(B) + beta·C for row-major float32 matrices,
 // where op(A) is m×k and op(B) is k×n; tA/tB transpose A/B.
@@ -149,6 +152,16 @@ func Parallel(n, workers int, fn func(worker, lo, hi int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// chunkMin is the smallest element-wise job worth a second goroutine.
+const chunkMin = 1 << 16
+
+// ParallelChunks runs fn over [0,n) split across the cores when n is large
+// enough for the goroutine hand-off to pay.
+func ParallelChunks(n int, fn func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/chunkMin)
+	Parallel(n, workers, func(_, lo, hi int) { fn(lo, hi) })
 }
 
 // Mul multiplies dst by m element-wise.

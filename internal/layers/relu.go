@@ -2,6 +2,7 @@ package layers
 
 import (
 	"github.com/chewxy/hm"
+	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/opbase"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -30,9 +31,11 @@ func (op *reluOp) Do(vs ...G.Value) (G.Value, error) {
 	x := opbase.F32(vs[0])
 	out := op.out.Get(vs[0].Shape(), false)
 	od := out.Float32s()
-	for i, v := range x {
-		od[i] = max(v, 0)
-	}
+	kernels.ParallelChunks(len(x), func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			od[lo+i] = max(v, 0)
+		}
+	})
 	return out, nil
 }
 func (op *reluOp) DiffWRT(int) []bool { return []bool{true} }
@@ -61,12 +64,14 @@ func (op *reluGrad) Do(vs ...G.Value) (G.Value, error) {
 	out := op.out.Get(vs[0].Shape(), false)
 	od := out.Float32s()
 	d = d[:len(y)]
-	for i, v := range y {
-		if v > 0 {
-			od[i] = d[i]
-		} else {
-			od[i] = 0
+	kernels.ParallelChunks(len(y), func(lo, hi int) {
+		for i, v := range y[lo:hi] {
+			if v > 0 {
+				od[lo+i] = d[lo+i]
+			} else {
+				od[lo+i] = 0
+			}
 		}
-	}
+	})
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/chewxy/hm"
+	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/opbase"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -43,9 +44,11 @@ func (op *addOp) Do(vs ...G.Value) (G.Value, error) {
 	out := op.out.Get(vs[0].Shape(), false)
 	od := out.Float32s()
 	b = b[:len(a)]
-	for i := range a {
-		od[i] = a[i] + b[i]
-	}
+	kernels.ParallelChunks(len(a), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			od[i] = a[i] + b[i]
+		}
+	})
 	return out, nil
 }
 func (op *addOp) DiffWRT(int) []bool { return []bool{true, true} }

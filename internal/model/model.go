@@ -6,8 +6,9 @@ package model
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
-	"slices"
+	"path"
 	"strings"
 
 	"github.com/dropexp/dropexp/internal/dropout"
@@ -17,7 +18,7 @@ import (
 )
 
 // Names lists the networks Build knows.
-var Names = []string{"convnet-quick"}
+var Names = []string{"convnet-quick", "resnet20"}
 
 // Options describe one graph to build.
 type Options struct {
@@ -38,7 +39,8 @@ type Param struct {
 	Name   string
 	Value  *tensor.Dense
 	IsBias bool
-	Std    float64 // initialisation: Gaussian std
+	Std    float64 // initialisation: Gaussian std, or when 0 the constant Const
+	Const  float32
 	Node   *G.Node // node in this graph
 	Grad   *G.Node // gradient node (training graph only)
 }
@@ -55,6 +57,7 @@ type Net struct {
 	Loss   *layers.Loss
 	Params []*Param
 	Sites  []*dropout.Site
+	BN     map[string]*layers.BNStats // running statistics by layer name
 	vm     G.VM
 	x, y   *tensor.Dense
 	xGrad  *G.Node
@@ -91,6 +94,7 @@ type builder struct {
 	g      *G.ExprGraph
 	shared map[string]*Param
 	params []*Param
+	bn     map[string]*layers.BNStats
 	sites  []*dropout.Site
 	want   map[string]bool
 }
@@ -120,10 +124,11 @@ func (b *builder) site(layer string, h *G.Node) *dropout.Site {
 
 func (b *builder) mode() dropout.Mode { return b.opt.Variant.Mode(b.opt.Semantics) }
 
-// Build builds the graph opt describes. shared holds the parameters of an
-// already built graph (the evaluation graph shares the training graph's);
-// nil creates fresh, uninitialised parameters (see Init).
-func Build(opt Options, shared []*Param) (*Net, error) {
+// Build builds the graph opt describes. from is an already built graph whose
+// parameters and BatchNorm statistics the new one shares (the evaluation
+// graph shares the training graph's); nil creates fresh, uninitialised ones
+// (see Init).
+func Build(opt Options, from *Net) (*Net, error) {
 	if opt.Threads < 1 {
 		opt.Threads = 1
 	}
@@ -131,30 +136,31 @@ func Build(opt Options, shared []*Param) (*Net, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown model %q (allowed: %s)", opt.Model, strings.Join(Names, ", "))
 	}
-	sites := opt.Sites
-	if len(sites) == 0 {
-		sites = defaults
+	patterns := opt.Sites
+	if len(patterns) == 0 {
+		patterns = defaults
 	}
-	want := map[string]bool{}
-	for _, s := range sites {
-		if !slices.Contains(allowed, s) {
-			return nil, fmt.Errorf("dropout.sites: unknown site %q for %s (allowed: %s)", s, opt.Model, strings.Join(allowed, ", "))
+	want, err := matchSites(opt.Model, patterns, allowed)
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{opt: opt, g: G.NewGraph(), shared: map[string]*Param{}, want: want, bn: map[string]*layers.BNStats{}}
+	if from != nil {
+		for _, p := range from.Params {
+			b.shared[p.Name] = p
 		}
-		want[s] = true
-	}
-	b := &builder{opt: opt, g: G.NewGraph(), shared: map[string]*Param{}, want: want}
-	for _, p := range shared {
-		b.shared[p.Name] = p
+		maps.Copy(b.bn, from.BN)
 	}
 	n := &Net{Graph: b.g}
 	n.x = tensor.New(tensor.WithShape(opt.Batch, opt.C, opt.H, opt.W), tensor.Of(tensor.Float32))
 	n.y = tensor.New(tensor.WithShape(opt.Batch), tensor.Of(tensor.Float32))
 	n.X = G.NewTensor(b.g, tensor.Float32, 4, G.WithShape(opt.Batch, opt.C, opt.H, opt.W), G.WithName("x"), G.WithValue(n.x))
 	n.Labels = G.NewVector(b.g, tensor.Float32, G.WithShape(opt.Batch), G.WithName("labels"), G.WithValue(n.y))
-	var err error
 	switch opt.Model {
 	case "convnet-quick":
 		n.Logits, err = b.convnetQuick(n.X)
+	case "resnet20":
+		n.Logits, err = b.resnet(n.X, 3)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("building %s: %w", opt.Model, err)
@@ -162,7 +168,7 @@ func Build(opt Options, shared []*Param) (*Net, error) {
 	if n.Loss, err = layers.SoftmaxCrossEntropy("loss", n.Logits, n.Labels); err != nil {
 		return nil, err
 	}
-	n.Params, n.Sites = b.params, b.sites
+	n.Params, n.Sites, n.BN = b.params, b.sites, b.bn
 	if opt.Train {
 		wrt := make(G.Nodes, len(n.Params))
 		for i, p := range n.Params {
@@ -189,15 +195,15 @@ func Build(opt Options, shared []*Param) (*Net, error) {
 // InputGrad returns ∂J/∂x of the last run (graphs built with InputNeedsDx).
 func (n *Net) InputGrad() []float32 { return n.xGrad.Value().Data().([]float32) }
 
-// Init draws every parameter from its Gaussian (biases are zero) using rng.
+// Init draws every parameter from its Gaussian, or sets it to its constant, using rng.
 func Init(params []*Param, rng *rand.Rand) {
 	for _, p := range params {
 		d := p.Data()
 		for i := range d {
-			if p.IsBias {
-				d[i] = 0
-			} else {
+			if p.Std > 0 {
 				d[i] = float32(rng.NormFloat64() * p.Std)
+			} else {
+				d[i] = p.Const
 			}
 		}
 	}
@@ -208,8 +214,32 @@ func siteNames(model string) (allowed, defaults []string, ok bool) {
 	switch model {
 	case "convnet-quick":
 		return []string{"conv1", "conv2", "conv3", "ip1", "ip2"}, []string{"conv2", "conv3", "ip1", "ip2"}, true
+	case "resnet20":
+		return resnetSites(3), []string{"*.conv2"}, true
 	}
 	return nil, nil, false
+}
+
+// matchSites expands site names and glob patterns (path.Match syntax, e.g.
+// "*.conv2") into the set of sites; a pattern matching nothing is an error.
+func matchSites(model string, patterns, allowed []string) (map[string]bool, error) {
+	want := map[string]bool{}
+	for _, pat := range patterns {
+		hit := false
+		for _, a := range allowed {
+			ok, err := path.Match(pat, a)
+			if err != nil {
+				return nil, fmt.Errorf("dropout.sites: bad pattern %q: %v", pat, err)
+			}
+			if ok {
+				want[a], hit = true, true
+			}
+		}
+		if !hit {
+			return nil, fmt.Errorf("dropout.sites: unknown site %q for %s (allowed: %s; patterns like *.conv2 work)", pat, model, strings.Join(allowed, ", "))
+		}
+	}
+	return want, nil
 }
 
 // Sites returns the allowed and default dropout sites of a model, or an error naming the allowed models.

@@ -59,7 +59,7 @@ func TestEvalIsDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	Init(tr.Params, rand.New(rand.NewPCG(1, 2)))
-	ev, err := Build(quick(4, 3, 32, 32, false, dropout.Standard, 1), tr.Params)
+	ev, err := Build(quick(4, 3, 32, 32, false, dropout.Standard, 1), tr)
 	if err != nil {
 		t.Fatal(err)
 	}

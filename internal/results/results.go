@@ -25,6 +25,7 @@ const (
 	ConfigFile  = "config.yaml"  // the resolved configuration
 	MetricsFile = "metrics.csv"  // one row per evaluation
 	SummaryFile = "summary.json" // the outcome, rewritten as the run progresses
+	TimingFile  = "timing.csv"   // wall time and images/s at each evaluation
 )
 
 // The values of Summary.Status.
@@ -32,6 +33,8 @@ const (
 	StatusRunning  = "running"
 	StatusFinished = "finished"
 	StatusDiverged = "diverged"
+	// StatusInterrupted marks a run stopped by a signal after saving a checkpoint.
+	StatusInterrupted = "interrupted"
 )
 
 // RunName returns the directory name of a run, e.g. standard-p0.3-layer-s1;
@@ -142,11 +145,29 @@ type Metric struct {
 	TrainLoss float64 // running mean since the previous evaluation
 	TestLoss  float64
 	TestAcc   float64
-	Seconds   float64 // wall time since the run started
 }
 
-// metricsHeader is the first line of metrics.csv.
-var metricsHeader = [...]string{"iteration", "lr", "train_loss", "test_loss", "test_acc", "seconds"}
+// metricsHeader is the first line of metrics.csv. Wall times live in
+// timing.csv, so that the same config and seed give a byte-identical
+// metrics.csv, also across an interruption and resume.
+var metricsHeader = [...]string{"iteration", "lr", "train_loss", "test_loss", "test_acc"}
+
+// Timing is the wall-clock side of one evaluation point, as timing.csv.
+type Timing struct {
+	Iteration       int
+	Seconds         float64 // wall time since the run started (summed over resumed sessions)
+	ImagesPerSecond float64 // training images per second of training time so far
+}
+
+// WriteTiming atomically writes rows as timing.csv to path.
+func WriteTiming(path string, rows []Timing) error {
+	var buf bytes.Buffer
+	buf.WriteString("iteration,seconds,images_per_second\n")
+	for _, t := range rows {
+		fmt.Fprintf(&buf, "%d,%.3f,%.1f\n", t.Iteration, t.Seconds, t.ImagesPerSecond)
+	}
+	return WriteFileAtomic(path, buf.Bytes())
+}
 
 // WriteMetrics atomically writes rows as metrics.csv-formatted CSV to path.
 func WriteMetrics(path string, rows []Metric) error {
@@ -157,7 +178,6 @@ func WriteMetrics(path string, rows []Metric) error {
 	for _, m := range rows {
 		w.Write([]string{
 			strconv.Itoa(m.Iteration), g(m.LR), g(m.TrainLoss), g(m.TestLoss), g(m.TestAcc),
-			strconv.FormatFloat(m.Seconds, 'f', 3, 64),
 		})
 	}
 	w.Flush()
@@ -187,14 +207,14 @@ func ReadMetrics(path string) ([]Metric, error) {
 		if err != nil {
 			return nil, fmt.Errorf("results: %s:%d: iteration: %w", path, line, err)
 		}
-		var f [5]float64
+		var f [4]float64
 		for j := range f {
 			// ParseFloat reads the NaN and ±Inf that FormatFloat writes for a diverged run.
 			if f[j], err = strconv.ParseFloat(rec[j+1], 64); err != nil {
 				return nil, fmt.Errorf("results: %s:%d: %s: %w", path, line, metricsHeader[j+1], err)
 			}
 		}
-		rows = append(rows, Metric{Iteration: it, LR: f[0], TrainLoss: f[1], TestLoss: f[2], TestAcc: f[3], Seconds: f[4]})
+		rows = append(rows, Metric{Iteration: it, LR: f[0], TrainLoss: f[1], TestLoss: f[2], TestAcc: f[3]})
 	}
 	return rows, nil
 }

@@ -154,19 +154,19 @@ func assertOnlyFiles(t *testing.T, dir string, names ...string) {
 
 func TestMetricsRoundTrip(t *testing.T) {
 	rows := []Metric{
-		{Iteration: 500, LR: 0.001, TrainLoss: 1.2345678901234567, TestLoss: 1.1, TestAcc: 0.6012, Seconds: 12.3456},
-		{Iteration: 1000, LR: 1e-4, TrainLoss: 0.9, TestLoss: 0.95, TestAcc: 0.7, Seconds: 24},
-		{Iteration: 1500, LR: 1e-4, TrainLoss: math.NaN(), TestLoss: math.Inf(1), TestAcc: 0.1, Seconds: 36.0004},
+		{Iteration: 500, LR: 0.001, TrainLoss: 1.2345678901234567, TestLoss: 1.1, TestAcc: 0.6012},
+		{Iteration: 1000, LR: 1e-4, TrainLoss: 0.9, TestLoss: 0.95, TestAcc: 0.7},
+		{Iteration: 1500, LR: 1e-4, TrainLoss: math.NaN(), TestLoss: math.Inf(1), TestAcc: 0.1},
 	}
 	path := filepath.Join(t.TempDir(), MetricsFile)
 	if err := WriteMetrics(path, rows); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(path)
-	wantText := "iteration,lr,train_loss,test_loss,test_acc,seconds\n" +
-		"500,0.001,1.2345678901234567,1.1,0.6012,12.346\n" +
-		"1000,0.0001,0.9,0.95,0.7,24.000\n" +
-		"1500,0.0001,NaN,+Inf,0.1,36.000\n"
+	wantText := "iteration,lr,train_loss,test_loss,test_acc\n" +
+		"500,0.001,1.2345678901234567,1.1,0.6012\n" +
+		"1000,0.0001,0.9,0.95,0.7\n" +
+		"1500,0.0001,NaN,+Inf,0.1\n"
 	if string(data) != wantText {
 		t.Errorf("metrics.csv:\n%s\nwant:\n%s", data, wantText)
 	}
@@ -179,9 +179,8 @@ func TestMetricsRoundTrip(t *testing.T) {
 	}
 	for i, g := range got {
 		w := rows[i]
-		w.Seconds = math.Round(w.Seconds*1000) / 1000 // three decimals on disk
 		if g.Iteration != w.Iteration || g.LR != w.LR || !sameFloat(g.TrainLoss, w.TrainLoss) ||
-			!sameFloat(g.TestLoss, w.TestLoss) || g.TestAcc != w.TestAcc || g.Seconds != w.Seconds {
+			!sameFloat(g.TestLoss, w.TestLoss) || g.TestAcc != w.TestAcc {
 			t.Errorf("row %d: got %+v, want %+v", i, g, w)
 		}
 	}
@@ -201,9 +200,9 @@ func sameFloat(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN
 func TestReadMetricsErrors(t *testing.T) {
 	for _, tc := range []struct{ name, content, want string }{
 		{"header", "it,lr\n1,2\n", "not a metrics file"},
-		{"iteration", "iteration,lr,train_loss,test_loss,test_acc,seconds\nx,1,1,1,1,1\n", ":2: iteration"},
-		{"float", "iteration,lr,train_loss,test_loss,test_acc,seconds\n1,1,1,oops,1,1\n", ":2: test_loss"},
-		{"columns", "iteration,lr,train_loss,test_loss,test_acc,seconds\n1,1,1\n", "wrong number of fields"},
+		{"iteration", "iteration,lr,train_loss,test_loss,test_acc\nx,1,1,1,1\n", ":2: iteration"},
+		{"float", "iteration,lr,train_loss,test_loss,test_acc\n1,1,1,oops,1\n", ":2: test_loss"},
+		{"columns", "iteration,lr,train_loss,test_loss,test_acc\n1,1,1\n", "wrong number of fields"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), MetricsFile)

@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/dropexp/dropexp/internal/config"
@@ -23,19 +25,56 @@ func One(ctx context.Context, cfg config.Run, stdout, stderr io.Writer) (results
 	return one(ctx, cfg, nil, stdout, stderr)
 }
 
-func one(ctx context.Context, cfg config.Run, data *dataset.Split, stdout, stderr io.Writer) (results.Summary, error) {
+// Name returns the run directory name of cfg.
+func Name(cfg config.Run) string {
 	ratio := cfg.Ratio().String()
 	if cfg.Variant() == dropout.Plain {
 		ratio = ""
 	}
-	name := results.RunName(cfg.Dropout.Variant, ratio, cfg.Dropout.Gradient, cfg.Seed)
-	dir, err := results.NewRunDir(cfg.Out, name)
+	return results.RunName(cfg.Dropout.Variant, ratio, cfg.Dropout.Gradient, cfg.Seed)
+}
+
+func one(ctx context.Context, cfg config.Run, data *dataset.Split, stdout, stderr io.Writer) (results.Summary, error) {
+	dir, err := results.NewRunDir(cfg.Out, Name(cfg))
 	if err != nil {
 		return results.Summary{}, err
 	}
+	return inDir(ctx, cfg, dir, data, false, stdout, stderr)
+}
+
+// Resume continues the run in dir. cfg is the config to continue with (read
+// from dir's config.yaml when the caller gave none); a run of a different
+// config is refused with the differences.
+func Resume(ctx context.Context, dir string, cfg config.Run, stdout, stderr io.Writer) (results.Summary, error) {
+	saved, err := os.ReadFile(filepath.Join(dir, results.ConfigFile))
+	if err != nil {
+		return results.Summary{}, fmt.Errorf("--resume %s: %w (is it a run directory?)", dir, err)
+	}
+	now, err := cfg.YAML()
+	if err != nil {
+		return results.Summary{}, err
+	}
+	if string(saved) != string(now) {
+		return results.Summary{}, fmt.Errorf("--resume %s: %w; refusing. Differences (- run, + now):\n%s",
+			dir, train.ErrConfigMismatch, train.DiffLines(string(saved), string(now)))
+	}
+	if s, err := results.ReadSummary(filepath.Join(dir, results.SummaryFile)); err == nil && s.Status == results.StatusFinished {
+		fmt.Fprintf(stdout, "%s: already finished (test_acc %.4f); nothing to do\n", dir, s.FinalTestAcc)
+		return s, nil
+	}
+	return inDir(ctx, cfg, dir, nil, true, stdout, stderr)
+}
+
+// ConfigOf loads the config.yaml of run directory dir with overrides.
+func ConfigOf(dir string, sets, env []string) (config.Run, error) {
+	return config.Load(filepath.Join(dir, results.ConfigFile), sets, env)
+}
+
+func inDir(ctx context.Context, cfg config.Run, dir string, data *dataset.Split, resume bool, stdout, stderr io.Writer) (results.Summary, error) {
+	name := filepath.Base(dir)
 	fmt.Fprintf(stderr, "run %s: %s %s on %s, writing %s\n", name, cfg.Model, describe(cfg), cfg.Dataset.Name, dir)
 	prog := progress.New(stderr, cfg.Train.Iterations, cfg.Train.BatchSize, name)
-	sum, err := train.Run(ctx, train.Options{Config: cfg, Dir: dir, Data: data, Progress: prog})
+	sum, err := train.Run(ctx, train.Options{Config: cfg, Dir: dir, Data: data, Progress: prog, Resume: resume})
 	if err != nil {
 		return sum, fmt.Errorf("run %s (%s): %w", name, dir, err)
 	}

@@ -5,13 +5,16 @@
 package train
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/dropexp/dropexp/internal/config"
@@ -40,6 +43,9 @@ type Options struct {
 	Dir      string         // run directory (created)
 	Data     *dataset.Split // nil: load Config.Dataset
 	Progress Progress       // nil: silent
+	// Resume continues from Dir's checkpoint when there is one; its config
+	// must equal Config. Without a checkpoint the run starts from scratch.
+	Resume bool
 }
 
 // Threads resolves the configured thread count (0: every core).
@@ -52,41 +58,63 @@ func Threads(cfg config.Run) int {
 
 // LoadData reads the configured data set and applies its size limits.
 func LoadData(cfg config.Run) (*dataset.Split, error) {
-	path := cfg.Dataset.Path
-	if cfg.Dataset.Name == "mnist" && path == "" {
-		dir, err := dataset.MNISTModuleDir()
-		if err != nil {
-			return nil, err
-		}
-		path = dir
-	}
-	sp, err := dataset.Load(cfg.Dataset.Name, path)
+	sp, err := dataset.Load(cfg.Dataset.Name, cfg.Dataset.Path)
 	if err != nil {
 		return nil, err
 	}
 	return &dataset.Split{Train: sp.Train.Subset(cfg.Dataset.TrainLimit), Test: sp.Test.Subset(cfg.Dataset.TestLimit)}, nil
 }
 
-// Run trains the configured network and writes config.yaml, metrics.csv and
-// summary.json into opt.Dir. It returns the summary also when training
-// diverges (with ErrDiverged) or the context is cancelled.
+// ErrConfigMismatch reports a resume against a run directory of another config.
+var ErrConfigMismatch = errors.New("config differs from the run being resumed")
+
+// loopState is the bookkeeping of the training loop that a checkpoint carries.
+type loopState struct {
+	rows       []results.Metric
+	timing     []results.Timing
+	lossSum    float64
+	lossN      int
+	trainTime  time.Duration
+	wallBefore time.Duration // wall time of earlier sessions of this run
+	start      time.Time
+}
+
+func (st *loopState) wall() float64 { return (st.wallBefore + time.Since(st.start)).Seconds() }
+
+func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// Run trains the configured network and writes config.yaml, metrics.csv,
+// timing.csv, summary.json and checkpoints into opt.Dir. It returns the
+// summary also when training diverges (with ErrDiverged) or the context is
+// cancelled (after writing a checkpoint).
 func Run(ctx context.Context, opt Options) (results.Summary, error) {
 	cfg := opt.Config
-	start := time.Now()
+	st := &loopState{start: time.Now()}
 	sum := results.Summary{
-		Status: "running", Seed: cfg.Seed, Model: cfg.Model, Variant: cfg.Dropout.Variant,
+		Status: results.StatusRunning, Seed: cfg.Seed, Model: cfg.Model, Variant: cfg.Dropout.Variant,
 		Ratio: cfg.Ratio().String(), Semantics: cfg.Dropout.Gradient, Dataset: cfg.Dataset.Name,
 		DatasetPath: cfg.Dataset.Path, Iterations: cfg.Train.Iterations, DropexpVersion: Version,
-		GoVersion: runtime.Version(), Threads: Threads(cfg), Started: start.UTC(),
+		GoVersion: runtime.Version(), Threads: Threads(cfg), Started: st.start.UTC(),
 	}
-	if cfg.Variant() == "plain" {
+	if cfg.Variant() == dropout.Plain {
 		sum.Ratio = ""
 	}
 	resolved, err := cfg.YAML()
 	if err != nil {
 		return sum, err
 	}
-	if err := results.WriteFileAtomic(filepath.Join(opt.Dir, "config.yaml"), resolved); err != nil {
+	ckPath := filepath.Join(opt.Dir, CheckpointFile)
+	var ck *checkpoint
+	if opt.Resume {
+		if ck, err = loadCheckpoint(ckPath); err != nil {
+			return sum, err
+		}
+		if ck != nil && !bytes.Equal(ck.Config, resolved) {
+			return sum, fmt.Errorf("%w: %s was trained with a different config; refusing to resume. Differences (- run, + now):\n%s",
+				ErrConfigMismatch, opt.Dir, DiffLines(string(ck.Config), string(resolved)))
+		}
+	}
+	if err := results.WriteFileAtomic(filepath.Join(opt.Dir, results.ConfigFile), resolved); err != nil {
 		return sum, err
 	}
 	data := opt.Data
@@ -101,74 +129,127 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 		return sum, err
 	}
 	defer tr.close()
-
-	var rows []results.Metric
-	var lossSum float64
-	var lossN int
-	var trainTime time.Duration
-	prog := opt.Progress
-	finish := func(status string) error {
-		sum.Status = status
-		sum.WallSeconds = time.Since(start).Seconds()
-		if trainTime > 0 {
-			sum.ImagesPerSecond = float64(tr.iter*cfg.Train.BatchSize) / trainTime.Seconds()
+	if ck != nil {
+		if err := tr.restore(ckPath, ck, st); err != nil {
+			return sum, err
 		}
-		sum.Finished = time.Now().UTC()
-		if n := len(rows); n > 0 {
-			last := rows[n-1]
+	}
+
+	write := func(status string) error {
+		sum.Status = status
+		sum.WallSeconds = st.wall()
+		if st.trainTime > 0 {
+			sum.ImagesPerSecond = float64(tr.iter*cfg.Train.BatchSize) / st.trainTime.Seconds()
+		}
+		if status != results.StatusRunning {
+			sum.Finished = time.Now().UTC()
+		}
+		if n := len(st.rows); n > 0 {
+			last := st.rows[n-1]
 			sum.FinalTestAcc, sum.FinalTestLoss, sum.FinalTrainLoss = last.TestAcc, last.TestLoss, last.TrainLoss
 		}
-		if err := results.WriteMetrics(filepath.Join(opt.Dir, "metrics.csv"), rows); err != nil {
+		if err := results.WriteMetrics(filepath.Join(opt.Dir, results.MetricsFile), st.rows); err != nil {
 			return err
 		}
-		return results.WriteSummary(filepath.Join(opt.Dir, "summary.json"), sum)
+		if err := results.WriteTiming(filepath.Join(opt.Dir, results.TimingFile), st.timing); err != nil {
+			return err
+		}
+		return results.WriteSummary(filepath.Join(opt.Dir, results.SummaryFile), sum)
 	}
+	checkpoint := func() error { return tr.save(ckPath, resolved, st) }
+	if err := write(results.StatusRunning); err != nil {
+		return sum, err
+	}
+	prog := opt.Progress
+	every := cfg.Train.CheckpointEvery
 	for tr.iter < cfg.Train.Iterations {
 		if err := ctx.Err(); err != nil {
-			if werr := finish("interrupted"); werr != nil {
+			if werr := checkpoint(); werr != nil {
 				return sum, werr
 			}
-			return sum, err
+			if werr := write(results.StatusInterrupted); werr != nil {
+				return sum, werr
+			}
+			return sum, fmt.Errorf("interrupted at iteration %d; checkpoint saved, continue with: dropexp train --resume %s", tr.iter, opt.Dir)
 		}
 		t0 := time.Now()
 		loss, err := tr.step()
-		trainTime += time.Since(t0)
+		st.trainTime += time.Since(t0)
 		if err != nil {
 			return sum, err
 		}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			// The last good checkpoint stays as it is.
 			sum.DivergedAt = tr.iter
-			if werr := finish("diverged"); werr != nil {
+			if werr := write(results.StatusDiverged); werr != nil {
 				return sum, werr
 			}
-			return sum, fmt.Errorf("%w: loss is %v at iteration %d (lower train.lr or check the data)", ErrDiverged, loss, tr.iter)
+			return sum, fmt.Errorf("%w: loss is %v at iteration %d (lower train.lr or check the data); last good checkpoint kept in %s", ErrDiverged, loss, tr.iter, ckPath)
 		}
-		lossSum += loss
-		lossN++
+		st.lossSum += loss
+		st.lossN++
 		if prog != nil {
 			prog.Step(tr.iter, loss)
 		}
-		if tr.iter%cfg.Train.EvalEvery == 0 || tr.iter == cfg.Train.Iterations {
+		evalNow := tr.iter%cfg.Train.EvalEvery == 0 || tr.iter == cfg.Train.Iterations
+		if evalNow {
 			testLoss, testAcc, err := tr.evaluate()
 			if err != nil {
 				return sum, err
 			}
-			row := results.Metric{Iteration: tr.iter, LR: cfg.LRAt(tr.iter), TrainLoss: lossSum / float64(lossN),
-				TestLoss: testLoss, TestAcc: testAcc, Seconds: time.Since(start).Seconds()}
-			rows = append(rows, row)
-			lossSum, lossN = 0, 0
-			if err := results.WriteMetrics(filepath.Join(opt.Dir, "metrics.csv"), rows); err != nil {
+			row := results.Metric{Iteration: tr.iter, LR: cfg.LRAt(tr.iter), TrainLoss: st.lossSum / float64(st.lossN),
+				TestLoss: testLoss, TestAcc: testAcc}
+			st.rows = append(st.rows, row)
+			st.timing = append(st.timing, results.Timing{Iteration: tr.iter, Seconds: st.wall(),
+				ImagesPerSecond: float64(tr.iter*cfg.Train.BatchSize) / st.trainTime.Seconds()})
+			st.lossSum, st.lossN = 0, 0
+			if err := write(results.StatusRunning); err != nil {
 				return sum, err
 			}
 			if prog != nil {
-				prog.Eval(row.Iteration, row.LR, row.TrainLoss, row.TestLoss, row.TestAcc, time.Since(start))
+				prog.Eval(row.Iteration, row.LR, row.TrainLoss, row.TestLoss, row.TestAcc, time.Duration(st.wall()*float64(time.Second)))
+			}
+		}
+		if every > 0 && tr.iter%every == 0 && tr.iter < cfg.Train.Iterations {
+			if err := checkpoint(); err != nil {
+				return sum, err
 			}
 		}
 	}
 	if prog != nil {
 		prog.Finish()
 	}
-	return sum, finish("finished")
+	if err := write(results.StatusFinished); err != nil {
+		return sum, err
+	}
+	// A finished run needs no checkpoint; its results are complete.
+	os.Remove(ckPath)
+	return sum, nil
+}
+
+// DiffLines lists the lines only in a (prefixed "- ") and only in b ("+ ").
+func DiffLines(a, b string) string {
+	in := func(lines []string) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range lines {
+			m[l] = true
+		}
+		return m
+	}
+	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
+	ma, mb := in(la), in(lb)
+	var out []string
+	for _, l := range la {
+		if !mb[l] {
+			out = append(out, "- "+l)
+		}
+	}
+	for _, l := range lb {
+		if !ma[l] {
+			out = append(out, "+ "+l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // trainer holds the graphs, solver and random sources of one run.
@@ -180,6 +261,7 @@ type trainer struct {
 	sampler   *dropout.Sampler
 	order     *dataset.Order
 	prep      *preprocessor
+	aug       *augmenter
 	iter      int
 	idx       []int
 }
@@ -199,13 +281,14 @@ func newTrainer(cfg config.Run, data *dataset.Split) (*trainer, error) {
 	seed := uint64(cfg.Seed)
 	model.Init(tr.net.Params, rand.New(rand.NewPCG(seed, 1)))
 	opt.Train = false
-	if tr.eval, err = model.Build(opt, tr.net.Params); err != nil {
+	if tr.eval, err = model.Build(opt, tr.net); err != nil {
 		return nil, err
 	}
 	tr.solver = NewSolver(tr.net.Params, cfg.Train.Momentum, cfg.Train.WeightDecay, cfg.Train.BiasLRMult)
 	tr.sampler = dropout.NewSampler(cfg.Variant(), cfg.Ratio(), seed^0xd0d0)
 	tr.order = dataset.NewOrder(s.Len(), seed^0x5eed)
 	tr.prep = newPreprocessor(cfg.Dataset.Preprocess, s)
+	tr.aug = newAugmenter(cfg.Dataset.CropPad, cfg.Dataset.Flip, seed)
 	tr.idx = make([]int, cfg.Train.BatchSize)
 	return tr, nil
 }
@@ -220,7 +303,7 @@ func (tr *trainer) step() (float64, error) {
 	tr.iter++
 	x, y := tr.net.Input()
 	tr.idx = tr.order.Next(len(tr.idx), tr.idx)
-	tr.prep.fill(x, y, tr.data.Train, tr.idx)
+	tr.prep.fill(x, y, tr.data.Train, tr.idx, tr.aug)
 	tr.sampler.Sample(tr.net.Sites)
 	if err := tr.net.Run(); err != nil {
 		return 0, fmt.Errorf("iteration %d: %w", tr.iter, err)
@@ -243,7 +326,7 @@ func (tr *trainer) evaluate() (loss, acc float64, err error) {
 		for i := lo; i < min(lo+b, test.Len()); i++ {
 			idx = append(idx, i)
 		}
-		tr.prep.fill(x, y, test, idx)
+		tr.prep.fill(x, y, test, idx, nil)
 		if err := tr.eval.Run(); err != nil {
 			return 0, 0, fmt.Errorf("evaluation at iteration %d: %w", tr.iter, err)
 		}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/sweep"
+	"github.com/spf13/cobra"
+)
+
+func newSweepCmd() *cobra.Command {
+	var (
+		file, out, emit    string
+		ratios, sets       []string
+		seeds              []int64
+		jobs, cores, index int
+		list               bool
+		job                sweep.JobOptions
+		exe                string
+	)
+	cmd := &cobra.Command{
+		Use:   "sweep --config FILE [--ratios 0.3,0.2] [--seeds 1,2,3] [--jobs N] [--out DIR]",
+		Short: "Run a grid of variants, ratios, seeds and data sets; rerunning skips finished runs",
+		Long: `Expand a sweep config (a base run config and the axes variant, ratio, q, seed,
+gradient, dataset; see configs/sweeps/) into named runs and train them into
+one sweep directory (default results/NAME): DIR/runs/NAME/ per run, and
+DIR/index.json listing every run with its status.
+
+Runs go --jobs at a time, each with cores/jobs threads. Rerunning the same
+command skips finished runs whose config is unchanged, reruns unfinished,
+interrupted and failed ones, and never touches a finished run whose config
+differs (it is reported as a conflict). A failed or diverged run does not stop
+the others; the command exits non-zero at the end if any run did not finish.
+
+--index I runs only run I of the grid (for job arrays); --emit slurm|k8s writes
+DIR/sweep.sbatch or DIR/sweep-job.yaml running the grid one run per task, and
+runs nothing. --list prints the grid and each run's status.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if file == "" {
+				return fmt.Errorf("sweep: --config FILE is required (e.g. configs/sweeps/table1.yaml)")
+			}
+			spec, err := sweep.ReadSpec(file)
+			if err != nil {
+				return err
+			}
+			o := sweep.Overrides{Set: sets, Env: os.Environ()}
+			if cmd.Flags().Changed("ratios") {
+				o.Ratios = ratios
+			}
+			if cmd.Flags().Changed("seeds") {
+				o.Seeds = seeds
+			}
+			runs, err := sweep.Expand(spec, o)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = filepath.Join("results", spec.Name)
+			}
+			stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			switch {
+			case list:
+				return listRuns(stdout, out, runs)
+			case emit != "":
+				job.Args = forwardedFlags(cmd, ratios, seeds, sets)
+				return emitJobs(stdout, emit, exe, out, spec, runs, job)
+			}
+			opt := sweep.Options{Dir: out, Jobs: jobs, Cores: cores, Log: stderr}
+			if index >= 0 {
+				opt.Indices = []int{index}
+			}
+			rep, err := sweep.Execute(cmd.Context(), spec, runs, opt)
+			if err != nil {
+				return err
+			}
+			rep.WriteSummary(stderr)
+			if err := rep.Err(); err != nil {
+				return fmt.Errorf("%w; details in %s", err, filepath.Join(out, sweep.IndexFile))
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&file, "config", "", "sweep config file (required), e.g. configs/sweeps/table1.yaml")
+	f.StringVar(&out, "out", "", "sweep directory (default results/NAME, NAME from the sweep config)")
+	f.StringSliceVar(&ratios, "ratios", nil, "replace axes.ratio: comma-separated p or p/q values, e.g. 0.3,0.1")
+	f.Int64SliceVar(&seeds, "seeds", nil, "replace axes.seed, e.g. 1,2,3")
+	f.StringArrayVar(&sets, "set", nil, "override a run config key in every run: --set train.iterations=100 (repeatable)")
+	f.IntVar(&jobs, "jobs", sweep.DefaultJobs, "runs trained at once; their threads share the cores")
+	f.IntVar(&cores, "cores", 0, "cores to share between the jobs (default: all of this machine's)")
+	f.IntVar(&index, "index", -1, "run only run I of the grid, 0-based (for job arrays)")
+	f.BoolVar(&list, "list", false, "print the grid with each run's status and run nothing")
+	f.StringVar(&emit, "emit", "", "write a job array instead of running: slurm (DIR/sweep.sbatch) or k8s (DIR/sweep-job.yaml)")
+	f.StringVar(&exe, "exe", "", "dropexp binary the jobs run (default: this binary for slurm, dropexp for k8s)")
+	f.IntVar(&job.CPUs, "cpus", 2, "with --emit: cores per task")
+	f.StringVar(&job.Mem, "mem", "", "with --emit: memory per task, e.g. 4G (default: the cluster's)")
+	f.IntVar(&job.Parallelism, "parallelism", 0, "with --emit: tasks at once (default: as many as the scheduler allows)")
+	f.StringVar(&job.Time, "time", "", "with --emit slurm: time limit per task, e.g. 1:00:00")
+	f.StringVar(&job.Partition, "partition", "", "with --emit slurm: partition")
+	f.StringVar(&job.Image, "image", "dropexp:latest", "with --emit k8s: container image with dropexp, the configs and the data")
+	f.StringVar(&job.Workdir, "workdir", "/dropexp", "with --emit k8s: working directory in the image (relative config and data paths start there)")
+	f.StringVar(&job.Claim, "claim", "dropexp-results", "with --emit k8s: PersistentVolumeClaim (ReadWriteMany) holding the sweep directory")
+	f.StringVar(&job.Mount, "mount", "/results", "with --emit k8s: where the claim is mounted")
+	return cmd
+}
+
+// forwardedFlags are the flags that change the grid, which every task of a job array must repeat.
+func forwardedFlags(cmd *cobra.Command, ratios []string, seeds []int64, sets []string) []string {
+	var args []string
+	if cmd.Flags().Changed("ratios") {
+		args = append(args, "--ratios", strings.Join(ratios, ","))
+	}
+	if cmd.Flags().Changed("seeds") {
+		s := make([]string, len(seeds))
+		for i, v := range seeds {
+			s[i] = fmt.Sprint(v)
+		}
+		args = append(args, "--seeds", strings.Join(s, ","))
+	}
+	for _, s := range sets {
+		args = append(args, "--set", s)
+	}
+	return args
+}
+
+// listRuns prints each run of the grid with its status in the sweep directory.
+func listRuns(w io.Writer, dir string, runs []sweep.Run) error {
+	states := sweep.Scan(dir, runs)
+	for i, r := range runs {
+		st := states[i]
+		line := fmt.Sprintf("%4d  %-11s %s", r.Index, st.Status, r.Name)
+		if st.Status == sweep.Finished && st.Summary != nil {
+			line += fmt.Sprintf("  test_acc %.4f", st.Summary.FinalTestAcc)
+		}
+		if st.Detail != "" {
+			line += "  (" + strings.SplitN(st.Detail, "\n", 2)[0] + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "%d runs in %s\n", len(runs), dir)
+	return nil
+}
+
+// emitJobs writes the job array file for the scheduler and says how to submit it.
+func emitJobs(w io.Writer, kind, exe, out string, spec *sweep.Spec, runs []sweep.Run, job sweep.JobOptions) error {
+	if len(runs) == 0 {
+		return fmt.Errorf("sweep: the grid of %s is empty; nothing to emit", spec.File)
+	}
+	var name, content string
+	switch kind {
+	case "slurm":
+		var err error
+		if job.Config, err = filepath.Abs(spec.File); err != nil {
+			return err
+		}
+		if job.Out, err = filepath.Abs(out); err != nil {
+			return err
+		}
+		if job.Workdir, err = os.Getwd(); err != nil {
+			return err
+		}
+		if job.Exe = exe; job.Exe == "" {
+			if job.Exe, err = os.Executable(); err != nil {
+				return fmt.Errorf("sweep: finding this binary for the job script: %w (pass --exe)", err)
+			}
+		}
+		if err := os.MkdirAll(filepath.Join(out, "slurm"), 0o755); err != nil {
+			return fmt.Errorf("sweep: %w", err)
+		}
+		name, content = sweep.SlurmFile, sweep.SlurmScript(spec.Name, len(runs), job)
+	case "k8s":
+		// Paths as the pod sees them: the config relative to the image's
+		// working directory, the sweep directory on the mounted claim.
+		job.Config = filepath.ToSlash(spec.File)
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, spec.File); err == nil && !strings.HasPrefix(rel, "..") {
+				job.Config = filepath.ToSlash(rel)
+			}
+		}
+		job.Out = strings.TrimRight(job.Mount, "/") + "/" + filepath.Base(filepath.Clean(out))
+		if job.Exe = exe; job.Exe == "" {
+			job.Exe = "dropexp"
+		}
+		name, content = sweep.K8sFile, sweep.K8sJob(spec.Name, len(runs), job)
+	default:
+		return fmt.Errorf("sweep: --emit %q: want slurm or k8s", kind)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	path := filepath.Join(out, name)
+	if err := results.WriteFileAtomic(path, []byte(content)); err != nil {
+		return err
+	}
+	if err := sweep.WriteIndex(out, spec, runs, sweep.Scan(out, runs)); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "wrote %s: %d runs, one per task\n", path, len(runs))
+	if kind == "slurm" {
+		fmt.Fprintf(w, "submit with: sbatch %s\nthen: dropexp report --in %s\n", path, out)
+	} else {
+		fmt.Fprintf(w, "apply with: kubectl apply -f %s\n", path)
+	}
+	return nil
+}

@@ -1,0 +1,159 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/dropexp/dropexp/internal/dropout"
+)
+
+func resnetOpts(batch, size int, train bool, v dropout.Variant) Options {
+	return Options{Model: "resnet20", Batch: batch, C: 3, H: size, W: size, Classes: 10,
+		Variant: v, Semantics: dropout.Layer, Threads: 2, Train: train}
+}
+
+func TestResNet20Shape(t *testing.T) {
+	n, err := Build(resnetOpts(2, 32, true, dropout.Standard), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if got := n.ParamCount(); got != 269722 {
+		t.Errorf("ResNet-20 has %d parameters, want 269,722", got)
+	}
+	if len(n.Sites) != 9 {
+		t.Errorf("%d dropout sites, want 9 (the second conv of every block)", len(n.Sites))
+	}
+	if len(n.BN) != 19 {
+		t.Errorf("%d BatchNorm layers, want 19", len(n.BN))
+	}
+	if s := n.Logits.Shape(); s[0] != 2 || s[1] != 10 {
+		t.Errorf("logits shape %v", s)
+	}
+}
+
+func TestResNetSitePatterns(t *testing.T) {
+	o := resnetOpts(2, 8, true, dropout.Standard)
+	o.Sites = []string{"s3b*.conv1", "fc"}
+	n, err := Build(o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(n.Sites) != 4 {
+		t.Errorf("%d sites for s3b*.conv1 + fc, want 4", len(n.Sites))
+	}
+	o.Sites = []string{"s4b1.conv1"}
+	if _, err := Build(o, nil); err == nil {
+		t.Error("want an error for a pattern matching no site")
+	}
+}
+
+// The whole graph (BN, option-A shortcuts, residual adds, global pooling)
+// differentiates correctly: central differences on the loss agree with the
+// gradient for a sample of weights.
+func TestResNetFiniteDifferences(t *testing.T) {
+	n, err := Build(resnetOpts(4, 8, true, dropout.Plain), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	Init(n.Params, rand.New(rand.NewPCG(3, 3)))
+	x, y := n.Input()
+	r := rand.New(rand.NewPCG(4, 4))
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	for i := range y {
+		y[i] = float32(i % 10)
+	}
+	// Freeze the running statistics' effect: training-mode BN uses batch statistics only.
+	loss := func() float64 {
+		if err := n.Run(); err != nil {
+			t.Fatal(err)
+		}
+		return n.LossValue()
+	}
+	loss()
+	grads := map[string][]float32{}
+	for _, p := range n.Params {
+		grads[p.Name] = append([]float32(nil), p.Grad.Value().Data().([]float32)...)
+	}
+	checked := 0
+	for _, p := range n.Params {
+		g := grads[p.Name]
+		// The largest-gradient entry of each tensor is well above float32 noise.
+		best := 0
+		for i := range g {
+			if math.Abs(float64(g[i])) > math.Abs(float64(g[best])) {
+				best = i
+			}
+		}
+		if math.Abs(float64(g[best])) < 1e-3 {
+			continue
+		}
+		d := p.Data()
+		old := d[best]
+		const eps = 1e-3
+		d[best] = old + eps
+		lp := loss()
+		d[best] = old - eps
+		lm := loss()
+		d[best] = old
+		fd := (lp - lm) / (2 * eps)
+		if math.Abs(fd-float64(g[best])) > 0.03*math.Abs(fd)+2e-3 {
+			t.Errorf("%s[%d]: finite difference %.5g, gradient %.5g", p.Name, best, fd, g[best])
+		}
+		checked++
+	}
+	if checked < 20 {
+		t.Errorf("only %d parameters had a gradient large enough to check", checked)
+	}
+}
+
+// The evaluation graph shares parameters and running statistics with the training graph.
+func TestResNetEvalSharesState(t *testing.T) {
+	tr, err := Build(resnetOpts(2, 8, true, dropout.Standard), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := Build(resnetOpts(2, 8, false, dropout.Standard), tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.Sites) != 0 {
+		t.Errorf("evaluation graph has %d dropout sites", len(ev.Sites))
+	}
+	for name, s := range tr.BN {
+		if ev.BN[name] != s {
+			t.Fatalf("BN %s statistics not shared", name)
+		}
+	}
+	if &tr.Params[0].Data()[0] != &ev.Params[0].Data()[0] {
+		t.Error("parameters not shared")
+	}
+}
+
+func BenchmarkResNet20Train2(b *testing.B) {
+	n, err := Build(resnetOpts(128, 32, true, dropout.Standard), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	Init(n.Params, rand.New(rand.NewPCG(1, 2)))
+	s := dropout.NewSampler(dropout.Standard, dropout.Ratio{P: 0.1}, 1)
+	x, y := n.Input()
+	for i := range x {
+		x[i] = float32(i%251)/128 - 1
+	}
+	for i := range y {
+		y[i] = float32(i % 10)
+	}
+	b.ResetTimer()
+	for range b.N {
+		s.Sample(n.Sites)
+		if err := n.Run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*128)/b.Elapsed().Seconds(), "img/s")
+}

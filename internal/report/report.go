@@ -1,0 +1,338 @@
+// Package report turns run directories into the paper's tables and figures:
+// Table 1 (ConvNet-Quick, variants × ratios) and Table 2 (ResNet-20, standard
+// against augmented dropout per data set) in Markdown and CSV, each cell the
+// mean ± standard deviation of the final test accuracy over seeds with the
+// number of runs, the paper's value and the difference; Figure 1 (training
+// and test loss against iteration per variant at a ratio) and test accuracy
+// against ratio per variant.
+//
+// It reads finished run directories only (package results) and never
+// trains, so it can report on a sweep that is still running.
+package report
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/dropexp/dropexp/internal/results"
+)
+
+// Run is one run directory with a final summary.
+type Run struct {
+	Dir     string
+	Summary results.Summary
+	Metrics []results.Metric // nil if metrics.csv is missing or unreadable
+}
+
+// Collection is what the run directories under the report's inputs hold.
+type Collection struct {
+	Runs     []Run    // finished or diverged, sorted by directory
+	Pending  []string // run directories without a final summary: unfinished, interrupted or failed
+	Problems []string // files that could not be read, one message each
+}
+
+// Collect reads the run directories under each of dirs: DIR/runs/* of a
+// sweep directory, else DIR/* (a results root of dropexp train), or DIR itself
+// when it is a run directory.
+func Collect(dirs ...string) (Collection, error) {
+	var c Collection
+	seen := map[string]bool{}
+	for _, dir := range dirs {
+		fi, err := os.Stat(dir)
+		if err != nil {
+			return c, fmt.Errorf("report: %w (pass a sweep directory, e.g. --in results/table1)", err)
+		}
+		if !fi.IsDir() {
+			return c, fmt.Errorf("report: %s is not a directory (pass a sweep directory, e.g. --in results/table1)", dir)
+		}
+		var runDirs []string
+		switch {
+		case isRunDir(dir):
+			runDirs = []string{dir}
+		default:
+			root := dir
+			if isDir(filepath.Join(dir, "runs")) {
+				root = filepath.Join(dir, "runs")
+			}
+			entries, err := os.ReadDir(root)
+			if err != nil {
+				return c, fmt.Errorf("report: %w", err)
+			}
+			for _, e := range entries {
+				if p := filepath.Join(root, e.Name()); e.IsDir() && isRunDir(p) {
+					runDirs = append(runDirs, p)
+				}
+			}
+		}
+		for _, rd := range runDirs {
+			if abs, err := filepath.Abs(rd); err == nil {
+				if seen[abs] {
+					continue
+				}
+				seen[abs] = true
+			}
+			c.add(rd)
+		}
+	}
+	slices.SortFunc(c.Runs, func(a, b Run) int { return strings.Compare(a.Dir, b.Dir) })
+	slices.Sort(c.Pending)
+	return c, nil
+}
+
+// add reads one run directory into c.
+func (c *Collection) add(dir string) {
+	sum, err := results.ReadSummary(filepath.Join(dir, results.SummaryFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		c.Pending = append(c.Pending, dir)
+		return
+	case err != nil:
+		c.Problems = append(c.Problems, err.Error())
+		return
+	case sum.Status != results.StatusFinished && sum.Status != results.StatusDiverged:
+		c.Pending = append(c.Pending, dir)
+		return
+	}
+	r := Run{Dir: dir, Summary: sum}
+	m, err := results.ReadMetrics(filepath.Join(dir, results.MetricsFile))
+	if err != nil {
+		c.Problems = append(c.Problems, err.Error())
+	} else {
+		r.Metrics = m
+	}
+	c.Runs = append(c.Runs, r)
+}
+
+// isRunDir reports whether dir looks like a run directory.
+func isRunDir(dir string) bool {
+	for _, f := range []string{results.SummaryFile, results.ConfigFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// Cell is the statistic of one table cell over the runs of its seeds.
+type Cell struct {
+	N        int     // finished runs
+	Mean     float64 // of their final test accuracy; NaN if N = 0
+	Std      float64 // sample standard deviation; NaN if N < 2
+	Diverged int     // runs of the cell that diverged (not in N)
+	Paper    float64 // the paper's value; NaN if the paper has none
+}
+
+// newCell computes the cell of runs, with the paper's value paper.
+func newCell(runs []Run, paper float64) Cell {
+	c := Cell{Mean: math.NaN(), Std: math.NaN(), Paper: paper}
+	var accs []float64
+	for _, r := range runs {
+		if r.Summary.Status == results.StatusDiverged {
+			c.Diverged++
+			continue
+		}
+		accs = append(accs, r.Summary.FinalTestAcc)
+	}
+	c.N = len(accs)
+	if c.N == 0 {
+		return c
+	}
+	var sum float64
+	for _, a := range accs {
+		sum += a
+	}
+	c.Mean = sum / float64(c.N)
+	if c.N > 1 {
+		var ss float64
+		for _, a := range accs {
+			ss += (a - c.Mean) * (a - c.Mean)
+		}
+		c.Std = math.Sqrt(ss / float64(c.N-1))
+	}
+	return c
+}
+
+// Diff is the mean minus the paper's value (NaN if either is missing).
+func (c Cell) Diff() float64 { return c.Mean - c.Paper }
+
+// Text formats the cell for Markdown: "0.7401 ± 0.0020 (n=3); paper 0.7523; diff -0.0122".
+func (c Cell) Text() string {
+	var b strings.Builder
+	switch {
+	case c.N == 0:
+		b.WriteString("– (n=0)")
+	case c.N == 1:
+		fmt.Fprintf(&b, "%.4f (n=1)", c.Mean)
+	default:
+		fmt.Fprintf(&b, "%.4f ± %.4f (n=%d)", c.Mean, c.Std, c.N)
+	}
+	if !math.IsNaN(c.Paper) {
+		fmt.Fprintf(&b, "; paper %.4f", c.Paper)
+		if c.N > 0 {
+			fmt.Fprintf(&b, "; diff %+.4f", c.Diff())
+		}
+	}
+	if c.Diverged > 0 {
+		fmt.Fprintf(&b, "; %d diverged", c.Diverged)
+	}
+	return b.String()
+}
+
+// csvFields are the cell's CSV columns n, mean, std, diverged, paper, diff.
+func (c Cell) csvFields() []string {
+	f := func(v float64) string {
+		if math.IsNaN(v) {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'f', 6, 64)
+	}
+	return []string{strconv.Itoa(c.N), f(c.Mean), f(c.Std), strconv.Itoa(c.Diverged), f(c.Paper), f(c.Diff())}
+}
+
+// cellHeader names the columns of csvFields.
+var cellHeader = []string{"n", "mean", "std", "diverged", "paper", "diff"}
+
+// ratioP returns the p of a ratio "p" or "p/q" (NaN for none).
+func ratioP(ratio string) float64 {
+	p, _, _ := strings.Cut(ratio, "/")
+	v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return v
+}
+
+// sameRatio compares ratios by value, so "0.30" matches "0.3".
+func sameRatio(a, b string) bool {
+	ap, aq, _ := strings.Cut(a, "/")
+	bp, bq, _ := strings.Cut(b, "/")
+	num := func(s string) float64 {
+		if strings.TrimSpace(s) == "" {
+			return 0
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return math.NaN()
+		}
+		return v
+	}
+	return num(ap) == num(bp) && num(aq) == num(bq)
+}
+
+// canonRatio spells a ratio the way results and config do.
+func canonRatio(r string) string {
+	p, q, pq := strings.Cut(r, "/")
+	pf, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+	if err != nil {
+		return r
+	}
+	s := strconv.FormatFloat(pf, 'g', -1, 64)
+	if pq {
+		qf, err := strconv.ParseFloat(strings.TrimSpace(q), 64)
+		if err != nil {
+			return r
+		}
+		if qf != 0 {
+			s += "/" + strconv.FormatFloat(qf, 'g', -1, 64)
+		}
+	}
+	return s
+}
+
+// The files Write produces.
+const (
+	Table1MD        = "table1.md"
+	Table1CSV       = "table1.csv"
+	Table2MD        = "table2.md"
+	Table2CSV       = "table2.csv"
+	Figure1PNG      = "figure1.png"
+	Figure1SVG      = "figure1.svg"
+	AccuracyPNG     = "accuracy_vs_ratio.png"
+	AccuracySVG     = "accuracy_vs_ratio.svg"
+	DefaultFigRatio = "0.3"
+)
+
+// Options configure Write.
+type Options struct {
+	In        []string // sweep directories, results roots or run directories
+	Out       string   // where the files go; "": the first of In
+	FigRatios []string // ratios of Figure 1's rows; nil: DefaultFigRatio
+}
+
+// Write reads the run directories of opt.In and writes both tables as
+// Markdown and CSV and both figures as PNG and SVG into opt.Out. It returns
+// the files written and what it could not read.
+func Write(opt Options) (files []string, c Collection, err error) {
+	if len(opt.In) == 0 {
+		return nil, c, fmt.Errorf("report: no input: pass --in SWEEPDIR")
+	}
+	if c, err = Collect(opt.In...); err != nil {
+		return nil, c, err
+	}
+	if len(c.Runs) == 0 && len(c.Pending) == 0 {
+		return nil, c, fmt.Errorf("report: no run directories under %s (a sweep directory holds runs/NAME/summary.json)", strings.Join(opt.In, ", "))
+	}
+	out := opt.Out
+	if out == "" {
+		out = opt.In[0]
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, c, fmt.Errorf("report: %w", err)
+	}
+	ratios := opt.FigRatios
+	if len(ratios) == 0 {
+		ratios = []string{DefaultFigRatio}
+	}
+	note := c.Note(opt.In)
+	t1, t2 := BuildTable1(c.Runs), BuildTable2(c.Runs)
+	write := func(name string, data []byte) error {
+		p := filepath.Join(out, name)
+		if err := results.WriteFileAtomic(p, data); err != nil {
+			return err
+		}
+		files = append(files, p)
+		return nil
+	}
+	for _, f := range []struct {
+		name, text string
+	}{{Table1MD, t1.Markdown(note)}, {Table1CSV, t1.CSV()}, {Table2MD, t2.Markdown(note)}, {Table2CSV, t2.CSV()}} {
+		if err := write(f.name, []byte(f.text)); err != nil {
+			return files, c, err
+		}
+	}
+	for _, fig := range []struct {
+		png, svg string
+		rows     [][]*plot.Plot
+		w, h     vg.Length
+	}{
+		{Figure1PNG, Figure1SVG, Figure1(c.Runs, ratios), 6 * vg.Inch, 4 * vg.Inch},
+		{AccuracyPNG, AccuracySVG, AccuracyVsRatio(c.Runs), 6 * vg.Inch, 4.5 * vg.Inch},
+	} {
+		pngData, svgData, err := Render(fig.rows, fig.w, fig.h)
+		if err != nil {
+			return files, c, err
+		}
+		if err := write(fig.png, pngData); err != nil {
+			return files, c, err
+		}
+		if err := write(fig.svg, svgData); err != nil {
+			return files, c, err
+		}
+	}
+	return files, c, nil
+}

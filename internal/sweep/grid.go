@@ -1,0 +1,372 @@
+package sweep
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/results"
+)
+
+// Overrides are the command line's changes to a sweep config.
+type Overrides struct {
+	Ratios []string // replace axes.ratio when not nil
+	Seeds  []int64  // replace axes.seed when not nil
+	Set    []string // "key=value", applied to every run after the file's set
+	Env    []string // environment for config.Load (its DROPEXP_* variables apply to every run)
+}
+
+// Run is one point of the grid with its resolved configuration.
+type Run struct {
+	Index    int        // position in the grid: what --index and job arrays select
+	Name     string     // run directory name, unique in the sweep
+	Dataset  string     // the data set's label
+	Base     string     // the run config file it starts from
+	Sets     []string   // the overrides that turn Base into Config
+	Config   config.Run // validated; the scheduler sets Threads and Out
+	Identity []byte     // the normalised config that decides whether a finished run is this run
+	Hash     string     // hex SHA-256 of Identity
+}
+
+// sweptKeys are the run config keys that the axes own, and how to change each.
+var sweptKeys = []struct{ key, how string }{
+	{"dropout.variant", "axes.variant"},
+	{"dropout.ratio", "axes.ratio or --ratios"},
+	{"seed", "axes.seed or --seeds"},
+	{"dropout.gradient", "axes.gradient"},
+}
+
+// Expand resolves the grid of s with the command line's overrides o: seeds
+// outermost (so a first complete table, one seed per cell, comes early),
+// then data sets, variants, ratios and gradient semantics. Plain runs once
+// per seed and data set, with the first gradient semantics (for plain both
+// semantics are the same computation). Every run's config goes through
+// config.Load, so its checks and messages are the train command's.
+func Expand(s *Spec, o Overrides) ([]Run, error) {
+	ax := s.Axes
+	if o.Ratios != nil {
+		ax.Ratio = o.Ratios
+	}
+	if o.Seeds != nil {
+		ax.Seed = o.Seeds
+	}
+	if err := checkAxes(s, ax, o); err != nil {
+		return nil, err
+	}
+	datasets := ax.Dataset
+	if len(datasets) == 0 {
+		datasets = []Dataset{{}}
+	}
+	seeds := make([]string, len(ax.Seed))
+	for i, v := range ax.Seed {
+		seeds[i] = strconv.FormatInt(v, 10)
+	}
+	if len(seeds) == 0 {
+		seeds = []string{""} // the base config's seed
+	}
+	gradients := ax.Gradient
+	if len(gradients) == 0 {
+		gradients = []string{""} // the base config's semantics
+	}
+
+	var runs []Run
+	var errs []error
+	failed := map[string][]string{} // error text -> the grid points it hit, to say it once
+	var order []string
+	for _, seed := range seeds {
+		for di, d := range datasets {
+			for _, v := range ax.Variant {
+				for _, ratio := range ratiosFor(dropout.Variant(v), ax.Ratio, qsFor(d, ax)) {
+					gs := gradients
+					if v == string(dropout.Plain) {
+						gs = gradients[:1]
+					}
+					for _, g := range gs {
+						r, err := resolve(s, d, o, v, ratio, g, seed)
+						if err != nil {
+							point := describePoint(d, di, v, ratio, g, seed)
+							if _, ok := failed[err.Error()]; !ok {
+								order = append(order, err.Error())
+							}
+							failed[err.Error()] = append(failed[err.Error()], point)
+							continue
+						}
+						runs = append(runs, r)
+					}
+				}
+			}
+		}
+	}
+	for _, msg := range order {
+		points := failed[msg]
+		which := "run " + points[0]
+		if len(points) > 1 {
+			which = fmt.Sprintf("%d runs (first: %s)", len(points), points[0])
+		}
+		errs = append(errs, fmt.Errorf("%s: %s: %s", s.File, which, msg))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if err := nameRuns(s, runs, len(datasets) > 1); err != nil {
+		return nil, err
+	}
+	return runs, nil
+}
+
+// checkAxes reports problems of the axes as a whole, before any run is resolved.
+func checkAxes(s *Spec, ax Axes, o Overrides) error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{s.File}, args...)...))
+	}
+	if len(ax.Variant) == 0 {
+		bad("axes.variant: empty; list the variants to run, e.g. [plain, standard, forward, backward]")
+	}
+	needRatio := false
+	for i, v := range ax.Variant {
+		if _, err := dropout.ParseVariant(v); err != nil {
+			bad("axes.variant[%d]: %v", i, err)
+		}
+		if j := slices.Index(ax.Variant, v); j < i {
+			bad("axes.variant: %q listed twice", v)
+		}
+		needRatio = needRatio || v != string(dropout.Plain)
+	}
+	if needRatio && len(ax.Ratio) == 0 {
+		bad("axes.ratio: empty; variants other than plain need ratios (in the file or by --ratios 0.3,0.1)")
+	}
+	for i, r := range ax.Ratio {
+		if _, err := dropout.ParseRatio(dropout.Augmented, r); err != nil {
+			bad("axes.ratio[%d] (or --ratios) %q: %v", i, r, err)
+		}
+	}
+	for _, q := range ax.Q {
+		if _, err := dropout.ParseRatio(dropout.Standard, q); err != nil {
+			bad("axes.q: %v", err)
+		}
+	}
+	for i, g := range ax.Gradient {
+		if _, err := dropout.ParseSemantics(g); err != nil {
+			bad("axes.gradient[%d]: %v", i, err)
+		}
+	}
+	for _, v := range ax.Variant {
+		if v == string(dropout.Plain) || !slices.Contains(dropout.Variants, dropout.Variant(v)) {
+			continue
+		}
+		for di, d := range datasetsOrOne(ax.Dataset) {
+			if len(ratiosFor(dropout.Variant(v), ax.Ratio, qsFor(d, ax))) > 0 {
+				continue
+			}
+			if v == string(dropout.Augmented) {
+				bad("variant augmented has no ratio for data set %s: give axes.q (or the data set's q) for ratios written as p, or write p/q ratios", describeDataset(d, di))
+			} else {
+				bad("variant %s has no ratio: axes.ratio holds only p/q ratios, which pair with augmented alone", v)
+			}
+		}
+	}
+	if _, err := os.Stat(s.Base); s.Base != "" && err != nil {
+		bad("base: %v", err)
+	}
+	labels := map[string]int{}
+	for i, d := range ax.Dataset {
+		if l := d.Label; l != "" {
+			if j, ok := labels[l]; ok {
+				bad("axes.dataset[%d] and [%d] are both labelled %q; labels name run directories and must differ", j, i, l)
+			}
+			labels[l] = i
+		}
+		if _, err := os.Stat(d.Base); d.Base != "" && err != nil {
+			bad("axes.dataset[%d].base: %v", i, err)
+		}
+		for _, q := range d.Q {
+			if _, err := dropout.ParseRatio(dropout.Standard, q); err != nil {
+				bad("axes.dataset[%d].q: %v", i, err)
+			}
+		}
+	}
+	check := func(where string, sets []string) {
+		for _, kv := range sets {
+			k, _, _ := strings.Cut(kv, "=")
+			k = strings.TrimSpace(k)
+			for _, sk := range sweptKeys {
+				owned := k == sk.key
+				switch sk.key {
+				case "seed":
+					owned = owned && len(ax.Seed) > 0
+				case "dropout.gradient":
+					owned = owned && len(ax.Gradient) > 0
+				}
+				if owned {
+					bad("%s %s: the grid sweeps %s; change it with %s", where, kv, k, sk.how)
+				}
+			}
+		}
+	}
+	check("set", s.Set)
+	for i, d := range ax.Dataset {
+		check(fmt.Sprintf("axes.dataset[%d].set", i), d.Set)
+	}
+	check("--set", o.Set)
+	return errors.Join(errs...)
+}
+
+func datasetsOrOne(ds []Dataset) []Dataset {
+	if len(ds) == 0 {
+		return []Dataset{{}}
+	}
+	return ds
+}
+
+// qsFor returns the q values of augmented for data set d.
+func qsFor(d Dataset, ax Axes) []string {
+	if len(d.Q) > 0 {
+		return d.Q
+	}
+	return ax.Q
+}
+
+// ratiosFor returns the ratios variant v runs with, in canonical spelling:
+// none for plain (it has none); for augmented, p/q entries as written and
+// p entries crossed with qs; for the others, the p entries.
+func ratiosFor(v dropout.Variant, ratios, qs []string) []string {
+	if v == dropout.Plain {
+		return []string{""}
+	}
+	var out []string
+	add := func(s string) {
+		if r, err := dropout.ParseRatio(v, s); err == nil && !slices.Contains(out, r.String()) {
+			out = append(out, r.String())
+		}
+	}
+	for _, r := range ratios {
+		pq := strings.Contains(r, "/")
+		switch {
+		case v == dropout.Augmented && pq:
+			add(r)
+		case v == dropout.Augmented:
+			for _, q := range qs {
+				add(strings.TrimSpace(r) + "/" + strings.TrimSpace(q))
+			}
+		case !pq:
+			add(r)
+		}
+	}
+	return out
+}
+
+// resolve loads one run's configuration.
+func resolve(s *Spec, d Dataset, o Overrides, variant, ratio, gradient, seed string) (Run, error) {
+	base := s.Base
+	if d.Base != "" {
+		base = d.Base
+	}
+	sets := slices.Clone(s.Set)
+	if d.Name != "" {
+		sets = append(sets, "dataset.name="+d.Name)
+	}
+	if d.Path != "" {
+		sets = append(sets, "dataset.path="+d.Path)
+	}
+	sets = append(sets, d.Set...)
+	sets = append(sets, o.Set...)
+	sets = append(sets, "dropout.variant="+variant, "dropout.ratio="+ratio)
+	if gradient != "" {
+		sets = append(sets, "dropout.gradient="+gradient)
+	}
+	if seed != "" {
+		sets = append(sets, "seed="+seed)
+	}
+	cfg, err := config.Load(base, sets, o.Env)
+	if err != nil {
+		return Run{}, err
+	}
+	label := d.Label
+	if label == "" {
+		label = d.Name
+	}
+	if label == "" {
+		label = cfg.Dataset.Name
+	}
+	id, hash, err := Identity(cfg)
+	if err != nil {
+		return Run{}, err
+	}
+	return Run{Dataset: label, Base: base, Sets: sets, Config: cfg, Identity: id, Hash: hash}, nil
+}
+
+// describePoint names a grid point in an error message.
+func describePoint(d Dataset, di int, variant, ratio, gradient, seed string) string {
+	parts := []string{variant}
+	if ratio != "" {
+		parts = append(parts, ratio)
+	}
+	if gradient != "" {
+		parts = append(parts, gradient)
+	}
+	if seed != "" {
+		parts = append(parts, "seed "+seed)
+	}
+	return strings.Join(parts, " ") + " on " + describeDataset(d, di)
+}
+
+func describeDataset(d Dataset, i int) string {
+	switch {
+	case d.Label != "":
+		return d.Label
+	case d.Name != "":
+		return d.Name
+	case d.Base != "":
+		return d.Base
+	}
+	if i == 0 {
+		return "the base data set"
+	}
+	return fmt.Sprintf("axes.dataset[%d]", i)
+}
+
+// nameRuns gives each run its directory name and index; names must be unique.
+func nameRuns(s *Spec, runs []Run, withDataset bool) error {
+	seen := map[string]int{}
+	var errs []error
+	for i := range runs {
+		r := &runs[i]
+		c := r.Config
+		ratio := c.Dropout.Ratio
+		if c.Variant() == dropout.Plain {
+			ratio = ""
+		}
+		name := results.RunName(c.Dropout.Variant, ratio, c.Dropout.Gradient, c.Seed)
+		if withDataset {
+			name = r.Dataset + "-" + name
+		}
+		r.Index, r.Name = i, name
+		if j, ok := seen[name]; ok {
+			errs = append(errs, fmt.Errorf("%s: runs %d and %d are both named %s (a value listed twice in the axes, e.g. ratios 0.3 and 0.30, or two data sets with one label)", s.File, j, i, name))
+		}
+		seen[name] = i
+	}
+	return errors.Join(errs...)
+}
+
+// Identity returns the configuration that decides whether a finished run
+// directory holds this run, and its hex SHA-256: the resolved config without
+// threads and out, which change where and how fast a run goes but not what
+// it computes (so a rerun with another --jobs or sweep path still matches).
+func Identity(cfg config.Run) ([]byte, string, error) {
+	cfg.Threads, cfg.Out = 0, ""
+	b, err := cfg.YAML()
+	if err != nil {
+		return nil, "", err
+	}
+	sum := sha256.Sum256(b)
+	return b, hex.EncodeToString(sum[:]), nil
+}

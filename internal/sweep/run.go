@@ -1,0 +1,396 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/dataset"
+	"github.com/dropexp/dropexp/internal/progress"
+	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/train"
+)
+
+// DefaultJobs is how many runs train at once when Options.Jobs is 0.
+const DefaultJobs = 1
+
+// TrainFunc trains one run into opt.Dir, as train.Run does.
+type TrainFunc func(ctx context.Context, opt train.Options) (results.Summary, error)
+
+// Options configure Execute.
+type Options struct {
+	Dir      string                                   // the sweep directory
+	Jobs     int                                      // runs at a time; 0: DefaultJobs
+	Cores    int                                      // cores shared by the jobs (each run's threads = Cores/Jobs); 0: all
+	Indices  []int                                    // grid positions to run; nil: all
+	Log      io.Writer                                // a line per run start and finish, and each run's progress; nil: none
+	Train    TrainFunc                                // nil: train.Run
+	LoadData func(config.Run) (*dataset.Split, error) // nil: train.LoadData
+}
+
+// Outcome is what one sweep process did with one run.
+type Outcome struct {
+	Run    Run
+	Action string // ran, skipped (already final), busy (another process runs it), not started (cancelled)
+	State  State  // the run directory's state afterwards
+	Err    error  // the error of the attempt, if it ran and failed
+}
+
+// Report is the outcome of every run Execute was asked to run.
+type Report struct {
+	Sweep    string
+	Outcomes []Outcome
+}
+
+// lockWait bounds how long a run waits for its lock: other processes take it
+// for a moment to read the state (see lockState), a training run for hours.
+const lockWait = 2 * time.Second
+
+// Execute runs the selected runs of the grid into opt.Dir, opt.Jobs at a
+// time, skipping runs whose directory already holds a final result. A failed
+// run is recorded and the others go on; Report.Err says whether all finished.
+// The error is for problems that stop the sweep as a whole.
+func Execute(ctx context.Context, s *Spec, runs []Run, opt Options) (Report, error) {
+	rep := Report{Sweep: s.Name}
+	selected := runs
+	if opt.Indices != nil {
+		selected = nil
+		for _, i := range opt.Indices {
+			if i < 0 || i >= len(runs) {
+				return rep, fmt.Errorf("sweep: --index %d: the grid of %s has %d runs (0..%d)", i, s.File, len(runs), len(runs)-1)
+			}
+			selected = append(selected, runs[i])
+		}
+	}
+	for _, d := range []string{RunsDir, LocksDir} {
+		if err := os.MkdirAll(filepath.Join(opt.Dir, d), 0o755); err != nil {
+			return rep, fmt.Errorf("sweep: creating the sweep directory: %w", err)
+		}
+	}
+	x := &executor{
+		dir: opt.Dir, spec: s, runs: runs, log: opt.Log, train: opt.Train,
+		data: &dataCache{load: opt.LoadData, m: map[string]*dataEntry{}},
+	}
+	if x.log == nil {
+		x.log = io.Discard
+	}
+	if x.train == nil {
+		x.train = train.Run
+	}
+	if x.data.load == nil {
+		x.data.load = train.LoadData
+	}
+	jobs := opt.Jobs
+	if jobs <= 0 {
+		jobs = DefaultJobs
+	}
+	jobs = max(1, min(jobs, len(selected)))
+	cores := opt.Cores
+	if cores <= 0 {
+		cores = runtime.NumCPU()
+	}
+	x.threads = max(1, cores/jobs)
+	x.progress = x.log
+	if jobs > 1 {
+		// Concurrent runs share the log line by line; not being a terminal
+		// file, it also makes their reporters print lines rather than bars.
+		x.progress = &lineWriter{w: x.log}
+		x.log = x.progress
+	}
+	if err := x.writeIndex(); err != nil {
+		return rep, err
+	}
+
+	rep.Outcomes = make([]Outcome, len(selected))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Go(func() {
+			for i := range next {
+				rep.Outcomes[i] = x.do(ctx, selected[i])
+				if err := x.writeIndex(); err != nil {
+					fmt.Fprintf(x.log, "sweep: %v\n", err)
+				}
+			}
+		})
+	}
+	for i := range selected {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return rep, x.writeIndex()
+}
+
+// executor holds what the workers of one Execute share.
+type executor struct {
+	dir      string
+	spec     *Spec
+	runs     []Run
+	threads  int
+	log      io.Writer // start and finish lines
+	progress io.Writer // the runs' reporters
+	train    TrainFunc
+	data     *dataCache
+	indexMu  sync.Mutex
+}
+
+func (x *executor) runDir(r Run) string   { return filepath.Join(x.dir, RunsDir, r.Name) }
+func (x *executor) lockPath(r Run) string { return filepath.Join(x.dir, LocksDir, r.Name+".lock") }
+
+// writeIndex rewrites index.json from the run directories.
+func (x *executor) writeIndex() error {
+	x.indexMu.Lock()
+	defer x.indexMu.Unlock()
+	return WriteIndex(x.dir, x.spec, x.runs, Scan(x.dir, x.runs))
+}
+
+// Scan returns the state of every run of a grid in the sweep directory dir.
+func Scan(dir string, runs []Run) []State {
+	states := make([]State, len(runs))
+	for i, r := range runs {
+		states[i] = Inspect(filepath.Join(dir, RunsDir, r.Name), r, locked(filepath.Join(dir, LocksDir, r.Name+".lock")))
+	}
+	return states
+}
+
+// locked reports whether some process (this one included) holds the lock file.
+func locked(path string) bool {
+	if _, err := os.Stat(path); err != nil {
+		return false // never locked; and probing must not create lock files in a read-only look
+	}
+	l, ok, err := tryLock(path)
+	if err != nil || !ok {
+		return err == nil
+	}
+	l.unlock()
+	return false
+}
+
+// do runs r unless its directory holds a final result or another process has it.
+func (x *executor) do(ctx context.Context, r Run) Outcome {
+	out := Outcome{Run: r}
+	dir := x.runDir(r)
+	tag := fmt.Sprintf("sweep [%d/%d] %s", r.Index+1, len(x.runs), r.Name)
+	if ctx.Err() != nil {
+		out.Action, out.State = "not started", Inspect(dir, r, false)
+		return out
+	}
+	lock, err := x.lock(ctx, r)
+	if err != nil {
+		out.Action, out.Err, out.State = "not started", err, State{Status: Failed, Detail: err.Error()}
+		fmt.Fprintf(x.log, "%s: %v\n", tag, err)
+		return out
+	}
+	if lock == nil {
+		out.Action, out.State = "busy", State{Status: Running, Detail: "another process holds " + x.lockPath(r)}
+		fmt.Fprintf(x.log, "%s: running in another process, left to it\n", tag)
+		return out
+	}
+	defer lock.unlock()
+	st := Inspect(dir, r, false)
+	if st.Status.Final() {
+		out.Action, out.State = "skipped", st
+		if st.Status == Conflict {
+			fmt.Fprintf(x.log, "%s: conflict: %s\n", tag, st.Detail)
+		} else {
+			fmt.Fprintf(x.log, "%s: already %s, skipped\n", tag, st.Status)
+		}
+		return out
+	}
+	out.Action = "ran"
+	how := "start"
+	if st.Status != Pending {
+		how = "rerun (was " + string(st.Status) + ")"
+	}
+	fmt.Fprintf(x.log, "%s: %s: %s %s on %s, %d threads, %s\n", tag, how, r.Config.Model, describeRun(r.Config), r.Dataset, x.threads, dir)
+	began := time.Now()
+	sum, err := x.attempt(ctx, r, dir)
+	out.Err = err
+	if err != nil && !errors.Is(err, train.ErrDiverged) && ctx.Err() == nil {
+		if werr := writeFailure(dir, err); werr != nil {
+			err = errors.Join(err, werr)
+			out.Err = err
+		}
+	}
+	out.State = Inspect(dir, r, false)
+	took := time.Since(began).Round(time.Second)
+	switch {
+	case err == nil && out.State.Status == Finished:
+		fmt.Fprintf(x.log, "%s: finished: test_acc %.4f  test_loss %.4f  train_loss %.4f  in %s\n", tag, sum.FinalTestAcc, sum.FinalTestLoss, sum.FinalTrainLoss, took)
+	case err == nil:
+		// The trainer returned without a final summary: a bug, not the run's fault.
+		out.Err = fmt.Errorf("training returned but %s says %s", filepath.Join(dir, results.SummaryFile), out.State.Status)
+		fmt.Fprintf(x.log, "%s: %v\n", tag, out.Err)
+	default:
+		fmt.Fprintf(x.log, "%s: %s after %s: %v\n", tag, out.State.Status, took, firstLine(err.Error()))
+	}
+	return out
+}
+
+// lock takes r's lock, waiting up to lockWait for a momentary holder; nil
+// means another process is running r.
+func (x *executor) lock(ctx context.Context, r Run) (*runLock, error) {
+	deadline := time.Now().Add(lockWait)
+	for {
+		l, ok, err := tryLock(x.lockPath(r))
+		if err != nil || ok {
+			return l, err
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// attempt trains r in dir, turning a panic into an error so the sweep goes on.
+func (x *executor) attempt(ctx context.Context, r Run, dir string) (sum results.Summary, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	if _, err := results.NewRunDir(filepath.Dir(dir), filepath.Base(dir)); err != nil {
+		return sum, err
+	}
+	if err := clearFailure(dir); err != nil {
+		return sum, err
+	}
+	cfg := r.Config
+	cfg.Threads = x.threads
+	cfg.Out = filepath.Dir(dir)
+	data, err := x.data.get(cfg)
+	if err != nil {
+		return sum, err
+	}
+	prog := progress.New(x.progress, cfg.Train.Iterations, cfg.Train.BatchSize, r.Name)
+	defer prog.Finish()
+	return x.train(ctx, train.Options{Config: cfg, Dir: dir, Data: data, Progress: prog})
+}
+
+// describeRun says which dropout a run uses.
+func describeRun(c config.Run) string {
+	if c.Dropout.Variant == "plain" {
+		return "plain"
+	}
+	return fmt.Sprintf("%s dropout %s (%s gradient)", c.Dropout.Variant, c.Dropout.Ratio, c.Dropout.Gradient)
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// dataCache loads each data set once and shares it between runs: a Split is
+// only read by training.
+type dataCache struct {
+	load func(config.Run) (*dataset.Split, error)
+	mu   sync.Mutex
+	m    map[string]*dataEntry
+}
+
+type dataEntry struct {
+	once  sync.Once
+	split *dataset.Split
+	err   error
+}
+
+// get returns the data of cfg, loading it on first use.
+func (c *dataCache) get(cfg config.Run) (*dataset.Split, error) {
+	d := cfg.Dataset
+	key := fmt.Sprintf("%s\x00%s\x00%d\x00%d", d.Name, d.Path, d.TrainLimit, d.TestLimit)
+	c.mu.Lock()
+	e, ok := c.m[key]
+	if !ok {
+		e = &dataEntry{}
+		c.m[key] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.split, e.err = c.load(cfg) })
+	return e.split, e.err
+}
+
+// lineWriter serialises writes, so lines from concurrent runs do not interleave.
+type lineWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// Err returns nil if every run ended finished, or an error counting the others.
+func (r Report) Err() error {
+	counts := map[Status]int{}
+	bad := 0
+	for _, o := range r.Outcomes {
+		if o.State.Status != Finished {
+			counts[o.State.Status]++
+			bad++
+		}
+	}
+	if bad == 0 {
+		return nil
+	}
+	var parts []string
+	for _, s := range Statuses {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	return fmt.Errorf("sweep %s: %d of %d runs did not finish (%s)", r.Sweep, bad, len(r.Outcomes), strings.Join(parts, ", "))
+}
+
+// WriteSummary writes the count per status and a line per run that did not finish.
+func (r Report) WriteSummary(w io.Writer) {
+	counts := map[Status]int{}
+	actions := map[string]int{}
+	for _, o := range r.Outcomes {
+		counts[o.State.Status]++
+		actions[o.Action]++
+	}
+	var parts []string
+	for _, s := range Statuses {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	var acts []string
+	for _, a := range []string{"ran", "skipped", "busy", "not started"} {
+		if actions[a] > 0 {
+			acts = append(acts, fmt.Sprintf("%d %s", actions[a], a))
+		}
+	}
+	fmt.Fprintf(w, "sweep %s: %d runs: %s (%s)\n", r.Sweep, len(r.Outcomes), strings.Join(parts, ", "), strings.Join(acts, ", "))
+	outs := slices.Clone(r.Outcomes)
+	slices.SortStableFunc(outs, func(a, b Outcome) int {
+		return slices.Index(Statuses, a.State.Status) - slices.Index(Statuses, b.State.Status)
+	})
+	for _, o := range outs {
+		if o.State.Status == Finished {
+			continue
+		}
+		detail := o.State.Detail
+		if o.Err != nil {
+			detail = o.Err.Error()
+		}
+		if detail == "" && o.State.Summary != nil && o.State.Status == Diverged {
+			detail = fmt.Sprintf("loss not finite at iteration %d", o.State.Summary.DivergedAt)
+		}
+		fmt.Fprintf(w, "  %-11s %s: %s\n", o.State.Status, o.Run.Name, firstLine(detail))
+	}
+}
