@@ -121,7 +121,7 @@ func (c *cancelAt) Step(iter int, _ float64) {
 	}
 }
 func (c *cancelAt) Eval(int, float64, float64, float64, float64, time.Duration) {}
-func (c *cancelAt) Finish()                                                    {}
+func (c *cancelAt) Finish()                                                     {}
 
 func TestInterruptAndResumeMatchesUninterrupted(t *testing.T) {
 	cfg := tinyConfig(t, fixtureDir)
@@ -195,9 +195,9 @@ func child(dir string) int {
 
 type stepPrinter struct{}
 
-func (stepPrinter) Step(iter int, _ float64)                                   { fmt.Printf("step %d\n", iter) }
+func (stepPrinter) Step(iter int, _ float64)                                    { fmt.Printf("step %d\n", iter) }
 func (stepPrinter) Eval(int, float64, float64, float64, float64, time.Duration) {}
-func (stepPrinter) Finish()                                                    {}
+func (stepPrinter) Finish()                                                     {}
 
 // A training process killed with SIGKILL at a random iteration and resumed
 // ends with the same metrics.csv, byte for byte, as one never interrupted.
