@@ -56,3 +56,19 @@ clean:
 bench-compare: build
 	@/usr/bin/python3 -c 'import torch' 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-torch; }
 	PYTHON=/usr/bin/python3 bash scripts/bench_compare.sh
+
+# Table 1 and Table 2 as sweeps, then the report (tables and figures) into
+# $(OUT)/$(SCALE)/report. SCALE=smoke (default): tiny runs on synthetic data,
+# minutes; SCALE=paper: the full protocols, days on 2 cores. Rerunning skips
+# finished runs. See scripts/reproduce-tables.sh.
+SCALE ?= smoke
+.PHONY: reproduce-tables
+reproduce-tables: build
+	SCALE=$(SCALE) OUT=$(OUT) BIN=$(BIN) CIFAR10=$(CIFAR10) scripts/reproduce-tables.sh
+
+# A single-node Slurm cluster on this machine (root, Debian): installs
+# slurm-wlm and munge, runs a smoke Table 1 sweep as a job array and reports;
+# the daemons are stopped at the end. Log: $(OUT)/slurm-test/slurm-test.log.
+.PHONY: slurm-test
+slurm-test: build
+	OUT=$(OUT) BIN=$(BIN) scripts/slurm-test.sh

@@ -18,7 +18,8 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newSweepCmd(), newReportCmd())
-	root.AddCommand(newTrainCmd(), &cobra.Command{
+	root.AddCommand(newDataCmd())
+	root.AddCommand(newTrainCmd(), newBenchCmd(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the dropexp version, Go version and matrix-multiply backend",
 		Run: func(cmd *cobra.Command, _ []string) {

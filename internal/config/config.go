@@ -73,7 +73,7 @@ const EnvPrefix = "DROPEXP_"
 // Models, DatasetNames and Preprocessings hand out copies.
 var (
 	models         = [...]string{"convnet-quick", "resnet20"}
-	datasetNames   = [...]string{"cifar10", "mnist", "imagefolder"}
+	datasetNames   = [...]string{"cifar10", "mnist", "imagefolder", "cifar100", "cifar100-coarse", "svhn"}
 	preprocessings = [...]string{"mean_image", "channel_norm"}
 )
 

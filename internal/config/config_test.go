@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/dropout"
 )
 
@@ -343,6 +344,9 @@ func TestValidate(t *testing.T) {
 		{"threads", func(r *Run) { r.Threads = -1 }, []string{"threads: -1 is negative"}},
 		{"dataset name", func(r *Run) { r.Dataset.Name = "imagenet" }, []string{"dataset.name", "allowed: cifar10, mnist, imagefolder"}},
 		{"dataset path", func(r *Run) { r.Dataset.Name = "cifar10" }, []string{"dataset.path: required for dataset.name cifar10"}},
+		{"dataset path svhn", func(r *Run) { r.Dataset.Name = "svhn" }, []string{"dataset.path: required for dataset.name svhn", "data/svhn", "dropexp data fetch svhn"}},
+		{"dataset path cifar100-coarse", func(r *Run) { r.Dataset.Name = "cifar100-coarse" }, []string{"dataset.path: required for dataset.name cifar100-coarse", "dropexp data fetch cifar100`"}},
+		{"dataset path imagefolder", func(r *Run) { r.Dataset.Name = "imagefolder" }, []string{"dataset.path: required for dataset.name imagefolder"}},
 		{"limits", func(r *Run) { r.Dataset.TrainLimit, r.Dataset.TestLimit = -1, -2 }, []string{"dataset.train_limit", "dataset.test_limit"}},
 		{"preprocess", func(r *Run) { r.Dataset.Preprocess = "zca" }, []string{"dataset.preprocess", "allowed: mean_image, channel_norm"}},
 		{"variant", func(r *Run) { r.Dropout.Variant = "inverted" }, []string{"dropout.variant", "allowed: plain, standard"}},
@@ -493,6 +497,16 @@ func TestClosest(t *testing.T) {
 		last := tc.bad[strings.LastIndex(tc.bad, ".")+1:]
 		if got := closest(tc.bad, last, keys, id); got != tc.want {
 			t.Errorf("closest(%q) = %q, want %q", tc.bad, got, tc.want)
+		}
+	}
+}
+
+// TestDatasetNamesLoadable checks that every allowed dataset.name is one the
+// loaders know, so that a valid config never fails as an unknown data set.
+func TestDatasetNamesLoadable(t *testing.T) {
+	for _, name := range DatasetNames() {
+		if !slices.Contains(dataset.Names, name) {
+			t.Errorf("dataset.name %q is allowed but dataset.Load does not know it", name)
 		}
 	}
 }

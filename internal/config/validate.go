@@ -34,8 +34,13 @@ func (r Run) Validate() error {
 
 	d := r.Dataset
 	oneOf("dataset.name", "data set", d.Name, DatasetNames())
-	if d.Path == "" && (d.Name == "cifar10" || d.Name == "imagefolder") {
-		bad("dataset.path", "required for dataset.name %s", d.Name)
+	// Only mnist has a copy to fall back on, in the Go module cache.
+	if d.Path == "" && d.Name != "mnist" && slices.Contains(DatasetNames(), d.Name) {
+		if d.Name == "imagefolder" {
+			bad("dataset.path", "required for dataset.name imagefolder (the root of train/CLASS/*.png and test/CLASS/*.png)")
+		} else {
+			bad("dataset.path", "required for dataset.name %s (e.g. data/%s after `dropexp data fetch %s`)", d.Name, strings.TrimSuffix(d.Name, "-coarse"), strings.TrimSuffix(d.Name, "-coarse"))
+		}
 	}
 	if d.TrainLimit < 0 {
 		bad("dataset.train_limit", "%d is negative (0 = all images)", d.TrainLimit)

@@ -79,7 +79,7 @@ func (f *Fetcher) Fetch(ctx context.Context, src Source, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("datafetch: %w (choose another --dir)", err)
 	}
-	for _, file := range src.Files {
+	for i, file := range src.Files {
 		dest := filepath.Join(dir, file.Name)
 		if _, err := os.Stat(dest); err == nil {
 			got, err := sumMD5(dest)
@@ -94,6 +94,14 @@ func (f *Fetcher) Fetch(ctx context.Context, src Source, dir string) error {
 			continue
 		}
 		if err := f.Download(ctx, src.Name, file, dir); err != nil {
+			var rest []string
+			for _, o := range src.Files[i+1:] {
+				rest = append(rest, o.Name+" from "+o.URL)
+			}
+			if len(rest) > 0 {
+				// Whoever fetches by hand should fetch everything at once.
+				return fmt.Errorf("%w; %s also needs %s", err, src.Name, strings.Join(rest, " and "))
+			}
 			return err
 		}
 		fmt.Fprintf(w, "%s: downloaded %s (md5 ok)\n", src.Name, dest)
@@ -115,7 +123,7 @@ func (f *Fetcher) download(ctx context.Context, name string, file File, dir stri
 	dest := filepath.Join(dir, file.Name)
 	part := dest + ".part"
 	byHand := func(err error, why string) error {
-		return fmt.Errorf("datafetch: cannot download %s: %v (%s; download it by hand, e.g. on another machine, and put %s into %s, then run `dropexp data verify %s --dir %s`)",
+		return fmt.Errorf("datafetch: cannot download %s: %v (%s download it by hand, e.g. on another machine, and put %s into %s, then run `dropexp data verify %s --dir %s`)",
 			file.URL, err, why, file.Name, dir, name, dir)
 	}
 	var offset int64
@@ -151,7 +159,7 @@ func (f *Fetcher) download(ctx context.Context, name string, file File, dir stri
 		start, size, err := contentRange(resp.Header.Get("Content-Range"))
 		if err != nil || start != offset {
 			return byHand(fmt.Errorf("resumed at byte %d but the server answered with Content-Range %q", offset, resp.Header.Get("Content-Range")),
-				"delete "+part+" and run fetch again")
+				"delete "+part+" and run fetch again, or")
 		}
 		if size >= 0 {
 			total = size
@@ -182,13 +190,14 @@ func (f *Fetcher) download(ctx context.Context, name string, file File, dir stri
 		err = cerr
 	}
 	if err != nil {
-		return byHand(err, fmt.Sprintf("interrupted after %d bytes, kept in %s: run fetch again to resume", offset+n, part))
+		return byHand(err, fmt.Sprintf("interrupted after %d bytes, kept in %s: run fetch again to resume, or", offset+n, part))
 	}
 	if total >= 0 && offset+n != total {
 		return byHand(fmt.Errorf("got %d of %d bytes", offset+n, total),
-			fmt.Sprintf("connection cut; the bytes are kept in %s: run fetch again to resume", part))
+			fmt.Sprintf("connection cut; the bytes are kept in %s: run fetch again to resume, or", part))
 	}
-	return f.finish(ctx, name, file, dir, mayRestart)
+	// Only bytes kept from an earlier run justify starting again.
+	return f.finish(ctx, name, file, dir, mayRestart && offset > 0)
 }
 
 // finish checks the md5 of the complete .part and renames it into place.

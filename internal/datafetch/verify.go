@@ -33,7 +33,7 @@ func Verify(src Source, dir string, w io.Writer) error {
 			return err
 		case !strings.EqualFold(got, file.MD5):
 			fmt.Fprintf(w, "BAD      %s: md5 %s, want %s\n", path, got, file.MD5)
-			bad = append(bad, fmt.Sprintf("%s: md5 is %s, want %s (corrupt or incomplete download: delete it and re-download it with %s%s)",
+			bad = append(bad, fmt.Sprintf("%s: md5 is %s, want %s (corrupt or incomplete download: delete it and re-download it: run %s, or get it by hand%s)",
 				path, got, file.MD5, fetch, fromURL(file)))
 		default:
 			fmt.Fprintf(w, "ok       %s (md5 %s)\n", path, got)

@@ -86,7 +86,9 @@ func TestLoadCIFAR10Errors(t *testing.T) {
 			return dir
 		}, []string{"missing test_batch.bin", CIFAR10URL}},
 		{"nothing there", func(t *testing.T, dir string) string { return dir },
-			[]string{"data_batch_1.bin", cifarDirName, cifarArchiveName, CIFAR10URL}},
+			[]string{"data_batch_1.bin", cifarDirName, cifarArchiveName, CIFAR10URL, "dropexp data fetch cifar10 --dir", "by hand"}},
+		{"no such path", func(t *testing.T, dir string) string { return filepath.Join(dir, "data", "cifar10") },
+			[]string{"no such file", "dropexp data fetch cifar10 --dir ", filepath.Join("data", "cifar10") + "`", CIFAR10URL}},
 		{"empty test set", func(t *testing.T, dir string) string {
 			writeCIFARBatches(t, dir, 2, 0)
 			return dir

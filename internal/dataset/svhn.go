@@ -198,4 +198,3 @@ func dimString(d []int) string {
 	}
 	return strings.Join(s, "×")
 }
-

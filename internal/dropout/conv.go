@@ -58,8 +58,7 @@ type convOp struct {
 
 // workspace holds per-worker scratch buffers so steady-state steps allocate nothing.
 type workspace struct {
-	col, tmp []opbase.Floats
-	acc      []opbase.Floats
+	col, tmp, acc, buf []opbase.Floats
 }
 
 func (w *workspace) ensure(n int) {
@@ -67,6 +66,34 @@ func (w *workspace) ensure(n int) {
 		w.col = append(w.col, nil)
 		w.tmp = append(w.tmp, nil)
 		w.acc = append(w.acc, nil)
+		w.buf = append(w.buf, nil)
+	}
+}
+
+// groupCols is how many output pixels one matrix multiply covers: images are
+// unrolled side by side until a group has about this many columns, because
+// one large multiply runs much faster than many small ones.
+const groupCols = 512
+
+// groups calls fn for consecutive groups [g0,g1) of [lo,hi), each of at most
+// size images, where size makes about groupCols columns of p pixels.
+func groups(lo, hi, p int, fn func(g0, g1 int)) {
+	size := max(1, groupCols/p)
+	for g0 := lo; g0 < hi; g0 += size {
+		fn(g0, min(g0+size, hi))
+	}
+}
+
+// groupSize returns the largest group groups can make from n images.
+func groupSize(n, p int) int { return min(n, max(1, groupCols/p)) }
+
+// gather copies δ of images [g0,g1) (each M×P) side by side into buf (M×cols).
+func gather(buf, d []float32, g0, g1, m, p int) {
+	cols := (g1 - g0) * p
+	for j := g0; j < g1; j++ {
+		for mm := 0; mm < m; mm++ {
+			copy(buf[mm*cols+(j-g0)*p:mm*cols+(j-g0+1)*p], d[(j*m+mm)*p:(j*m+mm+1)*p])
+		}
 	}
 }
 
@@ -140,24 +167,35 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 	img, p, ckk := c*ih*iw, s.outH*s.outW, c*s.K*s.K
 	op.ws.ensure(s.Threads)
 	kernels.Parallel(n, s.Threads, func(wk, lo, hi int) {
-		col := op.ws.col[wk].Get(ckk * p)
+		g := groupSize(hi-lo, p)
+		col := op.ws.col[wk].Get(ckk * g * p)
+		buf := op.ws.buf[wk].Get(s.m * g * p)
 		tmp := op.ws.tmp[wk].Get(img)
-		for i := lo; i < hi; i++ {
-			src := h[i*img : (i+1)*img]
-			if mf != nil {
-				kernels.MulTo(tmp, src, mf[i*img:(i+1)*img])
-				src = tmp
+		groups(lo, hi, p, func(g0, g1 int) {
+			cols := (g1 - g0) * p
+			for i := g0; i < g1; i++ {
+				src := h[i*img : (i+1)*img]
+				if mf != nil {
+					kernels.MulTo(tmp, src, mf[i*img:(i+1)*img])
+					src = tmp
+				}
+				kernels.Im2col(src, c, ih, iw, s.K, s.Pad, s.Stride, col[(i-g0)*p:], cols)
 			}
-			kernels.Im2col(src, c, ih, iw, s.K, s.Pad, s.Stride, col)
-			dst := od[i*s.m*p : (i+1)*s.m*p]
-			kernels.Gemm(false, false, s.m, p, ckk, w, ckk, col, p, 0, dst, p)
-			for j, bv := range bias {
-				row := dst[j*p : (j+1)*p]
-				for k := range row {
-					row[k] += bv
+			kernels.Gemm(false, false, s.m, cols, ckk, w, ckk, col, cols, 0, buf, cols)
+			for i := g0; i < g1; i++ {
+				for j := 0; j < s.m; j++ {
+					dst := od[(i*s.m+j)*p : (i*s.m+j+1)*p]
+					src := buf[j*cols+(i-g0)*p : j*cols+(i-g0+1)*p]
+					var bv float32
+					if bias != nil {
+						bv = bias[j]
+					}
+					for k, v := range src {
+						dst[k] = v + bv
+					}
 				}
 			}
-		}
+		})
 	})
 	return out, nil
 }
@@ -246,16 +284,22 @@ func (op *convInputGrad) Do(vs ...G.Value) (G.Value, error) {
 	img, p, ckk := c*ih*iw, s.outH*s.outW, c*s.K*s.K
 	op.ws.ensure(s.Threads)
 	kernels.Parallel(n, s.Threads, func(wk, lo, hi int) {
-		col := op.ws.col[wk].Get(ckk * p)
-		for i := lo; i < hi; i++ {
-			kernels.Gemm(true, false, ckk, p, s.m, w, ckk, d[i*s.m*p:(i+1)*s.m*p], p, 0, col, p)
-			dst := od[i*img : (i+1)*img]
-			clear(dst)
-			kernels.Col2im(col, c, ih, iw, s.K, s.Pad, s.Stride, dst)
-			if mb != nil {
-				kernels.Mul(dst, mb[i*img:(i+1)*img])
+		g := groupSize(hi-lo, p)
+		col := op.ws.col[wk].Get(ckk * g * p)
+		buf := op.ws.buf[wk].Get(s.m * g * p)
+		groups(lo, hi, p, func(g0, g1 int) {
+			cols := (g1 - g0) * p
+			gather(buf, d, g0, g1, s.m, p)
+			kernels.Gemm(true, false, ckk, cols, s.m, w, ckk, buf, cols, 0, col, cols)
+			for i := g0; i < g1; i++ {
+				dst := od[i*img : (i+1)*img]
+				clear(dst)
+				kernels.Col2im(col[(i-g0)*p:], c, ih, iw, s.K, s.Pad, s.Stride, dst, cols)
+				if mb != nil {
+					kernels.Mul(dst, mb[i*img:(i+1)*img])
+				}
 			}
-		}
+		})
 	})
 	return out, nil
 }
@@ -299,22 +343,28 @@ func (op *convWeightGrad) Do(vs ...G.Value) (G.Value, error) {
 	op.ws.ensure(s.Threads)
 	workers := min(max(s.Threads, 1), n)
 	kernels.Parallel(n, workers, func(wk, lo, hi int) {
-		col := op.ws.col[wk].Get(ckk * p)
+		g := groupSize(hi-lo, p)
+		col := op.ws.col[wk].Get(ckk * g * p)
+		buf := op.ws.buf[wk].Get(s.m * g * p)
 		tmp := op.ws.tmp[wk].Get(img)
 		acc := op.ws.acc[wk].Get(s.m * ckk)
-		for i := lo; i < hi; i++ {
-			src := h[i*img : (i+1)*img]
-			if m != nil {
-				kernels.MulTo(tmp, src, m[i*img:(i+1)*img])
-				src = tmp
+		groups(lo, hi, p, func(g0, g1 int) {
+			cols := (g1 - g0) * p
+			for i := g0; i < g1; i++ {
+				src := h[i*img : (i+1)*img]
+				if m != nil {
+					kernels.MulTo(tmp, src, m[i*img:(i+1)*img])
+					src = tmp
+				}
+				kernels.Im2col(src, c, ih, iw, s.K, s.Pad, s.Stride, col[(i-g0)*p:], cols)
 			}
-			kernels.Im2col(src, c, ih, iw, s.K, s.Pad, s.Stride, col)
+			gather(buf, d, g0, g1, s.m, p)
 			beta := float32(1)
-			if i == lo {
+			if g0 == lo {
 				beta = 0
 			}
-			kernels.Gemm(false, true, s.m, ckk, p, d[i*s.m*p:(i+1)*s.m*p], p, col, p, beta, acc, ckk)
-		}
+			kernels.Gemm(false, true, s.m, ckk, cols, buf, cols, col, cols, beta, acc, ckk)
+		})
 	})
 	sumInto(out.Float32s(), op.ws.acc[:workers])
 	return out, nil

@@ -34,16 +34,18 @@ func scaleRows(m, n int, beta float32, c []float32, ldc int) {
 // ConvOut returns the output size of a convolution along one axis.
 func ConvOut(in, k, pad, stride int) int { return (in+2*pad-k)/stride + 1 }
 
-// Im2col unrolls one C×H×W image into a (C·k·k)×(OH·OW) matrix so a
-// convolution becomes one matrix multiply; padding reads as zero.
-func Im2col(img []float32, c, h, w, k, pad, stride int, col []float32) {
+// Im2col unrolls one C×H×W image into a (C·k·k)×(OH·OW) matrix whose rows
+// start ld floats apart (ld ≥ OH·OW lets several images share one matrix),
+// so a convolution becomes one matrix multiply; padding reads as zero.
+func Im2col(img []float32, c, h, w, k, pad, stride int, col []float32, ld int) {
 	oh, ow := ConvOut(h, k, pad, stride), ConvOut(w, k, pad, stride)
 	p := oh * ow
 	for ch := 0; ch < c; ch++ {
 		plane := img[ch*h*w : (ch+1)*h*w]
 		for ki := 0; ki < k; ki++ {
 			for kj := 0; kj < k; kj++ {
-				row := col[((ch*k+ki)*k+kj)*p : ((ch*k+ki)*k+kj+1)*p]
+				r := (ch*k+ki)*k + kj
+				row := col[r*ld : r*ld+p]
 				for y := 0; y < oh; y++ {
 					iy := y*stride - pad + ki
 					dst := row[y*ow : (y+1)*ow]
@@ -85,16 +87,17 @@ func validRange(x0, n, w int) (lo, hi int) {
 	return lo, hi
 }
 
-// Col2im adds a (C·k·k)×(OH·OW) column matrix back into a C×H×W image
-// (the adjoint of Im2col); img must be zeroed by the caller.
-func Col2im(col []float32, c, h, w, k, pad, stride int, img []float32) {
+// Col2im adds a (C·k·k)×(OH·OW) column matrix with row stride ld back into
+// a C×H×W image (the adjoint of Im2col); img must be zeroed by the caller.
+func Col2im(col []float32, c, h, w, k, pad, stride int, img []float32, ld int) {
 	oh, ow := ConvOut(h, k, pad, stride), ConvOut(w, k, pad, stride)
 	p := oh * ow
 	for ch := 0; ch < c; ch++ {
 		plane := img[ch*h*w : (ch+1)*h*w]
 		for ki := 0; ki < k; ki++ {
 			for kj := 0; kj < k; kj++ {
-				row := col[((ch*k+ki)*k+kj)*p : ((ch*k+ki)*k+kj+1)*p]
+				r := (ch*k+ki)*k + kj
+				row := col[r*ld : r*ld+p]
 				for y := 0; y < oh; y++ {
 					iy := y*stride - pad + ki
 					if iy < 0 || iy >= h {

@@ -72,9 +72,9 @@ func TestIm2colAdjoint(t *testing.T) {
 		x := randv(r, tc.c*tc.h*tc.w)
 		c := randv(r, tc.c*tc.k*tc.k*oh*ow)
 		col := make([]float32, len(c))
-		Im2col(x, tc.c, tc.h, tc.w, tc.k, tc.pad, tc.stride, col)
+		Im2col(x, tc.c, tc.h, tc.w, tc.k, tc.pad, tc.stride, col, oh*ow)
 		img := make([]float32, len(x))
-		Col2im(c, tc.c, tc.h, tc.w, tc.k, tc.pad, tc.stride, img)
+		Col2im(c, tc.c, tc.h, tc.w, tc.k, tc.pad, tc.stride, img, oh*ow)
 		var lhs, rhs float64
 		for i := range c {
 			lhs += float64(col[i]) * float64(c[i])

@@ -175,11 +175,10 @@ type Reader struct {
 	// element after decompression, may hold; 0 means DefaultLimit.
 	Limit int64
 
-	src    *source
-	hdr    Header
-	queue  []*Var // read from a compressed element, not yet returned
-	err    error  // sticky: once Next fails it keeps failing
-	opened bool
+	src   *source
+	hdr   Header
+	queue []*Var // read from a compressed element, not yet returned
+	err   error  // sticky: once Next fails it keeps failing
 }
 
 // NewReader reads the header of the MAT file in r, which holds size bytes
@@ -467,7 +466,11 @@ func (s *source) readN(n int64) ([]byte, error) {
 	b := make([]byte, 0, min(n, chunk))
 	for int64(len(b)) < n {
 		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // let append choose the growth
+			// Doubling keeps the copies to about the final size; append
+			// grows large slices by only a quarter.
+			nb := make([]byte, len(b), min(2*int64(cap(b)), n))
+			copy(nb, b)
+			b = nb
 		}
 		want := min(int64(cap(b)), n)
 		k, err := io.ReadFull(s.r, b[len(b):want])

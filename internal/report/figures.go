@@ -178,8 +178,8 @@ func Figure1(runs []Run, ratios []string) [][]*plot.Plot {
 		for _, ratio := range ratios {
 			p0 := ratioP(ratio)
 			curves := lossCurves(runs, pn, p0)
-			if len(curves) == 0 {
-				continue
+			if !slices.ContainsFunc(curves, func(c curve) bool { return c.style != 0 }) {
+				continue // plain alone is no comparison at this ratio
 			}
 			title := fmt.Sprintf("%s, ratio %s", pn.title(), canonRatio(ratio))
 			train := newPlot("Training loss: "+title, "iteration", "training loss")
@@ -216,6 +216,7 @@ func AccuracyVsRatio(runs []Run) [][]*plot.Plot {
 	var plots []*plot.Plot
 	for _, pn := range panels(runs) {
 		p := newPlot(pn.title(), "dropout ratio p", "test accuracy")
+		p.Legend.Top, p.Legend.Left = false, true // accuracy falls at large p, on the right
 		cells := map[string][]Run{} // by variant label (augmented with its q)
 		var labels []string
 		var plain []Run
@@ -248,6 +249,7 @@ func AccuracyVsRatio(runs []Run) [][]*plot.Plot {
 		if len(ps) == 0 {
 			continue
 		}
+		paperShown := false
 		for _, label := range labels {
 			v := strings.Fields(label)[0]
 			pts := accuracyPoints(cells[label])
@@ -267,14 +269,25 @@ func AccuracyVsRatio(runs []Run) [][]*plot.Plot {
 				p.Add(eb)
 			}
 			p.Legend.Add(label, l, sc)
-			if paper := paperLine(pn, label, ps); len(paper) > 0 {
+			if paper := paperLine(pn, label); len(paper) > 0 {
 				if pl, err := plotter.NewLine(paper); err == nil {
 					pl.Color = plotutil.Color(variantRank(v))
-					pl.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+					pl.Dashes = paperDashes()
 					p.Add(pl)
-					p.Legend.Add(label+", paper", pl)
+					paperShown = true
+					for _, xy := range paper {
+						if !slices.Contains(ps, xy.X) {
+							ps = append(ps, xy.X)
+						}
+					}
 				}
 			}
+		}
+		slices.Sort(ps)
+		if paperShown {
+			key, _ := plotter.NewLine(plotter.XYs{})
+			key.Color, key.Dashes = color.Gray{Y: 100}, paperDashes()
+			p.Legend.Add("paper (dashed)", key)
 		}
 		if c := newCell(plain, math.NaN()); c.N > 0 {
 			line := plotter.XYs{{X: ps[0], Y: c.Mean}, {X: ps[len(ps)-1], Y: c.Mean}}
@@ -314,6 +327,9 @@ func AccuracyVsRatio(runs []Run) [][]*plot.Plot {
 	return rows
 }
 
+// paperDashes is the dash pattern of the paper's values.
+func paperDashes() []vg.Length { return []vg.Length{vg.Points(4), vg.Points(3)} }
+
 // errPoints are points with symmetric y error bars.
 type errPoints struct {
 	plotter.XYs
@@ -352,7 +368,7 @@ func accuracyPoints(runs []Run) errPoints {
 }
 
 // paperLine returns the paper's accuracy against p for a panel's variant, if the paper has it.
-func paperLine(pn panel, label string, ps []float64) plotter.XYs {
+func paperLine(pn panel, label string) plotter.XYs {
 	var xys plotter.XYs
 	v, q, _ := strings.Cut(label, " q=")
 	switch {
@@ -375,8 +391,6 @@ func paperLine(pn panel, label string, ps []float64) plotter.XYs {
 			}
 		}
 	}
-	// Only over the ratios that ran, so the paper's line does not stretch the axis.
-	xys = slices.DeleteFunc(xys, func(p plotter.XY) bool { return p.X < ps[0] || p.X > ps[len(ps)-1] })
 	slices.SortFunc(xys, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
 	return xys
 }

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +37,7 @@ type Options struct {
 	Log      io.Writer                                // a line per run start and finish, and each run's progress; nil: none
 	Train    TrainFunc                                // nil: train.Run
 	LoadData func(config.Run) (*dataset.Split, error) // nil: train.LoadData
+	LockWait time.Duration                            // how long a run waits for its lock; 0: DefaultLockWait
 }
 
 // Outcome is what one sweep process did with one run.
@@ -52,9 +54,10 @@ type Report struct {
 	Outcomes []Outcome
 }
 
-// lockWait bounds how long a run waits for its lock: other processes take it
-// for a moment to read the state (see lockState), a training run for hours.
-const lockWait = 2 * time.Second
+// DefaultLockWait bounds how long a run waits for its lock: another process
+// holds it for a moment when it reads the run's state, and for hours when it
+// trains the run.
+const DefaultLockWait = 2 * time.Second
 
 // Execute runs the selected runs of the grid into opt.Dir, opt.Jobs at a
 // time, skipping runs whose directory already holds a final result. A failed
@@ -78,7 +81,7 @@ func Execute(ctx context.Context, s *Spec, runs []Run, opt Options) (Report, err
 		}
 	}
 	x := &executor{
-		dir: opt.Dir, spec: s, runs: runs, log: opt.Log, train: opt.Train,
+		dir: opt.Dir, spec: s, runs: runs, log: opt.Log, train: opt.Train, lockWait: cmp.Or(opt.LockWait, DefaultLockWait),
 		data: &dataCache{load: opt.LoadData, m: map[string]*dataEntry{}},
 	}
 	if x.log == nil {
@@ -142,6 +145,7 @@ type executor struct {
 	progress io.Writer // the runs' reporters
 	train    TrainFunc
 	data     *dataCache
+	lockWait time.Duration
 	indexMu  sync.Mutex
 }
 
@@ -209,13 +213,23 @@ func (x *executor) do(ctx context.Context, r Run) Outcome {
 		return out
 	}
 	out.Action = "ran"
+	// An unfinished run of the same config continues from its checkpoint
+	// (train starts afresh when there is none); one of another config starts over.
+	resume := st.Status != Pending && SameConfig(dir, r)
 	how := "start"
-	if st.Status != Pending {
-		how = "rerun (was " + string(st.Status) + ")"
+	switch {
+	case resume:
+		how = "resume (was " + string(st.Status) + ")"
+	case st.Status != Pending:
+		how = "restart (was " + string(st.Status) + " with another config)"
 	}
-	fmt.Fprintf(x.log, "%s: %s: %s %s on %s, %d threads, %s\n", tag, how, r.Config.Model, describeRun(r.Config), r.Dataset, x.threads, dir)
+	fmt.Fprintf(x.log, "%s: %s: %s %s on %s, %s\n", tag, how, r.Config.Model, describeRun(r.Config), r.Dataset, dir)
 	began := time.Now()
-	sum, err := x.attempt(ctx, r, dir)
+	sum, err := x.attempt(ctx, r, dir, resume)
+	if resume && errors.Is(err, train.ErrConfigMismatch) {
+		fmt.Fprintf(x.log, "%s: the checkpoint is of another config; starting over\n", tag)
+		sum, err = x.attempt(ctx, r, dir, false)
+	}
 	out.Err = err
 	if err != nil && !errors.Is(err, train.ErrDiverged) && ctx.Err() == nil {
 		if werr := writeFailure(dir, err); werr != nil {
@@ -238,10 +252,10 @@ func (x *executor) do(ctx context.Context, r Run) Outcome {
 	return out
 }
 
-// lock takes r's lock, waiting up to lockWait for a momentary holder; nil
+// lock takes r's lock, waiting up to x.lockWait for a momentary holder; nil
 // means another process is running r.
 func (x *executor) lock(ctx context.Context, r Run) (*runLock, error) {
-	deadline := time.Now().Add(lockWait)
+	deadline := time.Now().Add(x.lockWait)
 	for {
 		l, ok, err := tryLock(x.lockPath(r))
 		if err != nil || ok {
@@ -255,7 +269,7 @@ func (x *executor) lock(ctx context.Context, r Run) (*runLock, error) {
 }
 
 // attempt trains r in dir, turning a panic into an error so the sweep goes on.
-func (x *executor) attempt(ctx context.Context, r Run, dir string) (sum results.Summary, err error) {
+func (x *executor) attempt(ctx context.Context, r Run, dir string, resume bool) (sum results.Summary, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
@@ -270,13 +284,18 @@ func (x *executor) attempt(ctx context.Context, r Run, dir string) (sum results.
 	cfg := r.Config
 	cfg.Threads = x.threads
 	cfg.Out = filepath.Dir(dir)
+	if prev, err := readRunConfig(filepath.Join(dir, results.ConfigFile)); resume && err == nil {
+		// train resumes only into the byte-identical config, threads and out
+		// included, so a resumed run keeps the ones it started with.
+		cfg.Threads, cfg.Out = prev.Threads, prev.Out
+	}
 	data, err := x.data.get(cfg)
 	if err != nil {
 		return sum, err
 	}
 	prog := progress.New(x.progress, cfg.Train.Iterations, cfg.Train.BatchSize, r.Name)
 	defer prog.Finish()
-	return x.train(ctx, train.Options{Config: cfg, Dir: dir, Data: data, Progress: prog})
+	return x.train(ctx, train.Options{Config: cfg, Dir: dir, Data: data, Progress: prog, Resume: resume})
 }
 
 // describeRun says which dropout a run uses.

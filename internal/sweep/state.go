@@ -72,7 +72,7 @@ func Inspect(dir string, r Run, locked bool) State {
 	case err == nil && (sum.Status == results.StatusFinished || sum.Status == results.StatusDiverged):
 		st := State{Status: Status(sum.Status), Summary: &sum}
 		if diff := configDiff(filepath.Join(dir, results.ConfigFile), r.Identity); diff != "" {
-			st.Status, st.Detail = Conflict, fmt.Sprintf("%s in %s: %s (the grid would give it a different config; the finished result is left untouched: move the directory away or run the sweep with another --out)", sum.Status, dir, diff)
+			st.Status, st.Detail = Conflict, fmt.Sprintf("%s with another config (%s); left untouched: move %s away or sweep into another --out", sum.Status, diff, dir)
 		}
 		return st
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
@@ -86,7 +86,7 @@ func Inspect(dir string, r Run, locked bool) State {
 	if f, ok := readFailure(dir); ok {
 		return State{Status: Failed, Summary: sp, Detail: f.Error}
 	}
-	if sp != nil && sp.Status == "interrupted" {
+	if sp != nil && sp.Status == results.StatusInterrupted {
 		return State{Status: Interrupted, Summary: sp}
 	}
 	if sp != nil {
@@ -107,15 +107,9 @@ func SameConfig(dir string, r Run) bool {
 // configDiff returns "" if the config file holds the identity want, or else
 // a short description of the first difference.
 func configDiff(file string, want []byte) string {
-	data, err := os.ReadFile(file)
+	cfg, err := readRunConfig(file)
 	if err != nil {
-		return fmt.Sprintf("its %s is unreadable (%v)", results.ConfigFile, err)
-	}
-	var cfg config.Run
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		return fmt.Sprintf("its %s does not parse as a run config of this dropexp (%v)", results.ConfigFile, err)
+		return err.Error()
 	}
 	got, _, err := Identity(cfg)
 	if err != nil {
@@ -125,6 +119,22 @@ func configDiff(file string, want []byte) string {
 		return ""
 	}
 	return firstDiff(got, want)
+}
+
+// readRunConfig reads a run directory's config.yaml as written, without
+// validating it (a finished run stays readable when validation rules change).
+func readRunConfig(file string) (config.Run, error) {
+	var cfg config.Run
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return cfg, fmt.Errorf("its %s is unreadable (%v)", results.ConfigFile, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("its %s does not parse as a run config of this dropexp (%v)", results.ConfigFile, err)
+	}
+	return cfg, nil
 }
 
 // firstDiff names the first line that differs between the run's config and the grid's.
@@ -139,7 +149,7 @@ func firstDiff(got, want []byte) string {
 			wl = w[i]
 		}
 		if gl != wl {
-			return fmt.Sprintf("its config has %q where the grid has %q", strings.TrimSpace(gl), strings.TrimSpace(wl))
+			return fmt.Sprintf("its %s has %q, the grid %q", results.ConfigFile, strings.TrimSpace(gl), strings.TrimSpace(wl))
 		}
 	}
 	return "its config differs"

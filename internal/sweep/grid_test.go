@@ -1,0 +1,261 @@
+package sweep
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// baseYAML is a run config that loads without data files (MNIST needs no path).
+const baseYAML = `
+model: convnet-quick
+seed: 9
+dataset: {name: mnist, test_limit: 50}
+dropout: {variant: standard, ratio: "0.5", gradient: layer}
+train: {batch_size: 10, iterations: 10, lr: 0.01, eval_every: 5}
+`
+
+// writeSpec writes base.yaml and the sweep file sweep.yaml (which names
+// base.yaml unless it has its own base) into a fresh directory and reads the sweep.
+func writeSpec(t *testing.T, sweepYAML string) *Spec {
+	t.Helper()
+	s, err := parseSpecFile(t, sweepYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func parseSpecFile(t *testing.T, sweepYAML string) (*Spec, error) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "base.yaml"), []byte(baseYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "sweep.yaml")
+	if err := os.WriteFile(file, []byte(sweepYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return ReadSpec(file)
+}
+
+func names(runs []Run) []string {
+	var out []string
+	for _, r := range runs {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+func TestExpand(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec string
+		o    Overrides
+		want []string
+	}{
+		{
+			name: "plain is not crossed with ratios; seeds outermost",
+			spec: "base: base.yaml\naxes: {variant: [plain, standard, forward], ratio: [0.3, \"0.1\"], seed: [1, 2]}\n",
+			want: []string{
+				"plain-layer-s1", "standard-p0.3-layer-s1", "standard-p0.1-layer-s1", "forward-p0.3-layer-s1", "forward-p0.1-layer-s1",
+				"plain-layer-s2", "standard-p0.3-layer-s2", "standard-p0.1-layer-s2", "forward-p0.3-layer-s2", "forward-p0.1-layer-s2",
+			},
+		},
+		{
+			name: "--ratios and --seeds replace the axes",
+			spec: "base: base.yaml\naxes: {variant: [plain, backward], ratio: [0.3, 0.1], seed: [1, 2]}\n",
+			o:    Overrides{Ratios: []string{"0.20"}, Seeds: []int64{7}},
+			want: []string{"plain-layer-s7", "backward-p0.2-layer-s7"},
+		},
+		{
+			name: "no seed axis: the base config's seed",
+			spec: "base: base.yaml\naxes: {variant: [standard], ratio: [0.3]}\n",
+			want: []string{"standard-p0.3-layer-s9"},
+		},
+		{
+			name: "plain runs with the first gradient semantics only",
+			spec: "base: base.yaml\naxes: {variant: [plain, forward], ratio: [0.1], gradient: [elementwise, layer], seed: [1]}\n",
+			want: []string{"plain-elementwise-s1", "forward-p0.1-elementwise-s1", "forward-p0.1-layer-s1"},
+		},
+		{
+			name: "augmented takes its data set's q; data set labels prefix the names",
+			spec: `axes:
+  variant: [standard, augmented]
+  ratio: [0.1, 0.2]
+  seed: [1]
+  dataset:
+    - {label: svhn, base: base.yaml, q: [0.0002]}
+    - {label: mn, name: mnist, base: base.yaml}
+  q: ["0.0001"]
+`,
+			want: []string{
+				"svhn-standard-p0.1-layer-s1", "svhn-standard-p0.2-layer-s1", "svhn-augmented-p0.1q0.0002-layer-s1", "svhn-augmented-p0.2q0.0002-layer-s1",
+				"mn-standard-p0.1-layer-s1", "mn-standard-p0.2-layer-s1", "mn-augmented-p0.1q0.0001-layer-s1", "mn-augmented-p0.2q0.0001-layer-s1",
+			},
+		},
+		{
+			name: "p/q ratios pair with augmented alone",
+			spec: "base: base.yaml\naxes: {variant: [standard, augmented], ratio: [0.1, 0.2/0.001], q: [0.01], seed: [1]}\n",
+			want: []string{"standard-p0.1-layer-s1", "augmented-p0.1q0.01-layer-s1", "augmented-p0.2q0.001-layer-s1"},
+		},
+		{
+			name: "a single scalar is a list of one",
+			spec: "base: base.yaml\naxes: {variant: standard, ratio: 0.3, seed: 4}\n",
+			want: []string{"standard-p0.3-layer-s4"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runs, err := Expand(writeSpec(t, tc.spec), tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := names(runs); !slices.Equal(got, tc.want) {
+				t.Errorf("names\n got  %q\n want %q", got, tc.want)
+			}
+			for i, r := range runs {
+				if r.Index != i {
+					t.Errorf("run %s has index %d, want %d", r.Name, r.Index, i)
+				}
+				if err := r.Config.Validate(); err != nil {
+					t.Errorf("run %s: %v", r.Name, err)
+				}
+			}
+		})
+	}
+}
+
+func TestExpandConfig(t *testing.T) {
+	s := writeSpec(t, `base: base.yaml
+set: {train.iterations: 7, dropout.sites: [conv2, ip1], train.lr: 0.5}
+axes:
+  variant: [plain, augmented]
+  ratio: ["0.30/0.0010"]
+  seed: [3]
+  dataset:
+    - {label: a, set: {train.lr: 0.25}}
+`)
+	runs, err := Expand(s, Overrides{Set: []string{"train.lr=0.125"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 {
+		t.Fatalf("got %q", names(runs))
+	}
+	plain, aug := runs[0].Config, runs[1].Config
+	if plain.Dropout.Ratio != "" || plain.Dropout.Variant != "plain" {
+		t.Errorf("plain keeps a ratio: %+v", plain.Dropout)
+	}
+	if aug.Dropout.Ratio != "0.3/0.001" {
+		t.Errorf("ratio not canonical: %q", aug.Dropout.Ratio)
+	}
+	if aug.Seed != 3 || aug.Train.Iterations != 7 || !slices.Equal(aug.Dropout.Sites, []string{"conv2", "ip1"}) {
+		t.Errorf("file's set not applied: %+v", aug)
+	}
+	if aug.Train.LR != 0.125 {
+		t.Errorf("lr = %v: the command line's --set must win over the data set's and the file's", aug.Train.LR)
+	}
+	if runs[0].Hash == runs[1].Hash || len(runs[0].Hash) != 64 {
+		t.Errorf("hashes %q %q", runs[0].Hash, runs[1].Hash)
+	}
+	// Threads and out do not change what a run computes, so not its identity.
+	c := aug
+	c.Threads, c.Out = 5, "elsewhere"
+	if _, h, _ := Identity(c); h != runs[1].Hash {
+		t.Errorf("identity depends on threads or out")
+	}
+}
+
+func TestSpecAndExpandErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec string
+		o    Overrides
+		want []string
+	}{
+		{"unknown key with a suggestion", "base: base.yaml\naxes: {variant: [standard], ratoi: [0.3]}\n",
+			Overrides{}, []string{"sweep.yaml:2: axes.ratoi: unknown key (did you mean ratio?); keys under axes: variant, ratio, q, seed, gradient, dataset"}},
+		{"unknown top-level key", "base: base.yaml\nax: {variant: [plain]}\n",
+			Overrides{}, []string{"ax: unknown key (did you mean axes?)", "axes: missing"}},
+		{"seed not an integer", "base: base.yaml\naxes: {variant: [plain], seed: [1, x]}\n",
+			Overrides{}, []string{`axes.seed[1]: "x" is not an integer`}},
+		{"missing base", "axes: {variant: [plain]}\n",
+			Overrides{}, []string{"base: missing; name the run config"}},
+		{"base file missing", "base: nope.yaml\naxes: {variant: [plain]}\n",
+			Overrides{}, []string{"base: stat", "nope.yaml"}},
+		{"no variants", "base: base.yaml\naxes: {ratio: [0.3]}\n",
+			Overrides{}, []string{"axes.variant: empty"}},
+		{"no ratios", "base: base.yaml\naxes: {variant: [plain, standard]}\n",
+			Overrides{}, []string{"axes.ratio: empty; variants other than plain need ratios"}},
+		{"bad ratio", "base: base.yaml\naxes: {variant: [standard], ratio: [0.3, 1.5]}\n",
+			Overrides{}, []string{`axes.ratio[1] (or --ratios) "1.5"`, "must be in [0,1)"}},
+		{"bad variant", "base: base.yaml\naxes: {variant: [sideways], ratio: [0.3]}\n",
+			Overrides{}, []string{`axes.variant[0]: unknown dropout variant "sideways"`}},
+		{"augmented without q", "base: base.yaml\naxes: {variant: [augmented], ratio: [0.3]}\n",
+			Overrides{}, []string{"variant augmented has no ratio for data set the base data set: give axes.q"}},
+		{"only p/q ratios for standard", "base: base.yaml\naxes: {variant: [standard], ratio: [0.3/0.1]}\n",
+			Overrides{}, []string{"variant standard has no ratio"}},
+		{"swept key in the file's set", "base: base.yaml\nset: {dropout.ratio: 0.2}\naxes: {variant: [standard], ratio: [0.3]}\n",
+			Overrides{}, []string{"set dropout.ratio=0.2: the grid sweeps dropout.ratio; change it with axes.ratio or --ratios"}},
+		{"swept key in --set", "base: base.yaml\naxes: {variant: [standard], ratio: [0.3], seed: [1]}\n",
+			Overrides{Set: []string{"seed=4"}}, []string{"--set seed=4: the grid sweeps seed"}},
+		{"one value twice", "base: base.yaml\naxes: {variant: [standard], ratio: [\"0.3\", \"0.30\"]}\n",
+			Overrides{}, nil}, // canonical spelling merges them: no error
+		{"two data sets with one label", "base: base.yaml\naxes: {variant: [plain], dataset: [{label: a}, {label: a}]}\n",
+			Overrides{}, []string{`axes.dataset[0] and [1] are both labelled "a"`}},
+		{"two data sets with one name", "base: base.yaml\naxes: {variant: [plain], dataset: [mnist, mnist]}\n",
+			Overrides{}, []string{"runs 0 and 1 are both named mnist-plain-layer-s9"}},
+		{"config errors once, with the count of runs", "base: base.yaml\nset: {model: nonet}\naxes: {variant: [standard], ratio: [0.3, 0.2], seed: [1, 2]}\n",
+			Overrides{}, []string{`4 runs (first: standard 0.3 seed 1 on the base data set): model: unknown model "nonet"`}},
+		{"bad set value, named by config", "base: base.yaml\naxes: {variant: [plain]}\n",
+			Overrides{Set: []string{"train.iterations=abc"}}, []string{"--set train.iterations=abc", "expected an integer"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := parseSpecFile(t, tc.spec)
+			if err == nil {
+				_, err = Expand(s, tc.o)
+			}
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want %q", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q\nlacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestShippedSweeps(t *testing.T) {
+	root := filepath.Join("..", "..", "configs", "sweeps")
+	for _, tc := range []struct {
+		file string
+		runs int
+	}{{"table1.yaml", 3 * 19}, {"table2.yaml", 3 * 18}} {
+		t.Run(tc.file, func(t *testing.T) {
+			s, err := ReadSpec(filepath.Join(root, tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs, err := Expand(s, Overrides{})
+			if err != nil {
+				if tc.file == "table2.yaml" && strings.Contains(err.Error(), "resnet20-") {
+					t.Skipf("the ResNet-20 base configs are not there yet: %v", err)
+				}
+				t.Fatal(err)
+			}
+			if len(runs) != tc.runs {
+				t.Errorf("%d runs, want %d", len(runs), tc.runs)
+			}
+		})
+	}
+}
