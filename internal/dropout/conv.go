@@ -37,6 +37,15 @@ func Conv(spec ConvSpec, h *G.Node, site *Site, w, b *G.Node) (*G.Node, error) {
 	if site == nil {
 		op.spec.Mode = Mode{}
 	}
+	m := op.spec.Mode
+	switch m.weightMask() {
+	case 0:
+		op.sameMask = !m.UseF
+	case 'f':
+		op.sameMask = true
+	case 'b':
+		op.sameMask = m.UseF && site.MF == site.MB
+	}
 	ins := G.Nodes{h}
 	if op.spec.Mode.Masked() {
 		ins = append(ins, site.MF, site.MB)
@@ -53,7 +62,12 @@ type convOp struct {
 	opbase.Base
 	spec ConvSpec
 	out  opbase.Buffer
-	ws   workspace
+	// sameMask: the weight gradient sees exactly the features the forward
+	// pass unrolled, so the forward im2col can be kept and reused.
+	sameMask bool
+	keep     bool          // set once the graph has a backward pass
+	cols     opbase.Floats // kept im2col of every image, group by group
+	ws       workspace
 }
 
 // workspace holds per-worker scratch buffers so steady-state steps allocate nothing.
@@ -166,6 +180,10 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 	c, ih, iw := s.channels, s.inShape[2], s.inShape[3]
 	img, p, ckk := c*ih*iw, s.outH*s.outW, c*s.K*s.K
 	op.ws.ensure(s.Threads)
+	var kept []float32
+	if op.keep {
+		kept = op.cols.Get(n * ckk * p)
+	}
 	kernels.Parallel(n, s.Threads, func(wk, lo, hi int) {
 		g := groupSize(hi-lo, p)
 		col := op.ws.col[wk].Get(ckk * g * p)
@@ -173,6 +191,9 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 		tmp := op.ws.tmp[wk].Get(img)
 		groups(lo, hi, p, func(g0, g1 int) {
 			cols := (g1 - g0) * p
+			if kept != nil {
+				col = kept[g0*ckk*p : g1*ckk*p]
+			}
 			for i := g0; i < g1; i++ {
 				src := h[i*img : (i+1)*img]
 				if mf != nil {
@@ -231,6 +252,7 @@ func (op *convOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	case 'b':
 		args = append(args, ins[mbi])
 	}
+	op.keep = op.sameMask
 	if ret[wi], err = G.ApplyOp(&convWeightGrad{Base: opbase.Base{Name: op.Name + "/dW"}, fwd: op}, args...); err != nil {
 		return nil, err
 	}
@@ -350,13 +372,18 @@ func (op *convWeightGrad) Do(vs ...G.Value) (G.Value, error) {
 		acc := op.ws.acc[wk].Get(s.m * ckk)
 		groups(lo, hi, p, func(g0, g1 int) {
 			cols := (g1 - g0) * p
-			for i := g0; i < g1; i++ {
-				src := h[i*img : (i+1)*img]
-				if m != nil {
-					kernels.MulTo(tmp, src, m[i*img:(i+1)*img])
-					src = tmp
+			if op.fwd.keep {
+				// The forward pass unrolled the same groups of the same features.
+				col = op.fwd.cols[g0*ckk*p : g1*ckk*p]
+			} else {
+				for i := g0; i < g1; i++ {
+					src := h[i*img : (i+1)*img]
+					if m != nil {
+						kernels.MulTo(tmp, src, m[i*img:(i+1)*img])
+						src = tmp
+					}
+					kernels.Im2col(src, c, ih, iw, s.K, s.Pad, s.Stride, col[(i-g0)*p:], cols)
 				}
-				kernels.Im2col(src, c, ih, iw, s.K, s.Pad, s.Stride, col[(i-g0)*p:], cols)
 			}
 			gather(buf, d, g0, g1, s.m, p)
 			beta := float32(1)
