@@ -12,11 +12,14 @@ import (
 
 // ConvSpec describes a 2-D convolution (square kernel) with an optional dropout site on its input.
 type ConvSpec struct {
-	Name        string
-	K, Pad      int
-	Stride      int
-	Mode        Mode // zero Mode: no site
-	InputGrad   bool // false when the input is data and needs no gradient
+	Name      string
+	K, Pad    int
+	Stride    int
+	Mode      Mode // zero Mode: no site
+	InputGrad bool // false when the input is data and needs no gradient
+	// KeepCols trades memory (N·C·k²·OH·OW floats) for one im2col less per
+	// step, when the weight gradient sees the features the forward pass saw.
+	KeepCols    bool
 	Threads     int
 	hasBias     bool
 	inShape     tensor.Shape
@@ -252,7 +255,7 @@ func (op *convOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	case 'b':
 		args = append(args, ins[mbi])
 	}
-	op.keep = op.sameMask
+	op.keep = op.sameMask && op.spec.KeepCols
 	if ret[wi], err = G.ApplyOp(&convWeightGrad{Base: opbase.Base{Name: op.Name + "/dW"}, fwd: op}, args...); err != nil {
 		return nil, err
 	}
