@@ -32,8 +32,12 @@ test: vet
 demo: build
 	$(BIN) train --out $(OUT)/demo
 
+# Training and evaluation images/s, peak RSS and bytes allocated per
+# iteration of both networks on synthetic data.
 bench: build
-	$(GO) test $(TAGS) -run XXX -bench . -benchtime 20x ./internal/model/
+	$(BIN) bench --model convnet-quick --threads 2
+	$(BIN) bench --model convnet-quick --threads 1
+	$(BIN) bench --model resnet20 --threads 2 --dropout 0.1 --iters 4
 
 # Table 1 protocol (5000 iterations) on the JPEG CIFAR-10 for plain, standard
 # 0.3 and forward 0.3; tens of minutes each.

@@ -14,7 +14,8 @@
 #
 # Environment: ROUNDS (3), DROPEXP (bin/dropexp), DROPEXP_THREADS (2),
 # PYTHON (/usr/bin/python3, the Debian python that sees python3-torch),
-# ITERS_CONVNET (50), ITERS_RESNET (20), WARMUP (5),
+# ITERS_CONVNET (10), ITERS_RESNET (5) timed iterations per block, BLOCKS (3)
+# timed blocks (median reported), WARMUP (3): the same for both sides,
 # DROPOUT_CONVNET (0.3), DROPOUT_RESNET (0.1), LOG (a temp file: stderr of runs).
 # Run `make bench-compare` (builds first) or this script from the repo root.
 set -u
@@ -25,7 +26,8 @@ ROUNDS=${ROUNDS:-3}
 DROPEXP=${DROPEXP:-bin/dropexp}
 DROPEXP_THREADS=${DROPEXP_THREADS:-2}
 PYTHON=${PYTHON:-/usr/bin/python3}
-WARMUP=${WARMUP:-5}
+WARMUP=${WARMUP:-3}
+BLOCKS=${BLOCKS:-3}
 LOG=${LOG:-$(mktemp /tmp/bench_compare.XXXXXX.log)}
 PYBENCH=scripts/bench_pytorch.py
 
@@ -68,18 +70,18 @@ STATUS=0
 
 for MODEL in convnet-quick resnet20; do
   if [ "$MODEL" = convnet-quick ]; then
-    BATCH=100; ITERS=${ITERS_CONVNET:-50}; P=${DROPOUT_CONVNET:-0.3}
+    BATCH=100; ITERS=${ITERS_CONVNET:-10}; P=${DROPOUT_CONVNET:-0.3}
   else
-    BATCH=128; ITERS=${ITERS_RESNET:-20}; P=${DROPOUT_RESNET:-0.1}
+    BATCH=128; ITERS=${ITERS_RESNET:-5}; P=${DROPOUT_RESNET:-0.1}
   fi
   D_TRAIN=(); D_EVAL=(); D_RSS=(); P_TRAIN=(); P_EVAL=(); P_RSS=(); P_THR=()
   D_FAIL=""
   for ((r = 1; r <= ROUNDS; r++)); do
     # dropexp
     if [ -z "$D_FAIL" ]; then
-      echo "== round $r $MODEL: $DROPEXP bench --model $MODEL --batch $BATCH --iters $ITERS --threads $DROPEXP_THREADS --dropout $P --json" >>"$LOG"
+      echo "== round $r $MODEL: $DROPEXP bench --model $MODEL --batch $BATCH --iters $ITERS --warmup $WARMUP --blocks $BLOCKS --threads $DROPEXP_THREADS --dropout $P --json" >>"$LOG"
       OUT=$("$DROPEXP" bench --model "$MODEL" --batch "$BATCH" --iters "$ITERS" \
-              --threads "$DROPEXP_THREADS" --dropout "$P" --json 2>>"$LOG")
+              --warmup "$WARMUP" --blocks "$BLOCKS" --threads "$DROPEXP_THREADS" --dropout "$P" --json 2>>"$LOG")
       RC=$?
       LINE=$(printf '%s\n' "$OUT" | last_json)
       echo "$LINE" >>"$LOG"
@@ -97,9 +99,9 @@ for MODEL in convnet-quick resnet20; do
     # PyTorch, best of 1 and 2 threads
     BEST=""; BEST_T=0
     for TH in 1 2; do
-      echo "== round $r $MODEL: $PYTHON $PYBENCH --model $MODEL --batch $BATCH --iters $ITERS --warmup $WARMUP --threads $TH --dropout $P" >>"$LOG"
+      echo "== round $r $MODEL: $PYTHON $PYBENCH --model $MODEL --batch $BATCH --iters $ITERS --warmup $WARMUP --blocks $BLOCKS --threads $TH --dropout $P" >>"$LOG"
       LINE=$("$PYTHON" "$PYBENCH" --model "$MODEL" --batch "$BATCH" --iters "$ITERS" \
-               --warmup "$WARMUP" --threads "$TH" --dropout "$P" 2>>"$LOG" | last_json)
+               --warmup "$WARMUP" --blocks "$BLOCKS" --threads "$TH" --dropout "$P" 2>>"$LOG" | last_json)
       echo "$LINE" >>"$LOG"
       T=$(json_field train_img_s <<<"$LINE") || { echo "bench_compare: PyTorch run failed (see $LOG)" >&2; continue; }
       echo "  round $r pytorch  $MODEL threads $TH: train $T img/s" >&2
@@ -141,6 +143,7 @@ done
 echo
 printf '%-8s %-14s %8s %16s %15s %13s\n' impl model threads "train img/s med" "eval img/s med" "peak RSS MB"
 for L in "${TABLE[@]+"${TABLE[@]}"}"; do echo "$L"; done
-echo "(medians over $ROUNDS rounds; pytorch = best of 1 and 2 threads per round, threads column lists the winners; peak RSS = max over rounds)"
+echo "(medians over $ROUNDS rounds; pytorch = best of 1 and 2 threads per round, threads column lists the winners; peak RSS = max over rounds:"
+echo " dropexp: VmHWM of the bench process, training and evaluation graphs; pytorch: a separate training-only process, ~230 MB of it is libtorch itself)"
 for L in "${RATIO_LINES[@]}"; do echo "$L"; done
 exit $STATUS

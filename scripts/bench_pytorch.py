@@ -195,11 +195,10 @@ def main():
     ap.add_argument("--model", choices=sorted(MODELS), default="convnet-quick")
     ap.add_argument("--batch", type=int, default=None,
                     help="default 100 (convnet-quick) / 128 (resnet20)")
-    ap.add_argument("--iters", type=int, default=None,
-                    help="timed iterations in all, split into --blocks blocks "
-                         "(default 50 convnet-quick / 20 resnet20)")
-    ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--blocks", type=int, default=5,
+    ap.add_argument("--iters", type=int, default=10,
+                    help="timed iterations per block (as in `dropexp bench`)")
+    ap.add_argument("--warmup", type=int, default=3, help="untimed warm-up iterations")
+    ap.add_argument("--blocks", type=int, default=3,
                     help="timed blocks; the reported rate is their median")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--dropout", type=float, default=None,
@@ -218,10 +217,8 @@ def main():
     dbatch, ddrop, *_ = MODELS[args.model]
     args.batch = args.batch or dbatch
     args.dropout = ddrop if args.dropout is None else args.dropout
-    if args.iters is None:
-        args.iters = 50 if args.model == "convnet-quick" else 20
-    if args.batch < 1 or args.iters < 1 or args.threads < 1 or args.warmup < 0:
-        ap.error("batch, iters and threads must be >= 1, warmup >= 0")
+    if min(args.batch, args.iters, args.blocks, args.threads) < 1 or args.warmup < 0:
+        ap.error("batch, iters, blocks and threads must be >= 1, warmup >= 0")
     if not 0.0 <= args.dropout < 1.0:
         ap.error("dropout must be in [0, 1)")
 
@@ -239,8 +236,7 @@ def main():
         k[0] += 1
         train_step(net, opt, xs[i], ys[i])
 
-    blocks = max(1, min(args.blocks, args.iters))
-    per_block = max(1, args.iters // blocks)
+    blocks, per_block = args.blocks, args.iters
 
     net.train()
     for _ in range(args.warmup):

@@ -171,7 +171,8 @@ submit || ok=1
 grep -h 'already finished, skipped' "$sweep"/slurm/*.out | sort | uniq -c | sed 's/^/  /'
 
 echo "== job completion records ($work/log/jobcomp.txt)"
-cut -d' ' -f1-4 "$work/log/jobcomp.txt" 2>/dev/null || true
+awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+	print "  " f["JobId"] " " f["JobName"] f["Name"] " " f["JobState"] " exit " f["ExitCode"] }' "$work/log/jobcomp.txt" 2>/dev/null || true
 
 echo "== report"
 "$BIN" sweep --config configs/sweeps/table1.yaml --out "$sweep" --list "${flags[@]}"

@@ -91,7 +91,7 @@ runs nothing. --list prints the grid and each run's status.`,
 	f.StringSliceVar(&ratios, "ratios", nil, "replace axes.ratio: comma-separated p or p/q values, e.g. 0.3,0.1")
 	f.Int64SliceVar(&seeds, "seeds", nil, "replace axes.seed, e.g. 1,2,3")
 	f.StringArrayVar(&sets, "set", nil, "override a run config key in every run: --set train.iterations=100 (repeatable)")
-	f.IntVar(&jobs, "jobs", sweep.DefaultJobs, "runs trained at once; their threads share the cores")
+	f.IntVar(&jobs, "jobs", 0, "runs trained at once; their threads share the cores (0: one per core, measured fastest)")
 	f.IntVar(&cores, "cores", 0, "cores to share between the jobs (default: all of this machine's)")
 	f.IntVar(&index, "index", -1, "run only run I of the grid, 0-based (for job arrays)")
 	f.BoolVar(&list, "list", false, "print the grid with each run's status and run nothing")

@@ -57,8 +57,13 @@ their test accuracy. --set key=value overrides any config key (dotted path, e.g.
 
 // resumeConfig is the config a resume continues with: --config if given,
 // else the run directory's own config.yaml, with the overrides on top.
+// With --config, out defaults to the run's own (the directory is given, so
+// out does not matter), lest the comparison with the run report out alone.
 func resumeConfig(dir, file string, sets []string) (config.Run, error) {
 	if file != "" {
+		if saved, err := runner.ConfigOf(dir, nil, os.Environ()); err == nil {
+			sets = append([]string{"out=" + saved.Out}, sets...)
+		}
 		return config.Load(file, sets, os.Environ())
 	}
 	return runner.ConfigOf(dir, sets, os.Environ())

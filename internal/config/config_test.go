@@ -308,6 +308,62 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{"dropout.ratio:", "only the augmented variant"},
 		},
 		{
+			name: "ratio >= 1 in file",
+			file: with(`dropout: {variant: standard, ratio: "1.5"}`),
+			want: []string{`dropout.ratio: dropout ratio "1.5" out of range: 1.5 must be in [0,1)`, "(in ", "run.yaml)"},
+		},
+		{
+			name: "ratio < 0 in --set",
+			file: minimal,
+			sets: []string{"dropout.ratio=-0.1"},
+			want: []string{`dropout.ratio: dropout ratio "-0.1" out of range`, "must be in [0,1)", "(from --set dropout.ratio=-0.1)"},
+		},
+		{
+			name: "malformed p/q",
+			file: with(`dropout: {variant: augmented, ratio: "0.1/x"}`),
+			want: []string{`dropout.ratio: malformed dropout ratio "0.1/x": "x" is not a number`, "write p (e.g. 0.3) or p/q (e.g. 0.1/0.0002)", "run.yaml)"},
+		},
+		{
+			name: "three-part ratio",
+			file: minimal,
+			sets: []string{"dropout.variant=augmented", "dropout.ratio=0.1/0.2/0.3"},
+			want: []string{`malformed dropout ratio "0.1/0.2/0.3"`, "(from --set dropout.ratio=0.1/0.2/0.3)"},
+		},
+		{
+			name: "unknown variant from env",
+			file: minimal,
+			env:  []string{"DROPEXP_DROPOUT_VARIANT=inverted"},
+			want: []string{`dropout.variant: unknown dropout variant "inverted" (allowed: plain, standard, forward, backward, augmented)`, "(from environment variable DROPEXP_DROPOUT_VARIANT)"},
+		},
+		{
+			name: "unknown model and data set in file",
+			file: with("model: vgg", "dataset: {name: imagenet}"),
+			want: []string{`model: unknown model "vgg" (allowed: convnet-quick, resnet20)`, `dataset.name: unknown data set "imagenet" (allowed: cifar10,`, "run.yaml)"},
+		},
+		{
+			name: "data path not set",
+			file: with("dataset: {name: cifar10}"),
+			want: []string{"dataset.path: required for dataset.name cifar10", "not set; add it to ", "run.yaml or give --set dataset.path=VALUE"},
+		},
+		{
+			name: "data path not set, embedded config",
+			sets: []string{"dataset.name=svhn"},
+			want: []string{"dataset.path: required for dataset.name svhn", "(in embedded configs/demo.yaml)"},
+		},
+		{
+			name: "list item blamed on the list's source",
+			file: minimal,
+			sets: []string{"dropout.sites=conv2,,ip1"},
+			want: []string{"dropout.sites[1]: empty site name", "(from --set dropout.sites=conv2,,ip1)"},
+		},
+		{
+			name: "the last layer that set the key is named",
+			file: with(`dropout: {variant: standard, ratio: "2"}`),
+			env:  []string{"DROPEXP_DROPOUT_RATIO=3"},
+			sets: []string{"dropout.ratio=4"},
+			want: []string{`"4" out of range`, "(from --set dropout.ratio=4)"},
+		},
+		{
 			name: "missing file",
 			file: "",
 			want: []string{"no such file"},
@@ -315,8 +371,11 @@ func TestLoadErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeConfig(t, tc.file)
-			if tc.name == "missing file" {
+			switch {
+			case tc.name == "missing file":
 				path = filepath.Join(t.TempDir(), "absent.yaml")
+			case tc.file == "":
+				path = "" // the embedded demo config
 			}
 			_, err := Load(path, tc.sets, tc.env)
 			if err == nil {
@@ -507,6 +566,20 @@ func TestDatasetNamesLoadable(t *testing.T) {
 	for _, name := range DatasetNames() {
 		if !slices.Contains(dataset.Names, name) {
 			t.Errorf("dataset.name %q is allowed but dataset.Load does not know it", name)
+		}
+	}
+}
+
+func TestOrigin(t *testing.T) {
+	by := map[string]string{"seed": "", "dropout.ratio": "--set dropout.ratio=2"}
+	for _, tc := range []struct{ file, key, want string }{
+		{"run.yaml", "seed", "in run.yaml"},
+		{"run.yaml", "dropout.ratio", "from --set dropout.ratio=2"},
+		{"run.yaml", "dataset.path", "not set; add it to run.yaml or give --set dataset.path=VALUE"},
+		{"embedded configs/demo.yaml", "dataset.path", "not set; give it with --set dataset.path=VALUE or in a --config file"},
+	} {
+		if got := origin(by, tc.file, tc.key); got != tc.want {
+			t.Errorf("origin(%s, %s) = %q, want %q", tc.file, tc.key, got, tc.want)
 		}
 	}
 }

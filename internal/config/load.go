@@ -64,10 +64,44 @@ func Load(file string, sets []string, env []string) (Run, error) {
 	if len(r.Train.LRSteps) == 0 {
 		r.Train.LRSteps = nil
 	}
-	if err := r.Validate(); err != nil {
-		return Run{}, err
+	if probs := r.problems(); len(probs) > 0 {
+		origins := setBy(fileMap, append(envs, setOvs...))
+		errs := make([]error, len(probs))
+		for i, p := range probs {
+			errs[i] = fmt.Errorf("%w (%s)", p, origin(origins, source, p.leaf()))
+		}
+		return Run{}, errors.Join(errs...)
 	}
 	return r, nil
+}
+
+// setBy maps every leaf key that the file or an override set to where its
+// value came from: the last override that set it, else the file ("").
+func setBy(fileMap map[string]any, ovs []override) map[string]string {
+	by := map[string]string{}
+	for _, k := range sortedKeys(fileMap) {
+		ft, _ := fieldType(reflect.TypeFor[Run](), k)
+		flatten(k, fileMap[k], ft, func(leaf string, _ any) { by[leaf] = "" })
+	}
+	for _, o := range ovs {
+		by[o.key] = o.source
+	}
+	return by
+}
+
+// origin says where the value of key came from, or how to set it when no
+// layer did, for the message of a problem Validate found after merging.
+func origin(by map[string]string, file, key string) string {
+	src, ok := by[key]
+	switch {
+	case ok && src == "":
+		return "in " + file
+	case ok:
+		return "from " + src
+	case strings.HasPrefix(file, "embedded "):
+		return fmt.Sprintf("not set; give it with --set %s=VALUE or in a --config file", key)
+	}
+	return fmt.Sprintf("not set; add it to %s or give --set %s=VALUE", file, key)
 }
 
 // readConfig returns the file's name for messages and its contents.

@@ -14,9 +14,32 @@ import (
 // the key allows. Which dropout sites exist depends on the model, so only
 // their form is checked here.
 func (r Run) Validate() error {
-	var errs []error
+	probs := r.problems()
+	errs := make([]error, len(probs))
+	for i, p := range probs {
+		errs[i] = p
+	}
+	return errors.Join(errs...)
+}
+
+// problem is one finding of Validate: the key as the message names it (e.g.
+// train.lr_steps[0].at) and what is wrong with its value.
+type problem struct{ key, msg string }
+
+func (p problem) Error() string { return p.key + ": " + p.msg }
+
+// leaf returns the settable key that p concerns: its key without an index
+// or what follows one (dropout.sites[1] -> dropout.sites).
+func (p problem) leaf() string {
+	k, _, _ := strings.Cut(p.key, "[")
+	return k
+}
+
+// problems lists what Validate reports, in key order.
+func (r Run) problems() []problem {
+	var errs []problem
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+		errs = append(errs, problem{key, fmt.Sprintf(format, args...)})
 	}
 	oneOf := func(key, what, v string, allowed []string) {
 		if !slices.Contains(allowed, v) {
@@ -107,5 +130,5 @@ func (r Run) Validate() error {
 	if !(t.BiasLRMult >= 0) || math.IsInf(t.BiasLRMult, 0) {
 		bad("train.bias_lr_mult", "%v must be a number >= 0", t.BiasLRMult)
 	}
-	return errors.Join(errs...)
+	return errs
 }

@@ -108,6 +108,17 @@ func TestLoadCIFAR10Errors(t *testing.T) {
 			writeFile(t, a, data[:len(data)/2])
 			return a
 		}, []string{cifarArchiveName, "download"}},
+		{"corrupt gzip", func(t *testing.T, dir string) string {
+			writeCIFARBatches(t, filepath.Join(dir, "src", cifarDirName), 1, 1)
+			a := filepath.Join(dir, cifarArchiveName)
+			writeTar(t, a, filepath.Join(dir, "src"), "")
+			data, _ := os.ReadFile(a)
+			for i := len(data) / 2; i < len(data)/2+16; i++ {
+				data[i] ^= 0xa5
+			}
+			writeFile(t, a, data)
+			return a
+		}, []string{cifarArchiveName, "archive corrupt or truncated", "download " + CIFAR10URL + " again"}},
 		{"not gzip", func(t *testing.T, dir string) string {
 			a := filepath.Join(dir, cifarArchiveName)
 			writeFile(t, a, []byte("<html>moved</html>"))

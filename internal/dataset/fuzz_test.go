@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bytes"
+	"math"
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/dataset/datasettest"
@@ -43,6 +44,8 @@ func FuzzIDX(f *testing.F) {
 	f.Add(idxBytes(idxLabelsMagic, []uint32{3}, []byte{1, 2, 3}), true)
 	f.Add(idxBytes(idxImagesMagic, []uint32{0xffffffff, 0xffffffff, 0xffffffff}, nil), false)
 	f.Add(idxBytes(idxImagesMagic, []uint32{60000, 28, 28}, make([]byte, 5)), false)
+	// 2^17 · 2^16 · 2^31 = 2^64 wraps to 0 in int64 arithmetic.
+	f.Add(idxBytes(idxImagesMagic, []uint32{1 << 17, 1 << 16, 1 << 31}, nil), true)
 	f.Fuzz(func(t *testing.T, data []byte, knownSize bool) {
 		for _, magic := range []uint32{idxImagesMagic, idxLabelsMagic} {
 			size := int64(-1)
@@ -53,11 +56,14 @@ func FuzzIDX(f *testing.F) {
 			if err != nil {
 				continue
 			}
-			n := 1
+			n, overflow := 1, false
 			for _, d := range dims {
+				if d != 0 && n > math.MaxInt/d {
+					overflow = true
+				}
 				n *= d
 			}
-			if len(dims) != int(magic&0xff) || n != len(out) || len(out) > len(data) {
+			if len(dims) != int(magic&0xff) || overflow || n != len(out) || len(out) > len(data) {
 				t.Fatalf("magic %#x: dims %v with %d bytes from %d input bytes", magic, dims, len(out), len(data))
 			}
 		}

@@ -31,10 +31,12 @@ var splitDirs = [2]string{"train", "test"}
 const folderLayout = "ROOT/{train,test}/CLASS/*.{png,jpg,jpeg}"
 
 // Limits that keep a hostile archive or file from exhausting memory; real
-// data-set images are far below both.
+// data-set images are far below both. An image's size is read from its
+// header before it is decoded, as decoding allocates for the size the
+// header claims.
 const (
 	maxImageFileBytes = 1 << 26
-	maxImagePixels    = 1 << 26
+	maxImageSide      = 4096
 )
 
 // LoadImageFolder reads the images of ROOT/train/CLASS/* and ROOT/test/CLASS/*
@@ -95,8 +97,10 @@ func (e *imageEntry) decode() {
 		}
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err == nil && int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
-		err = fmt.Errorf("%d×%d pixels is too large", cfg.Width, cfg.Height)
+	if err == nil && (cfg.Width > maxImageSide || cfg.Height > maxImageSide || cfg.Width < 1 || cfg.Height < 1) {
+		e.err = fmt.Errorf("imagefolder: %s: image is %d×%d (width×height), want 1 to %d pixels a side (resize it; the networks train on small images such as 32×32)",
+			e.name, cfg.Width, cfg.Height, maxImageSide)
+		return
 	}
 	var img image.Image
 	if err == nil {
@@ -338,7 +342,7 @@ func streamArchive(name string, pool *decoderPool) ([]*imageEntry, [2][]string, 
 		}
 		if err != nil {
 			if members == 0 {
-				return nil, classes, fmt.Errorf("imagefolder: %s: not a readable tar archive: %v (want a directory or a .tar, .tar.gz, .tgz or .tar.xz of %s)", name, err, folderLayout)
+				return nil, classes, fmt.Errorf("imagefolder: %s: not a readable tar archive: %v (want a directory or a .tar, .tar.gz, .tgz or .tar.xz of %s; if it is one, it is corrupt: re-create or re-download it)", name, err, folderLayout)
 			}
 			return nil, classes, fmt.Errorf("imagefolder: %s: %v after %d members (archive truncated or corrupt; re-create or re-download it)", name, err, members)
 		}
@@ -374,13 +378,19 @@ func streamArchive(name string, pool *decoderPool) ([]*imageEntry, [2][]string, 
 		} else if p != prefix {
 			return nil, classes, fmt.Errorf("imagefolder: %s: train/ and test/ are under %q here but under %q in %s (the archive must hold one data set)", member, p, prefix, first)
 		}
-		if hdr.Size > maxImageFileBytes {
+		if hdr.Size < 0 || hdr.Size > maxImageFileBytes {
 			return nil, classes, fmt.Errorf("imagefolder: %s: %d bytes is too large for an image file (corrupt archive?)", member, hdr.Size)
 		}
-		data := make([]byte, hdr.Size)
-		if _, err := io.ReadFull(tr, data); err != nil {
+		// Read as the bytes arrive: a corrupt header's size must not
+		// allocate memory the archive does not hold.
+		buf := bytes.NewBuffer(make([]byte, 0, min(hdr.Size, 1<<20)))
+		if n, err := buf.ReadFrom(io.LimitReader(tr, hdr.Size)); err != nil || n != hdr.Size {
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
 			return nil, classes, fmt.Errorf("imagefolder: %s: %v (archive truncated or corrupt; re-create or re-download it)", member, err)
 		}
+		data := buf.Bytes()
 		e := &imageEntry{split: si, class: parts[k-2], file: parts[k-1], name: member, data: data}
 		entries = append(entries, e)
 		pool.jobs <- e

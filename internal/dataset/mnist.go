@@ -171,10 +171,12 @@ func readIDX(r io.Reader, size int64, name string, wantMagic uint32) (dims []int
 	total := int64(1)
 	for i, d := range raw {
 		dims[i] = int(d)
-		total *= int64(d)
-		if total > maxIDXBytes {
+		// Checked before multiplying: a product past 2^63 would wrap, even
+		// to 0, and pass for an empty file.
+		if d != 0 && total > maxIDXBytes/int64(d) {
 			return nil, nil, fmt.Errorf("mnist: %s: header dimensions %v announce more than %d bytes (corrupt header; download the file again)", name, raw, int64(maxIDXBytes))
 		}
+		total *= int64(d)
 	}
 	if size >= 0 {
 		if size-header != total {

@@ -135,6 +135,8 @@ func TestLoadMNISTErrors(t *testing.T) {
 			[]string{"train-images-idx3-ubyte", "has more"}},
 		{"hostile header raw", "train-images-idx3-ubyte", idxBytes(idxImagesMagic, []uint32{1 << 31, 1 << 16, 1 << 16}, nil),
 			[]string{"train-images-idx3-ubyte", "corrupt header"}},
+		{"dimensions whose product wraps to 0", "train-images-idx3-ubyte", idxBytes(idxImagesMagic, []uint32{1 << 17, 1 << 16, 1 << 31}, nil),
+			[]string{"train-images-idx3-ubyte", "[131072 65536 2147483648]", "corrupt header"}},
 		{"large header small data gzip", "train-images-idx3-ubyte", gz(idxBytes(idxImagesMagic, []uint32{1 << 20, 28, 28}, make([]byte, 10))),
 			[]string{"train-images-idx3-ubyte", "has 10"}},
 		{"short header", "t10k-images-idx3-ubyte", idxBytes(idxImagesMagic, []uint32{3}, nil),

@@ -169,12 +169,17 @@ func emptyPlot(title, why string) *plot.Plot {
 	return p
 }
 
-// Figure1 draws Figure 1: for each panel group and each ratio, the training
-// loss (running mean) and the test loss against iteration, one line per
-// variant (mean over seeds), plain included.
+// Figure1 draws Figure 1: for each group of runs and each ratio, the
+// training loss (running mean) and the test loss against iteration, one line
+// per variant (mean over seeds), plain included. Like the paper's it shows
+// the ConvNet-Quick runs when there are any, else every group.
 func Figure1(runs []Run, ratios []string) [][]*plot.Plot {
 	var rows [][]*plot.Plot
-	for _, pn := range panels(runs) {
+	groups := panels(runs)
+	if slices.ContainsFunc(groups, func(p panel) bool { return p.model == Table1Model }) {
+		groups = slices.DeleteFunc(groups, func(p panel) bool { return p.model != Table1Model })
+	}
+	for _, pn := range groups {
 		for _, ratio := range ratios {
 			p0 := ratioP(ratio)
 			curves := lossCurves(runs, pn, p0)
@@ -217,7 +222,7 @@ func AccuracyVsRatio(runs []Run) [][]*plot.Plot {
 	for _, pn := range panels(runs) {
 		p := newPlot(pn.title(), "dropout ratio p", "test accuracy")
 		p.Legend.Top, p.Legend.Left = false, true // accuracy falls at large p, on the right
-		cells := map[string][]Run{} // by variant label (augmented with its q)
+		cells := map[string][]Run{}               // by variant label (augmented with its q)
 		var labels []string
 		var plain []Run
 		var ps []float64

@@ -62,7 +62,7 @@ func NewRunDir(root, name string) (string, error) {
 	}
 	dir := filepath.Join(root, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("results: creating run directory: %w", explain(err))
+		return "", fmt.Errorf("results: creating run directory %s: %w", dir, explain(err))
 	}
 	return dir, nil
 }
@@ -96,7 +96,7 @@ func writeAtomic(path string, fill func(io.Writer) error) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	if err = fill(f); err != nil {
+	if err = fill(faulty(path, f)); err != nil {
 		return fmt.Errorf("results: writing %s: %w", path, explain(err))
 	}
 	if err = f.Chmod(0o644); err != nil {

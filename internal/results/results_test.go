@@ -49,6 +49,14 @@ func TestNewRunDir(t *testing.T) {
 			t.Errorf("NewRunDir accepted name %q", bad)
 		}
 	}
+	// A root that cannot be a directory (root ignores permissions, so a
+	// path under a regular file stands in for one not writable).
+	file := filepath.Join(t.TempDir(), "file.txt")
+	os.WriteFile(file, nil, 0o644)
+	_, err = NewRunDir(filepath.Join(file, "sub"), "plain-layer-s1")
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(file, "sub", "plain-layer-s1")) || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("err = %v, want one naming the run directory", err)
+	}
 }
 
 func TestWriteFileAtomic(t *testing.T) {
@@ -290,4 +298,42 @@ func TestSummaryJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"started": "yesterday"}`), &back); err == nil || !strings.Contains(err.Error(), "started") {
 		t.Errorf("bad time: %v", err)
 	}
+}
+
+// SimulateWriteFailure reaches the public writers, fails only the paths it
+// is told to, and ends when restored.
+func TestSimulateWriteFailure(t *testing.T) {
+	dir := t.TempDir()
+	metrics, summary := filepath.Join(dir, MetricsFile), filepath.Join(dir, SummaryFile)
+	rows := []Metric{{Iteration: 4, LR: 0.1, TrainLoss: 2, TestLoss: 2, TestAcc: 0.1}}
+	if err := WriteMetrics(metrics, rows); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.ReadFile(metrics)
+	restore := SimulateWriteFailure(func(path string) error {
+		if filepath.Base(path) == MetricsFile {
+			return &os.PathError{Op: "write", Path: path + ".tmp", Err: syscall.ENOSPC}
+		}
+		return nil
+	})
+	err := WriteMetrics(metrics, append(rows, Metric{Iteration: 8}))
+	if err == nil || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("err = %v, want ENOSPC", err)
+	}
+	for _, w := range []string{"results: writing " + metrics, "no space left on device (disk full?)"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q: %v", w, err)
+		}
+	}
+	if got, _ := os.ReadFile(metrics); string(got) != string(old) {
+		t.Errorf("metrics.csv changed to %q", got)
+	}
+	if err := WriteSummary(summary, Summary{Status: StatusRunning}); err != nil {
+		t.Errorf("a write the simulation does not fail: %v", err)
+	}
+	restore()
+	if err := WriteMetrics(metrics, rows); err != nil {
+		t.Errorf("after restore: %v", err)
+	}
+	assertOnlyFiles(t, dir, MetricsFile, SummaryFile)
 }

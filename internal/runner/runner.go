@@ -6,11 +6,13 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dataset"
@@ -35,11 +37,32 @@ func Name(cfg config.Run) string {
 }
 
 func one(ctx context.Context, cfg config.Run, data *dataset.Split, stdout, stderr io.Writer) (results.Summary, error) {
+	// The data first: a wrong dataset.path then leaves no run directory behind.
+	if data == nil {
+		var err error
+		if data, err = LoadData(cfg); err != nil {
+			return results.Summary{}, err
+		}
+	}
 	dir, err := results.NewRunDir(cfg.Out, Name(cfg))
 	if err != nil {
-		return results.Summary{}, err
+		return results.Summary{}, fmt.Errorf("out %s: %w (give a writable results root with --out DIR or --set out=DIR)", cfg.Out, err)
 	}
 	return inDir(ctx, cfg, dir, data, false, stdout, stderr)
+}
+
+// LoadData reads the configured data set like train.LoadData, with errors
+// that also name the config keys that chose it.
+func LoadData(cfg config.Run) (*dataset.Split, error) {
+	data, err := train.LoadData(cfg)
+	if err != nil {
+		path := cfg.Dataset.Path
+		if path == "" {
+			path = `""`
+		}
+		return nil, fmt.Errorf("dataset.name %s, dataset.path %s: %w", cfg.Dataset.Name, path, err)
+	}
+	return data, nil
 }
 
 // Resume continues the run in dir. cfg is the config to continue with (read
@@ -48,26 +71,41 @@ func one(ctx context.Context, cfg config.Run, data *dataset.Split, stdout, stder
 func Resume(ctx context.Context, dir string, cfg config.Run, stdout, stderr io.Writer) (results.Summary, error) {
 	saved, err := os.ReadFile(filepath.Join(dir, results.ConfigFile))
 	if err != nil {
-		return results.Summary{}, fmt.Errorf("--resume %s: %w (is it a run directory?)", dir, err)
+		return results.Summary{}, notRunDir(dir, err)
 	}
 	now, err := cfg.YAML()
 	if err != nil {
 		return results.Summary{}, err
 	}
 	if string(saved) != string(now) {
-		return results.Summary{}, fmt.Errorf("--resume %s: %w; refusing. Differences (- run, + now):\n%s",
-			dir, train.ErrConfigMismatch, train.DiffLines(string(saved), string(now)))
+		return results.Summary{}, fmt.Errorf("--resume %s: %w; refusing. Differences (- run, + now):\n%s\n"+
+			"To continue the run, resume without --config and --set (its own %s is used); to train the new config, run it without --resume.",
+			dir, train.ErrConfigMismatch, train.DiffLines(string(saved), string(now)), results.ConfigFile)
 	}
 	if s, err := results.ReadSummary(filepath.Join(dir, results.SummaryFile)); err == nil && s.Status == results.StatusFinished {
 		fmt.Fprintf(stdout, "%s: already finished (test_acc %.4f); nothing to do\n", dir, s.FinalTestAcc)
 		return s, nil
 	}
-	return inDir(ctx, cfg, dir, nil, true, stdout, stderr)
+	data, err := LoadData(cfg)
+	if err != nil {
+		return results.Summary{}, err
+	}
+	return inDir(ctx, cfg, dir, data, true, stdout, stderr)
 }
 
 // ConfigOf loads the config.yaml of run directory dir with overrides.
 func ConfigOf(dir string, sets, env []string) (config.Run, error) {
-	return config.Load(filepath.Join(dir, results.ConfigFile), sets, env)
+	file := filepath.Join(dir, results.ConfigFile)
+	if _, err := os.Stat(file); err != nil {
+		return config.Run{}, notRunDir(dir, err)
+	}
+	return config.Load(file, sets, env)
+}
+
+// notRunDir reports a --resume directory without a readable config.yaml.
+func notRunDir(dir string, err error) error {
+	return fmt.Errorf("--resume %s: %w (not a run directory? give the directory a run was written to, e.g. results/standard-p0.3-layer-s1, which holds %s)",
+		dir, err, results.ConfigFile)
 }
 
 func inDir(ctx context.Context, cfg config.Run, dir string, data *dataset.Split, resume bool, stdout, stderr io.Writer) (results.Summary, error) {
@@ -75,6 +113,11 @@ func inDir(ctx context.Context, cfg config.Run, dir string, data *dataset.Split,
 	fmt.Fprintf(stderr, "run %s: %s %s on %s, writing %s\n", name, cfg.Model, describe(cfg), cfg.Dataset.Name, dir)
 	prog := progress.New(stderr, cfg.Train.Iterations, cfg.Train.BatchSize, name)
 	sum, err := train.Run(ctx, train.Options{Config: cfg, Dir: dir, Data: data, Progress: prog, Resume: resume})
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		// The files written before are whole (atomic writes), and so is the
+		// last checkpoint: the run can go on once there is room.
+		return sum, fmt.Errorf("run %s (%s): %w; free some space, then continue with: dropexp train --resume %s", name, dir, err, dir)
+	}
 	if err != nil {
 		return sum, fmt.Errorf("run %s (%s): %w", name, dir, err)
 	}
@@ -95,7 +138,7 @@ var DemoVariants = []dropout.Variant{dropout.Plain, dropout.Standard, dropout.Fo
 
 // Demo trains cfg once per demo variant on data loaded once and prints a table of test accuracy.
 func Demo(ctx context.Context, cfg config.Run, stdout, stderr io.Writer) error {
-	data, err := train.LoadData(cfg)
+	data, err := LoadData(cfg)
 	if err != nil {
 		return err
 	}

@@ -121,7 +121,7 @@ func K8sJob(sweep string, n int, o JobOptions) string {
 	fmt.Fprintf(&b, `# Kubernetes Indexed Job of dropexp sweep %[1]s: %[2]d runs, one per completion
 # index, written by `+"`dropexp sweep --emit k8s`"+`. The image must hold dropexp and,
 # under its working directory, the sweep config, its base configs and the data;
-# the claim %[3]s (ReadWriteMany) holds the sweep directory and is shared by all
+# the claim %[15]s (ReadWriteMany) holds the sweep directory and is shared by all
 # pods. Apply with `+"`kubectl apply -f %[4]s`"+`; a rerun skips finished runs.
 # Afterwards copy %[5]s off the volume and run dropexp report --in DIR.
 apiVersion: batch/v1
@@ -156,7 +156,7 @@ spec:
       volumes:
         - name: sweep
           persistentVolumeClaim: {claimName: %[3]s}
-`, sweep, n, yq(o.Claim), K8sFile, yq(o.Out), yq(name), yq(sweep), par, yq(o.Image), yq(o.Workdir),
-		yq(o.Exe), strings.Join(quoted, ", "), res, yq(o.Mount))
+`, sweep, n, yq(o.Claim), K8sFile, o.Out, yq(name), yq(sweep), par, yq(o.Image), yq(o.Workdir),
+		yq(o.Exe), strings.Join(quoted, ", "), res, yq(o.Mount), o.Claim)
 	return b.String()
 }

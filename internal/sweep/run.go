@@ -22,8 +22,12 @@ import (
 	"github.com/dropexp/dropexp/internal/train"
 )
 
-// DefaultJobs is how many runs train at once when Options.Jobs is 0.
-const DefaultJobs = 1
+// DefaultJobs is how many runs train at once when Options.Jobs is 0: one
+// single-threaded run per core. Measured on 2 cores (ConvNet-Quick, batch
+// 100, OpenBLAS): two 1-thread runs at once train 501 + 495 = 996 img/s, one
+// 2-thread run 859 img/s, because the ops' parallel-for leaves gaps that a
+// second process fills.
+func DefaultJobs() int { return runtime.NumCPU() }
 
 // TrainFunc trains one run into opt.Dir, as train.Run does.
 type TrainFunc func(ctx context.Context, opt train.Options) (results.Summary, error)
@@ -52,6 +56,7 @@ type Outcome struct {
 type Report struct {
 	Sweep    string
 	Outcomes []Outcome
+	Took     time.Duration // wall time of Execute
 }
 
 // DefaultLockWait bounds how long a run waits for its lock: another process
@@ -63,8 +68,10 @@ const DefaultLockWait = 2 * time.Second
 // time, skipping runs whose directory already holds a final result. A failed
 // run is recorded and the others go on; Report.Err says whether all finished.
 // The error is for problems that stop the sweep as a whole.
-func Execute(ctx context.Context, s *Spec, runs []Run, opt Options) (Report, error) {
-	rep := Report{Sweep: s.Name}
+func Execute(ctx context.Context, s *Spec, runs []Run, opt Options) (rep Report, err error) {
+	rep = Report{Sweep: s.Name}
+	began := time.Now()
+	defer func() { rep.Took = time.Since(began) }()
 	selected := runs
 	if opt.Indices != nil {
 		selected = nil
@@ -95,9 +102,17 @@ func Execute(ctx context.Context, s *Spec, runs []Run, opt Options) (Report, err
 	}
 	jobs := opt.Jobs
 	if jobs <= 0 {
-		jobs = DefaultJobs
+		jobs = DefaultJobs()
 	}
-	jobs = max(1, min(jobs, len(selected)))
+	// Cores go to the runs left to train: a rerun that finds all but one
+	// finished gives that one every core.
+	todo := 0
+	for _, st := range Scan(opt.Dir, selected) {
+		if !st.Status.Final() && st.Status != Running {
+			todo++
+		}
+	}
+	jobs = max(1, min(jobs, todo))
 	cores := opt.Cores
 	if cores <= 0 {
 		cores = runtime.NumCPU()
@@ -394,7 +409,7 @@ func (r Report) WriteSummary(w io.Writer) {
 			acts = append(acts, fmt.Sprintf("%d %s", actions[a], a))
 		}
 	}
-	fmt.Fprintf(w, "sweep %s: %d runs: %s (%s)\n", r.Sweep, len(r.Outcomes), strings.Join(parts, ", "), strings.Join(acts, ", "))
+	fmt.Fprintf(w, "sweep %s: %d runs: %s (%s) in %s\n", r.Sweep, len(r.Outcomes), strings.Join(parts, ", "), strings.Join(acts, ", "), r.Took.Round(time.Second))
 	outs := slices.Clone(r.Outcomes)
 	slices.SortStableFunc(outs, func(a, b Outcome) int {
 		return slices.Index(Statuses, a.State.Status) - slices.Index(Statuses, b.State.Status)

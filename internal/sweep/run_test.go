@@ -196,7 +196,7 @@ func TestSkipAndResume(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	rep.WriteSummary(&buf)
-	for _, w := range []string{"4 runs: 3 finished, 1 conflict (2 ran, 2 skipped)", `conflict    standard-p0.3-layer-s1: finished with another config (its config.yaml has "iterations: 99", the grid "iterations: 10")`} {
+	for _, w := range []string{"4 runs: 3 finished, 1 conflict (2 ran, 2 skipped) in ", `conflict    standard-p0.3-layer-s1: finished with another config (its config.yaml has "iterations: 99", the grid "iterations: 10")`} {
 		if !strings.Contains(buf.String(), w) {
 			t.Errorf("summary %q lacks %q", buf.String(), w)
 		}
@@ -305,6 +305,19 @@ func TestThreadsAndSharedData(t *testing.T) {
 		if f.data[r.Name] != split {
 			t.Errorf("%s: not given the shared data", r.Name)
 		}
+	}
+
+	// A rerun with one run left to train gives it all the cores.
+	if err := os.RemoveAll(filepath.Join(dir, RunsDir, runs[3].Name)); err != nil {
+		t.Fatal(err)
+	}
+	f1 := newFake()
+	opt.Train = f1.train
+	if _, err := Execute(context.Background(), s, runs, opt); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(f1.calls, []string{runs[3].Name}) || f1.threads[runs[3].Name] != 5 {
+		t.Errorf("rerun trained %q with %v threads, want the one left with 5", f1.calls, f1.threads)
 	}
 
 	// --index runs one run, with all the cores.
