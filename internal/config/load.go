@@ -72,6 +72,11 @@ func Load(file string, sets []string, env []string) (Run, error) {
 		}
 		return Run{}, errors.Join(errs...)
 	}
+	// A plain run drops nothing, whatever ratio the file carried: one
+	// spelling makes equal runs compare equal (sweeps, --resume).
+	if r.Dropout.Variant == "plain" {
+		r.Dropout.Ratio = ""
+	}
 	return r, nil
 }
 
