@@ -49,15 +49,7 @@ func Conv(spec ConvSpec, h *G.Node, site *Site, w, b *G.Node) (*G.Node, error) {
 	case 'b':
 		op.sameMask = m.UseF && site.MF == site.MB
 	}
-	ins := G.Nodes{h}
-	if op.spec.Mode.Masked() {
-		ins = append(ins, site.MF, site.MB)
-	}
-	ins = append(ins, w)
-	if b != nil {
-		ins = append(ins, b)
-	}
-	return G.ApplyOp(op, ins...)
+	return G.ApplyOp(op, op.layout().nodes(h, site, w, b)...)
 }
 
 // convOp is the forward convolution; it owns the spec its backward ops share.
@@ -116,21 +108,13 @@ func gather(buf, d []float32, g0, g1, m, p int) {
 
 func (op *convOp) masked() bool { return op.spec.Mode.Masked() }
 
-// inputs names the positions of h, mf, mb, W, b among the op's inputs (-1: absent).
-func (op *convOp) inputs() (h, mf, mb, w, b int) {
-	h, mf, mb, w, b = 0, -1, -1, 1, -1
-	if op.masked() {
-		mf, mb, w = 1, 2, 3
-	}
-	if op.spec.hasBias {
-		b = w + 1
-	}
-	return
-}
+func (op *convOp) Arity() int { return op.layout().arity() }
 
-func (op *convOp) Arity() int {
-	_, _, _, w, b := op.inputs()
-	return max(w, b) + 1
+// inputs returns the positions of h, mf, mb, W and b among the inputs.
+func (op *convOp) inputs() (h, mf, mb, w, b int) { return op.layout().positions() }
+
+func (op *convOp) layout() layout {
+	return layout{masked: op.spec.Mode.Masked(), bias: op.spec.hasBias}
 }
 
 func (op *convOp) Type() hm.Type {
@@ -224,47 +208,13 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func (op *convOp) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	hi, _, _, wi, bi := op.inputs()
-	d[hi] = op.spec.InputGrad
-	d[wi] = true
-	if bi >= 0 {
-		d[bi] = true
-	}
-	return d
-}
+func (op *convOp) DiffWRT(n int) []bool { return op.layout().diffWRT(n, op.spec.InputGrad) }
 
 func (op *convOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	hi, mfi, mbi, wi, bi := op.inputs()
-	ret := make(G.Nodes, len(ins))
-	var err error
-	if op.spec.InputGrad {
-		args := G.Nodes{ins[wi], grad}
-		if op.spec.Mode.UseB {
-			args = append(args, ins[mbi])
-		}
-		if ret[hi], err = G.ApplyOp(&convInputGrad{Base: opbase.Base{Name: op.Name + "/dh"}, fwd: op}, args...); err != nil {
-			return nil, err
-		}
-	}
-	args := G.Nodes{ins[hi], grad}
-	switch op.spec.Mode.weightMask() {
-	case 'f':
-		args = append(args, ins[mfi])
-	case 'b':
-		args = append(args, ins[mbi])
-	}
 	op.keep = op.sameMask && op.spec.KeepCols
-	if ret[wi], err = G.ApplyOp(&convWeightGrad{Base: opbase.Base{Name: op.Name + "/dW"}, fwd: op}, args...); err != nil {
-		return nil, err
-	}
-	if bi >= 0 {
-		if ret[bi], err = G.ApplyOp(&BiasGrad{Base: opbase.Base{Name: op.Name + "/db"}}, grad); err != nil {
-			return nil, err
-		}
-	}
-	return ret, nil
+	dh := &convInputGrad{Base: opbase.Base{Name: op.Name + "/dh"}, fwd: op}
+	dW := &convWeightGrad{Base: opbase.Base{Name: op.Name + "/dW"}, fwd: op}
+	return op.layout().backward(op.spec.Mode, op.spec.InputGrad, op.Name, ins, grad, dh, dW)
 }
 
 func (op *convOp) CallsExtern() bool { return kernels.Backend != "gonum" }

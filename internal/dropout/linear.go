@@ -29,15 +29,7 @@ func Linear(spec LinearSpec, h *G.Node, site *Site, w, b *G.Node) (*G.Node, erro
 	if site == nil {
 		op.spec.Mode = Mode{}
 	}
-	ins := G.Nodes{h}
-	if op.spec.Mode.Masked() {
-		ins = append(ins, site.MF, site.MB)
-	}
-	ins = append(ins, w)
-	if b != nil {
-		ins = append(ins, b)
-	}
-	return G.ApplyOp(op, ins...)
+	return G.ApplyOp(op, op.layout().nodes(h, site, w, b)...)
 }
 
 type linearOp struct {
@@ -47,20 +39,13 @@ type linearOp struct {
 	tmp  opbase.Floats
 }
 
-func (op *linearOp) inputs() (h, mf, mb, w, b int) {
-	h, mf, mb, w, b = 0, -1, -1, 1, -1
-	if op.spec.Mode.Masked() {
-		mf, mb, w = 1, 2, 3
-	}
-	if op.spec.hasBias {
-		b = w + 1
-	}
-	return
-}
+func (op *linearOp) Arity() int { return op.layout().arity() }
 
-func (op *linearOp) Arity() int {
-	_, _, _, w, b := op.inputs()
-	return max(w, b) + 1
+// inputs returns the positions of h, mf, mb, W and b among the inputs.
+func (op *linearOp) inputs() (h, mf, mb, w, b int) { return op.layout().positions() }
+
+func (op *linearOp) layout() layout {
+	return layout{masked: op.spec.Mode.Masked(), bias: op.spec.hasBias}
 }
 
 func (op *linearOp) Type() hm.Type {
@@ -123,46 +108,12 @@ func (op *linearOp) Do(vs ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func (op *linearOp) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	hi, _, _, wi, bi := op.inputs()
-	d[hi] = op.spec.InputGrad
-	d[wi] = true
-	if bi >= 0 {
-		d[bi] = true
-	}
-	return d
-}
+func (op *linearOp) DiffWRT(n int) []bool { return op.layout().diffWRT(n, op.spec.InputGrad) }
 
 func (op *linearOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	hi, mfi, mbi, wi, bi := op.inputs()
-	ret := make(G.Nodes, len(ins))
-	var err error
-	if op.spec.InputGrad {
-		args := G.Nodes{ins[wi], grad}
-		if op.spec.Mode.UseB {
-			args = append(args, ins[mbi])
-		}
-		if ret[hi], err = G.ApplyOp(&linearInputGrad{Base: opbase.Base{Name: op.Name + "/dh"}, fwd: op}, args...); err != nil {
-			return nil, err
-		}
-	}
-	args := G.Nodes{ins[hi], grad}
-	switch op.spec.Mode.weightMask() {
-	case 'f':
-		args = append(args, ins[mfi])
-	case 'b':
-		args = append(args, ins[mbi])
-	}
-	if ret[wi], err = G.ApplyOp(&linearWeightGrad{Base: opbase.Base{Name: op.Name + "/dW"}, fwd: op}, args...); err != nil {
-		return nil, err
-	}
-	if bi >= 0 {
-		if ret[bi], err = G.ApplyOp(&BiasGrad{Base: opbase.Base{Name: op.Name + "/db"}}, grad); err != nil {
-			return nil, err
-		}
-	}
-	return ret, nil
+	dh := &linearInputGrad{Base: opbase.Base{Name: op.Name + "/dh"}, fwd: op}
+	dW := &linearWeightGrad{Base: opbase.Base{Name: op.Name + "/dW"}, fwd: op}
+	return op.layout().backward(op.spec.Mode, op.spec.InputGrad, op.Name, ins, grad, dh, dW)
 }
 
 // linearInputGrad computes ∂J/∂h = (δ W) ⊙ mb; inputs W, δ[, mb].

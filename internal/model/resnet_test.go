@@ -135,25 +135,5 @@ func TestResNetEvalSharesState(t *testing.T) {
 }
 
 func BenchmarkResNet20Train2(b *testing.B) {
-	n, err := Build(resnetOpts(128, 32, true, dropout.Standard), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	Init(n.Params, rand.New(rand.NewPCG(1, 2)))
-	s := dropout.NewSampler(dropout.Standard, dropout.Ratio{P: 0.1}, 1)
-	x, y := n.Input()
-	for i := range x {
-		x[i] = float32(i%251)/128 - 1
-	}
-	for i := range y {
-		y[i] = float32(i % 10)
-	}
-	b.ResetTimer()
-	for range b.N {
-		s.Sample(n.Sites)
-		if err := n.Run(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*128)/b.Elapsed().Seconds(), "img/s")
+	benchTrain(b, resnetOpts(128, 32, true, dropout.Standard), 0.1)
 }
