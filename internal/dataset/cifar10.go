@@ -3,12 +3,10 @@ package dataset
 import (
 	"archive/tar"
 	"bufio"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 )
@@ -76,27 +74,23 @@ func anyExists(dir string, names []string) bool {
 
 // loadCIFARDir reads the six batch files of dir.
 func loadCIFARDir(dir string) (*Split, error) {
-	var missing []string
-	var trainBytes int64
-	for _, n := range cifarFiles {
-		fi, err := os.Stat(filepath.Join(dir, n))
-		if err != nil {
-			missing = append(missing, n)
-			continue
+	// Sizes are checked before they are used to allocate, so that a wrong
+	// multi-gigabyte file is reported instead of reserved for.
+	sizes, err := statFiles("cifar10", dir, cifarArchiveName, CIFAR10URL, cifarFiles, func(file string, size int64) error {
+		if size%cifarRecord != 0 {
+			return fmt.Errorf("cifar10: %s: size %d is not a multiple of the record size %d (file truncated? re-extract %s)",
+				file, size, cifarRecord, cifarArchiveName)
 		}
-		// Checked before the sizes are used to allocate, so that a wrong
-		// multi-gigabyte file is reported instead of reserved for.
-		if fi.Size()%cifarRecord != 0 {
-			return nil, fmt.Errorf("cifar10: %s: size %d is not a multiple of the record size %d (file truncated? re-extract %s)",
-				filepath.Join(dir, n), fi.Size(), cifarRecord, cifarArchiveName)
-		}
-		if n != cifarTestFile {
-			trainBytes += fi.Size()
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("cifar10: %s: missing %s (re-extract %s from %s)",
-			dir, strings.Join(missing, ", "), cifarArchiveName, CIFAR10URL)
+	var trainBytes int64
+	for i, n := range cifarFiles {
+		if n != cifarTestFile {
+			trainBytes += sizes[i]
+		}
 	}
 	train, test := newCIFARSet(), newCIFARSet()
 	// The sizes are those of real files, so preallocating from them is safe
@@ -117,69 +111,32 @@ func loadCIFARDir(dir string) (*Split, error) {
 }
 
 func readCIFARFile(name string, s *Set) error {
-	f, err := os.Open(name)
-	if err != nil {
-		return fmt.Errorf("cifar10: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("cifar10: %w", err)
-	}
-	return readCIFARRecords(bufio.NewReaderSize(f, 1<<20), fi.Size(), name, s)
+	return readSized("cifar10", name, func(r *bufio.Reader, size int64) error {
+		return readCIFARRecords(r, size, name, s)
+	})
 }
 
 // loadCIFARArchive reads the batch files out of cifar-10-binary.tar.gz.
 func loadCIFARArchive(name string) (*Split, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("cifar10: %w", err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("cifar10: %s: not a gzip file: %v (want %s from %s)", name, err, cifarArchiveName, CIFAR10URL)
-	}
-	tr := tar.NewReader(zr)
+	a := &tarGz{"cifar10", name, cifarDirName, cifarArchiveName, CIFAR10URL, "CIFAR-10 binary version"}
 	// Members come in archive order, not batch order, so each is read into
 	// its own set and the training batches are concatenated at the end.
 	parts := map[string]*Set{}
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("cifar10: %s: %v (archive corrupt or truncated; download %s again)", name, err, CIFAR10URL)
-		}
-		base := path.Base(hdr.Name)
-		if !hdr.FileInfo().Mode().IsRegular() || !isCIFARFile(base) {
-			continue
-		}
-		member := name + ":" + hdr.Name
-		if _, dup := parts[base]; dup {
-			return nil, fmt.Errorf("cifar10: %s: archive holds %s twice (want the single directory %s/ of %s)", member, base, cifarDirName, cifarArchiveName)
+	err := a.walk(func(member, base string, hdr *tar.Header, r io.Reader) error {
+		if !isCIFARFile(base) {
+			return nil
 		}
 		s := newCIFARSet()
-		// The header's size is not trusted beyond the size of an official
-		// batch, so a lying header cannot reserve much.
-		n := int(min(max(hdr.Size, 0)/cifarRecord, cifarBatch))
-		s.Images = make([]uint8, 0, n*cifarPixels)
-		s.Labels = make([]int32, 0, n)
-		if err := readCIFARRecords(tr, hdr.Size, member, s); err != nil {
-			return nil, err
+		if err := a.addPart(parts, member, base, hdr, cifarRecord, cifarBatch, s); err != nil {
+			return err
 		}
-		parts[base] = s
+		return readCIFARRecords(r, hdr.Size, member, s)
+	})
+	if err == nil {
+		err = a.lacks(parts, cifarFiles)
 	}
-	var missing []string
-	for _, n := range cifarFiles {
-		if parts[n] == nil {
-			missing = append(missing, n)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("cifar10: %s: archive lacks %s/%s (not the CIFAR-10 binary version? download %s)",
-			name, cifarDirName, strings.Join(missing, ", "), CIFAR10URL)
+	if err != nil {
+		return nil, err
 	}
 	train := newCIFARSet()
 	n := 0

@@ -3,12 +3,10 @@ package dataset
 import (
 	"archive/tar"
 	"bufio"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -122,21 +120,15 @@ func parseClassNames(data []byte, file string, lb cifar100Labels, fix string) ([
 
 func loadCIFAR100Dir(dir string, coarse bool) (*Split, error) {
 	lb := newCIFAR100Labels(coarse)
-	var missing []string
-	for _, n := range cifar100Files {
-		fi, err := os.Stat(filepath.Join(dir, n))
-		if err != nil {
-			missing = append(missing, n)
-			continue
+	// Sizes are checked before they are used to allocate.
+	_, err := statFiles("cifar100", dir, cifar100ArchiveName, CIFAR100URL, cifar100Files, func(file string, size int64) error {
+		if size%cifar100Record != 0 {
+			return cifar100SizeError(file, size, reextract100)
 		}
-		// Checked before the sizes are used to allocate.
-		if fi.Size()%cifar100Record != 0 {
-			return nil, cifar100SizeError(filepath.Join(dir, n), fi.Size(), reextract100)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("cifar100: %s: missing %s (re-extract %s from %s)",
-			dir, strings.Join(missing, ", "), cifar100ArchiveName, CIFAR100URL)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	classes := numberNames(lb.n)
 	nf := filepath.Join(dir, lb.namesFile)
@@ -161,96 +153,58 @@ func loadCIFAR100Dir(dir string, coarse bool) (*Split, error) {
 }
 
 func readCIFAR100File(name string, s *Set, lb cifar100Labels) error {
-	f, err := os.Open(name)
-	if err != nil {
-		return fmt.Errorf("cifar100: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("cifar100: %w", err)
-	}
-	// The size is that of a real file, so reserving for it is safe and
-	// spares a copy of the 150 MB training set.
-	n := int(fi.Size() / cifar100Record)
-	s.Images = make([]uint8, 0, n*cifarPixels)
-	s.Labels = make([]int32, 0, n)
-	return readCIFAR100Records(bufio.NewReaderSize(f, 1<<20), fi.Size(), name, s, lb, reextract100)
+	return readSized("cifar100", name, func(r *bufio.Reader, size int64) error {
+		// The size is that of a real file, so reserving for it is safe and
+		// spares a copy of the 150 MB training set.
+		n := int(size / cifar100Record)
+		s.Images = make([]uint8, 0, n*cifarPixels)
+		s.Labels = make([]int32, 0, n)
+		return readCIFAR100Records(r, size, name, s, lb, reextract100)
+	})
 }
 
 // loadCIFAR100Archive reads train.bin, test.bin and the class names out of
 // cifar-100-binary.tar.gz.
 func loadCIFAR100Archive(name string, coarse bool) (*Split, error) {
 	lb := newCIFAR100Labels(coarse)
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("cifar100: %w", err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("cifar100: %s: not a gzip file: %v (want %s from %s)", name, err, cifar100ArchiveName, CIFAR100URL)
-	}
-	tr := tar.NewReader(zr)
+	a := &tarGz{"cifar100", name, cifar100DirName, cifar100ArchiveName, CIFAR100URL, "CIFAR-100 binary version"}
 	parts := map[string]*Set{}
 	var classes []string
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("cifar100: %s: %v (archive corrupt or truncated; download %s again)", name, err, CIFAR100URL)
-		}
-		base := path.Base(hdr.Name)
-		if !hdr.FileInfo().Mode().IsRegular() {
-			continue
-		}
-		member := name + ":" + hdr.Name
+	err := a.walk(func(member, base string, hdr *tar.Header, r io.Reader) error {
 		switch base {
 		case lb.namesFile:
-			data, err := io.ReadAll(io.LimitReader(tr, maxNamesBytes))
+			data, err := io.ReadAll(io.LimitReader(r, maxNamesBytes))
 			if err != nil {
-				return nil, fmt.Errorf("cifar100: %s: %v (archive corrupt or truncated; download %s again)", member, err, CIFAR100URL)
+				return a.corrupt(member, err)
 			}
-			if classes, err = parseClassNames(data, member, lb, redownload100); err != nil {
-				return nil, err
-			}
+			classes, err = parseClassNames(data, member, lb, redownload100)
+			return err
 		case cifar100TrainFile, cifar100TestFile:
-			if _, dup := parts[base]; dup {
-				return nil, fmt.Errorf("cifar100: %s: archive holds %s twice (want the single directory %s/ of %s)", member, base, cifar100DirName, cifar100ArchiveName)
-			}
 			// The header's size is trusted no further than the official
-			// file sizes, so a lying header cannot reserve much.
+			// file sizes.
 			most := int64(cifar100TrainLen)
 			if base == cifar100TestFile {
 				most = cifar100TestLen
 			}
-			n := int(min(max(hdr.Size, 0)/cifar100Record, most))
-			s := &Set{Images: make([]uint8, 0, n*cifarPixels), Labels: make([]int32, 0, n)}
-			if err := readCIFAR100Records(tr, hdr.Size, member, s, lb, redownload100); err != nil {
-				return nil, err
+			s := newCIFAR100Set(nil) // named once the names file may have been read
+			if err := a.addPart(parts, member, base, hdr, cifar100Record, most, s); err != nil {
+				return err
 			}
-			parts[base] = s
+			return readCIFAR100Records(r, hdr.Size, member, s, lb, redownload100)
 		}
+		return nil
+	})
+	if err == nil {
+		err = a.lacks(parts, cifar100Files)
 	}
-	var missing []string
-	for _, n := range cifar100Files {
-		if parts[n] == nil {
-			missing = append(missing, n)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("cifar100: %s: archive lacks %s/%s (not the CIFAR-100 binary version? download %s)",
-			name, cifar100DirName, strings.Join(missing, ", "), CIFAR100URL)
+	if err != nil {
+		return nil, err
 	}
 	if classes == nil {
 		classes = numberNames(lb.n)
 	}
 	sp := &Split{Train: parts[cifar100TrainFile], Test: parts[cifar100TestFile]}
-	for _, s := range []*Set{sp.Train, sp.Test} {
-		s.C, s.H, s.W, s.Classes = 3, cifarSide, cifarSide, classes
-	}
+	sp.Train.Classes, sp.Test.Classes = classes, classes
 	return finishCIFAR100(name, sp)
 }
 

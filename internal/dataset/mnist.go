@@ -116,25 +116,20 @@ func findMNISTFile(dir, base string) (string, error) {
 // readIDXFile reads an IDX file, gunzipping it if it starts with the gzip
 // magic: the name is not trusted because browsers often unpack .gz
 // downloads without renaming them.
-func readIDXFile(name string, wantMagic uint32) ([]int, []byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, nil, fmt.Errorf("mnist: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, fmt.Errorf("mnist: %w", err)
-	}
-	br := bufio.NewReaderSize(f, 1<<20)
-	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, nil, fmt.Errorf("mnist: %s: %v (corrupt gzip; download the file again)", name, err)
+func readIDXFile(name string, wantMagic uint32) (dims []int, data []byte, err error) {
+	err = readSized("mnist", name, func(br *bufio.Reader, size int64) (err error) {
+		var r io.Reader = br
+		if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+			zr, err := gzip.NewReader(br)
+			if err != nil {
+				return fmt.Errorf("mnist: %s: %v (corrupt gzip; download the file again)", name, err)
+			}
+			r, size = zr, -1
 		}
-		return readIDX(zr, -1, name, wantMagic)
-	}
-	return readIDX(br, fi.Size(), name, wantMagic)
+		dims, data, err = readIDX(r, size, name, wantMagic)
+		return err
+	})
+	return dims, data, err
 }
 
 // readIDX reads an unsigned-byte IDX file from r: a big-endian magic

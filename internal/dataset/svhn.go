@@ -79,16 +79,12 @@ func LoadSVHN(path string) (*Split, error) {
 }
 
 func readSVHNFile(name string) (*Set, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("svhn: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("svhn: %w", err)
-	}
-	return readSVHN(bufio.NewReaderSize(f, 1<<20), fi.Size(), name, 0)
+	var s *Set
+	err := readSized("svhn", name, func(r *bufio.Reader, size int64) (err error) {
+		s, err = readSVHN(r, size, name, 0)
+		return err
+	})
+	return s, err
 }
 
 // readSVHN reads one SVHN MAT file of size bytes from r: X, uint8
