@@ -76,3 +76,8 @@ reproduce-tables: build
 .PHONY: slurm-test
 slurm-test: build
 	OUT=$(OUT) BIN=$(BIN) scripts/slurm-test.sh
+
+# A smoke sweep SIGKILLed three times and rerun: no finished run recomputed, none lost.
+.PHONY: sweep-kill-test
+sweep-kill-test: build
+	bash scripts/sweep-kill-test.sh
