@@ -242,6 +242,17 @@ func matchSites(model string, patterns, allowed []string) (map[string]bool, erro
 	return want, nil
 }
 
+// CheckSites reports whether every site name or pattern matches a site of
+// the model, so a run can fail before it creates anything.
+func CheckSites(model string, patterns []string) error {
+	allowed, _, err := Sites(model)
+	if err != nil {
+		return err
+	}
+	_, err = matchSites(model, patterns, allowed)
+	return err
+}
+
 // Sites returns the allowed and default dropout sites of a model, or an error naming the allowed models.
 func Sites(model string) (allowed, defaults []string, err error) {
 	a, d, ok := siteNames(model)

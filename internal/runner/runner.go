@@ -17,6 +17,7 @@ import (
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/progress"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/train"
@@ -37,7 +38,10 @@ func Name(cfg config.Run) string {
 }
 
 func one(ctx context.Context, cfg config.Run, data *dataset.Split, stdout, stderr io.Writer) (results.Summary, error) {
-	// The data first: a wrong dataset.path then leaves no run directory behind.
+	// Sites and data first: a wrong site or dataset.path then leaves no run directory behind.
+	if err := model.CheckSites(cfg.Model, cfg.Dropout.Sites); err != nil {
+		return results.Summary{}, err
+	}
 	if data == nil {
 		var err error
 		if data, err = LoadData(cfg); err != nil {

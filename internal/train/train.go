@@ -110,8 +110,8 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 			return sum, err
 		}
 		if ck != nil && !bytes.Equal(ck.Config, resolved) {
-			return sum, fmt.Errorf("%w: %s was trained with a different config; refusing to resume. Differences (- run, + now):\n%s",
-				ErrConfigMismatch, opt.Dir, DiffLines(string(ck.Config), string(resolved)))
+			return sum, fmt.Errorf("%w: %s was trained with a different config; refusing to resume. Differences (- run, + now):\n%s\nResume with the run's own config (dropexp train --resume %s, without --config or --set), or start a new run elsewhere.",
+				ErrConfigMismatch, opt.Dir, DiffLines(string(ck.Config), string(resolved)), opt.Dir)
 		}
 	}
 	if err := results.WriteFileAtomic(filepath.Join(opt.Dir, results.ConfigFile), resolved); err != nil {
