@@ -14,6 +14,9 @@ import (
 // CheckpointFile is the name of a run's checkpoint inside its directory.
 const CheckpointFile = "checkpoint.gob"
 
+// ModelFile holds a finished run's final state, in the checkpoint format.
+const ModelFile = "model.gob"
+
 // checkpoint is everything a run needs to continue exactly where it stopped:
 // the model, the solver, every random source, the data position, and the
 // metrics and running loss so far.

@@ -219,6 +219,10 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 	if prog != nil {
 		prog.Finish()
 	}
+	// The final state (weights, BatchNorm statistics, …) stays with the run.
+	if err := tr.save(filepath.Join(opt.Dir, ModelFile), resolved, st); err != nil {
+		return sum, err
+	}
 	if err := write(results.StatusFinished); err != nil {
 		return sum, err
 	}

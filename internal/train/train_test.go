@@ -102,6 +102,9 @@ func TestRunWritesResultsAndIsDeterministic(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(a, CheckpointFile)); !os.IsNotExist(err) {
 				t.Errorf("finished run kept its checkpoint (err %v)", err)
 			}
+			if c, err := loadCheckpoint(filepath.Join(a, ModelFile)); err != nil || c == nil || c.Iteration != 12 || len(c.Params) == 0 {
+				t.Errorf("final model.gob missing or incomplete (err %v)", err)
+			}
 			if _, err := config.Load(filepath.Join(a, results.ConfigFile), nil, nil); err != nil {
 				t.Errorf("resolved config.yaml does not load: %v", err)
 			}
