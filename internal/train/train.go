@@ -25,7 +25,7 @@ import (
 )
 
 // Version is the dropexp version recorded in every summary.
-var Version = "0.1.0"
+const Version = "0.1.0"
 
 // ErrDiverged reports a NaN or infinite training loss.
 var ErrDiverged = errors.New("training diverged")
