@@ -197,8 +197,11 @@ func ReadMetrics(path string) ([]Metric, error) {
 	if err != nil {
 		return nil, fmt.Errorf("results: %s: %w", path, err)
 	}
-	if len(records) == 0 || strings.Join(records[0], ",") != strings.Join(metricsHeader[:], ",") {
-		return nil, fmt.Errorf("results: %s: not a metrics file: want header %s", path, strings.Join(metricsHeader[:], ","))
+	want := strings.Join(metricsHeader[:], ",")
+	// Runs of dropexp 0.1.0 before timing.csv existed carry a trailing
+	// seconds column; it is read past.
+	if len(records) == 0 || (strings.Join(records[0], ",") != want && strings.Join(records[0], ",") != want+",seconds") {
+		return nil, fmt.Errorf("results: %s: not a metrics file: want header %s", path, want)
 	}
 	rows := make([]Metric, 0, len(records)-1)
 	for i, rec := range records[1:] {

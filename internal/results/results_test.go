@@ -205,6 +205,17 @@ func TestMetricsRoundTrip(t *testing.T) {
 // sameFloat compares floats treating NaN as equal to NaN.
 func sameFloat(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
 
+func TestReadMetricsLegacySecondsColumn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "metrics.csv")
+	if err := os.WriteFile(path, []byte("iteration,lr,train_loss,test_loss,test_acc,seconds\n500,0.001,1.5,1.2,0.55,207.8\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := ReadMetrics(path)
+	if err != nil || len(rows) != 1 || rows[0].TestAcc != 0.55 || rows[0].Iteration != 500 {
+		t.Errorf("ReadMetrics(legacy) = %+v, %v", rows, err)
+	}
+}
+
 func TestReadMetricsErrors(t *testing.T) {
 	for _, tc := range []struct{ name, content, want string }{
 		{"header", "it,lr\n1,2\n", "not a metrics file"},
