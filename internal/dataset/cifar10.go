@@ -92,7 +92,7 @@ func loadCIFARDir(dir string) (*Split, error) {
 			trainBytes += sizes[i]
 		}
 	}
-	train, test := newCIFARSet(), newCIFARSet()
+	train, test := newCIFARSet(CIFAR10Classes), newCIFARSet(CIFAR10Classes)
 	// The sizes are those of real files, so preallocating from them is safe
 	// and avoids a second copy of the 150 MB training set.
 	nTrain := int(trainBytes / cifarRecord)
@@ -126,7 +126,7 @@ func loadCIFARArchive(name string) (*Split, error) {
 		if !isCIFARFile(base) {
 			return nil
 		}
-		s := newCIFARSet()
+		s := newCIFARSet(CIFAR10Classes)
 		if err := a.addPart(parts, member, base, hdr, cifarRecord, cifarBatch, s); err != nil {
 			return err
 		}
@@ -138,7 +138,7 @@ func loadCIFARArchive(name string) (*Split, error) {
 	if err != nil {
 		return nil, err
 	}
-	train := newCIFARSet()
+	train := newCIFARSet(CIFAR10Classes)
 	n := 0
 	for _, f := range cifarTrainFiles {
 		n += parts[f].Len()
@@ -162,8 +162,10 @@ func isCIFARFile(base string) bool {
 	return false
 }
 
-func newCIFARSet() *Set {
-	return &Set{C: 3, H: cifarSide, W: cifarSide, Classes: CIFAR10Classes}
+// newCIFARSet returns an empty 3×32×32 set with the given class names
+// (CIFAR-10 and CIFAR-100 share the image layout).
+func newCIFARSet(classes []string) *Set {
+	return &Set{C: 3, H: cifarSide, W: cifarSide, Classes: classes}
 }
 
 func finishCIFAR(where string, sp *Split) (*Split, error) {

@@ -139,7 +139,7 @@ func loadCIFAR100Dir(dir string, coarse bool) (*Split, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("cifar100: %w", err)
 	}
-	sp := &Split{Train: newCIFAR100Set(classes), Test: newCIFAR100Set(classes)}
+	sp := &Split{Train: newCIFARSet(classes), Test: newCIFARSet(classes)}
 	for i, n := range cifar100Files {
 		s := sp.Train
 		if i == 1 {
@@ -186,7 +186,7 @@ func loadCIFAR100Archive(name string, coarse bool) (*Split, error) {
 			if base == cifar100TestFile {
 				most = cifar100TestLen
 			}
-			s := newCIFAR100Set(nil) // named once the names file may have been read
+			s := newCIFARSet(nil) // named once the names file may have been read
 			if err := a.addPart(parts, member, base, hdr, cifar100Record, most, s); err != nil {
 				return err
 			}
@@ -206,10 +206,6 @@ func loadCIFAR100Archive(name string, coarse bool) (*Split, error) {
 	sp := &Split{Train: parts[cifar100TrainFile], Test: parts[cifar100TestFile]}
 	sp.Train.Classes, sp.Test.Classes = classes, classes
 	return finishCIFAR100(name, sp)
-}
-
-func newCIFAR100Set(classes []string) *Set {
-	return &Set{C: 3, H: cifarSide, W: cifarSide, Classes: classes}
 }
 
 func finishCIFAR100(where string, sp *Split) (*Split, error) {

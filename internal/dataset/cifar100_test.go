@@ -13,7 +13,7 @@ import (
 // file, fine label (7i+3) mod 100 and coarse label i mod 20, and the split
 // halves they load as with fine or coarse labels.
 func cifar100File(first, n int) (data []byte, fine, coarse *Set) {
-	fine, coarse = newCIFAR100Set(nil), newCIFAR100Set(nil)
+	fine, coarse = newCIFARSet(nil), newCIFARSet(nil)
 	for i := first; i < first+n; i++ {
 		f, c := (7*i+3)%100, i%20
 		data = append(data, byte(c), byte(f))
@@ -107,7 +107,7 @@ func TestCIFAR100Layout(t *testing.T) {
 	rec[2+1024+31*32+5] = 22                 // record 0: G at (31,5)
 	rec[cifar100Record+2+2048+31*32+31] = 44 // record 1: B at (31,31)
 	for _, coarse := range []bool{false, true} {
-		s := newCIFAR100Set(nil)
+		s := newCIFARSet(nil)
 		if err := readCIFAR100Records(bytes.NewReader(rec), int64(len(rec)), "mem", s, newCIFAR100Labels(coarse), "fix"); err != nil {
 			t.Fatal(err)
 		}
@@ -225,6 +225,6 @@ func TestLoadCIFAR100Errors(t *testing.T) {
 
 func TestReadCIFAR100RecordsShortReader(t *testing.T) {
 	data := make([]byte, cifar100Record+100)
-	err := readCIFAR100Records(bytes.NewReader(data), 2*cifar100Record, "member", newCIFAR100Set(nil), newCIFAR100Labels(false), "fix")
+	err := readCIFAR100Records(bytes.NewReader(data), 2*cifar100Record, "member", newCIFARSet(nil), newCIFAR100Labels(false), "fix")
 	checkErr(t, err, "member", "data ends in record 1 of 2")
 }

@@ -40,7 +40,7 @@ func TestCIFAR10Layout(t *testing.T) {
 	rec[1+1024+31*32+5] = 22              // record 0: G at (31,5)
 	rec[1+2048+1*32+0] = 33               // record 0: B at (1,0)
 	rec[cifarRecord+1+2048+31*32+31] = 44 // record 1: B at (31,31)
-	s := newCIFARSet()
+	s := newCIFARSet(CIFAR10Classes)
 	if err := readCIFARRecords(bytes.NewReader(rec), int64(len(rec)), "mem", s); err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +134,6 @@ func TestLoadCIFAR10Errors(t *testing.T) {
 
 func TestReadCIFARRecordsShortReader(t *testing.T) {
 	data := make([]byte, cifarRecord+100)
-	err := readCIFARRecords(bytes.NewReader(data), 2*cifarRecord, "member", newCIFARSet())
+	err := readCIFARRecords(bytes.NewReader(data), 2*cifarRecord, "member", newCIFARSet(CIFAR10Classes))
 	checkErr(t, err, "member", "data ends in record 1 of 2")
 }

@@ -39,7 +39,7 @@ func writeCIFARBatches(t *testing.T, dir string, perBatch, nTest int) *Split {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	want := &Split{Train: newCIFARSet(), Test: newCIFARSet()}
+	want := &Split{Train: newCIFARSet(CIFAR10Classes), Test: newCIFARSet(CIFAR10Classes)}
 	for b, name := range cifarFiles {
 		s, n := want.Train, perBatch
 		if name == cifarTestFile {

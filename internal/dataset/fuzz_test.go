@@ -20,7 +20,7 @@ func FuzzCIFAR(f *testing.F) {
 	f.Add(rec[:100], int64(cifarRecord)) // short data
 	f.Add([]byte{10}, int64(1))          // bad size
 	f.Fuzz(func(t *testing.T, data []byte, size int64) {
-		s := newCIFARSet()
+		s := newCIFARSet(CIFAR10Classes)
 		err := readCIFARRecords(bytes.NewReader(data), size, "fuzz", s)
 		if err != nil {
 			return
@@ -79,7 +79,7 @@ func FuzzCIFAR100(f *testing.F) {
 	f.Add(rec[:100], int64(cifar100Record), false) // short data
 	f.Add([]byte{20, 100}, int64(2), true)         // bad size
 	f.Fuzz(func(t *testing.T, data []byte, size int64, coarse bool) {
-		s := newCIFAR100Set(nil)
+		s := newCIFARSet(nil)
 		lb := newCIFAR100Labels(coarse)
 		if err := readCIFAR100Records(bytes.NewReader(data), size, "fuzz", s, lb, "fix"); err != nil {
 			return
