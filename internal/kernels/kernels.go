@@ -5,6 +5,7 @@
 package kernels
 
 import (
+	"math"
 	"runtime"
 	"sync"
 )
@@ -181,4 +182,60 @@ func MulTo(dst, a, b []float32) {
 	for i := range dst {
 		dst[i] = a[i] * b[i]
 	}
+}
+
+// ReLU writes max(x, 0) into dst without branches, which matters because the
+// sign of an activation is a coin flip the branch predictor cannot learn.
+func ReLU(dst, x []float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		u := math.Float32bits(v)
+		dst[i] = math.Float32frombits(u &^ uint32(int32(u)>>31))
+	}
+}
+
+// ReLUGrad writes δ where y > 0 and 0 elsewhere, for y ≥ 0 (a ReLU's output), without branches.
+func ReLUGrad(dst, y, d []float32) {
+	y, d = y[:len(dst)], d[:len(dst)]
+	for i, v := range y {
+		u := math.Float32bits(v)
+		keep := uint32(int32(u|-u) >> 31) // all ones when y ≠ 0
+		dst[i] = math.Float32frombits(math.Float32bits(d[i]) & keep)
+	}
+}
+
+// SumSq returns Σ(x−s) and Σ(x−s)² over x, with four independent float32
+// accumulators (a single float64 chain is latency bound) folded into float64.
+func SumSq(x []float32, s float32) (sum, sq float64) {
+	var a0, a1, a2, a3, q0, q1, q2, q3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		d0, d1, d2, d3 := v[0]-s, v[1]-s, v[2]-s, v[3]-s
+		a0, a1, a2, a3 = a0+d0, a1+d1, a2+d2, a3+d3
+		q0, q1, q2, q3 = q0+d0*d0, q1+d1*d1, q2+d2*d2, q3+d3*d3
+	}
+	for ; i < len(x); i++ {
+		d := x[i] - s
+		a0 += d
+		q0 += d * d
+	}
+	return float64(a0) + float64(a1) + float64(a2) + float64(a3), float64(q0) + float64(q1) + float64(q2) + float64(q3)
+}
+
+// SumDot returns Σd and Σd·x over equally long d and x, accumulated like SumSq.
+func SumDot(d, x []float32) (sum, dot float64) {
+	x = x[:len(d)]
+	var a0, a1, a2, a3, q0, q1, q2, q3 float32
+	i := 0
+	for ; i+4 <= len(d); i += 4 {
+		v, w := d[i:i+4:i+4], x[i:i+4:i+4]
+		a0, a1, a2, a3 = a0+v[0], a1+v[1], a2+v[2], a3+v[3]
+		q0, q1, q2, q3 = q0+v[0]*w[0], q1+v[1]*w[1], q2+v[2]*w[2], q3+v[3]*w[3]
+	}
+	for ; i < len(d); i++ {
+		a0 += d[i]
+		q0 += d[i] * x[i]
+	}
+	return float64(a0) + float64(a1) + float64(a2) + float64(a3), float64(q0) + float64(q1) + float64(q2) + float64(q3)
 }

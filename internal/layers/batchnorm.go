@@ -84,16 +84,18 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 		for ch := lo; ch < hi; ch++ {
 			var mean, inv float64
 			if op.cfg.Train {
+				// Sums are taken about the channel's first value, so a large
+				// mean does not cancel the variance away.
+				shift := x[ch*p]
 				var sum, sq float64
 				for i := 0; i < n; i++ {
-					for _, v := range x[(i*c+ch)*p : (i*c+ch+1)*p] {
-						sum += float64(v)
-						sq += float64(v) * float64(v)
-					}
+					s1, s2 := kernels.SumSq(x[(i*c+ch)*p:(i*c+ch+1)*p], shift)
+					sum += s1
+					sq += s2
 				}
 				m := float64(n * p)
-				mean = sum / m
-				v := max(sq/m-mean*mean, 0)
+				v := max(sq/m-(sum/m)*(sum/m), 0)
+				mean = float64(shift) + sum/m
 				inv = 1 / math.Sqrt(v+op.cfg.Eps)
 				op.mean[ch], op.inv[ch] = mean, inv
 				mom := op.cfg.Momentum
@@ -105,14 +107,18 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 				inv = 1 / math.Sqrt(float64(op.stats.Var[ch])+op.cfg.Eps)
 			}
 			g, b := float32(float64(gamma[ch])*inv), beta[ch]
-			mu := float32(mean)
+			mu, inv32 := float32(mean), float32(inv)
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * p
-				for j, v := range x[off : off+p] {
-					if xhat != nil {
-						xhat[off+j] = (v - mu) * float32(inv)
+				src, dst := x[off:off+p], y[off:off+p]
+				if xhat != nil {
+					xh := xhat[off : off+p]
+					for j, v := range src {
+						xh[j] = (v - mu) * inv32
 					}
-					y[off+j] = (v-mu)*g + b
+				}
+				for j, v := range src {
+					dst[j] = (v-mu)*g + b
 				}
 			}
 		}
@@ -184,11 +190,9 @@ func (op *bnGrad) Do(vs ...G.Value) (G.Value, error) {
 			var sd, sdx float64
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * p
-				xh := xhat[off : off+p]
-				for j, v := range d[off : off+p] {
-					sd += float64(v)
-					sdx += float64(v) * float64(xh[j])
-				}
+				s1, s2 := kernels.SumDot(d[off:off+p], xhat[off:off+p])
+				sd += s1
+				sdx += s2
 			}
 			switch op.part {
 			case 'b':
@@ -200,9 +204,9 @@ func (op *bnGrad) Do(vs ...G.Value) (G.Value, error) {
 				a, b := float32(sd/m), float32(sdx/m)
 				for i := 0; i < n; i++ {
 					off := (i*c + ch) * p
-					xh := xhat[off : off+p]
+					xh, dst := xhat[off:off+p], od[off:off+p]
 					for j, v := range d[off : off+p] {
-						od[off+j] = k * (v - a - xh[j]*b)
+						dst[j] = k * (v - a - xh[j]*b)
 					}
 				}
 			}

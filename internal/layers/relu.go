@@ -31,11 +31,7 @@ func (op *reluOp) Do(vs ...G.Value) (G.Value, error) {
 	x := opbase.F32(vs[0])
 	out := op.out.Get(vs[0].Shape(), false)
 	od := out.Float32s()
-	kernels.ParallelChunks(len(x), func(lo, hi int) {
-		for i, v := range x[lo:hi] {
-			od[lo+i] = max(v, 0)
-		}
-	})
+	kernels.ParallelChunks(len(x), func(lo, hi int) { kernels.ReLU(od[lo:hi], x[lo:hi]) })
 	return out, nil
 }
 func (op *reluOp) DiffWRT(int) []bool { return []bool{true} }
@@ -64,14 +60,6 @@ func (op *reluGrad) Do(vs ...G.Value) (G.Value, error) {
 	out := op.out.Get(vs[0].Shape(), false)
 	od := out.Float32s()
 	d = d[:len(y)]
-	kernels.ParallelChunks(len(y), func(lo, hi int) {
-		for i, v := range y[lo:hi] {
-			if v > 0 {
-				od[lo+i] = d[lo+i]
-			} else {
-				od[lo+i] = 0
-			}
-		}
-	})
+	kernels.ParallelChunks(len(y), func(lo, hi int) { kernels.ReLUGrad(od[lo:hi], y[lo:hi], d[lo:hi]) })
 	return out, nil
 }
