@@ -51,17 +51,23 @@ func Im2col(img []float32, c, h, w, k, pad, stride int, col []float32, ld int) {
 					iy := y*stride - pad + ki
 					dst := row[y*ow : (y+1)*ow]
 					if iy < 0 || iy >= h {
-						clear(dst)
+						zero(dst)
 						continue
 					}
 					src := plane[iy*w : (iy+1)*w]
 					if stride == 1 {
 						// Contiguous run: only the ends can fall into the padding.
+						// Rows are short (8–32 floats), so plain loops beat the
+						// call overhead of clear and copy.
 						x0 := kj - pad
 						lo, hi := validRange(x0, ow, w)
-						clear(dst[:lo])
-						copy(dst[lo:hi], src[lo+x0:hi+x0])
-						clear(dst[hi:])
+						zero(dst[:lo])
+						in := src[lo+x0 : hi+x0]
+						out := dst[lo:hi]
+						for x := range out {
+							out[x] = in[x]
+						}
+						zero(dst[hi:])
 						continue
 					}
 					for x := range dst {
@@ -75,6 +81,13 @@ func Im2col(img []float32, c, h, w, k, pad, stride int, col []float32, ld int) {
 				}
 			}
 		}
+	}
+}
+
+// zero clears a short slice without a call into the runtime.
+func zero(s []float32) {
+	for i := range s {
+		s[i] = 0
 	}
 }
 

@@ -112,3 +112,35 @@ func TestParallelCoversRange(t *testing.T) {
 		}
 	}
 }
+
+// Im2col against the definition: col[(ch,ki,kj), (y,x)] = img[ch, y·s−pad+ki, x·s−pad+kj], 0 outside.
+func TestIm2colAgainstDefinition(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	for _, tc := range []struct{ c, h, w, k, pad, stride int }{
+		{2, 5, 5, 3, 1, 1}, {3, 8, 6, 5, 2, 1}, {2, 7, 7, 3, 1, 2}, {1, 4, 4, 1, 0, 2}, {2, 3, 3, 5, 2, 1},
+	} {
+		oh, ow := ConvOut(tc.h, tc.k, tc.pad, tc.stride), ConvOut(tc.w, tc.k, tc.pad, tc.stride)
+		x := randv(r, tc.c*tc.h*tc.w)
+		ld := oh*ow + 3
+		col := randv(r, tc.c*tc.k*tc.k*ld)
+		Im2col(x, tc.c, tc.h, tc.w, tc.k, tc.pad, tc.stride, col, ld)
+		for ch := 0; ch < tc.c; ch++ {
+			for ki := 0; ki < tc.k; ki++ {
+				for kj := 0; kj < tc.k; kj++ {
+					for y := 0; y < oh; y++ {
+						for xx := 0; xx < ow; xx++ {
+							iy, ix := y*tc.stride-tc.pad+ki, xx*tc.stride-tc.pad+kj
+							var want float32
+							if iy >= 0 && iy < tc.h && ix >= 0 && ix < tc.w {
+								want = x[(ch*tc.h+iy)*tc.w+ix]
+							}
+							if got := col[((ch*tc.k+ki)*tc.k+kj)*ld+y*ow+xx]; got != want {
+								t.Fatalf("%+v: col[(%d,%d,%d),(%d,%d)] = %v, want %v", tc, ch, ki, kj, y, xx, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
