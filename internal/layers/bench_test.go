@@ -62,3 +62,11 @@ func BenchmarkBatchNormGrad(b *testing.B) {
 	grad := &bnGrad{Base: opbase.Base{Name: "bn/dx"}, fwd: op, part: 'x'}
 	benchOp(b, grad.Do, g, randDense(benchShape, false))
 }
+
+func BenchmarkMaxPool(b *testing.B) {
+	op := &poolOp{Base: opbase.Base{Name: "pool"}, kind: MaxPool, k: 3, stride: 2, threads: 2}
+	if _, err := op.InferShape(benchShape); err != nil {
+		b.Fatal(err)
+	}
+	benchOp(b, op.Do, randDense(benchShape, false))
+}
