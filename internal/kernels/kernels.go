@@ -41,6 +41,10 @@ func ConvOut(in, k, pad, stride int) int { return (in+2*pad-k)/stride + 1 }
 func Im2col(img []float32, c, h, w, k, pad, stride int, col []float32, ld int) {
 	oh, ow := ConvOut(h, k, pad, stride), ConvOut(w, k, pad, stride)
 	p := oh * ow
+	if stride == 1 && oh == h && ow == w {
+		im2colSame(img, c, h, w, k, pad, col, ld)
+		return
+	}
 	for ch := 0; ch < c; ch++ {
 		plane := img[ch*h*w : (ch+1)*h*w]
 		for ki := 0; ki < k; ki++ {
@@ -84,6 +88,77 @@ func Im2col(img []float32, c, h, w, k, pad, stride int, col []float32, ld int) {
 	}
 }
 
+// sameShift describes row (ki, kj) of a stride-1 convolution whose output
+// has the input's size: output pixel i reads input pixel i+off, for the
+// output rows [y0,y1) that stay inside the image, except in the output
+// columns [0,x0) and [x1,w) that fall into the left or right padding.
+func sameShift(h, w, ki, kj, pad int) (off, y0, y1, x0, x1 int) {
+	dy, dx := ki-pad, kj-pad
+	return dy*w + dx, max(0, -dy), min(h, h-dy), max(0, -dx), min(w, w-dx)
+}
+
+// im2colSame is Im2col for a stride-1 convolution that keeps the image size:
+// each unrolled row is the image shifted by a constant offset, so it is one
+// long copy followed by zeroing the few entries that wrapped around an edge.
+func im2colSame(img []float32, c, h, w, k, pad int, col []float32, ld int) {
+	p := h * w
+	for ch := 0; ch < c; ch++ {
+		plane := img[ch*p : (ch+1)*p]
+		for ki := 0; ki < k; ki++ {
+			for kj := 0; kj < k; kj++ {
+				r := (ch*k+ki)*k + kj
+				row := col[r*ld : r*ld+p]
+				off, y0, y1, x0, x1 := sameShift(h, w, ki, kj, pad)
+				if y0 >= y1 {
+					clear(row)
+					continue
+				}
+				// The copied range is clipped to the plane; whatever the clip
+				// leaves out lies in the padding columns zeroed below.
+				lo, hi := max(y0*w, -off), min(y1*w, p-off)
+				clear(row[:lo])
+				copy(row[lo:hi], plane[lo+off:hi+off])
+				clear(row[hi:])
+				for y := y0; y < y1; y++ {
+					r := row[y*w : (y+1)*w]
+					zero(r[:x0])
+					zero(r[x1:])
+				}
+			}
+		}
+	}
+}
+
+// col2imSame is Col2im for a stride-1 convolution that keeps the image size;
+// it zeroes the entries of col that fall into the padding (col is scratch)
+// and then adds each row back as one shifted run.
+func col2imSame(col []float32, c, h, w, k, pad int, img []float32, ld int) {
+	p := h * w
+	for ch := 0; ch < c; ch++ {
+		plane := img[ch*p : (ch+1)*p]
+		for ki := 0; ki < k; ki++ {
+			for kj := 0; kj < k; kj++ {
+				r := (ch*k+ki)*k + kj
+				row := col[r*ld : r*ld+p]
+				off, y0, y1, x0, x1 := sameShift(h, w, ki, kj, pad)
+				if y0 >= y1 {
+					continue
+				}
+				for y := y0; y < y1; y++ {
+					r := row[y*w : (y+1)*w]
+					zero(r[:x0])
+					zero(r[x1:])
+				}
+				lo, hi := max(y0*w, -off), min(y1*w, p-off)
+				src, dst := row[lo:hi], plane[lo+off:hi+off]
+				for i, v := range src {
+					dst[i] += v
+				}
+			}
+		}
+	}
+}
+
 // zero clears a short slice without a call into the runtime.
 func zero(s []float32) {
 	for i := range s {
@@ -103,9 +178,14 @@ func validRange(x0, n, w int) (lo, hi int) {
 
 // Col2im adds a (C·k·k)×(OH·OW) column matrix with row stride ld back into
 // a C×H×W image (the adjoint of Im2col); img must be zeroed by the caller.
+// It may overwrite the entries of col that fall into the padding.
 func Col2im(col []float32, c, h, w, k, pad, stride int, img []float32, ld int) {
 	oh, ow := ConvOut(h, k, pad, stride), ConvOut(w, k, pad, stride)
 	p := oh * ow
+	if stride == 1 && oh == h && ow == w {
+		col2imSame(col, c, h, w, k, pad, img, ld)
+		return
+	}
 	for ch := 0; ch < c; ch++ {
 		plane := img[ch*h*w : (ch+1)*h*w]
 		for ki := 0; ki < k; ki++ {
