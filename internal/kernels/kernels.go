@@ -282,8 +282,7 @@ func MulTo(dst, a, b []float32) {
 func ReLU(dst, x []float32) {
 	x = x[:len(dst)]
 	for i, v := range x {
-		u := math.Float32bits(v)
-		dst[i] = math.Float32frombits(u &^ uint32(int32(u)>>31))
+		dst[i] = relu(v)
 	}
 }
 
@@ -291,9 +290,7 @@ func ReLU(dst, x []float32) {
 func ReLUGrad(dst, y, d []float32) {
 	y, d = y[:len(dst)], d[:len(dst)]
 	for i, v := range y {
-		u := math.Float32bits(v)
-		keep := uint32(int32(u|-u) >> 31) // all ones when y ≠ 0
-		dst[i] = math.Float32frombits(math.Float32bits(d[i]) & keep)
+		dst[i] = math.Float32frombits(math.Float32bits(d[i]) & nonzero(v))
 	}
 }
 
@@ -331,4 +328,78 @@ func SumDot(d, x []float32) (sum, dot float64) {
 		q0 += d[i] * x[i]
 	}
 	return float64(a0) + float64(a1) + float64(a2) + float64(a3), float64(q0) + float64(q1) + float64(q2) + float64(q3)
+}
+
+// relu returns max(v, 0) without a branch.
+func relu(v float32) float32 {
+	u := math.Float32bits(v)
+	return math.Float32frombits(u &^ uint32(int32(u)>>31))
+}
+
+// nonzero returns all ones if y ≠ 0 and zero otherwise, as a bit mask.
+func nonzero(y float32) uint32 {
+	u := math.Float32bits(y)
+	return uint32(int32(u|-u) >> 31)
+}
+
+// Normalize writes (x − mu)·g + b into dst.
+func Normalize(dst, x []float32, mu, g, b float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] = (v-mu)*g + b
+	}
+}
+
+// NormalizeReLU writes max((x − mu)·g + b, 0) into dst.
+func NormalizeReLU(dst, x []float32, mu, g, b float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] = relu((v-mu)*g + b)
+	}
+}
+
+// AddReLU writes max(a + b, 0) into dst.
+func AddReLU(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i, v := range a {
+		dst[i] = relu(v + b[i])
+	}
+}
+
+// MaskedSumDot is SumDot(d⊙[y≠0], x), summed in the same order: the sums of
+// a ReLU's input gradient, for y that ReLU's output (never negative).
+func MaskedSumDot(d, x, y []float32) (sum, dot float64) {
+	x, y = x[:len(d)], y[:len(d)]
+	mask := func(i int) float32 { return math.Float32frombits(math.Float32bits(d[i]) & nonzero(y[i])) }
+	var a0, a1, a2, a3, q0, q1, q2, q3 float32
+	i := 0
+	for ; i+4 <= len(d); i += 4 {
+		v0, v1, v2, v3 := mask(i), mask(i+1), mask(i+2), mask(i+3)
+		w := x[i : i+4 : i+4]
+		a0, a1, a2, a3 = a0+v0, a1+v1, a2+v2, a3+v3
+		q0, q1, q2, q3 = q0+v0*w[0], q1+v1*w[1], q2+v2*w[2], q3+v3*w[3]
+	}
+	for ; i < len(d); i++ {
+		v := mask(i)
+		a0 += v
+		q0 += v * x[i]
+	}
+	return float64(a0) + float64(a1) + float64(a2) + float64(a3), float64(q0) + float64(q1) + float64(q2) + float64(q3)
+}
+
+// BNGrad writes k·(d − a − x̂·b) into dst: BatchNorm's input gradient.
+func BNGrad(dst, d, xhat []float32, k, a, b float32) {
+	d, xhat = d[:len(dst)], xhat[:len(dst)]
+	for i, v := range d {
+		dst[i] = k * (v - a - xhat[i]*b)
+	}
+}
+
+// MaskedBNGrad is BNGrad of d⊙[y≠0], for y a fused ReLU's output.
+func MaskedBNGrad(dst, d, xhat, y []float32, k, a, b float32) {
+	d, xhat, y = d[:len(dst)], xhat[:len(dst)], y[:len(dst)]
+	for i, v := range d {
+		v = math.Float32frombits(math.Float32bits(v) & nonzero(y[i]))
+		dst[i] = k * (v - a - xhat[i]*b)
+	}
 }

@@ -35,9 +35,13 @@ type BNConfig struct {
 	Momentum float64 // weight of the new batch in the running averages (PyTorch's 0.1)
 	Eps      float64
 	Threads  int
+	// ReLU applies max(·, 0) to the output inside the op, which saves a
+	// pass over the activations in each direction.
+	ReLU bool
 }
 
-// BatchNorm adds y = γ (x − μ)/√(σ² + ε) + β per channel of an N×C×H×W node.
+// BatchNorm adds y = γ (x − μ)/√(σ² + ε) + β per channel of an N×C×H×W node
+// (y = max(that, 0) with cfg.ReLU).
 func BatchNorm(cfg BNConfig, x, gamma, beta *G.Node, stats *BNStats) (*G.Node, error) {
 	if cfg.Eps == 0 {
 		cfg.Eps = 1e-5
@@ -52,6 +56,10 @@ type bnOp struct {
 	out       opbase.Buffer
 	xhat      opbase.Floats
 	mean, inv []float64 // batch mean and 1/√(σ²+ε) of the last training run
+	// The three gradient ops need the same per-channel sums Σδ and Σδx̂;
+	// whichever runs first in a step computes them for the others.
+	sd, sdx      []float64
+	step, summed int // forward runs so far; the run the sums belong to
 }
 
 func (op *bnOp) Arity() int    { return 3 }
@@ -75,7 +83,9 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 	y := out.Float32s()
 	if len(op.mean) != c {
 		op.mean, op.inv = make([]float64, c), make([]float64, c)
+		op.sd, op.sdx = make([]float64, c), make([]float64, c)
 	}
+	op.step++
 	var xhat []float32
 	if op.cfg.Train {
 		xhat = op.xhat.Get(len(x))
@@ -117,8 +127,10 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 						xh[j] = (v - mu) * inv32
 					}
 				}
-				for j, v := range src {
-					dst[j] = (v-mu)*g + b
+				if op.cfg.ReLU {
+					kernels.NormalizeReLU(dst, src, mu, g, b)
+				} else {
+					kernels.Normalize(dst, src, mu, g, b)
 				}
 			}
 		}
@@ -131,23 +143,27 @@ func (op *bnOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if !op.cfg.Train {
 		return nil, fmt.Errorf("%s: an evaluation-mode BatchNorm has no gradient", op.Name)
 	}
-	dx, err := G.ApplyOp(&bnGrad{Base: opbase.Base{Name: op.Name + "/dx"}, fwd: op, part: 'x'}, ins[1], grad)
-	if err != nil {
-		return nil, err
+	var out G.Nodes
+	for _, part := range []struct {
+		suffix string
+		part   byte
+	}{{"/dx", 'x'}, {"/dgamma", 'g'}, {"/dbeta", 'b'}} {
+		ins := G.Nodes{ins[1], grad}
+		if op.cfg.ReLU {
+			ins = append(ins, output)
+		}
+		d, err := G.ApplyOp(&bnGrad{Base: opbase.Base{Name: op.Name + part.suffix}, fwd: op, part: part.part}, ins...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
 	}
-	dg, err := G.ApplyOp(&bnGrad{Base: opbase.Base{Name: op.Name + "/dgamma"}, fwd: op, part: 'g'}, ins[1], grad)
-	if err != nil {
-		return nil, err
-	}
-	db, err := G.ApplyOp(&bnGrad{Base: opbase.Base{Name: op.Name + "/dbeta"}, fwd: op, part: 'b'}, ins[1], grad)
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{dx, dg, db}, nil
+	return out, nil
 }
 
 // bnGrad computes one of ∂J/∂x, ∂J/∂γ, ∂J/∂β from γ and δ (x̂ comes from the forward op):
 // ∂J/∂β = Σδ, ∂J/∂γ = Σδx̂, ∂J/∂x = γ/√(σ²+ε) · (δ − Σδ/m − x̂ Σδx̂/m).
+// With a fused ReLU its third input is the output y and δ means δ⊙[y>0].
 type bnGrad struct {
 	opbase.Base
 	fwd  *bnOp
@@ -155,12 +171,18 @@ type bnGrad struct {
 	out  opbase.Buffer
 }
 
-func (op *bnGrad) Arity() int { return 2 }
-func (op *bnGrad) Type() hm.Type {
-	if op.part == 'x' {
-		return opbase.Fn(4, 1, 4)
+func (op *bnGrad) Arity() int {
+	if op.fwd.cfg.ReLU {
+		return 3
 	}
-	return opbase.Fn(1, 1, 4)
+	return 2
+}
+func (op *bnGrad) Type() hm.Type {
+	ins := []int{1, 4, 4}[:op.Arity()]
+	if op.part == 'x' {
+		return opbase.Fn(4, ins...)
+	}
+	return opbase.Fn(1, ins...)
 }
 func (op *bnGrad) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	s, err := opbase.Shape(ds[1])
@@ -184,30 +206,55 @@ func (op *bnGrad) Do(vs ...G.Value) (G.Value, error) {
 		out = op.out.Get(tensor.Shape{c}, false)
 	}
 	od := out.Float32s()
-	m := float64(n * p)
-	kernels.Parallel(c, op.fwd.cfg.Threads, func(_, lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			var sd, sdx float64
-			for i := 0; i < n; i++ {
-				off := (i*c + ch) * p
-				s1, s2 := kernels.SumDot(d[off:off+p], xhat[off:off+p])
-				sd += s1
-				sdx += s2
-			}
-			switch op.part {
-			case 'b':
-				od[ch] = float32(sd)
-			case 'g':
-				od[ch] = float32(sdx)
-			default:
-				k := float32(float64(gamma[ch]) * op.fwd.inv[ch])
-				a, b := float32(sd/m), float32(sdx/m)
+	var y []float32
+	if op.fwd.cfg.ReLU {
+		y = opbase.F32(vs[2])[:len(d)]
+	}
+	f := op.fwd
+	if f.summed != f.step {
+		kernels.Parallel(c, f.cfg.Threads, func(_, lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				var sd, sdx float64
 				for i := 0; i < n; i++ {
 					off := (i*c + ch) * p
-					xh, dst := xhat[off:off+p], od[off:off+p]
-					for j, v := range d[off : off+p] {
-						dst[j] = k * (v - a - xh[j]*b)
+					var s1, s2 float64
+					if y != nil {
+						s1, s2 = kernels.MaskedSumDot(d[off:off+p], xhat[off:off+p], y[off:off+p])
+					} else {
+						s1, s2 = kernels.SumDot(d[off:off+p], xhat[off:off+p])
 					}
+					sd += s1
+					sdx += s2
+				}
+				f.sd[ch], f.sdx[ch] = sd, sdx
+			}
+		})
+		f.summed = f.step
+	}
+	switch op.part {
+	case 'b':
+		for ch := range od {
+			od[ch] = float32(f.sd[ch])
+		}
+		return out, nil
+	case 'g':
+		for ch := range od {
+			od[ch] = float32(f.sdx[ch])
+		}
+		return out, nil
+	}
+	m := float64(n * p)
+	kernels.Parallel(c, f.cfg.Threads, func(_, lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			k := float32(float64(gamma[ch]) * f.inv[ch])
+			a, b := float32(f.sd[ch]/m), float32(f.sdx[ch]/m)
+			for i := 0; i < n; i++ {
+				off := (i*c + ch) * p
+				xh, dst, src := xhat[off:off+p], od[off:off+p], d[off:off+p]
+				if y != nil {
+					kernels.MaskedBNGrad(dst, src, xh, y[off:off+p], k, a, b)
+				} else {
+					kernels.BNGrad(dst, src, xh, k, a, b)
 				}
 			}
 		}

@@ -15,9 +15,15 @@ func Add(name string, a, b *G.Node) (*G.Node, error) {
 	return G.ApplyOp(&addOp{Base: opbase.Base{Name: "add:" + name}}, a, b)
 }
 
+// AddReLU adds max(a + b, 0): a basic block's sum and its final ReLU in one pass.
+func AddReLU(name string, a, b *G.Node) (*G.Node, error) {
+	return G.ApplyOp(&addOp{Base: opbase.Base{Name: "addrelu:" + name}, relu: true}, a, b)
+}
+
 type addOp struct {
 	opbase.Base
-	out opbase.Buffer
+	relu bool
+	out  opbase.Buffer
 }
 
 func (op *addOp) Arity() int { return 2 }
@@ -45,6 +51,10 @@ func (op *addOp) Do(vs ...G.Value) (G.Value, error) {
 	od := out.Float32s()
 	b = b[:len(a)]
 	kernels.ParallelChunks(len(a), func(lo, hi int) {
+		if op.relu {
+			kernels.AddReLU(od[lo:hi], a[lo:hi], b[lo:hi])
+			return
+		}
 		for i := lo; i < hi; i++ {
 			od[i] = a[i] + b[i]
 		}
@@ -53,6 +63,10 @@ func (op *addOp) Do(vs ...G.Value) (G.Value, error) {
 }
 func (op *addOp) DiffWRT(int) []bool { return []bool{true, true} }
 func (op *addOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if op.relu {
+		d, err := G.ApplyOp(&reluGrad{Base: opbase.Base{Name: op.Name + "/relu"}}, output, grad)
+		return G.Nodes{d, d}, err
+	}
 	return G.Nodes{grad, grad}, nil
 }
 

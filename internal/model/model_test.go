@@ -116,3 +116,28 @@ func BenchmarkConvNetQuickTrain1(b *testing.B) {
 func BenchmarkConvNetQuickTrain2(b *testing.B) {
 	benchTrain(b, quick(100, 3, 32, 32, true, dropout.Standard, 2), 0.3)
 }
+
+// benchEval times evaluation forward passes of the graph o describes (o.Train false).
+func benchEval(b *testing.B, o Options) {
+	o.Train = false
+	n, err := Build(o, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	Init(n.Params, rand.New(rand.NewPCG(1, 2)))
+	x, _ := n.Input()
+	for i := range x {
+		x[i] = float32(i%251)/128 - 1
+	}
+	b.ResetTimer()
+	for range b.N {
+		if err := n.Run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*o.Batch)/b.Elapsed().Seconds(), "img/s")
+}
+
+func BenchmarkConvNetQuickEval2(b *testing.B) {
+	benchEval(b, quick(100, 3, 32, 32, false, dropout.Standard, 2))
+}

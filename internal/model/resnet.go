@@ -28,11 +28,8 @@ const bnMomentum = 0.1
 // resnet builds He et al.'s CIFAR ResNet-(6n+2) (SPEC §2): 3×3 conv 16 → BN →
 // ReLU → 3 stages × n basic blocks (16, 32, 64 maps) → global average pool → fc.
 func (b *builder) resnet(x *G.Node, n int) (*G.Node, error) {
-	h, err := b.convBN("conv1", "bn1", x, 16, 1, b.opt.InputNeedsDx)
+	h, err := b.convBN("conv1", "bn1", x, 16, 1, b.opt.InputNeedsDx, true)
 	if err != nil {
-		return nil, err
-	}
-	if h, err = layers.ReLU("relu1", h); err != nil {
 		return nil, err
 	}
 	for st, maps := range []int{16, 32, 64} {
@@ -60,14 +57,11 @@ func (b *builder) resnet(x *G.Node, n int) (*G.Node, error) {
 // basicBlock is conv-BN-ReLU-conv-BN plus the shortcut, then ReLU; the
 // shortcut is the identity, or option A (subsample, zero-pad channels) where the shape changes.
 func (b *builder) basicBlock(name string, x *G.Node, maps, stride int) (*G.Node, error) {
-	h, err := b.convBN(name+".conv1", name+".bn1", x, maps, stride, true)
+	h, err := b.convBN(name+".conv1", name+".bn1", x, maps, stride, true, true)
 	if err != nil {
 		return nil, err
 	}
-	if h, err = layers.ReLU(name+".relu1", h); err != nil {
-		return nil, err
-	}
-	if h, err = b.convBN(name+".conv2", name+".bn2", h, maps, 1, true); err != nil {
+	if h, err = b.convBN(name+".conv2", name+".bn2", h, maps, 1, true, false); err != nil {
 		return nil, err
 	}
 	short := x
@@ -76,14 +70,12 @@ func (b *builder) basicBlock(name string, x *G.Node, maps, stride int) (*G.Node,
 			return nil, err
 		}
 	}
-	if h, err = layers.Add(name+".add", h, short); err != nil {
-		return nil, err
-	}
-	return layers.ReLU(name+".relu2", h)
+	return layers.AddReLU(name+".add", h, short)
 }
 
-// convBN is a bias-free 3×3 convolution (with its dropout site) followed by BatchNorm.
-func (b *builder) convBN(conv, bn string, x *G.Node, maps, stride int, needDx bool) (*G.Node, error) {
+// convBN is a bias-free 3×3 convolution (with its dropout site) followed by
+// BatchNorm, and by a ReLU if relu is set.
+func (b *builder) convBN(conv, bn string, x *G.Node, maps, stride int, needDx, relu bool) (*G.Node, error) {
 	c := x.Shape()[1]
 	w := b.param(conv+"/W", tensor.Shape{maps, c, 3, 3}, math.Sqrt(2/float64(c*9)), false)
 	spec := dropout.ConvSpec{Name: conv, K: 3, Pad: 1, Stride: stride, Mode: b.mode(), InputGrad: needDx, Threads: b.opt.Threads}
@@ -99,6 +91,6 @@ func (b *builder) convBN(conv, bn string, x *G.Node, maps, stride int, needDx bo
 		stats = layers.NewBNStats(maps)
 		b.bn[bn] = stats
 	}
-	cfg := layers.BNConfig{Name: bn, Train: b.opt.Train, Momentum: bnMomentum, Threads: b.opt.Threads}
+	cfg := layers.BNConfig{Name: bn, Train: b.opt.Train, Momentum: bnMomentum, Threads: b.opt.Threads, ReLU: relu}
 	return layers.BatchNorm(cfg, h, gamma, beta, stats)
 }

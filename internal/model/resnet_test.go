@@ -137,3 +137,7 @@ func TestResNetEvalSharesState(t *testing.T) {
 func BenchmarkResNet20Train2(b *testing.B) {
 	benchTrain(b, resnetOpts(128, 32, true, dropout.Standard), 0.1)
 }
+
+func BenchmarkResNet20Eval2(b *testing.B) {
+	benchEval(b, resnetOpts(128, 32, false, dropout.Standard))
+}
