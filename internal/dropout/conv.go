@@ -96,14 +96,19 @@ func groups(lo, hi, p int, fn func(g0, g1 int)) {
 // groupSize returns the largest group groups can make from n images.
 func groupSize(n, p int) int { return min(n, max(1, groupCols/p)) }
 
-// gather copies δ of images [g0,g1) (each M×P) side by side into buf (M×cols).
-func gather(buf, d []float32, g0, g1, m, p int) {
+// gather lays δ of images [g0,g1) (each M×P) side by side as an M×cols
+// matrix: a copy into buf, or δ itself for a single image.
+func gather(buf, d []float32, g0, g1, m, p int) []float32 {
+	if g1-g0 == 1 {
+		return d[g0*m*p : (g0+1)*m*p]
+	}
 	cols := (g1 - g0) * p
 	for j := g0; j < g1; j++ {
 		for mm := 0; mm < m; mm++ {
 			copy(buf[mm*cols+(j-g0)*p:mm*cols+(j-g0+1)*p], d[(j*m+mm)*p:(j*m+mm+1)*p])
 		}
 	}
+	return buf
 }
 
 func (op *convOp) masked() bool { return op.spec.Mode.Masked() }
@@ -189,6 +194,17 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 				}
 				kernels.Im2col(src, c, ih, iw, s.K, s.Pad, s.Stride, col[(i-g0)*p:], cols)
 			}
+			if g1-g0 == 1 {
+				// One image: its output block already has the GEMM's layout.
+				dst := od[g0*s.m*p : (g0+1)*s.m*p]
+				kernels.Gemm(false, false, s.m, cols, ckk, w, ckk, col, cols, 0, dst, cols)
+				if bias != nil {
+					for j := 0; j < s.m; j++ {
+						kernels.AddScalar(dst[j*p:(j+1)*p], bias[j])
+					}
+				}
+				return
+			}
 			kernels.Gemm(false, false, s.m, cols, ckk, w, ckk, col, cols, 0, buf, cols)
 			for i := g0; i < g1; i++ {
 				for j := 0; j < s.m; j++ {
@@ -264,8 +280,8 @@ func (op *convInputGrad) Do(vs ...G.Value) (G.Value, error) {
 		buf := op.ws.buf[wk].Get(s.m * g * p)
 		groups(lo, hi, p, func(g0, g1 int) {
 			cols := (g1 - g0) * p
-			gather(buf, d, g0, g1, s.m, p)
-			kernels.Gemm(true, false, ckk, cols, s.m, w, ckk, buf, cols, 0, col, cols)
+			dg := gather(buf, d, g0, g1, s.m, p)
+			kernels.Gemm(true, false, ckk, cols, s.m, w, ckk, dg, cols, 0, col, cols)
 			for i := g0; i < g1; i++ {
 				dst := od[i*img : (i+1)*img]
 				clear(dst)
@@ -338,12 +354,12 @@ func (op *convWeightGrad) Do(vs ...G.Value) (G.Value, error) {
 					kernels.Im2col(src, c, ih, iw, s.K, s.Pad, s.Stride, col[(i-g0)*p:], cols)
 				}
 			}
-			gather(buf, d, g0, g1, s.m, p)
+			dg := gather(buf, d, g0, g1, s.m, p)
 			beta := float32(1)
 			if g0 == lo {
 				beta = 0
 			}
-			kernels.Gemm(false, true, s.m, ckk, cols, buf, cols, col, cols, beta, acc, ckk)
+			kernels.Gemm(false, true, s.m, ckk, cols, dg, cols, col, cols, beta, acc, ckk)
 		})
 	})
 	sumInto(out.Float32s(), op.ws.acc[:workers])

@@ -403,3 +403,10 @@ func MaskedBNGrad(dst, d, xhat, y []float32, k, a, b float32) {
 		dst[i] = k * (v - a - xhat[i]*b)
 	}
 }
+
+// AddScalar adds b to every element of dst.
+func AddScalar(dst []float32, b float32) {
+	for i := range dst {
+		dst[i] += b
+	}
+}
