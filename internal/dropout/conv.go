@@ -242,6 +242,7 @@ type convInputGrad struct {
 	fwd *convOp
 	out opbase.Buffer
 	ws  workspace
+	wt  opbase.Floats // W rearranged for the transposed convolution
 }
 
 func (op *convInputGrad) Arity() int {
@@ -274,6 +275,10 @@ func (op *convInputGrad) Do(vs ...G.Value) (G.Value, error) {
 	c, ih, iw := s.channels, s.inShape[2], s.inShape[3]
 	img, p, ckk := c*ih*iw, s.outH*s.outW, c*s.K*s.K
 	op.ws.ensure(s.Threads)
+	if s.Stride == 1 && s.outH == ih && s.outW == iw {
+		op.transposed(w, d, mb, od, n)
+		return out, nil
+	}
 	kernels.Parallel(n, s.Threads, func(wk, lo, hi int) {
 		g := groupSize(hi-lo, p)
 		col := op.ws.col[wk].Get(ckk * g * p)
@@ -294,6 +299,59 @@ func (op *convInputGrad) Do(vs ...G.Value) (G.Value, error) {
 	})
 	return out, nil
 }
+
+// transposed computes the input gradient of a stride-1 convolution that
+// keeps the image size as a convolution of δ with the flipped, transposed
+// kernel: dh[c] = Σₘ δ[m] ⋆ rot180(W[m,c]). Its matrix multiply sums over
+// M·K·K instead of M, which is far faster for ResNet's 16–64 maps, and the
+// unrolling of δ is a fast shifted copy where col2im's scatter-add is not.
+func (op *convInputGrad) transposed(w, d, mb, od []float32, n int) {
+	s := &op.fwd.spec
+	c, h, wd, k, m := s.channels, s.inShape[2], s.inShape[3], s.K, s.m
+	p, mkk := h*wd, m*k*k
+	wt := op.wt.Get(c * mkk)
+	for mm := 0; mm < m; mm++ {
+		for ch := 0; ch < c; ch++ {
+			src := w[(mm*c+ch)*k*k : (mm*c+ch+1)*k*k]
+			for r := 0; r < k*k; r++ {
+				wt[ch*mkk+mm*k*k+r] = src[k*k-1-r]
+			}
+		}
+	}
+	kernels.Parallel(n, s.Threads, func(wk, lo, hi int) {
+		g := groupSize(hi-lo, p)
+		col := op.ws.col[wk].Get(mkk * g * p)
+		buf := op.ws.buf[wk].Get(c * g * p)
+		groups(lo, hi, p, func(g0, g1 int) {
+			cols := (g1 - g0) * p
+			for i := g0; i < g1; i++ {
+				kernels.Im2col(d[i*m*p:(i+1)*m*p], m, h, wd, k, s.Pad, 1, col[(i-g0)*p:], cols)
+			}
+			dst := od[g0*c*p : g1*c*p]
+			if g1-g0 == 1 {
+				kernels.Gemm(false, false, c, cols, mkk, wt, mkk, col, cols, 0, dst, cols)
+			} else {
+				kernels.Gemm(false, false, c, cols, mkk, wt, mkk, col, cols, 0, buf, cols)
+				scatter(dst, buf, g1-g0, c, p)
+			}
+			if mb != nil {
+				kernels.Mul(dst, mb[g0*c*p:g1*c*p])
+			}
+		})
+	})
+}
+
+// scatter is gather's inverse: it copies a C×(g·P) matrix of g images side
+// by side into g consecutive C×P images.
+func scatter(dst, buf []float32, g, c, p int) {
+	cols := g * p
+	for j := 0; j < g; j++ {
+		for ch := 0; ch < c; ch++ {
+			copy(dst[(j*c+ch)*p:(j*c+ch+1)*p], buf[ch*cols+j*p:ch*cols+(j+1)*p])
+		}
+	}
+}
+
 func (op *convInputGrad) CallsExtern() bool { return false }
 func (op *convInputGrad) String() string    { return "conv:" + op.fwd.spec.Name + "/dh" }
 
