@@ -11,8 +11,18 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		// Training stops at the next step and checkpoints; loading a data
+		// set cannot stop halfway, so a second signal must still kill.
+		fmt.Fprintln(os.Stderr, "dropexp: stopping after the current step (signal again to quit at once)")
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+		cancel()
+	}()
 	if err := newRoot().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "dropexp:", err)
 		os.Exit(1)
