@@ -20,6 +20,10 @@ import (
 // are never swallowed by the bar's throttle.
 const redrawEvery = 100 * time.Millisecond
 
+// lineEvery is how often a run writes a plain progress line off a terminal
+// between evaluations, so that a log shows a long run is alive and its ETA.
+const lineEvery = time.Minute
+
 // Reporter shows the progress of one run. It is not safe for concurrent use.
 type Reporter struct {
 	w     io.Writer
@@ -35,6 +39,7 @@ type Reporter struct {
 	loss    float64
 
 	lastDraw time.Time
+	every    time.Duration // plain-line interval off a terminal; 0: evaluations only
 	lineOpen bool // the cursor sits after a drawn bar, not at the start of a line
 	closed   bool
 }
@@ -54,7 +59,7 @@ func isTerminal(w io.Writer) bool {
 // newReporter is New with the terminal decision made by the caller, so tests
 // can drive the bar into a buffer.
 func newReporter(w io.Writer, total, batchSize int, label string, tty bool) *Reporter {
-	r := &Reporter{w: w, total: total, batch: batchSize, label: label}
+	r := &Reporter{w: w, total: total, batch: batchSize, label: label, every: lineEvery}
 	if tty && total > 0 {
 		r.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(w),
@@ -76,6 +81,13 @@ func (r *Reporter) Step(iter int, loss float64) {
 	}
 	r.iter, r.loss = iter, loss
 	if r.bar == nil {
+		if r.every > 0 && iter < r.total {
+			if now := time.Now(); r.lastDraw.IsZero() {
+				r.lastDraw = now
+			} else if now.Sub(r.lastDraw) >= r.every {
+				r.line(now)
+			}
+		}
 		return
 	}
 	if now := time.Now(); now.Sub(r.lastDraw) >= redrawEvery || iter >= r.total {
@@ -99,6 +111,17 @@ func (r *Reporter) draw(now time.Time) {
 	r.bar.Set(min(r.iter, r.total))
 	r.bar.Describe(desc)
 	r.lineOpen = true
+}
+
+// line writes a plain progress line: iteration, training loss, rate and ETA.
+func (r *Reporter) line(now time.Time) {
+	r.lastDraw = now
+	line := r.prefix() + fmt.Sprintf("iter %d/%d  loss %.4f", r.iter, r.total, r.loss)
+	if ips := r.imagesPerSecond(r.iter-1, now.Sub(r.start)); ips > 0 {
+		eta := time.Duration(float64(r.total-r.iter) * float64(r.batch) / ips * float64(time.Second))
+		line += fmt.Sprintf("  %.0f img/s  eta %s", ips, eta.Round(time.Second))
+	}
+	fmt.Fprintln(r.w, line)
 }
 
 // Eval reports an evaluation after iteration iter; elapsed is the wall time

@@ -125,3 +125,23 @@ func TestStepIsCheapOffTerminal(t *testing.T) {
 		t.Errorf("Step allocates %v times per call", allocs)
 	}
 }
+
+// Off a terminal, a long run also writes a plain line every so often between evaluations.
+func TestPeriodicLineOffTerminal(t *testing.T) {
+	var buf bytes.Buffer
+	r := New(&buf, 10, 100, "run")
+	r.every = time.Millisecond
+	r.Step(1, 2)
+	r.Step(2, 2)
+	time.Sleep(5 * time.Millisecond)
+	r.Step(3, 1.5)
+	out := buf.String()
+	if !strings.HasPrefix(out, "run: iter 3/10  loss 1.5000  ") || !strings.Contains(out, " img/s  eta ") || strings.Count(out, "\n") != 1 {
+		t.Errorf("got %q, want one line for iteration 3 with rate and ETA", out)
+	}
+	buf.Reset()
+	r.Step(4, 1)
+	if buf.Len() != 0 {
+		t.Errorf("a second line came before the interval passed: %q", buf.String())
+	}
+}
