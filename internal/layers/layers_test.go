@@ -2,6 +2,8 @@ package layers
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -135,5 +137,52 @@ func TestReLUAndLoss(t *testing.T) {
 		0, 0, 0} // padding row
 	if got := gr[0].Value().Data().([]float32); !near(got, want) {
 		t.Errorf("dz = %v, want %v", got, want)
+	}
+}
+
+// A window with several equal maxima sends its gradient to the first in row-major order.
+func TestMaxPoolTiesGoToFirst(t *testing.T) {
+	img := []float32{
+		1, 0, 1, 0, 1,
+		0, 1, 0, 0, 0,
+		1, 0, 1, 0, 1,
+		0, 0, 0, 3, 0,
+		1, 0, 1, 0, 1,
+	}
+	out, dx := runPool(t, MaxPool, img, 5, 5, []float32{1, 2, 3, 4})
+	if want := []float32{1, 1, 1, 3}; !near(out, want) {
+		t.Errorf("out = %v, want %v", out, want)
+	}
+	want := make([]float32, 25)
+	want[0], want[2], want[10], want[18] = 1, 2, 3, 4
+	if !near(dx, want) {
+		t.Errorf("dx = %v, want %v", dx, want)
+	}
+}
+
+// Evaluation's separable max pooling gives the values of training's argmax pooling.
+func TestMaxPoolEvalMatchesTrain(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, tc := range []struct{ h, w, k, pad, stride int }{{32, 32, 3, 0, 2}, {7, 9, 3, 1, 2}, {6, 6, 2, 0, 2}, {5, 8, 3, 1, 1}} {
+		s := tensor.Shape{2, 3, tc.h, tc.w}
+		x := make([]float32, s.TotalSize())
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		var outs [2][]float32
+		for i, withArg := range []bool{false, true} {
+			op := &poolOp{kind: MaxPool, k: tc.k, pad: tc.pad, stride: tc.stride, threads: 2, withArg: withArg}
+			if _, err := op.InferShape(s); err != nil {
+				t.Fatal(err)
+			}
+			v, err := op.Do(tensor.New(tensor.WithShape(s...), tensor.WithBacking(x)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			outs[i] = v.Data().([]float32)
+		}
+		if !slices.Equal(outs[0], outs[1]) {
+			t.Errorf("%+v: evaluation pooling %v, training pooling %v", tc, outs[0][:4], outs[1][:4])
+		}
 	}
 }
