@@ -244,7 +244,7 @@ func (t *tinyNet) graph(tb testing.TB, v dropout.Variant, sem dropout.Semantics,
 	}
 	// Two threads also exercise the kept im2col of the forward pass.
 	z1 := must(dropout.Conv(dropout.ConvSpec{Name: "c", K: tK, Pad: tPad, Mode: mode, InputGrad: true, Threads: threads, KeepCols: threads == 2}, x, site1, w1, b1))
-	h := must(layers.ReLU("r", z1))
+	h := must(layers.ReLU("r", z1, threads))
 	site2 := dropout.NewSite(g, "s2", h.Shape(), v)
 	set(site2, t.mf2, t.mb2)
 	z2 := must(dropout.Linear(dropout.LinearSpec{Name: "l", Mode: mode, InputGrad: true, Threads: threads}, h, site2, w2, b2))

@@ -6,7 +6,6 @@ package kernels
 
 import (
 	"math"
-	"runtime"
 	"sync"
 )
 
@@ -254,10 +253,10 @@ func Parallel(n, workers int, fn func(worker, lo, hi int)) {
 // chunkMin is the smallest element-wise job worth a second goroutine.
 const chunkMin = 1 << 16
 
-// ParallelChunks runs fn over [0,n) split across the cores when n is large
-// enough for the goroutine hand-off to pay.
-func ParallelChunks(n int, fn func(lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), n/chunkMin)
+// ParallelChunks runs fn over [0,n) split across up to threads workers when
+// n is large enough for the goroutine hand-off to pay.
+func ParallelChunks(n, threads int, fn func(lo, hi int)) {
+	workers := min(threads, n/chunkMin)
 	Parallel(n, workers, func(_, lo, hi int) { fn(lo, hi) })
 }
 

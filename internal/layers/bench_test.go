@@ -34,12 +34,12 @@ func benchOp(b *testing.B, do func(...G.Value) (G.Value, error), vs ...G.Value) 
 }
 
 func BenchmarkReLU(b *testing.B) {
-	op := &reluOp{Base: opbase.Base{Name: "relu"}}
+	op := &reluOp{Base: opbase.Base{Name: "relu"}, threads: 2}
 	benchOp(b, op.Do, randDense(benchShape, false))
 }
 
 func BenchmarkReLUGrad(b *testing.B) {
-	op := &reluGrad{Base: opbase.Base{Name: "relu/dx"}}
+	op := &reluGrad{Base: opbase.Base{Name: "relu/dx"}, threads: 2}
 	benchOp(b, op.Do, randDense(benchShape, true), randDense(benchShape, false))
 }
 

@@ -60,19 +60,19 @@ func TestFusedReLUMatchesSeparateOps(t *testing.T) {
 			if err != nil || relu {
 				return y, err
 			}
-			return ReLU("relu", y)
+			return ReLU("relu", y, 2)
 		}
 	}
 	add := func(relu bool) func(ins ...*G.Node) (*G.Node, error) {
 		return func(ins ...*G.Node) (*G.Node, error) {
 			if relu {
-				return AddReLU("add", ins[0], ins[1])
+				return AddReLU("add", ins[0], ins[1], 2)
 			}
-			y, err := Add("add", ins[0], ins[1])
+			y, err := Add("add", ins[0], ins[1], 2)
 			if err != nil {
 				return nil, err
 			}
-			return ReLU("relu", y)
+			return ReLU("relu", y, 2)
 		}
 	}
 	for _, tc := range []struct {

@@ -104,7 +104,7 @@ func TestReLUAndLoss(t *testing.T) {
 	z := G.NewMatrix(g, tensor.Float32, G.WithName("z"), G.WithValue(tensor.New(tensor.WithShape(3, 3),
 		tensor.WithBacking([]float32{1, -2, 3, 0, 0, 0, 5, 1, -1}))))
 	y := G.NewVector(g, tensor.Float32, G.WithName("y"), G.WithValue(tensor.New(tensor.WithShape(3), tensor.WithBacking([]float32{2, 1, -1}))))
-	r, err := ReLU("r", z)
+	r, err := ReLU("r", z, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,20 +10,21 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Add adds a + b element-wise (the residual sum of a basic block).
-func Add(name string, a, b *G.Node) (*G.Node, error) {
-	return G.ApplyOp(&addOp{Base: opbase.Base{Name: "add:" + name}}, a, b)
+// Add adds a + b element-wise (the residual sum of a basic block) with up to threads workers.
+func Add(name string, a, b *G.Node, threads int) (*G.Node, error) {
+	return G.ApplyOp(&addOp{Base: opbase.Base{Name: "add:" + name}, threads: threads}, a, b)
 }
 
 // AddReLU adds max(a + b, 0): a basic block's sum and its final ReLU in one pass.
-func AddReLU(name string, a, b *G.Node) (*G.Node, error) {
-	return G.ApplyOp(&addOp{Base: opbase.Base{Name: "addrelu:" + name}, relu: true}, a, b)
+func AddReLU(name string, a, b *G.Node, threads int) (*G.Node, error) {
+	return G.ApplyOp(&addOp{Base: opbase.Base{Name: "addrelu:" + name}, relu: true, threads: threads}, a, b)
 }
 
 type addOp struct {
 	opbase.Base
-	relu bool
-	out  opbase.Buffer
+	relu    bool
+	threads int
+	out     opbase.Buffer
 }
 
 func (op *addOp) Arity() int { return 2 }
@@ -50,7 +51,7 @@ func (op *addOp) Do(vs ...G.Value) (G.Value, error) {
 	out := op.out.Get(vs[0].Shape(), false)
 	od := out.Float32s()
 	b = b[:len(a)]
-	kernels.ParallelChunks(len(a), func(lo, hi int) {
+	kernels.ParallelChunks(len(a), op.threads, func(lo, hi int) {
 		if op.relu {
 			kernels.AddReLU(od[lo:hi], a[lo:hi], b[lo:hi])
 			return
@@ -64,7 +65,7 @@ func (op *addOp) Do(vs ...G.Value) (G.Value, error) {
 func (op *addOp) DiffWRT(int) []bool { return []bool{true, true} }
 func (op *addOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if op.relu {
-		d, err := G.ApplyOp(&reluGrad{Base: opbase.Base{Name: op.Name + "/relu"}}, output, grad)
+		d, err := G.ApplyOp(&reluGrad{Base: opbase.Base{Name: op.Name + "/relu"}, threads: op.threads}, output, grad)
 		return G.Nodes{d, d}, err
 	}
 	return G.Nodes{grad, grad}, nil

@@ -70,7 +70,7 @@ func (b *builder) basicBlock(name string, x *G.Node, maps, stride int) (*G.Node,
 			return nil, err
 		}
 	}
-	return layers.AddReLU(name+".add", h, short)
+	return layers.AddReLU(name+".add", h, short, b.opt.Threads)
 }
 
 // convBN is a bias-free 3×3 convolution (with its dropout site) followed by
