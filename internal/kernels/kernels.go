@@ -93,69 +93,67 @@ func Im2col(img []float32, c, h, w, k, pad, stride int, col []float32, ld int) {
 // columns [0,x0) and [x1,w) that fall into the left or right padding.
 func sameShift(h, w, ki, kj, pad int) (off, y0, y1, x0, x1 int) {
 	dy, dx := ki-pad, kj-pad
-	return dy*w + dx, max(0, -dy), min(h, h-dy), max(0, -dx), min(w, w-dx)
+	x0 = min(w, max(0, -dx))
+	return dy*w + dx, max(0, -dy), min(h, h-dy), x0, max(x0, min(w, w-dx))
+}
+
+// sameRows calls fn for every unrolled row (channel ch, kernel offset ki, kj)
+// of a stride-1 convolution that keeps the image size, with the image plane
+// it reads, the row's range [lo,hi) that is the plane shifted by off, and the
+// padding columns [0,x0) and [x1,w) of its output rows [y0,y1), which the
+// shift wraps around an edge. Rows entirely in the padding have lo == hi.
+func sameRows(img, col []float32, c, h, w, k, pad, ld int, fn func(plane, row []float32, off, lo, hi, y0, y1, x0, x1 int)) {
+	p := h * w
+	for ch := 0; ch < c; ch++ {
+		plane := img[ch*p : (ch+1)*p]
+		for ki := 0; ki < k; ki++ {
+			for kj := 0; kj < k; kj++ {
+				r := (ch*k+ki)*k + kj
+				off, y0, y1, x0, x1 := sameShift(h, w, ki, kj, pad)
+				// The range is clipped to the plane; whatever the clip leaves
+				// out lies in the padding columns.
+				lo, hi := max(y0*w, -off), min(y1*w, p-off)
+				if y0 >= y1 || lo >= hi {
+					off, lo, hi = 0, 0, 0
+				}
+				fn(plane, col[r*ld:r*ld+p], off, lo, hi, y0, y1, x0, x1)
+			}
+		}
+	}
+}
+
+// zeroPadding clears the padding columns [0,x0) and [x1,w) of rows [y0,y1) of an unrolled row.
+func zeroPadding(row []float32, w, y0, y1, x0, x1 int) {
+	for y := y0; y < y1; y++ {
+		r := row[y*w : (y+1)*w]
+		zero(r[:x0])
+		zero(r[x1:])
+	}
 }
 
 // im2colSame is Im2col for a stride-1 convolution that keeps the image size:
 // each unrolled row is the image shifted by a constant offset, so it is one
 // long copy followed by zeroing the few entries that wrapped around an edge.
 func im2colSame(img []float32, c, h, w, k, pad int, col []float32, ld int) {
-	p := h * w
-	for ch := 0; ch < c; ch++ {
-		plane := img[ch*p : (ch+1)*p]
-		for ki := 0; ki < k; ki++ {
-			for kj := 0; kj < k; kj++ {
-				r := (ch*k+ki)*k + kj
-				row := col[r*ld : r*ld+p]
-				off, y0, y1, x0, x1 := sameShift(h, w, ki, kj, pad)
-				if y0 >= y1 {
-					clear(row)
-					continue
-				}
-				// The copied range is clipped to the plane; whatever the clip
-				// leaves out lies in the padding columns zeroed below.
-				lo, hi := max(y0*w, -off), min(y1*w, p-off)
-				clear(row[:lo])
-				copy(row[lo:hi], plane[lo+off:hi+off])
-				clear(row[hi:])
-				for y := y0; y < y1; y++ {
-					r := row[y*w : (y+1)*w]
-					zero(r[:x0])
-					zero(r[x1:])
-				}
-			}
-		}
-	}
+	sameRows(img, col, c, h, w, k, pad, ld, func(plane, row []float32, off, lo, hi, y0, y1, x0, x1 int) {
+		clear(row[:lo])
+		copy(row[lo:hi], plane[lo+off:hi+off])
+		clear(row[hi:])
+		zeroPadding(row, w, y0, y1, x0, x1)
+	})
 }
 
 // col2imSame is Col2im for a stride-1 convolution that keeps the image size;
 // it zeroes the entries of col that fall into the padding (col is scratch)
 // and then adds each row back as one shifted run.
 func col2imSame(col []float32, c, h, w, k, pad int, img []float32, ld int) {
-	p := h * w
-	for ch := 0; ch < c; ch++ {
-		plane := img[ch*p : (ch+1)*p]
-		for ki := 0; ki < k; ki++ {
-			for kj := 0; kj < k; kj++ {
-				r := (ch*k+ki)*k + kj
-				row := col[r*ld : r*ld+p]
-				off, y0, y1, x0, x1 := sameShift(h, w, ki, kj, pad)
-				if y0 >= y1 {
-					continue
-				}
-				for y := y0; y < y1; y++ {
-					r := row[y*w : (y+1)*w]
-					zero(r[:x0])
-					zero(r[x1:])
-				}
-				lo, hi := max(y0*w, -off), min(y1*w, p-off)
-				src, dst := row[lo:hi], plane[lo+off:hi+off]
-				for i, v := range src {
-					dst[i] += v
-				}
-			}
+	sameRows(img, col, c, h, w, k, pad, ld, func(plane, row []float32, off, lo, hi, y0, y1, x0, x1 int) {
+		zeroPadding(row, w, y0, y1, x0, x1)
+		src, dst := row[lo:hi], plane[lo+off:hi+off]
+		for i, v := range src {
+			dst[i] += v
 		}
-	}
+	})
 }
 
 // zero clears a short slice without a call into the runtime.

@@ -66,7 +66,7 @@ func TestGemmAgainstLoops(t *testing.T) {
 func TestIm2colAdjoint(t *testing.T) {
 	r := rand.New(rand.NewPCG(2, 2))
 	for _, tc := range []struct{ c, h, w, k, pad, stride int }{
-		{2, 5, 5, 3, 1, 1}, {3, 8, 6, 5, 2, 1}, {2, 7, 7, 3, 1, 2}, {1, 4, 4, 1, 0, 2},
+		{2, 5, 5, 3, 1, 1}, {3, 8, 6, 5, 2, 1}, {2, 7, 7, 3, 1, 2}, {1, 4, 4, 1, 0, 2}, {1, 1, 1, 3, 1, 1}, {1, 2, 1, 5, 2, 1},
 	} {
 		oh, ow := ConvOut(tc.h, tc.k, tc.pad, tc.stride), ConvOut(tc.w, tc.k, tc.pad, tc.stride)
 		x := randv(r, tc.c*tc.h*tc.w)
@@ -117,7 +117,7 @@ func TestParallelCoversRange(t *testing.T) {
 func TestIm2colAgainstDefinition(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 3))
 	for _, tc := range []struct{ c, h, w, k, pad, stride int }{
-		{2, 5, 5, 3, 1, 1}, {3, 8, 6, 5, 2, 1}, {2, 7, 7, 3, 1, 2}, {1, 4, 4, 1, 0, 2}, {2, 3, 3, 5, 2, 1},
+		{2, 5, 5, 3, 1, 1}, {3, 8, 6, 5, 2, 1}, {2, 7, 7, 3, 1, 2}, {1, 4, 4, 1, 0, 2}, {2, 3, 3, 5, 2, 1}, {1, 1, 1, 3, 1, 1}, {1, 2, 1, 5, 2, 1},
 	} {
 		oh, ow := ConvOut(tc.h, tc.k, tc.pad, tc.stride), ConvOut(tc.w, tc.k, tc.pad, tc.stride)
 		x := randv(r, tc.c*tc.h*tc.w)
