@@ -6,42 +6,26 @@ import (
 	"testing"
 
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
-// bnRun runs BatchNorm on x with loss Σ y⊙r and returns y and the gradients.
+// bnRun runs BatchNorm on x with loss Σ y⊙r and returns y and the gradients (training only).
 func bnRun(t *testing.T, train bool, x, gamma, beta, r []float32, shape []int, stats *BNStats) (y, dx, dg, db []float32) {
 	t.Helper()
+	bn := func(ins ...*G.Node) (*G.Node, error) {
+		return BatchNorm(BNConfig{Name: "bn", Train: train, Momentum: 0.1, Threads: 2}, ins[0], ins[1], ins[2], stats)
+	}
+	shapes := [][]int{shape, {shape[1]}, {shape[1]}}
+	if train {
+		res := gradsOf(t, bn, r, shapes, x, gamma, beta)
+		return res[0], res[1], res[2], res[3]
+	}
 	g := G.NewGraph()
-	mk := func(name string, d []float32, s ...int) *G.Node {
-		return G.NewTensor(g, tensor.Float32, len(s), G.WithName(name), G.WithValue(tensor.New(tensor.WithShape(s...), tensor.WithBacking(append([]float32(nil), d...)))))
-	}
-	xn := mk("x", x, shape...)
-	gn, bn := mk("g", gamma, shape[1]), mk("b", beta, shape[1])
-	out, err := BatchNorm(BNConfig{Name: "bn", Train: train, Momentum: 0.1, Threads: 2}, xn, gn, bn, stats)
+	out, err := bn(inputs(g, shapes, x, gamma, beta)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !train {
-		vm := G.NewTapeMachine(g)
-		defer vm.Close()
-		if err := vm.RunAll(); err != nil {
-			t.Fatal(err)
-		}
-		return out.Value().Data().([]float32), nil, nil, nil
-	}
-	cost := G.Must(G.Sum(G.Must(G.HadamardProd(out, mk("r", r, shape...)))))
-	gr, err := G.Grad(cost, xn, gn, bn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	f := func(n *G.Node) []float32 { return append([]float32(nil), n.Value().Data().([]float32)...) }
-	return f(out), f(gr[0]), f(gr[1]), f(gr[2])
+	runGraph(t, g)
+	return out.Value().Data().([]float32), nil, nil, nil
 }
 
 func TestBatchNormAgainstFormulas(t *testing.T) {

@@ -9,29 +9,41 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// gradsOf builds loss = Σ f(inputs)⊙r and returns the output and the gradients of every input.
-func gradsOf(t *testing.T, f func(ins ...*G.Node) (*G.Node, error), r []float32, shapes [][]int, vals ...[]float32) [][]float32 {
-	t.Helper()
-	g := G.NewGraph()
+// inputs adds a named tensor node to g for every value, with the given shapes.
+func inputs(g *G.ExprGraph, shapes [][]int, vals ...[]float32) G.Nodes {
 	var ins G.Nodes
 	for i, v := range vals {
 		ins = append(ins, G.NewTensor(g, tensor.Float32, len(shapes[i]), G.WithName(string(rune('a'+i))),
 			G.WithValue(tensor.New(tensor.WithShape(shapes[i]...), tensor.WithBacking(slices.Clone(v))))))
 	}
-	out, err := f(ins...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rn := G.NewTensor(g, tensor.Float32, len(shapes[0]), G.WithName("r"), G.WithValue(tensor.New(tensor.WithShape(shapes[0]...), tensor.WithBacking(slices.Clone(r)))))
-	grads, err := G.Grad(G.Must(G.Sum(G.Must(G.HadamardProd(out, rn)))), ins...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return ins
+}
+
+// runGraph runs g once on a tape machine.
+func runGraph(t *testing.T, g *G.ExprGraph) {
+	t.Helper()
 	vm := G.NewTapeMachine(g)
 	defer vm.Close()
 	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// gradsOf builds loss = Σ f(inputs)⊙r and returns the output and the gradients of every input.
+func gradsOf(t *testing.T, f func(ins ...*G.Node) (*G.Node, error), r []float32, shapes [][]int, vals ...[]float32) [][]float32 {
+	t.Helper()
+	g := G.NewGraph()
+	ins := inputs(g, shapes, vals...)
+	out, err := f(ins...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rn := G.NewTensor(g, tensor.Float32, out.Dims(), G.WithName("r"), G.WithValue(tensor.New(tensor.WithShape(out.Shape()...), tensor.WithBacking(slices.Clone(r)))))
+	grads, err := G.Grad(G.Must(G.Sum(G.Must(G.HadamardProd(out, rn)))), ins...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runGraph(t, g)
 	res := [][]float32{slices.Clone(out.Value().Data().([]float32))}
 	for _, gr := range grads {
 		res = append(res, slices.Clone(gr.Value().Data().([]float32)))

@@ -26,25 +26,9 @@ func TestPoolOut(t *testing.T) {
 // runPool pools a 1×1×H×W image and back-propagates δ through it.
 func runPool(t *testing.T, kind PoolKind, img []float32, h, w int, delta []float32) (out, dx []float32) {
 	t.Helper()
-	g := G.NewGraph()
-	x := G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithValue(tensor.New(tensor.WithShape(1, 1, h, w), tensor.WithBacking(img))))
-	y, err := Pool("p", kind, x, 3, 0, 2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Sum(y ⊙ δ) makes ∂/∂y = δ.
-	d := G.NewTensor(g, tensor.Float32, 4, G.WithName("d"), G.WithValue(tensor.New(tensor.WithShape(y.Shape()...), tensor.WithBacking(delta))))
-	cost := G.Must(G.Sum(G.Must(G.HadamardProd(y, d))))
-	gr, err := G.Grad(cost, x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	return y.Value().Data().([]float32), gr[0].Value().Data().([]float32)
+	r := gradsOf(t, func(ins ...*G.Node) (*G.Node, error) { return Pool("p", kind, ins[0], 3, 0, 2, 1) },
+		delta, [][]int{{1, 1, h, w}}, img)
+	return r[0], r[1]
 }
 
 func near(a, b []float32) bool {
@@ -116,11 +100,7 @@ func TestReLUAndLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
+	runGraph(t, g)
 	// Row 0: relu → (1,0,3), label 2; row 1: (0,0,0), label 1; row 2 is padding.
 	e := math.Exp
 	l0 := math.Log(e(1)+1+e(3)) - 3
