@@ -40,7 +40,7 @@ type Reporter struct {
 
 	lastDraw time.Time
 	every    time.Duration // plain-line interval off a terminal; 0: evaluations only
-	lineOpen bool // the cursor sits after a drawn bar, not at the start of a line
+	lineOpen bool          // the cursor sits after a drawn bar, not at the start of a line
 	closed   bool
 }
 
