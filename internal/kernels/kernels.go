@@ -64,6 +64,10 @@ func Im2col(img []float32, c, h, w, k, pad, stride int, col []float32, ld int) {
 						// call overhead of clear and copy.
 						x0 := kj - pad
 						lo, hi := validRange(x0, ow, w)
+						if lo == hi {
+							zero(dst)
+							continue
+						}
 						zero(dst[:lo])
 						in := src[lo+x0 : hi+x0]
 						out := dst[lo:hi]
@@ -124,10 +128,17 @@ func sameRows(img, col []float32, c, h, w, k, pad, ld int, fn func(plane, row []
 
 // zeroPadding clears the padding columns [0,x0) and [x1,w) of rows [y0,y1) of an unrolled row.
 func zeroPadding(row []float32, w, y0, y1, x0, x1 int) {
+	if x0 == 0 && x1 == w {
+		return // the kernel's centre column: nothing wraps
+	}
 	for y := y0; y < y1; y++ {
 		r := row[y*w : (y+1)*w]
-		zero(r[:x0])
-		zero(r[x1:])
+		for x := 0; x < x0; x++ {
+			r[x] = 0
+		}
+		for x := x1; x < w; x++ {
+			r[x] = 0
+		}
 	}
 }
 
@@ -143,19 +154,6 @@ func im2colSame(img []float32, c, h, w, k, pad int, col []float32, ld int) {
 	})
 }
 
-// col2imSame is Col2im for a stride-1 convolution that keeps the image size;
-// it zeroes the entries of col that fall into the padding (col is scratch)
-// and then adds each row back as one shifted run.
-func col2imSame(col []float32, c, h, w, k, pad int, img []float32, ld int) {
-	sameRows(img, col, c, h, w, k, pad, ld, func(plane, row []float32, off, lo, hi, y0, y1, x0, x1 int) {
-		zeroPadding(row, w, y0, y1, x0, x1)
-		src, dst := row[lo:hi], plane[lo+off:hi+off]
-		for i, v := range src {
-			dst[i] += v
-		}
-	})
-}
-
 // zero clears a short slice without a call into the runtime.
 func zero(s []float32) {
 	for i := range s {
@@ -167,22 +165,19 @@ func zero(s []float32) {
 // lies inside [0,w), for a stride-1 row of n outputs.
 func validRange(x0, n, w int) (lo, hi int) {
 	lo, hi = max(0, -x0), min(n, w-x0)
-	if hi < lo {
-		hi = lo
+	if hi <= lo {
+		return 0, 0 // the whole row is padding
 	}
 	return lo, hi
 }
 
 // Col2im adds a (C·k·k)×(OH·OW) column matrix with row stride ld back into
 // a C×H×W image (the adjoint of Im2col); img must be zeroed by the caller.
-// It may overwrite the entries of col that fall into the padding.
+// Convolutions that keep the image size take their input gradient as a
+// transposed convolution instead (see dropout.convInputGrad).
 func Col2im(col []float32, c, h, w, k, pad, stride int, img []float32, ld int) {
 	oh, ow := ConvOut(h, k, pad, stride), ConvOut(w, k, pad, stride)
 	p := oh * ow
-	if stride == 1 && oh == h && ow == w {
-		col2imSame(col, c, h, w, k, pad, img, ld)
-		return
-	}
 	for ch := 0; ch < c; ch++ {
 		plane := img[ch*h*w : (ch+1)*h*w]
 		for ki := 0; ki < k; ki++ {
@@ -199,6 +194,9 @@ func Col2im(col []float32, c, h, w, k, pad, stride int, img []float32, ld int) {
 					if stride == 1 {
 						x0 := kj - pad
 						lo, hi := validRange(x0, ow, w)
+						if lo == hi {
+							continue
+						}
 						d := dst[lo+x0 : hi+x0]
 						for x, v := range src[lo:hi] {
 							d[x] += v

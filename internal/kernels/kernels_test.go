@@ -66,7 +66,7 @@ func TestGemmAgainstLoops(t *testing.T) {
 func TestIm2colAdjoint(t *testing.T) {
 	r := rand.New(rand.NewPCG(2, 2))
 	for _, tc := range []struct{ c, h, w, k, pad, stride int }{
-		{2, 5, 5, 3, 1, 1}, {3, 8, 6, 5, 2, 1}, {2, 7, 7, 3, 1, 2}, {1, 4, 4, 1, 0, 2}, {1, 1, 1, 3, 1, 1}, {1, 2, 1, 5, 2, 1},
+		{2, 5, 5, 3, 1, 1}, {3, 8, 6, 5, 2, 1}, {2, 7, 7, 3, 1, 2}, {1, 4, 4, 1, 0, 2}, {1, 1, 1, 3, 1, 1}, {1, 2, 1, 5, 2, 1}, {1, 3, 1, 3, 2, 1}, {2, 2, 3, 5, 3, 1},
 	} {
 		oh, ow := ConvOut(tc.h, tc.k, tc.pad, tc.stride), ConvOut(tc.w, tc.k, tc.pad, tc.stride)
 		x := randv(r, tc.c*tc.h*tc.w)
@@ -117,7 +117,7 @@ func TestParallelCoversRange(t *testing.T) {
 func TestIm2colAgainstDefinition(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 3))
 	for _, tc := range []struct{ c, h, w, k, pad, stride int }{
-		{2, 5, 5, 3, 1, 1}, {3, 8, 6, 5, 2, 1}, {2, 7, 7, 3, 1, 2}, {1, 4, 4, 1, 0, 2}, {2, 3, 3, 5, 2, 1}, {1, 1, 1, 3, 1, 1}, {1, 2, 1, 5, 2, 1},
+		{2, 5, 5, 3, 1, 1}, {3, 8, 6, 5, 2, 1}, {2, 7, 7, 3, 1, 2}, {1, 4, 4, 1, 0, 2}, {2, 3, 3, 5, 2, 1}, {1, 1, 1, 3, 1, 1}, {1, 2, 1, 5, 2, 1}, {1, 3, 1, 3, 2, 1}, {2, 2, 3, 5, 3, 1},
 	} {
 		oh, ow := ConvOut(tc.h, tc.k, tc.pad, tc.stride), ConvOut(tc.w, tc.k, tc.pad, tc.stride)
 		x := randv(r, tc.c*tc.h*tc.w)
@@ -142,5 +142,26 @@ func TestIm2colAgainstDefinition(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// ResNet-20's first stage: 16 maps of 32×32, 3×3 kernel, padding 1.
+func BenchmarkIm2colSame3x3(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 5))
+	x := randv(r, 16*32*32)
+	col := make([]float32, 16*9*32*32)
+	b.SetBytes(int64(len(col) * 4))
+	for range b.N {
+		Im2col(x, 16, 32, 32, 3, 1, 1, col, 32*32)
+	}
+}
+
+func BenchmarkCol2imSame3x3(b *testing.B) {
+	r := rand.New(rand.NewPCG(6, 6))
+	col := randv(r, 16*9*32*32)
+	img := make([]float32, 16*32*32)
+	b.SetBytes(int64(len(col) * 4))
+	for range b.N {
+		Col2im(col, 16, 32, 32, 3, 1, 1, img, 32*32)
 	}
 }
