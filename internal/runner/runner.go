@@ -156,6 +156,13 @@ func Demo(ctx context.Context, cfg config.Run, stdout, stderr io.Writer) error {
 			return err
 		}
 		sum, err := one(ctx, c, data, stdout, stderr)
+		if errors.Is(err, train.ErrDiverged) && ctx.Err() == nil {
+			// A variant that blows up is one of the things the demo shows
+			// (forward dropout on raw MNIST can); the others still run.
+			fmt.Fprintf(stderr, "demo: %v\n", err)
+			rows = append(rows, fmt.Sprintf("| %-8s | %-5s | diverged: NaN/Inf loss at iteration %d | | |", v, c.Ratio(), sum.DivergedAt))
+			continue
+		}
 		if err != nil {
 			return err
 		}
