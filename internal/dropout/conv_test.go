@@ -1,0 +1,91 @@
+package dropout_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/dropexp/dropexp/internal/dropout"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// A convolution without a site, for the kernel shapes the networks use
+// beyond the gradient tests' 3×3 (ConvNet-Quick's 5×5 same convolutions,
+// ResNet's stride-2 3×3) and a stride-1 one that shrinks the image: the
+// output and ∂(Σ z⊙r)/∂x, ∂/∂W, ∂/∂b against direct loops.
+func TestConvShapesAgainstLoops(t *testing.T) {
+	for _, tc := range []struct{ n, c, h, w, m, k, pad, stride int }{
+		{3, 2, 8, 8, 3, 5, 2, 1}, {2, 3, 7, 6, 4, 3, 1, 2}, {2, 2, 6, 7, 3, 5, 1, 1},
+	} {
+		for _, threads := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%+v/threads%d", tc, threads), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(tc.k), uint64(tc.stride)))
+				oh := (tc.h+2*tc.pad-tc.k)/tc.stride + 1
+				ow := (tc.w+2*tc.pad-tc.k)/tc.stride + 1
+				x, w, b := randSlice(r, tc.n*tc.c*tc.h*tc.w, 1), randSlice(r, tc.m*tc.c*tc.k*tc.k, 0.5), randSlice(r, tc.m, 0.1)
+				rw := randSlice(r, tc.n*tc.m*oh*ow, 1)
+				g := G.NewGraph()
+				node := func(name string, d []float32, s ...int) *G.Node {
+					return G.NewTensor(g, tensor.Float32, len(s), G.WithName(name), G.WithValue(tensor.New(tensor.WithShape(s...), tensor.WithBacking(append([]float32(nil), d...)))))
+				}
+				xn, wn, bn := node("x", x, tc.n, tc.c, tc.h, tc.w), node("w", w, tc.m, tc.c, tc.k, tc.k), node("b", b, tc.m)
+				spec := dropout.ConvSpec{Name: "c", K: tc.k, Pad: tc.pad, Stride: tc.stride, InputGrad: true, Threads: threads}
+				z, err := dropout.Conv(spec, xn, nil, wn, bn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gr, err := G.Grad(G.Must(G.Sum(G.Must(G.HadamardProd(z, node("r", rw, tc.n, tc.m, oh, ow))))), xn, wn, bn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				vm := G.NewTapeMachine(g)
+				defer vm.Close()
+				if err := vm.RunAll(); err != nil {
+					t.Fatal(err)
+				}
+				wantZ := make([]float64, len(rw))
+				dx, dw, db := make([]float64, len(x)), make([]float64, len(w)), make([]float64, len(b))
+				for i := 0; i < tc.n; i++ {
+					for m := 0; m < tc.m; m++ {
+						for y := 0; y < oh; y++ {
+							for xx := 0; xx < ow; xx++ {
+								o := ((i*tc.m+m)*oh+y)*ow + xx
+								s := float64(b[m])
+								db[m] += float64(rw[o])
+								for c := 0; c < tc.c; c++ {
+									for ki := 0; ki < tc.k; ki++ {
+										for kj := 0; kj < tc.k; kj++ {
+											iy, ix := y*tc.stride-tc.pad+ki, xx*tc.stride-tc.pad+kj
+											if iy < 0 || iy >= tc.h || ix < 0 || ix >= tc.w {
+												continue
+											}
+											xi, wi := ((i*tc.c+c)*tc.h+iy)*tc.w+ix, ((m*tc.c+c)*tc.k+ki)*tc.k+kj
+											s += float64(w[wi]) * float64(x[xi])
+											dx[xi] += float64(w[wi]) * float64(rw[o])
+											dw[wi] += float64(x[xi]) * float64(rw[o])
+										}
+									}
+								}
+								wantZ[o] = s
+							}
+						}
+					}
+				}
+				for _, c := range []struct {
+					name string
+					got  []float32
+					want []float64
+				}{{"z", z.Value().Data().([]float32), wantZ}, {"dx", gr[0].Value().Data().([]float32), dx},
+					{"dW", gr[1].Value().Data().([]float32), dw}, {"db", gr[2].Value().Data().([]float32), db}} {
+					for i := range c.want {
+						if math.Abs(float64(c.got[i])-c.want[i]) > 1e-4*(1+math.Abs(c.want[i])) {
+							t.Fatalf("%s[%d] = %v, want %v", c.name, i, c.got[i], c.want[i])
+						}
+					}
+				}
+			})
+		}
+	}
+}
