@@ -155,18 +155,22 @@ func Demo(ctx context.Context, cfg config.Run, stdout, stderr io.Writer) error {
 		if err := c.Validate(); err != nil {
 			return err
 		}
+		ratio := c.Ratio().String()
+		if v == dropout.Plain {
+			ratio = "–"
+		}
 		sum, err := one(ctx, c, data, stdout, stderr)
 		if errors.Is(err, train.ErrDiverged) && ctx.Err() == nil {
 			// A variant that blows up is one of the things the demo shows
 			// (forward dropout on raw MNIST can); the others still run.
 			fmt.Fprintf(stderr, "demo: %v\n", err)
-			rows = append(rows, fmt.Sprintf("| %-8s | %-5s | diverged: NaN/Inf loss at iteration %d | | |", v, c.Ratio(), sum.DivergedAt))
+			rows = append(rows, fmt.Sprintf("| %-8s | %-5s | diverged: NaN/Inf loss at iteration %d | | |", v, ratio, sum.DivergedAt))
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		rows = append(rows, fmt.Sprintf("| %-8s | %-5s | %.4f | %.4f | %.4f |", v, c.Ratio(), sum.FinalTestAcc, sum.FinalTestLoss, sum.FinalTrainLoss))
+		rows = append(rows, fmt.Sprintf("| %-8s | %-5s | %.4f | %.4f | %.4f |", v, ratio, sum.FinalTestAcc, sum.FinalTestLoss, sum.FinalTrainLoss))
 	}
 	fmt.Fprintln(stdout, "\n| variant  | ratio | test_acc | test_loss | train_loss |\n|---|---|---|---|---|")
 	fmt.Fprintln(stdout, strings.Join(rows, "\n"))
