@@ -40,11 +40,7 @@ func TestConvShapesAgainstLoops(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				vm := G.NewTapeMachine(g)
-				defer vm.Close()
-				if err := vm.RunAll(); err != nil {
-					t.Fatal(err)
-				}
+				runGraph(t, g)
 				wantZ := make([]float64, len(rw))
 				dx, dw, db := make([]float64, len(x)), make([]float64, len(w)), make([]float64, len(b))
 				for i := 0; i < tc.n; i++ {
@@ -87,5 +83,15 @@ func TestConvShapesAgainstLoops(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// runGraph runs g once on a tape machine.
+func runGraph(tb testing.TB, g *G.ExprGraph) {
+	tb.Helper()
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		tb.Fatal(err)
 	}
 }

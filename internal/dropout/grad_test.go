@@ -257,11 +257,7 @@ func (t *tinyNet) graph(tb testing.TB, v dropout.Variant, sem dropout.Semantics,
 	if err != nil {
 		tb.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		tb.Fatal(err)
-	}
+	runGraph(tb, g)
 	f64 := func(n *G.Node) []float64 {
 		d := n.Value().Data().([]float32)
 		out := make([]float64, len(d))
