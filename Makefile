@@ -5,6 +5,11 @@ BIN     := bin/dropexp
 # pure-Go gonum BLAS is used. `make deps` installs it.
 OPENBLAS := $(shell ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so ' && echo yes)
 TAGS    := $(if $(OPENBLAS),-tags openblas,)
+# Go 1.26's experimental simd package gives the element-wise kernels AVX2
+# bodies (internal/kernels/vec_simd.go); a plain `go build` uses the scalar
+# loops, which compute the same bits.
+SIMD    := $(shell GOEXPERIMENT=simd $(GO) list simd/archsimd >/dev/null 2>&1 && echo simd)
+export GOEXPERIMENT := $(SIMD)
 CIFAR10 ?= ../shared/data/cifar10-jpeg.tar.xz
 OUT     ?= results
 
@@ -21,11 +26,13 @@ deps:
 vet:
 	$(GO) vet ./...
 
-# The tests: vet, every package with the pure-Go BLAS, and the numeric
-# packages again with OpenBLAS when it is installed.
+# The tests: vet, every package with the pure-Go BLAS, the numeric packages
+# again with OpenBLAS when it is installed, and the kernels without the
+# vector bodies.
 test: vet
 	$(GO) test ./...
 	$(if $(OPENBLAS),$(GO) test -tags openblas ./internal/kernels/ ./internal/dropout/ ./internal/model/ ./internal/train/,)
+	$(if $(SIMD),GOEXPERIMENT= $(GO) test ./internal/kernels/,)
 
 # The embedded default: ConvNet-Quick on MNIST (from the GoMNIST Go module)
 # with plain, standard, forward and backward dropout.

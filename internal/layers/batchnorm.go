@@ -122,10 +122,7 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 				off := (i*c + ch) * p
 				src, dst := x[off:off+p], y[off:off+p]
 				if xhat != nil {
-					xh := xhat[off : off+p]
-					for j, v := range src {
-						xh[j] = (v - mu) * inv32
-					}
+					kernels.Standardize(xhat[off:off+p], src, mu, inv32)
 				}
 				if op.cfg.ReLU {
 					kernels.NormalizeReLU(dst, src, mu, g, b)

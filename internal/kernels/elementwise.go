@@ -1,0 +1,182 @@
+package kernels
+
+import "math"
+
+// The element-wise kernels below hand the longest prefix they can to a
+// vector body (vec*.go: AVX2 when built with GOEXPERIMENT=simd on amd64,
+// none otherwise) and finish in scalar Go. The vector bodies compute
+// exactly what the scalar loops compute — the same operations in the same
+// order, no fused multiply-add, reductions in the same four lanes — so a
+// build with or without them gives bit-identical numbers.
+
+// Mul multiplies dst by m element-wise.
+func Mul(dst, m []float32) {
+	m = m[:len(dst)]
+	for i := vecMul(dst, m); i < len(dst); i++ {
+		dst[i] *= m[i]
+	}
+}
+
+// MulTo writes a⊙b into dst.
+func MulTo(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := vecMulTo(dst, a, b); i < len(dst); i++ {
+		dst[i] = a[i] * b[i]
+	}
+}
+
+// ReLU writes max(x, 0) into dst without branches, which matters because the
+// sign of an activation is a coin flip the branch predictor cannot learn.
+func ReLU(dst, x []float32) {
+	x = x[:len(dst)]
+	for i := vecReLU(dst, x); i < len(dst); i++ {
+		dst[i] = relu(x[i])
+	}
+}
+
+// ReLUGrad writes δ where y > 0 and 0 elsewhere, for y ≥ 0 (a ReLU's output), without branches.
+func ReLUGrad(dst, y, d []float32) {
+	y, d = y[:len(dst)], d[:len(dst)]
+	for i := vecReLUGrad(dst, y, d); i < len(dst); i++ {
+		dst[i] = math.Float32frombits(math.Float32bits(d[i]) & nonzero(y[i]))
+	}
+}
+
+// lanes are four float32 partial sums; element i goes to lane i mod 4.
+type lanes [4]float32
+
+// fold adds the lanes in float64.
+func (l *lanes) fold() float64 {
+	return float64(l[0]) + float64(l[1]) + float64(l[2]) + float64(l[3])
+}
+
+// SumSq returns Σ(x−s) and Σ(x−s)² over x, with four independent float32
+// accumulators (a single float64 chain is latency bound) folded into float64.
+func SumSq(x []float32, s float32) (sum, sq float64) {
+	var a, q lanes
+	i := vecSumSq(x, s, &a, &q)
+	a0, a1, a2, a3, q0, q1, q2, q3 := a[0], a[1], a[2], a[3], q[0], q[1], q[2], q[3]
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		d0, d1, d2, d3 := v[0]-s, v[1]-s, v[2]-s, v[3]-s
+		a0, a1, a2, a3 = a0+d0, a1+d1, a2+d2, a3+d3
+		q0, q1, q2, q3 = q0+d0*d0, q1+d1*d1, q2+d2*d2, q3+d3*d3
+	}
+	for ; i < len(x); i++ {
+		d := x[i] - s
+		a0 += d
+		q0 += d * d
+	}
+	a, q = lanes{a0, a1, a2, a3}, lanes{q0, q1, q2, q3}
+	return a.fold(), q.fold()
+}
+
+// SumDot returns Σd and Σd·x over equally long d and x, accumulated like SumSq.
+func SumDot(d, x []float32) (sum, dot float64) {
+	x = x[:len(d)]
+	var a, q lanes
+	i := vecSumDot(d, x, &a, &q)
+	a0, a1, a2, a3, q0, q1, q2, q3 := a[0], a[1], a[2], a[3], q[0], q[1], q[2], q[3]
+	for ; i+4 <= len(d); i += 4 {
+		v, w := d[i:i+4:i+4], x[i:i+4:i+4]
+		a0, a1, a2, a3 = a0+v[0], a1+v[1], a2+v[2], a3+v[3]
+		q0, q1, q2, q3 = q0+v[0]*w[0], q1+v[1]*w[1], q2+v[2]*w[2], q3+v[3]*w[3]
+	}
+	for ; i < len(d); i++ {
+		a0 += d[i]
+		q0 += d[i] * x[i]
+	}
+	a, q = lanes{a0, a1, a2, a3}, lanes{q0, q1, q2, q3}
+	return a.fold(), q.fold()
+}
+
+// MaskedSumDot is SumDot(d⊙[y≠0], x), summed in the same order: the sums of
+// a ReLU's input gradient, for y that ReLU's output (never negative).
+func MaskedSumDot(d, x, y []float32) (sum, dot float64) {
+	x, y = x[:len(d)], y[:len(d)]
+	mask := func(i int) float32 { return math.Float32frombits(math.Float32bits(d[i]) & nonzero(y[i])) }
+	var a, q lanes
+	i := vecMaskedSumDot(d, x, y, &a, &q)
+	a0, a1, a2, a3, q0, q1, q2, q3 := a[0], a[1], a[2], a[3], q[0], q[1], q[2], q[3]
+	for ; i+4 <= len(d); i += 4 {
+		v0, v1, v2, v3 := mask(i), mask(i+1), mask(i+2), mask(i+3)
+		w := x[i : i+4 : i+4]
+		a0, a1, a2, a3 = a0+v0, a1+v1, a2+v2, a3+v3
+		q0, q1, q2, q3 = q0+v0*w[0], q1+v1*w[1], q2+v2*w[2], q3+v3*w[3]
+	}
+	for ; i < len(d); i++ {
+		v := mask(i)
+		a0 += v
+		q0 += v * x[i]
+	}
+	a, q = lanes{a0, a1, a2, a3}, lanes{q0, q1, q2, q3}
+	return a.fold(), q.fold()
+}
+
+// relu returns max(v, 0) without a branch.
+func relu(v float32) float32 {
+	u := math.Float32bits(v)
+	return math.Float32frombits(u &^ uint32(int32(u)>>31))
+}
+
+// nonzero returns all ones if y ≠ 0 and zero otherwise, as a bit mask.
+func nonzero(y float32) uint32 {
+	u := math.Float32bits(y)
+	return uint32(int32(u|-u) >> 31)
+}
+
+// Standardize writes (x − mu)·inv into dst.
+func Standardize(dst, x []float32, mu, inv float32) {
+	x = x[:len(dst)]
+	for i := vecStandardize(dst, x, mu, inv); i < len(dst); i++ {
+		dst[i] = (x[i] - mu) * inv
+	}
+}
+
+// Normalize writes (x − mu)·g + b into dst.
+func Normalize(dst, x []float32, mu, g, b float32) {
+	x = x[:len(dst)]
+	for i := vecNormalize(dst, x, mu, g, b, false); i < len(dst); i++ {
+		dst[i] = (x[i]-mu)*g + b
+	}
+}
+
+// NormalizeReLU writes max((x − mu)·g + b, 0) into dst.
+func NormalizeReLU(dst, x []float32, mu, g, b float32) {
+	x = x[:len(dst)]
+	for i := vecNormalize(dst, x, mu, g, b, true); i < len(dst); i++ {
+		dst[i] = relu((x[i]-mu)*g + b)
+	}
+}
+
+// AddReLU writes max(a + b, 0) into dst.
+func AddReLU(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := vecAddReLU(dst, a, b); i < len(dst); i++ {
+		dst[i] = relu(a[i] + b[i])
+	}
+}
+
+// BNGrad writes k·(d − a − x̂·b) into dst: BatchNorm's input gradient.
+func BNGrad(dst, d, xhat []float32, k, a, b float32) {
+	d, xhat = d[:len(dst)], xhat[:len(dst)]
+	for i := vecBNGrad(dst, d, xhat, nil, k, a, b); i < len(dst); i++ {
+		dst[i] = k * (d[i] - a - xhat[i]*b)
+	}
+}
+
+// MaskedBNGrad is BNGrad of d⊙[y≠0], for y a fused ReLU's output.
+func MaskedBNGrad(dst, d, xhat, y []float32, k, a, b float32) {
+	d, xhat, y = d[:len(dst)], xhat[:len(dst)], y[:len(dst)]
+	for i := vecBNGrad(dst, d, xhat, y, k, a, b); i < len(dst); i++ {
+		v := math.Float32frombits(math.Float32bits(d[i]) & nonzero(y[i]))
+		dst[i] = k * (v - a - xhat[i]*b)
+	}
+}
+
+// AddScalar adds b to every element of dst.
+func AddScalar(dst []float32, b float32) {
+	for i := vecAddScalar(dst, b); i < len(dst); i++ {
+		dst[i] += b
+	}
+}

@@ -1,0 +1,115 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// elementwiseInput returns n values mixing signs, zeros of both signs and
+// exact ties, so masks and ReLUs meet every case.
+func elementwiseInput(r *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		switch r.IntN(8) {
+		case 0:
+			x[i] = 0
+		case 1:
+			x[i] = float32(math.Copysign(0, -1))
+		default:
+			x[i] = float32(r.NormFloat64() * 3)
+		}
+	}
+	return x
+}
+
+// laneSums is the reference summation: element i into float32 lane i mod 4
+// — except a tail past the last multiple of 4, which goes to lane 0 — then
+// the lanes added in float64.
+func laneSums(n int, term func(i int) (float32, float32)) (float64, float64) {
+	var a, q lanes
+	for i := 0; i < n; i++ {
+		l := i % 4
+		if i >= n/4*4 {
+			l = 0
+		}
+		s, t := term(i)
+		a[l] += s
+		q[l] += t
+	}
+	return a.fold(), q.fold()
+}
+
+// TestElementwiseMatchesFormulas pins every element-wise kernel, bit for bit,
+// to its per-element formula at lengths that exercise the vector bodies'
+// tails; the same test runs with and without GOEXPERIMENT=simd (make test).
+func TestElementwiseMatchesFormulas(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	keep := func(d, y float32) float32 {
+		if y != 0 {
+			return d
+		}
+		return 0
+	}
+	reluf := func(v float32) float32 {
+		if v > 0 || (v == 0 && !math.Signbit(float64(v))) {
+			return v
+		}
+		return 0
+	}
+	const mu, g, b, k = 0.25, 1.5, -0.125, 0.75
+	maps := []struct {
+		name string
+		run  func(dst, x, y, z []float32)
+		want func(x, y, z float32, old float32) float32
+	}{
+		{"Mul", func(dst, x, _, _ []float32) { Mul(dst, x) }, func(x, _, _, old float32) float32 { return old * x }},
+		{"MulTo", func(dst, x, y, _ []float32) { MulTo(dst, x, y) }, func(x, y, _, _ float32) float32 { return x * y }},
+		{"ReLU", func(dst, x, _, _ []float32) { ReLU(dst, x) }, func(x, _, _, _ float32) float32 { return reluf(x) }},
+		{"ReLUGrad", func(dst, x, _, z []float32) { ReLUGrad(dst, z, x) }, func(x, _, z, _ float32) float32 { return keep(x, z) }},
+		{"Standardize", func(dst, x, _, _ []float32) { Standardize(dst, x, mu, g) }, func(x, _, _, _ float32) float32 { return (x - mu) * g }},
+		{"Normalize", func(dst, x, _, _ []float32) { Normalize(dst, x, mu, g, b) }, func(x, _, _, _ float32) float32 { return (x-mu)*g + b }},
+		{"NormalizeReLU", func(dst, x, _, _ []float32) { NormalizeReLU(dst, x, mu, g, b) }, func(x, _, _, _ float32) float32 { return reluf((x-mu)*g + b) }},
+		{"AddReLU", func(dst, x, y, _ []float32) { AddReLU(dst, x, y) }, func(x, y, _, _ float32) float32 { return reluf(x + y) }},
+		{"BNGrad", func(dst, x, y, _ []float32) { BNGrad(dst, x, y, k, mu, b) }, func(x, y, _, _ float32) float32 { return k * (x - mu - y*b) }},
+		{"MaskedBNGrad", func(dst, x, y, z []float32) { MaskedBNGrad(dst, x, y, z, k, mu, b) }, func(x, y, z, _ float32) float32 { return k * (keep(x, z) - mu - y*b) }},
+		{"AddScalar", func(dst, _, _, _ []float32) { AddScalar(dst, b) }, func(_, _, _, old float32) float32 { return old + b }},
+	}
+	for _, n := range []int{0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 64, 1027} {
+		x, y, z := elementwiseInput(r, n), elementwiseInput(r, n), elementwiseInput(r, n)
+		for i := range z {
+			z[i] = reluf(z[i]) // a ReLU's output, as the masked kernels expect
+		}
+		old := elementwiseInput(r, n)
+		for _, m := range maps {
+			dst := append([]float32(nil), old...)
+			m.run(dst, x, y, z)
+			want := make([]float32, n)
+			for i := range want {
+				want[i] = m.want(x[i], y[i], z[i], old[i])
+			}
+			for i := range want {
+				if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+					t.Errorf("%s, n=%d (vector %s): element %d is %v, want %v", m.name, n, Vector(), i, dst[i], want[i])
+					break
+				}
+			}
+		}
+		sums := []struct {
+			name string
+			got  func() (float64, float64)
+			term func(i int) (float32, float32)
+		}{
+			{"SumSq", func() (float64, float64) { return SumSq(x, mu) }, func(i int) (float32, float32) { d := x[i] - mu; return d, d * d }},
+			{"SumDot", func() (float64, float64) { return SumDot(x, y) }, func(i int) (float32, float32) { return x[i], x[i] * y[i] }},
+			{"MaskedSumDot", func() (float64, float64) { return MaskedSumDot(x, y, z) }, func(i int) (float32, float32) { v := keep(x[i], z[i]); return v, v * y[i] }},
+		}
+		for _, s := range sums {
+			g1, g2 := s.got()
+			w1, w2 := laneSums(n, s.term)
+			if g1 != w1 || g2 != w2 {
+				t.Errorf("%s, n=%d (vector %s): got %v, %v; want %v, %v", s.name, n, Vector(), g1, g2, w1, w2)
+			}
+		}
+	}
+}

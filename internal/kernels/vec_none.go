@@ -1,0 +1,22 @@
+//go:build !(goexperiment.simd && amd64)
+
+package kernels
+
+// Without GOEXPERIMENT=simd on amd64 there are no vector bodies: each
+// returns 0 and the scalar loops do all the work.
+
+// Vector names the vector instruction set the element-wise kernels use.
+func Vector() string { return "none" }
+
+func vecMul(dst, m []float32) int                                    { return 0 }
+func vecMulTo(dst, a, b []float32) int                               { return 0 }
+func vecReLU(dst, x []float32) int                                   { return 0 }
+func vecReLUGrad(dst, y, d []float32) int                            { return 0 }
+func vecSumSq(x []float32, s float32, a, q *lanes) int               { return 0 }
+func vecSumDot(d, x []float32, a, q *lanes) int                      { return 0 }
+func vecMaskedSumDot(d, x, y []float32, a, q *lanes) int             { return 0 }
+func vecStandardize(dst, x []float32, mu, inv float32) int           { return 0 }
+func vecNormalize(dst, x []float32, mu, g, b float32, relu bool) int { return 0 }
+func vecAddReLU(dst, a, b []float32) int                             { return 0 }
+func vecBNGrad(dst, d, xhat, y []float32, k, a, b float32) int       { return 0 }
+func vecAddScalar(dst []float32, b float32) int                      { return 0 }

@@ -1,0 +1,216 @@
+//go:build goexperiment.simd && amd64
+
+package kernels
+
+import "simd/archsimd"
+
+// avx2 is fixed at start-up: the vector bodies need AVX2 and fall back to
+// the scalar loops on CPUs without it.
+var avx2 = archsimd.X86.AVX2()
+
+// Vector names the vector instruction set the element-wise kernels use.
+func Vector() string {
+	if avx2 {
+		return "avx2"
+	}
+	return "none"
+}
+
+type (
+	f8 = archsimd.Float32x8
+	f4 = archsimd.Float32x4
+	i8 = archsimd.Int32x8
+	i4 = archsimd.Int32x4
+)
+
+func load8(s []float32) f8 { return archsimd.LoadFloat32x8Slice(s) }
+func load4(s []float32) f4 { return archsimd.LoadFloat32x4Slice(s) }
+
+// relu8 is relu on eight lanes: clear the bits of negative values.
+func relu8(v f8) f8 {
+	u := v.AsInt32x8()
+	return u.AndNot(u.ShiftAllRight(31)).AsFloat32x8()
+}
+
+// keep8 is d where y ≠ 0 and 0 elsewhere, as nonzero does it.
+func keep8(d, y f8) f8 {
+	u := y.AsInt32x8()
+	m := i8{}.Sub(u).Or(u).ShiftAllRight(31)
+	return d.AsInt32x8().And(m).AsFloat32x8()
+}
+
+// keep4 is keep8 on four lanes.
+func keep4(d, y f4) f4 {
+	u := y.AsInt32x4()
+	m := i4{}.Sub(u).Or(u).ShiftAllRight(31)
+	return d.AsInt32x4().And(m).AsFloat32x4()
+}
+
+func vecMul(dst, m []float32) int {
+	if !avx2 {
+		return 0
+	}
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		load8(dst[i:]).Mul(load8(m[i:])).StoreSlice(dst[i:])
+	}
+	return i
+}
+
+func vecMulTo(dst, a, b []float32) int {
+	if !avx2 {
+		return 0
+	}
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		load8(a[i:]).Mul(load8(b[i:])).StoreSlice(dst[i:])
+	}
+	return i
+}
+
+func vecReLU(dst, x []float32) int {
+	if !avx2 {
+		return 0
+	}
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		relu8(load8(x[i:])).StoreSlice(dst[i:])
+	}
+	return i
+}
+
+func vecReLUGrad(dst, y, d []float32) int {
+	if !avx2 {
+		return 0
+	}
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		keep8(load8(d[i:]), load8(y[i:])).StoreSlice(dst[i:])
+	}
+	return i
+}
+
+// The reductions keep the scalar loops' four lanes (element i in lane
+// i mod 4), so their sums round exactly as the scalar ones do.
+
+func vecSumSq(x []float32, s float32, a, q *lanes) int {
+	if !avx2 {
+		return 0
+	}
+	sv := archsimd.BroadcastFloat32x4(s)
+	var sa, sq f4
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		d := load4(x[i:]).Sub(sv)
+		sa = sa.Add(d)
+		sq = sq.Add(d.Mul(d))
+	}
+	sa.Store((*[4]float32)(a))
+	sq.Store((*[4]float32)(q))
+	return i
+}
+
+func vecSumDot(d, x []float32, a, q *lanes) int {
+	if !avx2 {
+		return 0
+	}
+	var sa, sq f4
+	i := 0
+	for ; i+4 <= len(d); i += 4 {
+		v := load4(d[i:])
+		sa = sa.Add(v)
+		sq = sq.Add(v.Mul(load4(x[i:])))
+	}
+	sa.Store((*[4]float32)(a))
+	sq.Store((*[4]float32)(q))
+	return i
+}
+
+func vecMaskedSumDot(d, x, y []float32, a, q *lanes) int {
+	if !avx2 {
+		return 0
+	}
+	var sa, sq f4
+	i := 0
+	for ; i+4 <= len(d); i += 4 {
+		v := keep4(load4(d[i:]), load4(y[i:]))
+		sa = sa.Add(v)
+		sq = sq.Add(v.Mul(load4(x[i:])))
+	}
+	sa.Store((*[4]float32)(a))
+	sq.Store((*[4]float32)(q))
+	return i
+}
+
+func vecStandardize(dst, x []float32, mu, inv float32) int {
+	if !avx2 {
+		return 0
+	}
+	m, s := archsimd.BroadcastFloat32x8(mu), archsimd.BroadcastFloat32x8(inv)
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		load8(x[i:]).Sub(m).Mul(s).StoreSlice(dst[i:])
+	}
+	return i
+}
+
+func vecNormalize(dst, x []float32, mu, g, b float32, relu bool) int {
+	if !avx2 {
+		return 0
+	}
+	m, gv, bv := archsimd.BroadcastFloat32x8(mu), archsimd.BroadcastFloat32x8(g), archsimd.BroadcastFloat32x8(b)
+	i := 0
+	if relu {
+		for ; i+8 <= len(dst); i += 8 {
+			relu8(load8(x[i:]).Sub(m).Mul(gv).Add(bv)).StoreSlice(dst[i:])
+		}
+		return i
+	}
+	for ; i+8 <= len(dst); i += 8 {
+		load8(x[i:]).Sub(m).Mul(gv).Add(bv).StoreSlice(dst[i:])
+	}
+	return i
+}
+
+func vecAddReLU(dst, a, b []float32) int {
+	if !avx2 {
+		return 0
+	}
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		relu8(load8(a[i:]).Add(load8(b[i:]))).StoreSlice(dst[i:])
+	}
+	return i
+}
+
+// vecBNGrad masks d by y ≠ 0 when y is not nil.
+func vecBNGrad(dst, d, xhat, y []float32, k, a, b float32) int {
+	if !avx2 {
+		return 0
+	}
+	kv, av, bv := archsimd.BroadcastFloat32x8(k), archsimd.BroadcastFloat32x8(a), archsimd.BroadcastFloat32x8(b)
+	i := 0
+	if y != nil {
+		for ; i+8 <= len(dst); i += 8 {
+			v := keep8(load8(d[i:]), load8(y[i:]))
+			kv.Mul(v.Sub(av).Sub(load8(xhat[i:]).Mul(bv))).StoreSlice(dst[i:])
+		}
+		return i
+	}
+	for ; i+8 <= len(dst); i += 8 {
+		kv.Mul(load8(d[i:]).Sub(av).Sub(load8(xhat[i:]).Mul(bv))).StoreSlice(dst[i:])
+	}
+	return i
+}
+
+func vecAddScalar(dst []float32, b float32) int {
+	if !avx2 {
+		return 0
+	}
+	bv := archsimd.BroadcastFloat32x8(b)
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		load8(dst[i:]).Add(bv).StoreSlice(dst[i:])
+	}
+	return i
+}
