@@ -71,43 +71,34 @@ func SumSq(x []float32, s float32) (sum, sq float64) {
 	return a.fold(), q.fold()
 }
 
-// SumDot returns Σd and Σd·x over equally long d and x, accumulated like SumSq.
-func SumDot(d, x []float32) (sum, dot float64) {
+// StdSums returns Σd′ and Σd′·x̂ with x̂ = (x − mu)·inv, accumulated like
+// SumSq, where d′ = d⊙[y≠0] when y is not nil (y a ReLU's output, never
+// negative) and d′ = d otherwise: the sums of BatchNorm's backward pass,
+// from its input x rather than a stored x̂, which rounds the same.
+func StdSums(d, x, y []float32, mu, inv float32) (sum, dot float64) {
 	x = x[:len(d)]
+	if y != nil {
+		y = y[:len(d)]
+	}
+	term := func(i int) float32 {
+		if y == nil {
+			return d[i]
+		}
+		return math.Float32frombits(math.Float32bits(d[i]) & nonzero(y[i]))
+	}
 	var a, q lanes
-	i := vecSumDot(d, x, &a, &q)
+	i := vecStdSums(d, x, y, mu, inv, &a, &q)
 	a0, a1, a2, a3, q0, q1, q2, q3 := a[0], a[1], a[2], a[3], q[0], q[1], q[2], q[3]
 	for ; i+4 <= len(d); i += 4 {
-		v, w := d[i:i+4:i+4], x[i:i+4:i+4]
-		a0, a1, a2, a3 = a0+v[0], a1+v[1], a2+v[2], a3+v[3]
-		q0, q1, q2, q3 = q0+v[0]*w[0], q1+v[1]*w[1], q2+v[2]*w[2], q3+v[3]*w[3]
-	}
-	for ; i < len(d); i++ {
-		a0 += d[i]
-		q0 += d[i] * x[i]
-	}
-	a, q = lanes{a0, a1, a2, a3}, lanes{q0, q1, q2, q3}
-	return a.fold(), q.fold()
-}
-
-// MaskedSumDot is SumDot(d⊙[y≠0], x), summed in the same order: the sums of
-// a ReLU's input gradient, for y that ReLU's output (never negative).
-func MaskedSumDot(d, x, y []float32) (sum, dot float64) {
-	x, y = x[:len(d)], y[:len(d)]
-	mask := func(i int) float32 { return math.Float32frombits(math.Float32bits(d[i]) & nonzero(y[i])) }
-	var a, q lanes
-	i := vecMaskedSumDot(d, x, y, &a, &q)
-	a0, a1, a2, a3, q0, q1, q2, q3 := a[0], a[1], a[2], a[3], q[0], q[1], q[2], q[3]
-	for ; i+4 <= len(d); i += 4 {
-		v0, v1, v2, v3 := mask(i), mask(i+1), mask(i+2), mask(i+3)
+		v0, v1, v2, v3 := term(i), term(i+1), term(i+2), term(i+3)
 		w := x[i : i+4 : i+4]
 		a0, a1, a2, a3 = a0+v0, a1+v1, a2+v2, a3+v3
-		q0, q1, q2, q3 = q0+v0*w[0], q1+v1*w[1], q2+v2*w[2], q3+v3*w[3]
+		q0, q1, q2, q3 = q0+v0*((w[0]-mu)*inv), q1+v1*((w[1]-mu)*inv), q2+v2*((w[2]-mu)*inv), q3+v3*((w[3]-mu)*inv)
 	}
 	for ; i < len(d); i++ {
-		v := mask(i)
+		v := term(i)
 		a0 += v
-		q0 += v * x[i]
+		q0 += v * ((x[i] - mu) * inv)
 	}
 	a, q = lanes{a0, a1, a2, a3}, lanes{q0, q1, q2, q3}
 	return a.fold(), q.fold()
@@ -123,14 +114,6 @@ func relu(v float32) float32 {
 func nonzero(y float32) uint32 {
 	u := math.Float32bits(y)
 	return uint32(int32(u|-u) >> 31)
-}
-
-// Standardize writes (x − mu)·inv into dst.
-func Standardize(dst, x []float32, mu, inv float32) {
-	x = x[:len(dst)]
-	for i := vecStandardize(dst, x, mu, inv); i < len(dst); i++ {
-		dst[i] = (x[i] - mu) * inv
-	}
 }
 
 // Normalize writes (x − mu)·g + b into dst.
@@ -157,20 +140,19 @@ func AddReLU(dst, a, b []float32) {
 	}
 }
 
-// BNGrad writes k·(d − a − x̂·b) into dst: BatchNorm's input gradient.
-func BNGrad(dst, d, xhat []float32, k, a, b float32) {
-	d, xhat = d[:len(dst)], xhat[:len(dst)]
-	for i := vecBNGrad(dst, d, xhat, nil, k, a, b); i < len(dst); i++ {
-		dst[i] = k * (d[i] - a - xhat[i]*b)
+// BNGrad writes k·(d′ − a − x̂·b) into dst, with x̂ = (x − mu)·inv and d′ as
+// in StdSums: BatchNorm's input gradient.
+func BNGrad(dst, d, x, y []float32, mu, inv, k, a, b float32) {
+	d, x = d[:len(dst)], x[:len(dst)]
+	if y != nil {
+		y = y[:len(dst)]
 	}
-}
-
-// MaskedBNGrad is BNGrad of d⊙[y≠0], for y a fused ReLU's output.
-func MaskedBNGrad(dst, d, xhat, y []float32, k, a, b float32) {
-	d, xhat, y = d[:len(dst)], xhat[:len(dst)], y[:len(dst)]
-	for i := vecBNGrad(dst, d, xhat, y, k, a, b); i < len(dst); i++ {
-		v := math.Float32frombits(math.Float32bits(d[i]) & nonzero(y[i]))
-		dst[i] = k * (v - a - xhat[i]*b)
+	for i := vecBNGrad(dst, d, x, y, mu, inv, k, a, b); i < len(dst); i++ {
+		v := d[i]
+		if y != nil {
+			v = math.Float32frombits(math.Float32bits(v) & nonzero(y[i]))
+		}
+		dst[i] = k * (v - a - ((x[i]-mu)*inv)*b)
 	}
 }
 

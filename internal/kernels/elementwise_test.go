@@ -57,7 +57,7 @@ func TestElementwiseMatchesFormulas(t *testing.T) {
 		}
 		return 0
 	}
-	const mu, g, b, k = 0.25, 1.5, -0.125, 0.75
+	const mu, g, b, k, a = 0.25, 1.5, -0.125, 0.75, 0.375
 	maps := []struct {
 		name string
 		run  func(dst, x, y, z []float32)
@@ -67,12 +67,11 @@ func TestElementwiseMatchesFormulas(t *testing.T) {
 		{"MulTo", func(dst, x, y, _ []float32) { MulTo(dst, x, y) }, func(x, y, _, _ float32) float32 { return x * y }},
 		{"ReLU", func(dst, x, _, _ []float32) { ReLU(dst, x) }, func(x, _, _, _ float32) float32 { return reluf(x) }},
 		{"ReLUGrad", func(dst, x, _, z []float32) { ReLUGrad(dst, z, x) }, func(x, _, z, _ float32) float32 { return keep(x, z) }},
-		{"Standardize", func(dst, x, _, _ []float32) { Standardize(dst, x, mu, g) }, func(x, _, _, _ float32) float32 { return (x - mu) * g }},
 		{"Normalize", func(dst, x, _, _ []float32) { Normalize(dst, x, mu, g, b) }, func(x, _, _, _ float32) float32 { return (x-mu)*g + b }},
 		{"NormalizeReLU", func(dst, x, _, _ []float32) { NormalizeReLU(dst, x, mu, g, b) }, func(x, _, _, _ float32) float32 { return reluf((x-mu)*g + b) }},
 		{"AddReLU", func(dst, x, y, _ []float32) { AddReLU(dst, x, y) }, func(x, y, _, _ float32) float32 { return reluf(x + y) }},
-		{"BNGrad", func(dst, x, y, _ []float32) { BNGrad(dst, x, y, k, mu, b) }, func(x, y, _, _ float32) float32 { return k * (x - mu - y*b) }},
-		{"MaskedBNGrad", func(dst, x, y, z []float32) { MaskedBNGrad(dst, x, y, z, k, mu, b) }, func(x, y, z, _ float32) float32 { return k * (keep(x, z) - mu - y*b) }},
+		{"BNGrad", func(dst, x, y, _ []float32) { BNGrad(dst, x, y, nil, mu, g, k, a, b) }, func(x, y, _, _ float32) float32 { return k * (x - a - ((y-mu)*g)*b) }},
+		{"BNGrad masked", func(dst, x, y, z []float32) { BNGrad(dst, x, y, z, mu, g, k, a, b) }, func(x, y, z, _ float32) float32 { return k * (keep(x, z) - a - ((y-mu)*g)*b) }},
 		{"AddScalar", func(dst, _, _, _ []float32) { AddScalar(dst, b) }, func(_, _, _, old float32) float32 { return old + b }},
 	}
 	for _, n := range []int{0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 64, 1027} {
@@ -101,8 +100,8 @@ func TestElementwiseMatchesFormulas(t *testing.T) {
 			term func(i int) (float32, float32)
 		}{
 			{"SumSq", func() (float64, float64) { return SumSq(x, mu) }, func(i int) (float32, float32) { d := x[i] - mu; return d, d * d }},
-			{"SumDot", func() (float64, float64) { return SumDot(x, y) }, func(i int) (float32, float32) { return x[i], x[i] * y[i] }},
-			{"MaskedSumDot", func() (float64, float64) { return MaskedSumDot(x, y, z) }, func(i int) (float32, float32) { v := keep(x[i], z[i]); return v, v * y[i] }},
+			{"StdSums", func() (float64, float64) { return StdSums(x, y, nil, mu, g) }, func(i int) (float32, float32) { return x[i], x[i] * ((y[i] - mu) * g) }},
+			{"StdSums masked", func() (float64, float64) { return StdSums(x, y, z, mu, g) }, func(i int) (float32, float32) { v := keep(x[i], z[i]); return v, v * ((y[i] - mu) * g) }},
 		}
 		for _, s := range sums {
 			g1, g2 := s.got()

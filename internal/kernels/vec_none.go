@@ -13,10 +13,8 @@ func vecMulTo(dst, a, b []float32) int                               { return 0 
 func vecReLU(dst, x []float32) int                                   { return 0 }
 func vecReLUGrad(dst, y, d []float32) int                            { return 0 }
 func vecSumSq(x []float32, s float32, a, q *lanes) int               { return 0 }
-func vecSumDot(d, x []float32, a, q *lanes) int                      { return 0 }
-func vecMaskedSumDot(d, x, y []float32, a, q *lanes) int             { return 0 }
-func vecStandardize(dst, x []float32, mu, inv float32) int           { return 0 }
+func vecStdSums(d, x, y []float32, mu, inv float32, a, q *lanes) int { return 0 }
 func vecNormalize(dst, x []float32, mu, g, b float32, relu bool) int { return 0 }
 func vecAddReLU(dst, a, b []float32) int                             { return 0 }
-func vecBNGrad(dst, d, xhat, y []float32, k, a, b float32) int       { return 0 }
+func vecBNGrad(dst, d, x, y []float32, mu, inv, k, a, b float32) int { return 0 }
 func vecAddScalar(dst []float32, b float32) int                      { return 0 }

@@ -110,47 +110,29 @@ func vecSumSq(x []float32, s float32, a, q *lanes) int {
 	return i
 }
 
-func vecSumDot(d, x []float32, a, q *lanes) int {
+// vecStdSums masks d by y ≠ 0 when y is not nil.
+func vecStdSums(d, x, y []float32, mu, inv float32, a, q *lanes) int {
 	if !avx2 {
 		return 0
 	}
+	m, s := archsimd.BroadcastFloat32x4(mu), archsimd.BroadcastFloat32x4(inv)
 	var sa, sq f4
 	i := 0
-	for ; i+4 <= len(d); i += 4 {
-		v := load4(d[i:])
-		sa = sa.Add(v)
-		sq = sq.Add(v.Mul(load4(x[i:])))
+	if y != nil {
+		for ; i+4 <= len(d); i += 4 {
+			v := keep4(load4(d[i:]), load4(y[i:]))
+			sa = sa.Add(v)
+			sq = sq.Add(v.Mul(load4(x[i:]).Sub(m).Mul(s)))
+		}
+	} else {
+		for ; i+4 <= len(d); i += 4 {
+			v := load4(d[i:])
+			sa = sa.Add(v)
+			sq = sq.Add(v.Mul(load4(x[i:]).Sub(m).Mul(s)))
+		}
 	}
 	sa.Store((*[4]float32)(a))
 	sq.Store((*[4]float32)(q))
-	return i
-}
-
-func vecMaskedSumDot(d, x, y []float32, a, q *lanes) int {
-	if !avx2 {
-		return 0
-	}
-	var sa, sq f4
-	i := 0
-	for ; i+4 <= len(d); i += 4 {
-		v := keep4(load4(d[i:]), load4(y[i:]))
-		sa = sa.Add(v)
-		sq = sq.Add(v.Mul(load4(x[i:])))
-	}
-	sa.Store((*[4]float32)(a))
-	sq.Store((*[4]float32)(q))
-	return i
-}
-
-func vecStandardize(dst, x []float32, mu, inv float32) int {
-	if !avx2 {
-		return 0
-	}
-	m, s := archsimd.BroadcastFloat32x8(mu), archsimd.BroadcastFloat32x8(inv)
-	i := 0
-	for ; i+8 <= len(dst); i += 8 {
-		load8(x[i:]).Sub(m).Mul(s).StoreSlice(dst[i:])
-	}
 	return i
 }
 
@@ -184,21 +166,24 @@ func vecAddReLU(dst, a, b []float32) int {
 }
 
 // vecBNGrad masks d by y ≠ 0 when y is not nil.
-func vecBNGrad(dst, d, xhat, y []float32, k, a, b float32) int {
+func vecBNGrad(dst, d, x, y []float32, mu, inv, k, a, b float32) int {
 	if !avx2 {
 		return 0
 	}
+	mv, sv := archsimd.BroadcastFloat32x8(mu), archsimd.BroadcastFloat32x8(inv)
 	kv, av, bv := archsimd.BroadcastFloat32x8(k), archsimd.BroadcastFloat32x8(a), archsimd.BroadcastFloat32x8(b)
 	i := 0
 	if y != nil {
 		for ; i+8 <= len(dst); i += 8 {
 			v := keep8(load8(d[i:]), load8(y[i:]))
-			kv.Mul(v.Sub(av).Sub(load8(xhat[i:]).Mul(bv))).StoreSlice(dst[i:])
+			xh := load8(x[i:]).Sub(mv).Mul(sv)
+			kv.Mul(v.Sub(av).Sub(xh.Mul(bv))).StoreSlice(dst[i:])
 		}
 		return i
 	}
 	for ; i+8 <= len(dst); i += 8 {
-		kv.Mul(load8(d[i:]).Sub(av).Sub(load8(xhat[i:]).Mul(bv))).StoreSlice(dst[i:])
+		xh := load8(x[i:]).Sub(mv).Mul(sv)
+		kv.Mul(load8(d[i:]).Sub(av).Sub(xh.Mul(bv))).StoreSlice(dst[i:])
 	}
 	return i
 }

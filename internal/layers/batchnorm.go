@@ -54,8 +54,11 @@ type bnOp struct {
 	cfg       BNConfig
 	stats     *BNStats
 	out       opbase.Buffer
-	xhat      opbase.Floats
 	mean, inv []float64 // batch mean and 1/√(σ²+ε) of the last training run
+	// mu and inv as the forward pass rounded them: the backward pass
+	// recomputes x̂ = (x − mu)·inv from x with them rather than keeping a
+	// copy of x̂ (one tensor less to write per step and to hold).
+	mu32, inv32 []float32
 	// The three gradient ops need the same per-channel sums Σδ and Σδx̂;
 	// whichever runs first in a step computes them for the others.
 	sd, sdx      []float64
@@ -84,12 +87,9 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 	if len(op.mean) != c {
 		op.mean, op.inv = make([]float64, c), make([]float64, c)
 		op.sd, op.sdx = make([]float64, c), make([]float64, c)
+		op.mu32, op.inv32 = make([]float32, c), make([]float32, c)
 	}
 	op.step++
-	var xhat []float32
-	if op.cfg.Train {
-		xhat = op.xhat.Get(len(x))
-	}
 	kernels.Parallel(c, op.cfg.Threads, func(_, lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var mean, inv float64
@@ -117,13 +117,11 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 				inv = 1 / math.Sqrt(float64(op.stats.Var[ch])+op.cfg.Eps)
 			}
 			g, b := float32(float64(gamma[ch])*inv), beta[ch]
-			mu, inv32 := float32(mean), float32(inv)
+			mu := float32(mean)
+			op.mu32[ch], op.inv32[ch] = mu, float32(inv)
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * p
 				src, dst := x[off:off+p], y[off:off+p]
-				if xhat != nil {
-					kernels.Standardize(xhat[off:off+p], src, mu, inv32)
-				}
 				if op.cfg.ReLU {
 					kernels.NormalizeReLU(dst, src, mu, g, b)
 				} else {
@@ -145,7 +143,7 @@ func (op *bnOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 		suffix string
 		part   byte
 	}{{"/dx", 'x'}, {"/dgamma", 'g'}, {"/dbeta", 'b'}} {
-		ins := G.Nodes{ins[1], grad}
+		ins := G.Nodes{ins[1], grad, ins[0]}
 		if op.cfg.ReLU {
 			ins = append(ins, output)
 		}
@@ -158,9 +156,9 @@ func (op *bnOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	return out, nil
 }
 
-// bnGrad computes one of ∂J/∂x, ∂J/∂γ, ∂J/∂β from γ and δ (x̂ comes from the forward op):
+// bnGrad computes one of ∂J/∂x, ∂J/∂γ, ∂J/∂β from γ, δ and x:
 // ∂J/∂β = Σδ, ∂J/∂γ = Σδx̂, ∂J/∂x = γ/√(σ²+ε) · (δ − Σδ/m − x̂ Σδx̂/m).
-// With a fused ReLU its third input is the output y and δ means δ⊙[y>0].
+// With a fused ReLU its fourth input is the output y and δ means δ⊙[y>0].
 type bnGrad struct {
 	opbase.Base
 	fwd  *bnOp
@@ -170,12 +168,12 @@ type bnGrad struct {
 
 func (op *bnGrad) Arity() int {
 	if op.fwd.cfg.ReLU {
-		return 3
+		return 4
 	}
-	return 2
+	return 3
 }
 func (op *bnGrad) Type() hm.Type {
-	ins := []int{1, 4, 4}[:op.Arity()]
+	ins := []int{1, 4, 4, 4}[:op.Arity()]
 	if op.part == 'x' {
 		return opbase.Fn(4, ins...)
 	}
@@ -195,7 +193,7 @@ func (op *bnGrad) Do(vs ...G.Value) (G.Value, error) {
 	gamma, d := opbase.F32(vs[0]), opbase.F32(vs[1])
 	s := vs[1].Shape()
 	n, c, p := s[0], s[1], s[2]*s[3]
-	xhat := op.fwd.xhat[:len(d)]
+	x := opbase.F32(vs[2])[:len(d)]
 	var out *tensor.Dense
 	if op.part == 'x' {
 		out = op.out.Get(s, false)
@@ -205,7 +203,7 @@ func (op *bnGrad) Do(vs ...G.Value) (G.Value, error) {
 	od := out.Float32s()
 	var y []float32
 	if op.fwd.cfg.ReLU {
-		y = opbase.F32(vs[2])[:len(d)]
+		y = opbase.F32(vs[3])[:len(d)]
 	}
 	f := op.fwd
 	if f.summed != f.step {
@@ -214,12 +212,11 @@ func (op *bnGrad) Do(vs ...G.Value) (G.Value, error) {
 				var sd, sdx float64
 				for i := 0; i < n; i++ {
 					off := (i*c + ch) * p
-					var s1, s2 float64
+					var ys []float32
 					if y != nil {
-						s1, s2 = kernels.MaskedSumDot(d[off:off+p], xhat[off:off+p], y[off:off+p])
-					} else {
-						s1, s2 = kernels.SumDot(d[off:off+p], xhat[off:off+p])
+						ys = y[off : off+p]
 					}
+					s1, s2 := kernels.StdSums(d[off:off+p], x[off:off+p], ys, f.mu32[ch], f.inv32[ch])
 					sd += s1
 					sdx += s2
 				}
@@ -247,12 +244,11 @@ func (op *bnGrad) Do(vs ...G.Value) (G.Value, error) {
 			a, b := float32(f.sd[ch]/m), float32(f.sdx[ch]/m)
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * p
-				xh, dst, src := xhat[off:off+p], od[off:off+p], d[off:off+p]
+				var ys []float32
 				if y != nil {
-					kernels.MaskedBNGrad(dst, src, xh, y[off:off+p], k, a, b)
-				} else {
-					kernels.BNGrad(dst, src, xh, k, a, b)
+					ys = y[off : off+p]
 				}
+				kernels.BNGrad(od[off:off+p], d[off:off+p], x[off:off+p], ys, f.mu32[ch], f.inv32[ch], k, a, b)
 			}
 		}
 	})
