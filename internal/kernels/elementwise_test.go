@@ -44,6 +44,7 @@ func laneSums(n int, term func(i int) (float32, float32)) (float64, float64) {
 // to its per-element formula at lengths that exercise the vector bodies'
 // tails; the same test runs with and without GOEXPERIMENT=simd (make test).
 func TestElementwiseMatchesFormulas(t *testing.T) {
+	t.Logf("vector bodies: %s", Vector())
 	r := rand.New(rand.NewPCG(1, 2))
 	keep := func(d, y float32) float32 {
 		if y != 0 {
