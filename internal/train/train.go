@@ -207,7 +207,11 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 				return sum, err
 			}
 			if prog != nil {
-				prog.Eval(row.Iteration, row.LR, row.TrainLoss, row.TestLoss, row.TestAcc, time.Duration(st.wall()*float64(time.Second)))
+				// The reporter's rate counts iterations since this process
+				// (re)started, so it gets the time since then, not the run's
+				// wall time over all sessions (which gave a resumed run's
+				// first evaluations rates like 2 img/s and ETAs of days).
+				prog.Eval(row.Iteration, row.LR, row.TrainLoss, row.TestLoss, row.TestAcc, time.Since(st.start))
 			}
 		}
 		if every > 0 && tr.iter%every == 0 && tr.iter < cfg.Train.Iterations {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -147,6 +148,58 @@ func TestInterruptAndResumeMatchesUninterrupted(t *testing.T) {
 		if a, b := read(t, filepath.Join(ref, results.MetricsFile)), read(t, filepath.Join(dir, results.MetricsFile)); !bytes.Equal(a, b) {
 			t.Errorf("interrupted at %d and resumed: metrics.csv differs:\n%s\nwant\n%s", at, b, a)
 		}
+	}
+}
+
+// evalTimes records the elapsed time each evaluation reports.
+type evalTimes []time.Duration
+
+func (e *evalTimes) Step(int, float64) {}
+func (e *evalTimes) Eval(_ int, _, _, _, _ float64, elapsed time.Duration) {
+	*e = append(*e, elapsed)
+}
+func (e *evalTimes) Finish() {}
+
+// TestResumedEvalReportsTimeSinceRestart: the progress reporter divides the
+// iterations since the restart by the elapsed time it is given, so a resumed
+// run must give it the time since the restart, not its wall time over all
+// sessions (the checkpoint here claims a week of earlier sessions).
+func TestResumedEvalReportsTimeSinceRestart(t *testing.T) {
+	cfg := tinyConfig(t, fixtureDir)
+	dir := filepath.Join(t.TempDir(), "r")
+	ctx, cancel := context.WithCancel(context.Background())
+	os.MkdirAll(dir, 0o755)
+	Run(ctx, Options{Config: cfg, Dir: dir, Progress: &cancelAt{at: 5, cancel: cancel}})
+	cancel()
+	path := filepath.Join(dir, CheckpointFile)
+	c, err := loadCheckpoint(path)
+	if err != nil || c == nil {
+		t.Fatalf("no checkpoint after the interruption (err %v)", err)
+	}
+	const week = 7 * 24 * time.Hour
+	c.WallSecs = week.Seconds()
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var times evalTimes
+	sum, err := runTo(t, cfg, dir, true, &times)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(times) == 0 {
+		t.Fatal("the resumed run reported no evaluation")
+	}
+	for _, e := range times {
+		if e >= week {
+			t.Errorf("evaluation reported %v elapsed: the earlier sessions' wall time leaked into the rate", e)
+		}
+	}
+	if sum.WallSeconds < week.Seconds() {
+		t.Errorf("summary wall %v s lost the earlier sessions' %v s", sum.WallSeconds, week.Seconds())
 	}
 }
 
