@@ -64,9 +64,13 @@ func BenchmarkBatchNormGrad(b *testing.B) {
 }
 
 func BenchmarkMaxPool(b *testing.B) {
-	op := &poolOp{Base: opbase.Base{Name: "pool"}, kind: MaxPool, k: 3, stride: 2, threads: 2}
-	if _, err := op.InferShape(benchShape); err != nil {
-		b.Fatal(err)
+	for _, train := range []bool{false, true} {
+		b.Run(map[bool]string{false: "eval", true: "train"}[train], func(b *testing.B) {
+			op := &poolOp{Base: opbase.Base{Name: "pool"}, kind: MaxPool, k: 3, stride: 2, threads: 2, withArg: train}
+			if _, err := op.InferShape(benchShape); err != nil {
+				b.Fatal(err)
+			}
+			benchOp(b, op.Do, randDense(benchShape, false))
+		})
 	}
-	benchOp(b, op.Do, randDense(benchShape, false))
 }

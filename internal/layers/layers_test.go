@@ -3,7 +3,6 @@ package layers
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -140,29 +139,66 @@ func TestMaxPoolTiesGoToFirst(t *testing.T) {
 	}
 }
 
-// Evaluation's separable max pooling gives the values of training's argmax pooling.
-func TestMaxPoolEvalMatchesTrain(t *testing.T) {
+// Training max pooling records, for every window, the first position of
+// its maximum in row-major order: checked against a running argmax over
+// direct loops, on inputs with many ties, at several geometries.
+func TestMaxPoolArgmaxAgainstLoops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, tc := range []struct{ h, w, k, pad, stride int }{{32, 32, 3, 0, 2}, {7, 9, 3, 1, 2}, {6, 6, 2, 0, 2}, {5, 8, 3, 1, 1}} {
 		s := tensor.Shape{2, 3, tc.h, tc.w}
 		x := make([]float32, s.TotalSize())
 		for i := range x {
-			x[i] = float32(rng.NormFloat64())
+			x[i] = float32(rng.IntN(4)) - 2 // few values: ties in most windows
 		}
-		var outs [2][]float32
-		for i, withArg := range []bool{false, true} {
-			op := &poolOp{kind: MaxPool, k: tc.k, pad: tc.pad, stride: tc.stride, threads: 2, withArg: withArg}
-			if _, err := op.InferShape(s); err != nil {
-				t.Fatal(err)
-			}
-			v, err := op.Do(tensor.New(tensor.WithShape(s...), tensor.WithBacking(x)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			outs[i] = v.Data().([]float32)
+		op := &poolOp{kind: MaxPool, k: tc.k, pad: tc.pad, stride: tc.stride, threads: 2, withArg: true}
+		if _, err := op.InferShape(s); err != nil {
+			t.Fatal(err)
 		}
-		if !slices.Equal(outs[0], outs[1]) {
-			t.Errorf("%+v: evaluation pooling %v, training pooling %v", tc, outs[0][:4], outs[1][:4])
+		v, err := op.Do(tensor.New(tensor.WithShape(s...), tensor.WithBacking(x)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := v.Data().([]float32)
+		p := tc.h * tc.w
+		for pl := 0; pl < s[0]*s[1]; pl++ {
+			for oy := 0; oy < op.oh; oy++ {
+				for ox := 0; ox < op.ow; ox++ {
+					o := pl*op.oh*op.ow + oy*op.ow + ox
+					best, at := float32(math.Inf(-1)), -1
+					for y := max(oy*tc.stride-tc.pad, 0); y < min(oy*tc.stride-tc.pad+tc.k, tc.h); y++ {
+						for xx := max(ox*tc.stride-tc.pad, 0); xx < min(ox*tc.stride-tc.pad+tc.k, tc.w); xx++ {
+							if v := x[pl*p+y*tc.w+xx]; v > best {
+								best, at = v, y*tc.w+xx
+							}
+						}
+					}
+					if out[o] != best || int(op.argmax[o]) != at {
+						t.Fatalf("%+v plane %d window (%d,%d): max %v at %d, want %v at %d", tc, pl, oy, ox, out[o], op.argmax[o], best, at)
+					}
+				}
+			}
+		}
+	}
+}
+
+// A window holding a NaN (a diverging run) pools to NaN, as PyTorch's does,
+// and must not crash the backward pass: its gradient goes to the window's
+// first element.
+func TestMaxPoolNaNWindow(t *testing.T) {
+	nan := float32(math.NaN())
+	img := []float32{
+		nan, nan, nan, 0, 1,
+		nan, nan, nan, 0, 0,
+		nan, nan, nan, 0, 0,
+		0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0,
+	}
+	_, dx := runPool(t, MaxPool, img, 5, 5, []float32{1, 2, 3, 4})
+	want := make([]float32, 25)
+	want[0], want[2], want[10], want[12] = 1, 2, 3, 4
+	for i := range want {
+		if dx[i] != want[i] {
+			t.Fatalf("dx = %v, want %v", dx, want)
 		}
 	}
 }
