@@ -151,6 +151,18 @@ func TestInterruptAndResumeMatchesUninterrupted(t *testing.T) {
 	}
 }
 
+// interruptedRun trains cfg into a new directory until iteration at and
+// returns the directory, which holds a checkpoint.
+func interruptedRun(t *testing.T, cfg config.Run, at int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "r")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	os.MkdirAll(dir, 0o755)
+	Run(ctx, Options{Config: cfg, Dir: dir, Progress: &cancelAt{at: at, cancel: cancel}})
+	return dir
+}
+
 // evalTimes records the elapsed time each evaluation reports.
 type evalTimes []time.Duration
 
@@ -166,11 +178,7 @@ func (e *evalTimes) Finish() {}
 // sessions (the checkpoint here claims a week of earlier sessions).
 func TestResumedEvalReportsTimeSinceRestart(t *testing.T) {
 	cfg := tinyConfig(t, fixtureDir)
-	dir := filepath.Join(t.TempDir(), "r")
-	ctx, cancel := context.WithCancel(context.Background())
-	os.MkdirAll(dir, 0o755)
-	Run(ctx, Options{Config: cfg, Dir: dir, Progress: &cancelAt{at: 5, cancel: cancel}})
-	cancel()
+	dir := interruptedRun(t, cfg, 5)
 	path := filepath.Join(dir, CheckpointFile)
 	c, err := loadCheckpoint(path)
 	if err != nil || c == nil {
@@ -205,11 +213,7 @@ func TestResumedEvalReportsTimeSinceRestart(t *testing.T) {
 
 func TestResumeRefusesOtherConfig(t *testing.T) {
 	cfg := tinyConfig(t, fixtureDir)
-	dir := filepath.Join(t.TempDir(), "r")
-	ctx, cancel := context.WithCancel(context.Background())
-	os.MkdirAll(dir, 0o755)
-	Run(ctx, Options{Config: cfg, Dir: dir, Progress: &cancelAt{at: 5, cancel: cancel}})
-	cancel()
+	dir := interruptedRun(t, cfg, 5)
 	other := tinyConfig(t, fixtureDir, "dropout.ratio=0.2")
 	_, err := runTo(t, other, dir, true, nil)
 	if !errors.Is(err, ErrConfigMismatch) || !strings.Contains(err.Error(), `- dropout:`) && !strings.Contains(err.Error(), `ratio: "0.2"`) {
