@@ -51,10 +51,10 @@ func BatchNorm(cfg BNConfig, x, gamma, beta *G.Node, stats *BNStats) (*G.Node, e
 
 type bnOp struct {
 	opbase.Base
-	cfg       BNConfig
-	stats     *BNStats
-	out       opbase.Buffer
-	mean, inv []float64 // batch mean and 1/√(σ²+ε) of the last training run
+	cfg   BNConfig
+	stats *BNStats
+	out   opbase.Buffer
+	inv   []float64 // 1/√(σ²+ε) of the last training run
 	// mu and inv as the forward pass rounded them: the backward pass
 	// recomputes x̂ = (x − mu)·inv from x with them rather than keeping a
 	// copy of x̂ (one tensor less to write per step and to hold).
@@ -84,8 +84,8 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 	n, c, p := s[0], s[1], s[2]*s[3]
 	out := op.out.Get(s, false)
 	y := out.Float32s()
-	if len(op.mean) != c {
-		op.mean, op.inv = make([]float64, c), make([]float64, c)
+	if len(op.inv) != c {
+		op.inv = make([]float64, c)
 		op.sd, op.sdx = make([]float64, c), make([]float64, c)
 		op.mu32, op.inv32 = make([]float32, c), make([]float32, c)
 	}
@@ -107,7 +107,7 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 				v := max(sq/m-(sum/m)*(sum/m), 0)
 				mean = float64(shift) + sum/m
 				inv = 1 / math.Sqrt(v+op.cfg.Eps)
-				op.mean[ch], op.inv[ch] = mean, inv
+				op.inv[ch] = inv
 				mom := op.cfg.Momentum
 				// Running variance is the unbiased estimate, as in PyTorch.
 				op.stats.Mean[ch] = float32((1-mom)*float64(op.stats.Mean[ch]) + mom*mean)

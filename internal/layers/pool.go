@@ -97,12 +97,11 @@ func (op *poolOp) Do(vs ...G.Value) (G.Value, error) {
 			plane := x[pl*h*w : (pl+1)*h*w]
 			dst := od[pl*op.oh*op.ow : (pl+1)*op.oh*op.ow]
 			switch {
-			case op.kind == MaxPool && op.withArg:
-				op.maxPlane(plane, dst, rows, h, w)
-				op.firstMax(plane, dst, op.argmax[pl*op.oh*op.ow:(pl+1)*op.oh*op.ow], h, w)
-				continue
 			case op.kind == MaxPool:
 				op.maxPlane(plane, dst, rows, h, w)
+				if op.withArg {
+					op.firstMax(plane, dst, op.argmax[pl*op.oh*op.ow:(pl+1)*op.oh*op.ow], h, w)
+				}
 				continue
 			}
 			for oy := 0; oy < op.oh; oy++ {
