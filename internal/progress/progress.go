@@ -40,7 +40,8 @@ type Reporter struct {
 
 	lastDraw time.Time
 	every    time.Duration // plain-line interval off a terminal; 0: evaluations only
-	lineOpen bool          // the cursor sits after a drawn bar, not at the start of a line
+	now      func() time.Time
+	lineOpen bool // the cursor sits after a drawn bar, not at the start of a line
 	closed   bool
 }
 
@@ -59,7 +60,7 @@ func isTerminal(w io.Writer) bool {
 // newReporter is New with the terminal decision made by the caller, so tests
 // can drive the bar into a buffer.
 func newReporter(w io.Writer, total, batchSize int, label string, tty bool) *Reporter {
-	r := &Reporter{w: w, total: total, batch: batchSize, label: label, every: lineEvery}
+	r := &Reporter{w: w, total: total, batch: batchSize, label: label, every: lineEvery, now: time.Now}
 	if tty && total > 0 {
 		r.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(w),
@@ -77,12 +78,12 @@ func newReporter(w io.Writer, total, batchSize int, label string, tty bool) *Rep
 // Step records that iteration iter (1-based) finished with training loss loss.
 func (r *Reporter) Step(iter int, loss float64) {
 	if !r.started {
-		r.started, r.base, r.start = true, iter-1, time.Now()
+		r.started, r.base, r.start = true, iter-1, r.now()
 	}
 	r.iter, r.loss = iter, loss
 	if r.bar == nil {
 		if r.every > 0 && iter < r.total {
-			if now := time.Now(); r.lastDraw.IsZero() {
+			if now := r.now(); r.lastDraw.IsZero() {
 				r.lastDraw = now
 			} else if now.Sub(r.lastDraw) >= r.every {
 				r.line(now)
@@ -90,7 +91,7 @@ func (r *Reporter) Step(iter int, loss float64) {
 		}
 		return
 	}
-	if now := time.Now(); now.Sub(r.lastDraw) >= redrawEvery || iter >= r.total {
+	if now := r.now(); now.Sub(r.lastDraw) >= redrawEvery || iter >= r.total {
 		r.draw(now)
 	}
 }
@@ -150,7 +151,7 @@ func (r *Reporter) Eval(iter int, lr, trainLoss, testLoss, testAcc float64, elap
 		// The line takes the bar's place and the bar is redrawn below it.
 		r.bar.Clear()
 		fmt.Fprintln(r.w, line)
-		r.draw(time.Now())
+		r.draw(r.now())
 	}
 }
 
@@ -162,7 +163,7 @@ func (r *Reporter) Finish() {
 	}
 	r.closed = true
 	if !r.bar.IsFinished() {
-		r.draw(time.Now())
+		r.draw(r.now())
 	}
 	if r.lineOpen {
 		fmt.Fprintln(r.w)

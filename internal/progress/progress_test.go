@@ -130,18 +130,31 @@ func TestStepIsCheapOffTerminal(t *testing.T) {
 func TestPeriodicLineOffTerminal(t *testing.T) {
 	var buf bytes.Buffer
 	r := New(&buf, 10, 100, "run")
-	r.every = time.Millisecond
-	r.Step(1, 2)
-	r.Step(2, 2)
-	time.Sleep(5 * time.Millisecond)
-	r.Step(3, 1.5)
-	out := buf.String()
-	if !strings.HasPrefix(out, "run: iter 3/10  loss 1.5000  ") || !strings.Contains(out, " img/s  eta ") || strings.Count(out, "\n") != 1 {
-		t.Errorf("got %q, want one line for iteration 3 with rate and ETA", out)
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r.now = func() time.Time { return clock }
+	r.every = time.Minute
+	at := func(d time.Duration, iter int, loss float64) string {
+		buf.Reset()
+		clock = clock.Add(d)
+		r.Step(iter, loss)
+		return buf.String()
 	}
-	buf.Reset()
-	r.Step(4, 1)
-	if buf.Len() != 0 {
-		t.Errorf("a second line came before the interval passed: %q", buf.String())
+	for _, s := range []struct {
+		after time.Duration
+		iter  int
+		want  string // "" for no output
+	}{
+		{0, 1, ""},
+		{30 * time.Second, 2, ""},
+		// 2 iterations of 100 images since the first Step, in 61 s.
+		{31 * time.Second, 3, "run: iter 3/10  loss 1.5000  3 img/s  eta 3m34s\n"},
+		{59 * time.Second, 4, ""},
+		{time.Second, 5, "run: iter 5/10  loss 1.5000  3 img/s  eta 2m31s\n"},
+		{time.Hour, 10, ""}, // the last iteration: the evaluation line reports it
+	} {
+		got := at(s.after, s.iter, 1.5)
+		if got != s.want {
+			t.Errorf("iteration %d after %v: got %q, want %q", s.iter, s.after, got, s.want)
+		}
 	}
 }
