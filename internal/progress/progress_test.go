@@ -75,11 +75,12 @@ func TestRegularFileIsNotATerminal(t *testing.T) {
 func TestTerminalBar(t *testing.T) {
 	var buf bytes.Buffer
 	r := newReporter(&buf, 10, 2, "run", true)
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r.now = func() time.Time { return clock }
 	for it := 1; it <= 10; it++ {
 		if it == 10 {
-			// Let the bar's throttle and the img/s warm-up pass once.
-			r.start = r.start.Add(-2 * time.Second)
-			r.lastDraw = time.Time{}
+			// 9 iterations of 2 images since the first Step took 2 s.
+			clock = clock.Add(2 * time.Second)
 		}
 		r.Step(it, 0.5)
 		if it == 5 {
