@@ -1,6 +1,7 @@
 package dropout
 
 import (
+	"math"
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
@@ -105,23 +106,36 @@ func (s *Sampler) fill(dst []float32, r float64, multiply bool) {
 		return
 	}
 	keep := 1 - r
-	// A 32-bit uniform draw per element: two per PCG output.
-	thresh := uint64(keep * (1 << 32))
-	scale := float32(1 / keep)
-	for i := 0; i < len(dst); i += 2 {
-		u := s.pcg.Uint64()
-		for j := 0; j < 2 && i+j < len(dst); j++ {
-			var v float32
-			if u&0xffffffff < thresh {
-				v = scale
-			}
-			u >>= 32
-			if multiply {
-				dst[i+j] *= v
-			} else {
-				dst[i+j] = v
-			}
+	// A 32-bit uniform draw per element: two per PCG output, low half first.
+	// An element is kept when its draw is below thresh; the choice is made
+	// with a sign mask, not a branch, because at r = 0.3 a branch would be
+	// mispredicted on about every third element.
+	thresh := int64(keep * (1 << 32))
+	sb := math.Float32bits(float32(1 / keep))
+	eps := func(u uint64) float32 {
+		return math.Float32frombits(sb & uint32((int64(u&0xffffffff)-thresh)>>63))
+	}
+	n := len(dst) &^ 1
+	if multiply {
+		for i := 0; i < n; i += 2 {
+			u := s.pcg.Uint64()
+			d := dst[i : i+2 : i+2]
+			d[0] *= eps(u)
+			d[1] *= eps(u >> 32)
 		}
+		if n < len(dst) {
+			dst[n] *= eps(s.pcg.Uint64())
+		}
+		return
+	}
+	for i := 0; i < n; i += 2 {
+		u := s.pcg.Uint64()
+		d := dst[i : i+2 : i+2]
+		d[0] = eps(u)
+		d[1] = eps(u >> 32)
+	}
+	if n < len(dst) {
+		dst[n] = eps(s.pcg.Uint64())
 	}
 }
 
