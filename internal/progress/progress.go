@@ -103,10 +103,9 @@ func (r *Reporter) draw(now time.Time) {
 	if r.started {
 		desc += "loss " + strconv.FormatFloat(r.loss, 'f', 4, 64)
 	}
-	// The clock started when the first Step returned, after its iteration
-	// ran; a rate over less than a second is mostly noise.
-	if d := now.Sub(r.start); r.started && d >= time.Second {
-		desc += fmt.Sprintf("  %.0f img/s", float64(r.iter-r.base-1)*float64(r.batch)/d.Seconds())
+	// A rate over less than a second is mostly noise.
+	if ips := r.imagesPerSecond(r.iter, now); ips > 0 && now.Sub(r.start) >= time.Second {
+		desc += fmt.Sprintf("  %.0f img/s", ips)
 	}
 	// Both calls redraw; count first, so no frame shows a count behind the loss.
 	r.bar.Set(min(r.iter, r.total))
@@ -118,22 +117,16 @@ func (r *Reporter) draw(now time.Time) {
 func (r *Reporter) line(now time.Time) {
 	r.lastDraw = now
 	line := r.prefix() + fmt.Sprintf("iter %d/%d  loss %.4f", r.iter, r.total, r.loss)
-	if ips := r.imagesPerSecond(r.iter-1, now.Sub(r.start)); ips > 0 {
-		eta := time.Duration(float64(r.total-r.iter) * float64(r.batch) / ips * float64(time.Second))
-		line += fmt.Sprintf("  %.0f img/s  eta %s", ips, eta.Round(time.Second))
-	}
-	fmt.Fprintln(r.w, line)
+	fmt.Fprintln(r.w, line+r.rateETA(r.iter, now))
 }
 
-// Eval reports an evaluation after iteration iter; elapsed is the wall time
-// since training (re)started in this process, which also covers the
-// iterations since the first Step.
-func (r *Reporter) Eval(iter int, lr, trainLoss, testLoss, testAcc float64, elapsed time.Duration) {
+// Eval reports an evaluation after iteration iter, with the rate since the
+// first Step of this Reporter (of this process, for a resumed run).
+func (r *Reporter) Eval(iter int, lr, trainLoss, testLoss, testAcc float64) {
 	line := r.prefix() + fmt.Sprintf("iter %d/%d  lr %s  train_loss %.4f  test_loss %.4f  test_acc %.4f",
 		iter, r.total, strconv.FormatFloat(lr, 'g', -1, 64), trainLoss, testLoss, testAcc)
-	if ips := r.imagesPerSecond(iter, elapsed); ips > 0 {
-		eta := time.Duration(float64(r.total-iter) * float64(r.batch) / ips * float64(time.Second))
-		line += fmt.Sprintf("  %.0f img/s  eta %s", ips, max(eta, 0).Round(time.Second))
+	if rate := r.rateETA(iter, r.now()); rate != "" {
+		line += rate
 	} else {
 		line += "  - img/s  eta -"
 	}
@@ -178,12 +171,25 @@ func (r *Reporter) prefix() string {
 	return r.label + ": "
 }
 
-// imagesPerSecond returns the rate of iter-base iterations in elapsed, or 0
-// if nothing has been measured yet.
-func (r *Reporter) imagesPerSecond(iter int, elapsed time.Duration) float64 {
-	done := iter - r.base
+// imagesPerSecond returns the rate up to iteration iter at time now, or 0 if
+// nothing has been measured yet. The clock started when the first Step
+// returned, after its iteration ran, so it covers the iterations after it;
+// a resumed run counts only those of this process.
+func (r *Reporter) imagesPerSecond(iter int, now time.Time) float64 {
+	done, elapsed := iter-r.base-1, now.Sub(r.start)
 	if !r.started || done <= 0 || elapsed <= 0 {
 		return 0
 	}
 	return float64(done) * float64(r.batch) / elapsed.Seconds()
+}
+
+// rateETA returns "  R img/s  eta E" for iteration iter at time now, or ""
+// if there is no rate yet.
+func (r *Reporter) rateETA(iter int, now time.Time) string {
+	ips := r.imagesPerSecond(iter, now)
+	if ips <= 0 {
+		return ""
+	}
+	eta := time.Duration(float64(r.total-iter) * float64(r.batch) / ips * float64(time.Second))
+	return fmt.Sprintf("  %.0f img/s  eta %s", ips, max(eta, 0).Round(time.Second))
 }

@@ -21,14 +21,18 @@ func TestEvalLine(t *testing.T) {
 		elapsed time.Duration
 		want    string
 	}{
+		// The clock starts when the first Step returns: iterations 2..500,
+		// 49,900 images, in 160 s.
 		{
 			name: "fresh run", first: 1, iter: 500, lr: 0.001, losses: [3]float64{1.2345, 1.1234, 0.6012}, elapsed: 160 * time.Second,
-			want: "iter 500/5000  lr 0.001  train_loss 1.2345  test_loss 1.1234  test_acc 0.6012  312 img/s  eta 24m0s\n",
+			want: "iter 500/5000  lr 0.001  train_loss 1.2345  test_loss 1.1234  test_acc 0.6012  312 img/s  eta 24m3s\n",
 		},
+		// Only this process's iterations count (2002..2500), never the
+		// time of the run's earlier sessions.
 		{
 			name: "resumed run counts iterations since the first Step", first: 2001, iter: 2500, lr: 0.0001,
 			losses: [3]float64{0.5, 0.6, 0.75}, elapsed: 160 * time.Second,
-			want: "iter 2500/5000  lr 0.0001  train_loss 0.5000  test_loss 0.6000  test_acc 0.7500  312 img/s  eta 13m20s\n",
+			want: "iter 2500/5000  lr 0.0001  train_loss 0.5000  test_loss 0.6000  test_acc 0.7500  312 img/s  eta 13m22s\n",
 		},
 		{
 			name: "label prefixes the line", label: "standard-p0.3-layer-s1", first: 1, iter: 5000, lr: 0.0001,
@@ -43,6 +47,8 @@ func TestEvalLine(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			r := New(&buf, 5000, 100, tc.label)
+			clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			r.now = func() time.Time { return clock }
 			if tc.first > 0 {
 				for it := tc.first; it <= tc.iter; it++ {
 					r.Step(it, 1)
@@ -51,7 +57,8 @@ func TestEvalLine(t *testing.T) {
 			if buf.Len() != 0 {
 				t.Fatalf("Step wrote to a non-terminal: %q", buf.String())
 			}
-			r.Eval(tc.iter, tc.lr, tc.losses[0], tc.losses[1], tc.losses[2], tc.elapsed)
+			clock = clock.Add(tc.elapsed)
+			r.Eval(tc.iter, tc.lr, tc.losses[0], tc.losses[1], tc.losses[2])
 			r.Finish()
 			if got := buf.String(); got != tc.want {
 				t.Errorf("got  %q\nwant %q", got, tc.want)
@@ -84,14 +91,14 @@ func TestTerminalBar(t *testing.T) {
 		}
 		r.Step(it, 0.5)
 		if it == 5 {
-			r.Eval(5, 0.01, 0.5, 0.6, 0.7, time.Second)
+			r.Eval(5, 0.01, 0.5, 0.6, 0.7)
 		}
 	}
-	r.Eval(10, 0.01, 0.5, 0.6, 0.7, 2*time.Second)
+	r.Eval(10, 0.01, 0.5, 0.6, 0.7)
 	r.Finish()
 	r.Finish() // idempotent
 	out := buf.String()
-	for _, want := range []string{"run: loss 0.5000", "run: iter 5/10  lr 0.01", "10/10", "it/s", "10 img/s", "9 img/s"} {
+	for _, want := range []string{"run: loss 0.5000", "run: iter 5/10  lr 0.01", "10/10", "it/s", "9 img/s", "test_acc 0.7000  9 img/s  eta 0s"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%q", want, out)
 		}

