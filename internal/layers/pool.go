@@ -96,8 +96,7 @@ func (op *poolOp) Do(vs ...G.Value) (G.Value, error) {
 		for pl := lo; pl < hi; pl++ {
 			plane := x[pl*h*w : (pl+1)*h*w]
 			dst := od[pl*op.oh*op.ow : (pl+1)*op.oh*op.ow]
-			switch {
-			case op.kind == MaxPool:
+			if op.kind == MaxPool {
 				op.maxPlane(plane, dst, rows, h, w)
 				if op.withArg {
 					op.firstMax(plane, dst, op.argmax[pl*op.oh*op.ow:(pl+1)*op.oh*op.ow], h, w)
@@ -126,8 +125,8 @@ func (op *poolOp) Do(vs ...G.Value) (G.Value, error) {
 // m (already pooled into dst) in row-major order, the tie rule of Caffe and
 // PyTorch. Finding m by the branch-free maxPlane and then the first element
 // equal to it costs one unpredictable branch per window, where a running
-// argmax takes one at every new maximum. A window without a match (all NaN)
-// sends its gradient to its first element.
+// argmax takes one at every new maximum. A window holding a NaN pools to
+// NaN, which equals nothing, and sends its gradient to its first element.
 func (op *poolOp) firstMax(plane, dst []float32, arg []int32, h, w int) {
 	for oy := 0; oy < op.oh; oy++ {
 		y0, y1, _ := window(oy, h, op.k, op.pad, op.stride)
