@@ -54,11 +54,11 @@ type bnOp struct {
 	cfg   BNConfig
 	stats *BNStats
 	out   opbase.Buffer
-	inv   []float64 // 1/√(σ²+ε) of the last training run
-	// mu and inv as the forward pass rounded them: the backward pass
-	// recomputes x̂ = (x − mu)·inv from x with them rather than keeping a
-	// copy of x̂ (one tensor less to write per step and to hold).
-	mu32, inv32 []float32
+	// The batch mean and 1/√(σ²+ε) of the last training run. The backward
+	// pass recomputes x̂ = (x − μ)·inv from x with their float32 roundings,
+	// as the forward pass used them, rather than keeping a copy of x̂ (one
+	// tensor less to write per step and to hold).
+	mean, inv []float64
 	// The three gradient ops need the same per-channel sums Σδ and Σδx̂;
 	// whichever runs first in a step computes them for the others.
 	sd, sdx      []float64
@@ -85,9 +85,8 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 	out := op.out.Get(s, false)
 	y := out.Float32s()
 	if len(op.inv) != c {
-		op.inv = make([]float64, c)
+		op.mean, op.inv = make([]float64, c), make([]float64, c)
 		op.sd, op.sdx = make([]float64, c), make([]float64, c)
-		op.mu32, op.inv32 = make([]float32, c), make([]float32, c)
 	}
 	op.step++
 	kernels.Parallel(c, op.cfg.Threads, func(_, lo, hi int) {
@@ -107,7 +106,7 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 				v := max(sq/m-(sum/m)*(sum/m), 0)
 				mean = float64(shift) + sum/m
 				inv = 1 / math.Sqrt(v+op.cfg.Eps)
-				op.inv[ch] = inv
+				op.mean[ch], op.inv[ch] = mean, inv
 				mom := op.cfg.Momentum
 				// Running variance is the unbiased estimate, as in PyTorch.
 				op.stats.Mean[ch] = float32((1-mom)*float64(op.stats.Mean[ch]) + mom*mean)
@@ -118,7 +117,6 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 			}
 			g, b := float32(float64(gamma[ch])*inv), beta[ch]
 			mu := float32(mean)
-			op.mu32[ch], op.inv32[ch] = mu, float32(inv)
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * p
 				src, dst := x[off:off+p], y[off:off+p]
@@ -216,7 +214,7 @@ func (op *bnGrad) Do(vs ...G.Value) (G.Value, error) {
 					if y != nil {
 						ys = y[off : off+p]
 					}
-					s1, s2 := kernels.StdSums(d[off:off+p], x[off:off+p], ys, f.mu32[ch], f.inv32[ch])
+					s1, s2 := kernels.StdSums(d[off:off+p], x[off:off+p], ys, float32(f.mean[ch]), float32(f.inv[ch]))
 					sd += s1
 					sdx += s2
 				}
@@ -248,7 +246,7 @@ func (op *bnGrad) Do(vs ...G.Value) (G.Value, error) {
 				if y != nil {
 					ys = y[off : off+p]
 				}
-				kernels.BNGrad(od[off:off+p], d[off:off+p], x[off:off+p], ys, f.mu32[ch], f.inv32[ch], k, a, b)
+				kernels.BNGrad(od[off:off+p], d[off:off+p], x[off:off+p], ys, float32(f.mean[ch]), float32(f.inv[ch]), k, a, b)
 			}
 		}
 	})
