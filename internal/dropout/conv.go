@@ -19,8 +19,11 @@ type ConvSpec struct {
 	InputGrad bool // false when the input is data and needs no gradient
 	// KeepCols trades memory (N·C·k²·OH·OW floats) for one im2col less per
 	// step, when the weight gradient sees the features the forward pass saw.
-	KeepCols    bool
+	KeepCols bool
+	// Im2col turns the direct convolution off (tests compare the two paths).
+	Im2col      bool
 	Threads     int
+	direct      *kernels.Direct // nil: im2col and matrix multiplies
 	hasBias     bool
 	inShape     tensor.Shape
 	outH, outW  int
@@ -62,7 +65,12 @@ type convOp struct {
 	sameMask bool
 	keep     bool          // set once the graph has a backward pass
 	cols     opbase.Floats // kept im2col of every image, group by group
-	ws       workspace
+	planes   opbase.Floats // kept padded input of every image (direct convolution)
+	// keepPlanes: the graph has a backward pass whose weight gradient sees
+	// the forward pass's features, so the padded planes are kept for it.
+	keepPlanes bool
+	packed     opbase.Floats // W packed for the direct convolution
+	ws         workspace
 }
 
 // workspace holds per-worker scratch buffers so steady-state steps allocate nothing.
@@ -152,6 +160,10 @@ func (op *convOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	s.channels, s.m = hs[1], ws[0]
 	s.outH = kernels.ConvOut(hs[2], s.K, s.Pad, s.Stride)
 	s.outW = kernels.ConvOut(hs[3], s.K, s.Pad, s.Stride)
+	s.direct = nil
+	if !s.Im2col {
+		s.direct = kernels.NewDirect(s.channels, s.m, hs[2], hs[3], s.K, s.Pad, s.Stride)
+	}
 	return tensor.Shape{hs[0], s.m, s.outH, s.outW}, nil
 }
 
@@ -172,6 +184,10 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 	c, ih, iw := s.channels, s.inShape[2], s.inShape[3]
 	img, p, ckk := c*ih*iw, s.outH*s.outW, c*s.K*s.K
 	op.ws.ensure(s.Threads)
+	if s.direct != nil {
+		op.direct(h, mf, w, bias, od, n)
+		return out, nil
+	}
 	var kept []float32
 	if op.keep {
 		kept = op.cols.Get(n * ckk * p)
@@ -224,10 +240,42 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
+// direct is Do for the direct convolution: pad each image (times mf) into
+// planes, which the weight gradient reuses when it sees the same features,
+// and convolve them tile by tile.
+func (op *convOp) direct(h, mf, w, bias, od []float32, n int) {
+	s := &op.spec
+	d := s.direct
+	c, img, out := s.channels, s.channels*s.inShape[2]*s.inShape[3], s.m*s.outH*s.outW
+	packed := op.packed.Get(d.PackedLen(s.m, c))
+	d.Pack(packed, w)
+	var kept []float32
+	if op.keepPlanes {
+		kept = op.planes.Get(n * c * d.Plane())
+	}
+	kernels.Parallel(n, s.Threads, func(wk, lo, hi int) {
+		grid := op.ws.buf[wk].Get(d.Rows(s.m) * d.Span())
+		planes := op.ws.col[wk].Get(c * d.Plane())
+		for i := lo; i < hi; i++ {
+			if kept != nil {
+				planes = kept[i*c*d.Plane() : (i+1)*c*d.Plane()]
+			}
+			var m []float32
+			if mf != nil {
+				m = mf[i*img : (i+1)*img]
+			}
+			d.Pad(planes, h[i*img:(i+1)*img], m, c)
+			d.Conv(grid, planes, packed, c, s.m)
+			d.Unpad(od[i*out:(i+1)*out], grid, s.m, bias, nil)
+		}
+	})
+}
+
 func (op *convOp) DiffWRT(n int) []bool { return op.layout().diffWRT(n, op.spec.InputGrad) }
 
 func (op *convOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	op.keep = op.sameMask && op.spec.KeepCols
+	op.keepPlanes = op.sameMask
 	dh := &convInputGrad{Base: opbase.Base{Name: op.Name + "/dh"}, fwd: op}
 	dW := &convWeightGrad{Base: opbase.Base{Name: op.Name + "/dW"}, fwd: op}
 	return op.layout().backward(op.spec.Mode, op.spec.InputGrad, op.Name, ins, grad, dh, dW)
@@ -243,6 +291,29 @@ type convInputGrad struct {
 	out opbase.Buffer
 	ws  workspace
 	wt  opbase.Floats // W rearranged for the transposed convolution
+}
+
+// direct computes ∂J/∂h as the direct convolution of δ with the turned,
+// transposed kernel, times mb.
+func (op *convInputGrad) direct(w, d, mb, od []float32, n int) {
+	s := &op.fwd.spec
+	dc := s.direct
+	c, img, out := s.channels, s.channels*s.inShape[2]*s.inShape[3], s.m*s.outH*s.outW
+	packed := op.wt.Get(dc.PackedLen(c, s.m))
+	dc.PackTransposed(packed, w)
+	kernels.Parallel(n, s.Threads, func(wk, lo, hi int) {
+		grid := op.ws.buf[wk].Get(dc.Rows(c) * dc.Span())
+		planes := op.ws.col[wk].Get(s.m * dc.Plane())
+		for i := lo; i < hi; i++ {
+			var m []float32
+			if mb != nil {
+				m = mb[i*img : (i+1)*img]
+			}
+			dc.Pad(planes, d[i*out:(i+1)*out], nil, s.m)
+			dc.Conv(grid, planes, packed, s.m, c)
+			dc.Unpad(od[i*img:(i+1)*img], grid, c, nil, m)
+		}
+	})
 }
 
 func (op *convInputGrad) Arity() int {
@@ -275,6 +346,10 @@ func (op *convInputGrad) Do(vs ...G.Value) (G.Value, error) {
 	c, ih, iw := s.channels, s.inShape[2], s.inShape[3]
 	img, p, ckk := c*ih*iw, s.outH*s.outW, c*s.K*s.K
 	op.ws.ensure(s.Threads)
+	if s.direct != nil {
+		op.direct(w, d, mb, od, n)
+		return out, nil
+	}
 	if s.Stride == 1 && s.outH == ih && s.outW == iw {
 		op.transposed(w, d, mb, od, n)
 		return out, nil
@@ -391,6 +466,10 @@ func (op *convWeightGrad) Do(vs ...G.Value) (G.Value, error) {
 	img, p, ckk := c*ih*iw, s.outH*s.outW, c*s.K*s.K
 	op.ws.ensure(s.Threads)
 	workers := min(max(s.Threads, 1), n)
+	if s.direct != nil {
+		op.direct(h, d, m, out.Float32s(), n, workers)
+		return out, nil
+	}
 	kernels.Parallel(n, workers, func(wk, lo, hi int) {
 		g := groupSize(hi-lo, p)
 		col := op.ws.col[wk].Get(ckk * g * p)
@@ -423,6 +502,53 @@ func (op *convWeightGrad) Do(vs ...G.Value) (G.Value, error) {
 	sumInto(out.Float32s(), op.ws.acc[:workers])
 	return out, nil
 }
+
+// directChunk is about how many bytes of padded planes (input and δ) the
+// weight gradient takes in at once, so that its tiles find them in cache.
+const directChunk = 256 << 10
+
+// direct computes ∂J/∂W from padded planes: the forward pass's, when it kept
+// them, or h ⊙ m padded here; δ is padded here, a few images at a time.
+func (op *convWeightGrad) direct(h, d, m, dw []float32, n, workers int) {
+	s := &op.fwd.spec
+	dc := s.direct
+	c, img, out := s.channels, s.channels*s.inShape[2]*s.inShape[3], s.m*s.outH*s.outW
+	pl := dc.Plane()
+	chunk := max(1, directChunk/((s.m+c)*pl*4))
+	var kept []float32
+	if op.fwd.keepPlanes {
+		kept = op.fwd.planes
+	}
+	kernels.Parallel(n, workers, func(wk, lo, hi int) {
+		acc := op.ws.acc[wk].Get(len(dw))
+		clear(acc)
+		dpl := op.ws.buf[wk].Get(chunk * s.m * pl)
+		var ipl []float32
+		if kept == nil {
+			ipl = op.ws.col[wk].Get(chunk * c * pl)
+		}
+		for g0 := lo; g0 < hi; g0 += chunk {
+			g1 := min(g0+chunk, hi)
+			in := ipl
+			if kept != nil {
+				in = kept[g0*c*pl : g1*c*pl]
+			}
+			for i := g0; i < g1; i++ {
+				dc.Pad(dpl[(i-g0)*s.m*pl:], d[i*out:(i+1)*out], nil, s.m)
+				if kept == nil {
+					var mi []float32
+					if m != nil {
+						mi = m[i*img : (i+1)*img]
+					}
+					dc.Pad(ipl[(i-g0)*c*pl:], h[i*img:(i+1)*img], mi, c)
+				}
+			}
+			dc.WeightGrad(acc, dpl, in, g1-g0)
+		}
+	})
+	sumInto(dw, op.ws.acc[:workers])
+}
+
 func (op *convWeightGrad) CallsExtern() bool { return false }
 func (op *convWeightGrad) String() string    { return "conv:" + op.fwd.spec.Name + "/dW" }
 

@@ -19,8 +19,9 @@ func TestConvShapesAgainstLoops(t *testing.T) {
 	for _, tc := range []struct{ n, c, h, w, m, k, pad, stride int }{
 		{3, 2, 8, 8, 3, 5, 2, 1}, {2, 3, 7, 6, 4, 3, 1, 2}, {2, 2, 6, 7, 3, 5, 1, 1},
 	} {
-		for _, threads := range []int{1, 2} {
-			t.Run(fmt.Sprintf("%+v/threads%d", tc, threads), func(t *testing.T) {
+		for _, path := range convPaths {
+			threads := path.threads
+			t.Run(fmt.Sprintf("%+v/%s", tc, path.name), func(t *testing.T) {
 				r := rand.New(rand.NewPCG(uint64(tc.k), uint64(tc.stride)))
 				oh := (tc.h+2*tc.pad-tc.k)/tc.stride + 1
 				ow := (tc.w+2*tc.pad-tc.k)/tc.stride + 1
@@ -31,7 +32,7 @@ func TestConvShapesAgainstLoops(t *testing.T) {
 					return G.NewTensor(g, tensor.Float32, len(s), G.WithName(name), G.WithValue(tensor.New(tensor.WithShape(s...), tensor.WithBacking(append([]float32(nil), d...)))))
 				}
 				xn, wn, bn := node("x", x, tc.n, tc.c, tc.h, tc.w), node("w", w, tc.m, tc.c, tc.k, tc.k), node("b", b, tc.m)
-				spec := dropout.ConvSpec{Name: "c", K: tc.k, Pad: tc.pad, Stride: tc.stride, InputGrad: true, Threads: threads}
+				spec := dropout.ConvSpec{Name: "c", K: tc.k, Pad: tc.pad, Stride: tc.stride, InputGrad: true, Threads: threads, Im2col: path.im2col}
 				z, err := dropout.Conv(spec, xn, nil, wn, bn)
 				if err != nil {
 					t.Fatal(err)

@@ -218,7 +218,16 @@ func tensorOf(data []float32, shape ...int) *tensor.Dense {
 }
 
 // graph runs the tiny net through the Gorgonia ops and returns its gradients.
-func (t *tinyNet) graph(tb testing.TB, v dropout.Variant, sem dropout.Semantics, threads int) grads {
+// convPaths are the ways the convolution can run: one or two threads, and
+// the direct convolution (where the CPU has it) or im2col with the kept
+// unrolled features.
+var convPaths = []struct {
+	name    string
+	threads int
+	im2col  bool
+}{{"direct/threads1", 1, false}, {"direct/threads2", 2, false}, {"im2col/threads1", 1, true}, {"im2col/threads2", 2, true}}
+
+func (t *tinyNet) graph(tb testing.TB, v dropout.Variant, sem dropout.Semantics, threads int, im2col bool) grads {
 	g := G.NewGraph()
 	x := G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithValue(tensorOf(t.x, tN, tC, tH, tW)))
 	w1 := G.NewTensor(g, tensor.Float32, 4, G.WithName("w1"), G.WithValue(tensorOf(t.w1, tM, tC, tK, tK)))
@@ -243,7 +252,7 @@ func (t *tinyNet) graph(tb testing.TB, v dropout.Variant, sem dropout.Semantics,
 		return n
 	}
 	// Two threads also exercise the kept im2col of the forward pass.
-	z1 := must(dropout.Conv(dropout.ConvSpec{Name: "c", K: tK, Pad: tPad, Mode: mode, InputGrad: true, Threads: threads, KeepCols: threads == 2}, x, site1, w1, b1))
+	z1 := must(dropout.Conv(dropout.ConvSpec{Name: "c", K: tK, Pad: tPad, Mode: mode, InputGrad: true, Threads: threads, KeepCols: threads == 2, Im2col: im2col}, x, site1, w1, b1))
 	h := must(layers.ReLU("r", z1, threads))
 	site2 := dropout.NewSite(g, "s2", h.Shape(), v)
 	set(site2, t.mf2, t.mb2)
@@ -283,11 +292,11 @@ func assertClose(t *testing.T, what string, got, want []float64) {
 func TestGradientsMatchFormulas(t *testing.T) {
 	for _, v := range dropout.Variants {
 		for _, sem := range []dropout.Semantics{dropout.Layer, dropout.Elementwise} {
-			for _, threads := range []int{1, 2} {
-				t.Run(fmt.Sprintf("%s/%s/threads%d", v, sem, threads), func(t *testing.T) {
+			for _, c := range convPaths {
+				t.Run(fmt.Sprintf("%s/%s/%s", v, sem, c.name), func(t *testing.T) {
 					net := newTiny(v, 7)
 					want := net.reference(sem)
-					got := net.graph(t, v, sem, threads)
+					got := net.graph(t, v, sem, c.threads, c.im2col)
 					if math.Abs(got.loss-want.loss) > 1e-5 {
 						t.Errorf("loss = %v, want %v", got.loss, want.loss)
 					}
@@ -307,7 +316,7 @@ func TestGradientsMatchFormulas(t *testing.T) {
 func TestSemanticsDiffer(t *testing.T) {
 	for _, v := range []dropout.Variant{dropout.Forward, dropout.Backward, dropout.Augmented} {
 		net := newTiny(v, 3)
-		a, b := net.graph(t, v, dropout.Layer, 1), net.graph(t, v, dropout.Elementwise, 1)
+		a, b := net.graph(t, v, dropout.Layer, 1, false), net.graph(t, v, dropout.Elementwise, 1, false)
 		same := true
 		for i := range a.w2 {
 			if math.Abs(a.w2[i]-b.w2[i]) > 1e-6 {
@@ -327,7 +336,7 @@ func TestFiniteDifferences(t *testing.T) {
 		t.Run(string(v), func(t *testing.T) {
 			net := newTiny(v, 11)
 			ana := net.reference(dropout.Layer)
-			got := net.graph(t, v, dropout.Layer, 1)
+			got := net.graph(t, v, dropout.Layer, 1, false)
 			assertClose(t, "graph vs formula dW1", got.w1, ana.w1)
 			const eps = 1e-3
 			check := func(name string, p []float32, grad []float64) {

@@ -1,0 +1,218 @@
+package kernels
+
+import "github.com/dropexp/dropexp/internal/tile"
+
+// Direct is a stride-1 convolution that keeps the image size (odd k,
+// pad = (k−1)/2), computed without im2col: each input channel is copied once
+// into a zero-padded plane, and the assembly tiles multiply-add shifted
+// rows of those planes. Outputs live on the padded width ("the grid"), so
+// output position q = y·wp + x reads input position q + ki·wp + kj for tap
+// (ki, kj); the grid's columns x ≥ W are junk that Unpad drops.
+type Direct struct {
+	C, M, H, W, K int
+	wp            int   // padded width
+	span          int   // grid positions per map, H·wp rounded up to a tile
+	plane         int   // floats per padded plane
+	off           []int // input offset of each tap
+	wide          bool  // AVX-512 tiles
+	rows, cols    int   // output maps and grid positions per tile
+	lanes         int   // partial sums per weight-gradient dot product
+}
+
+// NewDirect returns the direct convolution of c input and m output maps of
+// h×w pixels with a k×k kernel, or nil when it does not apply: the CPU
+// lacks AVX2/FMA or the convolution is not a stride-1 same-size one.
+func NewDirect(c, m, h, w, k, pad, stride int) *Direct {
+	if !tile.Available || stride != 1 || k%2 == 0 || pad != (k-1)/2 {
+		return nil
+	}
+	d := &Direct{C: c, M: m, H: h, W: w, K: k, wp: w + 2*pad, rows: 4, cols: 24, lanes: 8}
+	if tile.Wide {
+		d.wide, d.rows, d.cols, d.lanes = true, 8, 32, 16
+	}
+	d.span = roundUp(h*d.wp, d.cols)
+	s := pad*d.wp + pad
+	d.plane = roundUp(d.span+2*s, 8)
+	for ki := 0; ki < k; ki++ {
+		for kj := 0; kj < k; kj++ {
+			d.off = append(d.off, ki*d.wp+kj)
+		}
+	}
+	return d
+}
+
+func roundUp(n, m int) int { return (n + m - 1) / m * m }
+
+// Plane returns the floats one padded plane takes.
+func (d *Direct) Plane() int { return d.plane }
+
+// Span returns the floats one output map takes on the grid.
+func (d *Direct) Span() int { return d.span }
+
+// Rows returns n maps rounded up to the tile height, the row count of a grid.
+func (d *Direct) Rows(n int) int { return roundUp(n, d.rows) }
+
+// shift is where pixel (0,0) sits in a padded plane.
+func (d *Direct) shift() int { p := (d.K - 1) / 2; return p*d.wp + p }
+
+// Pad writes ch maps of h×w pixels (times mask, when mask is not nil) into
+// ch zero-padded planes.
+func (d *Direct) Pad(dst, img, mask []float32, ch int) {
+	h, w, s := d.H, d.W, d.shift()
+	for c := 0; c < ch; c++ {
+		pl := dst[c*d.plane : (c+1)*d.plane]
+		clear(pl[:s])
+		for y := 0; y < h; y++ {
+			row := pl[s+y*d.wp : s+y*d.wp+w]
+			src := img[(c*h+y)*w : (c*h+y+1)*w]
+			if mask != nil {
+				MulTo(row, src, mask[(c*h+y)*w:(c*h+y+1)*w])
+			} else {
+				copy(row, src)
+			}
+			end := s + (y+1)*d.wp
+			if y == h-1 {
+				end = d.plane
+			}
+			clear(pl[s+y*d.wp+w : end])
+		}
+	}
+}
+
+// PackedLen returns the floats Pack writes for out output and in input maps.
+func (d *Direct) PackedLen(out, in int) int { return d.Rows(out) * in * d.K * d.K }
+
+// Pack lays out weights w (M×C×k×k) for Conv as tiles of output maps:
+// [block][c][tap][4], zero for the maps past M.
+func (d *Direct) Pack(dst, w []float32) {
+	t := d.K * d.K
+	d.pack(dst, d.M, d.C, func(m, c, tap int) float32 { return w[(m*d.C+c)*t+tap] })
+}
+
+// PackTransposed lays out weights w (M×C×k×k) for the input gradient: the
+// convolution of δ's M maps into C maps with every kernel turned by 180°.
+func (d *Direct) PackTransposed(dst, w []float32) {
+	t := d.K * d.K
+	d.pack(dst, d.C, d.M, func(c, m, tap int) float32 { return w[(m*d.C+c)*t+t-1-tap] })
+}
+
+func (d *Direct) pack(dst []float32, out, in int, at func(o, i, tap int) float32) {
+	t := d.K * d.K
+	dst = dst[:d.PackedLen(out, in)]
+	for b := 0; b < d.Rows(out); b += d.rows {
+		blk := dst[b*in*t : (b+d.rows)*in*t]
+		for i := 0; i < in; i++ {
+			for tap := 0; tap < t; tap++ {
+				for r := 0; r < d.rows; r++ {
+					var v float32
+					if b+r < out {
+						v = at(b+r, i, tap)
+					}
+					blk[(i*t+tap)*d.rows+r] = v
+				}
+			}
+		}
+	}
+}
+
+// Conv computes out output maps on the grid (d.Rows(out) rows of Span
+// floats) from in padded planes and weights packed for them.
+func (d *Direct) Conv(grid, planes, packed []float32, in, out int) {
+	t := d.K * d.K
+	rows := d.Rows(out)
+	_ = grid[rows*d.span-1]
+	_ = planes[in*d.plane-1]
+	_ = packed[rows*in*t-1]
+	conv := tile.Conv
+	if d.wide {
+		conv = tile.Conv16
+	}
+	for b := 0; b < rows; b += d.rows {
+		w := &packed[b*in*t]
+		for q := 0; q < d.span; q += d.cols {
+			conv(&grid[b*d.span+q], d.span, &planes[q], d.plane, &d.off[0], t, w, in)
+		}
+	}
+}
+
+// Unpad copies out maps from the grid to h×w images, adding bias[m] (when
+// bias is not nil) and then multiplying by mask (when not nil).
+func (d *Direct) Unpad(dst, grid []float32, out int, bias, mask []float32) {
+	h, w := d.H, d.W
+	for m := 0; m < out; m++ {
+		var bv float32
+		if bias != nil {
+			bv = bias[m]
+		}
+		for y := 0; y < h; y++ {
+			src := grid[m*d.span+y*d.wp : m*d.span+y*d.wp+w]
+			row := dst[(m*h+y)*w : (m*h+y+1)*w]
+			if bias != nil {
+				for x, v := range src {
+					row[x] = v + bv
+				}
+			} else {
+				copy(row, src)
+			}
+			if mask != nil {
+				Mul(row, mask[(m*h+y)*w:(m*h+y+1)*w])
+			}
+		}
+	}
+}
+
+// WeightGrad adds ∂J/∂W (M×C×k×k) of imgs images to dw, from δ and the
+// layer's input as padded planes (M and C planes per image, consecutive).
+func (d *Direct) WeightGrad(dw, delta, planes []float32, imgs int) {
+	if imgs == 0 {
+		return
+	}
+	t := d.K * d.K
+	rows := d.C * t
+	n := roundUp(d.H*d.wp, d.lanes)
+	s := d.shift()
+	sa, sb := d.M*d.plane, d.C*d.plane
+	_ = delta[imgs*sa-1]
+	_ = planes[imgs*sb-1]
+	aRow := func(m int) *float32 { return &delta[min(m, d.M-1)*d.plane+s] }
+	bRow := func(r int) *float32 {
+		r = min(r, rows-1)
+		return &planes[(r/t)*d.plane+d.off[r%t]]
+	}
+	var acc [256]float32
+	var a, b [4]*float32
+	tr := 3 // rows of a and of b per tile
+	if d.wide {
+		tr = 4
+	}
+	for m := 0; m < d.M; m += tr {
+		for r := 0; r < rows; r += tr {
+			for i := 0; i < tr; i++ {
+				a[i], b[i] = aRow(m+i), bRow(r+i)
+			}
+			acc = [256]float32{}
+			if d.wide {
+				tile.Dot16(&acc[0], &a, &b, n, imgs, sa, sb)
+			} else {
+				tile.Dot(&acc[0], a[0], a[1], a[2], b[0], b[1], b[2], n, imgs, sa, sb)
+			}
+			for i := 0; i < tr && m+i < d.M; i++ {
+				for j := 0; j < tr && r+j < rows; j++ {
+					dw[(m+i)*rows+r+j] += hsum(acc[(tr*i+j)*d.lanes : (tr*i+j+1)*d.lanes])
+				}
+			}
+		}
+	}
+}
+
+// hsum adds 8 or 16 lanes pairwise.
+func hsum(l []float32) float32 {
+	for len(l) > 1 {
+		h := len(l) / 2
+		for i := 0; i < h; i++ {
+			l[i] += l[i+h]
+		}
+		l = l[:h]
+	}
+	return l[0]
+}

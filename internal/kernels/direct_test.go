@@ -1,0 +1,165 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveConv is the textbook same-size convolution: out[m][y][x] =
+// Σ_c Σ_ki Σ_kj w[m][c][ki][kj] · in[c][y+ki−p][x+kj−p], zero outside.
+func naiveConv(in, w []float64, c, m, h, wd, k int) []float64 {
+	p := (k - 1) / 2
+	out := make([]float64, m*h*wd)
+	for mm := 0; mm < m; mm++ {
+		for y := 0; y < h; y++ {
+			for x := 0; x < wd; x++ {
+				var s float64
+				for cc := 0; cc < c; cc++ {
+					for ki := 0; ki < k; ki++ {
+						for kj := 0; kj < k; kj++ {
+							iy, ix := y+ki-p, x+kj-p
+							if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+								continue
+							}
+							s += w[((mm*c+cc)*k+ki)*k+kj] * in[(cc*h+iy)*wd+ix]
+						}
+					}
+				}
+				out[(mm*h+y)*wd+x] = s
+			}
+		}
+	}
+	return out
+}
+
+func randSlice(r *rand.Rand, n int) ([]float32, []float64) {
+	f, d := make([]float32, n), make([]float64, n)
+	for i := range f {
+		f[i] = float32(r.NormFloat64())
+		d[i] = float64(f[i])
+	}
+	return f, d
+}
+
+func closeTo(t *testing.T, what string, got []float32, want []float64, scale float64) {
+	t.Helper()
+	for i := range want {
+		if d := math.Abs(float64(got[i]) - want[i]); d > 1e-5*scale || math.IsNaN(float64(got[i])) {
+			t.Fatalf("%s[%d] = %v, want %v (|diff| %.3g > %.3g)", what, i, got[i], want[i], d, 1e-5*scale)
+		}
+	}
+}
+
+var directShapes = []struct{ c, m, h, w, k int }{
+	{3, 32, 32, 32, 5}, {32, 32, 16, 16, 5}, {32, 64, 8, 8, 5}, // ConvNet-Quick
+	{16, 16, 32, 32, 3}, {32, 32, 16, 16, 3}, {64, 64, 8, 8, 3}, // ResNet-20
+	{5, 7, 6, 9, 3}, {2, 3, 5, 4, 1}, {4, 5, 7, 3, 5}, // odd sizes, tails, 1×1
+}
+
+// TestDirectAgainstLoops checks the direct convolution's forward pass,
+// input gradient and weight gradient against the textbook sums.
+func TestDirectAgainstLoops(t *testing.T) {
+	if NewDirect(1, 1, 3, 3, 3, 1, 1) == nil {
+		t.Skip("no AVX2/FMA: the direct convolution is off on this CPU")
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, s := range directShapes {
+		t.Run(fmt.Sprintf("%dx%dx%dx%d/k%d", s.c, s.m, s.h, s.w, s.k), func(t *testing.T) {
+			d := NewDirect(s.c, s.m, s.h, s.w, s.k, (s.k-1)/2, 1)
+			const n = 3
+			img, img64 := randSlice(r, n*s.c*s.h*s.w)
+			mask, mask64 := randSlice(r, n*s.c*s.h*s.w)
+			w, w64 := randSlice(r, s.m*s.c*s.k*s.k)
+			delta, delta64 := randSlice(r, n*s.m*s.h*s.w)
+			bias, _ := randSlice(r, s.m)
+			in, out := s.c*s.h*s.w, s.m*s.h*s.w
+			scale := float64(s.c * s.k * s.k)
+
+			planes := make([]float32, n*s.c*d.Plane())
+			dplanes := make([]float32, n*s.m*d.Plane())
+			packed := make([]float32, d.PackedLen(s.m, s.c))
+			packedT := make([]float32, d.PackedLen(s.c, s.m))
+			d.Pack(packed, w)
+			d.PackTransposed(packedT, w)
+			grid := make([]float32, d.Rows(max(s.m, s.c))*d.Span())
+			dw := make([]float32, len(w))
+			for i := 0; i < n; i++ {
+				// Junk in the buffers must not leak into results.
+				for j := range grid {
+					grid[j] = float32(math.NaN())
+				}
+				d.Pad(planes[i*s.c*d.Plane():], img[i*in:], mask[i*in:], s.c)
+				d.Conv(grid, planes[i*s.c*d.Plane():], packed, s.c, s.m)
+				got := make([]float32, out)
+				d.Unpad(got, grid, s.m, bias, nil)
+				masked := make([]float64, in)
+				for j := range masked {
+					masked[j] = img64[i*in+j] * mask64[i*in+j]
+				}
+				want := naiveConv(masked, w64, s.c, s.m, s.h, s.w, s.k)
+				for j := range want {
+					want[j] += float64(bias[j/(s.h*s.w)])
+				}
+				closeTo(t, "forward", got, want, scale)
+
+				// Input gradient: ∂J/∂in[c] = Σ_m δ[m] ⋆ w[m][c], times mask.
+				d.Pad(dplanes[i*s.m*d.Plane():], delta[i*out:], nil, s.m)
+				d.Conv(grid, dplanes[i*s.m*d.Plane():], packedT, s.m, s.c)
+				gotH := make([]float32, in)
+				d.Unpad(gotH, grid, s.c, nil, mask[i*in:])
+				wantH := make([]float64, in)
+				p := (s.k - 1) / 2
+				for m := 0; m < s.m; m++ {
+					for y := 0; y < s.h; y++ {
+						for x := 0; x < s.w; x++ {
+							dv := delta64[i*out+(m*s.h+y)*s.w+x]
+							for c := 0; c < s.c; c++ {
+								for ki := 0; ki < s.k; ki++ {
+									for kj := 0; kj < s.k; kj++ {
+										iy, ix := y+ki-p, x+kj-p
+										if iy >= 0 && iy < s.h && ix >= 0 && ix < s.w {
+											wantH[(c*s.h+iy)*s.w+ix] += dv * w64[((m*s.c+c)*s.k+ki)*s.k+kj]
+										}
+									}
+								}
+							}
+						}
+					}
+				}
+				for j := range wantH {
+					wantH[j] *= mask64[i*in+j]
+				}
+				closeTo(t, "input gradient", gotH, wantH, float64(s.m*s.k*s.k)*4)
+			}
+
+			// Weight gradient over the n images.
+			d.WeightGrad(dw, dplanes, planes, n)
+			wantW := make([]float64, len(w))
+			p := (s.k - 1) / 2
+			for i := 0; i < n; i++ {
+				for m := 0; m < s.m; m++ {
+					for c := 0; c < s.c; c++ {
+						for ki := 0; ki < s.k; ki++ {
+							for kj := 0; kj < s.k; kj++ {
+								var sum float64
+								for y := 0; y < s.h; y++ {
+									for x := 0; x < s.w; x++ {
+										iy, ix := y+ki-p, x+kj-p
+										if iy >= 0 && iy < s.h && ix >= 0 && ix < s.w {
+											j := (c*s.h+iy)*s.w + ix
+											sum += delta64[i*out+(m*s.h+y)*s.w+x] * img64[i*in+j] * mask64[i*in+j]
+										}
+									}
+								}
+								wantW[((m*s.c+c)*s.k+ki)*s.k+kj] += sum
+							}
+						}
+					}
+				}
+			}
+			closeTo(t, "weight gradient", dw, wantW, float64(n*s.h*s.w)*4)
+		})
+	}
+}
