@@ -520,8 +520,8 @@ func (op *convWeightGrad) direct(h, d, m, dw []float32, n, workers int) {
 		kept = op.fwd.planes
 	}
 	kernels.Parallel(n, workers, func(wk, lo, hi int) {
-		acc := op.ws.acc[wk].Get(len(dw))
-		clear(acc)
+		lanes := op.ws.tmp[wk].Get(dc.LaneLen())
+		clear(lanes)
 		dpl := op.ws.buf[wk].Get(chunk * s.m * pl)
 		var ipl []float32
 		if kept == nil {
@@ -543,8 +543,9 @@ func (op *convWeightGrad) direct(h, d, m, dw []float32, n, workers int) {
 					dc.Pad(ipl[(i-g0)*c*pl:], h[i*img:(i+1)*img], mi, c)
 				}
 			}
-			dc.WeightGrad(acc, dpl, in, g1-g0)
+			dc.WeightGrad(lanes, dpl, in, g1-g0)
 		}
+		dc.SumLanes(op.ws.acc[wk].Get(len(dw)), lanes)
 	})
 	sumInto(dw, op.ws.acc[:workers])
 }

@@ -161,9 +161,25 @@ func (d *Direct) Unpad(dst, grid []float32, out int, bias, mask []float32) {
 	}
 }
 
-// WeightGrad adds ∂J/∂W (M×C×k×k) of imgs images to dw, from δ and the
-// layer's input as padded planes (M and C planes per image, consecutive).
-func (d *Direct) WeightGrad(dw, delta, planes []float32, imgs int) {
+// dotRows is how many a rows and b rows one weight-gradient tile takes.
+func (d *Direct) dotRows() int {
+	if d.wide {
+		return 4
+	}
+	return 3
+}
+
+// LaneLen returns the floats of the partial sums WeightGrad accumulates.
+func (d *Direct) LaneLen() int {
+	tr := d.dotRows()
+	return roundUp(d.M, tr) * roundUp(d.C*d.K*d.K, tr) * d.lanes
+}
+
+// WeightGrad adds ∂J/∂W of imgs images to lanes (LaneLen floats of partial
+// sums, which SumLanes turns into M×C×k×k), from δ and the layer's input as
+// padded planes (M and C planes per image, consecutive). Keeping partial
+// sums across calls leaves one horizontal sum per weight and step.
+func (d *Direct) WeightGrad(lanes, delta, planes []float32, imgs int) {
 	if imgs == 0 {
 		return
 	}
@@ -174,33 +190,49 @@ func (d *Direct) WeightGrad(dw, delta, planes []float32, imgs int) {
 	sa, sb := d.M*d.plane, d.C*d.plane
 	_ = delta[imgs*sa-1]
 	_ = planes[imgs*sb-1]
+	_ = lanes[d.LaneLen()-1]
 	aRow := func(m int) *float32 { return &delta[min(m, d.M-1)*d.plane+s] }
 	bRow := func(r int) *float32 {
 		r = min(r, rows-1)
 		return &planes[(r/t)*d.plane+d.off[r%t]]
 	}
-	var acc [256]float32
 	var a, b [4]*float32
-	tr := 3 // rows of a and of b per tile
-	if d.wide {
-		tr = 4
-	}
+	tr := d.dotRows()
+	size := tr * tr * d.lanes
+	k := 0
 	for m := 0; m < d.M; m += tr {
+		for i := 0; i < tr; i++ {
+			a[i] = aRow(m + i)
+		}
 		for r := 0; r < rows; r += tr {
 			for i := 0; i < tr; i++ {
-				a[i], b[i] = aRow(m+i), bRow(r+i)
+				b[i] = bRow(r + i)
 			}
-			acc = [256]float32{}
 			if d.wide {
-				tile.Dot16(&acc[0], &a, &b, n, imgs, sa, sb)
+				tile.Dot16(&lanes[k], &a, &b, n, imgs, sa, sb)
 			} else {
-				tile.Dot(&acc[0], a[0], a[1], a[2], b[0], b[1], b[2], n, imgs, sa, sb)
+				tile.Dot(&lanes[k], a[0], a[1], a[2], b[0], b[1], b[2], n, imgs, sa, sb)
 			}
+			k += size
+		}
+	}
+}
+
+// SumLanes writes the weight gradient held in lanes to dw (M×C×k×k).
+func (d *Direct) SumLanes(dw, lanes []float32) {
+	rows := d.C * d.K * d.K
+	tr := d.dotRows()
+	size := tr * tr * d.lanes
+	k := 0
+	for m := 0; m < d.M; m += tr {
+		for r := 0; r < rows; r += tr {
+			blk := lanes[k : k+size]
 			for i := 0; i < tr && m+i < d.M; i++ {
 				for j := 0; j < tr && r+j < rows; j++ {
-					dw[(m+i)*rows+r+j] += hsum(acc[(tr*i+j)*d.lanes : (tr*i+j+1)*d.lanes])
+					dw[(m+i)*rows+r+j] = hsum(blk[(tr*i+j)*d.lanes : (tr*i+j+1)*d.lanes])
 				}
 			}
+			k += size
 		}
 	}
 }

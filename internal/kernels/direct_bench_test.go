@@ -58,12 +58,15 @@ func BenchmarkDirectVsIm2col(b *testing.B) {
 			planes := make([]float32, n*s.c*d.Plane())
 			dpl := make([]float32, n*s.m*d.Plane())
 			dw := make([]float32, len(w))
+			lanes := make([]float32, d.LaneLen())
 			for it := 0; it < b.N; it++ {
+				clear(lanes)
 				for i := 0; i < n; i++ {
 					d.Pad(planes[i*s.c*d.Plane():], img[i*in:], nil, s.c)
 					d.Pad(dpl[i*s.m*d.Plane():], delta[i*out:], nil, s.m)
 				}
-				d.WeightGrad(dw, dpl, planes, n)
+				d.WeightGrad(lanes, dpl, planes, n)
+				d.SumLanes(dw, lanes)
 			}
 			flops(b)
 		})

@@ -135,7 +135,9 @@ func TestDirectAgainstLoops(t *testing.T) {
 			}
 
 			// Weight gradient over the n images.
-			d.WeightGrad(dw, dplanes, planes, n)
+			lanes := make([]float32, d.LaneLen())
+			d.WeightGrad(lanes, dplanes, planes, n)
+			d.SumLanes(dw, lanes)
 			wantW := make([]float64, len(w))
 			p := (s.k - 1) / 2
 			for i := 0; i < n; i++ {
