@@ -21,14 +21,27 @@ type ConvSpec struct {
 	// step, when the weight gradient sees the features the forward pass saw.
 	KeepCols bool
 	// Im2col turns the direct convolution off (tests compare the two paths).
-	Im2col      bool
-	Threads     int
+	Im2col  bool
+	Threads int
+	// Post, in an evaluation graph, normalises the output as it is written.
+	Post        *Post
 	direct      *kernels.Direct // nil: im2col and matrix multiplies
 	hasBias     bool
 	inShape     tensor.Shape
 	outH, outW  int
 	wShape      tensor.Shape
 	channels, m int
+}
+
+// Post is an evaluation BatchNorm fused into a convolution: the output is
+// (z − μ[m])·g[m] + b[m] per map m, then max(·, 0) with ReLU, computed by
+// the same kernels as the BatchNorm op so the bits are the same, but while
+// each image's maps are still in cache instead of in a pass of its own.
+type Post struct {
+	// Affine fills μ, g and b (one per output map) before each run, from
+	// the current parameters and running statistics.
+	Affine func(mu, g, b []float32)
+	ReLU   bool
 }
 
 // Conv adds z = conv(h ⊙ mf, W) + b to the graph, with the backward pass of
@@ -60,6 +73,8 @@ type convOp struct {
 	opbase.Base
 	spec ConvSpec
 	out  opbase.Buffer
+	// μ, g and b of spec.Post for the current run.
+	mu, g, b []float32
 	// sameMask: the weight gradient sees exactly the features the forward
 	// pass unrolled, so the forward im2col can be kept and reused.
 	sameMask bool
@@ -184,6 +199,12 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 	c, ih, iw := s.channels, s.inShape[2], s.inShape[3]
 	img, p, ckk := c*ih*iw, s.outH*s.outW, c*s.K*s.K
 	op.ws.ensure(s.Threads)
+	if s.Post != nil {
+		if len(op.mu) != s.m {
+			op.mu, op.g, op.b = make([]float32, s.m), make([]float32, s.m), make([]float32, s.m)
+		}
+		s.Post.Affine(op.mu, op.g, op.b)
+	}
 	if s.direct != nil {
 		op.direct(h, mf, w, bias, od, n)
 		return out, nil
@@ -219,6 +240,7 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 						kernels.AddScalar(dst[j*p:(j+1)*p], bias[j])
 					}
 				}
+				op.post(od[g0*s.m*p : g1*s.m*p])
 				return
 			}
 			kernels.Gemm(false, false, s.m, cols, ckk, w, ckk, col, cols, 0, buf, cols)
@@ -235,9 +257,27 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 					}
 				}
 			}
+			op.post(od[g0*s.m*p : g1*s.m*p])
 		})
 	})
 	return out, nil
+}
+
+// post applies spec.Post in place to whole output images.
+func (op *convOp) post(z []float32) {
+	s := &op.spec
+	if s.Post == nil {
+		return
+	}
+	p := s.outH * s.outW
+	for k := 0; k < len(z); k += p {
+		m := (k / p) % s.m
+		if s.Post.ReLU {
+			kernels.NormalizeReLU(z[k:k+p], z[k:k+p], op.mu[m], op.g[m], op.b[m])
+		} else {
+			kernels.Normalize(z[k:k+p], z[k:k+p], op.mu[m], op.g[m], op.b[m])
+		}
+	}
 }
 
 // direct is Do for the direct convolution: pad each image (times mf) into
@@ -266,7 +306,11 @@ func (op *convOp) direct(h, mf, w, bias, od []float32, n int) {
 			}
 			d.Pad(planes, h[i*img:(i+1)*img], m, c)
 			d.Conv(grid, planes, packed, c, s.m)
-			d.Unpad(od[i*out:(i+1)*out], grid, s.m, bias, nil)
+			if s.Post != nil {
+				d.UnpadNormalize(od[i*out:(i+1)*out], grid, s.m, op.mu, op.g, op.b, s.Post.ReLU)
+			} else {
+				d.Unpad(od[i*out:(i+1)*out], grid, s.m, bias, nil)
+			}
 		}
 	})
 }
@@ -274,6 +318,9 @@ func (op *convOp) direct(h, mf, w, bias, od []float32, n int) {
 func (op *convOp) DiffWRT(n int) []bool { return op.layout().diffWRT(n, op.spec.InputGrad) }
 
 func (op *convOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if op.spec.Post != nil {
+		return nil, fmt.Errorf("%s: a convolution with a fused evaluation BatchNorm has no gradient", op.Name)
+	}
 	op.keep = op.sameMask && op.spec.KeepCols
 	op.keepPlanes = op.sameMask
 	dh := &convInputGrad{Base: opbase.Base{Name: op.Name + "/dh"}, fwd: op}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/layers"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -94,5 +95,58 @@ func runGraph(tb testing.TB, g *G.ExprGraph) {
 	defer vm.Close()
 	if err := vm.RunAll(); err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// An evaluation convolution with a fused BatchNorm (ConvSpec.Post) gives the
+// same bits as the convolution followed by the BatchNorm op, on the direct
+// and im2col paths, with and without ReLU.
+func TestConvPostMatchesBatchNorm(t *testing.T) {
+	for _, tc := range []struct{ stride int }{{1}, {2}} {
+		for _, path := range convPaths {
+			for _, relu := range []bool{false, true} {
+				t.Run(fmt.Sprintf("stride%d/%s/relu=%v", tc.stride, path.name, relu), func(t *testing.T) {
+					const n, c, h, m = 3, 4, 9, 6
+					r := rand.New(rand.NewPCG(5, uint64(tc.stride)))
+					x, w := randSlice(r, n*c*h*h, 1), randSlice(r, m*c*9, 0.5)
+					gamma, beta := randSlice(r, m, 1), randSlice(r, m, 1)
+					stats := layers.NewBNStats(m)
+					for i := range stats.Mean {
+						stats.Mean[i], stats.Var[i] = float32(r.NormFloat64()), float32(0.5+r.Float64())
+					}
+					run := func(fused bool) []float32 {
+						g := G.NewGraph()
+						node := func(name string, d []float32, s ...int) *G.Node {
+							return G.NewTensor(g, tensor.Float32, len(s), G.WithName(name), G.WithValue(tensor.New(tensor.WithShape(s...), tensor.WithBacking(append([]float32(nil), d...)))))
+						}
+						xn, wn := node("x", x, n, c, h, h), node("w", w, m, c, 3, 3)
+						gn, bn := node("gamma", gamma, m), node("beta", beta, m)
+						spec := dropout.ConvSpec{Name: "c", K: 3, Pad: 1, Stride: tc.stride, Threads: path.threads, Im2col: path.im2col}
+						if fused {
+							spec.Post = &dropout.Post{ReLU: relu, Affine: func(mu, sc, sh []float32) {
+								stats.EvalAffine(mu, sc, sh, gamma, beta, 0)
+							}}
+						}
+						z, err := dropout.Conv(spec, xn, nil, wn, nil)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !fused {
+							if z, err = layers.BatchNorm(layers.BNConfig{Name: "bn", Threads: path.threads, ReLU: relu}, z, gn, bn, stats); err != nil {
+								t.Fatal(err)
+							}
+						}
+						runGraph(t, g)
+						return append([]float32(nil), z.Value().Data().([]float32)...)
+					}
+					want, got := run(false), run(true)
+					for i := range want {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("fused[%d] = %v, BatchNorm op gives %v", i, got[i], want[i])
+						}
+					}
+				})
+			}
+		}
 	}
 }

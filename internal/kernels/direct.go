@@ -175,6 +175,24 @@ func (d *Direct) LaneLen() int {
 	return roundUp(d.M, tr) * roundUp(d.C*d.K*d.K, tr) * d.lanes
 }
 
+// UnpadNormalize copies out maps from the grid to h×w images as
+// (z − mu[m])·g[m] + b[m], then max(·, 0) when relu is set: an evaluation
+// BatchNorm applied while the maps are still in cache.
+func (d *Direct) UnpadNormalize(dst, grid []float32, out int, mu, g, b []float32, relu bool) {
+	h, w := d.H, d.W
+	for m := 0; m < out; m++ {
+		for y := 0; y < h; y++ {
+			src := grid[m*d.span+y*d.wp : m*d.span+y*d.wp+w]
+			row := dst[(m*h+y)*w : (m*h+y+1)*w]
+			if relu {
+				NormalizeReLU(row, src, mu[m], g[m], b[m])
+			} else {
+				Normalize(row, src, mu[m], g[m], b[m])
+			}
+		}
+	}
+}
+
 // WeightGrad adds ∂J/∂W of imgs images to lanes (LaneLen floats of partial
 // sums, which SumLanes turns into M×C×k×k), from δ and the layer's input as
 // padded planes (M and C planes per image, consecutive). Keeping partial

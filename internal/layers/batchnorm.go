@@ -44,7 +44,7 @@ type BNConfig struct {
 // (y = max(that, 0) with cfg.ReLU).
 func BatchNorm(cfg BNConfig, x, gamma, beta *G.Node, stats *BNStats) (*G.Node, error) {
 	if cfg.Eps == 0 {
-		cfg.Eps = 1e-5
+		cfg.Eps = defaultEps
 	}
 	return G.ApplyOp(&bnOp{Base: opbase.Base{Name: "bn:" + cfg.Name}, cfg: cfg, stats: stats}, x, gamma, beta)
 }
@@ -115,8 +115,7 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 				mean = float64(op.stats.Mean[ch])
 				inv = 1 / math.Sqrt(float64(op.stats.Var[ch])+op.cfg.Eps)
 			}
-			g, b := float32(float64(gamma[ch])*inv), beta[ch]
-			mu := float32(mean)
+			mu, g, b := affine(mean, inv, gamma[ch], beta[ch])
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * p
 				src, dst := x[off:off+p], y[off:off+p]
@@ -130,6 +129,27 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 	})
 	return out, nil
 }
+
+// affine returns the float32 μ, γ·inv and β that normalise as (x − μ)·g + b.
+func affine(mean, inv float64, gamma, beta float32) (mu, g, b float32) {
+	return float32(mean), float32(float64(gamma) * inv), beta
+}
+
+// EvalAffine fills mu, g and b with what an evaluation-mode BatchNorm with
+// these statistics, γ, β and ε (0: the default) computes (x − mu)·g + b with,
+// so another op can apply it to the same bits.
+func (s *BNStats) EvalAffine(mu, g, b, gamma, beta []float32, eps float64) {
+	if eps == 0 {
+		eps = defaultEps
+	}
+	for ch := range s.Mean {
+		inv := 1 / math.Sqrt(float64(s.Var[ch])+eps)
+		mu[ch], g[ch], b[ch] = affine(float64(s.Mean[ch]), inv, gamma[ch], beta[ch])
+	}
+}
+
+// defaultEps is BatchNorm's ε when the config leaves it 0 (PyTorch's).
+const defaultEps = 1e-5
 
 func (op *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
 func (op *bnOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {

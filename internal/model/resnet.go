@@ -78,11 +78,6 @@ func (b *builder) basicBlock(name string, x *G.Node, maps, stride int) (*G.Node,
 func (b *builder) convBN(conv, bn string, x *G.Node, maps, stride int, needDx, relu bool) (*G.Node, error) {
 	c := x.Shape()[1]
 	w := b.param(conv+"/W", tensor.Shape{maps, c, 3, 3}, math.Sqrt(2/float64(c*9)), false)
-	spec := dropout.ConvSpec{Name: conv, K: 3, Pad: 1, Stride: stride, Mode: b.mode(), InputGrad: needDx, Threads: b.opt.Threads}
-	h, err := dropout.Conv(spec, x, b.site(conv, x), w, nil)
-	if err != nil {
-		return nil, err
-	}
 	gamma := b.param(bn+"/gamma", tensor.Shape{maps}, 0, false)
 	beta := b.param(bn+"/beta", tensor.Shape{maps}, 0, true)
 	b.params[len(b.params)-2].Const = 1
@@ -90,6 +85,20 @@ func (b *builder) convBN(conv, bn string, x *G.Node, maps, stride int, needDx, r
 	if !ok {
 		stats = layers.NewBNStats(maps)
 		b.bn[bn] = stats
+	}
+	spec := dropout.ConvSpec{Name: conv, K: 3, Pad: 1, Stride: stride, Mode: b.mode(), InputGrad: needDx, Threads: b.opt.Threads}
+	if !b.opt.Train {
+		// Evaluation normalises with fixed statistics, which the convolution
+		// applies as it writes each image: one pass over the maps less.
+		g, be := b.params[len(b.params)-2].Value, b.params[len(b.params)-1].Value
+		spec.Post = &dropout.Post{ReLU: relu, Affine: func(mu, sc, sh []float32) {
+			stats.EvalAffine(mu, sc, sh, g.Data().([]float32), be.Data().([]float32), 0)
+		}}
+		return dropout.Conv(spec, x, nil, w, nil)
+	}
+	h, err := dropout.Conv(spec, x, b.site(conv, x), w, nil)
+	if err != nil {
+		return nil, err
 	}
 	cfg := layers.BNConfig{Name: bn, Train: b.opt.Train, Momentum: bnMomentum, Threads: b.opt.Threads, ReLU: relu}
 	return layers.BatchNorm(cfg, h, gamma, beta, stats)
