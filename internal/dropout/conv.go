@@ -42,6 +42,9 @@ type Post struct {
 	// the current parameters and running statistics.
 	Affine func(mu, g, b []float32)
 	ReLU   bool
+	// Residual, when not nil, is added after the normalisation and before
+	// the ReLU: a basic block's second convolution, BatchNorm and sum.
+	Residual *G.Node
 }
 
 // Conv adds z = conv(h ⊙ mf, W) + b to the graph, with the backward pass of
@@ -65,7 +68,11 @@ func Conv(spec ConvSpec, h *G.Node, site *Site, w, b *G.Node) (*G.Node, error) {
 	case 'b':
 		op.sameMask = m.UseF && site.MF == site.MB
 	}
-	return G.ApplyOp(op, op.layout().nodes(h, site, w, b)...)
+	ins := op.layout().nodes(h, site, w, b)
+	if r := op.residual(); r != nil {
+		ins = append(ins, r)
+	}
+	return G.ApplyOp(op, ins...)
 }
 
 // convOp is the forward convolution; it owns the spec its backward ops share.
@@ -136,7 +143,20 @@ func gather(buf, d []float32, g0, g1, m, p int) []float32 {
 
 func (op *convOp) masked() bool { return op.spec.Mode.Masked() }
 
-func (op *convOp) Arity() int { return op.layout().arity() }
+func (op *convOp) Arity() int {
+	if op.residual() != nil {
+		return op.layout().arity() + 1
+	}
+	return op.layout().arity()
+}
+
+// residual returns the node Post adds, or nil.
+func (op *convOp) residual() *G.Node {
+	if op.spec.Post == nil {
+		return nil
+	}
+	return op.spec.Post.Residual
+}
 
 // inputs returns the positions of h, mf, mb, W and b among the inputs.
 func (op *convOp) inputs() (h, mf, mb, w, b int) { return op.layout().positions() }
@@ -199,14 +219,18 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 	c, ih, iw := s.channels, s.inShape[2], s.inShape[3]
 	img, p, ckk := c*ih*iw, s.outH*s.outW, c*s.K*s.K
 	op.ws.ensure(s.Threads)
+	var res []float32
 	if s.Post != nil {
+		if op.residual() != nil {
+			res = opbase.F32(vs[len(vs)-1])
+		}
 		if len(op.mu) != s.m {
 			op.mu, op.g, op.b = make([]float32, s.m), make([]float32, s.m), make([]float32, s.m)
 		}
 		s.Post.Affine(op.mu, op.g, op.b)
 	}
 	if s.direct != nil {
-		op.direct(h, mf, w, bias, od, n)
+		op.direct(h, mf, w, bias, res, od, n)
 		return out, nil
 	}
 	var kept []float32
@@ -240,7 +264,7 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 						kernels.AddScalar(dst[j*p:(j+1)*p], bias[j])
 					}
 				}
-				op.post(od[g0*s.m*p : g1*s.m*p])
+				op.post(od, res, g0, g1)
 				return
 			}
 			kernels.Gemm(false, false, s.m, cols, ckk, w, ckk, col, cols, 0, buf, cols)
@@ -257,33 +281,34 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 					}
 				}
 			}
-			op.post(od[g0*s.m*p : g1*s.m*p])
+			op.post(od, res, g0, g1)
 		})
 	})
 	return out, nil
 }
 
-// post applies spec.Post in place to whole output images.
-func (op *convOp) post(z []float32) {
+// post applies spec.Post in place to output images [g0,g1), adding res's
+// images when res is not nil.
+func (op *convOp) post(od, res []float32, g0, g1 int) {
 	s := &op.spec
 	if s.Post == nil {
 		return
 	}
 	p := s.outH * s.outW
-	for k := 0; k < len(z); k += p {
-		m := (k / p) % s.m
-		if s.Post.ReLU {
-			kernels.NormalizeReLU(z[k:k+p], z[k:k+p], op.mu[m], op.g[m], op.b[m])
-		} else {
-			kernels.Normalize(z[k:k+p], z[k:k+p], op.mu[m], op.g[m], op.b[m])
+	for k := g0 * s.m * p; k < g1*s.m*p; k += p {
+		var r []float32
+		if res != nil {
+			r = res[k : k+p]
 		}
+		m := (k / p) % s.m
+		kernels.NormalizeAdd(od[k:k+p], od[k:k+p], r, op.mu[m], op.g[m], op.b[m], s.Post.ReLU)
 	}
 }
 
 // direct is Do for the direct convolution: pad each image (times mf) into
 // planes, which the weight gradient reuses when it sees the same features,
 // and convolve them tile by tile.
-func (op *convOp) direct(h, mf, w, bias, od []float32, n int) {
+func (op *convOp) direct(h, mf, w, bias, res, od []float32, n int) {
 	s := &op.spec
 	d := s.direct
 	c, img, out := s.channels, s.channels*s.inShape[2]*s.inShape[3], s.m*s.outH*s.outW
@@ -307,7 +332,11 @@ func (op *convOp) direct(h, mf, w, bias, od []float32, n int) {
 			d.Pad(planes, h[i*img:(i+1)*img], m, c)
 			d.Conv(grid, planes, packed, c, s.m)
 			if s.Post != nil {
-				d.UnpadNormalize(od[i*out:(i+1)*out], grid, s.m, op.mu, op.g, op.b, s.Post.ReLU)
+				var r []float32
+				if res != nil {
+					r = res[i*out : (i+1)*out]
+				}
+				d.UnpadNormalize(od[i*out:(i+1)*out], grid, s.m, op.mu, op.g, op.b, r, s.Post.ReLU)
 			} else {
 				d.Unpad(od[i*out:(i+1)*out], grid, s.m, bias, nil)
 			}

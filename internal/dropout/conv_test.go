@@ -99,17 +99,20 @@ func runGraph(tb testing.TB, g *G.ExprGraph) {
 }
 
 // An evaluation convolution with a fused BatchNorm (ConvSpec.Post) gives the
-// same bits as the convolution followed by the BatchNorm op, on the direct
-// and im2col paths, with and without ReLU.
+// same bits as the convolution followed by the BatchNorm op (and the add or
+// add+ReLU op of a residual), on the direct and im2col paths.
 func TestConvPostMatchesBatchNorm(t *testing.T) {
 	for _, tc := range []struct{ stride int }{{1}, {2}} {
 		for _, path := range convPaths {
-			for _, relu := range []bool{false, true} {
-				t.Run(fmt.Sprintf("stride%d/%s/relu=%v", tc.stride, path.name, relu), func(t *testing.T) {
+			for _, post := range []struct{ relu, res bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+				relu := post.relu
+				t.Run(fmt.Sprintf("stride%d/%s/%+v", tc.stride, path.name, post), func(t *testing.T) {
 					const n, c, h, m = 3, 4, 9, 6
 					r := rand.New(rand.NewPCG(5, uint64(tc.stride)))
 					x, w := randSlice(r, n*c*h*h, 1), randSlice(r, m*c*9, 0.5)
 					gamma, beta := randSlice(r, m, 1), randSlice(r, m, 1)
+					oh := (h-1)/tc.stride + 1
+					res := randSlice(r, n*m*oh*oh, 1)
 					stats := layers.NewBNStats(m)
 					for i := range stats.Mean {
 						stats.Mean[i], stats.Var[i] = float32(r.NormFloat64()), float32(0.5+r.Float64())
@@ -121,9 +124,13 @@ func TestConvPostMatchesBatchNorm(t *testing.T) {
 						}
 						xn, wn := node("x", x, n, c, h, h), node("w", w, m, c, 3, 3)
 						gn, bn := node("gamma", gamma, m), node("beta", beta, m)
+						var rn *G.Node
+						if post.res {
+							rn = node("res", res, n, m, oh, oh)
+						}
 						spec := dropout.ConvSpec{Name: "c", K: 3, Pad: 1, Stride: tc.stride, Threads: path.threads, Im2col: path.im2col}
 						if fused {
-							spec.Post = &dropout.Post{ReLU: relu, Affine: func(mu, sc, sh []float32) {
+							spec.Post = &dropout.Post{ReLU: relu, Residual: rn, Affine: func(mu, sc, sh []float32) {
 								stats.EvalAffine(mu, sc, sh, gamma, beta, 0)
 							}}
 						}
@@ -132,7 +139,15 @@ func TestConvPostMatchesBatchNorm(t *testing.T) {
 							t.Fatal(err)
 						}
 						if !fused {
-							if z, err = layers.BatchNorm(layers.BNConfig{Name: "bn", Threads: path.threads, ReLU: relu}, z, gn, bn, stats); err != nil {
+							if z, err = layers.BatchNorm(layers.BNConfig{Name: "bn", Threads: path.threads, ReLU: relu && !post.res}, z, gn, bn, stats); err != nil {
+								t.Fatal(err)
+							}
+							if post.res && relu {
+								z, err = layers.AddReLU("add", z, rn, path.threads)
+							} else if post.res {
+								z, err = layers.Add("add", z, rn, path.threads)
+							}
+							if err != nil {
 								t.Fatal(err)
 							}
 						}

@@ -176,19 +176,19 @@ func (d *Direct) LaneLen() int {
 }
 
 // UnpadNormalize copies out maps from the grid to h×w images as
-// (z − mu[m])·g[m] + b[m], then max(·, 0) when relu is set: an evaluation
-// BatchNorm applied while the maps are still in cache.
-func (d *Direct) UnpadNormalize(dst, grid []float32, out int, mu, g, b []float32, relu bool) {
+// NormalizeAdd does, with res's maps (when res is not nil): an evaluation
+// BatchNorm, residual sum and ReLU applied while the maps are still in cache.
+func (d *Direct) UnpadNormalize(dst, grid []float32, out int, mu, g, b, res []float32, relu bool) {
 	h, w := d.H, d.W
+	var r []float32
 	for m := 0; m < out; m++ {
 		for y := 0; y < h; y++ {
 			src := grid[m*d.span+y*d.wp : m*d.span+y*d.wp+w]
-			row := dst[(m*h+y)*w : (m*h+y+1)*w]
-			if relu {
-				NormalizeReLU(row, src, mu[m], g[m], b[m])
-			} else {
-				Normalize(row, src, mu[m], g[m], b[m])
+			k := (m*h + y) * w
+			if res != nil {
+				r = res[k : k+w]
 			}
+			NormalizeAdd(dst[k:k+w], src, r, mu[m], g[m], b[m], relu)
 		}
 	}
 }

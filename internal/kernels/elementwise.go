@@ -132,6 +132,27 @@ func NormalizeReLU(dst, x []float32, mu, g, b float32) {
 	}
 }
 
+// NormalizeAdd writes (x − mu)·g + b into dst, adds r when r is not nil,
+// then takes max(·, 0) when relu is set: an evaluation BatchNorm, a
+// residual sum and a ReLU with the bits of Normalize, AddReLU and
+// NormalizeReLU, in one pass (dst may be x).
+func NormalizeAdd(dst, x, r []float32, mu, g, b float32, relu bool) {
+	switch {
+	case r != nil && relu:
+		Normalize(dst, x, mu, g, b)
+		AddReLU(dst, dst, r)
+	case r != nil:
+		Normalize(dst, x, mu, g, b)
+		for i, v := range r[:len(dst)] {
+			dst[i] += v
+		}
+	case relu:
+		NormalizeReLU(dst, x, mu, g, b)
+	default:
+		Normalize(dst, x, mu, g, b)
+	}
+}
+
 // AddReLU writes max(a + b, 0) into dst.
 func AddReLU(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]

@@ -28,7 +28,7 @@ const bnMomentum = 0.1
 // resnet builds He et al.'s CIFAR ResNet-(6n+2) (SPEC §2): 3×3 conv 16 → BN →
 // ReLU → 3 stages × n basic blocks (16, 32, 64 maps) → global average pool → fc.
 func (b *builder) resnet(x *G.Node, n int) (*G.Node, error) {
-	h, err := b.convBN("conv1", "bn1", x, 16, 1, b.opt.InputNeedsDx, true)
+	h, err := b.convBN("conv1", "bn1", x, 16, 1, b.opt.InputNeedsDx, true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -57,11 +57,8 @@ func (b *builder) resnet(x *G.Node, n int) (*G.Node, error) {
 // basicBlock is conv-BN-ReLU-conv-BN plus the shortcut, then ReLU; the
 // shortcut is the identity, or option A (subsample, zero-pad channels) where the shape changes.
 func (b *builder) basicBlock(name string, x *G.Node, maps, stride int) (*G.Node, error) {
-	h, err := b.convBN(name+".conv1", name+".bn1", x, maps, stride, true, true)
+	h, err := b.convBN(name+".conv1", name+".bn1", x, maps, stride, true, true, nil)
 	if err != nil {
-		return nil, err
-	}
-	if h, err = b.convBN(name+".conv2", name+".bn2", h, maps, 1, true, false); err != nil {
 		return nil, err
 	}
 	short := x
@@ -70,12 +67,21 @@ func (b *builder) basicBlock(name string, x *G.Node, maps, stride int) (*G.Node,
 			return nil, err
 		}
 	}
+	if !b.opt.Train {
+		// Evaluation: the second convolution adds the shortcut and applies
+		// the ReLU as it writes its output.
+		return b.convBN(name+".conv2", name+".bn2", h, maps, 1, true, true, short)
+	}
+	if h, err = b.convBN(name+".conv2", name+".bn2", h, maps, 1, true, false, nil); err != nil {
+		return nil, err
+	}
 	return layers.AddReLU(name+".add", h, short, b.opt.Threads)
 }
 
 // convBN is a bias-free 3×3 convolution (with its dropout site) followed by
-// BatchNorm, and by a ReLU if relu is set.
-func (b *builder) convBN(conv, bn string, x *G.Node, maps, stride int, needDx, relu bool) (*G.Node, error) {
+// BatchNorm, and by a ReLU if relu is set. An evaluation graph fuses them,
+// adding res (when not nil) before the ReLU.
+func (b *builder) convBN(conv, bn string, x *G.Node, maps, stride int, needDx, relu bool, res *G.Node) (*G.Node, error) {
 	c := x.Shape()[1]
 	w := b.param(conv+"/W", tensor.Shape{maps, c, 3, 3}, math.Sqrt(2/float64(c*9)), false)
 	gamma := b.param(bn+"/gamma", tensor.Shape{maps}, 0, false)
@@ -91,7 +97,7 @@ func (b *builder) convBN(conv, bn string, x *G.Node, maps, stride int, needDx, r
 		// Evaluation normalises with fixed statistics, which the convolution
 		// applies as it writes each image: one pass over the maps less.
 		g, be := b.params[len(b.params)-2].Value, b.params[len(b.params)-1].Value
-		spec.Post = &dropout.Post{ReLU: relu, Affine: func(mu, sc, sh []float32) {
+		spec.Post = &dropout.Post{ReLU: relu, Residual: res, Affine: func(mu, sc, sh []float32) {
 			stats.EvalAffine(mu, sc, sh, g.Data().([]float32), be.Data().([]float32), 0)
 		}}
 		return dropout.Conv(spec, x, nil, w, nil)
