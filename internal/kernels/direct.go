@@ -148,9 +148,7 @@ func (d *Direct) Unpad(dst, grid []float32, out int, bias, mask []float32) {
 			src := grid[m*d.span+y*d.wp : m*d.span+y*d.wp+w]
 			row := dst[(m*h+y)*w : (m*h+y+1)*w]
 			if bias != nil {
-				for x, v := range src {
-					row[x] = v + bv
-				}
+				AddScalarTo(row, src, bv)
 			} else {
 				copy(row, src)
 			}

@@ -177,6 +177,14 @@ func BNGrad(dst, d, x, y []float32, mu, inv, k, a, b float32) {
 	}
 }
 
+// AddScalarTo writes x + b into dst.
+func AddScalarTo(dst, x []float32, b float32) {
+	x = x[:len(dst)]
+	for i := vecAddScalarTo(dst, x, b); i < len(dst); i++ {
+		dst[i] = x[i] + b
+	}
+}
+
 // AddScalar adds b to every element of dst.
 func AddScalar(dst []float32, b float32) {
 	for i := vecAddScalar(dst, b); i < len(dst); i++ {

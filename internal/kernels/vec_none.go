@@ -18,3 +18,4 @@ func vecNormalize(dst, x []float32, mu, g, b float32, relu bool) int { return 0 
 func vecAddReLU(dst, a, b []float32) int                             { return 0 }
 func vecBNGrad(dst, d, x, y []float32, mu, inv, k, a, b float32) int { return 0 }
 func vecAddScalar(dst []float32, b float32) int                      { return 0 }
+func vecAddScalarTo(dst, x []float32, b float32) int                 { return 0 }

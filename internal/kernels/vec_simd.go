@@ -199,3 +199,15 @@ func vecAddScalar(dst []float32, b float32) int {
 	}
 	return i
 }
+
+func vecAddScalarTo(dst, x []float32, b float32) int {
+	if !avx2 {
+		return 0
+	}
+	bv := archsimd.BroadcastFloat32x8(b)
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		load8(x[i:]).Add(bv).StoreSlice(dst[i:])
+	}
+	return i
+}
