@@ -191,3 +191,33 @@ func AddScalar(dst []float32, b float32) {
 		dst[i] += b
 	}
 }
+
+// MaxRows writes into dst[x] the maximum over rows [y0,y1) of src[y·ld+x];
+// a NaN among them makes it NaN, as Go's max does.
+func MaxRows(dst, src []float32, ld, y0, y1 int) {
+	for x := vecMaxRows(dst, src, ld, y0, y1); x < len(dst); x++ {
+		m := src[y0*ld+x]
+		for y := y0 + 1; y < y1; y++ {
+			m = max(m, src[y*ld+x])
+		}
+		dst[x] = m
+	}
+}
+
+// MaxRowsArg is MaxRows that also writes into at[x] the first row holding
+// the maximum (y0 when it is NaN).
+func MaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) {
+	for x := vecMaxRowsArg(dst, at, src, ld, y0, y1); x < len(dst); x++ {
+		m := src[y0*ld+x]
+		for y := y0 + 1; y < y1; y++ {
+			m = max(m, src[y*ld+x])
+		}
+		a := int32(y0)
+		for y := y1 - 1; y >= y0; y-- {
+			if src[y*ld+x] == m {
+				a = int32(y)
+			}
+		}
+		dst[x], at[x] = m, a
+	}
+}

@@ -116,3 +116,44 @@ func TestElementwiseMatchesFormulas(t *testing.T) {
 		}
 	}
 }
+
+// MaxRows and MaxRowsArg against direct loops, on inputs full of ties and
+// with NaNs, at widths with and without a vector tail.
+func TestMaxRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	nan := float32(math.NaN())
+	for _, w := range []int{1, 7, 8, 16, 19, 32} {
+		const h = 6
+		src := make([]float32, h*w)
+		for i := range src {
+			src[i] = float32(r.IntN(3)) - 1
+			if r.IntN(40) == 0 {
+				src[i] = nan
+			}
+		}
+		for y0 := 0; y0 < h; y0++ {
+			for y1 := y0 + 1; y1 <= h; y1++ {
+				dst, dst2, at := make([]float32, w), make([]float32, w), make([]int32, w)
+				MaxRows(dst, src, w, y0, y1)
+				MaxRowsArg(dst2, at, src, w, y0, y1)
+				for x := 0; x < w; x++ {
+					m, a, isNaN := float32(math.Inf(-1)), int32(-1), false
+					for y := y0; y < y1; y++ {
+						v := src[y*w+x]
+						isNaN = isNaN || v != v
+						if v > m {
+							m, a = v, int32(y)
+						}
+					}
+					if isNaN {
+						m, a = nan, int32(y0)
+					}
+					same := func(g float32) bool { return g == m || (g != g && m != m) }
+					if !same(dst[x]) || !same(dst2[x]) || at[x] != a {
+						t.Fatalf("w=%d rows [%d,%d) column %d (vector %s): max %v / %v at %d, want %v at %d", w, y0, y1, x, Vector(), dst[x], dst2[x], at[x], m, a)
+					}
+				}
+			}
+		}
+	}
+}

@@ -211,3 +211,46 @@ func vecAddScalarTo(dst, x []float32, b float32) int {
 	}
 	return i
 }
+
+// max8 is the maximum of rows [y0,y1) of src at column i, NaN where any is
+// NaN: VMAXPS alone would drop a NaN in one operand.
+func max8(src []float32, ld, i, y0, y1 int) f8 {
+	m := load8(src[y0*ld+i:])
+	nan := m.IsNaN()
+	sum := m
+	for y := y0 + 1; y < y1; y++ {
+		v := load8(src[y*ld+i:])
+		nan = nan.Or(v.IsNaN())
+		m = m.Max(v)
+		sum = sum.Add(v)
+	}
+	return sum.Merge(m, nan) // the sum is NaN where a row is
+}
+
+func vecMaxRows(dst, src []float32, ld, y0, y1 int) int {
+	if !avx2 {
+		return 0
+	}
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		max8(src, ld, i, y0, y1).StoreSlice(dst[i:])
+	}
+	return i
+}
+
+func vecMaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) int {
+	if !avx2 {
+		return 0
+	}
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		m := max8(src, ld, i, y0, y1)
+		a := archsimd.BroadcastInt32x8(int32(y0))
+		for y := y1 - 1; y >= y0; y-- {
+			a = archsimd.BroadcastInt32x8(int32(y)).Merge(a, load8(src[y*ld+i:]).Equal(m))
+		}
+		m.StoreSlice(dst[i:])
+		a.StoreSlice(at[i:])
+	}
+	return i
+}

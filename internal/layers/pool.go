@@ -57,7 +57,8 @@ type poolOp struct {
 	in             tensor.Shape
 	oh, ow         int
 	out            opbase.Buffer
-	rows           []opbase.Floats // per-worker row maxima of one plane
+	rows           []opbase.Floats // per-worker window maxima down the columns of one output row
+	rowAt          [][]int32       // per-worker first row of each of those maxima
 	// withArg: a training graph's max pooling also records each window's
 	// argmax for the backward pass.
 	withArg bool
@@ -90,17 +91,22 @@ func (op *poolOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	for len(op.rows) < max(op.threads, 1) {
 		op.rows = append(op.rows, nil)
+		op.rowAt = append(op.rowAt, nil)
 	}
 	kernels.Parallel(n*c, op.threads, func(wk, lo, hi int) {
-		rows := op.rows[wk].Get(h * op.ow)
+		cm := op.rows[wk].Get(w)
+		if len(op.rowAt[wk]) < w {
+			op.rowAt[wk] = make([]int32, w)
+		}
 		for pl := lo; pl < hi; pl++ {
 			plane := x[pl*h*w : (pl+1)*h*w]
 			dst := od[pl*op.oh*op.ow : (pl+1)*op.oh*op.ow]
 			if op.kind == MaxPool {
-				op.maxPlane(plane, dst, rows, h, w)
+				var arg []int32
 				if op.withArg {
-					op.firstMax(plane, dst, op.argmax[pl*op.oh*op.ow:(pl+1)*op.oh*op.ow], h, w)
+					arg = op.argmax[pl*op.oh*op.ow : (pl+1)*op.oh*op.ow]
 				}
+				op.maxPlane(plane, dst, cm, op.rowAt[wk], arg, h, w)
 				continue
 			}
 			for oy := 0; oy < op.oh; oy++ {
@@ -121,58 +127,47 @@ func (op *poolOp) Do(vs ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-// firstMax records where each window of a plane first reaches its maximum
-// m (already pooled into dst) in row-major order, the tie rule of Caffe and
-// PyTorch. Finding m by the branch-free maxPlane and then the first element
-// equal to it costs one unpredictable branch per window, where a running
-// argmax takes one at every new maximum. A window holding a NaN pools to
+// maxPlane max-pools one plane in two separable passes: for each output
+// row, the window maximum down every input column (kernels.MaxRows, in
+// vector registers), then across each window of those. With arg (training)
+// it also records where each window first reaches its maximum in row-major
+// order, the tie rule of Caffe and PyTorch: the first row holding each
+// column's maximum, then the smallest position among the columns whose
+// maximum is the window's, chosen by comparisons rather than a branch per
+// new maximum as a running argmax takes. A window holding a NaN pools to
 // NaN, which equals nothing, and sends its gradient to its first element.
-func (op *poolOp) firstMax(plane, dst []float32, arg []int32, h, w int) {
+func (op *poolOp) maxPlane(plane, dst, cm []float32, cy, arg []int32, h, w int) {
 	for oy := 0; oy < op.oh; oy++ {
 		y0, y1, _ := window(oy, h, op.k, op.pad, op.stride)
-		for ox := 0; ox < op.ow; ox++ {
-			x0, x1, _ := window(ox, w, op.k, op.pad, op.stride)
-			m := dst[oy*op.ow+ox]
-			at := int32(y0*w + x0)
-		scan:
-			for y := y0; y < y1; y++ {
-				for i, v := range plane[y*w+x0 : y*w+x1] {
-					if v == m {
-						at = int32(y*w + x0 + i)
-						break scan
-					}
-				}
-			}
-			arg[oy*op.ow+ox] = at
+		if arg == nil {
+			kernels.MaxRows(cm, plane, w, y0, y1)
+		} else {
+			kernels.MaxRowsArg(cm, cy[:w], plane, w, y0, y1)
 		}
-	}
-}
-
-// maxPlane max-pools one plane in two separable passes, the window maximum
-// of every input row and then of those down each column, with the max
-// builtin: no branch to mispredict, which a running argmax cannot avoid.
-// A window holding a NaN pools to NaN.
-func (op *poolOp) maxPlane(plane, dst, rows []float32, h, w int) {
-	for y := 0; y < h; y++ {
-		src, r := plane[y*w:(y+1)*w], rows[y*op.ow:(y+1)*op.ow]
-		for ox := range r {
+		o := dst[oy*op.ow : (oy+1)*op.ow]
+		for ox := range o {
 			x0, x1, _ := window(ox, w, op.k, op.pad, op.stride)
-			m := src[x0]
-			for _, v := range src[x0+1 : x1] {
+			m := cm[x0]
+			for _, v := range cm[x0+1 : x1] {
 				m = max(m, v)
 			}
-			r[ox] = m
-		}
-	}
-	for oy := 0; oy < op.oh; oy++ {
-		y0, y1, _ := window(oy, h, op.k, op.pad, op.stride)
-		o := dst[oy*op.ow : (oy+1)*op.ow]
-		copy(o, rows[y0*op.ow:(y0+1)*op.ow])
-		for y := y0 + 1; y < y1; y++ {
-			r := rows[y*op.ow : (y+1)*op.ow]
-			for ox, v := range r {
-				o[ox] = max(o[ox], v)
+			o[ox] = m
+			if arg == nil {
+				continue
 			}
+			at := int32(y0*w + x0) // a NaN window's first element
+			first := int32(h * w)
+			for x := x0; x < x1; x++ {
+				k := cy[x]*int32(w) + int32(x)
+				if cm[x] != m {
+					k = first
+				}
+				first = min(first, k)
+			}
+			if m == m {
+				at = first
+			}
+			arg[oy*op.ow+ox] = at
 		}
 	}
 }
