@@ -221,3 +221,38 @@ func MaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) {
 		dst[x], at[x] = m, a
 	}
 }
+
+// WindowMax writes into dst[x] the maximum of src[x:x+k] (NaN if any is);
+// src holds at least len(dst)+k−1 values.
+func WindowMax(dst, src []float32, k int) {
+	src = src[:len(dst)+k-1]
+	for x := vecWindowMax(dst, src, k); x < len(dst); x++ {
+		m := src[x]
+		for _, v := range src[x+1 : x+k] {
+			m = max(m, v)
+		}
+		dst[x] = m
+	}
+}
+
+// WindowMaxArg is WindowMax that also writes into at[x] the smallest
+// key[x+j] (j < k) whose src[x+j] is the maximum; with a NaN maximum at[x]
+// is the largest int32.
+func WindowMaxArg(dst []float32, at []int32, src []float32, key []int32, k int) {
+	src, key = src[:len(dst)+k-1], key[:len(dst)+k-1]
+	for x := vecWindowMaxArg(dst, at, src, key, k); x < len(dst); x++ {
+		m := src[x]
+		for _, v := range src[x+1 : x+k] {
+			m = max(m, v)
+		}
+		a := int32(math.MaxInt32)
+		for j := 0; j < k; j++ {
+			kj := key[x+j]
+			if src[x+j] != m {
+				kj = math.MaxInt32
+			}
+			a = min(a, kj)
+		}
+		dst[x], at[x] = m, a
+	}
+}

@@ -157,3 +157,40 @@ func TestMaxRows(t *testing.T) {
 		}
 	}
 }
+
+// WindowMax and WindowMaxArg against direct loops, ties and NaNs included.
+func TestWindowMax(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 10))
+	nan := float32(math.NaN())
+	for _, n := range []int{1, 7, 8, 9, 16, 30} {
+		for _, k := range []int{1, 2, 3, 5} {
+			src, key := make([]float32, n+k-1), make([]int32, n+k-1)
+			for i := range src {
+				src[i], key[i] = float32(r.IntN(3))-1, int32(r.IntN(100))
+				if r.IntN(30) == 0 {
+					src[i] = nan
+				}
+			}
+			dst, dst2, at := make([]float32, n), make([]float32, n), make([]int32, n)
+			WindowMax(dst, src, k)
+			WindowMaxArg(dst2, at, src, key, k)
+			for x := 0; x < n; x++ {
+				m, isNaN := float32(math.Inf(-1)), false
+				for _, v := range src[x : x+k] {
+					isNaN = isNaN || v != v
+					m = max(m, v)
+				}
+				a := int32(math.MaxInt32)
+				for j := 0; j < k; j++ {
+					if src[x+j] == m && key[x+j] < a {
+						a = key[x+j]
+					}
+				}
+				same := func(g float32) bool { return g == m || (g != g && isNaN) }
+				if !same(dst[x]) || !same(dst2[x]) || at[x] != a {
+					t.Fatalf("n=%d k=%d x=%d (vector %s): max %v / %v, key %d; want %v, %d", n, k, x, Vector(), dst[x], dst2[x], at[x], m, a)
+				}
+			}
+		}
+	}
+}

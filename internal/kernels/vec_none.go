@@ -8,16 +8,18 @@ package kernels
 // Vector names the vector instruction set the element-wise kernels use.
 func Vector() string { return "none" }
 
-func vecMul(dst, m []float32) int                                                { return 0 }
-func vecMulTo(dst, a, b []float32) int                                           { return 0 }
-func vecReLU(dst, x []float32) int                                               { return 0 }
-func vecReLUGrad(dst, y, d []float32) int                                        { return 0 }
-func vecSumSq(x []float32, s float32, a, q *lanes) int                           { return 0 }
-func vecStdSums(d, x, y []float32, mu, inv float32, a, q *lanes) int             { return 0 }
-func vecNormalize(dst, x []float32, mu, g, b float32, relu bool) int             { return 0 }
-func vecAddReLU(dst, a, b []float32) int                                         { return 0 }
-func vecBNGrad(dst, d, x, y []float32, mu, inv, k, a, b float32) int             { return 0 }
-func vecAddScalar(dst []float32, b float32) int                                  { return 0 }
-func vecAddScalarTo(dst, x []float32, b float32) int                             { return 0 }
-func vecMaxRows(dst, src []float32, ld, y0, y1 int) int                          { return 0 }
-func vecMaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) int { return 0 }
+func vecMul(dst, m []float32) int                                                      { return 0 }
+func vecMulTo(dst, a, b []float32) int                                                 { return 0 }
+func vecReLU(dst, x []float32) int                                                     { return 0 }
+func vecReLUGrad(dst, y, d []float32) int                                              { return 0 }
+func vecSumSq(x []float32, s float32, a, q *lanes) int                                 { return 0 }
+func vecStdSums(d, x, y []float32, mu, inv float32, a, q *lanes) int                   { return 0 }
+func vecNormalize(dst, x []float32, mu, g, b float32, relu bool) int                   { return 0 }
+func vecAddReLU(dst, a, b []float32) int                                               { return 0 }
+func vecBNGrad(dst, d, x, y []float32, mu, inv, k, a, b float32) int                   { return 0 }
+func vecAddScalar(dst []float32, b float32) int                                        { return 0 }
+func vecAddScalarTo(dst, x []float32, b float32) int                                   { return 0 }
+func vecMaxRows(dst, src []float32, ld, y0, y1 int) int                                { return 0 }
+func vecMaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) int       { return 0 }
+func vecWindowMax(dst, src []float32, k int) int                                       { return 0 }
+func vecWindowMaxArg(dst []float32, at []int32, src []float32, key []int32, k int) int { return 0 }

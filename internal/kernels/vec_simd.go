@@ -2,7 +2,10 @@
 
 package kernels
 
-import "simd/archsimd"
+import (
+	"math"
+	"simd/archsimd"
+)
 
 // avx2 is fixed at start-up: the vector bodies need AVX2 and fall back to
 // the scalar loops on CPUs without it.
@@ -212,19 +215,19 @@ func vecAddScalarTo(dst, x []float32, b float32) int {
 	return i
 }
 
-// max8 is the maximum of rows [y0,y1) of src at column i, NaN where any is
-// NaN: VMAXPS alone would drop a NaN in one operand.
-func max8(src []float32, ld, i, y0, y1 int) f8 {
-	m := load8(src[y0*ld+i:])
+// max8 is the maximum of src[i+j·ld : i+j·ld+8] over j in [j0,j1), NaN
+// where any is NaN: VMAXPS alone would drop a NaN in one operand.
+func max8(src []float32, ld, i, j0, j1 int) f8 {
+	m := load8(src[j0*ld+i:])
 	nan := m.IsNaN()
 	sum := m
-	for y := y0 + 1; y < y1; y++ {
-		v := load8(src[y*ld+i:])
+	for j := j0 + 1; j < j1; j++ {
+		v := load8(src[j*ld+i:])
 		nan = nan.Or(v.IsNaN())
 		m = m.Max(v)
 		sum = sum.Add(v)
 	}
-	return sum.Merge(m, nan) // the sum is NaN where a row is
+	return sum.Merge(m, nan) // the sum is NaN where any value is
 }
 
 func vecMaxRows(dst, src []float32, ld, y0, y1 int) int {
@@ -248,6 +251,36 @@ func vecMaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) int
 		a := archsimd.BroadcastInt32x8(int32(y0))
 		for y := y1 - 1; y >= y0; y-- {
 			a = archsimd.BroadcastInt32x8(int32(y)).Merge(a, load8(src[y*ld+i:]).Equal(m))
+		}
+		m.StoreSlice(dst[i:])
+		a.StoreSlice(at[i:])
+	}
+	return i
+}
+
+func vecWindowMax(dst, src []float32, k int) int {
+	if !avx2 {
+		return 0
+	}
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		max8(src, 1, i, 0, k).StoreSlice(dst[i:])
+	}
+	return i
+}
+
+func vecWindowMaxArg(dst []float32, at []int32, src []float32, key []int32, k int) int {
+	if !avx2 {
+		return 0
+	}
+	none := archsimd.BroadcastInt32x8(math.MaxInt32)
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		m := max8(src, 1, i, 0, k)
+		a := none
+		for j := 0; j < k; j++ {
+			kj := archsimd.LoadInt32x8Slice(key[i+j:]).Merge(none, load8(src[i+j:]).Equal(m))
+			a = a.Min(kj)
 		}
 		m.StoreSlice(dst[i:])
 		a.StoreSlice(at[i:])

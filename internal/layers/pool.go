@@ -57,8 +57,7 @@ type poolOp struct {
 	in             tensor.Shape
 	oh, ow         int
 	out            opbase.Buffer
-	rows           []opbase.Floats // per-worker window maxima down the columns of one output row
-	rowAt          [][]int32       // per-worker first row of each of those maxima
+	scratch        []*maxScratch // per worker
 	// withArg: a training graph's max pooling also records each window's
 	// argmax for the backward pass.
 	withArg bool
@@ -89,15 +88,12 @@ func (op *poolOp) Do(vs ...G.Value) (G.Value, error) {
 	if op.withArg && len(op.argmax) < len(od) {
 		op.argmax = make([]int32, len(od))
 	}
-	for len(op.rows) < max(op.threads, 1) {
-		op.rows = append(op.rows, nil)
-		op.rowAt = append(op.rowAt, nil)
+	for len(op.scratch) < max(op.threads, 1) {
+		op.scratch = append(op.scratch, &maxScratch{})
 	}
 	kernels.Parallel(n*c, op.threads, func(wk, lo, hi int) {
-		cm := op.rows[wk].Get(w)
-		if len(op.rowAt[wk]) < w {
-			op.rowAt[wk] = make([]int32, w)
-		}
+		sc := op.scratch[wk]
+		sc.ensure(w, op.k)
 		for pl := lo; pl < hi; pl++ {
 			plane := x[pl*h*w : (pl+1)*h*w]
 			dst := od[pl*op.oh*op.ow : (pl+1)*op.oh*op.ow]
@@ -106,7 +102,7 @@ func (op *poolOp) Do(vs ...G.Value) (G.Value, error) {
 				if op.withArg {
 					arg = op.argmax[pl*op.oh*op.ow : (pl+1)*op.oh*op.ow]
 				}
-				op.maxPlane(plane, dst, cm, op.rowAt[wk], arg, h, w)
+				op.maxPlane(plane, dst, sc, arg, h, w)
 				continue
 			}
 			for oy := 0; oy < op.oh; oy++ {
@@ -127,47 +123,84 @@ func (op *poolOp) Do(vs ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-// maxPlane max-pools one plane in two separable passes: for each output
-// row, the window maximum down every input column (kernels.MaxRows, in
-// vector registers), then across each window of those. With arg (training)
-// it also records where each window first reaches its maximum in row-major
-// order, the tie rule of Caffe and PyTorch: the first row holding each
-// column's maximum, then the smallest position among the columns whose
-// maximum is the window's, chosen by comparisons rather than a branch per
-// new maximum as a running argmax takes. A window holding a NaN pools to
-// NaN, which equals nothing, and sends its gradient to its first element.
-func (op *poolOp) maxPlane(plane, dst, cm []float32, cy, arg []int32, h, w int) {
+// maxScratch holds one worker's rows for maxPlane, each the width of a plane.
+type maxScratch struct {
+	cm, tm      []float32 // column maxima; maxima of k of those
+	cy, key, tk []int32   // their first row; its row-major position; the smallest of k
+}
+
+// ensure sizes the rows for planes w wide, with room for the k-wide
+// maxima to run to a whole vector past the last window (those are junk).
+func (s *maxScratch) ensure(w, k int) {
+	if n := w + k + vecSlack; len(s.cm) < n {
+		*s = maxScratch{cm: make([]float32, n), tm: make([]float32, n), cy: make([]int32, n), key: make([]int32, n), tk: make([]int32, n)}
+	}
+}
+
+// vecSlack is the vector width WindowMax's body takes, less one.
+const vecSlack = 7
+
+// maxPlane max-pools one plane in two separable passes, both in vector
+// registers: for each output row, the window maximum down every input
+// column (kernels.MaxRows), then that of every k consecutive columns
+// (kernels.WindowMax), which the windows inside the plane pick up; windows
+// clipped by the border take a scalar loop. With arg (training) it also
+// records where each window first reaches its maximum in row-major order,
+// the tie rule of Caffe and PyTorch: the first row holding each column's
+// maximum, then the smallest position among the columns whose maximum is
+// the window's, by comparisons rather than a branch per new maximum as a
+// running argmax takes. A window holding a NaN pools to NaN, which equals
+// nothing, and sends its gradient to its first element.
+func (op *poolOp) maxPlane(plane, dst []float32, sc *maxScratch, arg []int32, h, w int) {
+	k := op.k
+	inner := max(w-k+1, 0) // windows starting at x < inner are whole
+	if inner > 0 {
+		inner += vecSlack - (inner+vecSlack)%(vecSlack+1) // whole vectors: no scalar tail
+	}
+	cm, cy := sc.cm[:w], sc.cy[:w]
 	for oy := 0; oy < op.oh; oy++ {
-		y0, y1, _ := window(oy, h, op.k, op.pad, op.stride)
+		y0, y1, _ := window(oy, h, k, op.pad, op.stride)
 		if arg == nil {
 			kernels.MaxRows(cm, plane, w, y0, y1)
+			if inner > 0 {
+				kernels.WindowMax(sc.tm[:inner], sc.cm, k)
+			}
 		} else {
-			kernels.MaxRowsArg(cm, cy[:w], plane, w, y0, y1)
+			kernels.MaxRowsArg(cm, cy, plane, w, y0, y1)
+			if inner > 0 {
+				for x, y := range cy {
+					sc.key[x] = y*int32(w) + int32(x)
+				}
+				kernels.WindowMaxArg(sc.tm[:inner], sc.tk[:inner], sc.cm, sc.key, k)
+			}
 		}
 		o := dst[oy*op.ow : (oy+1)*op.ow]
 		for ox := range o {
-			x0, x1, _ := window(ox, w, op.k, op.pad, op.stride)
-			m := cm[x0]
-			for _, v := range cm[x0+1 : x1] {
-				m = max(m, v)
+			x0, x1, _ := window(ox, w, k, op.pad, op.stride)
+			var m float32
+			first := int32(math.MaxInt32)
+			if x1-x0 == k {
+				m, first = sc.tm[x0], sc.tk[x0]
+			} else {
+				m = cm[x0]
+				for _, v := range cm[x0+1 : x1] {
+					m = max(m, v)
+				}
+				if arg != nil {
+					for x := x0; x < x1; x++ {
+						if cm[x] == m {
+							first = min(first, cy[x]*int32(w)+int32(x))
+						}
+					}
+				}
 			}
 			o[ox] = m
-			if arg == nil {
-				continue
-			}
-			at := int32(y0*w + x0) // a NaN window's first element
-			first := int32(h * w)
-			for x := x0; x < x1; x++ {
-				k := cy[x]*int32(w) + int32(x)
-				if cm[x] != m {
-					k = first
+			if arg != nil {
+				if m != m {
+					first = int32(y0*w + x0) // a NaN window's first element
 				}
-				first = min(first, k)
+				arg[oy*op.ow+ox] = first
 			}
-			if m == m {
-				at = first
-			}
-			arg[oy*op.ow+ox] = at
 		}
 	}
 }
