@@ -58,24 +58,13 @@ func (d *Direct) shift() int { p := (d.K - 1) / 2; return p*d.wp + p }
 // Pad writes ch maps of h×w pixels (times mask, when mask is not nil) into
 // ch zero-padded planes.
 func (d *Direct) Pad(dst, img, mask []float32, ch int) {
-	h, w, s := d.H, d.W, d.shift()
+	p := d.H * d.W
 	for c := 0; c < ch; c++ {
-		pl := dst[c*d.plane : (c+1)*d.plane]
-		clear(pl[:s])
-		for y := 0; y < h; y++ {
-			row := pl[s+y*d.wp : s+y*d.wp+w]
-			src := img[(c*h+y)*w : (c*h+y+1)*w]
-			if mask != nil {
-				MulTo(row, src, mask[(c*h+y)*w:(c*h+y+1)*w])
-			} else {
-				copy(row, src)
-			}
-			end := s + (y+1)*d.wp
-			if y == h-1 {
-				end = d.plane
-			}
-			clear(pl[s+y*d.wp+w : end])
+		var m []float32
+		if mask != nil {
+			m = mask[c*p : (c+1)*p]
 		}
+		PadRows(dst[c*d.plane:], img[c*p:(c+1)*p], m, d.H, d.W, d.wp, d.shift(), d.plane)
 	}
 }
 
@@ -138,24 +127,17 @@ func (d *Direct) Conv(grid, planes, packed []float32, in, out int) {
 // Unpad copies out maps from the grid to h×w images, adding bias[m] (when
 // bias is not nil) and then multiplying by mask (when not nil).
 func (d *Direct) Unpad(dst, grid []float32, out int, bias, mask []float32) {
-	h, w := d.H, d.W
+	p := d.H * d.W
 	for m := 0; m < out; m++ {
 		var bv float32
 		if bias != nil {
 			bv = bias[m]
 		}
-		for y := 0; y < h; y++ {
-			src := grid[m*d.span+y*d.wp : m*d.span+y*d.wp+w]
-			row := dst[(m*h+y)*w : (m*h+y+1)*w]
-			if bias != nil {
-				AddScalarTo(row, src, bv)
-			} else {
-				copy(row, src)
-			}
-			if mask != nil {
-				Mul(row, mask[(m*h+y)*w:(m*h+y+1)*w])
-			}
+		var mk []float32
+		if mask != nil {
+			mk = mask[m*p : (m+1)*p]
 		}
+		UnpadRows(dst[m*p:(m+1)*p], grid[m*d.span:], mk, d.H, d.W, d.wp, bv, bias != nil)
 	}
 }
 
@@ -177,17 +159,13 @@ func (d *Direct) LaneLen() int {
 // NormalizeAdd does, with res's maps (when res is not nil): an evaluation
 // BatchNorm, residual sum and ReLU applied while the maps are still in cache.
 func (d *Direct) UnpadNormalize(dst, grid []float32, out int, mu, g, b, res []float32, relu bool) {
-	h, w := d.H, d.W
-	var r []float32
+	p := d.H * d.W
 	for m := 0; m < out; m++ {
-		for y := 0; y < h; y++ {
-			src := grid[m*d.span+y*d.wp : m*d.span+y*d.wp+w]
-			k := (m*h + y) * w
-			if res != nil {
-				r = res[k : k+w]
-			}
-			NormalizeAdd(dst[k:k+w], src, r, mu[m], g[m], b[m], relu)
+		var r []float32
+		if res != nil {
+			r = res[m*p : (m+1)*p]
 		}
+		NormalizeRows(dst[m*p:(m+1)*p], grid[m*d.span:], r, d.H, d.W, d.wp, mu[m], g[m], b[m], relu)
 	}
 }
 

@@ -256,3 +256,78 @@ func WindowMaxArg(dst []float32, at []int32, src []float32, key []int32, k int) 
 		dst[x], at[x] = m, a
 	}
 }
+
+// UnpadRows copies h rows of w values, ld apart in src and w apart in dst,
+// adding bias when addBias is set and then multiplying by mask (rows w
+// apart) when it is not nil: the output copy of a direct convolution.
+func UnpadRows(dst, src, mask []float32, h, w, ld int, bias float32, addBias bool) {
+	for y := 0; y < h; y++ {
+		row, in := dst[y*w:(y+1)*w], src[y*ld:y*ld+w]
+		var m []float32
+		if mask != nil {
+			m = mask[y*w : (y+1)*w]
+		}
+		for x := vecUnpadRow(row, in, m, bias, addBias); x < w; x++ {
+			v := in[x]
+			if addBias {
+				v += bias
+			}
+			if m != nil {
+				v *= m[x]
+			}
+			row[x] = v
+		}
+	}
+}
+
+// NormalizeRows is NormalizeAdd over h rows of w values, ld apart in src
+// and w apart in dst and r.
+func NormalizeRows(dst, src, r []float32, h, w, ld int, mu, g, b float32, withReLU bool) {
+	for y := 0; y < h; y++ {
+		row, in := dst[y*w:(y+1)*w], src[y*ld:y*ld+w]
+		var ry []float32
+		if r != nil {
+			ry = r[y*w : (y+1)*w]
+		}
+		for x := vecNormalizeRow(row, in, ry, mu, g, b, withReLU); x < w; x++ {
+			v := (in[x]-mu)*g + b
+			if ry != nil {
+				v += ry[x]
+			}
+			if withReLU {
+				v = relu(v)
+			}
+			row[x] = v
+		}
+	}
+}
+
+// PadRows writes h rows of w values from src (times mask, rows w apart,
+// when it is not nil) into dst at s + y·ld and zeroes the rest of
+// dst[:total]: one zero-padded plane of a direct convolution.
+func PadRows(dst, src, mask []float32, h, w, ld, s, total int) {
+	dst = dst[:total]
+	clear(dst[:s])
+	for y := 0; y < h; y++ {
+		row, in := dst[s+y*ld:s+y*ld+w], src[y*w:(y+1)*w]
+		var m []float32
+		if mask != nil {
+			m = mask[y*w : (y+1)*w]
+		}
+		for x := vecPadRow(row, in, m); x < w; x++ {
+			if m != nil {
+				row[x] = in[x] * m[x]
+			} else {
+				row[x] = in[x]
+			}
+		}
+		end := s + (y+1)*ld
+		if y == h-1 {
+			end = total
+		}
+		gap := dst[s+y*ld+w : end]
+		for i := range gap {
+			gap[i] = 0
+		}
+	}
+}

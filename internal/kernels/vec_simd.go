@@ -287,3 +287,56 @@ func vecWindowMaxArg(dst []float32, at []int32, src []float32, key []int32, k in
 	}
 	return i
 }
+
+func vecUnpadRow(dst, src, m []float32, bias float32, addBias bool) int {
+	if !avx2 {
+		return 0
+	}
+	bv := archsimd.BroadcastFloat32x8(bias)
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		v := load8(src[i:])
+		if addBias {
+			v = v.Add(bv)
+		}
+		if m != nil {
+			v = v.Mul(load8(m[i:]))
+		}
+		v.StoreSlice(dst[i:])
+	}
+	return i
+}
+
+func vecNormalizeRow(dst, src, r []float32, mu, g, b float32, relu bool) int {
+	if !avx2 {
+		return 0
+	}
+	m, gv, bv := archsimd.BroadcastFloat32x8(mu), archsimd.BroadcastFloat32x8(g), archsimd.BroadcastFloat32x8(b)
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		v := load8(src[i:]).Sub(m).Mul(gv).Add(bv)
+		if r != nil {
+			v = v.Add(load8(r[i:]))
+		}
+		if relu {
+			v = relu8(v)
+		}
+		v.StoreSlice(dst[i:])
+	}
+	return i
+}
+
+func vecPadRow(dst, src, m []float32) int {
+	if !avx2 {
+		return 0
+	}
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		v := load8(src[i:])
+		if m != nil {
+			v = v.Mul(load8(m[i:]))
+		}
+		v.StoreSlice(dst[i:])
+	}
+	return i
+}

@@ -202,3 +202,61 @@ func TestMaxPoolNaNWindow(t *testing.T) {
 		}
 	}
 }
+
+// The option-A shortcut against direct loops: out[n][c+pad][y][x] =
+// in[n][c][y·s][x·s] and zero in the padded channels; its gradient routes
+// back to the kept pixels and is zero at the skipped ones.
+func TestShortcutAAgainstLoops(t *testing.T) {
+	for _, tc := range []struct{ n, c, h, w, s, outC, threads int }{{3, 2, 5, 6, 2, 6, 2}, {2, 4, 4, 4, 1, 4, 1}, {4, 1, 7, 3, 2, 3, 2}} {
+		rng := rand.New(rand.NewPCG(7, uint64(tc.c)))
+		in := tensor.Shape{tc.n, tc.c, tc.h, tc.w}
+		x, d := make([]float32, in.TotalSize()), []float32(nil)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		op := &shortcutOp{stride: tc.s, outC: tc.outC, threads: tc.threads}
+		os, err := op.InferShape(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := op.Do(tensor.New(tensor.WithShape(in...), tensor.WithBacking(x)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := v.Data().([]float32)
+		d = make([]float32, os.TotalSize())
+		for i := range d {
+			d[i] = float32(rng.NormFloat64())
+		}
+		g, err := (&shortcutGrad{fwd: op}).Do(tensor.New(tensor.WithShape(os...), tensor.WithBacking(d)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dx := g.Data().([]float32)
+		wantDx := make([]float32, len(x))
+		pad := (tc.outC - tc.c) / 2
+		for i := 0; i < tc.n; i++ {
+			for c := 0; c < tc.outC; c++ {
+				for y := 0; y < os[2]; y++ {
+					for xx := 0; xx < os[3]; xx++ {
+						o := ((i*tc.outC+c)*os[2]+y)*os[3] + xx
+						var want float32
+						if ic := c - pad; ic >= 0 && ic < tc.c {
+							j := ((i*tc.c+ic)*tc.h+y*tc.s)*tc.w + xx*tc.s
+							want = x[j]
+							wantDx[j] = d[o]
+						}
+						if out[o] != want {
+							t.Fatalf("%+v: out[%d] = %v, want %v", tc, o, out[o], want)
+						}
+					}
+				}
+			}
+		}
+		for i := range dx {
+			if dx[i] != wantDx[i] {
+				t.Fatalf("%+v: dx[%d] = %v, want %v", tc, i, dx[i], wantDx[i])
+			}
+		}
+	}
+}

@@ -73,13 +73,14 @@ func (op *addOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 
 // ShortcutA is He et al.'s option-A shortcut: subsample by stride and pad the
 // channels with zeros on both sides up to outC (no parameters).
-func ShortcutA(name string, x *G.Node, stride, outC int) (*G.Node, error) {
-	return G.ApplyOp(&shortcutOp{Base: opbase.Base{Name: "shortcut:" + name}, stride: stride, outC: outC}, x)
+func ShortcutA(name string, x *G.Node, stride, outC, threads int) (*G.Node, error) {
+	return G.ApplyOp(&shortcutOp{Base: opbase.Base{Name: "shortcut:" + name}, stride: stride, outC: outC, threads: threads}, x)
 }
 
 type shortcutOp struct {
 	opbase.Base
 	stride, outC int
+	threads      int
 	in           tensor.Shape
 	out          opbase.Buffer
 }
@@ -98,17 +99,16 @@ func (op *shortcutOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{s[0], op.outC, (s[2] + op.stride - 1) / op.stride, (s[3] + op.stride - 1) / op.stride}, nil
 }
 
-// mapping calls f(inIndex, outIndex) for every input pixel the shortcut keeps.
-func (op *shortcutOp) mapping(n int, f func(in, out int)) {
+// mapping calls f(in, out, w) for every kept row of each of images
+// [lo,hi): in[x·stride] of the input goes to out[x] of the output, x < w.
+func (op *shortcutOp) mapping(lo, hi int, f func(in, out, w int)) {
 	c, h, w := op.in[1], op.in[2], op.in[3]
 	oh, ow := (h+op.stride-1)/op.stride, (w+op.stride-1)/op.stride
 	pad := (op.outC - c) / 2
-	for i := 0; i < n; i++ {
+	for i := lo; i < hi; i++ {
 		for ch := 0; ch < c; ch++ {
 			for y := 0; y < oh; y++ {
-				for x := 0; x < ow; x++ {
-					f(((i*c+ch)*h+y*op.stride)*w+x*op.stride, ((i*op.outC+ch+pad)*oh+y)*ow+x)
-				}
+				f(((i*c+ch)*h+y*op.stride)*w, ((i*op.outC+ch+pad)*oh+y)*ow, ow)
 			}
 		}
 	}
@@ -117,9 +117,19 @@ func (op *shortcutOp) mapping(n int, f func(in, out int)) {
 func (op *shortcutOp) Do(vs ...G.Value) (G.Value, error) {
 	x := opbase.F32(vs[0])
 	s := vs[0].Shape()
-	out := op.out.Get(tensor.Shape{s[0], op.outC, (s[2] + op.stride - 1) / op.stride, (s[3] + op.stride - 1) / op.stride}, true)
+	oshape := tensor.Shape{s[0], op.outC, (s[2] + op.stride - 1) / op.stride, (s[3] + op.stride - 1) / op.stride}
+	out := op.out.Get(oshape, false)
 	od := out.Float32s()
-	op.mapping(s[0], func(in, o int) { od[o] = x[in] })
+	img := oshape[1] * oshape[2] * oshape[3]
+	kernels.Parallel(s[0], op.threads, func(_, lo, hi int) {
+		clear(od[lo*img : hi*img]) // the padded channels
+		op.mapping(lo, hi, func(in, o, w int) {
+			src, dst := x[in:], od[o:o+w]
+			for j := range dst {
+				dst[j] = src[j*op.stride]
+			}
+		})
+	})
 	return out, nil
 }
 func (op *shortcutOp) DiffWRT(int) []bool { return []bool{true} }
@@ -144,8 +154,17 @@ func (op *shortcutGrad) Do(vs ...G.Value) (G.Value, error) {
 	n := vs[0].Shape()[0]
 	s := op.fwd.in.Clone()
 	s[0] = n
-	out := op.out.Get(s, true)
+	out := op.out.Get(s, false)
 	od := out.Float32s()
-	op.fwd.mapping(n, func(in, o int) { od[in] = d[o] })
+	img := s[1] * s[2] * s[3]
+	kernels.Parallel(n, op.fwd.threads, func(_, lo, hi int) {
+		clear(od[lo*img : hi*img]) // the pixels the stride skips
+		op.fwd.mapping(lo, hi, func(in, o, w int) {
+			src, dst := d[o:o+w], od[in:]
+			for j, v := range src {
+				dst[j*op.fwd.stride] = v
+			}
+		})
+	})
 	return out, nil
 }

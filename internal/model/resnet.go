@@ -63,7 +63,7 @@ func (b *builder) basicBlock(name string, x *G.Node, maps, stride int) (*G.Node,
 	}
 	short := x
 	if stride != 1 || x.Shape()[1] != maps {
-		if short, err = layers.ShortcutA(name+".shortcut", x, stride, maps); err != nil {
+		if short, err = layers.ShortcutA(name+".shortcut", x, stride, maps, b.opt.Threads); err != nil {
 			return nil, err
 		}
 	}
