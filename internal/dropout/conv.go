@@ -315,7 +315,7 @@ func (op *convOp) direct(h, mf, w, bias, res, od []float32, n int) {
 	packed := op.packed.Get(d.PackedLen(s.m, c))
 	d.Pack(packed, w)
 	var kept []float32
-	if op.keepPlanes {
+	if op.keepPlanes && d.Backward() {
 		kept = op.planes.Get(n * c * d.Plane())
 	}
 	kernels.Parallel(n, s.Threads, func(wk, lo, hi int) {
@@ -350,7 +350,9 @@ func (op *convOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if op.spec.Post != nil {
 		return nil, fmt.Errorf("%s: a convolution with a fused evaluation BatchNorm has no gradient", op.Name)
 	}
-	op.keep = op.sameMask && op.spec.KeepCols
+	// The direct forward pass unrolls nothing to keep; its planes serve the
+	// weight gradient when that runs direct too.
+	op.keep = op.sameMask && op.spec.KeepCols && op.spec.direct == nil
 	op.keepPlanes = op.sameMask
 	dh := &convInputGrad{Base: opbase.Base{Name: op.Name + "/dh"}, fwd: op}
 	dW := &convWeightGrad{Base: opbase.Base{Name: op.Name + "/dW"}, fwd: op}
@@ -422,7 +424,7 @@ func (op *convInputGrad) Do(vs ...G.Value) (G.Value, error) {
 	c, ih, iw := s.channels, s.inShape[2], s.inShape[3]
 	img, p, ckk := c*ih*iw, s.outH*s.outW, c*s.K*s.K
 	op.ws.ensure(s.Threads)
-	if s.direct != nil {
+	if s.direct != nil && s.direct.Backward() {
 		op.direct(w, d, mb, od, n)
 		return out, nil
 	}
@@ -542,7 +544,7 @@ func (op *convWeightGrad) Do(vs ...G.Value) (G.Value, error) {
 	img, p, ckk := c*ih*iw, s.outH*s.outW, c*s.K*s.K
 	op.ws.ensure(s.Threads)
 	workers := min(max(s.Threads, 1), n)
-	if s.direct != nil {
+	if s.direct != nil && s.direct.Backward() {
 		op.direct(h, d, m, out.Float32s(), n, workers)
 		return out, nil
 	}

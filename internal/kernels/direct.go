@@ -2,17 +2,25 @@ package kernels
 
 import "github.com/dropexp/dropexp/internal/tile"
 
-// Direct is a stride-1 convolution that keeps the image size (odd k,
-// pad = (k−1)/2), computed without im2col: each input channel is copied once
-// into a zero-padded plane, and the assembly tiles multiply-add shifted
-// rows of those planes. Outputs live on the padded width ("the grid"), so
-// output position q = y·wp + x reads input position q + ki·wp + kj for tap
-// (ki, kj); the grid's columns x ≥ W are junk that Unpad drops.
+// Direct is a convolution with an odd k×k kernel and pad (k−1)/2, computed
+// without im2col: each input channel is copied once into a zero-padded
+// plane, and the assembly tiles multiply-add shifted rows of those planes.
+// Outputs live on the padded width ("the grid"), so output position
+// q = y·wp + x reads input position q + ki·wp + kj for tap (ki, kj); the
+// grid's columns x ≥ W are junk that Unpad drops. With stride 2 each
+// channel is split into four planes by the parity of row and column
+// (padded[2i+a][2j+b] in plane 2a+b, rows ld = ⌈wp/2⌉ apart), so that
+// output position q = y·ld + x reads q + (ki/2)·ld + kj/2 of plane
+// (ki mod 2, kj mod 2): again a shifted row. Stride 2 runs forward only.
 type Direct struct {
 	C, M, H, W, K int
+	Stride        int
+	OH, OW        int   // output size
 	wp            int   // padded width
-	span          int   // grid positions per map, H·wp rounded up to a tile
-	plane         int   // floats per padded plane
+	ld            int   // grid and plane row stride: wp, or ⌈wp/2⌉ with stride 2
+	span          int   // grid positions per map, OH·ld rounded up to a tile
+	phase         int   // floats per padded plane (a quarter of a channel's with stride 2)
+	plane         int   // floats per channel
 	off           []int // input offset of each tap
 	wide          bool  // AVX-512 tiles
 	rows, cols    int   // output maps and grid positions per tile
@@ -21,29 +29,49 @@ type Direct struct {
 
 // NewDirect returns the direct convolution of c input and m output maps of
 // h×w pixels with a k×k kernel, or nil when it does not apply: the CPU
-// lacks AVX2/FMA or the convolution is not a stride-1 same-size one.
+// lacks AVX2/FMA, or the convolution is not a same-size stride-1 one or a
+// stride-2 one with pad (k−1)/2.
 func NewDirect(c, m, h, w, k, pad, stride int) *Direct {
-	if !tile.Available || stride != 1 || k%2 == 0 || pad != (k-1)/2 {
+	if !tile.Available || (stride != 1 && stride != 2) || k%2 == 0 || pad != (k-1)/2 {
 		return nil
 	}
-	d := &Direct{C: c, M: m, H: h, W: w, K: k, wp: w + 2*pad, rows: 4, cols: 24, lanes: 8}
+	d := &Direct{C: c, M: m, H: h, W: w, K: k, Stride: stride, wp: w + 2*pad, rows: 4, cols: 24, lanes: 8}
 	if tile.Wide {
 		d.wide, d.rows, d.cols, d.lanes = true, 8, 32, 16
 	}
-	d.span = roundUp(h*d.wp, d.cols)
-	s := pad*d.wp + pad
-	d.plane = roundUp(d.span+2*s, 8)
+	d.OH, d.OW = ConvOut(h, k, pad, stride), ConvOut(w, k, pad, stride)
+	if stride == 1 {
+		d.ld = d.wp
+		d.span = roundUp(h*d.ld, d.cols)
+		d.phase = roundUp(d.span+2*d.shift(), 8)
+		d.plane = d.phase
+		for ki := 0; ki < k; ki++ {
+			for kj := 0; kj < k; kj++ {
+				d.off = append(d.off, ki*d.ld+kj)
+			}
+		}
+		return d
+	}
+	d.ld = (d.wp + 1) / 2
+	hq := (h + 2*pad + 1) / 2
+	d.span = roundUp(d.OH*d.ld, d.cols)
+	d.phase = roundUp(max(d.span+(k/2)*(d.ld+1), hq*d.ld), 8)
+	d.plane = 4 * d.phase
 	for ki := 0; ki < k; ki++ {
 		for kj := 0; kj < k; kj++ {
-			d.off = append(d.off, ki*d.wp+kj)
+			d.off = append(d.off, (ki%2*2+kj%2)*d.phase+(ki/2)*d.ld+kj/2)
 		}
 	}
 	return d
 }
 
+// Backward reports whether the direct convolution also computes the
+// gradients (stride 1), rather than the forward pass only.
+func (d *Direct) Backward() bool { return d.Stride == 1 }
+
 func roundUp(n, m int) int { return (n + m - 1) / m * m }
 
-// Plane returns the floats one padded plane takes.
+// Plane returns the floats one input channel takes, padded.
 func (d *Direct) Plane() int { return d.plane }
 
 // Span returns the floats one output map takes on the grid.
@@ -59,12 +87,54 @@ func (d *Direct) shift() int { p := (d.K - 1) / 2; return p*d.wp + p }
 // ch zero-padded planes.
 func (d *Direct) Pad(dst, img, mask []float32, ch int) {
 	p := d.H * d.W
+	if d.Stride == 2 {
+		d.padPhases(dst, img, mask, ch)
+		return
+	}
 	for c := 0; c < ch; c++ {
 		var m []float32
 		if mask != nil {
 			m = mask[c*p : (c+1)*p]
 		}
 		PadRows(dst[c*d.plane:], img[c*p:(c+1)*p], m, d.H, d.W, d.wp, d.shift(), d.plane)
+	}
+}
+
+// padPhases is Pad for stride 2: four planes per channel by the parity
+// of the padded row and column.
+func (d *Direct) padPhases(dst, img, mask []float32, ch int) {
+	h, w, pad := d.H, d.W, (d.K-1)/2
+	hq := (h + 2*pad + 1) / 2
+	for c := 0; c < ch; c++ {
+		src := img[c*h*w : (c+1)*h*w]
+		var m []float32
+		if mask != nil {
+			m = mask[c*h*w : (c+1)*h*w]
+		}
+		for ph := 0; ph < 4; ph++ {
+			a, b := ph/2, ph%2
+			pl := dst[c*d.plane+ph*d.phase : c*d.plane+(ph+1)*d.phase]
+			for i := 0; i < hq; i++ {
+				row := pl[i*d.ld : (i+1)*d.ld]
+				y := 2*i + a - pad
+				if y < 0 || y >= h {
+					clear(row)
+					continue
+				}
+				for j := range row {
+					x := 2*j + b - pad
+					var v float32
+					if x >= 0 && x < w {
+						v = src[y*w+x]
+						if m != nil {
+							v *= m[y*w+x]
+						}
+					}
+					row[j] = v
+				}
+			}
+			clear(pl[hq*d.ld:])
+		}
 	}
 }
 
@@ -127,7 +197,7 @@ func (d *Direct) Conv(grid, planes, packed []float32, in, out int) {
 // Unpad copies out maps from the grid to h×w images, adding bias[m] (when
 // bias is not nil) and then multiplying by mask (when not nil).
 func (d *Direct) Unpad(dst, grid []float32, out int, bias, mask []float32) {
-	p := d.H * d.W
+	p := d.OH * d.OW
 	for m := 0; m < out; m++ {
 		var bv float32
 		if bias != nil {
@@ -137,7 +207,7 @@ func (d *Direct) Unpad(dst, grid []float32, out int, bias, mask []float32) {
 		if mask != nil {
 			mk = mask[m*p : (m+1)*p]
 		}
-		UnpadRows(dst[m*p:(m+1)*p], grid[m*d.span:], mk, d.H, d.W, d.wp, bv, bias != nil)
+		UnpadRows(dst[m*p:(m+1)*p], grid[m*d.span:], mk, d.OH, d.OW, d.ld, bv, bias != nil)
 	}
 }
 
@@ -159,13 +229,13 @@ func (d *Direct) LaneLen() int {
 // NormalizeAdd does, with res's maps (when res is not nil): an evaluation
 // BatchNorm, residual sum and ReLU applied while the maps are still in cache.
 func (d *Direct) UnpadNormalize(dst, grid []float32, out int, mu, g, b, res []float32, relu bool) {
-	p := d.H * d.W
+	p := d.OH * d.OW
 	for m := 0; m < out; m++ {
 		var r []float32
 		if res != nil {
 			r = res[m*p : (m+1)*p]
 		}
-		NormalizeRows(dst[m*p:(m+1)*p], grid[m*d.span:], r, d.H, d.W, d.wp, mu[m], g[m], b[m], relu)
+		NormalizeRows(dst[m*p:(m+1)*p], grid[m*d.span:], r, d.OH, d.OW, d.ld, mu[m], g[m], b[m], relu)
 	}
 }
 

@@ -165,3 +165,64 @@ func TestDirectAgainstLoops(t *testing.T) {
 		})
 	}
 }
+
+// naiveConvStride is the textbook convolution with a stride and padding.
+func naiveConvStride(in, w []float64, c, m, h, wd, k, pad, stride int) ([]float64, int, int) {
+	oh, ow := ConvOut(h, k, pad, stride), ConvOut(wd, k, pad, stride)
+	out := make([]float64, m*oh*ow)
+	for mm := 0; mm < m; mm++ {
+		for y := 0; y < oh; y++ {
+			for x := 0; x < ow; x++ {
+				var s float64
+				for cc := 0; cc < c; cc++ {
+					for ki := 0; ki < k; ki++ {
+						for kj := 0; kj < k; kj++ {
+							iy, ix := y*stride+ki-pad, x*stride+kj-pad
+							if iy >= 0 && iy < h && ix >= 0 && ix < wd {
+								s += w[((mm*c+cc)*k+ki)*k+kj] * in[(cc*h+iy)*wd+ix]
+							}
+						}
+					}
+				}
+				out[(mm*oh+y)*ow+x] = s
+			}
+		}
+	}
+	return out, oh, ow
+}
+
+// The stride-2 direct convolution (forward only) against the textbook sum,
+// on ResNet-20's two downsampling shapes and odd sizes.
+func TestDirectStride2AgainstLoops(t *testing.T) {
+	if NewDirect(1, 1, 3, 3, 3, 1, 2) == nil {
+		t.Skip("no AVX2/FMA: the direct convolution is off on this CPU")
+	}
+	r := rand.New(rand.NewPCG(3, 3))
+	for _, s := range []struct{ c, m, h, w, k int }{{16, 32, 32, 32, 3}, {32, 64, 16, 16, 3}, {3, 5, 7, 9, 3}, {2, 9, 6, 5, 5}, {4, 3, 5, 5, 1}} {
+		pad := (s.k - 1) / 2
+		d := NewDirect(s.c, s.m, s.h, s.w, s.k, pad, 2)
+		img, img64 := randSlice(r, s.c*s.h*s.w)
+		mask, mask64 := randSlice(r, s.c*s.h*s.w)
+		w, w64 := randSlice(r, s.m*s.c*s.k*s.k)
+		planes := make([]float32, s.c*d.Plane())
+		for i := range planes {
+			planes[i] = float32(math.NaN()) // Pad must write every float Conv reads
+		}
+		packed := make([]float32, d.PackedLen(s.m, s.c))
+		grid := make([]float32, d.Rows(s.m)*d.Span())
+		d.Pack(packed, w)
+		d.Pad(planes, img, mask, s.c)
+		d.Conv(grid, planes, packed, s.c, s.m)
+		got := make([]float32, s.m*d.OH*d.OW)
+		d.Unpad(got, grid, s.m, nil, nil)
+		masked := make([]float64, len(img64))
+		for i := range masked {
+			masked[i] = img64[i] * mask64[i]
+		}
+		want, oh, ow := naiveConvStride(masked, w64, s.c, s.m, s.h, s.w, s.k, pad, 2)
+		if oh != d.OH || ow != d.OW {
+			t.Fatalf("%+v: output %dx%d, want %dx%d", s, d.OH, d.OW, oh, ow)
+		}
+		closeTo(t, fmt.Sprintf("%+v forward", s), got, want, float64(s.c*s.k*s.k)*4)
+	}
+}
