@@ -42,7 +42,7 @@ func NewDirect(c, m, h, w, k, pad, stride int) *Direct {
 	d.OH, d.OW = ConvOut(h, k, pad, stride), ConvOut(w, k, pad, stride)
 	if stride == 1 {
 		d.ld = d.wp
-		d.span = roundUp(h*d.ld, d.cols)
+		d.span = roundUp(h*d.ld, d.step())
 		d.phase = roundUp(d.span+2*d.shift(), 8)
 		d.plane = d.phase
 		for ki := 0; ki < k; ki++ {
@@ -54,7 +54,7 @@ func NewDirect(c, m, h, w, k, pad, stride int) *Direct {
 	}
 	d.ld = (d.wp + 1) / 2
 	hq := (h + 2*pad + 1) / 2
-	d.span = roundUp(d.OH*d.ld, d.cols)
+	d.span = roundUp(d.OH*d.ld, d.step())
 	d.phase = roundUp(max(d.span+(k/2)*(d.ld+1), hq*d.ld), 8)
 	d.plane = 4 * d.phase
 	for ki := 0; ki < k; ki++ {
@@ -63,6 +63,15 @@ func NewDirect(c, m, h, w, k, pad, stride int) *Direct {
 		}
 	}
 	return d
+}
+
+// step is the granularity of a grid's width: a whole tile, or half of one
+// where Conv16Half can take the last 16 columns.
+func (d *Direct) step() int {
+	if d.wide {
+		return d.cols / 2
+	}
+	return d.cols
 }
 
 // Backward reports whether the direct convolution also computes the
@@ -188,8 +197,12 @@ func (d *Direct) Conv(grid, planes, packed []float32, in, out int) {
 	}
 	for b := 0; b < rows; b += d.rows {
 		w := &packed[b*in*t]
-		for q := 0; q < d.span; q += d.cols {
+		q := 0
+		for ; q+d.cols <= d.span; q += d.cols {
 			conv(&grid[b*d.span+q], d.span, &planes[q], d.plane, &d.off[0], t, w, in)
+		}
+		if q < d.span {
+			tile.Conv16Half(&grid[b*d.span+q], d.span, &planes[q], d.plane, &d.off[0], t, w, in)
 		}
 	}
 }

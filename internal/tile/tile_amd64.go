@@ -32,3 +32,8 @@ func Conv16(out *float32, ldo int, in *float32, ldi int, off *int, taps int, w *
 //
 //go:noescape
 func Dot16(acc *float32, a, b *[4]*float32, n, imgs, sa, sb int)
+
+// Conv16Half is Conv16 for eight output rows and 16 columns.
+//
+//go:noescape
+func Conv16Half(out *float32, ldo int, in *float32, ldi int, off *int, taps int, w *float32, c int)

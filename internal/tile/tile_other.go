@@ -14,3 +14,8 @@ func Conv(out *float32, ldo int, in *float32, ldi int, off *int, taps int, w *fl
 func Dot(acc *float32, a0, a1, a2, b0, b1, b2 *float32, n, imgs, sa, sb int) {
 	panic("tile: Dot needs amd64")
 }
+
+// Conv16Half is not available on this architecture.
+func Conv16Half(out *float32, ldo int, in *float32, ldi int, off *int, taps int, w *float32, c int) {
+	panic("tile: Conv16Half needs amd64")
+}
