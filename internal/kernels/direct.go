@@ -32,11 +32,17 @@ type Direct struct {
 // lacks AVX2/FMA, or the convolution is not a same-size stride-1 one or a
 // stride-2 one with pad (k−1)/2.
 func NewDirect(c, m, h, w, k, pad, stride int) *Direct {
+	return newDirect(c, m, h, w, k, pad, stride, tile.Wide)
+}
+
+// newDirect is NewDirect with the AVX-512 tiles (wide) or the AVX2 ones,
+// so that tests cover both on a CPU that has both.
+func newDirect(c, m, h, w, k, pad, stride int, wide bool) *Direct {
 	if !tile.Available || (stride != 1 && stride != 2) || k%2 == 0 || pad != (k-1)/2 {
 		return nil
 	}
 	d := &Direct{C: c, M: m, H: h, W: w, K: k, Stride: stride, wp: w + 2*pad, rows: 4, cols: 24, lanes: 8}
-	if tile.Wide {
+	if wide {
 		d.wide, d.rows, d.cols, d.lanes = true, 8, 32, 16
 	}
 	d.OH, d.OW = ConvOut(h, k, pad, stride), ConvOut(w, k, pad, stride)

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"github.com/dropexp/dropexp/internal/tile"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -52,7 +53,31 @@ func closeTo(t *testing.T, what string, got []float32, want []float64, scale flo
 	}
 }
 
-var directShapes = []struct{ c, m, h, w, k int }{
+type directShape struct{ c, m, h, w, k int }
+
+// directCases pairs each shape with the tile widths this CPU runs: the
+// AVX2 tiles always, the AVX-512 ones where it has them.
+func directCases(shapes []directShape) (cs []struct {
+	name  string
+	shape directShape
+	wide  bool
+}) {
+	for _, s := range shapes {
+		for _, wide := range []bool{false, true} {
+			if wide && !tile.Wide {
+				continue
+			}
+			cs = append(cs, struct {
+				name  string
+				shape directShape
+				wide  bool
+			}{fmt.Sprintf("%dx%dx%dx%d/k%d/wide=%v", s.c, s.m, s.h, s.w, s.k, wide), s, wide})
+		}
+	}
+	return cs
+}
+
+var directShapes = []directShape{
 	{3, 32, 32, 32, 5}, {32, 32, 16, 16, 5}, {32, 64, 8, 8, 5}, // ConvNet-Quick
 	{16, 16, 32, 32, 3}, {32, 32, 16, 16, 3}, {64, 64, 8, 8, 3}, // ResNet-20
 	{5, 7, 6, 9, 3}, {2, 3, 5, 4, 1}, {4, 5, 7, 3, 5}, // odd sizes, tails, 1×1
@@ -65,9 +90,10 @@ func TestDirectAgainstLoops(t *testing.T) {
 		t.Skip("no AVX2/FMA: the direct convolution is off on this CPU")
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, s := range directShapes {
-		t.Run(fmt.Sprintf("%dx%dx%dx%d/k%d", s.c, s.m, s.h, s.w, s.k), func(t *testing.T) {
-			d := NewDirect(s.c, s.m, s.h, s.w, s.k, (s.k-1)/2, 1)
+	for _, c := range directCases(directShapes) {
+		s, wide := c.shape, c.wide
+		t.Run(c.name, func(t *testing.T) {
+			d := newDirect(s.c, s.m, s.h, s.w, s.k, (s.k-1)/2, 1, wide)
 			const n = 3
 			img, img64 := randSlice(r, n*s.c*s.h*s.w)
 			mask, mask64 := randSlice(r, n*s.c*s.h*s.w)
@@ -198,9 +224,10 @@ func TestDirectStride2AgainstLoops(t *testing.T) {
 		t.Skip("no AVX2/FMA: the direct convolution is off on this CPU")
 	}
 	r := rand.New(rand.NewPCG(3, 3))
-	for _, s := range []struct{ c, m, h, w, k int }{{16, 32, 32, 32, 3}, {32, 64, 16, 16, 3}, {3, 5, 7, 9, 3}, {2, 9, 6, 5, 5}, {4, 3, 5, 5, 1}} {
+	for _, c := range directCases([]directShape{{16, 32, 32, 32, 3}, {32, 64, 16, 16, 3}, {3, 5, 7, 9, 3}, {2, 9, 6, 5, 5}, {4, 3, 5, 5, 1}}) {
+		s := c.shape
 		pad := (s.k - 1) / 2
-		d := NewDirect(s.c, s.m, s.h, s.w, s.k, pad, 2)
+		d := newDirect(s.c, s.m, s.h, s.w, s.k, pad, 2, c.wide)
 		img, img64 := randSlice(r, s.c*s.h*s.w)
 		mask, mask64 := randSlice(r, s.c*s.h*s.w)
 		w, w64 := randSlice(r, s.m*s.c*s.k*s.k)
@@ -223,6 +250,6 @@ func TestDirectStride2AgainstLoops(t *testing.T) {
 		if oh != d.OH || ow != d.OW {
 			t.Fatalf("%+v: output %dx%d, want %dx%d", s, d.OH, d.OW, oh, ow)
 		}
-		closeTo(t, fmt.Sprintf("%+v forward", s), got, want, float64(s.c*s.k*s.k)*4)
+		closeTo(t, c.name+" forward", got, want, float64(s.c*s.k*s.k)*4)
 	}
 }
