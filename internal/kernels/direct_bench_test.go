@@ -22,6 +22,20 @@ func BenchmarkDirectVsIm2col(b *testing.B) {
 		in, out, p, ckk := s.c*s.h*s.w, s.m*s.h*s.w, s.h*s.w, s.c*s.k*s.k
 		res := make([]float32, n*out)
 		name := fmt.Sprintf("%dx%dx%dx%d/k%d", s.c, s.m, s.h, s.w, s.k)
+		// im2colGroups unrolls the images in groups of about 512 columns, as
+		// the convolution op does, and hands each group to gemm.
+		g := max(1, 512/p)
+		col := make([]float32, ckk*g*p)
+		im2colGroups := func(gemm func(g0, cols int, col []float32)) {
+			for g0 := 0; g0 < n; g0 += g {
+				g1 := min(g0+g, n)
+				cols := (g1 - g0) * p
+				for i := g0; i < g1; i++ {
+					Im2col(img[i*in:(i+1)*in], s.c, s.h, s.w, s.k, (s.k-1)/2, 1, col[(i-g0)*p:], cols)
+				}
+				gemm(g0, cols, col)
+			}
+		}
 		flops := func(b *testing.B) {
 			b.ReportMetric(2*float64(n*s.m*ckk*p)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		}
@@ -40,17 +54,10 @@ func BenchmarkDirectVsIm2col(b *testing.B) {
 			flops(b)
 		})
 		b.Run(name+"/fwd/im2col", func(b *testing.B) {
-			g := max(1, 512/p)
-			col := make([]float32, ckk*g*p)
 			for it := 0; it < b.N; it++ {
-				for g0 := 0; g0 < n; g0 += g {
-					g1 := min(g0+g, n)
-					cols := (g1 - g0) * p
-					for i := g0; i < g1; i++ {
-						Im2col(img[i*in:(i+1)*in], s.c, s.h, s.w, s.k, (s.k-1)/2, 1, col[(i-g0)*p:], cols)
-					}
+				im2colGroups(func(g0, cols int, col []float32) {
 					Gemm(false, false, s.m, cols, ckk, w, ckk, col, cols, 0, res[g0*out:], cols)
-				}
+				})
 			}
 			flops(b)
 		})
@@ -71,18 +78,11 @@ func BenchmarkDirectVsIm2col(b *testing.B) {
 			flops(b)
 		})
 		b.Run(name+"/dW/im2col", func(b *testing.B) {
-			g := max(1, 512/p)
-			col := make([]float32, ckk*g*p)
 			dw := make([]float32, len(w))
 			for it := 0; it < b.N; it++ {
-				for g0 := 0; g0 < n; g0 += g {
-					g1 := min(g0+g, n)
-					cols := (g1 - g0) * p
-					for i := g0; i < g1; i++ {
-						Im2col(img[i*in:(i+1)*in], s.c, s.h, s.w, s.k, (s.k-1)/2, 1, col[(i-g0)*p:], cols)
-					}
+				im2colGroups(func(g0, cols int, col []float32) {
 					Gemm(false, true, s.m, ckk, cols, delta[g0*out:], cols, col, cols, 1, dw, ckk)
-				}
+				})
 			}
 			flops(b)
 		})

@@ -8,33 +8,6 @@ import (
 	"testing"
 )
 
-// naiveConv is the textbook same-size convolution: out[m][y][x] =
-// Σ_c Σ_ki Σ_kj w[m][c][ki][kj] · in[c][y+ki−p][x+kj−p], zero outside.
-func naiveConv(in, w []float64, c, m, h, wd, k int) []float64 {
-	p := (k - 1) / 2
-	out := make([]float64, m*h*wd)
-	for mm := 0; mm < m; mm++ {
-		for y := 0; y < h; y++ {
-			for x := 0; x < wd; x++ {
-				var s float64
-				for cc := 0; cc < c; cc++ {
-					for ki := 0; ki < k; ki++ {
-						for kj := 0; kj < k; kj++ {
-							iy, ix := y+ki-p, x+kj-p
-							if iy < 0 || iy >= h || ix < 0 || ix >= wd {
-								continue
-							}
-							s += w[((mm*c+cc)*k+ki)*k+kj] * in[(cc*h+iy)*wd+ix]
-						}
-					}
-				}
-				out[(mm*h+y)*wd+x] = s
-			}
-		}
-	}
-	return out
-}
-
 func randSlice(r *rand.Rand, n int) ([]float32, []float64) {
 	f, d := make([]float32, n), make([]float64, n)
 	for i := range f {
@@ -124,7 +97,7 @@ func TestDirectAgainstLoops(t *testing.T) {
 				for j := range masked {
 					masked[j] = img64[i*in+j] * mask64[i*in+j]
 				}
-				want := naiveConv(masked, w64, s.c, s.m, s.h, s.w, s.k)
+				want, _, _ := naiveConvStride(masked, w64, s.c, s.m, s.h, s.w, s.k, (s.k-1)/2, 1)
 				for j := range want {
 					want[j] += float64(bias[j/(s.h*s.w)])
 				}

@@ -1,20 +1,25 @@
 #include "textflag.h"
 
+// CONV_ARGS loads the arguments every convolution tile takes: out AX, ldo
+// BX and ldi R11 in bytes, in SI, off R8, taps DX, w DI, c CX.
+#define CONV_ARGS \
+	MOVQ out+0(FP), AX \
+	MOVQ ldo+8(FP), BX \
+	MOVQ in+16(FP), SI \
+	MOVQ ldi+24(FP), R11 \
+	MOVQ off+32(FP), R8 \
+	MOVQ taps+40(FP), DX \
+	MOVQ w+48(FP), DI \
+	MOVQ c+56(FP), CX \
+	SHLQ $2, BX \
+	SHLQ $2, R11
+
 // func Conv(out *float32, ldo int, in *float32, ldi int, off *int, taps int, w *float32, c int)
 //
 // out[i*ldo+j] = Σ_ch Σ_t w[(ch*taps+t)*4+i] · in[ch*ldi + off[t] + j] for
 // i < 4, j < 24: four output maps by 24 positions, twelve accumulators.
 TEXT ·Conv(SB), NOSPLIT, $0-64
-	MOVQ out+0(FP), AX
-	MOVQ ldo+8(FP), BX
-	MOVQ in+16(FP), SI
-	MOVQ ldi+24(FP), R11
-	MOVQ off+32(FP), R8
-	MOVQ taps+40(FP), DX
-	MOVQ w+48(FP), DI
-	MOVQ c+56(FP), CX
-	SHLQ $2, BX
-	SHLQ $2, R11
+	CONV_ARGS
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -159,16 +164,7 @@ elem:
 // Conv's AVX-512 form: eight output rows by 32 columns, w packed in
 // blocks of eight rows.
 TEXT ·Conv16(SB), NOSPLIT, $0-64
-	MOVQ out+0(FP), AX
-	MOVQ ldo+8(FP), BX
-	MOVQ in+16(FP), SI
-	MOVQ ldi+24(FP), R11
-	MOVQ off+32(FP), R8
-	MOVQ taps+40(FP), DX
-	MOVQ w+48(FP), DI
-	MOVQ c+56(FP), CX
-	SHLQ $2, BX
-	SHLQ $2, R11
+	CONV_ARGS
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -360,16 +356,7 @@ elem16:
 // Conv16 for eight output rows by 16 columns: the last tile of a grid
 // whose width is not a multiple of 32.
 TEXT ·Conv16Half(SB), NOSPLIT, $0-64
-	MOVQ out+0(FP), AX
-	MOVQ ldo+8(FP), BX
-	MOVQ in+16(FP), SI
-	MOVQ ldi+24(FP), R11
-	MOVQ off+32(FP), R8
-	MOVQ taps+40(FP), DX
-	MOVQ w+48(FP), DI
-	MOVQ c+56(FP), CX
-	SHLQ $2, BX
-	SHLQ $2, R11
+	CONV_ARGS
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
