@@ -84,6 +84,18 @@ func (d *Direct) step() int {
 // gradients (stride 1), rather than the forward pass only.
 func (d *Direct) Backward() bool { return d.Stride == 1 }
 
+// Conv names the convolution kernels this CPU runs: the direct
+// convolution's AVX-512 or AVX2 tiles, or im2col and matrix multiplies.
+func Conv() string {
+	switch {
+	case tile.Wide:
+		return "direct-avx512"
+	case tile.Available:
+		return "direct-avx2"
+	}
+	return "im2col"
+}
+
 func roundUp(n, m int) int { return (n + m - 1) / m * m }
 
 // Plane returns the floats one input channel takes, padded.
