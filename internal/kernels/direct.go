@@ -148,17 +148,22 @@ func (d *Direct) padPhases(dst, img, mask []float32, ch int) {
 					clear(row)
 					continue
 				}
-				for j := range row {
-					x := 2*j + b - pad
-					var v float32
-					if x >= 0 && x < w {
-						v = src[y*w+x]
-						if m != nil {
-							v *= m[y*w+x]
-						}
+				// Columns x = 2j + b − pad inside the image are [j0, j1).
+				j0 := (pad - b + 1) / 2
+				j1 := min((w-1+pad-b)/2+1, len(row))
+				clear(row[:j0])
+				in := src[y*w : (y+1)*w]
+				if m != nil {
+					mk := m[y*w : (y+1)*w]
+					for j := j0; j < j1; j++ {
+						row[j] = in[2*j+b-pad] * mk[2*j+b-pad]
 					}
-					row[j] = v
+				} else {
+					for j := j0; j < j1; j++ {
+						row[j] = in[2*j+b-pad]
+					}
 				}
+				clear(row[j1:])
 			}
 			clear(pl[hq*d.ld:])
 		}

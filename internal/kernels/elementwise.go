@@ -261,19 +261,16 @@ func WindowMaxArg(dst []float32, at []int32, src []float32, key []int32, k int) 
 // adding bias when addBias is set and then multiplying by mask (rows w
 // apart) when it is not nil: the output copy of a direct convolution.
 func UnpadRows(dst, src, mask []float32, h, w, ld int, bias float32, addBias bool) {
+	x0 := vecUnpadRows(dst, src, mask, h, w, ld, bias, addBias)
 	for y := 0; y < h; y++ {
 		row, in := dst[y*w:(y+1)*w], src[y*ld:y*ld+w]
-		var m []float32
-		if mask != nil {
-			m = mask[y*w : (y+1)*w]
-		}
-		for x := vecUnpadRow(row, in, m, bias, addBias); x < w; x++ {
+		for x := x0; x < w; x++ {
 			v := in[x]
 			if addBias {
 				v += bias
 			}
-			if m != nil {
-				v *= m[x]
+			if mask != nil {
+				v *= mask[y*w+x]
 			}
 			row[x] = v
 		}
@@ -283,16 +280,13 @@ func UnpadRows(dst, src, mask []float32, h, w, ld int, bias float32, addBias boo
 // NormalizeRows is NormalizeAdd over h rows of w values, ld apart in src
 // and w apart in dst and r.
 func NormalizeRows(dst, src, r []float32, h, w, ld int, mu, g, b float32, withReLU bool) {
+	x0 := vecNormalizeRows(dst, src, r, h, w, ld, mu, g, b, withReLU)
 	for y := 0; y < h; y++ {
 		row, in := dst[y*w:(y+1)*w], src[y*ld:y*ld+w]
-		var ry []float32
-		if r != nil {
-			ry = r[y*w : (y+1)*w]
-		}
-		for x := vecNormalizeRow(row, in, ry, mu, g, b, withReLU); x < w; x++ {
+		for x := x0; x < w; x++ {
 			v := (in[x]-mu)*g + b
-			if ry != nil {
-				v += ry[x]
+			if r != nil {
+				v += r[y*w+x]
 			}
 			if withReLU {
 				v = relu(v)
@@ -308,15 +302,12 @@ func NormalizeRows(dst, src, r []float32, h, w, ld int, mu, g, b float32, withRe
 func PadRows(dst, src, mask []float32, h, w, ld, s, total int) {
 	dst = dst[:total]
 	clear(dst[:s])
+	x0 := vecPadRows(dst[s:], src, mask, h, w, ld)
 	for y := 0; y < h; y++ {
 		row, in := dst[s+y*ld:s+y*ld+w], src[y*w:(y+1)*w]
-		var m []float32
-		if mask != nil {
-			m = mask[y*w : (y+1)*w]
-		}
-		for x := vecPadRow(row, in, m); x < w; x++ {
-			if m != nil {
-				row[x] = in[x] * m[x]
+		for x := x0; x < w; x++ {
+			if mask != nil {
+				row[x] = in[x] * mask[y*w+x]
 			} else {
 				row[x] = in[x]
 			}

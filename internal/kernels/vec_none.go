@@ -23,6 +23,8 @@ func vecMaxRows(dst, src []float32, ld, y0, y1 int) int                         
 func vecMaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) int       { return 0 }
 func vecWindowMax(dst, src []float32, k int) int                                       { return 0 }
 func vecWindowMaxArg(dst []float32, at []int32, src []float32, key []int32, k int) int { return 0 }
-func vecUnpadRow(dst, src, m []float32, bias float32, addBias bool) int                { return 0 }
-func vecNormalizeRow(dst, src, r []float32, mu, g, b float32, relu bool) int           { return 0 }
-func vecPadRow(dst, src, m []float32) int                                              { return 0 }
+func vecUnpadRows(dst, src, m []float32, h, w, ld int, bias float32, addBias bool) int { return 0 }
+func vecNormalizeRows(dst, src, r []float32, h, w, ld int, mu, g, b float32, relu bool) int {
+	return 0
+}
+func vecPadRows(dst, src, m []float32, h, w, ld int) int { return 0 }

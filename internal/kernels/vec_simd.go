@@ -288,55 +288,64 @@ func vecWindowMaxArg(dst []float32, at []int32, src []float32, key []int32, k in
 	return i
 }
 
-func vecUnpadRow(dst, src, m []float32, bias float32, addBias bool) int {
+// The row kernels below cover the whole vectors of every row, one call a
+// map, and return where the rows' scalar tails start.
+
+func vecUnpadRows(dst, src, m []float32, h, w, ld int, bias float32, addBias bool) int {
 	if !avx2 {
 		return 0
 	}
 	bv := archsimd.BroadcastFloat32x8(bias)
-	i := 0
-	for ; i+8 <= len(dst); i += 8 {
-		v := load8(src[i:])
-		if addBias {
-			v = v.Add(bv)
+	n := w &^ 7
+	for y := 0; y < h; y++ {
+		for i := 0; i < n; i += 8 {
+			v := load8(src[y*ld+i:])
+			if addBias {
+				v = v.Add(bv)
+			}
+			if m != nil {
+				v = v.Mul(load8(m[y*w+i:]))
+			}
+			v.StoreSlice(dst[y*w+i:])
 		}
-		if m != nil {
-			v = v.Mul(load8(m[i:]))
-		}
-		v.StoreSlice(dst[i:])
 	}
-	return i
+	return n
 }
 
-func vecNormalizeRow(dst, src, r []float32, mu, g, b float32, relu bool) int {
+func vecNormalizeRows(dst, src, r []float32, h, w, ld int, mu, g, b float32, relu bool) int {
 	if !avx2 {
 		return 0
 	}
 	m, gv, bv := archsimd.BroadcastFloat32x8(mu), archsimd.BroadcastFloat32x8(g), archsimd.BroadcastFloat32x8(b)
-	i := 0
-	for ; i+8 <= len(dst); i += 8 {
-		v := load8(src[i:]).Sub(m).Mul(gv).Add(bv)
-		if r != nil {
-			v = v.Add(load8(r[i:]))
+	n := w &^ 7
+	for y := 0; y < h; y++ {
+		for i := 0; i < n; i += 8 {
+			v := load8(src[y*ld+i:]).Sub(m).Mul(gv).Add(bv)
+			if r != nil {
+				v = v.Add(load8(r[y*w+i:]))
+			}
+			if relu {
+				v = relu8(v)
+			}
+			v.StoreSlice(dst[y*w+i:])
 		}
-		if relu {
-			v = relu8(v)
-		}
-		v.StoreSlice(dst[i:])
 	}
-	return i
+	return n
 }
 
-func vecPadRow(dst, src, m []float32) int {
+func vecPadRows(dst, src, m []float32, h, w, ld int) int {
 	if !avx2 {
 		return 0
 	}
-	i := 0
-	for ; i+8 <= len(dst); i += 8 {
-		v := load8(src[i:])
-		if m != nil {
-			v = v.Mul(load8(m[i:]))
+	n := w &^ 7
+	for y := 0; y < h; y++ {
+		for i := 0; i < n; i += 8 {
+			v := load8(src[y*w+i:])
+			if m != nil {
+				v = v.Mul(load8(m[y*w+i:]))
+			}
+			v.StoreSlice(dst[y*ld+i:])
 		}
-		v.StoreSlice(dst[i:])
 	}
-	return i
+	return n
 }
