@@ -22,6 +22,7 @@ type Direct struct {
 	phase         int   // floats per padded plane (a quarter of a channel's with stride 2)
 	plane         int   // floats per channel
 	off           []int // input offset of each tap
+	bOff          []int // input offset of each weight-gradient b row
 	wide          bool  // AVX-512 tiles
 	rows, cols    int   // output maps and grid positions per tile
 	lanes         int   // partial sums per weight-gradient dot product
@@ -55,6 +56,15 @@ func newDirect(c, m, h, w, k, pad, stride int, wide bool) *Direct {
 			for kj := 0; kj < k; kj++ {
 				d.off = append(d.off, ki*d.ld+kj)
 			}
+		}
+		// Where each weight-gradient b row (input channel r/k² shifted by
+		// tap r%k²) starts; rows past the last repeat it, and their sums
+		// are never read.
+		rows := c * k * k
+		d.bOff = make([]int, roundUp(rows, 12)) // whole tiles of 3 or 4 rows
+		for r := range d.bOff {
+			rr := min(r, rows-1)
+			d.bOff[r] = (rr/(k*k))*d.plane + d.off[rr%(k*k)]
 		}
 		return d
 	}
@@ -291,22 +301,17 @@ func (d *Direct) WeightGrad(lanes, delta, planes []float32, imgs int) {
 	_ = delta[imgs*sa-1]
 	_ = planes[imgs*sb-1]
 	_ = lanes[d.LaneLen()-1]
-	aRow := func(m int) *float32 { return &delta[min(m, d.M-1)*d.plane+s] }
-	bRow := func(r int) *float32 {
-		r = min(r, rows-1)
-		return &planes[(r/t)*d.plane+d.off[r%t]]
-	}
 	var a, b [4]*float32
 	tr := d.dotRows()
 	size := tr * tr * d.lanes
 	k := 0
 	for m := 0; m < d.M; m += tr {
 		for i := 0; i < tr; i++ {
-			a[i] = aRow(m + i)
+			a[i] = &delta[min(m+i, d.M-1)*d.plane+s]
 		}
 		for r := 0; r < rows; r += tr {
-			for i := 0; i < tr; i++ {
-				b[i] = bRow(r + i)
+			for i, o := range d.bOff[r : r+tr] {
+				b[i] = &planes[o]
 			}
 			if d.wide {
 				tile.Dot16(&lanes[k], &a, &b, n, imgs, sa, sb)
@@ -337,8 +342,12 @@ func (d *Direct) SumLanes(dw, lanes []float32) {
 	}
 }
 
-// hsum adds 8 or 16 lanes pairwise.
+// hsum adds 8 or 16 lanes pairwise: halves, then quarters, then the
+// last two pairs.
 func hsum(l []float32) float32 {
+	if v, ok := vecHsum(l); ok {
+		return v
+	}
 	for len(l) > 1 {
 		h := len(l) / 2
 		for i := 0; i < h; i++ {

@@ -28,3 +28,4 @@ func vecNormalizeRows(dst, src, r []float32, h, w, ld int, mu, g, b float32, rel
 	return 0
 }
 func vecPadRows(dst, src, m []float32, h, w, ld int) int { return 0 }
+func vecHsum(l []float32) (float32, bool)                { return 0, false }

@@ -349,3 +349,17 @@ func vecPadRows(dst, src, m []float32, h, w, ld int) int {
 	}
 	return n
 }
+
+// vecHsum is hsum for 8 or 16 lanes, in the same order.
+func vecHsum(l []float32) (float32, bool) {
+	if !avx2 || (len(l) != 8 && len(l) != 16) {
+		return 0, false
+	}
+	s := load8(l)
+	if len(l) == 16 {
+		s = s.Add(load8(l[8:]))
+	}
+	var q [4]float32
+	s.GetLo().Add(s.GetHi()).Store(&q)
+	return (q[0] + q[2]) + (q[1] + q[3]), true
+}
