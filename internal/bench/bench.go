@@ -47,7 +47,7 @@ type Result struct {
 // Run builds the training and evaluation graphs and times them.
 func Run(o Options) (Result, error) {
 	o.Blocks = max(o.Blocks, 1)
-	res := Result{Impl: "dropexp", Model: o.Model, Batch: o.Batch, Threads: o.Threads, BLAS: kernels.Backend + "+" + kernels.Vector() + "+" + kernels.Conv()}
+	res := Result{Impl: "dropexp", Model: o.Model, Batch: o.Batch, Threads: o.Threads, BLAS: kernels.Backend + "+" + kernels.Vector() + "+" + kernels.ConvImpl()}
 	opt := model.Options{Model: o.Model, Batch: o.Batch, C: 3, H: 32, W: 32, Classes: 10,
 		Variant: o.Variant, Semantics: dropout.Layer, Threads: o.Threads, Train: true}
 	tr, err := model.Build(opt, nil)

@@ -18,7 +18,9 @@ type ConvSpec struct {
 	Mode      Mode // zero Mode: no site
 	InputGrad bool // false when the input is data and needs no gradient
 	// KeepCols trades memory (N·C·k²·OH·OW floats) for one im2col less per
-	// step, when the weight gradient sees the features the forward pass saw.
+	// step on the im2col path, when the weight gradient sees the features
+	// the forward pass saw (the direct convolution keeps its padded planes
+	// instead, without being asked: they are hardly larger than the input).
 	KeepCols bool
 	// Im2col turns the direct convolution off (tests compare the two paths).
 	Im2col  bool

@@ -94,9 +94,9 @@ func (d *Direct) step() int {
 // gradients (stride 1), rather than the forward pass only.
 func (d *Direct) Backward() bool { return d.Stride == 1 }
 
-// Conv names the convolution kernels this CPU runs: the direct
+// ConvImpl names the convolution kernels this CPU runs: the direct
 // convolution's AVX-512 or AVX2 tiles, or im2col and matrix multiplies.
-func Conv() string {
+func ConvImpl() string {
 	switch {
 	case tile.Wide:
 		return "direct-avx512"

@@ -137,20 +137,7 @@ func NormalizeReLU(dst, x []float32, mu, g, b float32) {
 // residual sum and a ReLU with the bits of Normalize, AddReLU and
 // NormalizeReLU, in one pass (dst may be x).
 func NormalizeAdd(dst, x, r []float32, mu, g, b float32, relu bool) {
-	switch {
-	case r != nil && relu:
-		Normalize(dst, x, mu, g, b)
-		AddReLU(dst, dst, r)
-	case r != nil:
-		Normalize(dst, x, mu, g, b)
-		for i, v := range r[:len(dst)] {
-			dst[i] += v
-		}
-	case relu:
-		NormalizeReLU(dst, x, mu, g, b)
-	default:
-		Normalize(dst, x, mu, g, b)
-	}
+	NormalizeRows(dst, x, r, 1, len(dst), len(dst), mu, g, b, relu)
 }
 
 // AddReLU writes max(a + b, 0) into dst.
@@ -174,14 +161,6 @@ func BNGrad(dst, d, x, y []float32, mu, inv, k, a, b float32) {
 			v = math.Float32frombits(math.Float32bits(v) & nonzero(y[i]))
 		}
 		dst[i] = k * (v - a - ((x[i]-mu)*inv)*b)
-	}
-}
-
-// AddScalarTo writes x + b into dst.
-func AddScalarTo(dst, x []float32, b float32) {
-	x = x[:len(dst)]
-	for i := vecAddScalarTo(dst, x, b); i < len(dst); i++ {
-		dst[i] = x[i] + b
 	}
 }
 

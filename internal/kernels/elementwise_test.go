@@ -74,7 +74,6 @@ func TestElementwiseMatchesFormulas(t *testing.T) {
 		{"BNGrad", func(dst, x, y, _ []float32) { BNGrad(dst, x, y, nil, mu, g, k, a, b) }, func(x, y, _, _ float32) float32 { return k * (x - a - ((y-mu)*g)*b) }},
 		{"BNGrad masked", func(dst, x, y, z []float32) { BNGrad(dst, x, y, z, mu, g, k, a, b) }, func(x, y, z, _ float32) float32 { return k * (keep(x, z) - a - ((y-mu)*g)*b) }},
 		{"AddScalar", func(dst, _, _, _ []float32) { AddScalar(dst, b) }, func(_, _, _, old float32) float32 { return old + b }},
-		{"AddScalarTo", func(dst, x, _, _ []float32) { AddScalarTo(dst, x, b) }, func(x, _, _, _ float32) float32 { return x + b }},
 		{"NormalizeAdd", func(dst, x, y, _ []float32) { NormalizeAdd(dst, x, y, mu, g, b, false) }, func(x, y, _, _ float32) float32 { return ((x-mu)*g + b) + y }},
 		{"NormalizeAdd relu", func(dst, x, y, _ []float32) { NormalizeAdd(dst, x, y, mu, g, b, true) }, func(x, y, _, _ float32) float32 { return reluf(((x-mu)*g + b) + y) }},
 	}

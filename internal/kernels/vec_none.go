@@ -18,7 +18,6 @@ func vecNormalize(dst, x []float32, mu, g, b float32, relu bool) int            
 func vecAddReLU(dst, a, b []float32) int                                               { return 0 }
 func vecBNGrad(dst, d, x, y []float32, mu, inv, k, a, b float32) int                   { return 0 }
 func vecAddScalar(dst []float32, b float32) int                                        { return 0 }
-func vecAddScalarTo(dst, x []float32, b float32) int                                   { return 0 }
 func vecMaxRows(dst, src []float32, ld, y0, y1 int) int                                { return 0 }
 func vecMaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) int       { return 0 }
 func vecWindowMax(dst, src []float32, k int) int                                       { return 0 }

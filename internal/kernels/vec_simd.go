@@ -203,18 +203,6 @@ func vecAddScalar(dst []float32, b float32) int {
 	return i
 }
 
-func vecAddScalarTo(dst, x []float32, b float32) int {
-	if !avx2 {
-		return 0
-	}
-	bv := archsimd.BroadcastFloat32x8(b)
-	i := 0
-	for ; i+8 <= len(dst); i += 8 {
-		load8(x[i:]).Add(bv).StoreSlice(dst[i:])
-	}
-	return i
-}
-
 // max8 is the maximum of src[i+j·ld : i+j·ld+8] over j in [j0,j1), NaN
 // where any is NaN: VMAXPS alone would drop a NaN in one operand.
 func max8(src []float32, ld, i, j0, j1 int) f8 {
