@@ -297,13 +297,9 @@ func (op *convOp) post(od, res []float32, g0, g1 int) {
 		return
 	}
 	p := s.outH * s.outW
-	for k := g0 * s.m * p; k < g1*s.m*p; k += p {
-		var r []float32
-		if res != nil {
-			r = res[k : k+p]
-		}
-		m := (k / p) % s.m
-		kernels.NormalizeAdd(od[k:k+p], od[k:k+p], r, op.mu[m], op.g[m], op.b[m], s.Post.ReLU)
+	for j := g0 * s.m; j < g1*s.m; j++ { // map j%m of image j/m
+		z, m := od[j*p:(j+1)*p], j%s.m
+		kernels.NormalizeAdd(z, z, kernels.Part(res, j, p), op.mu[m], op.g[m], op.b[m], s.Post.ReLU)
 	}
 }
 
@@ -327,18 +323,10 @@ func (op *convOp) direct(h, mf, w, bias, res, od []float32, n int) {
 			if kept != nil {
 				planes = kept[i*c*d.Plane() : (i+1)*c*d.Plane()]
 			}
-			var m []float32
-			if mf != nil {
-				m = mf[i*img : (i+1)*img]
-			}
-			d.Pad(planes, h[i*img:(i+1)*img], m, c)
+			d.Pad(planes, h[i*img:(i+1)*img], kernels.Part(mf, i, img), c)
 			d.Conv(grid, planes, packed, c, s.m)
 			if s.Post != nil {
-				var r []float32
-				if res != nil {
-					r = res[i*out : (i+1)*out]
-				}
-				d.UnpadNormalize(od[i*out:(i+1)*out], grid, s.m, op.mu, op.g, op.b, r, s.Post.ReLU)
+				d.UnpadNormalize(od[i*out:(i+1)*out], grid, s.m, op.mu, op.g, op.b, kernels.Part(res, i, out), s.Post.ReLU)
 			} else {
 				d.Unpad(od[i*out:(i+1)*out], grid, s.m, bias, nil)
 			}
@@ -385,13 +373,9 @@ func (op *convInputGrad) direct(w, d, mb, od []float32, n int) {
 		grid := op.ws.buf[wk].Get(dc.Rows(c) * dc.Span())
 		planes := op.ws.col[wk].Get(s.m * dc.Plane())
 		for i := lo; i < hi; i++ {
-			var m []float32
-			if mb != nil {
-				m = mb[i*img : (i+1)*img]
-			}
 			dc.Pad(planes, d[i*out:(i+1)*out], nil, s.m)
 			dc.Conv(grid, planes, packed, s.m, c)
-			dc.Unpad(od[i*img:(i+1)*img], grid, c, nil, m)
+			dc.Unpad(od[i*img:(i+1)*img], grid, c, nil, kernels.Part(mb, i, img))
 		}
 	})
 }
@@ -616,11 +600,7 @@ func (op *convWeightGrad) direct(h, d, m, dw []float32, n, workers int) {
 			for i := g0; i < g1; i++ {
 				dc.Pad(dpl[(i-g0)*s.m*pl:], d[i*out:(i+1)*out], nil, s.m)
 				if kept == nil {
-					var mi []float32
-					if m != nil {
-						mi = m[i*img : (i+1)*img]
-					}
-					dc.Pad(ipl[(i-g0)*c*pl:], h[i*img:(i+1)*img], mi, c)
+					dc.Pad(ipl[(i-g0)*c*pl:], h[i*img:(i+1)*img], kernels.Part(m, i, img), c)
 				}
 			}
 			dc.WeightGrad(lanes, dpl, in, g1-g0)

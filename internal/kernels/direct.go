@@ -129,11 +129,7 @@ func (d *Direct) Pad(dst, img, mask []float32, ch int) {
 		return
 	}
 	for c := 0; c < ch; c++ {
-		var m []float32
-		if mask != nil {
-			m = mask[c*p : (c+1)*p]
-		}
-		PadRows(dst[c*d.plane:], img[c*p:(c+1)*p], m, d.H, d.W, d.wp, d.shift(), d.plane)
+		PadRows(dst[c*d.plane:], img[c*p:(c+1)*p], Part(mask, c, p), d.H, d.W, d.wp, d.shift(), d.plane)
 	}
 }
 
@@ -143,11 +139,7 @@ func (d *Direct) padPhases(dst, img, mask []float32, ch int) {
 	h, w, pad := d.H, d.W, (d.K-1)/2
 	hq := (h + 2*pad + 1) / 2
 	for c := 0; c < ch; c++ {
-		src := img[c*h*w : (c+1)*h*w]
-		var m []float32
-		if mask != nil {
-			m = mask[c*h*w : (c+1)*h*w]
-		}
+		src, m := img[c*h*w:(c+1)*h*w], Part(mask, c, h*w)
 		for ph := 0; ph < 4; ph++ {
 			a, b := ph/2, ph%2
 			pl := dst[c*d.plane+ph*d.phase : c*d.plane+(ph+1)*d.phase]
@@ -184,7 +176,7 @@ func (d *Direct) padPhases(dst, img, mask []float32, ch int) {
 func (d *Direct) PackedLen(out, in int) int { return d.Rows(out) * in * d.K * d.K }
 
 // Pack lays out weights w (M×C×k×k) for Conv as tiles of output maps:
-// [block][c][tap][4], zero for the maps past M.
+// [block][c][tap][map in the block], zero for the maps past M.
 func (d *Direct) Pack(dst, w []float32) {
 	t := d.K * d.K
 	d.pack(dst, d.M, d.C, func(m, c, tap int) float32 { return w[(m*d.C+c)*t+tap] })
@@ -249,11 +241,7 @@ func (d *Direct) Unpad(dst, grid []float32, out int, bias, mask []float32) {
 		if bias != nil {
 			bv = bias[m]
 		}
-		var mk []float32
-		if mask != nil {
-			mk = mask[m*p : (m+1)*p]
-		}
-		UnpadRows(dst[m*p:(m+1)*p], grid[m*d.span:], mk, d.OH, d.OW, d.ld, bv, bias != nil)
+		UnpadRows(dst[m*p:(m+1)*p], grid[m*d.span:], Part(mask, m, p), d.OH, d.OW, d.ld, bv, bias != nil)
 	}
 }
 
@@ -277,11 +265,7 @@ func (d *Direct) LaneLen() int {
 func (d *Direct) UnpadNormalize(dst, grid []float32, out int, mu, g, b, res []float32, relu bool) {
 	p := d.OH * d.OW
 	for m := 0; m < out; m++ {
-		var r []float32
-		if res != nil {
-			r = res[m*p : (m+1)*p]
-		}
-		NormalizeRows(dst[m*p:(m+1)*p], grid[m*d.span:], r, d.OH, d.OW, d.ld, mu[m], g[m], b[m], relu)
+		NormalizeRows(dst[m*p:(m+1)*p], grid[m*d.span:], Part(res, m, p), d.OH, d.OW, d.ld, mu[m], g[m], b[m], relu)
 	}
 }
 

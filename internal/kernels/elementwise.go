@@ -236,6 +236,20 @@ func WindowMaxArg(dst []float32, at []int32, src []float32, key []int32, k int) 
 	}
 }
 
+// Lanes is how many floats the element-wise kernels' vector bodies take at
+// a time; a caller that rounds its lengths up to a multiple leaves them no
+// scalar tail.
+const Lanes = 8
+
+// Part returns s[i·n : (i+1)·n], or nil when s is nil: one image or map of
+// an optional tensor such as a mask or a residual.
+func Part(s []float32, i, n int) []float32 {
+	if s == nil {
+		return nil
+	}
+	return s[i*n : (i+1)*n]
+}
+
 // UnpadRows copies h rows of w values, ld apart in src and w apart in dst,
 // adding bias when addBias is set and then multiplying by mask (rows w
 // apart) when it is not nil: the output copy of a direct convolution.

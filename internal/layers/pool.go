@@ -132,13 +132,10 @@ type maxScratch struct {
 // ensure sizes the rows for planes w wide, with room for the k-wide
 // maxima to run to a whole vector past the last window (those are junk).
 func (s *maxScratch) ensure(w, k int) {
-	if n := w + k + vecSlack; len(s.cm) < n {
+	if n := w + k + kernels.Lanes; len(s.cm) < n {
 		*s = maxScratch{cm: make([]float32, n), tm: make([]float32, n), cy: make([]int32, n), key: make([]int32, n), tk: make([]int32, n)}
 	}
 }
-
-// vecSlack is the vector width WindowMax's body takes, less one.
-const vecSlack = 7
 
 // maxPlane max-pools one plane in two separable passes, both in vector
 // registers: for each output row, the window maximum down every input
@@ -153,10 +150,8 @@ const vecSlack = 7
 // nothing, and sends its gradient to its first element.
 func (op *poolOp) maxPlane(plane, dst []float32, sc *maxScratch, arg []int32, h, w int) {
 	k := op.k
-	inner := max(w-k+1, 0) // windows starting at x < inner are whole
-	if inner > 0 {
-		inner += vecSlack - (inner+vecSlack)%(vecSlack+1) // whole vectors: no scalar tail
-	}
+	inner := max(w-k+1, 0)                                              // windows starting at x < inner are whole
+	inner = (inner + kernels.Lanes - 1) / kernels.Lanes * kernels.Lanes // whole vectors: no scalar tail
 	cm, cy := sc.cm[:w], sc.cy[:w]
 	for oy := 0; oy < op.oh; oy++ {
 		y0, y1, _ := window(oy, h, k, op.pad, op.stride)
