@@ -172,25 +172,28 @@ func AddScalar(dst []float32, b float32) {
 }
 
 // MaxRows writes into dst[x] the maximum over rows [y0,y1) of src[y·ld+x];
-// a NaN among them makes it NaN, as Go's max does.
+// a NaN among them makes it NaN, as Go's max does. With ld = 1, y0 = 0 and
+// y1 = k it is the maximum of every k consecutive values, src[x:x+k].
 func MaxRows(dst, src []float32, ld, y0, y1 int) {
 	for x := vecMaxRows(dst, src, ld, y0, y1); x < len(dst); x++ {
-		m := src[y0*ld+x]
-		for y := y0 + 1; y < y1; y++ {
-			m = max(m, src[y*ld+x])
-		}
-		dst[x] = m
+		dst[x] = maxDown(src, ld, x, y0, y1)
 	}
+}
+
+// maxDown is the maximum of src[y·ld+x] over y in [y0,y1), NaN if any is.
+func maxDown(src []float32, ld, x, y0, y1 int) float32 {
+	m := src[y0*ld+x]
+	for y := y0 + 1; y < y1; y++ {
+		m = max(m, src[y*ld+x])
+	}
+	return m
 }
 
 // MaxRowsArg is MaxRows that also writes into at[x] the first row holding
 // the maximum (y0 when it is NaN).
 func MaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) {
 	for x := vecMaxRowsArg(dst, at, src, ld, y0, y1); x < len(dst); x++ {
-		m := src[y0*ld+x]
-		for y := y0 + 1; y < y1; y++ {
-			m = max(m, src[y*ld+x])
-		}
+		m := maxDown(src, ld, x, y0, y1)
 		a := int32(y0)
 		for y := y1 - 1; y >= y0; y-- {
 			if src[y*ld+x] == m {
@@ -201,29 +204,14 @@ func MaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) {
 	}
 }
 
-// WindowMax writes into dst[x] the maximum of src[x:x+k] (NaN if any is);
-// src holds at least len(dst)+k−1 values.
-func WindowMax(dst, src []float32, k int) {
-	src = src[:len(dst)+k-1]
-	for x := vecWindowMax(dst, src, k); x < len(dst); x++ {
-		m := src[x]
-		for _, v := range src[x+1 : x+k] {
-			m = max(m, v)
-		}
-		dst[x] = m
-	}
-}
-
-// WindowMaxArg is WindowMax that also writes into at[x] the smallest
-// key[x+j] (j < k) whose src[x+j] is the maximum; with a NaN maximum at[x]
-// is the largest int32.
+// WindowMaxArg writes into dst[x] the maximum of src[x:x+k] (as MaxRows
+// with ld 1) and into at[x] the smallest key[x+j] (j < k) whose src[x+j]
+// is that maximum; with a NaN maximum at[x] is the largest int32. src and
+// key hold at least len(dst)+k−1 values.
 func WindowMaxArg(dst []float32, at []int32, src []float32, key []int32, k int) {
 	src, key = src[:len(dst)+k-1], key[:len(dst)+k-1]
 	for x := vecWindowMaxArg(dst, at, src, key, k); x < len(dst); x++ {
-		m := src[x]
-		for _, v := range src[x+1 : x+k] {
-			m = max(m, v)
-		}
+		m := maxDown(src, 1, x, 0, k)
 		a := int32(math.MaxInt32)
 		for j := 0; j < k; j++ {
 			kj := key[x+j]

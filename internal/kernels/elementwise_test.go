@@ -157,7 +157,8 @@ func TestMaxRows(t *testing.T) {
 	}
 }
 
-// WindowMax and WindowMaxArg against direct loops, ties and NaNs included.
+// MaxRows over k consecutive values (stride 1) and WindowMaxArg against
+// direct loops, ties and NaNs included.
 func TestWindowMax(t *testing.T) {
 	r := rand.New(rand.NewPCG(10, 10))
 	nan := float32(math.NaN())
@@ -171,7 +172,7 @@ func TestWindowMax(t *testing.T) {
 				}
 			}
 			dst, dst2, at := make([]float32, n), make([]float32, n), make([]int32, n)
-			WindowMax(dst, src, k)
+			MaxRows(dst, src, 1, 0, k) // the k-wide window maxima pooling takes
 			WindowMaxArg(dst2, at, src, key, k)
 			for x := 0; x < n; x++ {
 				m, isNaN := float32(math.Inf(-1)), false

@@ -20,7 +20,6 @@ func vecBNGrad(dst, d, x, y []float32, mu, inv, k, a, b float32) int            
 func vecAddScalar(dst []float32, b float32) int                                        { return 0 }
 func vecMaxRows(dst, src []float32, ld, y0, y1 int) int                                { return 0 }
 func vecMaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) int       { return 0 }
-func vecWindowMax(dst, src []float32, k int) int                                       { return 0 }
 func vecWindowMaxArg(dst []float32, at []int32, src []float32, key []int32, k int) int { return 0 }
 func vecUnpadRows(dst, src, m []float32, h, w, ld int, bias float32, addBias bool) int { return 0 }
 func vecNormalizeRows(dst, src, r []float32, h, w, ld int, mu, g, b float32, relu bool) int {

@@ -246,17 +246,6 @@ func vecMaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) int
 	return i
 }
 
-func vecWindowMax(dst, src []float32, k int) int {
-	if !avx2 {
-		return 0
-	}
-	i := 0
-	for ; i+8 <= len(dst); i += 8 {
-		max8(src, 1, i, 0, k).StoreSlice(dst[i:])
-	}
-	return i
-}
-
 func vecWindowMaxArg(dst []float32, at []int32, src []float32, key []int32, k int) int {
 	if !avx2 {
 		return 0

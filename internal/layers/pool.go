@@ -140,7 +140,7 @@ func (s *maxScratch) ensure(w, k int) {
 // maxPlane max-pools one plane in two separable passes, both in vector
 // registers: for each output row, the window maximum down every input
 // column (kernels.MaxRows), then that of every k consecutive columns
-// (kernels.WindowMax), which the windows inside the plane pick up; windows
+// (kernels.MaxRows again, with a stride of 1), which the windows inside the plane pick up; windows
 // clipped by the border take a scalar loop. With arg (training) it also
 // records where each window first reaches its maximum in row-major order,
 // the tie rule of Caffe and PyTorch: the first row holding each column's
@@ -158,7 +158,7 @@ func (op *poolOp) maxPlane(plane, dst []float32, sc *maxScratch, arg []int32, h,
 		if arg == nil {
 			kernels.MaxRows(cm, plane, w, y0, y1)
 			if inner > 0 {
-				kernels.WindowMax(sc.tm[:inner], sc.cm, k)
+				kernels.MaxRows(sc.tm[:inner], sc.cm, 1, 0, k)
 			}
 		} else {
 			kernels.MaxRowsArg(cm, cy, plane, w, y0, y1)
