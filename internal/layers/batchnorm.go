@@ -112,8 +112,7 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 				op.stats.Mean[ch] = float32((1-mom)*float64(op.stats.Mean[ch]) + mom*mean)
 				op.stats.Var[ch] = float32((1-mom)*float64(op.stats.Var[ch]) + mom*v*m/max(m-1, 1))
 			} else {
-				mean = float64(op.stats.Mean[ch])
-				inv = 1 / math.Sqrt(float64(op.stats.Var[ch])+op.cfg.Eps)
+				mean, inv = op.stats.running(ch, op.cfg.Eps)
 			}
 			mu, g, b := affine(mean, inv, gamma[ch], beta[ch])
 			for i := 0; i < n; i++ {
@@ -143,9 +142,15 @@ func (s *BNStats) EvalAffine(mu, g, b, gamma, beta []float32, eps float64) {
 		eps = defaultEps
 	}
 	for ch := range s.Mean {
-		inv := 1 / math.Sqrt(float64(s.Var[ch])+eps)
-		mu[ch], g[ch], b[ch] = affine(float64(s.Mean[ch]), inv, gamma[ch], beta[ch])
+		mean, inv := s.running(ch, eps)
+		mu[ch], g[ch], b[ch] = affine(mean, inv, gamma[ch], beta[ch])
 	}
+}
+
+// running returns channel ch's running mean and 1/√(σ²+ε), the statistics
+// an evaluation normalises with.
+func (s *BNStats) running(ch int, eps float64) (mean, inv float64) {
+	return float64(s.Mean[ch]), 1 / math.Sqrt(float64(s.Var[ch])+eps)
 }
 
 // defaultEps is BatchNorm's ε when the config leaves it 0 (PyTorch's).
