@@ -4,7 +4,10 @@
 // that splits a batch across worker goroutines.
 package kernels
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Gemm computes C = op(A)·op(B) + beta·C for row-major float32 matrices,
 // where op(A) is m×k and op(B) is k×n; tA/tB transpose A/B.
@@ -251,4 +254,36 @@ const chunkMin = 1 << 16
 func ParallelChunks(n, threads int, fn func(lo, hi int)) {
 	workers := min(threads, n/chunkMin)
 	Parallel(n, workers, func(_, lo, hi int) { fn(lo, hi) })
+}
+
+// Each calls fn(worker, i) for every i in [0,n) on at most workers
+// goroutines, each taking the next i when it is free, so a slower core
+// does less rather than holding the others up. The order of the calls
+// varies: fn's results must not depend on which worker ran it.
+func Each(n, workers int, fn func(worker, i int)) {
+	var next atomic.Int64
+	workers = max(1, min(workers, n)) // Parallel makes one job per worker
+	Parallel(workers, workers, func(wk, _, _ int) {
+		for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+			fn(wk, i)
+		}
+	})
+}
+
+// ShortcutA writes one image's option-A shortcut: the c maps of h×w
+// pixels of src subsampled by stride, into the middle c of outC maps of
+// dst, the others zero.
+func ShortcutA(dst, src []float32, c, h, w, outC, stride int) {
+	oh, ow := (h+stride-1)/stride, (w+stride-1)/stride
+	pad := (outC - c) / 2
+	clear(dst[:pad*oh*ow])
+	clear(dst[(pad+c)*oh*ow : outC*oh*ow])
+	for ch := 0; ch < c; ch++ {
+		for y := 0; y < oh; y++ {
+			s, d := src[(ch*h+y*stride)*w:], dst[((ch+pad)*oh+y)*ow:((ch+pad)*oh+y+1)*ow]
+			for x := range d {
+				d[x] = s[x*stride]
+			}
+		}
+	}
 }

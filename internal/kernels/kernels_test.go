@@ -94,20 +94,32 @@ func TestIm2colAdjoint(t *testing.T) {
 
 func TestParallelCoversRange(t *testing.T) {
 	for _, tc := range []struct{ n, workers int }{{0, 2}, {1, 4}, {10, 3}, {7, 1}, {5, 0}} {
-		var count atomic.Int64
-		seen := make([]int32, tc.n)
-		Parallel(tc.n, tc.workers, func(_, lo, hi int) {
-			for i := lo; i < hi; i++ {
+		for _, each := range []bool{false, true} {
+			var count atomic.Int64
+			seen := make([]int32, tc.n)
+			visit := func(w, i int) {
+				if w < 0 || w >= max(tc.workers, 1) {
+					t.Errorf("worker %d of %d", w, tc.workers)
+				}
 				atomic.AddInt32(&seen[i], 1)
 				count.Add(1)
 			}
-		})
-		if int(count.Load()) != tc.n {
-			t.Errorf("n=%d workers=%d: visited %d", tc.n, tc.workers, count.Load())
-		}
-		for i, s := range seen {
-			if s != 1 {
-				t.Errorf("n=%d: index %d visited %d times", tc.n, i, s)
+			if each {
+				Each(tc.n, tc.workers, visit)
+			} else {
+				Parallel(tc.n, tc.workers, func(w, lo, hi int) {
+					for i := lo; i < hi; i++ {
+						visit(w, i)
+					}
+				})
+			}
+			if int(count.Load()) != tc.n {
+				t.Errorf("n=%d workers=%d each=%v: visited %d", tc.n, tc.workers, each, count.Load())
+			}
+			for i, s := range seen {
+				if s != 1 {
+					t.Errorf("n=%d each=%v: index %d visited %d times", tc.n, each, i, s)
+				}
 			}
 		}
 	}

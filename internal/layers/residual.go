@@ -121,14 +121,11 @@ func (op *shortcutOp) Do(vs ...G.Value) (G.Value, error) {
 	out := op.out.Get(oshape, false)
 	od := out.Float32s()
 	img := oshape[1] * oshape[2] * oshape[3]
+	in := s[1] * s[2] * s[3]
 	kernels.Parallel(s[0], op.threads, func(_, lo, hi int) {
-		clear(od[lo*img : hi*img]) // the padded channels
-		op.mapping(lo, hi, func(in, o, w int) {
-			src, dst := x[in:], od[o:o+w]
-			for j := range dst {
-				dst[j] = src[j*op.stride]
-			}
-		})
+		for i := lo; i < hi; i++ {
+			kernels.ShortcutA(od[i*img:(i+1)*img], x[i*in:(i+1)*in], s[1], s[2], s[3], op.outC, op.stride)
+		}
 	})
 	return out, nil
 }

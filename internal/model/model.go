@@ -32,6 +32,9 @@ type Options struct {
 	Threads      int
 	Train        bool // training graph: dropout sites, gradients
 	InputNeedsDx bool // compute ∂J/∂x of the input (tests only)
+	// OpByOp builds an evaluation graph layer by layer even where a chain
+	// op could take the batch image by image (tests compare the two).
+	OpByOp bool
 }
 
 // Param is one learnable tensor, shared by the training and evaluation graphs.

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/dropexp/dropexp/internal/chain"
 	"github.com/dropexp/dropexp/internal/dropout"
 )
 
@@ -140,4 +141,63 @@ func BenchmarkResNet20Train2(b *testing.B) {
 
 func BenchmarkResNet20Eval2(b *testing.B) {
 	benchEval(b, resnetOpts(128, 32, false, dropout.Standard))
+}
+
+// The evaluation chain (the whole trunk image by image) gives the same
+// bits as the evaluation graph built layer by layer, on CIFAR's size and
+// an odd one (the stride-2 layers and shortcuts round up), with 1 and 2
+// threads and trained-looking running statistics.
+func TestResNetChainMatchesLayers(t *testing.T) {
+	if !chain.Available() {
+		t.Skip("no direct convolution on this CPU")
+	}
+	for _, size := range []int{32, 11} {
+		for _, threads := range []int{1, 2} {
+			tr, err := Build(resnetOpts(3, size, true, dropout.Standard), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			Init(tr.Params, rand.New(rand.NewPCG(5, uint64(size))))
+			r := rand.New(rand.NewPCG(6, uint64(threads)))
+			for _, p := range tr.Params {
+				d := p.Data()
+				for i := range d {
+					d[i] += 0.1 * float32(r.NormFloat64()) // γ, β away from 1, 0
+				}
+			}
+			for _, s := range tr.BN {
+				for i := range s.Mean {
+					s.Mean[i], s.Var[i] = 0.3*float32(r.NormFloat64()), 0.5+r.Float32()
+				}
+			}
+			var logits [2][]float32
+			for k, byOp := range []bool{false, true} {
+				o := resnetOpts(3, size, false, dropout.Standard)
+				o.Threads, o.OpByOp = threads, byOp
+				ev, err := Build(o, tr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				x, y := ev.Input()
+				xr := rand.New(rand.NewPCG(7, 7))
+				for i := range x {
+					x[i] = float32(xr.NormFloat64())
+				}
+				for i := range y {
+					y[i] = float32(i % 10)
+				}
+				if err := ev.Run(); err != nil {
+					t.Fatal(err)
+				}
+				logits[k] = append([]float32(nil), ev.Logits.Value().Data().([]float32)...)
+				ev.Close()
+			}
+			for i := range logits[0] {
+				if math.Float32bits(logits[0][i]) != math.Float32bits(logits[1][i]) {
+					t.Fatalf("size %d, %d threads: logit %d is %v chained, %v layer by layer", size, threads, i, logits[0][i], logits[1][i])
+				}
+			}
+			tr.Close()
+		}
+	}
 }

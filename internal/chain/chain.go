@@ -1,0 +1,241 @@
+// Package chain runs a sequence of evaluation convolutions — each followed
+// by its BatchNorm with fixed statistics, an optional residual sum and a
+// ReLU — as one Gorgonia op that takes the batch image by image, so an
+// image's activations stay in cache from one layer to the next instead of
+// going to memory between whole-batch layers. Each layer goes through the
+// same kernels as the op-by-op evaluation graph (direct convolution, then
+// the fused normalisation), so the outputs are the same bits.
+package chain
+
+import (
+	"fmt"
+
+	"github.com/chewxy/hm"
+	"github.com/dropexp/dropexp/internal/kernels"
+	"github.com/dropexp/dropexp/internal/opbase"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Step is one convolution of a chain: a k×k kernel (k odd, padding
+// (k−1)/2) with stride 1 or 2 and no bias, then the affine map of an
+// evaluation BatchNorm, the residual and the ReLU.
+type Step struct {
+	Name   string
+	W      *G.Node // M×C×k×k
+	Stride int
+	// Affine fills μ, g and b (one per output map; out = (z−μ)·g + b)
+	// before each run, from the current parameters and running statistics.
+	Affine func(mu, g, b []float32)
+	ReLU   bool
+	// From is the activation the step convolves: 0 is the chain's input,
+	// i+1 the output of step i.
+	From int
+	// Residual is the activation added before the ReLU, or -1 for none.
+	// When its shape is not the output's, it is the option-A shortcut of
+	// it: subsampled to the output's size, channels zero-padded on both sides.
+	Residual int
+}
+
+// Available reports whether chains can run on this CPU (they need the
+// direct convolution); where not, build the layers op by op.
+func Available() bool { return kernels.ConvImpl() != "im2col" }
+
+// Apply adds the chain of steps on x (N×C×H×W) to the graph; its output is
+// the last step's.
+func Apply(name string, x *G.Node, steps []Step, threads int) (*G.Node, error) {
+	if len(steps) == 0 {
+		return nil, fmt.Errorf("chain %s: no steps", name)
+	}
+	op := &chainOp{Base: opbase.Base{Name: "chain:" + name}, steps: steps, threads: threads}
+	ins := G.Nodes{x}
+	for _, s := range steps {
+		ins = append(ins, s.W)
+	}
+	return G.ApplyOp(op, ins...)
+}
+
+// shape is one image's activation: c maps of h×w.
+type shape struct{ c, h, w int }
+
+func (s shape) size() int { return s.c * s.h * s.w }
+
+// layer is what a step needs at run time.
+type layer struct {
+	d        *kernels.Direct
+	in, out  shape
+	res      shape // the residual activation's shape
+	shortcut int   // option-A stride, or 0 when the residual is added as is
+	mu, g, b []float32
+	packed   opbase.Floats
+}
+
+type chainOp struct {
+	opbase.Base
+	steps   []Step
+	threads int
+	layers  []layer
+	acts    []shape // activation shapes: the input, then each step's output
+	slot    []int   // worker buffer of each activation (-1: input or output tensor)
+	nslots  int
+	out     opbase.Buffer
+	ws      []worker
+}
+
+// worker holds one goroutine's buffers.
+type worker struct {
+	planes, grid, short opbase.Floats
+	slots               []opbase.Floats
+}
+
+func (op *chainOp) Arity() int { return 1 + len(op.steps) }
+
+func (op *chainOp) Type() hm.Type {
+	ins := make([]int, op.Arity())
+	for i := range ins {
+		ins[i] = 4
+	}
+	return opbase.Fn(4, ins...)
+}
+
+func (op *chainOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	xs, err := opbase.Shape(ds[0])
+	if err != nil {
+		return nil, err
+	}
+	if len(xs) != 4 {
+		return nil, fmt.Errorf("%s: input shape %v is not N×C×H×W", op.Name, xs)
+	}
+	op.acts = []shape{{xs[1], xs[2], xs[3]}}
+	op.layers = make([]layer, len(op.steps))
+	for i, s := range op.steps {
+		ws, err := opbase.Shape(ds[1+i])
+		if err != nil {
+			return nil, err
+		}
+		if s.From < 0 || s.From > i || s.Residual < -1 || s.Residual > i {
+			return nil, fmt.Errorf("%s: step %s reads activation %d or %d, not produced before it", op.Name, s.Name, s.From, s.Residual)
+		}
+		in := op.acts[s.From]
+		if len(ws) != 4 || ws[1] != in.c || ws[2] != ws[3] {
+			return nil, fmt.Errorf("%s: step %s: weights %v do not fit input %v", op.Name, s.Name, ws, in)
+		}
+		k := ws[2]
+		d := kernels.NewDirect(in.c, ws[0], in.h, in.w, k, (k-1)/2, s.Stride)
+		if d == nil {
+			return nil, fmt.Errorf("%s: step %s: no direct convolution for a %dx%d kernel with stride %d on this CPU", op.Name, s.Name, k, k, s.Stride)
+		}
+		l := layer{d: d, in: in, out: shape{ws[0], d.OH, d.OW}}
+		if s.Residual >= 0 {
+			l.res = op.acts[s.Residual]
+			if l.res != l.out {
+				st := (l.res.h + l.out.h - 1) / l.out.h
+				if (l.res.h+st-1)/st != l.out.h || (l.res.w+st-1)/st != l.out.w || l.res.c > l.out.c || (l.out.c-l.res.c)%2 != 0 {
+					return nil, fmt.Errorf("%s: step %s: residual %v cannot be shortcut to output %v", op.Name, s.Name, l.res, l.out)
+				}
+				l.shortcut = st
+			}
+		}
+		l.mu, l.g, l.b = make([]float32, l.out.c), make([]float32, l.out.c), make([]float32, l.out.c)
+		op.layers[i] = l
+		op.acts = append(op.acts, l.out)
+	}
+	op.assignSlots()
+	last := op.acts[len(op.acts)-1]
+	return tensor.Shape{xs[0], last.c, last.h, last.w}, nil
+}
+
+// assignSlots gives each intermediate activation a worker buffer, reusing
+// those of activations no later step reads, so that few buffers (and
+// cache lines) cycle.
+func (op *chainOp) assignSlots() {
+	n := len(op.acts)
+	lastUse := make([]int, n) // the last step to write or read each activation
+	for a := 1; a < n; a++ {
+		lastUse[a] = a - 1
+	}
+	for i, s := range op.steps {
+		lastUse[s.From] = i
+		if s.Residual >= 0 {
+			lastUse[s.Residual] = i
+		}
+	}
+	op.slot = make([]int, n)
+	op.slot[0], op.slot[n-1] = -1, -1 // the input and output tensors
+	op.nslots = 0
+	var free []int
+	for i := range op.steps {
+		if a := i + 1; a < n-1 {
+			if len(free) > 0 {
+				op.slot[a], free = free[len(free)-1], free[:len(free)-1]
+			} else {
+				op.slot[a] = op.nslots
+				op.nslots++
+			}
+		}
+		// Step i reads these for the last time while writing its output,
+		// so their buffers serve step i+1 on.
+		for r := 1; r < n-1; r++ {
+			if lastUse[r] == i {
+				free = append(free, op.slot[r])
+			}
+		}
+	}
+}
+
+func (op *chainOp) Do(vs ...G.Value) (G.Value, error) {
+	x := opbase.F32(vs[0])
+	n := vs[0].Shape()[0]
+	last := op.acts[len(op.acts)-1]
+	out := op.out.Get(tensor.Shape{n, last.c, last.h, last.w}, false)
+	od := out.Float32s()
+	for i := range op.layers {
+		l, s := &op.layers[i], &op.steps[i]
+		packed := l.packed.Get(l.d.PackedLen(l.out.c, l.in.c))
+		l.d.Pack(packed, opbase.F32(vs[1+i]))
+		s.Affine(l.mu, l.g, l.b)
+	}
+	for len(op.ws) < op.threads {
+		op.ws = append(op.ws, worker{})
+	}
+	in := op.acts[0].size()
+	kernels.Each(n, op.threads, func(wk, i int) {
+		op.image(&op.ws[wk], x[i*in:(i+1)*in], od[i*last.size():(i+1)*last.size()])
+	})
+	return out, nil
+}
+
+// image runs every step on one image.
+func (op *chainOp) image(w *worker, x, y []float32) {
+	if len(w.slots) < op.nslots {
+		w.slots = make([]opbase.Floats, op.nslots)
+	}
+	act := func(a int) []float32 {
+		switch {
+		case a == 0:
+			return x
+		case a == len(op.acts)-1:
+			return y
+		}
+		return w.slots[op.slot[a]].Get(op.acts[a].size())
+	}
+	for i := range op.layers {
+		l, s := &op.layers[i], &op.steps[i]
+		planes := w.planes.Get(l.in.c * l.d.Plane())
+		grid := w.grid.Get(l.d.Rows(l.out.c) * l.d.Span())
+		l.d.Pad(planes, act(s.From), nil, l.in.c)
+		l.d.Conv(grid, planes, l.packed, l.in.c, l.out.c)
+		var res []float32
+		if s.Residual >= 0 {
+			res = act(s.Residual)
+			if l.shortcut > 0 {
+				short := w.short.Get(l.out.size())
+				kernels.ShortcutA(short, res, l.res.c, l.res.h, l.res.w, l.out.c, l.shortcut)
+				res = short
+			}
+		}
+		l.d.UnpadNormalize(act(i+1), grid, l.out.c, l.mu, l.g, l.b, res, s.ReLU)
+	}
+}
+
+func (op *chainOp) String() string { return op.Name }
