@@ -60,6 +60,18 @@ type shape struct{ c, h, w int }
 
 func (s shape) size() int { return s.c * s.h * s.w }
 
+// activation is one image's activation as the chain keeps it.
+type activation struct {
+	shape
+	// lay is how its maps lie: dense, or (when only stride-1 convolutions
+	// read it as their input) as the padded planes they convolve, written
+	// so by the step before and never copied.
+	lay    kernels.Layout
+	padded bool
+}
+
+func (a activation) size() int { return a.c * a.lay.Map }
+
 // layer is what a step needs at run time.
 type layer struct {
 	d        *kernels.Direct
@@ -75,7 +87,7 @@ type chainOp struct {
 	steps   []Step
 	threads int
 	layers  []layer
-	acts    []shape // activation shapes: the input, then each step's output
+	acts    []activation // the input, then each step's output
 	slot    []int   // worker buffer of each activation (-1: input or output tensor)
 	nslots  int
 	out     opbase.Buffer
@@ -106,7 +118,7 @@ func (op *chainOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	if len(xs) != 4 {
 		return nil, fmt.Errorf("%s: input shape %v is not N×C×H×W", op.Name, xs)
 	}
-	op.acts = []shape{{xs[1], xs[2], xs[3]}}
+	op.acts = []activation{{shape: shape{xs[1], xs[2], xs[3]}}}
 	op.layers = make([]layer, len(op.steps))
 	for i, s := range op.steps {
 		ws, err := opbase.Shape(ds[1+i])
@@ -116,7 +128,7 @@ func (op *chainOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 		if s.From < 0 || s.From > i || s.Residual < -1 || s.Residual > i {
 			return nil, fmt.Errorf("%s: step %s reads activation %d or %d, not produced before it", op.Name, s.Name, s.From, s.Residual)
 		}
-		in := op.acts[s.From]
+		in := op.acts[s.From].shape
 		if len(ws) != 4 || ws[1] != in.c || ws[2] != ws[3] {
 			return nil, fmt.Errorf("%s: step %s: weights %v do not fit input %v", op.Name, s.Name, ws, in)
 		}
@@ -127,7 +139,7 @@ func (op *chainOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 		}
 		l := layer{d: d, in: in, out: shape{ws[0], d.OH, d.OW}}
 		if s.Residual >= 0 {
-			l.res = op.acts[s.Residual]
+			l.res = op.acts[s.Residual].shape
 			if l.res != l.out {
 				st := (l.res.h + l.out.h - 1) / l.out.h
 				if (l.res.h+st-1)/st != l.out.h || (l.res.w+st-1)/st != l.out.w || l.res.c > l.out.c || (l.out.c-l.res.c)%2 != 0 {
@@ -138,11 +150,44 @@ func (op *chainOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 		}
 		l.mu, l.g, l.b = make([]float32, l.out.c), make([]float32, l.out.c), make([]float32, l.out.c)
 		op.layers[i] = l
-		op.acts = append(op.acts, l.out)
+		op.acts = append(op.acts, activation{shape: l.out})
 	}
+	op.layOut()
 	op.assignSlots()
 	last := op.acts[len(op.acts)-1]
 	return tensor.Shape{xs[0], last.c, last.h, last.w}, nil
+}
+
+// layOut chooses each activation's layout: the padded planes of the
+// convolutions that read it when they all are stride-1 ones with the same
+// planes and no shortcut subsamples it; dense otherwise, and always for
+// the chain's input and output tensors.
+func (op *chainOp) layOut() {
+	n := len(op.acts)
+	for a := range op.acts {
+		op.acts[a].lay = kernels.Dense(op.acts[a].h, op.acts[a].w)
+	}
+	for a := 1; a < n-1; a++ {
+		var in *kernels.Layout
+		ok := true
+		for i, s := range op.steps {
+			l := &op.layers[i]
+			if s.Residual == a && l.shortcut > 0 {
+				ok = false
+			}
+			if s.From != a {
+				continue
+			}
+			if l.d.Stride != 1 || (in != nil && *in != l.d.In()) {
+				ok = false
+			}
+			lay := l.d.In()
+			in = &lay
+		}
+		if ok && in != nil {
+			op.acts[a].lay, op.acts[a].padded = *in, true
+		}
+	}
 }
 
 // assignSlots gives each intermediate activation a worker buffer, reusing
@@ -221,20 +266,23 @@ func (op *chainOp) image(w *worker, x, y []float32) {
 	}
 	for i := range op.layers {
 		l, s := &op.layers[i], &op.steps[i]
-		planes := w.planes.Get(l.in.c * l.d.Plane())
+		planes := act(s.From)
+		if !op.acts[s.From].padded {
+			planes = w.planes.Get(l.in.c * l.d.Plane())
+			l.d.Pad(planes, act(s.From), nil, l.in.c)
+		}
 		grid := w.grid.Get(l.d.Rows(l.out.c) * l.d.Span())
-		l.d.Pad(planes, act(s.From), nil, l.in.c)
 		l.d.Conv(grid, planes, l.packed, l.in.c, l.out.c)
 		var res []float32
+		var rl kernels.Layout
 		if s.Residual >= 0 {
-			res = act(s.Residual)
+			res, rl = act(s.Residual), op.acts[s.Residual].lay
 			if l.shortcut > 0 {
-				short := w.short.Get(l.out.size())
-				kernels.ShortcutA(short, res, l.res.c, l.res.h, l.res.w, l.out.c, l.shortcut)
-				res = short
+				res, rl = w.short.Get(l.out.size()), l.d.Out()
+				kernels.ShortcutA(res, act(s.Residual), l.res.c, l.res.h, l.res.w, l.out.c, l.shortcut)
 			}
 		}
-		l.d.UnpadNormalize(act(i+1), grid, l.out.c, l.mu, l.g, l.b, res, s.ReLU)
+		l.d.Normalize(act(i+1), op.acts[i+1].lay, grid, l.out.c, l.mu, l.g, l.b, res, rl, s.ReLU)
 	}
 }
 

@@ -24,7 +24,7 @@ func TestAssignSlots(t *testing.T) {
 		{"resnet-56", resnet(27), 3},
 		{"long skip", []Step{{From: 0, Residual: -1}, {From: 1, Residual: -1}, {From: 2, Residual: -1}, {From: 3, Residual: 1}}, 3},
 	} {
-		op := &chainOp{steps: tc.steps, acts: make([]shape, len(tc.steps)+1)}
+		op := &chainOp{steps: tc.steps, acts: make([]activation, len(tc.steps)+1)}
 		op.assignSlots()
 		if op.nslots != tc.slots {
 			t.Errorf("%s: %d buffers, want %d", tc.name, op.nslots, tc.slots)

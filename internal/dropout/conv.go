@@ -326,7 +326,7 @@ func (op *convOp) direct(h, mf, w, bias, res, od []float32, n int) {
 			d.Pad(planes, h[i*img:(i+1)*img], kernels.Part(mf, i, img), c)
 			d.Conv(grid, planes, packed, c, s.m)
 			if s.Post != nil {
-				d.UnpadNormalize(od[i*out:(i+1)*out], grid, s.m, op.mu, op.g, op.b, kernels.Part(res, i, out), s.Post.ReLU)
+				d.Normalize(od[i*out:(i+1)*out], d.Out(), grid, s.m, op.mu, op.g, op.b, kernels.Part(res, i, out), d.Out(), s.Post.ReLU)
 			} else {
 				d.Unpad(od[i*out:(i+1)*out], grid, s.m, bias, nil)
 			}

@@ -259,13 +259,34 @@ func (d *Direct) LaneLen() int {
 	return roundUp(d.M, tr) * roundUp(d.C*d.K*d.K, tr) * d.lanes
 }
 
-// UnpadNormalize copies out maps from the grid to h×w images as
-// NormalizeAdd does, with res's maps (when res is not nil): an evaluation
-// BatchNorm, residual sum and ReLU applied while the maps are still in cache.
-func (d *Direct) UnpadNormalize(dst, grid []float32, out int, mu, g, b, res []float32, relu bool) {
-	p := d.OH * d.OW
+// Layout places pixel (y, x) of map m of an activation at m·Map + Off +
+// y·Ld + x: dense maps, or the zero-padded planes a stride-1 Direct convolves.
+type Layout struct{ Map, Off, Ld int }
+
+// Dense is the layout of c maps of h×w pixels one after another.
+func Dense(h, w int) Layout { return Layout{Map: h * w, Ld: w} }
+
+// In returns the layout of the planes Pad writes for a stride-1 convolution.
+func (d *Direct) In() Layout { return Layout{Map: d.plane, Off: d.shift(), Ld: d.wp} }
+
+// Out returns the dense layout of the convolution's output maps.
+func (d *Direct) Out() Layout { return Dense(d.OH, d.OW) }
+
+// Normalize copies out maps from the grid to dst, laid out as dl, as
+// NormalizeAdd does, with res's maps (laid out as rl) when res is not nil:
+// an evaluation BatchNorm, residual sum and ReLU applied while the maps are
+// still in cache. Padded planes get zero borders, ready to be convolved.
+func (d *Direct) Normalize(dst []float32, dl Layout, grid []float32, out int, mu, g, b, res []float32, rl Layout, relu bool) {
 	for m := 0; m < out; m++ {
-		NormalizeRows(dst[m*p:(m+1)*p], grid[m*d.span:], Part(res, m, p), d.OH, d.OW, d.ld, mu[m], g[m], b[m], relu)
+		o := dst[m*dl.Map : (m+1)*dl.Map]
+		var r []float32
+		if res != nil {
+			r = res[m*rl.Map+rl.Off:]
+		}
+		NormalizeRows(o[dl.Off:], dl.Ld, grid[m*d.span:], d.ld, r, rl.Ld, d.OH, d.OW, mu[m], g[m], b[m], relu)
+		if dl.Off > 0 || dl.Ld > d.OW || dl.Map > d.OH*d.OW {
+			ClearBorders(o, d.OH, d.OW, dl.Ld, dl.Off, dl.Map)
+		}
 	}
 }
 

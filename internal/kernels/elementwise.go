@@ -137,7 +137,7 @@ func NormalizeReLU(dst, x []float32, mu, g, b float32) {
 // residual sum and a ReLU with the bits of Normalize, AddReLU and
 // NormalizeReLU, in one pass (dst may be x).
 func NormalizeAdd(dst, x, r []float32, mu, g, b float32, relu bool) {
-	NormalizeRows(dst, x, r, 1, len(dst), len(dst), mu, g, b, relu)
+	NormalizeRows(dst, 0, x, 0, r, 0, 1, len(dst), mu, g, b, relu)
 }
 
 // AddReLU writes max(a + b, 0) into dst.
@@ -258,16 +258,16 @@ func UnpadRows(dst, src, mask []float32, h, w, ld int, bias float32, addBias boo
 	}
 }
 
-// NormalizeRows is NormalizeAdd over h rows of w values, ld apart in src
-// and w apart in dst and r.
-func NormalizeRows(dst, src, r []float32, h, w, ld int, mu, g, b float32, withReLU bool) {
-	x0 := vecNormalizeRows(dst, src, r, h, w, ld, mu, g, b, withReLU)
+// NormalizeRows is NormalizeAdd over h rows of w values, the rows of dst,
+// src and r dld, sld and rld apart.
+func NormalizeRows(dst []float32, dld int, src []float32, sld int, r []float32, rld, h, w int, mu, g, b float32, withReLU bool) {
+	x0 := vecNormalizeRows(dst, dld, src, sld, r, rld, h, w, mu, g, b, withReLU)
 	for y := 0; y < h; y++ {
-		row, in := dst[y*w:(y+1)*w], src[y*ld:y*ld+w]
+		row, in := dst[y*dld:y*dld+w], src[y*sld:y*sld+w]
 		for x := x0; x < w; x++ {
 			v := (in[x]-mu)*g + b
 			if r != nil {
-				v += r[y*w+x]
+				v += r[y*rld+x]
 			}
 			if withReLU {
 				v = relu(v)
@@ -281,8 +281,7 @@ func NormalizeRows(dst, src, r []float32, h, w, ld int, mu, g, b float32, withRe
 // when it is not nil) into dst at s + y·ld and zeroes the rest of
 // dst[:total]: one zero-padded plane of a direct convolution.
 func PadRows(dst, src, mask []float32, h, w, ld, s, total int) {
-	dst = dst[:total]
-	clear(dst[:s])
+	ClearBorders(dst, h, w, ld, s, total)
 	x0 := vecPadRows(dst[s:], src, mask, h, w, ld)
 	for y := 0; y < h; y++ {
 		row, in := dst[s+y*ld:s+y*ld+w], src[y*w:(y+1)*w]
@@ -293,13 +292,19 @@ func PadRows(dst, src, mask []float32, h, w, ld, s, total int) {
 				row[x] = in[x]
 			}
 		}
+	}
+}
+
+// ClearBorders zeroes what surrounds h rows of w values at s + y·ld in
+// dst[:total]: the padding of a plane whose pixels are written elsewhere.
+func ClearBorders(dst []float32, h, w, ld, s, total int) {
+	dst = dst[:total]
+	clear(dst[:s])
+	for y := 0; y < h; y++ {
 		end := s + (y+1)*ld
 		if y == h-1 {
 			end = total
 		}
-		gap := dst[s+y*ld+w : end]
-		for i := range gap {
-			gap[i] = 0
-		}
+		clear(dst[s+y*ld+w : end])
 	}
 }

@@ -22,7 +22,7 @@ func vecMaxRows(dst, src []float32, ld, y0, y1 int) int                         
 func vecMaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) int       { return 0 }
 func vecWindowMaxArg(dst []float32, at []int32, src []float32, key []int32, k int) int { return 0 }
 func vecUnpadRows(dst, src, m []float32, h, w, ld int, bias float32, addBias bool) int { return 0 }
-func vecNormalizeRows(dst, src, r []float32, h, w, ld int, mu, g, b float32, relu bool) int {
+func vecNormalizeRows(dst []float32, dld int, src []float32, sld int, r []float32, rld, h, w int, mu, g, b float32, relu bool) int {
 	return 0
 }
 func vecPadRows(dst, src, m []float32, h, w, ld int) int { return 0 }

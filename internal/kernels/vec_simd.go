@@ -289,7 +289,7 @@ func vecUnpadRows(dst, src, m []float32, h, w, ld int, bias float32, addBias boo
 	return n
 }
 
-func vecNormalizeRows(dst, src, r []float32, h, w, ld int, mu, g, b float32, relu bool) int {
+func vecNormalizeRows(dst []float32, dld int, src []float32, sld int, r []float32, rld, h, w int, mu, g, b float32, relu bool) int {
 	if !avx2 {
 		return 0
 	}
@@ -297,14 +297,14 @@ func vecNormalizeRows(dst, src, r []float32, h, w, ld int, mu, g, b float32, rel
 	n := w &^ 7
 	for y := 0; y < h; y++ {
 		for i := 0; i < n; i += 8 {
-			v := load8(src[y*ld+i:]).Sub(m).Mul(gv).Add(bv)
+			v := load8(src[y*sld+i:]).Sub(m).Mul(gv).Add(bv)
 			if r != nil {
-				v = v.Add(load8(r[y*w+i:]))
+				v = v.Add(load8(r[y*rld+i:]))
 			}
 			if relu {
 				v = relu8(v)
 			}
-			v.StoreSlice(dst[y*w+i:])
+			v.StoreSlice(dst[y*dld+i:])
 		}
 	}
 	return n
