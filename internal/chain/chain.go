@@ -88,7 +88,7 @@ type chainOp struct {
 	threads int
 	layers  []layer
 	acts    []activation // the input, then each step's output
-	slot    []int   // worker buffer of each activation (-1: input or output tensor)
+	slot    []int        // worker buffer of each activation (-1: input or output tensor)
 	nslots  int
 	out     opbase.Buffer
 	ws      []worker
