@@ -647,7 +647,26 @@ func (op *BiasGrad) Do(vs ...G.Value) (G.Value, error) {
 	out := op.out.Get(tensor.Shape{m}, true)
 	od := out.Float32s()
 	for i := 0; i < n; i++ {
-		for j := 0; j < m; j++ {
+		j := 0
+		// Four maps at once: four chains of dependent adds keep the adder
+		// busy where one would wait on each add, and each map's sum keeps
+		// its order.
+		for ; j+4 <= m; j += 4 {
+			a := d[(i*m+j)*p : (i*m+j+1)*p]
+			b, c, e := d[(i*m+j+1)*p:][:len(a)], d[(i*m+j+2)*p:][:len(a)], d[(i*m+j+3)*p:][:len(a)]
+			var s0, s1, s2, s3 float32
+			for k, v := range a {
+				s0 += v
+				s1 += b[k]
+				s2 += c[k]
+				s3 += e[k]
+			}
+			od[j] += s0
+			od[j+1] += s1
+			od[j+2] += s2
+			od[j+3] += s3
+		}
+		for ; j < m; j++ {
 			var sum float32
 			for _, v := range d[(i*m+j)*p : (i*m+j+1)*p] {
 				sum += v
