@@ -346,7 +346,7 @@ func (op *convOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	op.keepPlanes = op.sameMask
 	dh := &convInputGrad{Base: opbase.Base{Name: op.Name + "/dh"}, fwd: op}
 	dW := &convWeightGrad{Base: opbase.Base{Name: op.Name + "/dW"}, fwd: op}
-	return op.layout().backward(op.spec.Mode, op.spec.InputGrad, op.Name, ins, grad, dh, dW)
+	return op.layout().backward(op.spec.Mode, op.spec.InputGrad, op.Name, ins, grad, dh, dW, op.spec.Threads)
 }
 
 func (op *convOp) CallsExtern() bool { return kernels.Backend != "gonum" }
@@ -627,7 +627,8 @@ func sumInto(dst []float32, accs []opbase.Floats) {
 // BiasGrad sums δ over the batch and any spatial axes: ∂J/∂b[m] = Σₙ Σₚ δ[n,m,p].
 type BiasGrad struct {
 	opbase.Base
-	out opbase.Buffer
+	Threads int
+	out     opbase.Buffer
 }
 
 func (op *BiasGrad) Arity() int    { return 1 }
@@ -646,33 +647,35 @@ func (op *BiasGrad) Do(vs ...G.Value) (G.Value, error) {
 	p := len(d) / (n * m)
 	out := op.out.Get(tensor.Shape{m}, true)
 	od := out.Float32s()
-	for i := 0; i < n; i++ {
-		j := 0
-		// Four maps at once: four chains of dependent adds keep the adder
-		// busy where one would wait on each add, and each map's sum keeps
-		// its order.
-		for ; j+4 <= m; j += 4 {
-			a := d[(i*m+j)*p : (i*m+j+1)*p]
-			b, c, e := d[(i*m+j+1)*p:][:len(a)], d[(i*m+j+2)*p:][:len(a)], d[(i*m+j+3)*p:][:len(a)]
-			var s0, s1, s2, s3 float32
-			for k, v := range a {
-				s0 += v
-				s1 += b[k]
-				s2 += c[k]
-				s3 += e[k]
+	// Workers take blocks of four maps, and sum four at once: four chains
+	// of dependent adds keep the adder busy where one would wait on each
+	// add. Each map's sum keeps its order, whatever the threads.
+	kernels.Parallel((m+3)/4, op.Threads, func(_, lo, hi int) {
+		for i := 0; i < n; i++ {
+			j := 4 * lo
+			for ; j+4 <= min(4*hi, m); j += 4 {
+				a := d[(i*m+j)*p : (i*m+j+1)*p]
+				b, c, e := d[(i*m+j+1)*p:][:len(a)], d[(i*m+j+2)*p:][:len(a)], d[(i*m+j+3)*p:][:len(a)]
+				var s0, s1, s2, s3 float32
+				for k, v := range a {
+					s0 += v
+					s1 += b[k]
+					s2 += c[k]
+					s3 += e[k]
+				}
+				od[j] += s0
+				od[j+1] += s1
+				od[j+2] += s2
+				od[j+3] += s3
 			}
-			od[j] += s0
-			od[j+1] += s1
-			od[j+2] += s2
-			od[j+3] += s3
-		}
-		for ; j < m; j++ {
-			var sum float32
-			for _, v := range d[(i*m+j)*p : (i*m+j+1)*p] {
-				sum += v
+			for ; j < min(4*hi, m); j++ {
+				var sum float32
+				for _, v := range d[(i*m+j)*p : (i*m+j+1)*p] {
+					sum += v
+				}
+				od[j] += sum
 			}
-			od[j] += sum
 		}
-	}
+	})
 	return out, nil
 }

@@ -113,7 +113,7 @@ func (op *linearOp) DiffWRT(n int) []bool { return op.layout().diffWRT(n, op.spe
 func (op *linearOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	dh := &linearInputGrad{Base: opbase.Base{Name: op.Name + "/dh"}, fwd: op}
 	dW := &linearWeightGrad{Base: opbase.Base{Name: op.Name + "/dW"}, fwd: op}
-	return op.layout().backward(op.spec.Mode, op.spec.InputGrad, op.Name, ins, grad, dh, dW)
+	return op.layout().backward(op.spec.Mode, op.spec.InputGrad, op.Name, ins, grad, dh, dW, op.spec.Threads)
 }
 
 // linearInputGrad computes ∂J/∂h = (δ W) ⊙ mb; inputs W, δ[, mb].

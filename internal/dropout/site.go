@@ -55,7 +55,7 @@ func (l layout) diffWRT(n int, inputGrad bool) []bool {
 // backward adds the gradient nodes of a site layer named name: dh applies
 // to (W, δ[, mb]), dW to (h, δ[, the mask the semantics pick]) and the bias
 // gradient sums δ. The masks get no gradient.
-func (l layout) backward(m Mode, inputGrad bool, name string, ins G.Nodes, grad *G.Node, dh, dW G.Op) (G.Nodes, error) {
+func (l layout) backward(m Mode, inputGrad bool, name string, ins G.Nodes, grad *G.Node, dh, dW G.Op, threads int) (G.Nodes, error) {
 	hi, mfi, mbi, wi, bi := l.positions()
 	ret := make(G.Nodes, len(ins))
 	var err error
@@ -79,7 +79,7 @@ func (l layout) backward(m Mode, inputGrad bool, name string, ins G.Nodes, grad 
 		return nil, err
 	}
 	if bi >= 0 {
-		if ret[bi], err = G.ApplyOp(&BiasGrad{Base: opbase.Base{Name: name + "/db"}}, grad); err != nil {
+		if ret[bi], err = G.ApplyOp(&BiasGrad{Base: opbase.Base{Name: name + "/db"}, Threads: threads}, grad); err != nil {
 			return nil, err
 		}
 	}

@@ -179,29 +179,38 @@ func (d *Direct) PackedLen(out, in int) int { return d.Rows(out) * in * d.K * d.
 // [block][c][tap][map in the block], zero for the maps past M.
 func (d *Direct) Pack(dst, w []float32) {
 	t := d.K * d.K
-	d.pack(dst, d.M, d.C, func(m, c, tap int) float32 { return w[(m*d.C+c)*t+tap] })
+	d.pack(dst, w, d.M, d.C, d.C*t, t, false)
 }
 
 // PackTransposed lays out weights w (M×C×k×k) for the input gradient: the
 // convolution of δ's M maps into C maps with every kernel turned by 180°.
 func (d *Direct) PackTransposed(dst, w []float32) {
 	t := d.K * d.K
-	d.pack(dst, d.C, d.M, func(c, m, tap int) float32 { return w[(m*d.C+c)*t+t-1-tap] })
+	d.pack(dst, w, d.C, d.M, t, d.C*t, true)
 }
 
-func (d *Direct) pack(dst []float32, out, in int, at func(o, i, tap int) float32) {
+// pack lays out out×in kernels for Conv, kernel (o, i) starting at
+// w[o·os + i·is], its taps in order or (turn) reversed.
+func (d *Direct) pack(dst, w []float32, out, in, os, is int, turn bool) {
 	t := d.K * d.K
 	dst = dst[:d.PackedLen(out, in)]
 	for b := 0; b < d.Rows(out); b += d.rows {
 		blk := dst[b*in*t : (b+d.rows)*in*t]
-		for i := 0; i < in; i++ {
-			for tap := 0; tap < t; tap++ {
-				for r := 0; r < d.rows; r++ {
-					var v float32
-					if b+r < out {
-						v = at(b+r, i, tap)
+		for r := 0; r < d.rows; r++ {
+			if b+r >= out {
+				for j := r; j < len(blk); j += d.rows {
+					blk[j] = 0
+				}
+				continue
+			}
+			for i := 0; i < in; i++ {
+				k := w[(b+r)*os+i*is:][:t]
+				for tap := 0; tap < t; tap++ {
+					src := tap
+					if turn {
+						src = t - 1 - tap
 					}
-					blk[(i*t+tap)*d.rows+r] = v
+					blk[(i*t+tap)*d.rows+r] = k[src]
 				}
 			}
 		}
