@@ -9,6 +9,18 @@ import (
 	"github.com/dropexp/dropexp/internal/dropout"
 )
 
+// gaussianBatch fills n's input with N(0,1) pixels drawn from seed and labels 0…9 in turn.
+func gaussianBatch(n *Net, seed uint64) {
+	x, y := n.Input()
+	r := rand.New(rand.NewPCG(seed, seed))
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	for i := range y {
+		y[i] = float32(i % 10)
+	}
+}
+
 func resnetOpts(batch, size int, train bool, v dropout.Variant) Options {
 	return Options{Model: "resnet20", Batch: batch, C: 3, H: size, W: size, Classes: 10,
 		Variant: v, Semantics: dropout.Layer, Threads: 2, Train: train}
@@ -60,14 +72,7 @@ func TestResNetFiniteDifferences(t *testing.T) {
 	}
 	defer n.Close()
 	Init(n.Params, rand.New(rand.NewPCG(3, 3)))
-	x, y := n.Input()
-	r := rand.New(rand.NewPCG(4, 4))
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
-	for i := range y {
-		y[i] = float32(i % 10)
-	}
+	gaussianBatch(n, 4)
 	// Freeze the running statistics' effect: training-mode BN uses batch statistics only.
 	loss := func() float64 {
 		if err := n.Run(); err != nil {
@@ -178,14 +183,7 @@ func TestResNetChainMatchesLayers(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				x, y := ev.Input()
-				xr := rand.New(rand.NewPCG(7, 7))
-				for i := range x {
-					x[i] = float32(xr.NormFloat64())
-				}
-				for i := range y {
-					y[i] = float32(i % 10)
-				}
+				gaussianBatch(ev, 7)
 				if err := ev.Run(); err != nil {
 					t.Fatal(err)
 				}
