@@ -189,15 +189,15 @@ func maxDown(src []float32, ld, x, y0, y1 int) float32 {
 	return m
 }
 
-// MaxRowsArg is MaxRows that also writes into at[x] the first row holding
-// the maximum (y0 when it is NaN).
+// MaxRowsArg is MaxRows that also writes into at[x] the position y·ld+x
+// in src of the first row holding the maximum (row y0 when it is NaN).
 func MaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) {
 	for x := vecMaxRowsArg(dst, at, src, ld, y0, y1); x < len(dst); x++ {
 		m := maxDown(src, ld, x, y0, y1)
-		a := int32(y0)
+		a := int32(y0*ld + x)
 		for y := y1 - 1; y >= y0; y-- {
 			if src[y*ld+x] == m {
-				a = int32(y)
+				a = int32(y*ld + x)
 			}
 		}
 		dst[x], at[x] = m, a

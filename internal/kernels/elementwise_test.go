@@ -141,11 +141,11 @@ func TestMaxRows(t *testing.T) {
 						v := src[y*w+x]
 						isNaN = isNaN || v != v
 						if v > m {
-							m, a = v, int32(y)
+							m, a = v, int32(y*w+x)
 						}
 					}
 					if isNaN {
-						m, a = nan, int32(y0)
+						m, a = nan, int32(y0*w+x)
 					}
 					same := func(g float32) bool { return g == m || (g != g && m != m) }
 					if !same(dst[x]) || !same(dst2[x]) || at[x] != a {

@@ -203,6 +203,9 @@ func vecAddScalar(dst []float32, b float32) int {
 	return i
 }
 
+// iota8 is 0, 1, …, 7.
+var iota8 = archsimd.LoadInt32x8Slice([]int32{0, 1, 2, 3, 4, 5, 6, 7})
+
 // max8 is the maximum of src[i+j·ld : i+j·ld+8] over j in [j0,j1), NaN
 // where any is NaN: VMAXPS alone would drop a NaN in one operand.
 func max8(src []float32, ld, i, j0, j1 int) f8 {
@@ -236,9 +239,10 @@ func vecMaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) int
 	i := 0
 	for ; i+8 <= len(dst); i += 8 {
 		m := max8(src, ld, i, y0, y1)
-		a := archsimd.BroadcastInt32x8(int32(y0))
+		x := iota8.Add(archsimd.BroadcastInt32x8(int32(i)))
+		a := archsimd.BroadcastInt32x8(int32(y0 * ld)).Add(x)
 		for y := y1 - 1; y >= y0; y-- {
-			a = archsimd.BroadcastInt32x8(int32(y)).Merge(a, load8(src[y*ld+i:]).Equal(m))
+			a = archsimd.BroadcastInt32x8(int32(y * ld)).Add(x).Merge(a, load8(src[y*ld+i:]).Equal(m))
 		}
 		m.StoreSlice(dst[i:])
 		a.StoreSlice(at[i:])

@@ -125,15 +125,15 @@ func (op *poolOp) Do(vs ...G.Value) (G.Value, error) {
 
 // maxScratch holds one worker's rows for maxPlane, each the width of a plane.
 type maxScratch struct {
-	cm, tm      []float32 // column maxima; maxima of k of those
-	cy, key, tk []int32   // their first row; its row-major position; the smallest of k
+	cm, tm  []float32 // column maxima; maxima of k of those
+	key, tk []int32   // where each column maximum is first; the first of k
 }
 
 // ensure sizes the rows for planes w wide, with room for the k-wide
 // maxima to run to a whole vector past the last window (those are junk).
 func (s *maxScratch) ensure(w, k int) {
 	if n := w + k + kernels.Lanes; len(s.cm) < n {
-		*s = maxScratch{cm: make([]float32, n), tm: make([]float32, n), cy: make([]int32, n), key: make([]int32, n), tk: make([]int32, n)}
+		*s = maxScratch{cm: make([]float32, n), tm: make([]float32, n), key: make([]int32, n), tk: make([]int32, n)}
 	}
 }
 
@@ -149,52 +149,68 @@ func (s *maxScratch) ensure(w, k int) {
 // running argmax takes. A window holding a NaN pools to NaN, which equals
 // nothing, and sends its gradient to its first element.
 func (op *poolOp) maxPlane(plane, dst []float32, sc *maxScratch, arg []int32, h, w int) {
-	k := op.k
+	k, st := op.k, op.stride
 	inner := max(w-k+1, 0)                                              // windows starting at x < inner are whole
 	inner = (inner + kernels.Lanes - 1) / kernels.Lanes * kernels.Lanes // whole vectors: no scalar tail
-	cm, cy := sc.cm[:w], sc.cy[:w]
+	// Outputs [ox0, ox1) have whole windows along x, read off tm and tk.
+	ox0, ox1 := min((op.pad+st-1)/st, op.ow), 0
+	if w-k+op.pad >= 0 {
+		ox1 = min((w-k+op.pad)/st+1, op.ow)
+	}
+	ox1 = max(ox1, ox0)
+	cm, key := sc.cm[:w], sc.key[:w]
 	for oy := 0; oy < op.oh; oy++ {
-		y0, y1, _ := window(oy, h, k, op.pad, op.stride)
+		y0, y1, _ := window(oy, h, k, op.pad, st)
 		if arg == nil {
 			kernels.MaxRows(cm, plane, w, y0, y1)
 			if inner > 0 {
 				kernels.MaxRows(sc.tm[:inner], sc.cm, 1, 0, k)
 			}
 		} else {
-			kernels.MaxRowsArg(cm, cy, plane, w, y0, y1)
+			kernels.MaxRowsArg(cm, key, plane, w, y0, y1)
 			if inner > 0 {
-				for x, y := range cy {
-					sc.key[x] = y*int32(w) + int32(x)
-				}
 				kernels.WindowMaxArg(sc.tm[:inner], sc.tk[:inner], sc.cm, sc.key, k)
 			}
 		}
 		o := dst[oy*op.ow : (oy+1)*op.ow]
-		for ox := range o {
-			x0, x1, _ := window(ox, w, k, op.pad, op.stride)
-			var m float32
-			first := int32(math.MaxInt32)
-			if x1-x0 == k {
-				m, first = sc.tm[x0], sc.tk[x0]
-			} else {
-				m = cm[x0]
+		var at []int32
+		if arg != nil {
+			at = arg[oy*op.ow : (oy+1)*op.ow]
+		}
+		for ox := ox0; ox < ox1; ox++ {
+			o[ox] = sc.tm[ox*st-op.pad]
+		}
+		if at != nil {
+			for ox := ox0; ox < ox1; ox++ {
+				x0 := ox*st - op.pad
+				first := sc.tk[x0]
+				if o[ox] != o[ox] {
+					first = int32(y0*w + x0) // a NaN window's first element
+				}
+				at[ox] = first
+			}
+		}
+		for _, part := range [2][2]int{{0, ox0}, {ox1, op.ow}} { // the clipped windows
+			for ox := part[0]; ox < part[1]; ox++ {
+				x0, x1, _ := window(ox, w, k, op.pad, st)
+				m := cm[x0]
 				for _, v := range cm[x0+1 : x1] {
 					m = max(m, v)
 				}
-				if arg != nil {
-					for x := x0; x < x1; x++ {
-						if cm[x] == m {
-							first = min(first, cy[x]*int32(w)+int32(x))
-						}
+				o[ox] = m
+				if at == nil {
+					continue
+				}
+				first := int32(math.MaxInt32)
+				for x := x0; x < x1; x++ {
+					if cm[x] == m {
+						first = min(first, key[x])
 					}
 				}
-			}
-			o[ox] = m
-			if arg != nil {
 				if m != m {
-					first = int32(y0*w + x0) // a NaN window's first element
+					first = int32(y0*w + x0)
 				}
-				arg[oy*op.ow+ox] = first
+				at[ox] = first
 			}
 		}
 	}
