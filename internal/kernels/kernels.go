@@ -217,6 +217,9 @@ func Col2im(col []float32, c, h, w, k, pad, stride int, img []float32, ld int) {
 
 // Parallel splits [0,n) into at most workers contiguous chunks and runs
 // fn(worker, lo, hi) for each, concurrently; it returns when all are done.
+// The caller runs chunk 0 and a team of helper goroutines the others, or,
+// when that team is busy (Parallel within Parallel, or in two goroutines
+// at once), a goroutine each.
 func Parallel(n, workers int, fn func(worker, lo, hi int)) {
 	if workers < 1 {
 		workers = 1
@@ -230,8 +233,15 @@ func Parallel(n, workers int, fn func(worker, lo, hi int)) {
 		}
 		return
 	}
-	var wg sync.WaitGroup
 	chunk := (n + workers - 1) / workers
+	if teamOf(workers).run(func(wi int) {
+		if lo, hi := wi*chunk, min((wi+1)*chunk, n); lo < hi {
+			fn(wi, lo, hi)
+		}
+	}) {
+		return
+	}
+	var wg sync.WaitGroup
 	for wi := 0; wi < workers; wi++ {
 		lo, hi := wi*chunk, min((wi+1)*chunk, n)
 		if lo >= hi {

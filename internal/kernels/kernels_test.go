@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func randv(r *rand.Rand, n int) []float32 {
@@ -122,6 +124,39 @@ func TestParallelCoversRange(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Parallel from several goroutines at once, and within itself, still
+// visits every index once (the team serves one caller; the others start
+// goroutines), also after the team's helpers have parked.
+func TestParallelConcurrentAndNested(t *testing.T) {
+	const n, outer = 1000, 4
+	for round := 0; round < 3; round++ {
+		seen := make([]int32, n*outer)
+		var wg sync.WaitGroup
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				Parallel(outer, 2, func(_, lo, hi int) {
+					for o := lo; o < hi; o++ {
+						Parallel(n, 2, func(_, a, b int) {
+							for i := a; i < b; i++ {
+								atomic.AddInt32(&seen[o*n+i], 1)
+							}
+						})
+					}
+				})
+			}()
+		}
+		wg.Wait()
+		for i, c := range seen {
+			if c != 4 {
+				t.Fatalf("round %d: index %d visited %d times, want 4", round, i, c)
+			}
+		}
+		time.Sleep(2 * spinFor) // let the helpers park
 	}
 }
 
