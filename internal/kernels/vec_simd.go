@@ -242,7 +242,7 @@ func vecMaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) int
 		x := iota8.Add(archsimd.BroadcastInt32x8(int32(i)))
 		a := archsimd.BroadcastInt32x8(int32(y0 * ld)).Add(x)
 		for y := y1 - 1; y >= y0; y-- {
-			a = archsimd.BroadcastInt32x8(int32(y * ld)).Add(x).Merge(a, load8(src[y*ld+i:]).Equal(m))
+			a = archsimd.BroadcastInt32x8(int32(y*ld)).Add(x).Merge(a, load8(src[y*ld+i:]).Equal(m))
 		}
 		m.StoreSlice(dst[i:])
 		a.StoreSlice(at[i:])
