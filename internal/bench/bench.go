@@ -73,6 +73,7 @@ func Run(o Options) (Result, error) {
 		}
 	}
 	sampler := dropout.NewSampler(o.Variant, dropout.Ratio{P: o.Ratio}, 3)
+	sampler.Threads = o.Threads
 	// Training step as the trainer runs it, minus the data copy: masks,
 	// forward, backward; the SGD update is a small fixed cost left out on
 	// both sides of a comparison only if the other side leaves it out too,

@@ -9,12 +9,14 @@ import (
 // TestFillDrawsTheDocumentedStream pins fill to its definition, bit for bit:
 // the PCG's outputs in order, the low then the high 32 bits of each, an
 // element kept (1/(1−r)) when its draw is below (1−r)·2³², else +0 — so a
-// faster fill cannot change any run's masks.
+// faster fill cannot change any run's masks, nor can drawing a large mask
+// in parts on several threads.
 func TestFillDrawsTheDocumentedStream(t *testing.T) {
 	for _, r := range []float64{0.3, 0.1, 0.005} {
-		for _, n := range []int{0, 1, 2, 7, 64, 1001} {
+		for _, n := range []int{0, 1, 2, 7, 64, 1001, 4*partPairs + 1, 6*partPairs + 6} {
 			for _, multiply := range []bool{false, true} {
-				s := &Sampler{pcg: rand.NewPCG(7, 9)}
+				threads := 1 + n%4 // 2, 3 and 4 for the large masks
+				s := &Sampler{pcg: rand.NewPCG(7, 9), Threads: threads}
 				ref := rand.NewPCG(7, 9)
 				got := make([]float32, n)
 				for i := range got {
@@ -42,13 +44,30 @@ func TestFillDrawsTheDocumentedStream(t *testing.T) {
 				}
 				for i := range want {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("r=%v n=%d multiply=%v: element %d is %v, want %v", r, n, multiply, i, got[i], want[i])
+						t.Fatalf("r=%v n=%d multiply=%v threads=%d: element %d is %v, want %v", r, n, multiply, threads, i, got[i], want[i])
 					}
 				}
 				if a, b := s.pcg.Uint64(), ref.Uint64(); a != b {
 					t.Errorf("r=%v n=%d: fill consumed a different number of draws", r, n)
 				}
 			}
+		}
+	}
+}
+
+// jump(p, k) is p after k outputs.
+func TestJump(t *testing.T) {
+	for _, k := range []uint64{0, 1, 2, 3, 64, 1000, 123457} {
+		p, q := rand.NewPCG(11, 13), rand.NewPCG(11, 13)
+		j := jump(p, k)
+		for range k {
+			q.Uint64()
+		}
+		if a, b := j.Uint64(), q.Uint64(); a != b {
+			t.Errorf("k=%d: jumped PCG gives %x, stepped one %x", k, a, b)
+		}
+		if a, b := p.Uint64(), rand.NewPCG(11, 13).Uint64(); a != b {
+			t.Errorf("k=%d: jump moved its argument", k)
 		}
 	}
 }

@@ -290,6 +290,7 @@ func newTrainer(cfg config.Run, data *dataset.Split) (*trainer, error) {
 	}
 	tr.solver = NewSolver(tr.net.Params, cfg.Train.Momentum, cfg.Train.WeightDecay, cfg.Train.BiasLRMult)
 	tr.sampler = dropout.NewSampler(cfg.Variant(), cfg.Ratio(), seed^0xd0d0)
+	tr.sampler.Threads = Threads(cfg)
 	tr.order = dataset.NewOrder(s.Len(), seed^0x5eed)
 	tr.prep = newPreprocessor(cfg.Dataset.Preprocess, s)
 	tr.aug = newAugmenter(cfg.Dataset.CropPad, cfg.Dataset.Flip, seed)
