@@ -42,13 +42,16 @@ func teamOf(workers int) *team {
 		return t.(*team)
 	}
 	t := &team{}
+	for w := 1; w < workers; w++ {
+		t.helpers = append(t.helpers, &helper{wake: make(chan struct{}, 1)})
+	}
+	// Published whole; its helpers start once it has won (a job posted
+	// before they run waits for them).
 	if old, loaded := teams.LoadOrStore(workers, t); loaded {
 		return old.(*team)
 	}
-	for w := 1; w < workers; w++ {
-		h := &helper{wake: make(chan struct{}, 1)}
-		t.helpers = append(t.helpers, h)
-		go t.serve(h, w)
+	for w, h := range t.helpers {
+		go t.serve(h, w+1)
 	}
 	return t
 }
