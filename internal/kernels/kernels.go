@@ -5,6 +5,7 @@
 package kernels
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -219,7 +220,7 @@ func Col2im(col []float32, c, h, w, k, pad, stride int, img []float32, ld int) {
 // fn(worker, lo, hi) for each, concurrently; it returns when all are done.
 // The caller runs chunk 0 and a team of helper goroutines the others, or,
 // when that team is busy (Parallel within Parallel, or in two goroutines
-// at once), a goroutine each.
+// at once) or there are more workers than GOMAXPROCS, a goroutine each.
 func Parallel(n, workers int, fn func(worker, lo, hi int)) {
 	if workers < 1 {
 		workers = 1
@@ -234,7 +235,9 @@ func Parallel(n, workers int, fn func(worker, lo, hi int)) {
 		return
 	}
 	chunk := (n + workers - 1) / workers
-	if teamOf(workers).run(func(wi int) {
+	// More workers than Ps would leave spinning helpers holding the Ps
+	// the others need: goroutines then (the same chunks).
+	if workers <= runtime.GOMAXPROCS(0) && teamOf(workers).run(func(wi int) {
 		if lo, hi := wi*chunk, min((wi+1)*chunk, n); lo < hi {
 			fn(wi, lo, hi)
 		}
