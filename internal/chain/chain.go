@@ -66,11 +66,13 @@ type activation struct {
 	// lay is how its maps lie: dense, or (when only stride-1 convolutions
 	// read it as their input) as the padded planes they convolve, written
 	// so by the step before and never copied.
-	lay    kernels.Layout
-	padded bool
+	lay kernels.Layout
 }
 
 func (a activation) size() int { return a.c * a.lay.Map }
+
+// padded reports whether the maps lie as padded planes.
+func (a activation) padded() bool { return a.lay != kernels.Dense(a.h, a.w) }
 
 // layer is what a step needs at run time.
 type layer struct {
@@ -185,7 +187,7 @@ func (op *chainOp) layOut() {
 			in = &lay
 		}
 		if ok && in != nil {
-			op.acts[a].lay, op.acts[a].padded = *in, true
+			op.acts[a].lay = *in
 		}
 	}
 }
@@ -267,7 +269,7 @@ func (op *chainOp) image(w *worker, x, y []float32) {
 	for i := range op.layers {
 		l, s := &op.layers[i], &op.steps[i]
 		planes := act(s.From)
-		if !op.acts[s.From].padded {
+		if !op.acts[s.From].padded() {
 			planes = w.planes.Get(l.in.c * l.d.Plane())
 			l.d.Pad(planes, act(s.From), nil, l.in.c)
 		}
