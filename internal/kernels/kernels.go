@@ -287,16 +287,38 @@ func Each(n, workers int, fn func(worker, i int)) {
 // pixels of src subsampled by stride, into the middle c of outC maps of
 // dst, the others zero.
 func ShortcutA(dst, src []float32, c, h, w, outC, stride int) {
+	p, pad := ((h+stride-1)/stride)*((w+stride-1)/stride), (outC-c)/2
+	clear(dst[:pad*p]) // the kept maps are written whole
+	clear(dst[(pad+c)*p : outC*p])
+	shortcutRows(c, h, w, outC, stride, func(in, out, n int) {
+		s, d := src[in:], dst[out:out+n]
+		for x := range d {
+			d[x] = s[x*stride]
+		}
+	})
+}
+
+// ShortcutAGrad is ShortcutA's gradient for one image: src (outC maps)
+// routed back to the pixels ShortcutA kept of dst (c maps of h×w), zero
+// elsewhere.
+func ShortcutAGrad(dst, src []float32, c, h, w, outC, stride int) {
+	clear(dst)
+	shortcutRows(c, h, w, outC, stride, func(in, out, n int) {
+		s, d := src[out:out+n], dst[in:]
+		for x, v := range s {
+			d[x*stride] = v
+		}
+	})
+}
+
+// shortcutRows calls f(in, out, n) for every row the option-A shortcut
+// keeps: input pixels in, in+stride, … go to output pixels out … out+n−1.
+func shortcutRows(c, h, w, outC, stride int, f func(in, out, n int)) {
 	oh, ow := (h+stride-1)/stride, (w+stride-1)/stride
 	pad := (outC - c) / 2
-	clear(dst[:pad*oh*ow])
-	clear(dst[(pad+c)*oh*ow : outC*oh*ow])
 	for ch := 0; ch < c; ch++ {
 		for y := 0; y < oh; y++ {
-			s, d := src[(ch*h+y*stride)*w:], dst[((ch+pad)*oh+y)*ow:((ch+pad)*oh+y+1)*ow]
-			for x := range d {
-				d[x] = s[x*stride]
-			}
+			f((ch*h+y*stride)*w, ((ch+pad)*oh+y)*ow, ow)
 		}
 	}
 }

@@ -99,21 +99,6 @@ func (op *shortcutOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{s[0], op.outC, (s[2] + op.stride - 1) / op.stride, (s[3] + op.stride - 1) / op.stride}, nil
 }
 
-// mapping calls f(in, out, w) for every kept row of each of images
-// [lo,hi): in[x·stride] of the input goes to out[x] of the output, x < w.
-func (op *shortcutOp) mapping(lo, hi int, f func(in, out, w int)) {
-	c, h, w := op.in[1], op.in[2], op.in[3]
-	oh, ow := (h+op.stride-1)/op.stride, (w+op.stride-1)/op.stride
-	pad := (op.outC - c) / 2
-	for i := lo; i < hi; i++ {
-		for ch := 0; ch < c; ch++ {
-			for y := 0; y < oh; y++ {
-				f(((i*c+ch)*h+y*op.stride)*w, ((i*op.outC+ch+pad)*oh+y)*ow, ow)
-			}
-		}
-	}
-}
-
 func (op *shortcutOp) Do(vs ...G.Value) (G.Value, error) {
 	x := opbase.F32(vs[0])
 	s := vs[0].Shape()
@@ -153,15 +138,11 @@ func (op *shortcutGrad) Do(vs ...G.Value) (G.Value, error) {
 	s[0] = n
 	out := op.out.Get(s, false)
 	od := out.Float32s()
-	img := s[1] * s[2] * s[3]
+	img, oimg := s[1]*s[2]*s[3], len(d)/n
 	kernels.Parallel(n, op.fwd.threads, func(_, lo, hi int) {
-		clear(od[lo*img : hi*img]) // the pixels the stride skips
-		op.fwd.mapping(lo, hi, func(in, o, w int) {
-			src, dst := d[o:o+w], od[in:]
-			for j, v := range src {
-				dst[j*op.fwd.stride] = v
-			}
-		})
+		for i := lo; i < hi; i++ {
+			kernels.ShortcutAGrad(od[i*img:(i+1)*img], d[i*oimg:(i+1)*oimg], s[1], s[2], s[3], op.fwd.outC, op.fwd.stride)
+		}
 	})
 	return out, nil
 }
