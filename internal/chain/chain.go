@@ -72,17 +72,19 @@ type activation struct {
 func (a activation) size() int { return a.c * a.lay.Map }
 
 // padded reports whether the maps lie as padded planes.
-func (a activation) padded() bool { return a.lay != kernels.Dense(a.h, a.w) }
+func (a activation) padded() bool { return a.lay.Padded(a.h, a.w) }
 
 // layer is what a step needs at run time.
 type layer struct {
 	d        *kernels.Direct
-	in, out  shape
 	res      shape // the residual activation's shape
 	shortcut int   // option-A stride, or 0 when the residual is added as is
 	mu, g, b []float32
 	packed   opbase.Floats
 }
+
+// out is the shape of the layer's output.
+func (l *layer) out() shape { return shape{l.d.M, l.d.OH, l.d.OW} }
 
 type chainOp struct {
 	opbase.Base
@@ -139,20 +141,21 @@ func (op *chainOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 		if d == nil {
 			return nil, fmt.Errorf("%s: step %s: no direct convolution for a %dx%d kernel with stride %d on this CPU", op.Name, s.Name, k, k, s.Stride)
 		}
-		l := layer{d: d, in: in, out: shape{ws[0], d.OH, d.OW}}
+		l := layer{d: d}
+		out := l.out()
 		if s.Residual >= 0 {
 			l.res = op.acts[s.Residual].shape
-			if l.res != l.out {
-				st := (l.res.h + l.out.h - 1) / l.out.h
-				if (l.res.h+st-1)/st != l.out.h || (l.res.w+st-1)/st != l.out.w || l.res.c > l.out.c || (l.out.c-l.res.c)%2 != 0 {
-					return nil, fmt.Errorf("%s: step %s: residual %v cannot be shortcut to output %v", op.Name, s.Name, l.res, l.out)
+			if l.res != out {
+				st := (l.res.h + out.h - 1) / out.h
+				if (l.res.h+st-1)/st != out.h || (l.res.w+st-1)/st != out.w || l.res.c > out.c || (out.c-l.res.c)%2 != 0 {
+					return nil, fmt.Errorf("%s: step %s: residual %v cannot be shortcut to output %v", op.Name, s.Name, l.res, out)
 				}
 				l.shortcut = st
 			}
 		}
-		l.mu, l.g, l.b = make([]float32, l.out.c), make([]float32, l.out.c), make([]float32, l.out.c)
+		l.mu, l.g, l.b = make([]float32, out.c), make([]float32, out.c), make([]float32, out.c)
 		op.layers[i] = l
-		op.acts = append(op.acts, activation{shape: l.out})
+		op.acts = append(op.acts, activation{shape: out})
 	}
 	op.layOut()
 	op.assignSlots()
@@ -238,7 +241,7 @@ func (op *chainOp) Do(vs ...G.Value) (G.Value, error) {
 	od := out.Float32s()
 	for i := range op.layers {
 		l, s := &op.layers[i], &op.steps[i]
-		packed := l.packed.Get(l.d.PackedLen(l.out.c, l.in.c))
+		packed := l.packed.Get(l.d.PackedLen(l.d.M, l.d.C))
 		l.d.Pack(packed, opbase.F32(vs[1+i]))
 		s.Affine(l.mu, l.g, l.b)
 	}
@@ -270,21 +273,21 @@ func (op *chainOp) image(w *worker, x, y []float32) {
 		l, s := &op.layers[i], &op.steps[i]
 		planes := act(s.From)
 		if !op.acts[s.From].padded() {
-			planes = w.planes.Get(l.in.c * l.d.Plane())
-			l.d.Pad(planes, act(s.From), nil, l.in.c)
+			planes = w.planes.Get(l.d.C * l.d.Plane())
+			l.d.Pad(planes, act(s.From), nil, l.d.C)
 		}
-		grid := w.grid.Get(l.d.Rows(l.out.c) * l.d.Span())
-		l.d.Conv(grid, planes, l.packed, l.in.c, l.out.c)
+		grid := w.grid.Get(l.d.Rows(l.d.M) * l.d.Span())
+		l.d.Conv(grid, planes, l.packed, l.d.C, l.d.M)
 		var res []float32
 		var rl kernels.Layout
 		if s.Residual >= 0 {
 			res, rl = act(s.Residual), op.acts[s.Residual].lay
 			if l.shortcut > 0 {
-				res, rl = w.short.Get(l.out.size()), l.d.Out()
-				kernels.ShortcutA(res, act(s.Residual), l.res.c, l.res.h, l.res.w, l.out.c, l.shortcut)
+				res, rl = w.short.Get(l.out().size()), l.d.Out()
+				kernels.ShortcutA(res, act(s.Residual), l.res.c, l.res.h, l.res.w, l.d.M, l.shortcut)
 			}
 		}
-		l.d.Normalize(act(i+1), op.acts[i+1].lay, grid, l.out.c, l.mu, l.g, l.b, res, rl, s.ReLU)
+		l.d.Normalize(act(i+1), op.acts[i+1].lay, grid, l.d.M, l.mu, l.g, l.b, res, rl, s.ReLU)
 	}
 }
 

@@ -275,6 +275,9 @@ type Layout struct{ Map, Off, Ld int }
 // Dense is the layout of c maps of h×w pixels one after another.
 func Dense(h, w int) Layout { return Layout{Map: h * w, Ld: w} }
 
+// Padded reports whether l leaves room around maps of h×w pixels.
+func (l Layout) Padded(h, w int) bool { return l != Dense(h, w) }
+
 // In returns the layout of the planes Pad writes for a stride-1 convolution.
 func (d *Direct) In() Layout { return Layout{Map: d.plane, Off: d.shift(), Ld: d.wp} }
 
@@ -293,7 +296,7 @@ func (d *Direct) Normalize(dst []float32, dl Layout, grid []float32, out int, mu
 			r = res[m*rl.Map+rl.Off:]
 		}
 		NormalizeRows(o[dl.Off:], dl.Ld, grid[m*d.span:], d.ld, r, rl.Ld, d.OH, d.OW, mu[m], g[m], b[m], relu)
-		if dl.Off > 0 || dl.Ld > d.OW || dl.Map > d.OH*d.OW {
+		if dl.Padded(d.OH, d.OW) {
 			ClearBorders(o, d.OH, d.OW, dl.Ld, dl.Off, dl.Map)
 		}
 	}
