@@ -132,7 +132,7 @@ func Paired(a, b []float64) (Test, error) {
 	}
 	s := Describe(d)
 	t.Diff, t.Low, t.High, t.DF = s.Mean, s.Low, s.High, float64(s.N-1)
-	if s.Std == 0 {
+	if s.Std <= roundoff(a, b) {
 		t.Low, t.High, t.T, t.P = math.NaN(), math.NaN(), math.NaN(), math.NaN()
 		return t, ErrNoSpread
 	}
@@ -157,7 +157,7 @@ func Welch(a, b []float64) (Test, error) {
 	va, vb := variance(a, ma)/float64(len(a)), variance(b, mb)/float64(len(b))
 	t.Diff = ma - mb
 	se2 := va + vb
-	if se2 == 0 {
+	if math.Sqrt(se2) <= roundoff(a, b) {
 		return t, ErrNoSpread
 	}
 	t.DF = se2 * se2 / (va*va/float64(len(a)-1) + vb*vb/float64(len(b)-1))
@@ -167,6 +167,17 @@ func Welch(a, b []float64) (Test, error) {
 	h := TQuantile(1-(1-Level)/2, t.DF) * se
 	t.Low, t.High = t.Diff-h, t.Diff+h
 	return t, nil
+}
+
+// roundoff is the spread below which values differ by floating-point
+// rounding only (a difference of 0.7 − 0.6 and 0.8 − 0.7, say): a t-test
+// on it would report p ≈ 1e-60 for what is in truth no spread at all.
+func roundoff(a, b []float64) float64 {
+	m := 0.0
+	for _, x := range append(slices.Clone(a), b...) {
+		m = math.Max(m, math.Abs(x))
+	}
+	return 1e-12 * m
 }
 
 // Holm returns the Holm–Bonferroni adjusted p-values of a family of tests,

@@ -120,6 +120,8 @@ func TestTestsThatCannotBeMade(t *testing.T) {
 		{"welch n=1", func() (Test, error) { return Welch(samples["one"], samples["plain"]) }, ErrTooFew},
 		{"paired, equal differences", func() (Test, error) { return Paired([]float64{0.71, 0.72}, []float64{0.70, 0.71}) }, ErrNoSpread},
 		{"welch, constant samples", func() (Test, error) { return Welch([]float64{0.7, 0.7}, []float64{0.6, 0.6}) }, ErrNoSpread},
+		// 0.8 − 0.7 and 0.7 − 0.6 differ in the last bits only.
+		{"paired, differences equal but for rounding", func() (Test, error) { return Paired([]float64{0.8, 0.7}, []float64{0.7, 0.6}) }, ErrNoSpread},
 	} {
 		got, err := tc.f()
 		if !errors.Is(err, tc.want) {
