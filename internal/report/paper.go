@@ -1,6 +1,18 @@
 package report
 
-import "math"
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dropexp/dropexp/configs"
+)
 
 // The test accuracies of "Demystifying Dropout" (SPEC §4). The paper reports
 // one run per cell.
@@ -93,4 +105,111 @@ func modelTitle(m string) string {
 		return "ResNet-20"
 	}
 	return m
+}
+
+// protocolFiles are the shipped configs of the paper's protocols, by model and data set.
+var protocolFiles = map[[2]string]string{
+	{Table1Model, "cifar10"}:  "convnet-quick-cifar10.yaml",
+	{Table2Model, "cifar10"}:  "resnet20-cifar10.yaml",
+	{Table2Model, "cifar100"}: "resnet20-cifar100.yaml",
+	{Table2Model, "svhn"}:     "resnet20-svhn.yaml",
+}
+
+// notProtocol are the keys a run may set as it likes and still follow a
+// protocol: what notIdentity lists, the cell keys, the data set's name
+// (checked apart) and how often it evaluates.
+var notProtocol = append(append(slices.Clone(notIdentity), cellKeys...), "dataset.name", "train.eval_every")
+
+// paperBasis says whether a group's accuracies may stand beside the
+// paper's, and why not: the paper's numbers are the full data set under the
+// paper's protocol, so a smaller, synthetic or differently trained set of
+// runs says nothing about them.
+func paperBasis(g *Group) (ok bool, why string) {
+	size := g.Settings[dataSizeKey]
+	data := g.paperDataset()
+	file, known := protocolFiles[[2]string{g.Model, data}]
+	switch {
+	case g.Model != Table1Model && g.Model != Table2Model:
+		return false, fmt.Sprintf("the paper has no %s", g.Model)
+	case !known:
+		return false, fmt.Sprintf("the paper has no %s on %s", modelTitle(g.Model), g.Dataset)
+	case !fullSize(data, size):
+		return false, fmt.Sprintf("the runs used %s images of %s, not the full %s (%s) the paper's numbers are for", size, g.Dataset, datasetTitle(data), fullSizes[data])
+	}
+	proto, err := protocolSettings(file)
+	if err != nil {
+		return false, err.Error()
+	}
+	var off []string
+	for _, k := range slices.Sorted(maps.Keys(proto)) {
+		if slices.Contains(notProtocol, k) {
+			continue
+		}
+		v, set := g.Settings[k]
+		if !set && k == "dropout.sites" {
+			continue // plain runs only: no sites
+		}
+		if v != proto[k] {
+			off = append(off, fmt.Sprintf("%s=%s (the protocol's %s)", k, cmp.Or(v, `""`), cmp.Or(proto[k], `""`)))
+		}
+	}
+	if len(off) > 0 {
+		return false, fmt.Sprintf("the runs do not follow the paper's protocol (configs/%s): %s", file, strings.Join(off, ", "))
+	}
+	if g.Dataset == "imagefolder" {
+		return true, "the image folder has CIFAR-10's 50000/10000 images and is taken for CIFAR-10; a lossy copy sits below the paper for that reason alone (on the JPEG copy beside the project the plain network reaches about 0.74, the paper 0.758)"
+	}
+	return true, ""
+}
+
+// protocolSettings reads a shipped config as readConfig spells settings.
+func protocolSettings(file string) (map[string]string, error) {
+	data, err := configs.FS.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("report: the shipped protocol config %s: %w", file, err)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("report: the shipped protocol config %s: %w", file, err)
+	}
+	out := defaultSettings()
+	flattenYAML("", m, out)
+	return out, nil
+}
+
+// paperValue returns the paper's accuracy of cell c in a group the paper
+// is comparable with, or NaN: Table 1 is for the layer semantics (plain
+// and standard dropout compute the same under both).
+func paperValue(g *Group, c *CellRuns) float64 {
+	switch {
+	case g.Model == Table1Model && c.Variant == "plain":
+		return PaperPlain
+	case g.Model == Table1Model && (c.Semantics == "layer" || c.Variant == "standard"):
+		return paperT1(c.Variant, c.Ratio)
+	case g.Model == Table2Model && (c.Semantics == "layer" || c.Variant == "standard"):
+		p := strconv.FormatFloat(ratioP(c.Ratio), 'g', -1, 64)
+		for _, row := range paperTable2 {
+			if row.Dataset != g.paperDataset() || !sameRatio(row.P, p) {
+				continue
+			}
+			switch {
+			case c.Variant == "standard":
+				return row.Standard
+			case c.Variant == "augmented" && sameRatio(row.AugRatio, c.Ratio):
+				return row.Augmented
+			}
+		}
+	}
+	return math.NaN()
+}
+
+// paperDataset is the paper's data set the group's data stands for: its
+// dataset.name, except that an image folder of CIFAR-10's size is taken for
+// a copy of CIFAR-10 (as the JPEG re-encoding beside the project is). A
+// fingerprint of the data would tell for sure.
+func (g *Group) paperDataset() string {
+	if g.Dataset == "imagefolder" && g.Settings[dataSizeKey] == fullSizes["cifar10"] {
+		return "cifar10"
+	}
+	return g.Dataset
 }

@@ -1,10 +1,16 @@
 // Package report turns run directories into the paper's tables and figures:
 // Table 1 (ConvNet-Quick, variants × ratios) and Table 2 (ResNet-20, standard
 // against augmented dropout per data set) in Markdown and CSV, each cell the
-// mean ± standard deviation of the final test accuracy over seeds with the
-// number of runs, the paper's value and the difference; Figure 1 (training
-// and test loss against iteration per variant at a ratio) and test accuracy
-// against ratio per variant.
+// mean, standard deviation and 95 % interval of the final test accuracy over
+// seeds; the comparisons between cells (paired or Welch t-tests, Holm
+// adjusted); the poster's claims checked against them; the paper's values
+// beside the cells only where the runs are the paper's data and protocol;
+// Figure 1 (training and test loss against iteration per variant at a
+// ratio) and test accuracy against ratio per variant.
+//
+// A table cell holds the seeds of one run: runs whose config differs in
+// anything but the seed (and where or how fast it ran) are never averaged,
+// but split into groups, each reported apart (grouping.go).
 //
 // It reads finished run directories only (package results) and never
 // trains, so it can report on a sweep that is still running.
@@ -29,9 +35,11 @@ import (
 
 // Run is one run directory with a final summary.
 type Run struct {
-	Dir     string
-	Summary results.Summary
-	Metrics []results.Metric // nil if metrics.csv is missing or unreadable
+	Dir       string
+	Summary   results.Summary
+	Metrics   []results.Metric  // nil if metrics.csv is missing or unreadable
+	Config    map[string]string // config.yaml as dotted keys (see readConfig); nil if unreadable
+	DataLabel string            // the sweep's data set label in the directory name, "" if none
 }
 
 // Collection is what the run directories under the report's inputs hold.
@@ -103,7 +111,14 @@ func (c *Collection) add(dir string) {
 		c.Pending = append(c.Pending, dir)
 		return
 	}
-	r := Run{Dir: dir, Summary: sum}
+	r := Run{Dir: dir, Summary: sum, DataLabel: dataLabel(dir, sum)}
+	if cfg, err := readConfig(filepath.Join(dir, results.ConfigFile)); err != nil {
+		// Without it the run is grouped by what summary.json says, which
+		// cannot tell runs of different settings apart.
+		c.Problems = append(c.Problems, err.Error()+" (grouped by summary.json alone)")
+	} else {
+		r.Config = cfg
+	}
 	m, err := results.ReadMetrics(filepath.Join(dir, results.MetricsFile))
 	if err != nil {
 		c.Problems = append(c.Problems, err.Error())
@@ -128,7 +143,8 @@ func isDir(p string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// Cell is the statistic of one table cell over the runs of its seeds.
+// Cell is the mean and spread of the final test accuracy over some runs,
+// for the figures (the tables use CellRuns, which knows its group).
 type Cell struct {
 	N        int     // finished runs
 	Mean     float64 // of their final test accuracy; NaN if N = 0
@@ -166,46 +182,6 @@ func newCell(runs []Run, paper float64) Cell {
 	}
 	return c
 }
-
-// Diff is the mean minus the paper's value (NaN if either is missing).
-func (c Cell) Diff() float64 { return c.Mean - c.Paper }
-
-// Text formats the cell for Markdown: "0.7401 ± 0.0020 (n=3); paper 0.7523; diff -0.0122".
-func (c Cell) Text() string {
-	var b strings.Builder
-	switch {
-	case c.N == 0:
-		b.WriteString("– (n=0)")
-	case c.N == 1:
-		fmt.Fprintf(&b, "%.4f (n=1)", c.Mean)
-	default:
-		fmt.Fprintf(&b, "%.4f ± %.4f (n=%d)", c.Mean, c.Std, c.N)
-	}
-	if !math.IsNaN(c.Paper) {
-		fmt.Fprintf(&b, "; paper %.4f", c.Paper)
-		if c.N > 0 {
-			fmt.Fprintf(&b, "; diff %+.4f", c.Diff())
-		}
-	}
-	if c.Diverged > 0 {
-		fmt.Fprintf(&b, "; %d diverged", c.Diverged)
-	}
-	return b.String()
-}
-
-// csvFields are the cell's CSV columns n, mean, std, diverged, paper, diff.
-func (c Cell) csvFields() []string {
-	f := func(v float64) string {
-		if math.IsNaN(v) {
-			return ""
-		}
-		return strconv.FormatFloat(v, 'f', 6, 64)
-	}
-	return []string{strconv.Itoa(c.N), f(c.Mean), f(c.Std), strconv.Itoa(c.Diverged), f(c.Paper), f(c.Diff())}
-}
-
-// cellHeader names the columns of csvFields.
-var cellHeader = []string{"n", "mean", "std", "diverged", "paper", "diff"}
 
 // ratioP returns the p of a ratio "p" or "p/q" (NaN for none).
 func ratioP(ratio string) float64 {
@@ -257,6 +233,8 @@ func canonRatio(r string) string {
 // The files Write produces.
 const (
 	Table1MD        = "table1.md"
+	ComparisonsCSV  = "comparisons.csv"
+	FindingsMD      = "findings.md"
 	Table1CSV       = "table1.csv"
 	Table2MD        = "table2.md"
 	Table2CSV       = "table2.csv"
@@ -274,9 +252,10 @@ type Options struct {
 	FigRatios []string // ratios of Figure 1's rows; nil: DefaultFigRatio
 }
 
-// Write reads the run directories of opt.In and writes both tables as
-// Markdown and CSV and both figures as PNG and SVG into opt.Out. It returns
-// the files written and what it could not read.
+// Write reads the run directories of opt.In and writes into opt.Out both
+// tables as Markdown and CSV, the comparisons as CSV, the checked claims
+// as Markdown and both figures as PNG and SVG. It returns the files written
+// and what it could not read.
 func Write(opt Options) (files []string, c Collection, err error) {
 	if len(opt.In) == 0 {
 		return nil, c, fmt.Errorf("report: no input: pass --in SWEEPDIR")
@@ -299,7 +278,9 @@ func Write(opt Options) (files []string, c Collection, err error) {
 		ratios = []string{DefaultFigRatio}
 	}
 	note := c.Note(opt.In)
-	t1, t2 := BuildTable1(c.Runs), BuildTable2(c.Runs)
+	groups, dups := Groups(c.Runs)
+	c.Problems = append(c.Problems, dups...)
+	t1, t2 := BuildTable(Table1Model, groups), BuildTable(Table2Model, groups)
 	write := func(name string, data []byte) error {
 		p := filepath.Join(out, name)
 		if err := results.WriteFileAtomic(p, data); err != nil {
@@ -310,7 +291,10 @@ func Write(opt Options) (files []string, c Collection, err error) {
 	}
 	for _, f := range []struct {
 		name, text string
-	}{{Table1MD, t1.Markdown(note)}, {Table1CSV, t1.CSV()}, {Table2MD, t2.Markdown(note)}, {Table2CSV, t2.CSV()}} {
+	}{
+		{Table1MD, t1.Markdown(note)}, {Table1CSV, t1.CSV()}, {Table2MD, t2.Markdown(note)}, {Table2CSV, t2.CSV()},
+		{ComparisonsCSV, comparisonsCSV(t1, t2)}, {FindingsMD, findingsDoc(note, groups)},
+	} {
 		if err := write(f.name, []byte(f.text)); err != nil {
 			return files, c, err
 		}

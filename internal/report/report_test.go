@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"image/png"
 	"math"
@@ -10,15 +11,35 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
-// fakeRun is a run directory to write for a test.
+// fakeRun is a run directory to write for a test, as dropexp train writes
+// one: the resolved config.yaml, metrics.csv and summary.json.
 type fakeRun struct {
 	model, dataset, semantics, variant, ratio string
 	seed                                      int64
 	status                                    string // "" writes no summary (an unfinished run)
 	acc                                       float64
+	loss                                      float64           // final training loss; 0: 1.5 − acc
+	label                                     string            // a sweep's data label in front of the run name
+	edit                                      func(*config.Run) // changes to the protocol config
+	train, test                               int               // images; 0: 1000 and 200
+}
+
+// protocolConfig returns the shipped protocol config of model on dataset.
+func protocolConfig(t *testing.T, model, dataset string) config.Run {
+	t.Helper()
+	file := "../../configs/convnet-quick-cifar10.yaml"
+	if model == Table2Model {
+		file = "../../configs/resnet20-" + dataset + ".yaml"
+	}
+	cfg, err := config.Load(file, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 // writeRuns writes the runs as run directories under dir/runs/ (a sweep
@@ -26,16 +47,46 @@ type fakeRun struct {
 func writeRuns(t *testing.T, dir string, runs []fakeRun) {
 	t.Helper()
 	for i, r := range runs {
-		rd := filepath.Join(dir, "runs", fmt.Sprintf("%s-%s-%s-%s-s%d-%d", r.dataset, r.variant, strings.ReplaceAll(r.ratio, "/", "q"), r.semantics, r.seed, i))
+		ds := r.dataset
+		if ds == "imagefolder" {
+			ds = "cifar10"
+		}
+		cfg := protocolConfig(t, r.model, ds)
+		cfg.Seed, cfg.Dataset.Name = r.seed, r.dataset
+		cfg.Dropout.Variant, cfg.Dropout.Ratio, cfg.Dropout.Gradient = r.variant, r.ratio, cmp.Or(r.semantics, "layer")
+		cfg.Out, cfg.Threads = dir, 1
+		if r.edit != nil {
+			r.edit(&cfg)
+		}
+		ratio := r.ratio
+		if r.variant == "plain" {
+			ratio = ""
+		}
+		name := results.RunName(r.variant, ratio, cfg.Dropout.Gradient, r.seed)
+		if r.label != "" {
+			name = r.label + "-" + name
+		}
+		rd := filepath.Join(dir, "runs", name)
+		if _, err := os.Stat(rd); err == nil {
+			rd += fmt.Sprintf("-dup%d", i) // a copy elsewhere, as a second --in would give
+		}
 		if err := os.MkdirAll(rd, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(rd, results.ConfigFile), []byte("model: "+r.model+"\n"), 0o644); err != nil {
+		y, err := cfg.YAML()
+		if err != nil {
 			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(rd, results.ConfigFile), y, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		loss := r.loss
+		if loss == 0 {
+			loss = 1.5 - r.acc
 		}
 		var m []results.Metric
 		for it := 100; it <= 300; it += 100 {
-			m = append(m, results.Metric{Iteration: it, TrainLoss: 2 / float64(it) * 100 * (1 + float64(r.seed)/10), TestLoss: 2.5 / float64(it) * 100, TestAcc: r.acc})
+			m = append(m, results.Metric{Iteration: it, TrainLoss: loss * 300 / float64(it), TestLoss: 2.5 / float64(it) * 100, TestAcc: r.acc})
 		}
 		if err := results.WriteMetrics(filepath.Join(rd, results.MetricsFile), m); err != nil {
 			t.Fatal(err)
@@ -43,41 +94,20 @@ func writeRuns(t *testing.T, dir string, runs []fakeRun) {
 		if r.status == "" {
 			continue
 		}
-		sum := results.Summary{Status: r.status, Model: r.model, Dataset: r.dataset, Semantics: r.semantics, Variant: r.variant,
-			Ratio: r.ratio, Seed: r.seed, FinalTestAcc: r.acc, Iterations: 300, TrainSize: 1000, TestSize: 200}
+		train, test := r.train, r.test
+		if train == 0 {
+			train, test = 1000, 200
+		}
+		sum := results.Summary{Status: r.status, Model: r.model, Dataset: r.dataset, DatasetPath: cfg.Dataset.Path, Semantics: cfg.Dropout.Gradient,
+			Variant: r.variant, Ratio: ratio, Seed: r.seed, FinalTestAcc: r.acc, FinalTrainLoss: loss, Iterations: cfg.Train.Iterations,
+			TrainSize: train, TestSize: test}
 		if r.status == results.StatusDiverged {
-			sum.FinalTestAcc, sum.DivergedAt = math.NaN(), 150
+			sum.FinalTestAcc, sum.FinalTrainLoss, sum.DivergedAt = math.NaN(), math.NaN(), 150
 		}
 		if err := results.WriteSummary(filepath.Join(rd, results.SummaryFile), sum); err != nil {
 			t.Fatal(err)
 		}
 	}
-}
-
-// table1Runs: plain 0.75/0.76; standard 0.3 at 0.70/0.72/0.74; forward 0.1
-// one finished (0.70) and one diverged; backward at an extra ratio 0.5; one
-// unfinished run; an elementwise run in its own section.
-var table1Runs = []fakeRun{
-	{"convnet-quick", "cifar10", "layer", "plain", "", 1, "finished", 0.75},
-	{"convnet-quick", "cifar10", "layer", "plain", "", 2, "finished", 0.76},
-	{"convnet-quick", "cifar10", "layer", "standard", "0.3", 1, "finished", 0.70},
-	{"convnet-quick", "cifar10", "layer", "standard", "0.3", 2, "finished", 0.72},
-	{"convnet-quick", "cifar10", "layer", "standard", "0.3", 3, "finished", 0.74},
-	{"convnet-quick", "cifar10", "layer", "forward", "0.1", 1, "finished", 0.70},
-	{"convnet-quick", "cifar10", "layer", "forward", "0.1", 2, "diverged", 0},
-	{"convnet-quick", "cifar10", "layer", "backward", "0.5", 1, "finished", 0.60},
-	{"convnet-quick", "cifar10", "layer", "backward", "0.3", 1, "", 0},
-	{"convnet-quick", "cifar10", "elementwise", "forward", "0.3", 1, "finished", 0.65},
-}
-
-// table2Runs: SVHN p=0.1 standard 0.95/0.97 and augmented 0.1/0.0002 at
-// 0.96; CIFAR-10 augmented at a q the paper did not use; an extra ratio.
-var table2Runs = []fakeRun{
-	{"resnet20", "svhn", "layer", "standard", "0.1", 1, "finished", 0.95},
-	{"resnet20", "svhn", "layer", "standard", "0.1", 2, "finished", 0.97},
-	{"resnet20", "svhn", "layer", "augmented", "0.1/0.0002", 1, "finished", 0.96},
-	{"resnet20", "cifar10", "layer", "augmented", "0.2/0.001", 1, "finished", 0.90},
-	{"resnet20", "cifar100", "layer", "standard", "0.5", 1, "finished", 0.60},
 }
 
 func collect(t *testing.T, runs []fakeRun) (string, Collection) {
@@ -91,108 +121,338 @@ func collect(t *testing.T, runs []fakeRun) (string, Collection) {
 	return dir, c
 }
 
-func TestCellText(t *testing.T) {
-	nan := math.NaN()
+// cq is a finished ConvNet-Quick run on 1000/200 images of cifar10.
+func cq(variant, ratio string, seed int64, acc float64) fakeRun {
+	return fakeRun{model: Table1Model, dataset: "cifar10", variant: variant, ratio: ratio, seed: seed, status: results.StatusFinished, acc: acc}
+}
+
+// full makes r a run on the full CIFAR-10.
+func full(r fakeRun) fakeRun { r.train, r.test = 50000, 10000; return r }
+
+func with(r fakeRun, f func(*fakeRun)) fakeRun { f(&r); return r }
+
+func lr(v float64) func(*config.Run) { return func(c *config.Run) { c.Train.LR = v } }
+
+// markdown builds both tables of runs and returns table1.md.
+func markdown(t *testing.T, runs []fakeRun) (string, []*Group) {
+	t.Helper()
+	_, c := collect(t, runs)
+	groups, _ := Groups(c.Runs)
+	return BuildTable(Table1Model, groups).Markdown(""), groups
+}
+
+// TestGroupingKeepsDifferentRunsApart reproduces the two ways the report
+// used to average runs that were not seeds of one run.
+func TestGroupingKeepsDifferentRunsApart(t *testing.T) {
 	for _, tc := range []struct {
-		cell Cell
-		want string
+		name   string
+		runs   []fakeRun
+		groups []string // Group.Name of each group, in order
+		want   []string // in table1.md
+		absent []string // not in table1.md
 	}{
-		{Cell{N: 3, Mean: 0.72, Std: 0.02, Paper: 0.7523}, "0.7200 ± 0.0200 (n=3); paper 0.7523; diff -0.0323"},
-		{Cell{N: 1, Mean: 0.8, Std: nan, Paper: 0.7523}, "0.8000 (n=1); paper 0.7523; diff +0.0477"},
-		{Cell{N: 0, Mean: nan, Std: nan, Paper: 0.7617}, "– (n=0); paper 0.7617"},
-		{Cell{N: 2, Mean: 0.6, Std: 0.01, Paper: nan, Diverged: 2}, "0.6000 ± 0.0100 (n=2); 2 diverged"},
+		{
+			// A sweep with two data sets labelled synth and real, both of
+			// dataset.name cifar10, gave "0.7000 ± 0.4243 (n=2)".
+			name: "two data labels",
+			runs: []fakeRun{
+				with(cq("plain", "", 1, 0.4), func(r *fakeRun) { r.label = "synth" }),
+				with(full(cq("plain", "", 1, 1.0)), func(r *fakeRun) { r.label = "real" }),
+				with(cq("standard", "0.3", 1, 0.3), func(r *fakeRun) { r.label = "synth" }),
+				with(full(cq("standard", "0.3", 1, 0.9)), func(r *fakeRun) { r.label = "real" }),
+			},
+			groups: []string{"convnet-quick cifar10 50000/10000, data label real", "convnet-quick cifar10 1000/200, data label synth"},
+			want: []string{
+				"## ConvNet-Quick on CIFAR-10, data label real\n",
+				"## ConvNet-Quick on 1000/200 images in CIFAR-10's format (not the full CIFAR-10), data label synth\n",
+				"| plain | – | – | 1 | 0.4000 | none (n=1) | – | 1.1000 |",
+				"| plain | – | – | 1 | 1.0000 | none (n=1) | – | 0.5000 |",
+			},
+			absent: []string{"0.7000", "n=2"},
+		},
+		{
+			// Same labels and sizes, different data: the label alone splits them.
+			name: "two data labels of one size",
+			runs: []fakeRun{
+				with(cq("standard", "0.3", 1, 0.4), func(r *fakeRun) { r.label = "synthA" }),
+				with(cq("standard", "0.3", 1, 1.0), func(r *fakeRun) { r.label = "synthB" }),
+			},
+			groups: []string{"convnet-quick cifar10 1000/200, data label synthA", "convnet-quick cifar10 1000/200, data label synthB"},
+		},
+		{
+			// A conflicting run with another learning rate was averaged in.
+			name: "another lr",
+			runs: []fakeRun{
+				cq("plain", "", 1, 0.75), cq("plain", "", 2, 0.76),
+				cq("standard", "0.3", 1, 0.70), cq("standard", "0.3", 2, 0.72),
+				with(cq("standard", "0.3", 3, 0.50), func(r *fakeRun) { r.edit = lr(0.002) }),
+			},
+			groups: []string{"convnet-quick cifar10 1000/200, train.lr=0.001", "convnet-quick cifar10 1000/200, train.lr=0.002"},
+			want: []string{
+				"## ConvNet-Quick on 1000/200 images in CIFAR-10's format (not the full CIFAR-10), train.lr=0.002\n",
+				"| standard | 0.3 | layer | 2 | 0.7100 | [0.5829, 0.8371] | 0.0141 |",
+				"| standard | 0.3 | layer | 1 | 0.5000 | none (n=1) |",
+			},
+			absent: []string{"| standard | 0.3 | layer | 3 |"},
+		},
+		{
+			// Where and how fast a run went, and which copy of the data it
+			// read, change nothing it computes; a config written before
+			// crop_pad and flip existed has their defaults.
+			name: "seeds of one run",
+			runs: []fakeRun{
+				with(cq("standard", "0.3", 1, 0.70), func(r *fakeRun) {
+					r.edit = func(c *config.Run) {
+						c.Threads, c.Out, c.Train.CheckpointEvery, c.Dataset.Path = 2, "/elsewhere", 7, "/copy/of/data"
+					}
+				}),
+				cq("standard", "0.3", 2, 0.72),
+				cq("standard", "0.30", 3, 0.74),
+			},
+			groups: []string{"convnet-quick cifar10 1000/200"},
+			want:   []string{"| standard | 0.3 | layer | 3 | 0.7200 | [0.6703, 0.7697] | 0.0200 |"},
+		},
+		{
+			// Plain drops nothing, so its sites do not matter: it serves
+			// both groups that differ only in the sites.
+			name: "plain serves groups that differ in sites",
+			runs: []fakeRun{
+				cq("plain", "", 1, 0.75), cq("plain", "", 2, 0.76),
+				cq("standard", "0.3", 1, 0.70),
+				with(cq("standard", "0.3", 1, 0.71), func(r *fakeRun) {
+					r.edit = func(c *config.Run) { c.Dropout.Sites = []string{"ip1"} }
+				}),
+			},
+			groups: []string{"convnet-quick cifar10 1000/200, dropout.sites=[conv2, conv3, ip1, ip2]", "convnet-quick cifar10 1000/200, dropout.sites=[ip1]"},
+			want:   []string{"| plain | – | – | 2 | 0.7550 |"},
+		},
+		{
+			name: "another dropexp version's config",
+			runs: []fakeRun{
+				cq("standard", "0.3", 1, 0.70),
+				with(cq("standard", "0.3", 2, 0.72), func(r *fakeRun) { r.label = "old" }),
+			},
+			groups: []string{"convnet-quick cifar10 1000/200"},
+		},
 	} {
-		if got := tc.cell.Text(); got != tc.want {
-			t.Errorf("got  %q\nwant %q", got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			dir, c := collect(t, tc.runs)
+			if tc.name == "another dropexp version's config" {
+				// Rewrite the second run's config.yaml without the keys an
+				// older dropexp did not know, and without the data label.
+				old := filepath.Join(dir, "runs", "old-standard-p0.3-layer-s2")
+				y, _ := os.ReadFile(filepath.Join(old, results.ConfigFile))
+				var kept []string
+				for _, l := range strings.Split(string(y), "\n") {
+					if !strings.Contains(l, "crop_pad:") && !strings.Contains(l, "flip:") {
+						kept = append(kept, l)
+					}
+				}
+				if err := os.WriteFile(filepath.Join(old, results.ConfigFile), []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Rename(old, filepath.Join(dir, "runs", "standard-p0.3-layer-s2")); err != nil {
+					t.Fatal(err)
+				}
+				var err error
+				if c, err = Collect(dir); err != nil {
+					t.Fatal(err)
+				}
+			}
+			groups, problems := Groups(c.Runs)
+			var names []string
+			for _, g := range groups {
+				names = append(names, g.Name())
+			}
+			if strings.Join(names, "\n") != strings.Join(tc.groups, "\n") {
+				t.Errorf("groups\n%s\nwant\n%s", strings.Join(names, "\n"), strings.Join(tc.groups, "\n"))
+			}
+			if len(problems) > 0 || len(c.Problems) > 0 {
+				t.Errorf("problems: %q %q", problems, c.Problems)
+			}
+			md := BuildTable(Table1Model, groups).Markdown("")
+			for _, w := range tc.want {
+				if !strings.Contains(md, w) {
+					t.Errorf("table1.md lacks\n%q\n%s", w, md)
+				}
+			}
+			for _, w := range tc.absent {
+				if strings.Contains(md, w) {
+					t.Errorf("table1.md has %q\n%s", w, md)
+				}
+			}
+		})
 	}
+}
+
+func TestDuplicateRunsCountOnce(t *testing.T) {
+	_, c := collect(t, []fakeRun{cq("standard", "0.3", 1, 0.70), cq("standard", "0.3", 1, 0.70), cq("standard", "0.3", 2, 0.72)})
+	groups, problems := Groups(c.Runs)
+	if len(groups) != 1 || groups[0].Cells[0].Acc.N != 2 || len(problems) != 1 || !strings.Contains(problems[0], "same config and seed") {
+		t.Errorf("groups %d, problems %q", len(groups), problems)
+	}
+}
+
+// table1Runs: the full CIFAR-10 under the Table 1 protocol. Plain and
+// standard 0.3 ran seeds 1–3; forward 0.3 seeds 1 and 2 finished and 3
+// diverged (so it pairs with nobody); backward 0.3 ran seeds 1–3;
+// forward 0.1 once; forward 0.3 also under the elementwise rule.
+var table1Runs = []fakeRun{
+	full(cq("plain", "", 1, 0.750)), full(cq("plain", "", 2, 0.760)), full(cq("plain", "", 3, 0.755)),
+	full(cq("standard", "0.3", 1, 0.700)), full(cq("standard", "0.3", 2, 0.712)), full(cq("standard", "0.3", 3, 0.703)),
+	full(cq("forward", "0.3", 1, 0.650)), full(cq("forward", "0.3", 2, 0.640)),
+	with(full(cq("forward", "0.3", 3, 0)), func(r *fakeRun) { r.status = results.StatusDiverged }),
+	full(cq("backward", "0.3", 1, 0.701)), full(cq("backward", "0.3", 2, 0.709)), full(cq("backward", "0.3", 3, 0.700)),
+	full(cq("forward", "0.1", 1, 0.700)),
+	with(full(cq("forward", "0.3", 1, 0.660)), func(r *fakeRun) { r.semantics = "elementwise" }),
+	with(full(cq("forward", "0.3", 2, 0.662)), func(r *fakeRun) { r.semantics = "elementwise" }),
+	with(full(cq("backward", "0.3", 4, 0)), func(r *fakeRun) { r.status = "" }),
 }
 
 func TestTable1(t *testing.T) {
 	_, c := collect(t, table1Runs)
-	if len(c.Runs) != 9 || len(c.Pending) != 1 {
+	if len(c.Runs) != 15 || len(c.Pending) != 1 {
 		t.Fatalf("%d runs, %d pending", len(c.Runs), len(c.Pending))
 	}
-	md := BuildTable1(c.Runs).Markdown(c.Note([]string{"SWEEP"}))
+	groups, _ := Groups(c.Runs)
+	tab := BuildTable(Table1Model, groups)
+	md := tab.Markdown(c.Note([]string{"SWEEP"}))
 	for _, want := range []string{
-		"From SWEEP: 8 finished runs, 1 diverged, 1 not finished (left out).",
-		"## ConvNet-Quick on CIFAR-10, layer gradient\n\nRuns: 300 iterations, 1000 train / 200 test images.",
-		// mean 0.755, std sqrt(0.00005) = 0.00707
-		"Plain network: 0.7550 ± 0.0071 (n=2); paper 0.7579; diff -0.0029\n",
-		"| dropout ratio | 0.5 | 0.3 | 0.2 | 0.1 | 0.05 | 0.01 | 0.005 |\n|---|---|---|---|---|---|---|---|\n",
-		// mean 0.72, std 0.02
-		"| standard | – (n=0) | 0.7200 ± 0.0200 (n=3); paper 0.7523; diff -0.0323 | – (n=0); paper 0.7617 |",
-		"| forward | – (n=0) | – (n=0); paper 0.6908 | – (n=0); paper 0.7211 | 0.7000 (n=1); paper 0.7482; diff -0.0482; 1 diverged |",
-		"| backward | 0.6000 (n=1) | – (n=0); paper 0.7433 |",
-		// plain serves both semantics
-		"## ConvNet-Quick on CIFAR-10, elementwise gradient\n\nRuns: 300 iterations, 1000 train / 200 test images.\n\nPlain network: 0.7550 ± 0.0071 (n=2)",
-		"| forward | 0.6500 (n=1); paper 0.6908; diff -0.0408 | – (n=0); paper 0.7211 |",
+		"From SWEEP: 14 finished runs, 1 diverged, 1 not finished (left out).",
+		"## ConvNet-Quick on CIFAR-10\n\nRuns: 5000 iterations, 50000 train / 10000 test images; seeds 1, 2, 3. Data: cifar10 from ../shared/data/cifar-10-batches-bin.\n",
+		// testdata/table1_reference.py: mean 0.755, std 0.005, t.interval(0.95, 2) = [0.74258, 0.76742]
+		"| plain | – | – | 3 | 0.7550 | [0.7426, 0.7674] | 0.0050 | 0.7450 [0.7326, 0.7574] |",
+		// significantly below plain after Holm
+		"| standard | 0.3 | layer | 3 | 0.7050 ▼ | [0.6895, 0.7205] | 0.0062 |",
+		"| forward | 0.3 | layer | 2 (+1 diverged) | 0.6450 ▼ | [0.5815, 0.7085] | 0.0071 |",
+		"| forward | 0.1 | layer | 1 | 0.7000 | none (n=1) | – | 0.8000 |",
+		"| forward | 0.3 | elementwise | 2 | 0.6610 ▼ |",
+		"A cell with n = 1 has no interval",
+		// the paper's values for the layer rule; none for forward under elementwise
+		"| plain | – | – | 0.7550 | [0.7426, 0.7674] | 0.7579 | -0.0029 | yes |",
+		"| standard | 0.3 | layer | 0.7050 | [0.6895, 0.7205] | 0.7523 | -0.0473 | no |",
+		"| forward | 0.3 | elementwise | 0.6610 | [0.6483, 0.6737] | – | – | no paper value |",
+		// testdata/table1_reference.py: ttest_rel p = 0.000533, Holm over the 8 tests 0.00373
+		"| **standard/0.3/layer** | **plain** | paired | 3 pairs | **-0.0500** | [-0.0550, -0.0450] | 0.0005 | 0.0037 * |",
+		// Welch p = 0.0577, Holm 0.0288
+		"| **forward/0.3/layer** | **plain** | welch | 2 / 3 | **-0.1100** | [",
+		"| 0.0058 | 0.0288 * |",
+		// paired p = 0.338, Holm 0.457
+		"| backward/0.3/layer | standard/0.3/layer | paired | 3 pairs | -0.0017 | [-0.0074, +0.0041] | 0.3377 | 0.4568 |",
+		// Welch p = 0.0171, Holm 0.0513: not significant
+		"| forward/0.3/layer | backward/0.3/layer | welch | 2 / 3 | -0.0583 | [",
+		"| forward/0.1/layer | plain | – | 1 / 3 | -0.0550 | not possible: n=1 against n=3 (a test needs 2 runs on each side) | – | – |",
+		"| forward/0.3/layer | forward/0.3/elementwise | paired | 2 pairs |",
+		"Not run (of the paper's grid): standard, backward at 0.2, 0.1, 0.05, 0.01, 0.005; forward at 0.2, 0.05, 0.01, 0.005.\n",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("table1.md lacks\n%q\n%s", want, md)
 		}
 	}
-	if strings.Index(md, "layer gradient") > strings.Index(md, "elementwise gradient") {
-		t.Errorf("the paper's layer semantics should come first")
+	if strings.Contains(md, "NaN") || strings.Contains(md, "n=0") {
+		t.Errorf("table1.md prints NaN or an empty cell:\n%s", md)
 	}
-	csv := BuildTable1(c.Runs).CSV()
+	csv := tab.CSV()
 	for _, want := range []string{
-		"model,dataset,gradient,variant,ratio,n,mean,std,diverged,paper,diff\n",
-		"convnet-quick,cifar10,layer,plain,,2,0.755000,0.007071,0,0.757900,-0.002900\n",
-		"convnet-quick,cifar10,layer,standard,0.3,3,0.720000,0.020000,0,0.752300,-0.032300\n",
-		"convnet-quick,cifar10,layer,forward,0.1,1,0.700000,,1,0.748200,-0.048200\n",
-		"convnet-quick,cifar10,layer,backward,0.5,1,0.600000,,0,,\n",
-		"convnet-quick,cifar10,layer,standard,0.2,0,,,0,0.761700,\n",
+		"variant,ratio,semantics,n,mean,std,ci95_low,ci95_high,paper,diff_paper,diverged,group\n",
+		"plain,,,3,0.755000,0.005000,0.742579,0.767421,0.757900,-0.002900,0,convnet-quick cifar10 50000/10000\n",
+		"forward,0.3,layer,2,0.645000,0.007071,0.581469,0.708531,0.690800,-0.045800,1,convnet-quick cifar10 50000/10000\n",
+		"forward,0.1,layer,1,0.700000,,,,0.748200,-0.048200,0,convnet-quick cifar10 50000/10000\n",
+		"forward,0.3,elementwise,2,0.661000,0.001414,0.648294,0.673706,,,0,convnet-quick cifar10 50000/10000\n",
 	} {
 		if !strings.Contains(csv, want) {
 			t.Errorf("table1.csv lacks %q\n%s", want, csv)
 		}
 	}
-}
-
-func TestTable1WithoutRuns(t *testing.T) {
-	md := BuildTable1(nil).Markdown("")
-	for _, want := range []string{"Runs: no runs.", "Plain network: – (n=0); paper 0.7579", "| backward | – (n=0); paper 0.7433 |"} {
-		if !strings.Contains(md, want) {
-			t.Errorf("lacks %q:\n%s", want, md)
+	if strings.Contains(csv, "NaN") {
+		t.Errorf("table1.csv prints NaN:\n%s", csv)
+	}
+	comp := comparisonsCSV(tab)
+	for _, want := range []string{
+		"a,b,test,n_a,n_b,diff,ci95_low,ci95_high,p,p_holm,group,note\n",
+		"standard/0.3/layer,plain,paired,3,3,-0.050000,-0.054968,-0.045032,0.000532907,0.003730,convnet-quick cifar10 50000/10000,\n",
+		"forward/0.3/layer,backward/0.3/layer,welch,2,3,-0.058333,",
+		",0.017104,0.051312,convnet-quick cifar10 50000/10000,\n",
+		"forward/0.1/layer,plain,none,1,3,-0.055000,,,,,convnet-quick cifar10 50000/10000,not possible: n=1 against n=3 (a test needs 2 runs on each side)\n",
+	} {
+		if !strings.Contains(comp, want) {
+			t.Errorf("comparisons.csv lacks %q\n%s", want, comp)
 		}
 	}
 }
 
+func TestPaperColumn(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		runs []fakeRun
+		want string
+	}{
+		{"full CIFAR-10, Table 1 protocol", []fakeRun{full(cq("standard", "0.3", 1, 0.7))}, "| standard | 0.3 | layer | 0.7000 | none (n=1) | 0.7523 | -0.0523 | – |"},
+		{"JPEG copy as an image folder", []fakeRun{with(full(cq("standard", "0.3", 1, 0.7)), func(r *fakeRun) { r.dataset = "imagefolder" })},
+			"Note: the image folder has CIFAR-10's 50000/10000 images and is taken for CIFAR-10"},
+		{"small synthetic set in CIFAR-10's format", []fakeRun{cq("standard", "0.3", 1, 0.7)},
+			"No paper column: the runs used 1000/200 images of cifar10, not the full CIFAR-10 (50000/10000) the paper's numbers are for."},
+		{"another protocol", []fakeRun{with(full(cq("standard", "0.3", 1, 0.7)), func(r *fakeRun) { r.edit = lr(0.002) })},
+			"No paper column: the runs do not follow the paper's protocol (configs/convnet-quick-cifar10.yaml): train.lr=0.002 (the protocol's 0.001)."},
+		{"MNIST", []fakeRun{with(cq("standard", "0.3", 1, 0.7), func(r *fakeRun) { r.dataset = "mnist" })},
+			"No paper column: the paper has no ConvNet-Quick on mnist."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			md, _ := markdown(t, tc.runs)
+			if !strings.Contains(md, tc.want) {
+				t.Errorf("table1.md lacks\n%q\n%s", tc.want, md)
+			}
+			if strings.HasPrefix(tc.want, "No paper column") && strings.Contains(md, "| paper |") {
+				t.Errorf("a paper column:\n%s", md)
+			}
+		})
+	}
+}
+
+// resnet is a finished ResNet-20 run on the full data set under the Table 2 protocol.
+func resnet(dataset, variant, ratio string, seed int64, acc float64) fakeRun {
+	r := fakeRun{model: Table2Model, dataset: dataset, variant: variant, ratio: ratio, seed: seed, status: results.StatusFinished, acc: acc}
+	r.train, r.test = 50000, 10000
+	if dataset == "svhn" {
+		r.train, r.test = 73257, 26032
+	}
+	return r
+}
+
 func TestTable2(t *testing.T) {
-	_, c := collect(t, table2Runs)
-	t2 := BuildTable2(c.Runs)
-	md := t2.Markdown("")
+	_, c := collect(t, []fakeRun{
+		resnet("svhn", "standard", "0.1", 1, 0.95), resnet("svhn", "standard", "0.1", 2, 0.97),
+		resnet("svhn", "augmented", "0.1/0.0002", 1, 0.96), resnet("svhn", "augmented", "0.1/0.0002", 2, 0.975),
+		resnet("cifar10", "augmented", "0.2/0.001", 1, 0.90),
+	})
+	groups, _ := Groups(c.Runs)
+	tab := BuildTable(Table2Model, groups)
+	md := tab.Markdown("")
 	for _, want := range []string{
-		"| data set | p | standard | augmented | augmented ratio |\n|---|---|---|---|---|\n",
-		// mean 0.96, std sqrt(0.0002) = 0.01414
-		"| SVHN | 0.1 | 0.9600 ± 0.0141 (n=2); paper 0.9618; diff -0.0018 | 0.9600 (n=1); paper 0.9627; diff -0.0027 | 0.1/0.0002 |\n",
-		"| SVHN | 0.2 | – (n=0); paper 0.9626 | – (n=0); paper 0.9648 | 0.2/0.0002 |\n",
-		// another q than the paper's: no paper value for that augmented cell
-		"| CIFAR-10 | 0.2 | – (n=0); paper 0.9176 | 0.9000 (n=1) | 0.2/0.001 |\n",
-		"| CIFAR-100 | 0.3 | – (n=0); paper 0.6686 | – (n=0); paper 0.6688 | 0.3/0.0001 |\n| CIFAR-100 | 0.5 | 0.6000 (n=1) | – (n=0) | – |\n",
+		"## ResNet-20 on SVHN\n",
+		"| standard | 0.1 | layer | 2 | 0.9600 | [0.8329, 1.0871] | 0.0141 |",
+		"| augmented | 0.1/0.0002 | layer | 0.9675 | [0.8722, 1.0628] | 0.9627 | +0.0048 | yes |",
+		// testdata/table1_reference.py: ttest_rel p = 0.2048
+		"| augmented/0.1/0.0002/layer | standard/0.1/layer | paired | 2 pairs | +0.0075 | [-0.0243, +0.0393] | 0.2048 | 0.2048 |",
+		"## ResNet-20 on CIFAR-10\n",
+		// another q than the paper's: no paper value for that cell
+		"| augmented | 0.2/0.001 | layer | 0.9000 | none (n=1) | – | – | no paper value |",
+		"Not run (of the paper's grid): standard 0.2; augmented 0.2/0.0002; standard 0.3",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("table2.md lacks\n%q\n%s", want, md)
 		}
 	}
-	if n := strings.Count(md, "\n| "); n != 11 { // header + 9 paper rows + the extra row
-		t.Errorf("%d table lines, want 11:\n%s", n, md)
+	if strings.Index(md, "SVHN") > strings.Index(md, "CIFAR-10") {
+		t.Errorf("the paper's order puts SVHN first:\n%s", md)
 	}
-	csv := t2.CSV()
-	for _, want := range []string{
-		"model,dataset,gradient,p,variant,ratio,n,mean,std,diverged,paper,diff\n",
-		"resnet20,svhn,layer,0.1,standard,0.1,2,0.960000,0.014142,0,0.961800,-0.001800\n",
-		"resnet20,svhn,layer,0.1,augmented,0.1/0.0002,1,0.960000,,0,0.962700,-0.002700\n",
-	} {
-		if !strings.Contains(csv, want) {
-			t.Errorf("table2.csv lacks %q\n%s", want, csv)
-		}
+	if !strings.Contains(tab.CSV(), "augmented,0.1/0.0002,layer,2,0.967500,0.010607,0.872203,1.062797,0.962700,0.004800,0,resnet20 svhn 73257/26032\n") {
+		t.Errorf("table2.csv:\n%s", tab.CSV())
 	}
 }
 
 func TestWrite(t *testing.T) {
-	dir, _ := collect(t, append(append([]fakeRun{}, table1Runs...), table2Runs...))
+	dir, _ := collect(t, append(append([]fakeRun{}, table1Runs...), resnet("svhn", "standard", "0.1", 1, 0.95), resnet("svhn", "augmented", "0.1/0.0002", 1, 0.96)))
 	out := filepath.Join(t.TempDir(), "report")
 	if d := os.Getenv("REPORT_TEST_OUT"); d != "" {
 		out = d
@@ -201,10 +461,11 @@ func TestWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Runs) != 14 || len(files) != 8 {
+	names := []string{Table1MD, Table1CSV, Table2MD, Table2CSV, ComparisonsCSV, FindingsMD, Figure1PNG, Figure1SVG, AccuracyPNG, AccuracySVG}
+	if len(c.Runs) != 17 || len(files) != len(names) {
 		t.Errorf("%d runs, files %q", len(c.Runs), files)
 	}
-	for _, name := range []string{Table1MD, Table1CSV, Table2MD, Table2CSV, Figure1PNG, Figure1SVG, AccuracyPNG, AccuracySVG} {
+	for _, name := range names {
 		data, err := os.ReadFile(filepath.Join(out, name))
 		if err != nil {
 			t.Fatal(err)
@@ -224,7 +485,15 @@ func TestWrite(t *testing.T) {
 			if !bytes.HasPrefix(data, []byte("<?xml")) || !bytes.Contains(data, []byte("</svg>")) {
 				t.Errorf("%s is not an SVG document", name)
 			}
+		case ".md", ".csv":
+			if bytes.Contains(data, []byte("NaN")) {
+				t.Errorf("%s prints NaN", name)
+			}
 		}
+	}
+	comp, _ := os.ReadFile(filepath.Join(out, ComparisonsCSV))
+	if !bytes.Contains(comp, []byte("augmented/0.1/0.0002/layer,standard/0.1/layer,none,1,1,")) {
+		t.Errorf("comparisons.csv lacks Table 2's comparison:\n%s", comp)
 	}
 	// Figure 1 has a row per ConvNet-Quick group and ratio that has runs: the
 	// layer group at 0.3 and 0.1, the elementwise one at 0.3; ResNet-20
@@ -232,17 +501,17 @@ func TestWrite(t *testing.T) {
 	if rows := Figure1(c.Runs, []string{"0.3", "0.1"}); len(rows) != 3 {
 		t.Errorf("figure 1 has %d rows, want 3", len(rows))
 	}
-	var resnet []Run
+	var rn []Run
 	for _, r := range c.Runs {
 		if r.Summary.Model == Table2Model {
-			resnet = append(resnet, r)
+			rn = append(rn, r)
 		}
 	}
-	if rows := Figure1(resnet, []string{"0.3", "0.1"}); len(rows) != 1 {
+	if rows := Figure1(rn, []string{"0.3", "0.1"}); len(rows) != 1 {
 		t.Errorf("figure 1 of the ResNet-20 runs has %d rows, want 1", len(rows))
 	}
 	svg, _ := os.ReadFile(filepath.Join(out, Figure1SVG))
-	for _, want := range []string{"standard 0.3 (n=3)", "plain (n=2)", "forward 0.1 (n=1)"} {
+	for _, want := range []string{"standard 0.3 (n=3)", "plain (n=3)", "forward 0.1 (n=1)"} {
 		if !bytes.Contains(svg, []byte(want)) {
 			t.Errorf("figure1.svg lacks the legend entry %q", want)
 		}
@@ -257,11 +526,15 @@ func TestWriteWithoutRuns(t *testing.T) {
 	if _, _, err := Write(Options{In: []string{filepath.Join(dir, "nope")}}); err == nil || !strings.Contains(err.Error(), "pass a sweep directory") {
 		t.Errorf("got %v", err)
 	}
-	// Unfinished runs only: tables of empty cells and placeholder figures.
-	writeRuns(t, dir, []fakeRun{{"convnet-quick", "cifar10", "layer", "plain", "", 1, "", 0}})
+	// Unfinished runs only: tables that say so, and placeholder figures.
+	writeRuns(t, dir, []fakeRun{{model: Table1Model, dataset: "cifar10", variant: "plain", seed: 1}})
 	files, _, err := Write(Options{In: []string{dir}})
-	if err != nil || len(files) != 8 {
+	if err != nil || len(files) != 10 {
 		t.Errorf("files %q, %v", files, err)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, Table1MD))
+	if !bytes.Contains(md, []byte("No finished ConvNet-Quick runs.")) {
+		t.Errorf("table1.md:\n%s", md)
 	}
 }
 
@@ -269,7 +542,7 @@ func TestCollectLayouts(t *testing.T) {
 	// A results root of dropexp train (run directories directly inside) and
 	// a single run directory both work, and a directory given twice counts once.
 	root := t.TempDir()
-	writeRuns(t, root, table2Runs[:2])
+	writeRuns(t, root, []fakeRun{cq("plain", "", 1, 0.7), cq("plain", "", 2, 0.71)})
 	runs := filepath.Join(root, "runs")
 	entries, _ := os.ReadDir(runs)
 	one := filepath.Join(runs, entries[0].Name())
@@ -279,5 +552,21 @@ func TestCollectLayouts(t *testing.T) {
 	}
 	if len(c.Runs) != 2 {
 		t.Errorf("%d runs, want 2", len(c.Runs))
+	}
+}
+
+func TestUnreadableConfig(t *testing.T) {
+	dir, _ := collect(t, []fakeRun{cq("plain", "", 1, 0.7)})
+	entries, _ := os.ReadDir(filepath.Join(dir, "runs"))
+	p := filepath.Join(dir, "runs", entries[0].Name(), results.ConfigFile)
+	if err := os.WriteFile(p, []byte("model: [unclosed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Collect(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Runs) != 1 || len(c.Problems) != 1 || !strings.Contains(c.Problems[0], p) || !strings.Contains(c.Problems[0], "grouped by summary.json alone") {
+		t.Errorf("runs %d, problems %q", len(c.Runs), c.Problems)
 	}
 }

@@ -2,90 +2,272 @@ package report
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/stats"
 )
 
-// Table1 is the paper's Table 1 over the ConvNet-Quick runs: one section per
-// data set and gradient semantics.
-type Table1 struct {
-	Sections []Section1
+// Table is Table 1 (the ConvNet-Quick groups) or Table 2 (the ResNet-20
+// groups): one section per group of runs.
+type Table struct {
+	Model    string
+	Sections []Section
 }
 
-// Section1 is Table 1 for one data set and gradient semantics.
-type Section1 struct {
-	Dataset   string
-	Semantics string
-	Protocol  string   // iterations and data sizes of the runs, e.g. "5000 iterations, 50000/10000 images"
-	Plain     Cell     // the plain network (plain runs of either semantics)
-	Ratios    []string // the columns: the paper's ratios, then any others that ran
-	Rows      []Row1   // standard, forward, backward
+// Section is one group's table: its cells, their comparisons (one Holm
+// family) and whether the paper's numbers apply.
+type Section struct {
+	Group       *Group
+	Comparisons []Comparison
+	Paper       bool   // the paper's values may stand beside these
+	PaperWhy    string // why not (or a caveat when they may)
 }
 
-// Row1 is one variant's row of Table 1.
-type Row1 struct {
-	Variant string
-	Cells   []Cell // by Section1.Ratios
-}
-
-// Table2 is the paper's Table 2 over the ResNet-20 runs: one section per gradient semantics.
-type Table2 struct {
-	Sections []Section2
-}
-
-// Section2 is Table 2 for one gradient semantics.
-type Section2 struct {
-	Semantics string
-	Protocol  string
-	Rows      []Row2
-}
-
-// Row2 is one row of Table 2: a data set and ratio p, standard against augmented p/q.
-type Row2 struct {
-	Dataset   string
-	P         string
-	Standard  Cell
-	Augmented Cell
-	AugRatio  string // p/q of the augmented runs (the paper's when none ran)
-}
-
-// groupKey groups runs into table cells.
-type groupKey struct{ model, dataset, semantics, variant, ratio string }
-
-func keyOf(r Run) groupKey {
-	s := r.Summary
-	ratio := s.Ratio
-	if s.Variant == "plain" {
-		ratio = ""
-	}
-	return groupKey{s.Model, s.Dataset, s.Semantics, s.Variant, canonRatio(ratio)}
-}
-
-// byKey groups runs by their cell.
-func byKey(runs []Run) map[groupKey][]Run {
-	m := map[groupKey][]Run{}
-	for _, r := range runs {
-		k := keyOf(r)
-		m[k] = append(m[k], r)
-	}
-	return m
-}
-
-// sortRatios orders ratios from large to small p (then q), as the paper's columns.
-func sortRatios(rs []string) {
-	slices.SortFunc(rs, func(a, b string) int {
-		if c := cmp.Compare(ratioP(b), ratioP(a)); c != 0 {
-			return c
+// BuildTable returns the table of model (Table1Model or Table2Model) over groups.
+func BuildTable(model string, groups []*Group) Table {
+	t := Table{Model: model}
+	for _, g := range groups {
+		if g.Model != model {
+			continue
 		}
-		return strings.Compare(a, b)
-	})
+		ok, why := paperBasis(g)
+		t.Sections = append(t.Sections, Section{Group: g, Comparisons: comparisons(g), Paper: ok, PaperWhy: why})
+	}
+	return t
+}
+
+// title is the table's heading.
+func (t Table) title() string {
+	if t.Model == Table2Model {
+		return "Table 2: test accuracy of ResNet-20, standard against augmented dropout"
+	}
+	return "Table 1: test accuracy of ConvNet-Quick"
+}
+
+// cellNote explains the sections, under each table.
+const cellNote = "Test accuracy is each run's final one; mean, sample standard deviation (n − 1) and the 95 % Student-t interval " +
+	"of the mean are over the seeds of a cell (n finished runs; diverged runs are counted apart and left out). " +
+	"A cell holds only runs whose config differs in nothing but the seed; runs that differ in anything else are a section of their own, " +
+	"titled with what sets them apart. Comparisons are of a − b: paired by seed when both cells ran the same seeds, Welch otherwise; " +
+	"p is two-sided and p (Holm) is adjusted over the section's comparisons. " +
+	"The paper reports one run per cell."
+
+// Markdown renders the table; note (which runs were read) goes under the title.
+func (t Table) Markdown(note string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\n", t.title())
+	if note != "" {
+		b.WriteString(note + "\n\n")
+	}
+	if len(t.Sections) == 0 {
+		fmt.Fprintf(&b, "No finished %s runs.\n\n", modelTitle(t.Model))
+	}
+	for _, s := range t.Sections {
+		s.markdown(&b)
+	}
+	b.WriteString(cellNote + "\n")
+	return b.String()
+}
+
+// markdown renders one section.
+func (s Section) markdown(b *strings.Builder) {
+	g := s.Group
+	fmt.Fprintf(b, "## %s\n\n", g.Title())
+	var runs []Run
+	seeds := map[int64]bool{}
+	for _, c := range g.all() {
+		runs = append(append(runs, c.Runs...), c.Diverged...)
+		for _, r := range c.Runs {
+			seeds[r.Summary.Seed] = true
+		}
+	}
+	fmt.Fprintf(b, "Runs: %s; seeds %s.", protocol(runs), joinInts(slices.Sorted(maps.Keys(seeds))))
+	var paths []string
+	for _, p := range g.Paths {
+		if p != "" {
+			paths = append(paths, p)
+		}
+	}
+	if len(paths) > 0 {
+		fmt.Fprintf(b, " Data: %s from %s.", g.Dataset, strings.Join(paths, ", "))
+	}
+	b.WriteString("\n\n")
+
+	b.WriteString("### Test accuracy\n\n")
+	b.WriteString("| variant | ratio | gradient | n | mean | 95 % interval | std | final training loss |\n|---|---|---|---|---|---|---|---|\n")
+	marked := false
+	for _, c := range g.all() {
+		mark := ""
+		if x, ok := versusPlain(s.Comparisons, c); ok && x.Significant() {
+			mark, marked = " ▲", true
+			if x.Test.Diff < 0 {
+				mark = " ▼"
+			}
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s%s | %s | %s | %s |\n", c.Variant, dash(c.Ratio), dash(c.Semantics), nCell(c),
+			num(c.Acc.Mean), mark, interval4(c.Acc), num(c.Acc.Std), lossText(c.TrainLoss))
+	}
+	b.WriteString("\n")
+	if marked {
+		b.WriteString("▲/▼: above/below plain, significant after Holm (p (Holm) < 0.05).\n\n")
+	}
+	if one := slices.ContainsFunc(g.all(), func(c *CellRuns) bool { return c.Acc.N == 1 }); one {
+		b.WriteString("A cell with n = 1 has no interval and cannot be compared: its runs need more seeds.\n\n")
+	}
+
+	b.WriteString("### Against the paper\n\n")
+	if !s.Paper {
+		fmt.Fprintf(b, "No paper column: %s.\n\n", s.PaperWhy)
+	} else {
+		if s.PaperWhy != "" {
+			fmt.Fprintf(b, "Note: %s.\n\n", s.PaperWhy)
+		}
+		b.WriteString("| variant | ratio | gradient | mean | 95 % interval | paper | mean − paper | paper inside the interval |\n|---|---|---|---|---|---|---|---|\n")
+		for _, c := range g.all() {
+			p := paperValue(g, c)
+			if math.IsNaN(p) {
+				fmt.Fprintf(b, "| %s | %s | %s | %s | %s | – | – | no paper value |\n", c.Variant, dash(c.Ratio), dash(c.Semantics), num(c.Acc.Mean), interval4(c.Acc))
+				continue
+			}
+			inside := "–"
+			if c.Acc.N >= 2 {
+				inside = "no"
+				if p >= c.Acc.Low && p <= c.Acc.High {
+					inside = "yes"
+				}
+			}
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %.4f | %s | %s |\n", c.Variant, dash(c.Ratio), dash(c.Semantics), num(c.Acc.Mean), interval4(c.Acc), p, signed(c.Acc.Mean-p), inside)
+		}
+		b.WriteString("\n")
+	}
+
+	b.WriteString("### Comparisons (test accuracy, a − b)\n\n")
+	if len(s.Comparisons) == 0 {
+		b.WriteString("None: the section has no two cells to compare.\n\n")
+	} else {
+		b.WriteString("| a | b | test | n | a − b | 95 % interval | p | p (Holm) |\n|---|---|---|---|---|---|---|---|\n")
+		anySig := false
+		for _, c := range s.Comparisons {
+			if c.Err != nil {
+				fmt.Fprintf(b, "| %s | %s | – | %s | %s | %s | – | – |\n", c.A.Name(), c.B.Name(), nText(c), signed(c.Test.Diff), c.why())
+				continue
+			}
+			bold := ""
+			star := ""
+			if c.Significant() {
+				bold, star, anySig = "**", " *", true
+			}
+			fmt.Fprintf(b, "| %s%s%s | %s%s%s | %s | %s | %s%s%s | %s | %s | %s%s |\n", bold, c.A.Name(), bold, bold, c.B.Name(), bold, c.Test.Kind, nText(c),
+				bold, signed(c.Test.Diff), bold, interval(c.Test.Low, c.Test.High), pText(c.Test.P), pText(c.PHolm), star)
+		}
+		if anySig {
+			b.WriteString("\n**bold** and *: significant after Holm (p (Holm) < 0.05).\n\n")
+		} else {
+			b.WriteString("\nNone is significant after Holm (p (Holm) < 0.05).\n\n")
+		}
+	}
+	if nr := notRun(g); nr != "" {
+		fmt.Fprintf(b, "Not run (of the paper's grid): %s.\n\n", nr)
+	}
+}
+
+// notRun lists the paper's cells of the group's model and data set that have no finished run.
+func notRun(g *Group) string {
+	var parts []string
+	if g.Plain == nil || g.Plain.Acc.N == 0 {
+		parts = append(parts, "plain")
+	}
+	switch g.Model {
+	case Table1Model:
+		// The paper's grid is of the layer semantics.
+		for _, sem := range []string{"layer"} {
+			// Variants that miss the same ratios share one entry.
+			var vs, misses []string
+			for _, v := range table1Variants {
+				var miss []string
+				for _, r := range table1Ratios {
+					if c := g.cell(v, r, sem); c == nil || c.Acc.N == 0 {
+						miss = append(miss, r)
+					}
+				}
+				if len(miss) == 0 {
+					continue
+				}
+				m := strings.Join(miss, ", ")
+				if i := slices.Index(misses, m); i >= 0 {
+					vs[i] += ", " + v
+					continue
+				}
+				vs, misses = append(vs, v), append(misses, m)
+			}
+			for i := range vs {
+				parts = append(parts, fmt.Sprintf("%s at %s", vs[i], misses[i]))
+			}
+		}
+	case Table2Model:
+		parts = parts[:0] // Table 2 has no plain network
+		for _, sem := range []string{"layer"} {
+			for _, row := range paperTable2 {
+				if row.Dataset != g.paperDataset() {
+					continue
+				}
+				if c := g.cell("standard", row.P, sem); c == nil || c.Acc.N == 0 {
+					parts = append(parts, "standard "+row.P)
+				}
+				if c := g.cell("augmented", row.AugRatio, sem); c == nil || c.Acc.N == 0 {
+					parts = append(parts, "augmented "+row.AugRatio)
+				}
+			}
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// TableHeader is the first line of table1.csv and table2.csv.
+var TableHeader = []string{"variant", "ratio", "semantics", "n", "mean", "std", "ci95_low", "ci95_high", "paper", "diff_paper", "diverged", "group"}
+
+// CSV renders the table with one line per cell that ran.
+func (t Table) CSV() string {
+	rows := [][]string{TableHeader}
+	for _, s := range t.Sections {
+		for _, c := range s.Group.all() {
+			paper := math.NaN()
+			if s.Paper {
+				paper = paperValue(s.Group, c)
+			}
+			rows = append(rows, []string{c.Variant, c.Ratio, c.Semantics, strconv.Itoa(c.Acc.N), csvFloat(c.Acc.Mean), csvFloat(c.Acc.Std),
+				csvFloat(c.Acc.Low), csvFloat(c.Acc.High), csvFloat(paper), csvFloat(c.Acc.Mean - paper), strconv.Itoa(len(c.Diverged)), s.Group.Name()})
+		}
+	}
+	return writeCSV(rows)
+}
+
+// comparisonsCSV renders the comparisons of every section of tables.
+func comparisonsCSV(tables ...Table) string {
+	rows := [][]string{ComparisonsHeader}
+	for _, t := range tables {
+		for _, s := range t.Sections {
+			rows = append(rows, comparisonRows(s.Group.Name(), s.Comparisons)...)
+		}
+	}
+	return writeCSV(rows)
+}
+
+// Name describes the group in one line for the CSV files: model, data set,
+// train/test images and what sets it apart.
+func (g *Group) Name() string {
+	n := g.Model + " " + g.Dataset + " " + g.Settings[dataSizeKey]
+	if g.Label != "" {
+		n += ", " + g.Label
+	}
+	return n
 }
 
 // protocol describes the iterations and data sizes of runs, to tell a smoke
@@ -109,241 +291,74 @@ func protocol(runs []Run) string {
 	return strings.Join(its, " or ") + ", " + strings.Join(sizes, " or ")
 }
 
-// BuildTable1 lays out the ConvNet-Quick runs like the paper's Table 1. With
-// no such runs it has one section of empty cells beside the paper's values.
-func BuildTable1(runs []Run) Table1 {
-	var mine []Run
-	for _, r := range runs {
-		if r.Summary.Model == Table1Model && r.Summary.Variant != "augmented" {
-			mine = append(mine, r)
+// sortRatios orders ratios from large to small p (then q), as the paper's columns.
+func sortRatios(rs []string) {
+	slices.SortFunc(rs, func(a, b string) int {
+		if pa, pb := ratioP(a), ratioP(b); pa != pb {
+			if pa > pb {
+				return -1
+			}
+			return 1
 		}
-	}
-	cells := byKey(mine)
-	type sec struct{ dataset, semantics string }
-	var secs []sec
-	for _, r := range mine {
-		s := sec{r.Summary.Dataset, r.Summary.Semantics}
-		if r.Summary.Variant == "plain" {
-			continue
-		}
-		if !slices.Contains(secs, s) {
-			secs = append(secs, s)
-		}
-	}
-	// A data set with plain runs only still gets its section.
-	for _, r := range mine {
-		if r.Summary.Variant == "plain" && !slices.ContainsFunc(secs, func(s sec) bool { return s.dataset == r.Summary.Dataset }) {
-			secs = append(secs, sec{r.Summary.Dataset, r.Summary.Semantics})
-		}
-	}
-	if len(secs) == 0 {
-		secs = []sec{{"cifar10", "layer"}}
-	}
-	slices.SortFunc(secs, func(a, b sec) int {
-		return cmp.Or(cmp.Compare(datasetRank(a.dataset), datasetRank(b.dataset)), strings.Compare(a.dataset, b.dataset),
-			strings.Compare(b.semantics, a.semantics)) // layer, the paper's, before elementwise
+		return strings.Compare(a, b)
 	})
-	var t Table1
-	for _, s := range secs {
-		var secRuns, plain []Run
-		ratios := slices.Clone(table1Ratios[:])
-		for _, r := range mine {
-			if r.Summary.Dataset != s.dataset {
-				continue
-			}
-			if r.Summary.Variant == "plain" {
-				// Plain computes the same under both semantics.
-				plain = append(plain, r)
-				secRuns = append(secRuns, r)
-				continue
-			}
-			if r.Summary.Semantics != s.semantics {
-				continue
-			}
-			secRuns = append(secRuns, r)
-			if k := keyOf(r); !slices.ContainsFunc(ratios, func(x string) bool { return sameRatio(x, k.ratio) }) {
-				ratios = append(ratios, k.ratio)
-			}
-		}
-		sortRatios(ratios)
-		sc := Section1{Dataset: s.dataset, Semantics: s.semantics, Protocol: protocol(secRuns), Plain: newCell(plain, PaperPlain), Ratios: ratios}
-		for _, v := range table1Variants {
-			row := Row1{Variant: v}
-			for _, ratio := range ratios {
-				row.Cells = append(row.Cells, newCell(cells[groupKey{Table1Model, s.dataset, s.semantics, v, canonRatio(ratio)}], paperT1(v, ratio)))
-			}
-			sc.Rows = append(sc.Rows, row)
-		}
-		t.Sections = append(t.Sections, sc)
-	}
-	return t
 }
 
-// BuildTable2 lays out the ResNet-20 runs like the paper's Table 2: the
-// paper's rows first, then any other data set and ratio that ran.
-func BuildTable2(runs []Run) Table2 {
-	var mine []Run
-	for _, r := range runs {
-		if r.Summary.Model == Table2Model && (r.Summary.Variant == "standard" || r.Summary.Variant == "augmented") {
-			mine = append(mine, r)
-		}
+// nCell gives a cell's n, with the diverged runs beside it.
+func nCell(c *CellRuns) string {
+	n := strconv.Itoa(c.Acc.N)
+	if len(c.Diverged) > 0 {
+		n += fmt.Sprintf(" (+%d diverged)", len(c.Diverged))
 	}
-	cells := byKey(mine)
-	var sems []string
-	for _, r := range mine {
-		if !slices.Contains(sems, r.Summary.Semantics) {
-			sems = append(sems, r.Summary.Semantics)
-		}
-	}
-	if len(sems) == 0 {
-		sems = []string{"layer"}
-	}
-	slices.SortFunc(sems, func(a, b string) int { return strings.Compare(b, a) })
-	var t Table2
-	for _, sem := range sems {
-		var secRuns []Run
-		// The (data set, p) pairs that ran, and the augmented ratios of each.
-		type dp struct{ dataset, p string }
-		augs := map[dp][]string{}
-		var pairs []dp
-		for _, r := range mine {
-			if r.Summary.Semantics != sem {
-				continue
-			}
-			secRuns = append(secRuns, r)
-			k := keyOf(r)
-			pair := dp{k.dataset, canonRatio(strconv.FormatFloat(ratioP(k.ratio), 'g', -1, 64))}
-			if !slices.Contains(pairs, pair) {
-				pairs = append(pairs, pair)
-			}
-			if k.variant == "augmented" && !slices.Contains(augs[pair], k.ratio) {
-				augs[pair] = append(augs[pair], k.ratio)
-			}
-		}
-		sec := Section2{Semantics: sem, Protocol: protocol(secRuns)}
-		addRows := func(pair dp, paper *paperRow2) {
-			std := math.NaN()
-			ratios := augs[pair]
-			sortRatios(ratios)
-			if paper != nil {
-				std = paper.Standard
-				if len(ratios) == 0 {
-					ratios = []string{paper.AugRatio}
-				}
-			}
-			for _, aug := range ratios {
-				augPaper := math.NaN()
-				if paper != nil && sameRatio(aug, paper.AugRatio) {
-					augPaper = paper.Augmented
-				}
-				sec.Rows = append(sec.Rows, Row2{
-					Dataset:   pair.dataset,
-					P:         pair.p,
-					Standard:  newCell(cells[groupKey{Table2Model, pair.dataset, sem, "standard", pair.p}], std),
-					Augmented: newCell(cells[groupKey{Table2Model, pair.dataset, sem, "augmented", aug}], augPaper),
-					AugRatio:  aug,
-				})
-			}
-			if paper == nil && len(ratios) == 0 {
-				sec.Rows = append(sec.Rows, Row2{Dataset: pair.dataset, P: pair.p,
-					Standard:  newCell(cells[groupKey{Table2Model, pair.dataset, sem, "standard", pair.p}], math.NaN()),
-					Augmented: newCell(nil, math.NaN())})
-			}
-		}
-		for i := range paperTable2 {
-			p := paperTable2[i]
-			addRows(dp{p.Dataset, p.P}, &p)
-		}
-		slices.SortFunc(pairs, func(a, b dp) int {
-			return cmp.Or(cmp.Compare(datasetRank(a.dataset), datasetRank(b.dataset)), strings.Compare(a.dataset, b.dataset), cmp.Compare(ratioP(a.p), ratioP(b.p)))
-		})
-		for _, pair := range pairs {
-			if !slices.ContainsFunc(paperTable2[:], func(p paperRow2) bool { return p.Dataset == pair.dataset && sameRatio(p.P, pair.p) }) {
-				addRows(pair, nil)
-			}
-		}
-		t.Sections = append(t.Sections, sec)
-	}
-	return t
+	return n
 }
 
-// cellNote explains the cells, under each table.
-const cellNote = "Each cell: mean ± sample standard deviation of the final test accuracy over seeds (n = finished runs), " +
-	"the paper's value (one run per cell) and diff = mean − paper. Diverged runs are counted apart and left out of the mean."
-
-// Markdown renders Table 1; note (e.g. which runs were read) goes under the title.
-func (t Table1) Markdown(note string) string {
-	var b strings.Builder
-	b.WriteString("# Table 1: test accuracy of ConvNet-Quick\n\n")
-	if note != "" {
-		b.WriteString(note + "\n\n")
+// num formats an accuracy; NaN as "–".
+func num(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
 	}
-	for _, s := range t.Sections {
-		fmt.Fprintf(&b, "## ConvNet-Quick on %s, %s gradient\n\n", datasetTitle(s.Dataset), s.Semantics)
-		fmt.Fprintf(&b, "Runs: %s.\n\n", s.Protocol)
-		fmt.Fprintf(&b, "Plain network: %s\n\n", s.Plain.Text())
-		b.WriteString("| dropout ratio |")
-		for _, r := range s.Ratios {
-			fmt.Fprintf(&b, " %s |", r)
-		}
-		b.WriteString("\n|---|" + strings.Repeat("---|", len(s.Ratios)) + "\n")
-		for _, row := range s.Rows {
-			fmt.Fprintf(&b, "| %s |", row.Variant)
-			for _, c := range row.Cells {
-				fmt.Fprintf(&b, " %s |", c.Text())
-			}
-			b.WriteString("\n")
-		}
-		b.WriteString("\n")
-	}
-	b.WriteString(cellNote + " The paper's values are ConvNet-Quick on CIFAR-10 with the layer semantics (SPEC §4).\n")
-	return b.String()
+	return fmt.Sprintf("%.4f", v)
 }
 
-// CSV renders Table 1 with one line per cell.
-func (t Table1) CSV() string {
-	rows := [][]string{append([]string{"model", "dataset", "gradient", "variant", "ratio"}, cellHeader...)}
-	for _, s := range t.Sections {
-		rows = append(rows, append([]string{Table1Model, s.Dataset, s.Semantics, "plain", ""}, s.Plain.csvFields()...))
-		for _, row := range s.Rows {
-			for i, c := range row.Cells {
-				rows = append(rows, append([]string{Table1Model, s.Dataset, s.Semantics, row.Variant, s.Ratios[i]}, c.csvFields()...))
-			}
-		}
+// interval4 formats a sample's interval of the mean; none for n < 2.
+func interval4(s stats.Sample) string {
+	switch {
+	case s.N == 1:
+		return "none (n=1)"
+	case s.N < 2:
+		return "–"
 	}
-	return writeCSV(rows)
+	return fmt.Sprintf("[%.4f, %.4f]", s.Low, s.High)
 }
 
-// Markdown renders Table 2; note goes under the title.
-func (t Table2) Markdown(note string) string {
-	var b strings.Builder
-	b.WriteString("# Table 2: test accuracy of ResNet-20, standard against augmented dropout\n\n")
-	if note != "" {
-		b.WriteString(note + "\n\n")
+// lossText gives the mean final training loss with its interval.
+func lossText(s stats.Sample) string {
+	switch {
+	case s.N == 0:
+		return "–"
+	case s.N == 1:
+		return fmt.Sprintf("%.4f", s.Mean)
 	}
-	for _, s := range t.Sections {
-		fmt.Fprintf(&b, "## ResNet-20, %s gradient\n\n", s.Semantics)
-		fmt.Fprintf(&b, "Runs: %s.\n\n", s.Protocol)
-		b.WriteString("| data set | p | standard | augmented | augmented ratio |\n|---|---|---|---|---|\n")
-		for _, r := range s.Rows {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", datasetTitle(r.Dataset), r.P, r.Standard.Text(), r.Augmented.Text(), cmp.Or(r.AugRatio, "–"))
-		}
-		b.WriteString("\n")
-	}
-	b.WriteString(cellNote + " The paper's values are ResNet-20 with the layer semantics (SPEC §4).\n")
-	return b.String()
+	return fmt.Sprintf("%.4f [%.4f, %.4f]", s.Mean, s.Low, s.High)
 }
 
-// CSV renders Table 2 with one line per cell.
-func (t Table2) CSV() string {
-	rows := [][]string{append([]string{"model", "dataset", "gradient", "p", "variant", "ratio"}, cellHeader...)}
-	for _, s := range t.Sections {
-		for _, r := range s.Rows {
-			rows = append(rows, append([]string{Table2Model, r.Dataset, s.Semantics, r.P, "standard", r.P}, r.Standard.csvFields()...))
-			rows = append(rows, append([]string{Table2Model, r.Dataset, s.Semantics, r.P, "augmented", r.AugRatio}, r.Augmented.csvFields()...))
-		}
+func dash(s string) string {
+	if s == "" {
+		return "–"
 	}
-	return writeCSV(rows)
+	return s
+}
+
+func joinInts(xs []int64) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.FormatInt(x, 10)
+	}
+	return strings.Join(s, ", ")
 }
 
 func writeCSV(rows [][]string) string {

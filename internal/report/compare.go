@@ -1,0 +1,150 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/stats"
+)
+
+// Comparison is a test of cell A's mean against cell B's: paired by seed
+// when both ran the same seeds (a seed fixes the initial weights and the
+// data order for every variant, so the pairs share them), Welch otherwise.
+type Comparison struct {
+	A, B  *CellRuns
+	Scale float64 // B's values are multiplied by it (1: a plain difference; 1.3 tests A against 1.3 × B)
+	Test  stats.Test
+	Err   error   // why no test could be made (Test then has NaN p and interval)
+	PHolm float64 // Test.P adjusted over its family; NaN without a test
+}
+
+// compare tests f(A) − Scale·f(B) over the finished runs of a and b.
+func compare(a, b *CellRuns, f func(results.Summary) float64, scale float64) Comparison {
+	c := Comparison{A: a, B: b, Scale: scale, PHolm: math.NaN()}
+	va, vb := a.values(f), b.values(f)
+	for i := range vb {
+		vb[i] *= scale
+	}
+	if slices.Equal(a.Seeds(), b.Seeds()) && len(va) >= 2 {
+		c.Test, c.Err = stats.Paired(va, vb)
+	} else {
+		c.Test, c.Err = stats.Welch(va, vb)
+	}
+	return c
+}
+
+// Significant reports whether the comparison is significant after Holm.
+func (c Comparison) Significant() bool { return c.Err == nil && stats.Significant(c.PHolm) }
+
+// why says in words why a comparison has no test.
+func (c Comparison) why() string {
+	switch {
+	case c.Err == nil:
+		return ""
+	case errors.Is(c.Err, stats.ErrTooFew):
+		return fmt.Sprintf("not possible: n=%d against n=%d (a test needs 2 runs on each side)", c.Test.NA, c.Test.NB)
+	case errors.Is(c.Err, stats.ErrNoSpread):
+		return "not possible: the runs do not vary, so a t-test says nothing"
+	}
+	return "not possible: " + c.Err.Error()
+}
+
+// holm fills PHolm of cs as one family.
+func holm(cs []Comparison) {
+	ps := make([]float64, len(cs))
+	for i, c := range cs {
+		ps[i] = math.NaN()
+		if c.Err == nil {
+			ps[i] = c.Test.P
+		}
+	}
+	for i, p := range stats.Holm(ps) {
+		cs[i].PHolm = p
+	}
+}
+
+// comparisons returns the test accuracy comparisons of a group, as one Holm
+// family: every dropout cell against plain; forward and backward against
+// standard, and forward against backward, at the same ratio and semantics;
+// layer against elementwise for the same variant and ratio.
+func comparisons(g *Group) []Comparison {
+	var cs []Comparison
+	if g.Plain != nil {
+		for _, c := range g.Cells {
+			cs = append(cs, compare(c, g.Plain, accOf, 1))
+		}
+	}
+	for _, c := range g.Cells {
+		switch c.Variant {
+		case "forward", "backward":
+			if s := g.cell("standard", c.Ratio, c.Semantics); s != nil {
+				cs = append(cs, compare(c, s, accOf, 1))
+			}
+		}
+	}
+	for _, c := range g.Cells {
+		if c.Variant == "forward" {
+			if b := g.cell("backward", c.Ratio, c.Semantics); b != nil {
+				cs = append(cs, compare(c, b, accOf, 1))
+			}
+		}
+	}
+	for _, c := range g.Cells {
+		if c.Variant == "augmented" {
+			if s := g.cell("standard", strconv.FormatFloat(ratioP(c.Ratio), 'g', -1, 64), c.Semantics); s != nil {
+				cs = append(cs, compare(c, s, accOf, 1))
+			}
+		}
+	}
+	for _, c := range g.Cells {
+		if c.Semantics == "layer" {
+			if e := g.cell(c.Variant, c.Ratio, "elementwise"); e != nil {
+				cs = append(cs, compare(c, e, accOf, 1))
+			}
+		}
+	}
+	holm(cs)
+	return cs
+}
+
+// versusPlain returns the comparison of cell c against plain in cs, if any.
+func versusPlain(cs []Comparison, c *CellRuns) (Comparison, bool) {
+	for _, x := range cs {
+		if x.A == c && x.B.Variant == "plain" {
+			return x, true
+		}
+	}
+	return Comparison{}, false
+}
+
+// ComparisonsHeader is the first line of comparisons.csv.
+var ComparisonsHeader = []string{"a", "b", "test", "n_a", "n_b", "diff", "ci95_low", "ci95_high", "p", "p_holm", "group", "note"}
+
+// comparisonRows returns the comparisons.csv rows of cs, with the group's description.
+func comparisonRows(group string, cs []Comparison) [][]string {
+	var rows [][]string
+	for _, c := range cs {
+		test := c.Test.Kind
+		if c.Err != nil {
+			test = "none"
+		}
+		rows = append(rows, []string{c.A.Name(), c.B.Name(), test, strconv.Itoa(c.Test.NA), strconv.Itoa(c.Test.NB),
+			csvFloat(c.Test.Diff), csvFloat(c.Test.Low), csvFloat(c.Test.High), csvFloat(c.Test.P), csvFloat(c.PHolm), group, c.why()})
+	}
+	return rows
+}
+
+// csvFloat writes v with 6 decimals (p-values with 6 significant digits), and NaN as an empty field.
+func csvFloat(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return ""
+	}
+	if v != 0 && math.Abs(v) < 1e-3 {
+		return strconv.FormatFloat(v, 'g', 6, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 6, 64)
+}

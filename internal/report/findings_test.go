@@ -1,0 +1,161 @@
+package report
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/stats"
+)
+
+func TestCheckVerdict(t *testing.T) {
+	nan := math.NaN()
+	// diff, interval, p (Holm)
+	c := func(d, lo, hi, ph float64) Comparison {
+		return Comparison{Test: stats.Test{Diff: d, Low: lo, High: hi, P: ph}, PHolm: ph}
+	}
+	for _, tc := range []struct {
+		name string
+		kind checkKind
+		c    Comparison
+		ran  bool
+		want Verdict
+	}{
+		{"beats, significant", positive, c(0.01, 0.005, 0.015, 0.01), true, Holds},
+		{"beats, significant the other way", positive, c(-0.01, -0.015, -0.005, 0.01), true, DoesNotHold},
+		{"beats, not significant", positive, c(0.01, -0.005, 0.025, 0.2), true, NotResolved},
+		{"below, significant", negative, c(-0.01, -0.015, -0.005, 0.001), true, Holds},
+		{"below, significant the other way", negative, c(0.01, 0.005, 0.015, 0.001), true, DoesNotHold},
+		{"loss ratio, significant", underfitRatio, c(0.2, 0.1, 0.3, 0.01), true, Holds},
+		{"indistinguishable, narrow interval", equivalent, c(0.0005, -0.001, 0.0019, 0.5), true, Holds},
+		{"indistinguishable, wide interval", equivalent, c(0.0005, -0.01, 0.011, 0.5), true, NotResolved},
+		{"indistinguishable, significant", equivalent, c(0.0015, 0.001, 0.0019, 0.01), true, DoesNotHold},
+		{"does not beat, interval below the margin", notPositive, c(-0.01, -0.02, 0.001, 0.3), true, Holds},
+		{"does not beat, wide interval", notPositive, c(-0.01, -0.1, 0.08, 0.8), true, NotResolved},
+		{"does not beat, significantly better", notPositive, c(0.01, 0.005, 0.015, 0.01), true, DoesNotHold},
+		{"does not beat, significantly worse", notPositive, c(-0.01, -0.015, -0.005, 0.01), true, Holds},
+		{"n=1", positive, Comparison{Test: stats.Test{Diff: 0.1, Low: nan, High: nan, P: nan}, PHolm: nan, Err: stats.ErrTooFew}, true, NotResolved},
+		{"not run", positive, Comparison{}, false, NotRun},
+	} {
+		if got := (check{kind: tc.kind, c: tc.c, ran: tc.ran}).verdict(); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+	if !errors.Is(stats.ErrTooFew, stats.ErrTooFew) {
+		t.Fatal("unreachable")
+	}
+}
+
+func TestCombine(t *testing.T) {
+	sig := Comparison{Test: stats.Test{Diff: 0.01, Low: 0.005, High: 0.015}, PHolm: 0.01}
+	insig := Comparison{Test: stats.Test{Diff: 0.01, Low: -0.01, High: 0.03}, PHolm: 0.5}
+	for _, tc := range []struct {
+		name   string
+		checks []check
+		want   Verdict
+	}{
+		{"all hold", []check{{kind: positive, c: sig, ran: true}, {kind: positive, c: sig, ran: true}}, Holds},
+		{"one does not hold", []check{{kind: positive, c: sig, ran: true}, {kind: negative, c: sig, ran: true}, {kind: positive, c: insig, ran: true}}, DoesNotHold},
+		{"one unresolved", []check{{kind: positive, c: sig, ran: true}, {kind: positive, c: insig, ran: true}}, NotResolved},
+		{"what ran holds", []check{{kind: positive, c: sig, ran: true}, {kind: positive}}, Holds},
+		{"nothing ran", []check{{kind: positive}, {kind: negative}}, NotRun},
+		{"no checks", nil, NotRun},
+	} {
+		if got := combine(tc.checks); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+// claimRuns is a Table 1 grid on which the poster's claims (a)–(e) all
+// hold with 5 seeds, and claimRunsAgainst one on which (a), (c) and (d)
+// clearly do not.
+func claimRuns(against bool) []fakeRun {
+	var runs []fakeRun
+	noise := []float64{0.0004, -0.0003, 0.0001, -0.0002, 0}
+	cell := 0
+	add := func(variant, ratio string, acc, loss float64) {
+		// Each cell its own size of the noise, so differences vary by seed.
+		for i := range noise {
+			e := noise[(i+cell)%len(noise)] * (1 + 0.3*float64(cell))
+			r := full(cq(variant, ratio, int64(i+1), acc+e))
+			r.loss = loss + 2*e
+			runs = append(runs, r)
+		}
+		cell++
+	}
+	add("plain", "", 0.7500, 0.50)
+	if !against {
+		add("standard", "0.3", 0.7450, 0.90)
+		add("forward", "0.3", 0.6900, 1.40) // 1.56 × standard's loss
+		add("backward", "0.3", 0.7400, 0.70)
+		add("standard", "0.2", 0.7600, 0.80)
+		add("forward", "0.2", 0.7200, 1.10)
+		add("backward", "0.2", 0.7550, 0.60)
+		add("forward", "0.05", 0.7600, 0.55)
+		add("backward", "0.05", 0.7550, 0.52)
+		add("forward", "0.005", 0.7501, 0.50)
+		add("backward", "0.005", 0.7550, 0.50)
+	} else {
+		add("standard", "0.3", 0.7450, 0.90)
+		add("forward", "0.3", 0.7500, 1.00) // 1.11 × standard's loss, and more accurate
+		add("forward", "0.05", 0.7400, 0.55)
+		add("backward", "0.05", 0.7450, 0.52)
+		add("forward", "0.005", 0.7600, 0.50)
+		add("backward", "0.005", 0.7550, 0.50)
+	}
+	return runs
+}
+
+func TestFindings(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		runs []fakeRun
+		want map[string]Verdict
+		text []string
+	}{
+		{"claims hold", claimRuns(false), map[string]Verdict{"a": Holds, "b": Holds, "c": Holds, "d": Holds, "e": Holds},
+			[]string{"Mean final training loss: forward 1.4000, standard 0.9000 (ratio 1.56).", "| standard beats forward at p = 0.2 | standard/0.2/layer | forward/0.2/layer | paired | 5 pairs | +0.0400 |"}},
+		{"claims do not hold", claimRuns(true), map[string]Verdict{"a": DoesNotHold, "b": DoesNotHold, "c": DoesNotHold, "d": DoesNotHold, "e": NotRun},
+			[]string{"| forward indistinguishable from plain at p = 0.005 | forward/0.005/layer | plain |", "Not run: backward's training loss below standard's at p = 0.3 (backward/0.3/layer not run)"}},
+		{"two seeds", []fakeRun{
+			full(cq("standard", "0.3", 1, 0.712)), full(cq("standard", "0.3", 2, 0.7121)),
+			full(cq("forward", "0.3", 1, 0.6227)), full(cq("forward", "0.3", 2, 0.6335)),
+		}, map[string]Verdict{"a": NotResolved, "b": NotResolved, "c": NotRun, "d": NotRun, "e": NotRun}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, c := collect(t, tc.runs)
+			groups, _ := Groups(c.Runs)
+			if len(groups) != 1 {
+				t.Fatalf("%d groups", len(groups))
+			}
+			for _, f := range findings(groups[0], "layer") {
+				if f.Verdict != tc.want[f.ID] {
+					var b strings.Builder
+					findingsMarkdown(&b, []Finding{f})
+					t.Errorf("(%s): %s, want %s\n%s", f.ID, f.Verdict, tc.want[f.ID], b.String())
+				}
+			}
+			doc := findingsDoc("", groups)
+			for _, w := range append(tc.text, "Rule. Every check is a two-sided t-test") {
+				if !strings.Contains(doc, w) {
+					t.Errorf("findings.md lacks %q\n%s", w, doc)
+				}
+			}
+			if strings.Contains(doc, "NaN") {
+				t.Errorf("findings.md prints NaN\n%s", doc)
+			}
+		})
+	}
+}
+
+func TestFindingsWithoutConvNetQuick(t *testing.T) {
+	_, c := collect(t, []fakeRun{resnet("svhn", "standard", "0.1", 1, 0.95)})
+	groups, _ := Groups(c.Runs)
+	if doc := findingsDoc("", groups); !strings.Contains(doc, "No ConvNet-Quick dropout runs: nothing to check.") {
+		t.Errorf("findings.md:\n%s", doc)
+	}
+	_ = results.StatusFinished
+}

@@ -1,0 +1,483 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/stats"
+)
+
+// Runs are seeds of one table cell only when they computed the same thing
+// but for the seed. What they computed is their resolved config.yaml less
+// the keys below, plus what the config does not say about the data (see
+// identity). Everything else that differs splits the runs into groups,
+// each a table of its own, labelled with the settings that set it apart.
+
+// notIdentity are the config keys that change where, how fast or from
+// which copy of the data a run goes, but not what it computes. The data
+// itself is told apart by dataLabelKey and dataSizeKey (and by a data
+// fingerprint, once runs record one: add it in identity).
+var notIdentity = []string{"seed", "threads", "out", "train.checkpoint_every", "dataset.path"}
+
+// cellKeys tell the cells of one table apart.
+var cellKeys = []string{"dropout.variant", "dropout.ratio", "dropout.gradient"}
+
+// plainIgnores are keys that do not change what a plain run computes: it drops nothing.
+var plainIgnores = []string{"dropout.ratio", "dropout.gradient", "dropout.sites"}
+
+// Pseudo keys of identity for what config.yaml does not hold.
+const (
+	dataLabelKey = "data label"  // the sweep's label of the data set (axes.dataset[].label), from the run directory's name
+	dataSizeKey  = "data images" // train/test images the run used (summary.json)
+)
+
+// readConfig reads a run's config.yaml as dotted keys and their values in
+// one spelling, filling keys that an older dropexp did not write with the
+// built-in defaults (which is what that dropexp used).
+func readConfig(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("results: %s: %w (a run's config.yaml as dropexp train writes it)", path, err)
+	}
+	out := defaultSettings()
+	flattenYAML("", m, out)
+	if r, ok := out["dropout.ratio"]; ok {
+		out["dropout.ratio"] = canonRatio(r)
+	}
+	return out, nil
+}
+
+// defaultSettings returns config.Defaults as readConfig spells settings.
+func defaultSettings() map[string]string {
+	out := map[string]string{}
+	b, err := config.Defaults().YAML()
+	if err != nil {
+		return out
+	}
+	var m map[string]any
+	if yaml.Unmarshal(b, &m) == nil {
+		flattenYAML("", m, out)
+	}
+	return out
+}
+
+// flattenYAML writes the leaves of m into out under dotted keys; lists are leaves.
+func flattenYAML(prefix string, m map[string]any, out map[string]string) {
+	for k, v := range m {
+		key := k
+		if prefix != "" {
+			key = prefix + "." + k
+		}
+		if sub, ok := v.(map[string]any); ok {
+			flattenYAML(key, sub, out)
+			continue
+		}
+		out[key] = renderValue(v)
+	}
+}
+
+// renderValue spells a YAML value one way, so 2 and 2.0, or a list in
+// flow and in block style, compare equal.
+func renderValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case uint64:
+		return strconv.FormatUint(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = renderValue(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		keys := slices.Sorted(maps.Keys(x))
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + ": " + renderValue(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return fmt.Sprint(v)
+}
+
+// settingsOf returns the settings of a run: its config.yaml, or, when that
+// could not be read, what summary.json says.
+func settingsOf(r Run) map[string]string {
+	if r.Config != nil {
+		return maps.Clone(r.Config)
+	}
+	s := r.Summary
+	return map[string]string{
+		"model": s.Model, "dataset.name": s.Dataset, "dropout.variant": s.Variant,
+		"dropout.ratio": canonRatio(s.Ratio), "dropout.gradient": s.Semantics,
+		"train.iterations": strconv.Itoa(s.Iterations),
+	}
+}
+
+// identity returns what must agree for two runs to be seeds of one cell:
+// the settings less notIdentity (and less plainIgnores for a plain run),
+// plus the data label and the numbers of images. This is the one place
+// that decides what "the same run but for the seed" means; when runs
+// record a fingerprint of their data, add it here (and drop the label).
+func identity(r Run) map[string]string {
+	id := settingsOf(r)
+	for _, k := range notIdentity {
+		delete(id, k)
+	}
+	if id["dropout.variant"] == "plain" {
+		for _, k := range plainIgnores {
+			delete(id, k)
+		}
+	}
+	if r.DataLabel != "" {
+		id[dataLabelKey] = r.DataLabel
+	}
+	id[dataSizeKey] = fmt.Sprintf("%d/%d", r.Summary.TrainSize, r.Summary.TestSize)
+	return id
+}
+
+// dataLabel returns the label a sweep with several data sets puts in front
+// of a run directory's name (LABEL-standard-p0.3-layer-s1), or "".
+func dataLabel(dir string, s results.Summary) string {
+	ratio := s.Ratio
+	if s.Variant == "plain" {
+		ratio = ""
+	}
+	name := results.RunName(s.Variant, ratio, s.Semantics, s.Seed)
+	base := filepath.Base(dir)
+	if label, ok := strings.CutSuffix(base, "-"+name); ok && label != "" {
+		return label
+	}
+	return ""
+}
+
+// keyString is a map's canonical spelling, to use it as a map key.
+func keyString(m map[string]string) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		fmt.Fprintf(&b, "%q=%q;", k, m[k])
+	}
+	return b.String()
+}
+
+// without returns m less keys.
+func without(m map[string]string, keys ...string) map[string]string {
+	out := maps.Clone(m)
+	for _, k := range keys {
+		delete(out, k)
+	}
+	return out
+}
+
+// CellRuns is one table cell: the runs of one variant, ratio and gradient
+// semantics of a group, one per seed.
+type CellRuns struct {
+	Variant, Ratio, Semantics string // Ratio and Semantics are "" for plain
+	Runs                      []Run  // finished, sorted by seed
+	Diverged                  []Run
+	Acc                       stats.Sample // final test accuracy over Runs
+	TrainLoss                 stats.Sample // final training loss over Runs
+}
+
+// Name names the cell in comparisons: "plain" or variant/ratio/semantics.
+func (c *CellRuns) Name() string {
+	if c.Variant == "plain" {
+		return "plain"
+	}
+	return c.Variant + "/" + c.Ratio + "/" + c.Semantics
+}
+
+// Seeds returns the seeds of the finished runs, in order.
+func (c *CellRuns) Seeds() []int64 {
+	s := make([]int64, len(c.Runs))
+	for i, r := range c.Runs {
+		s[i] = r.Summary.Seed
+	}
+	return s
+}
+
+// values returns f of each finished run, in seed order.
+func (c *CellRuns) values(f func(results.Summary) float64) []float64 {
+	v := make([]float64, len(c.Runs))
+	for i, r := range c.Runs {
+		v[i] = f(r.Summary)
+	}
+	return v
+}
+
+func accOf(s results.Summary) float64       { return s.FinalTestAcc }
+func trainLossOf(s results.Summary) float64 { return s.FinalTrainLoss }
+
+// Group is a set of runs that differ only in variant, ratio, gradient
+// semantics and seed: one table.
+type Group struct {
+	Model, Dataset string
+	Settings       map[string]string // what all its dropout runs share (identity less cellKeys)
+	Label          string            // the settings that set it apart from the other groups of its model and data set; "" if none
+	Plain          *CellRuns         // nil if no plain run matches; shared by the groups that differ only in dropout.sites
+	Cells          []*CellRuns       // the dropout cells: layer semantics first, then by variant and falling ratio
+	Paths          []string          // the dataset.path values of its runs
+}
+
+// all returns the plain cell (if any) and the dropout cells.
+func (g *Group) all() []*CellRuns {
+	if g.Plain == nil {
+		return g.Cells
+	}
+	return append([]*CellRuns{g.Plain}, g.Cells...)
+}
+
+// cell returns the cell of variant, ratio and semantics, or nil.
+func (g *Group) cell(variant, ratio, semantics string) *CellRuns {
+	if variant == "plain" {
+		return g.Plain
+	}
+	for _, c := range g.Cells {
+		if c.Variant == variant && sameRatio(c.Ratio, ratio) && c.Semantics == semantics {
+			return c
+		}
+	}
+	return nil
+}
+
+// semantics returns the gradient semantics of its dropout cells, layer first.
+func (g *Group) semantics() []string {
+	var s []string
+	for _, c := range g.Cells {
+		if !slices.Contains(s, c.Semantics) {
+			s = append(s, c.Semantics)
+		}
+	}
+	return s
+}
+
+// Title describes the group's network and data for a heading.
+func (g *Group) Title() string {
+	t := modelTitle(g.Model) + " on " + g.dataTitle()
+	if g.Label != "" {
+		t += ", " + g.Label
+	}
+	return t
+}
+
+// dataTitle names the data: the paper's name only for the full data set,
+// so a small or synthetic set in the same format is never called CIFAR-10.
+func (g *Group) dataTitle() string {
+	size, name := g.Settings[dataSizeKey], g.Dataset
+	switch {
+	case name == "imagefolder":
+		var paths []string
+		for _, p := range g.Paths {
+			if p != "" {
+				paths = append(paths, filepath.Base(p))
+			}
+		}
+		return strings.TrimSpace(fmt.Sprintf("image folder %s (%s images)", strings.Join(paths, ", "), size))
+	case fullSize(name, size):
+		return datasetTitle(name)
+	case fullSizes[name] != "":
+		return fmt.Sprintf("%s images in %s's format (not the full %s)", size, datasetTitle(name), datasetTitle(name))
+	}
+	return fmt.Sprintf("%s (%s images)", name, size)
+}
+
+// fullSizes are the train/test images of the whole data sets.
+var fullSizes = map[string]string{"cifar10": "50000/10000", "cifar100": "50000/10000", "svhn": "73257/26032", "mnist": "60000/10000"}
+
+// fullSize reports whether size is that of the whole data set name.
+func fullSize(name, size string) bool {
+	return fullSizes[name] != "" && fullSizes[name] == size
+}
+
+// Groups sorts runs into groups (tables). Duplicate runs (same identity and
+// seed) count once; the ones left out are returned as problems.
+func Groups(runs []Run) (groups []*Group, problems []string) {
+	type cellKey struct{ group, variant, ratio, semantics string }
+	byGroup := map[string]*Group{}
+	cells := map[cellKey]*CellRuns{}
+	plains := map[string]*CellRuns{} // by identity less cellKeys (and dropout.sites)
+	plainSettings := map[string]map[string]string{}
+	seen := map[string]string{} // identity and seed -> directory
+	var order []string
+	for _, r := range runs {
+		id := identity(r)
+		s := r.Summary
+		dup := keyString(id) + "seed=" + strconv.FormatInt(s.Seed, 10)
+		if first, ok := seen[dup]; ok {
+			problems = append(problems, fmt.Sprintf("%s: the same run as %s (same config and seed); counted once", r.Dir, first))
+			continue
+		}
+		seen[dup] = r.Dir
+		rest := without(id, cellKeys...)
+		gk := keyString(rest)
+		if s.Variant == "plain" {
+			c := plains[gk]
+			if c == nil {
+				c = &CellRuns{Variant: "plain"}
+				plains[gk], plainSettings[gk] = c, rest
+			}
+			addRun(c, r)
+			continue
+		}
+		g := byGroup[gk]
+		if g == nil {
+			g = &Group{Model: rest["model"], Dataset: rest["dataset.name"], Settings: rest}
+			byGroup[gk] = g
+			order = append(order, gk)
+		}
+		k := cellKey{gk, s.Variant, canonRatio(s.Ratio), s.Semantics}
+		c := cells[k]
+		if c == nil {
+			c = &CellRuns{Variant: s.Variant, Ratio: canonRatio(s.Ratio), Semantics: s.Semantics}
+			cells[k] = c
+			g.Cells = append(g.Cells, c)
+		}
+		addRun(c, r)
+	}
+	used := map[string]bool{}
+	for _, gk := range order {
+		g := byGroup[gk]
+		pk := keyString(without(g.Settings, "dropout.sites"))
+		if c := plains[pk]; c != nil {
+			g.Plain, used[pk] = c, true
+		}
+		groups = append(groups, g)
+	}
+	for _, pk := range slices.Sorted(maps.Keys(plains)) {
+		if !used[pk] {
+			st := plainSettings[pk]
+			groups = append(groups, &Group{Model: st["model"], Dataset: st["dataset.name"], Settings: st, Plain: plains[pk]})
+		}
+	}
+	for _, g := range groups {
+		for _, c := range g.all() {
+			slices.SortFunc(c.Runs, func(a, b Run) int { return cmp.Compare(a.Summary.Seed, b.Summary.Seed) })
+			c.Acc, c.TrainLoss = stats.Describe(c.values(accOf)), stats.Describe(c.values(trainLossOf))
+			for _, r := range append(slices.Clone(c.Runs), c.Diverged...) {
+				if p := settingsOf(r)["dataset.path"]; !slices.Contains(g.Paths, p) {
+					g.Paths = append(g.Paths, p)
+				}
+			}
+		}
+		slices.SortFunc(g.Cells, func(a, b *CellRuns) int {
+			return cmp.Or(strings.Compare(b.Semantics, a.Semantics), // layer, the paper's, before elementwise
+				cmp.Compare(variantRank(a.Variant), variantRank(b.Variant)),
+				cmp.Compare(ratioP(b.Ratio), ratioP(a.Ratio)), strings.Compare(a.Ratio, b.Ratio))
+		})
+	}
+	label(groups)
+	slices.SortStableFunc(groups, func(a, b *Group) int {
+		return cmp.Or(cmp.Compare(modelRank(a.Model), modelRank(b.Model)), strings.Compare(a.Model, b.Model),
+			cmp.Compare(datasetRank(a.Dataset), datasetRank(b.Dataset)), strings.Compare(a.Dataset, b.Dataset),
+			strings.Compare(a.Label, b.Label))
+	})
+	return groups, problems
+}
+
+// addRun files r under its cell.
+func addRun(c *CellRuns, r Run) {
+	if r.Summary.Status == results.StatusDiverged {
+		c.Diverged = append(c.Diverged, r)
+		return
+	}
+	c.Runs = append(c.Runs, r)
+}
+
+// label sets each group's Label to the settings in which it differs from
+// the other groups of its model and data set.
+func label(groups []*Group) {
+	type md struct{ model, dataset string }
+	peers := map[md][]*Group{}
+	for _, g := range groups {
+		k := md{g.Model, g.Dataset}
+		peers[k] = append(peers[k], g)
+	}
+	for _, gs := range peers {
+		if len(gs) < 2 {
+			continue
+		}
+		keys := map[string]bool{}
+		for _, g := range gs {
+			for k := range g.Settings {
+				keys[k] = true
+			}
+		}
+		var differ []string
+		for _, k := range slices.Sorted(maps.Keys(keys)) {
+			if k == dataSizeKey {
+				continue // the title gives it
+			}
+			var vals []string
+			for _, g := range gs {
+				v, ok := g.Settings[k]
+				if !ok && k == "dropout.sites" {
+					continue // a group of plain runs only has no sites
+				}
+				if !ok {
+					v = "(not set)"
+				}
+				if !slices.Contains(vals, v) {
+					vals = append(vals, v)
+				}
+			}
+			if len(vals) > 1 {
+				differ = append(differ, k)
+			}
+		}
+		// The data label first: it is what a reader looks for.
+		slices.SortStableFunc(differ, func(a, b string) int {
+			return cmp.Compare(boolRank(a != dataLabelKey), boolRank(b != dataLabelKey))
+		})
+		for _, g := range gs {
+			var parts []string
+			for _, k := range differ {
+				v, ok := g.Settings[k]
+				switch {
+				case !ok && k == "dropout.sites":
+					continue
+				case !ok && k == dataLabelKey:
+					parts = append(parts, "no data label")
+				case k == dataLabelKey:
+					parts = append(parts, "data label "+v)
+				case !ok:
+					parts = append(parts, k+" not set")
+				default:
+					parts = append(parts, k+"="+v)
+				}
+			}
+			g.Label = strings.Join(parts, ", ")
+		}
+	}
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
