@@ -15,14 +15,21 @@ func newReportCmd() *cobra.Command {
 		Long: `Read the run directories of one or more sweeps (or results roots of dropexp
 train) and write, into --out (default: the first --in):
 
-  table1.md, table1.csv   Table 1 from the ConvNet-Quick runs: variants × ratios
+  table1.md, table1.csv   Table 1 from the ConvNet-Quick runs
   table2.md, table2.csv   Table 2 from the ResNet-20 runs: standard vs augmented p/q
+  comparisons.csv         every comparison of the tables: paired or Welch t-test,
+                          difference, 95 % interval, p and Holm-adjusted p
+  findings.md             the poster's claims, each checked against the runs
   figure1.png, .svg       training and test loss against iteration per variant at --ratio
   accuracy_vs_ratio.png, .svg  test accuracy against ratio per variant
 
-Each table cell is the mean ± sample std of the final test accuracy over
-seeds with n, the paper's value and the difference. Only finished runs count;
-report never trains and can run while a sweep is still going.`,
+A table cell holds the seeds of one run: runs whose config.yaml differs in
+anything but the seed (and threads, out, checkpoint_every, dataset.path) are
+reported in separate sections, titled with what differs. Each cell gives n,
+mean, sample std and the 95 % Student-t interval of the final test accuracy.
+The paper's values stand beside the cells only for the full data set under
+the paper's protocol. Only finished runs count; report never trains and can
+run while a sweep is still going.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			files, c, err := report.Write(opt)
