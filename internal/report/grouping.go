@@ -37,8 +37,9 @@ var plainIgnores = []string{"dropout.ratio", "dropout.gradient", "dropout.sites"
 
 // Pseudo keys of identity for what config.yaml does not hold.
 const (
-	dataLabelKey = "data label"  // the sweep's label of the data set (axes.dataset[].label), from the run directory's name
-	dataSizeKey  = "data images" // train/test images the run used (summary.json)
+	dataLabelKey       = "data label"       // the sweep's label of the data set (axes.dataset[].label), from the run directory's name
+	dataSizeKey        = "data images"      // train/test images the run used (summary.json)
+	dataFingerprintKey = "data fingerprint" // of the loaded data (summary.json's data_fingerprint, where the run recorded one)
 )
 
 // readConfig reads a run's config.yaml as dotted keys and their values in
@@ -141,9 +142,10 @@ func settingsOf(r Run) map[string]string {
 
 // identity returns what must agree for two runs to be seeds of one cell:
 // the settings less notIdentity (and less plainIgnores for a plain run),
-// plus the data label and the numbers of images. This is the one place
-// that decides what "the same run but for the seed" means; when runs
-// record a fingerprint of their data, add it here (and drop the label).
+// plus the data label, the numbers of images and the data fingerprint where
+// the run recorded one (a run that did not cannot show it read the same
+// data, so it does not group with one that did). This is the one place
+// that decides what "the same run but for the seed" means.
 func identity(r Run) map[string]string {
 	id := settingsOf(r)
 	for _, k := range notIdentity {
@@ -158,6 +160,9 @@ func identity(r Run) map[string]string {
 		id[dataLabelKey] = r.DataLabel
 	}
 	id[dataSizeKey] = fmt.Sprintf("%d/%d", r.Summary.TrainSize, r.Summary.TestSize)
+	if r.DataFingerprint != "" {
+		id[dataFingerprintKey] = r.DataFingerprint
+	}
 	return id
 }
 
@@ -170,10 +175,23 @@ func dataLabel(dir string, s results.Summary) string {
 	}
 	name := results.RunName(s.Variant, ratio, s.Semantics, s.Seed)
 	base := filepath.Base(dir)
+	// A name already taken by another run gets "-" and 8 hex digits of the run's identity.
+	if i := len(base) - 9; i > 0 && base[i] == '-' && isHex(base[i+1:]) && !strings.HasSuffix(base, name) {
+		base = base[:i]
+	}
 	if label, ok := strings.CutSuffix(base, "-"+name); ok && label != "" {
 		return label
 	}
 	return ""
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // keyString is a map's canonical spelling, to use it as a map key.
@@ -464,6 +482,10 @@ func label(groups []*Group) {
 					parts = append(parts, "no data label")
 				case k == dataLabelKey:
 					parts = append(parts, "data label "+v)
+				case !ok && k == dataFingerprintKey:
+					parts = append(parts, "no data fingerprint")
+				case k == dataFingerprintKey:
+					parts = append(parts, "data fingerprint "+v[:min(len(v), 8)])
 				case !ok:
 					parts = append(parts, k+" not set")
 				default:

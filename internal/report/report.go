@@ -17,6 +17,7 @@
 package report
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -40,6 +41,10 @@ type Run struct {
 	Metrics   []results.Metric  // nil if metrics.csv is missing or unreadable
 	Config    map[string]string // config.yaml as dotted keys (see readConfig); nil if unreadable
 	DataLabel string            // the sweep's data set label in the directory name, "" if none
+	// DataFingerprint is summary.json's data_fingerprint, "" where the run
+	// recorded none. It is read from the file, not results.Summary, so
+	// runs of every dropexp version read alike.
+	DataFingerprint string
 }
 
 // Collection is what the run directories under the report's inputs hold.
@@ -111,7 +116,7 @@ func (c *Collection) add(dir string) {
 		c.Pending = append(c.Pending, dir)
 		return
 	}
-	r := Run{Dir: dir, Summary: sum, DataLabel: dataLabel(dir, sum)}
+	r := Run{Dir: dir, Summary: sum, DataLabel: dataLabel(dir, sum), DataFingerprint: dataFingerprint(filepath.Join(dir, results.SummaryFile))}
 	if cfg, err := readConfig(filepath.Join(dir, results.ConfigFile)); err != nil {
 		// Without it the run is grouped by what summary.json says, which
 		// cannot tell runs of different settings apart.
@@ -126,6 +131,21 @@ func (c *Collection) add(dir string) {
 		r.Metrics = m
 	}
 	c.Runs = append(c.Runs, r)
+}
+
+// dataFingerprint returns the data_fingerprint field of a summary.json, or "".
+func dataFingerprint(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	var f struct {
+		DataFingerprint string `json:"data_fingerprint"`
+	}
+	if json.Unmarshal(data, &f) != nil {
+		return ""
+	}
+	return f.DataFingerprint
 }
 
 // isRunDir reports whether dir looks like a run directory.

@@ -26,6 +26,8 @@ type fakeRun struct {
 	label                                     string            // a sweep's data label in front of the run name
 	edit                                      func(*config.Run) // changes to the protocol config
 	train, test                               int               // images; 0: 1000 and 200
+	fingerprint                               string            // summary.json's data_fingerprint ("": none, as before runs recorded it)
+	suffix                                    string            // after the run name, as a name taken by another identity gets
 }
 
 // protocolConfig returns the shipped protocol config of model on dataset.
@@ -66,6 +68,7 @@ func writeRuns(t *testing.T, dir string, runs []fakeRun) {
 		if r.label != "" {
 			name = r.label + "-" + name
 		}
+		name += r.suffix
 		rd := filepath.Join(dir, "runs", name)
 		if _, err := os.Stat(rd); err == nil {
 			rd += fmt.Sprintf("-dup%d", i) // a copy elsewhere, as a second --in would give
@@ -104,8 +107,18 @@ func writeRuns(t *testing.T, dir string, runs []fakeRun) {
 		if r.status == results.StatusDiverged {
 			sum.FinalTestAcc, sum.FinalTrainLoss, sum.DivergedAt = math.NaN(), math.NaN(), 150
 		}
-		if err := results.WriteSummary(filepath.Join(rd, results.SummaryFile), sum); err != nil {
+		sp := filepath.Join(rd, results.SummaryFile)
+		if err := results.WriteSummary(sp, sum); err != nil {
 			t.Fatal(err)
+		}
+		if r.fingerprint != "" {
+			data, _ := os.ReadFile(sp)
+			data = bytes.Replace(data, []byte("{\n"), []byte(`{
+  "data_fingerprint": "`+r.fingerprint+`",
+`), 1)
+			if err := os.WriteFile(sp, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }
@@ -225,6 +238,33 @@ func TestGroupingKeepsDifferentRunsApart(t *testing.T) {
 			},
 			groups: []string{"convnet-quick cifar10 1000/200, dropout.sites=[conv2, conv3, ip1, ip2]", "convnet-quick cifar10 1000/200, dropout.sites=[ip1]"},
 			want:   []string{"| plain | – | – | 2 | 0.7550 |"},
+		},
+		{
+			// Runs that recorded their data's fingerprint: another
+			// fingerprint is other data, whatever its path and label.
+			name: "data fingerprints",
+			runs: []fakeRun{
+				with(cq("standard", "0.3", 1, 0.70), func(r *fakeRun) { r.fingerprint = "aaaaaaaa11" }),
+				with(cq("standard", "0.3", 2, 0.72), func(r *fakeRun) {
+					r.fingerprint = "aaaaaaaa11"
+					r.edit = func(c *config.Run) { c.Dataset.Path = "/copy" }
+				}),
+				with(cq("standard", "0.3", 3, 0.50), func(r *fakeRun) { r.fingerprint = "bbbbbbbb22" }),
+				cq("standard", "0.3", 4, 0.60),
+			},
+			groups: []string{"convnet-quick cifar10 1000/200, data fingerprint aaaaaaaa", "convnet-quick cifar10 1000/200, data fingerprint bbbbbbbb",
+				"convnet-quick cifar10 1000/200, no data fingerprint"},
+			want: []string{"| standard | 0.3 | layer | 2 | 0.7100 |", "Data: cifar10 from ../shared/data/cifar-10-batches-bin, /copy."},
+		},
+		{
+			// A run directory whose name was taken gets the identity's first 8 hex digits.
+			name: "identity suffix",
+			runs: []fakeRun{
+				with(cq("standard", "0.3", 1, 0.4), func(r *fakeRun) { r.label = "synthA"; r.suffix = "-0123abcd" }),
+				with(cq("standard", "0.3", 2, 0.5), func(r *fakeRun) { r.label = "synthA" }),
+				with(cq("standard", "0.3", 1, 1.0), func(r *fakeRun) { r.label = "synthB" }),
+			},
+			groups: []string{"convnet-quick cifar10 1000/200, data label synthA", "convnet-quick cifar10 1000/200, data label synthB"},
 		},
 		{
 			name: "another dropexp version's config",
