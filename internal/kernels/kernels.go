@@ -218,6 +218,8 @@ func Col2im(col []float32, c, h, w, k, pad, stride int, img []float32, ld int) {
 
 // Parallel splits [0,n) into at most workers contiguous chunks and runs
 // fn(worker, lo, hi) for each, concurrently; it returns when all are done.
+// The chunks depend on workers: fn's results must not depend on where
+// they start or end (a sum over the items is cut with Block instead).
 // The caller runs chunk 0 and a team of helper goroutines the others, or,
 // when that team is busy (Parallel within Parallel, or in two goroutines
 // at once) or there are more workers than GOMAXPROCS, a goroutine each.
@@ -258,6 +260,13 @@ func Parallel(n, workers int, fn func(worker, lo, hi int)) {
 	}
 	wg.Wait()
 }
+
+// Block returns the items [lo,hi) of block b when n items are cut into nb
+// blocks of near-equal size. A sum over the items that is cut into a
+// number of blocks that does not depend on the thread count, each block
+// summed alone and the blocks added in order, gives the same bits for any
+// threads (the workers take whole blocks, with Each).
+func Block(n, nb, b int) (lo, hi int) { return b * n / nb, (b + 1) * n / nb }
 
 // chunkMin is the smallest element-wise job worth a second goroutine.
 const chunkMin = 1 << 16
