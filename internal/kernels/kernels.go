@@ -10,6 +10,16 @@ import (
 	"sync/atomic"
 )
 
+// Impl names the kernel set this build runs on this CPU, e.g. "blas
+// openblas, vector avx2, conv direct-avx512": the matrix multiply, the
+// element-wise vector bodies and the convolution. A run's numbers are the
+// same bits for any thread count, and for the same kernel set; another
+// set (another BLAS, the AVX2 tiles instead of the AVX-512 ones) rounds
+// differently.
+func Impl() string {
+	return "blas " + Backend + ", vector " + Vector() + ", conv " + ConvImpl()
+}
+
 // Gemm computes C = op(A)·op(B) + beta·C for row-major float32 matrices,
 // where op(A) is m×k and op(B) is k×n; tA/tB transpose A/B.
 func Gemm(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {

@@ -30,11 +30,11 @@ func TestThreadCountDoesNotChangeNumbers(t *testing.T) {
 		// Standard dropout: the weight gradient reuses the forward pass's planes.
 		{"convnet-quick/standard-elementwise", []string{"dropout.gradient=elementwise"}},
 		{"resnet20/augmented-layer", []string{"model=resnet20", "dropout.variant=augmented", "dropout.ratio=0.3/0.05",
-			"dropout.sites=[\"*\"]", "train.batch_size=12", "train.iterations=4", "train.eval_every=2",
+			"dropout.sites=[\"*\"]", "train.batch_size=12", "train.iterations=3", "train.eval_every=3", "dataset.test_limit=24",
 			"train.lr_steps=[]", "train.lr=0.05", "dataset.preprocess=channel_norm", "dataset.crop_pad=4", "dataset.flip=true"}},
 		{"resnet20/standard-elementwise", []string{"model=resnet20", "dropout.gradient=elementwise", "dropout.sites=[\"*\"]",
-			"train.batch_size=12", "train.iterations=4", "train.eval_every=2", "train.lr_steps=[]", "train.lr=0.05",
-			"dataset.preprocess=channel_norm"}},
+			"train.batch_size=12", "train.iterations=3", "train.eval_every=3", "dataset.test_limit=24", "train.lr_steps=[]",
+			"train.lr=0.05", "dataset.preprocess=channel_norm"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
