@@ -249,50 +249,52 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 		kept = op.cols.Get(n * ckk * p)
 	}
 	ng, g := groups(n, p)
-	kernels.Each(ng, s.Threads, func(wk, gi int) {
-		g0, g1 := group(gi, n, p)
+	kernels.Parallel(ng, s.Threads, func(wk, lo, hi int) {
 		col := op.ws.col[wk].Get(ckk * g * p)
 		buf := op.ws.buf[wk].Get(s.m * g * p)
 		tmp := op.ws.tmp[wk].Get(img)
-		cols := (g1 - g0) * p
-		if kept != nil {
-			col = kept[g0*ckk*p : g1*ckk*p]
-		}
-		for i := g0; i < g1; i++ {
-			src := h[i*img : (i+1)*img]
-			if mf != nil {
-				kernels.MulTo(tmp, src, mf[i*img:(i+1)*img])
-				src = tmp
+		for gi := lo; gi < hi; gi++ {
+			g0, g1 := group(gi, n, p)
+			cols := (g1 - g0) * p
+			if kept != nil {
+				col = kept[g0*ckk*p : g1*ckk*p]
 			}
-			kernels.Im2col(src, c, ih, iw, s.K, s.Pad, s.Stride, col[(i-g0)*p:], cols)
-		}
-		if g1-g0 == 1 {
-			// One image: its output block already has the GEMM's layout.
-			dst := od[g0*s.m*p : (g0+1)*s.m*p]
-			kernels.Gemm(false, false, s.m, cols, ckk, w, ckk, col, cols, 0, dst, cols)
-			if bias != nil {
+			for i := g0; i < g1; i++ {
+				src := h[i*img : (i+1)*img]
+				if mf != nil {
+					kernels.MulTo(tmp, src, mf[i*img:(i+1)*img])
+					src = tmp
+				}
+				kernels.Im2col(src, c, ih, iw, s.K, s.Pad, s.Stride, col[(i-g0)*p:], cols)
+			}
+			if g1-g0 == 1 {
+				// One image: its output block already has the GEMM's layout.
+				dst := od[g0*s.m*p : (g0+1)*s.m*p]
+				kernels.Gemm(false, false, s.m, cols, ckk, w, ckk, col, cols, 0, dst, cols)
+				if bias != nil {
+					for j := 0; j < s.m; j++ {
+						kernels.AddScalar(dst[j*p:(j+1)*p], bias[j])
+					}
+				}
+				op.post(od, res, g0, g1)
+				continue
+			}
+			kernels.Gemm(false, false, s.m, cols, ckk, w, ckk, col, cols, 0, buf, cols)
+			for i := g0; i < g1; i++ {
 				for j := 0; j < s.m; j++ {
-					kernels.AddScalar(dst[j*p:(j+1)*p], bias[j])
+					dst := od[(i*s.m+j)*p : (i*s.m+j+1)*p]
+					src := buf[j*cols+(i-g0)*p : j*cols+(i-g0+1)*p]
+					var bv float32
+					if bias != nil {
+						bv = bias[j]
+					}
+					for k, v := range src {
+						dst[k] = v + bv
+					}
 				}
 			}
 			op.post(od, res, g0, g1)
-			return
 		}
-		kernels.Gemm(false, false, s.m, cols, ckk, w, ckk, col, cols, 0, buf, cols)
-		for i := g0; i < g1; i++ {
-			for j := 0; j < s.m; j++ {
-				dst := od[(i*s.m+j)*p : (i*s.m+j+1)*p]
-				src := buf[j*cols+(i-g0)*p : j*cols+(i-g0+1)*p]
-				var bv float32
-				if bias != nil {
-					bv = bias[j]
-				}
-				for k, v := range src {
-					dst[k] = v + bv
-				}
-			}
-		}
-		op.post(od, res, g0, g1)
 	})
 	return out, nil
 }
@@ -427,19 +429,21 @@ func (op *convInputGrad) Do(vs ...G.Value) (G.Value, error) {
 		return out, nil
 	}
 	ng, g := groups(n, p)
-	kernels.Each(ng, s.Threads, func(wk, gi int) {
-		g0, g1 := group(gi, n, p)
+	kernels.Parallel(ng, s.Threads, func(wk, lo, hi int) {
 		col := op.ws.col[wk].Get(ckk * g * p)
 		buf := op.ws.buf[wk].Get(s.m * g * p)
-		cols := (g1 - g0) * p
-		dg := gather(buf, d, g0, g1, s.m, p)
-		kernels.Gemm(true, false, ckk, cols, s.m, w, ckk, dg, cols, 0, col, cols)
-		for i := g0; i < g1; i++ {
-			dst := od[i*img : (i+1)*img]
-			clear(dst)
-			kernels.Col2im(col[(i-g0)*p:], c, ih, iw, s.K, s.Pad, s.Stride, dst, cols)
-			if mb != nil {
-				kernels.Mul(dst, mb[i*img:(i+1)*img])
+		for gi := lo; gi < hi; gi++ {
+			g0, g1 := group(gi, n, p)
+			cols := (g1 - g0) * p
+			dg := gather(buf, d, g0, g1, s.m, p)
+			kernels.Gemm(true, false, ckk, cols, s.m, w, ckk, dg, cols, 0, col, cols)
+			for i := g0; i < g1; i++ {
+				dst := od[i*img : (i+1)*img]
+				clear(dst)
+				kernels.Col2im(col[(i-g0)*p:], c, ih, iw, s.K, s.Pad, s.Stride, dst, cols)
+				if mb != nil {
+					kernels.Mul(dst, mb[i*img:(i+1)*img])
+				}
 			}
 		}
 	})
@@ -465,23 +469,25 @@ func (op *convInputGrad) transposed(w, d, mb, od []float32, n int) {
 		}
 	}
 	ng, g := groups(n, p)
-	kernels.Each(ng, s.Threads, func(wk, gi int) {
-		g0, g1 := group(gi, n, p)
+	kernels.Parallel(ng, s.Threads, func(wk, lo, hi int) {
 		col := op.ws.col[wk].Get(mkk * g * p)
 		buf := op.ws.buf[wk].Get(c * g * p)
-		cols := (g1 - g0) * p
-		for i := g0; i < g1; i++ {
-			kernels.Im2col(d[i*m*p:(i+1)*m*p], m, h, wd, k, s.Pad, 1, col[(i-g0)*p:], cols)
-		}
-		dst := od[g0*c*p : g1*c*p]
-		if g1-g0 == 1 {
-			kernels.Gemm(false, false, c, cols, mkk, wt, mkk, col, cols, 0, dst, cols)
-		} else {
-			kernels.Gemm(false, false, c, cols, mkk, wt, mkk, col, cols, 0, buf, cols)
-			scatter(dst, buf, g1-g0, c, p)
-		}
-		if mb != nil {
-			kernels.Mul(dst, mb[g0*c*p:g1*c*p])
+		for gi := lo; gi < hi; gi++ {
+			g0, g1 := group(gi, n, p)
+			cols := (g1 - g0) * p
+			for i := g0; i < g1; i++ {
+				kernels.Im2col(d[i*m*p:(i+1)*m*p], m, h, wd, k, s.Pad, 1, col[(i-g0)*p:], cols)
+			}
+			dst := od[g0*c*p : g1*c*p]
+			if g1-g0 == 1 {
+				kernels.Gemm(false, false, c, cols, mkk, wt, mkk, col, cols, 0, dst, cols)
+			} else {
+				kernels.Gemm(false, false, c, cols, mkk, wt, mkk, col, cols, 0, buf, cols)
+				scatter(dst, buf, g1-g0, c, p)
+			}
+			if mb != nil {
+				kernels.Mul(dst, mb[g0*c*p:g1*c*p])
+			}
 		}
 	})
 }
@@ -545,34 +551,36 @@ func (op *convWeightGrad) Do(vs ...G.Value) (G.Value, error) {
 	ng, g := groups(n, p)
 	nb := min(ng, reduceBlocks)
 	op.ws.ensure(max(s.Threads, nb))
-	kernels.Each(nb, s.Threads, func(wk, b int) {
+	kernels.Parallel(nb, s.Threads, func(wk, b0, b1 int) {
 		col := op.ws.col[wk].Get(ckk * g * p)
 		buf := op.ws.buf[wk].Get(s.m * g * p)
 		tmp := op.ws.tmp[wk].Get(img)
-		acc := op.ws.acc[b].Get(s.m * ckk)
-		lo, hi := kernels.Block(ng, nb, b)
-		for gi := lo; gi < hi; gi++ {
-			g0, g1 := group(gi, n, p)
-			cols := (g1 - g0) * p
-			if op.fwd.keep {
-				// The forward pass unrolled the same groups of the same features.
-				col = op.fwd.cols[g0*ckk*p : g1*ckk*p]
-			} else {
-				for i := g0; i < g1; i++ {
-					src := h[i*img : (i+1)*img]
-					if m != nil {
-						kernels.MulTo(tmp, src, m[i*img:(i+1)*img])
-						src = tmp
+		for b := b0; b < b1; b++ {
+			acc := op.ws.acc[b].Get(s.m * ckk)
+			lo, hi := kernels.Block(ng, nb, b)
+			for gi := lo; gi < hi; gi++ {
+				g0, g1 := group(gi, n, p)
+				cols := (g1 - g0) * p
+				if op.fwd.keep {
+					// The forward pass unrolled the same groups of the same features.
+					col = op.fwd.cols[g0*ckk*p : g1*ckk*p]
+				} else {
+					for i := g0; i < g1; i++ {
+						src := h[i*img : (i+1)*img]
+						if m != nil {
+							kernels.MulTo(tmp, src, m[i*img:(i+1)*img])
+							src = tmp
+						}
+						kernels.Im2col(src, c, ih, iw, s.K, s.Pad, s.Stride, col[(i-g0)*p:], cols)
 					}
-					kernels.Im2col(src, c, ih, iw, s.K, s.Pad, s.Stride, col[(i-g0)*p:], cols)
 				}
+				dg := gather(buf, d, g0, g1, s.m, p)
+				beta := float32(1)
+				if gi == lo {
+					beta = 0
+				}
+				kernels.Gemm(false, true, s.m, ckk, cols, dg, cols, col, cols, beta, acc, ckk)
 			}
-			dg := gather(buf, d, g0, g1, s.m, p)
-			beta := float32(1)
-			if gi == lo {
-				beta = 0
-			}
-			kernels.Gemm(false, true, s.m, ckk, cols, dg, cols, col, cols, beta, acc, ckk)
 		}
 	})
 	sumInto(out.Float32s(), op.ws.acc[:nb])

@@ -108,13 +108,15 @@ func (op *linearOp) Do(vs ...G.Value) (G.Value, error) {
 		bias = opbase.F32(vs[bi])
 	}
 	nb := rowBlocks(n)
-	kernels.Each(nb, s.Threads, func(_, b int) {
-		lo, hi := kernels.Block(n, nb, b)
-		kernels.Gemm(false, true, hi-lo, s.m, s.d, h[lo*s.d:hi*s.d], s.d, w, s.d, 0, od[lo*s.m:hi*s.m], s.m)
-		for i := lo; i < hi; i++ {
-			row := od[i*s.m : (i+1)*s.m]
-			for j, bv := range bias {
-				row[j] += bv
+	kernels.Parallel(nb, s.Threads, func(_, b0, b1 int) {
+		for b := b0; b < b1; b++ {
+			lo, hi := kernels.Block(n, nb, b)
+			kernels.Gemm(false, true, hi-lo, s.m, s.d, h[lo*s.d:hi*s.d], s.d, w, s.d, 0, od[lo*s.m:hi*s.m], s.m)
+			for i := lo; i < hi; i++ {
+				row := od[i*s.m : (i+1)*s.m]
+				for j, bv := range bias {
+					row[j] += bv
+				}
 			}
 		}
 	})
@@ -161,11 +163,13 @@ func (op *linearInputGrad) Do(vs ...G.Value) (G.Value, error) {
 	out := op.out.Get(shape, false)
 	od := out.Float32s()
 	nb := rowBlocks(n)
-	kernels.Each(nb, s.Threads, func(_, b int) {
-		lo, hi := kernels.Block(n, nb, b)
-		kernels.Gemm(false, false, hi-lo, s.d, s.m, d[lo*s.m:hi*s.m], s.m, w, s.d, 0, od[lo*s.d:hi*s.d], s.d)
-		if len(vs) == 3 {
-			kernels.Mul(od[lo*s.d:hi*s.d], opbase.F32(vs[2])[lo*s.d:hi*s.d])
+	kernels.Parallel(nb, s.Threads, func(_, b0, b1 int) {
+		for b := b0; b < b1; b++ {
+			lo, hi := kernels.Block(n, nb, b)
+			kernels.Gemm(false, false, hi-lo, s.d, s.m, d[lo*s.m:hi*s.m], s.m, w, s.d, 0, od[lo*s.d:hi*s.d], s.d)
+			if len(vs) == 3 {
+				kernels.Mul(od[lo*s.d:hi*s.d], opbase.F32(vs[2])[lo*s.d:hi*s.d])
+			}
 		}
 	})
 	return out, nil
@@ -209,9 +213,11 @@ func (op *linearWeightGrad) Do(vs ...G.Value) (G.Value, error) {
 	// Blocks of output columns, so workers never write the same element;
 	// their width does not depend on the threads (see rowBlocks).
 	nb := (s.d + colBlock - 1) / colBlock
-	kernels.Each(nb, s.Threads, func(_, b int) {
-		lo, hi := kernels.Block(s.d, nb, b)
-		kernels.Gemm(true, false, s.m, hi-lo, n, d, s.m, h[lo:], s.d, 0, od[lo:], s.d)
+	kernels.Parallel(nb, s.Threads, func(_, b0, b1 int) {
+		for b := b0; b < b1; b++ {
+			lo, hi := kernels.Block(s.d, nb, b)
+			kernels.Gemm(true, false, s.m, hi-lo, n, d, s.m, h[lo:], s.d, 0, od[lo:], s.d)
+		}
 	})
 	return out, nil
 }

@@ -275,7 +275,7 @@ func Parallel(n, workers int, fn func(worker, lo, hi int)) {
 // blocks of near-equal size. A sum over the items that is cut into a
 // number of blocks that does not depend on the thread count, each block
 // summed alone and the blocks added in order, gives the same bits for any
-// threads (the workers take whole blocks, with Each).
+// threads (the workers take whole blocks: Parallel over the blocks).
 func Block(n, nb, b int) (lo, hi int) { return b * n / nb, (b + 1) * n / nb }
 
 // chunkMin is the smallest element-wise job worth a second goroutine.
