@@ -23,7 +23,7 @@ func newRoot() *cobra.Command {
 		Use:   "version",
 		Short: "Print the dropexp version, Go version and matrix-multiply backend",
 		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintf(cmd.OutOrStdout(), "dropexp %s (%s, %s/%s, blas %s, vector %s, conv %s)\n", train.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, kernels.Backend, kernels.Vector(), kernels.ConvImpl())
+			fmt.Fprintf(cmd.OutOrStdout(), "dropexp %s (%s, %s/%s, %s)\n", train.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, kernels.Impl())
 		},
 	})
 	return root

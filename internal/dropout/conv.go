@@ -116,17 +116,26 @@ func (w *workspace) ensure(n int) {
 // one large multiply runs much faster than many small ones.
 const groupCols = 512
 
-// groups calls fn for consecutive groups [g0,g1) of [lo,hi), each of at most
-// size images, where size makes about groupCols columns of p pixels.
-func groups(lo, hi, p int, fn func(g0, g1 int)) {
-	size := max(1, groupCols/p)
-	for g0 := lo; g0 < hi; g0 += size {
-		fn(g0, min(g0+size, hi))
-	}
+// groups cuts n images of p pixels into groups of size images (the last
+// may be smaller), size making about groupCols columns. The groups start
+// at multiples of size whatever the thread count, so every matrix multiply
+// has the same shape for any threads: OpenBLAS's result for an element
+// depends on the shape of the block it lies in (its edge kernels).
+func groups(n, p int) (count, size int) {
+	size = max(1, groupCols/p)
+	return (n + size - 1) / size, min(n, size)
 }
 
-// groupSize returns the largest group groups can make from n images.
-func groupSize(n, p int) int { return min(n, max(1, groupCols/p)) }
+// group returns the images [g0,g1) of group gi of n images.
+func group(gi, n, p int) (g0, g1 int) {
+	size := max(1, groupCols/p)
+	return gi * size, min((gi+1)*size, n)
+}
+
+// reduceBlocks is how many blocks a sum over the batch is cut into, each
+// summed on its own and then all added in order, so that the result does
+// not depend on how many threads share the blocks (up to this many can).
+const reduceBlocks = 8
 
 // gather lays δ of images [g0,g1) (each M×P) side by side as an M×cols
 // matrix: a copy into buf, or δ itself for a single image.
@@ -239,12 +248,13 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 	if op.keep {
 		kept = op.cols.Get(n * ckk * p)
 	}
-	kernels.Parallel(n, s.Threads, func(wk, lo, hi int) {
-		g := groupSize(hi-lo, p)
+	ng, g := groups(n, p)
+	kernels.Parallel(ng, s.Threads, func(wk, lo, hi int) {
 		col := op.ws.col[wk].Get(ckk * g * p)
 		buf := op.ws.buf[wk].Get(s.m * g * p)
 		tmp := op.ws.tmp[wk].Get(img)
-		groups(lo, hi, p, func(g0, g1 int) {
+		for gi := lo; gi < hi; gi++ {
+			g0, g1 := group(gi, n, p)
 			cols := (g1 - g0) * p
 			if kept != nil {
 				col = kept[g0*ckk*p : g1*ckk*p]
@@ -267,7 +277,7 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 					}
 				}
 				op.post(od, res, g0, g1)
-				return
+				continue
 			}
 			kernels.Gemm(false, false, s.m, cols, ckk, w, ckk, col, cols, 0, buf, cols)
 			for i := g0; i < g1; i++ {
@@ -284,7 +294,7 @@ func (op *convOp) Do(vs ...G.Value) (G.Value, error) {
 				}
 			}
 			op.post(od, res, g0, g1)
-		})
+		}
 	})
 	return out, nil
 }
@@ -418,11 +428,12 @@ func (op *convInputGrad) Do(vs ...G.Value) (G.Value, error) {
 		op.transposed(w, d, mb, od, n)
 		return out, nil
 	}
-	kernels.Parallel(n, s.Threads, func(wk, lo, hi int) {
-		g := groupSize(hi-lo, p)
+	ng, g := groups(n, p)
+	kernels.Parallel(ng, s.Threads, func(wk, lo, hi int) {
 		col := op.ws.col[wk].Get(ckk * g * p)
 		buf := op.ws.buf[wk].Get(s.m * g * p)
-		groups(lo, hi, p, func(g0, g1 int) {
+		for gi := lo; gi < hi; gi++ {
+			g0, g1 := group(gi, n, p)
 			cols := (g1 - g0) * p
 			dg := gather(buf, d, g0, g1, s.m, p)
 			kernels.Gemm(true, false, ckk, cols, s.m, w, ckk, dg, cols, 0, col, cols)
@@ -434,7 +445,7 @@ func (op *convInputGrad) Do(vs ...G.Value) (G.Value, error) {
 					kernels.Mul(dst, mb[i*img:(i+1)*img])
 				}
 			}
-		})
+		}
 	})
 	return out, nil
 }
@@ -457,11 +468,12 @@ func (op *convInputGrad) transposed(w, d, mb, od []float32, n int) {
 			}
 		}
 	}
-	kernels.Parallel(n, s.Threads, func(wk, lo, hi int) {
-		g := groupSize(hi-lo, p)
+	ng, g := groups(n, p)
+	kernels.Parallel(ng, s.Threads, func(wk, lo, hi int) {
 		col := op.ws.col[wk].Get(mkk * g * p)
 		buf := op.ws.buf[wk].Get(c * g * p)
-		groups(lo, hi, p, func(g0, g1 int) {
+		for gi := lo; gi < hi; gi++ {
+			g0, g1 := group(gi, n, p)
 			cols := (g1 - g0) * p
 			for i := g0; i < g1; i++ {
 				kernels.Im2col(d[i*m*p:(i+1)*m*p], m, h, wd, k, s.Pad, 1, col[(i-g0)*p:], cols)
@@ -476,7 +488,7 @@ func (op *convInputGrad) transposed(w, d, mb, od []float32, n int) {
 			if mb != nil {
 				kernels.Mul(dst, mb[g0*c*p:g1*c*p])
 			}
-		})
+		}
 	})
 }
 
@@ -497,9 +509,10 @@ func (op *convInputGrad) String() string    { return "conv:" + op.fwd.spec.Name 
 // convWeightGrad computes ∂J/∂W = Σₙ δₙ im2col(hₙ ⊙ m)ᵀ; inputs h, δ[, m].
 type convWeightGrad struct {
 	opbase.Base
-	fwd *convOp
-	out opbase.Buffer
-	ws  workspace
+	fwd   *convOp
+	out   opbase.Buffer
+	ws    workspace
+	lanes opbase.Floats // the direct weight gradient's partial sums
 }
 
 func (op *convWeightGrad) Arity() int {
@@ -528,42 +541,49 @@ func (op *convWeightGrad) Do(vs ...G.Value) (G.Value, error) {
 	out := op.out.Get(s.wShape, false)
 	c, ih, iw := s.channels, s.inShape[2], s.inShape[3]
 	img, p, ckk := c*ih*iw, s.outH*s.outW, c*s.K*s.K
-	op.ws.ensure(s.Threads)
-	workers := min(max(s.Threads, 1), n)
 	if s.direct != nil && s.direct.Backward() {
-		op.direct(h, d, m, out.Float32s(), n, workers)
+		op.ws.ensure(s.Threads)
+		op.direct(h, d, m, out.Float32s(), n)
 		return out, nil
 	}
-	kernels.Parallel(n, workers, func(wk, lo, hi int) {
-		g := groupSize(hi-lo, p)
+	// Blocks of whole groups, each summed into its own accumulator; the
+	// blocks are added in order at the end.
+	ng, g := groups(n, p)
+	nb := min(ng, reduceBlocks)
+	op.ws.ensure(max(s.Threads, nb))
+	kernels.Parallel(nb, s.Threads, func(wk, b0, b1 int) {
 		col := op.ws.col[wk].Get(ckk * g * p)
 		buf := op.ws.buf[wk].Get(s.m * g * p)
 		tmp := op.ws.tmp[wk].Get(img)
-		acc := op.ws.acc[wk].Get(s.m * ckk)
-		groups(lo, hi, p, func(g0, g1 int) {
-			cols := (g1 - g0) * p
-			if op.fwd.keep {
-				// The forward pass unrolled the same groups of the same features.
-				col = op.fwd.cols[g0*ckk*p : g1*ckk*p]
-			} else {
-				for i := g0; i < g1; i++ {
-					src := h[i*img : (i+1)*img]
-					if m != nil {
-						kernels.MulTo(tmp, src, m[i*img:(i+1)*img])
-						src = tmp
+		for b := b0; b < b1; b++ {
+			acc := op.ws.acc[b].Get(s.m * ckk)
+			lo, hi := kernels.Block(ng, nb, b)
+			for gi := lo; gi < hi; gi++ {
+				g0, g1 := group(gi, n, p)
+				cols := (g1 - g0) * p
+				if op.fwd.keep {
+					// The forward pass unrolled the same groups of the same features.
+					col = op.fwd.cols[g0*ckk*p : g1*ckk*p]
+				} else {
+					for i := g0; i < g1; i++ {
+						src := h[i*img : (i+1)*img]
+						if m != nil {
+							kernels.MulTo(tmp, src, m[i*img:(i+1)*img])
+							src = tmp
+						}
+						kernels.Im2col(src, c, ih, iw, s.K, s.Pad, s.Stride, col[(i-g0)*p:], cols)
 					}
-					kernels.Im2col(src, c, ih, iw, s.K, s.Pad, s.Stride, col[(i-g0)*p:], cols)
 				}
+				dg := gather(buf, d, g0, g1, s.m, p)
+				beta := float32(1)
+				if gi == lo {
+					beta = 0
+				}
+				kernels.Gemm(false, true, s.m, ckk, cols, dg, cols, col, cols, beta, acc, ckk)
 			}
-			dg := gather(buf, d, g0, g1, s.m, p)
-			beta := float32(1)
-			if g0 == lo {
-				beta = 0
-			}
-			kernels.Gemm(false, true, s.m, ckk, cols, dg, cols, col, cols, beta, acc, ckk)
-		})
+		}
 	})
-	sumInto(out.Float32s(), op.ws.acc[:workers])
+	sumInto(out.Float32s(), op.ws.acc[:nb])
 	return out, nil
 }
 
@@ -573,47 +593,52 @@ const directChunk = 256 << 10
 
 // direct computes ∂J/∂W from padded planes: the forward pass's, when it kept
 // them, or h ⊙ m padded here; δ is padded here, a few images at a time.
-func (op *convWeightGrad) direct(h, d, m, dw []float32, n, workers int) {
+// Workers take ranges of the weight gradient's tiles (blocks of output
+// maps by unrolled input rows), each over the whole batch in order, so
+// no sum is split between them and any split gives the same bits. A
+// worker pads only the maps of δ its tiles read.
+func (op *convWeightGrad) direct(h, d, m, dw []float32, n int) {
 	s := &op.fwd.spec
 	dc := s.direct
-	c, img, out := s.channels, s.channels*s.inShape[2]*s.inShape[3], s.m*s.outH*s.outW
+	c, img, out, hw := s.channels, s.channels*s.inShape[2]*s.inShape[3], s.m*s.outH*s.outW, s.outH*s.outW
 	pl := dc.Plane()
 	chunk := max(1, directChunk/((s.m+c)*pl*4))
 	var kept []float32
 	if op.fwd.keepPlanes {
 		kept = op.fwd.planes
 	}
-	kernels.Parallel(n, workers, func(wk, lo, hi int) {
-		lanes := op.ws.tmp[wk].Get(dc.LaneLen())
-		clear(lanes)
+	lanes := op.lanes.Get(dc.LaneLen())
+	kernels.Parallel(dc.Tiles(), s.Threads, func(wk, t0, t1 int) {
+		l0, l1 := dc.TileLanes(t0, t1)
+		clear(lanes[l0:l1])
+		m0, m1 := dc.TileMaps(t0, t1)
 		dpl := op.ws.buf[wk].Get(chunk * s.m * pl)
 		var ipl []float32
 		if kept == nil {
 			ipl = op.ws.col[wk].Get(chunk * c * pl)
 		}
-		for g0 := lo; g0 < hi; g0 += chunk {
-			g1 := min(g0+chunk, hi)
+		for g0 := 0; g0 < n; g0 += chunk {
+			g1 := min(g0+chunk, n)
 			in := ipl
 			if kept != nil {
 				in = kept[g0*c*pl : g1*c*pl]
 			}
 			for i := g0; i < g1; i++ {
-				dc.Pad(dpl[(i-g0)*s.m*pl:], d[i*out:(i+1)*out], nil, s.m)
+				dc.Pad(dpl[((i-g0)*s.m+m0)*pl:], d[i*out+m0*hw:i*out+m1*hw], nil, m1-m0)
 				if kept == nil {
 					dc.Pad(ipl[(i-g0)*c*pl:], h[i*img:(i+1)*img], kernels.Part(m, i, img), c)
 				}
 			}
-			dc.WeightGrad(lanes, dpl, in, g1-g0)
+			dc.WeightGradTiles(lanes, dpl, in, g1-g0, t0, t1)
 		}
-		dc.SumLanes(op.ws.acc[wk].Get(len(dw)), lanes)
+		dc.SumLanesTiles(dw, lanes, t0, t1)
 	})
-	sumInto(dw, op.ws.acc[:workers])
 }
 
 func (op *convWeightGrad) CallsExtern() bool { return false }
 func (op *convWeightGrad) String() string    { return "conv:" + op.fwd.spec.Name + "/dW" }
 
-// sumInto writes the element-wise sum of the worker accumulators into dst.
+// sumInto writes the element-wise sum of the block accumulators, in order, into dst.
 func sumInto(dst []float32, accs []opbase.Floats) {
 	copy(dst, accs[0][:len(dst)])
 	for _, a := range accs[1:] {

@@ -32,6 +32,17 @@ func Linear(spec LinearSpec, h *G.Node, site *Site, w, b *G.Node) (*G.Node, erro
 	return G.ApplyOp(op, op.layout().nodes(h, site, w, b)...)
 }
 
+// The matrix multiplies of a fully connected layer are cut into blocks of
+// about rowBlock rows of the batch (forward, input gradient) or colBlock
+// input features (weight gradient), whatever the thread count: OpenBLAS
+// gives an element different bits in a block of another shape (its edge
+// kernels), so blocks cut by thread count would make the numbers depend
+// on it.
+const rowBlock, colBlock = 32, 128
+
+// rowBlocks returns how many blocks n rows are cut into.
+func rowBlocks(n int) int { return max(1, (n+rowBlock-1)/rowBlock) }
+
 type linearOp struct {
 	opbase.Base
 	spec LinearSpec
@@ -96,12 +107,16 @@ func (op *linearOp) Do(vs ...G.Value) (G.Value, error) {
 	if bi >= 0 {
 		bias = opbase.F32(vs[bi])
 	}
-	kernels.Parallel(n, s.Threads, func(_, lo, hi int) {
-		kernels.Gemm(false, true, hi-lo, s.m, s.d, h[lo*s.d:hi*s.d], s.d, w, s.d, 0, od[lo*s.m:hi*s.m], s.m)
-		for i := lo; i < hi; i++ {
-			row := od[i*s.m : (i+1)*s.m]
-			for j, bv := range bias {
-				row[j] += bv
+	nb := rowBlocks(n)
+	kernels.Parallel(nb, s.Threads, func(_, b0, b1 int) {
+		for b := b0; b < b1; b++ {
+			lo, hi := kernels.Block(n, nb, b)
+			kernels.Gemm(false, true, hi-lo, s.m, s.d, h[lo*s.d:hi*s.d], s.d, w, s.d, 0, od[lo*s.m:hi*s.m], s.m)
+			for i := lo; i < hi; i++ {
+				row := od[i*s.m : (i+1)*s.m]
+				for j, bv := range bias {
+					row[j] += bv
+				}
 			}
 		}
 	})
@@ -147,10 +162,14 @@ func (op *linearInputGrad) Do(vs ...G.Value) (G.Value, error) {
 	shape[0] = n
 	out := op.out.Get(shape, false)
 	od := out.Float32s()
-	kernels.Parallel(n, s.Threads, func(_, lo, hi int) {
-		kernels.Gemm(false, false, hi-lo, s.d, s.m, d[lo*s.m:hi*s.m], s.m, w, s.d, 0, od[lo*s.d:hi*s.d], s.d)
-		if len(vs) == 3 {
-			kernels.Mul(od[lo*s.d:hi*s.d], opbase.F32(vs[2])[lo*s.d:hi*s.d])
+	nb := rowBlocks(n)
+	kernels.Parallel(nb, s.Threads, func(_, b0, b1 int) {
+		for b := b0; b < b1; b++ {
+			lo, hi := kernels.Block(n, nb, b)
+			kernels.Gemm(false, false, hi-lo, s.d, s.m, d[lo*s.m:hi*s.m], s.m, w, s.d, 0, od[lo*s.d:hi*s.d], s.d)
+			if len(vs) == 3 {
+				kernels.Mul(od[lo*s.d:hi*s.d], opbase.F32(vs[2])[lo*s.d:hi*s.d])
+			}
 		}
 	})
 	return out, nil
@@ -191,9 +210,14 @@ func (op *linearWeightGrad) Do(vs ...G.Value) (G.Value, error) {
 	}
 	out := op.out.Get(tensor.Shape{s.m, s.d}, false)
 	od := out.Float32s()
-	// Split the output columns so workers never write the same element.
-	kernels.Parallel(s.d, s.Threads, func(_, lo, hi int) {
-		kernels.Gemm(true, false, s.m, hi-lo, n, d, s.m, h[lo:], s.d, 0, od[lo:], s.d)
+	// Blocks of output columns, so workers never write the same element;
+	// their width does not depend on the threads (see rowBlocks).
+	nb := (s.d + colBlock - 1) / colBlock
+	kernels.Parallel(nb, s.Threads, func(_, b0, b1 int) {
+		for b := b0; b < b1; b++ {
+			lo, hi := kernels.Block(s.d, nb, b)
+			kernels.Gemm(true, false, s.m, hi-lo, n, d, s.m, h[lo:], s.d, 0, od[lo:], s.d)
+		}
 	})
 	return out, nil
 }

@@ -307,7 +307,39 @@ func (d *Direct) Normalize(dst []float32, dl Layout, grid []float32, out int, mu
 // padded planes (M and C planes per image, consecutive). Keeping partial
 // sums across calls leaves one horizontal sum per weight and step.
 func (d *Direct) WeightGrad(lanes, delta, planes []float32, imgs int) {
-	if imgs == 0 {
+	d.WeightGradTiles(lanes, delta, planes, imgs, 0, d.Tiles())
+}
+
+// Tiles returns how many tiles the weight gradient is made of: blocks of
+// dotRows output maps by dotRows unrolled input rows, output maps major.
+// Each tile's partial sums are its own, so workers that take disjoint
+// ranges of tiles compute the same bits whatever the split.
+func (d *Direct) Tiles() int {
+	tr := d.dotRows()
+	return (d.M + tr - 1) / tr * ((d.C*d.K*d.K + tr - 1) / tr)
+}
+
+// TileMaps returns the output maps [lo,hi) whose δ tiles [t0,t1) read:
+// WeightGradTiles needs only those planes of δ.
+func (d *Direct) TileMaps(t0, t1 int) (lo, hi int) {
+	if t0 >= t1 {
+		return 0, 0
+	}
+	tr := d.dotRows()
+	rt := (d.C*d.K*d.K + tr - 1) / tr
+	return t0 / rt * tr, min(((t1-1)/rt+1)*tr, d.M)
+}
+
+// TileLanes returns the part [lo,hi) of lanes that tiles [t0,t1) accumulate into.
+func (d *Direct) TileLanes(t0, t1 int) (lo, hi int) {
+	tr := d.dotRows()
+	size := tr * tr * d.lanes
+	return t0 * size, t1 * size
+}
+
+// WeightGradTiles is WeightGrad for tiles [t0,t1) only.
+func (d *Direct) WeightGradTiles(lanes, delta, planes []float32, imgs, t0, t1 int) {
+	if imgs == 0 || t0 >= t1 {
 		return
 	}
 	t := d.K * d.K
@@ -320,41 +352,42 @@ func (d *Direct) WeightGrad(lanes, delta, planes []float32, imgs int) {
 	_ = lanes[d.LaneLen()-1]
 	var a, b [4]*float32
 	tr := d.dotRows()
+	rt := (rows + tr - 1) / tr
 	size := tr * tr * d.lanes
-	k := 0
-	for m := 0; m < d.M; m += tr {
-		for i := 0; i < tr; i++ {
-			a[i] = &delta[min(m+i, d.M-1)*d.plane+s]
+	for k := t0; k < t1; k++ {
+		m, r := k/rt*tr, k%rt*tr
+		if k == t0 || r == 0 {
+			for i := 0; i < tr; i++ {
+				a[i] = &delta[min(m+i, d.M-1)*d.plane+s]
+			}
 		}
-		for r := 0; r < rows; r += tr {
-			for i, o := range d.bOff[r : r+tr] {
-				b[i] = &planes[o]
-			}
-			if d.wide {
-				tile.Dot16(&lanes[k], &a, &b, n, imgs, sa, sb)
-			} else {
-				tile.Dot(&lanes[k], a[0], a[1], a[2], b[0], b[1], b[2], n, imgs, sa, sb)
-			}
-			k += size
+		for i, o := range d.bOff[r : r+tr] {
+			b[i] = &planes[o]
+		}
+		if d.wide {
+			tile.Dot16(&lanes[k*size], &a, &b, n, imgs, sa, sb)
+		} else {
+			tile.Dot(&lanes[k*size], a[0], a[1], a[2], b[0], b[1], b[2], n, imgs, sa, sb)
 		}
 	}
 }
 
 // SumLanes writes the weight gradient held in lanes to dw (M×C×k×k).
-func (d *Direct) SumLanes(dw, lanes []float32) {
+func (d *Direct) SumLanes(dw, lanes []float32) { d.SumLanesTiles(dw, lanes, 0, d.Tiles()) }
+
+// SumLanesTiles writes the weights of tiles [t0,t1) from lanes to dw.
+func (d *Direct) SumLanesTiles(dw, lanes []float32, t0, t1 int) {
 	rows := d.C * d.K * d.K
 	tr := d.dotRows()
+	rt := (rows + tr - 1) / tr
 	size := tr * tr * d.lanes
-	k := 0
-	for m := 0; m < d.M; m += tr {
-		for r := 0; r < rows; r += tr {
-			blk := lanes[k : k+size]
-			for i := 0; i < tr && m+i < d.M; i++ {
-				for j := 0; j < tr && r+j < rows; j++ {
-					dw[(m+i)*rows+r+j] = hsum(blk[(tr*i+j)*d.lanes : (tr*i+j+1)*d.lanes])
-				}
+	for k := t0; k < t1; k++ {
+		m, r := k/rt*tr, k%rt*tr
+		blk := lanes[k*size : (k+1)*size]
+		for i := 0; i < tr && m+i < d.M; i++ {
+			for j := 0; j < tr && r+j < rows; j++ {
+				dw[(m+i)*rows+r+j] = hsum(blk[(tr*i+j)*d.lanes : (tr*i+j+1)*d.lanes])
 			}
-			k += size
 		}
 	}
 }

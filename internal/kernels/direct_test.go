@@ -226,3 +226,60 @@ func TestDirectStride2AgainstLoops(t *testing.T) {
 		closeTo(t, c.name+" forward", got, want, float64(s.c*s.k*s.k)*4)
 	}
 }
+
+// The weight gradient computed in ranges of tiles, each range reading
+// only the δ maps TileMaps names (the others NaN), is the same bits as in
+// one piece, for every way of cutting the tiles.
+func TestDirectWeightGradTiles(t *testing.T) {
+	if NewDirect(1, 1, 3, 3, 3, 1, 1) == nil {
+		t.Skip("no AVX2/FMA: the direct convolution is off on this CPU")
+	}
+	r := rand.New(rand.NewPCG(5, 5))
+	for _, c := range directCases(directShapes) {
+		s := c.shape
+		d := newDirect(s.c, s.m, s.h, s.w, s.k, (s.k-1)/2, 1, c.wide)
+		const n = 3
+		in, out := s.c*s.h*s.w, s.m*s.h*s.w
+		img, _ := randSlice(r, n*in)
+		delta, _ := randSlice(r, n*out)
+		planes := make([]float32, n*s.c*d.Plane())
+		dpl := make([]float32, n*s.m*d.Plane())
+		for i := 0; i < n; i++ {
+			d.Pad(planes[i*s.c*d.Plane():], img[i*in:], nil, s.c)
+			d.Pad(dpl[i*s.m*d.Plane():], delta[i*out:], nil, s.m)
+		}
+		lanes := make([]float32, d.LaneLen())
+		want := make([]float32, s.m*s.c*s.k*s.k)
+		d.WeightGrad(lanes, dpl, planes, n)
+		d.SumLanes(want, lanes)
+		tiles := d.Tiles()
+		for _, parts := range []int{2, 3, 7, tiles} {
+			got := make([]float32, len(want))
+			for i := range got {
+				got[i] = float32(math.NaN())
+			}
+			for p := 0; p < parts; p++ {
+				t0, t1 := Block(tiles, parts, p)
+				m0, m1 := d.TileMaps(t0, t1)
+				part := make([]float32, len(dpl))
+				for i := range part {
+					part[i] = float32(math.NaN())
+				}
+				for i := 0; i < n; i++ {
+					d.Pad(part[(i*s.m+m0)*d.Plane():], delta[i*out+m0*s.h*s.w:i*out+m1*s.h*s.w], nil, m1-m0)
+				}
+				l0, l1 := d.TileLanes(t0, t1)
+				clear(lanes[l0:l1])
+				// Two calls: partial sums carry over from one to the next.
+				d.WeightGradTiles(lanes, part, planes, 1, t0, t1)
+				d.WeightGradTiles(lanes, part[s.m*d.Plane():], planes[s.c*d.Plane():], n-1, t0, t1)
+				d.SumLanesTiles(got, lanes, t0, t1)
+			}
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s: %d parts: dW[%d] = %v, in one piece %v", c.name, parts, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -10,6 +10,16 @@ import (
 	"sync/atomic"
 )
 
+// Impl names the kernel set this build runs on this CPU, e.g. "blas
+// openblas, vector avx2, conv direct-avx512": the matrix multiply, the
+// element-wise vector bodies and the convolution. A run's numbers are the
+// same bits for any thread count, and for the same kernel set; another
+// set (another BLAS, the AVX2 tiles instead of the AVX-512 ones) rounds
+// differently.
+func Impl() string {
+	return "blas " + Backend + ", vector " + Vector() + ", conv " + ConvImpl()
+}
+
 // Gemm computes C = op(A)·op(B) + beta·C for row-major float32 matrices,
 // where op(A) is m×k and op(B) is k×n; tA/tB transpose A/B.
 func Gemm(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -218,6 +228,8 @@ func Col2im(col []float32, c, h, w, k, pad, stride int, img []float32, ld int) {
 
 // Parallel splits [0,n) into at most workers contiguous chunks and runs
 // fn(worker, lo, hi) for each, concurrently; it returns when all are done.
+// The chunks depend on workers: fn's results must not depend on where
+// they start or end (a sum over the items is cut with Block instead).
 // The caller runs chunk 0 and a team of helper goroutines the others, or,
 // when that team is busy (Parallel within Parallel, or in two goroutines
 // at once) or there are more workers than GOMAXPROCS, a goroutine each.
@@ -258,6 +270,13 @@ func Parallel(n, workers int, fn func(worker, lo, hi int)) {
 	}
 	wg.Wait()
 }
+
+// Block returns the items [lo,hi) of block b when n items are cut into nb
+// blocks of near-equal size. A sum over the items that is cut into a
+// number of blocks that does not depend on the thread count, each block
+// summed alone and the blocks added in order, gives the same bits for any
+// threads (the workers take whole blocks: Parallel over the blocks).
+func Block(n, nb, b int) (lo, hi int) { return b * n / nb, (b + 1) * n / nb }
 
 // chunkMin is the smallest element-wise job worth a second goroutine.
 const chunkMin = 1 << 16

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -210,5 +211,14 @@ func BenchmarkCol2imSame3x3(b *testing.B) {
 	b.SetBytes(int64(len(col) * 4))
 	for range b.N {
 		Col2im(col, 16, 32, 32, 3, 1, 1, img, 32*32)
+	}
+}
+
+// Impl names the three kernel choices in the form dropexp version prints
+// and a run summary records.
+func TestImpl(t *testing.T) {
+	m := regexp.MustCompile(`^blas (\S+), vector (\S+), conv (\S+)$`).FindStringSubmatch(Impl())
+	if m == nil || m[1] != Backend || m[2] != Vector() || m[3] != ConvImpl() {
+		t.Errorf("Impl() = %q, want \"blas %s, vector %s, conv %s\"", Impl(), Backend, Vector(), ConvImpl())
 	}
 }
