@@ -142,7 +142,7 @@ func (ld *loader) reserve(what, where string, n int64, needs string) error {
 		return nil
 	}
 	if n > ld.mem {
-		return fmt.Errorf("%s: %s: %w: %s needs %s, but %s is left of %s (use a smaller data set, free memory, or run where there is more)",
+		return fmt.Errorf("%s: %s: %w: %s needs %s, more than the %s available (%s; use a smaller data set or limit, free memory, or run where there is more)",
 			what, where, errTooBig, needs, formatBytes(n), formatBytes(ld.mem), ld.memFrom)
 	}
 	ld.mem -= n

@@ -92,7 +92,7 @@ func readSVHNFile(name string, ld *loader) (*Set, error) {
 		}
 		s, err = readSVHN(r, size, name, limit)
 		if limit > 0 && errors.Is(err, matfile.ErrLimit) {
-			return fmt.Errorf("svhn: %s: %w: a variable of it takes more than the %s left of %s (%v; use a smaller data set, free memory, or run where there is more)",
+			return fmt.Errorf("svhn: %s: %w: a variable of it takes more than the %s available (%s; %v; use a smaller data set, free memory, or run where there is more)",
 				name, errTooBig, formatBytes(limit), ld.memFrom, err)
 		}
 		if err != nil {
