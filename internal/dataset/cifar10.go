@@ -242,7 +242,7 @@ func (r countRule) check(ld *loader, where string, counts []int64) error {
 		for i, n := range r.official {
 			want[i] = fmt.Sprint(n)
 		}
-		ld.warn("%s: %s: not the official %s: %s records (official: %s); trained on as it is", r.what, where, r.kind,
+		ld.warn("%s: %s: not the official %s: %s records (official: %s); used as it is", r.what, where, r.kind,
 			strings.Join(odd, ", "), strings.Join(slices.Compact(want), "/"))
 	}
 	return nil
