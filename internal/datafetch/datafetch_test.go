@@ -140,7 +140,8 @@ func TestInfo(t *testing.T) {
 		name, dir string
 		has       []string
 	}{
-		{"cifar10", "cifar10", []string{"data set     cifar10", "train        20 images", "test         10 images", "3×32×32 (C×H×W)", "classes      10: airplane, automobile", "channel mean "}},
+		{"cifar10", "cifar10", []string{"data set     cifar10", "train        20 images", "test         10 images", "3×32×32 (C×H×W)", "classes      10: airplane, automobile", "channel mean ",
+			"counts       train: 20 images, 10 classes × 2", "warning      cifar10: ", "not the official CIFAR-10: data_batch_1.bin 4"}},
 		{"cifar100", "cifar100", []string{"train        100 images", "test         7 images", "classes      100: fine00, fine01", "… (88 more)"}},
 		{"cifar100-coarse", "cifar100", []string{"classes      20: coarse00", "(8 more)"}},
 		{"svhn", "svhn", []string{"train        20 images", "test         5 images", "classes      10: 0, 1, 2"}},

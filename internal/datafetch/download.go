@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -298,9 +299,10 @@ func (w *watchedReader) Read(p []byte) (int, error) {
 
 // sumMD5 returns the md5 of file, hex.
 func sumMD5(file string) (string, error) {
-	fh, err := os.Open(file)
+	// A FIFO in the data directory must not hang verify.
+	fh, err := dataset.OpenRegular("datafetch", file)
 	if err != nil {
-		return "", fmt.Errorf("datafetch: %w", err)
+		return "", err
 	}
 	defer fh.Close()
 	h := md5.New()

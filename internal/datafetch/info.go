@@ -13,8 +13,9 @@ const maxClassNames = 12
 
 // Info loads data set name (any name dataset.Load takes) from dir and
 // writes its sizes, classes, image shape and the per-channel mean and
-// standard deviation of its training images to w. An empty dir means
-// DefaultDir(name).
+// standard deviation of its training images to w, then the class counts
+// and any warning of the load (CIFAR batches of unofficial sizes, a set
+// without images of a class). An empty dir means DefaultDir(name).
 func Info(name, dir string, w io.Writer) error {
 	if dir == "" {
 		dir = DefaultDir(name)
@@ -41,6 +42,12 @@ func Info(name, dir string, w io.Writer) error {
 	fmt.Fprintf(w, "classes      %d: %s%s\n", len(tr.Classes), strings.Join(classes, ", "), more)
 	fmt.Fprintf(w, "channel mean %s (train, 0..255)\n", floats(mean))
 	fmt.Fprintf(w, "channel std  %s\n", floats(std))
+	for _, l := range sp.CountLines() {
+		fmt.Fprintf(w, "counts       %s\n", l)
+	}
+	for _, warn := range sp.Warnings() {
+		fmt.Fprintf(w, "warning      %s\n", warn)
+	}
 	return nil
 }
 

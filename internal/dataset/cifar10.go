@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -39,25 +40,34 @@ const (
 // containing cifar-10-batches-bin/; the cifar-10-binary.tar.gz file itself;
 // or a directory containing that file. The archive is read by streaming,
 // without extracting it.
-func LoadCIFAR10(path string) (*Split, error) {
+//
+// The official batches hold 10,000 records each. If a training batch
+// holds that many, the data is taken as (a copy of) the official CIFAR-10,
+// and a batch with another count is an error: it is damaged. If none does,
+// it is CIFAR-format data of one's own (the project's synthetic sets, a
+// subset), and other counts are a warning of the Split. An empty batch
+// is always an error.
+func LoadCIFAR10(path string) (*Split, error) { return loadCIFAR10(path, defaultLoader()) }
+
+func loadCIFAR10(path string, ld *loader) (*Split, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("cifar10: %w (%s; it may stay packed)", err, fetchHint("cifar10", path, CIFAR10URL))
 	}
 	if !fi.IsDir() {
-		return loadCIFARArchive(path)
+		return loadCIFARArchive(path, ld)
 	}
 	var looked []string
 	for _, dir := range []string{path, filepath.Join(path, cifarDirName)} {
 		looked = append(looked, filepath.Join(dir, "{"+strings.Join(cifarFiles, ",")+"}"))
 		if anyExists(dir, cifarFiles) {
-			return loadCIFARDir(dir)
+			return loadCIFARDir(dir, ld)
 		}
 	}
 	archive := filepath.Join(path, cifarArchiveName)
 	looked = append(looked, archive)
 	if _, err := os.Stat(archive); err == nil {
-		return loadCIFARArchive(archive)
+		return loadCIFARArchive(archive, ld)
 	}
 	return nil, fmt.Errorf("cifar10: no CIFAR-10 files found; looked for %s (%s; it may stay packed)",
 		strings.Join(looked, ", "), fetchHint("cifar10", path, CIFAR10URL))
@@ -72,8 +82,14 @@ func anyExists(dir string, names []string) bool {
 	return false
 }
 
+// cifar10Counts is the record-count rule of CIFAR-10: five training
+// batches and a test batch of 10,000 records each.
+var cifar10Counts = countRule{what: "cifar10", kind: "CIFAR-10", files: cifarFiles, train: 5,
+	official: []int64{cifarBatch, cifarBatch, cifarBatch, cifarBatch, cifarBatch, cifarBatch},
+	fix:      "re-extract " + cifarArchiveName + ", or download " + CIFAR10URL + " again"}
+
 // loadCIFARDir reads the six batch files of dir.
-func loadCIFARDir(dir string) (*Split, error) {
+func loadCIFARDir(dir string, ld *loader) (*Split, error) {
 	// Sizes are checked before they are used to allocate, so that a wrong
 	// multi-gigabyte file is reported instead of reserved for.
 	sizes, err := statFiles("cifar10", dir, cifarArchiveName, CIFAR10URL, cifarFiles, func(file string, size int64) error {
@@ -86,16 +102,23 @@ func loadCIFARDir(dir string) (*Split, error) {
 	if err != nil {
 		return nil, err
 	}
-	var trainBytes int64
-	for i, n := range cifarFiles {
-		if n != cifarTestFile {
-			trainBytes += sizes[i]
-		}
+	counts := make([]int64, len(sizes))
+	var records int64
+	for i, sz := range sizes {
+		counts[i] = sz / cifarRecord
+		records += counts[i]
+	}
+	if err := cifar10Counts.check(ld, dir, counts); err != nil {
+		return nil, err
+	}
+	if err := ld.reserve("cifar10", dir, records*(cifarPixels+4), fmt.Sprintf("%d records of 32×32×3", records)); err != nil {
+		return nil, err
 	}
 	train, test := newCIFARSet(CIFAR10Classes), newCIFARSet(CIFAR10Classes)
-	// The sizes are those of real files, so preallocating from them is safe
-	// and avoids a second copy of the 150 MB training set.
-	nTrain := int(trainBytes / cifarRecord)
+	// The sizes are those of real files, checked against the memory there
+	// is, so preallocating from them is safe and avoids a second copy of
+	// the 150 MB training set.
+	nTrain := int(records - counts[len(counts)-1])
 	train.Images = make([]uint8, 0, nTrain*cifarPixels)
 	train.Labels = make([]int32, 0, nTrain)
 	for _, n := range cifarFiles {
@@ -103,28 +126,39 @@ func loadCIFARDir(dir string) (*Split, error) {
 		if n == cifarTestFile {
 			s = test
 		}
-		if err := readCIFARFile(filepath.Join(dir, n), s); err != nil {
+		if err := readCIFARFile(filepath.Join(dir, n), s, ld); err != nil {
 			return nil, err
 		}
 	}
 	return finishCIFAR(dir, &Split{Train: train, Test: test})
 }
 
-func readCIFARFile(name string, s *Set) error {
-	return readSized("cifar10", name, func(r *bufio.Reader, size int64) error {
+func readCIFARFile(name string, s *Set, ld *loader) error {
+	return ld.readSized("cifar10", name, func(r *bufio.Reader, size int64) error {
 		return readCIFARRecords(r, size, name, s)
 	})
 }
 
 // loadCIFARArchive reads the batch files out of cifar-10-binary.tar.gz.
-func loadCIFARArchive(name string) (*Split, error) {
-	a := &tarGz{"cifar10", name, cifarDirName, cifarArchiveName, CIFAR10URL, "CIFAR-10 binary version"}
+func loadCIFARArchive(name string, ld *loader) (*Split, error) {
+	a := &tarGz{what: "cifar10", name: name, dir: cifarDirName, archive: cifarArchiveName, url: CIFAR10URL,
+		kind: "CIFAR-10 binary version", size: int64(len(cifarFiles))*cifarBatch*cifarRecord + archiveSlack, ld: ld}
 	// Members come in archive order, not batch order, so each is read into
 	// its own set and the training batches are concatenated at the end.
 	parts := map[string]*Set{}
 	err := a.walk(func(member, base string, hdr *tar.Header, r io.Reader) error {
 		if !isCIFARFile(base) {
 			return nil
+		}
+		// A member is reserved for before it is read, and the training
+		// batches once more for their concatenation.
+		n := max(hdr.Size, 0) / cifarRecord
+		mult := int64(2)
+		if base == cifarTestFile {
+			mult = 1
+		}
+		if err := ld.reserve("cifar10", member, mult*n*(cifarPixels+4), fmt.Sprintf("%d records of 32×32×3", n)); err != nil {
+			return err
 		}
 		s := newCIFARSet(CIFAR10Classes)
 		if err := a.addPart(parts, member, base, hdr, cifarRecord, cifarBatch, s); err != nil {
@@ -136,6 +170,13 @@ func loadCIFARArchive(name string) (*Split, error) {
 		err = a.lacks(parts, cifarFiles)
 	}
 	if err != nil {
+		return nil, err
+	}
+	counts := make([]int64, len(cifarFiles))
+	for i, f := range cifarFiles {
+		counts[i] = int64(parts[f].Len())
+	}
+	if err := cifar10Counts.check(ld, name, counts); err != nil {
 		return nil, err
 	}
 	train := newCIFARSet(CIFAR10Classes)
@@ -151,6 +192,60 @@ func loadCIFARArchive(name string) (*Split, error) {
 		parts[f] = nil
 	}
 	return finishCIFAR(name, &Split{Train: train, Test: parts[cifarTestFile]})
+}
+
+// archiveSlack is room for the tar headers and the small files (class
+// names, a readme) beside the data in an official archive.
+const archiveSlack = 1 << 20
+
+// countRule is the record-count rule of a CIFAR format: the official
+// count of each file, the first train of which are the training files.
+type countRule struct {
+	what, kind string // the loader and the data set: "cifar10", "CIFAR-10"
+	files      []string
+	train      int
+	official   []int64
+	fix        string // how to get the official files again
+}
+
+// check applies the rule to the record counts of r.files, read from where:
+// an empty file is an error; if a training file holds its official count,
+// the data is taken as the official data set and any other count is an
+// error, and if none does, other counts are a warning.
+func (r countRule) check(ld *loader, where string, counts []int64) error {
+	for i, n := range counts {
+		if n == 0 {
+			return fmt.Errorf("%s: %s: %s is empty (0 records), want %d (file truncated or extraction failed? %s)",
+				r.what, where, r.files[i], r.official[i], r.fix)
+		}
+	}
+	official := -1
+	for i := range r.train {
+		if counts[i] == r.official[i] {
+			official = i
+			break
+		}
+	}
+	var odd []string
+	for i, n := range counts {
+		if n == r.official[i] {
+			continue
+		}
+		if official >= 0 {
+			return fmt.Errorf("%s: %s: %s holds %d records, want the official %d (%s holds the official count, so this is taken as a copy of %s, and a damaged one: %s)",
+				r.what, where, r.files[i], n, r.official[i], r.files[official], r.kind, r.fix)
+		}
+		odd = append(odd, fmt.Sprintf("%s %d", r.files[i], n))
+	}
+	if len(odd) > 0 {
+		want := make([]string, len(r.official))
+		for i, n := range r.official {
+			want[i] = fmt.Sprint(n)
+		}
+		ld.warn("%s: %s: not the official %s: %s records (official: %s); used as it is", r.what, where, r.kind,
+			strings.Join(odd, ", "), strings.Join(slices.Compact(want), "/"))
+	}
+	return nil
 }
 
 func isCIFARFile(base string) bool {

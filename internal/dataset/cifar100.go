@@ -49,26 +49,35 @@ const (
 // a directory containing that file. The archive is read by streaming,
 // without extracting it. Class names come from fine_label_names.txt or
 // coarse_label_names.txt beside the data; without them the classes are
-// named by their numbers.
+// named by their numbers. Record counts follow the rule of LoadCIFAR10,
+// with the official 50,000 training and 10,000 test records.
 func LoadCIFAR100(path string, coarse bool) (*Split, error) {
+	return loadCIFAR100(path, coarse, defaultLoader())
+}
+
+// cifar100Counts is the record-count rule of CIFAR-100.
+var cifar100Counts = countRule{what: "cifar100", kind: "CIFAR-100", files: cifar100Files, train: 1,
+	official: []int64{cifar100TrainLen, cifar100TestLen}, fix: reextract100 + ", or " + redownload100}
+
+func loadCIFAR100(path string, coarse bool, ld *loader) (*Split, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("cifar100: %w (%s; it may stay packed)", err, fetchHint("cifar100", path, CIFAR100URL))
 	}
 	if !fi.IsDir() {
-		return loadCIFAR100Archive(path, coarse)
+		return loadCIFAR100Archive(path, coarse, ld)
 	}
 	var looked []string
 	for _, dir := range []string{path, filepath.Join(path, cifar100DirName)} {
 		looked = append(looked, filepath.Join(dir, "{"+strings.Join(cifar100Files, ",")+"}"))
 		if anyExists(dir, cifar100Files) {
-			return loadCIFAR100Dir(dir, coarse)
+			return loadCIFAR100Dir(dir, coarse, ld)
 		}
 	}
 	archive := filepath.Join(path, cifar100ArchiveName)
 	looked = append(looked, archive)
 	if _, err := os.Stat(archive); err == nil {
-		return loadCIFAR100Archive(archive, coarse)
+		return loadCIFAR100Archive(archive, coarse, ld)
 	}
 	return nil, fmt.Errorf("cifar100: no CIFAR-100 files found; looked for %s (%s; it may stay packed)",
 		strings.Join(looked, ", "), fetchHint("cifar100", path, CIFAR100URL))
@@ -118,10 +127,10 @@ func parseClassNames(data []byte, file string, lb cifar100Labels, fix string) ([
 	return lines, nil
 }
 
-func loadCIFAR100Dir(dir string, coarse bool) (*Split, error) {
+func loadCIFAR100Dir(dir string, coarse bool, ld *loader) (*Split, error) {
 	lb := newCIFAR100Labels(coarse)
 	// Sizes are checked before they are used to allocate.
-	_, err := statFiles("cifar100", dir, cifar100ArchiveName, CIFAR100URL, cifar100Files, func(file string, size int64) error {
+	sizes, err := statFiles("cifar100", dir, cifar100ArchiveName, CIFAR100URL, cifar100Files, func(file string, size int64) error {
 		if size%cifar100Record != 0 {
 			return cifar100SizeError(file, size, reextract100)
 		}
@@ -130,14 +139,22 @@ func loadCIFAR100Dir(dir string, coarse bool) (*Split, error) {
 	if err != nil {
 		return nil, err
 	}
+	counts := []int64{sizes[0] / cifar100Record, sizes[1] / cifar100Record}
+	if err := cifar100Counts.check(ld, dir, counts); err != nil {
+		return nil, err
+	}
+	records := counts[0] + counts[1]
+	if err := ld.reserve("cifar100", dir, records*(cifarPixels+4), fmt.Sprintf("%d records of 32×32×3", records)); err != nil {
+		return nil, err
+	}
 	classes := numberNames(lb.n)
 	nf := filepath.Join(dir, lb.namesFile)
-	if data, err := os.ReadFile(nf); err == nil {
+	if data, err := readSmall("cifar100", nf, maxNamesBytes); err == nil {
 		if classes, err = parseClassNames(data, nf, lb, reextract100+", or delete the file to number the classes"); err != nil {
 			return nil, err
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("cifar100: %w", err)
+		return nil, err
 	}
 	sp := &Split{Train: newCIFARSet(classes), Test: newCIFARSet(classes)}
 	for i, n := range cifar100Files {
@@ -145,15 +162,15 @@ func loadCIFAR100Dir(dir string, coarse bool) (*Split, error) {
 		if i == 1 {
 			s = sp.Test
 		}
-		if err := readCIFAR100File(filepath.Join(dir, n), s, lb); err != nil {
+		if err := readCIFAR100File(filepath.Join(dir, n), s, lb, ld); err != nil {
 			return nil, err
 		}
 	}
 	return finishCIFAR100(dir, sp)
 }
 
-func readCIFAR100File(name string, s *Set, lb cifar100Labels) error {
-	return readSized("cifar100", name, func(r *bufio.Reader, size int64) error {
+func readCIFAR100File(name string, s *Set, lb cifar100Labels, ld *loader) error {
+	return ld.readSized("cifar100", name, func(r *bufio.Reader, size int64) error {
 		// The size is that of a real file, so reserving for it is safe and
 		// spares a copy of the 150 MB training set.
 		n := int(size / cifar100Record)
@@ -165,9 +182,10 @@ func readCIFAR100File(name string, s *Set, lb cifar100Labels) error {
 
 // loadCIFAR100Archive reads train.bin, test.bin and the class names out of
 // cifar-100-binary.tar.gz.
-func loadCIFAR100Archive(name string, coarse bool) (*Split, error) {
+func loadCIFAR100Archive(name string, coarse bool, ld *loader) (*Split, error) {
 	lb := newCIFAR100Labels(coarse)
-	a := &tarGz{"cifar100", name, cifar100DirName, cifar100ArchiveName, CIFAR100URL, "CIFAR-100 binary version"}
+	a := &tarGz{what: "cifar100", name: name, dir: cifar100DirName, archive: cifar100ArchiveName, url: CIFAR100URL,
+		kind: "CIFAR-100 binary version", size: (cifar100TrainLen+cifar100TestLen)*cifar100Record + archiveSlack, ld: ld}
 	parts := map[string]*Set{}
 	var classes []string
 	err := a.walk(func(member, base string, hdr *tar.Header, r io.Reader) error {
@@ -186,6 +204,10 @@ func loadCIFAR100Archive(name string, coarse bool) (*Split, error) {
 			if base == cifar100TestFile {
 				most = cifar100TestLen
 			}
+			n := max(hdr.Size, 0) / cifar100Record
+			if err := ld.reserve("cifar100", member, n*(cifarPixels+4), fmt.Sprintf("%d records of 32×32×3", n)); err != nil {
+				return err
+			}
 			s := newCIFARSet(nil) // named once the names file may have been read
 			if err := a.addPart(parts, member, base, hdr, cifar100Record, most, s); err != nil {
 				return err
@@ -198,6 +220,9 @@ func loadCIFAR100Archive(name string, coarse bool) (*Split, error) {
 		err = a.lacks(parts, cifar100Files)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := cifar100Counts.check(ld, name, []int64{int64(parts[cifar100TrainFile].Len()), int64(parts[cifar100TestFile].Len())}); err != nil {
 		return nil, err
 	}
 	if classes == nil {

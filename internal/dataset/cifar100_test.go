@@ -177,7 +177,7 @@ func TestLoadCIFAR100Errors(t *testing.T) {
 		{"empty test set", func(t *testing.T, dir string) string {
 			writeCIFAR100(t, dir, 2, 0, false)
 			return dir
-		}, []string{"hold 2 and 0 records"}},
+		}, []string{"test.bin is empty (0 records)"}},
 		{"names: wrong count", func(t *testing.T, dir string) string {
 			writeCIFAR100(t, dir, 2, 2, false)
 			writeFile(t, filepath.Join(dir, cifar100FineNames), []byte("apple\nbaby\n"))

@@ -92,7 +92,7 @@ func TestLoadCIFAR10Errors(t *testing.T) {
 		{"empty test set", func(t *testing.T, dir string) string {
 			writeCIFARBatches(t, dir, 2, 0)
 			return dir
-		}, []string{"0 test records"}},
+		}, []string{"test_batch.bin is empty (0 records)", "re-extract"}},
 		{"archive lacks test batch", func(t *testing.T, dir string) string {
 			writeCIFARBatches(t, filepath.Join(dir, "src", cifarDirName), 1, 1)
 			os.Remove(filepath.Join(dir, "src", cifarDirName, "test_batch.bin"))

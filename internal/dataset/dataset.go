@@ -17,7 +17,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -44,49 +43,16 @@ func (s *Set) Image(i int) []uint8 {
 	return s.Images[i*sz : (i+1)*sz : (i+1)*sz]
 }
 
-// Subset returns the first n images of s, or all of them if n <= 0 or
-// n >= s.Len(); the result shares memory with s.
-func (s *Set) Subset(n int) *Set {
-	if n <= 0 || n >= s.Len() {
-		n = s.Len()
-	}
-	sz := s.Size()
-	return &Set{
-		C: s.C, H: s.H, W: s.W,
-		Classes: s.Classes,
-		Images:  s.Images[: n*sz : n*sz],
-		Labels:  s.Labels[:n:n],
-	}
-}
-
 // Split is a data set's training and test sets.
-type Split struct{ Train, Test *Set }
+type Split struct {
+	Train, Test *Set
+
+	loaded   [2]int   // sizes before Limit cut the sets; 0: never cut
+	warnings []string // see Warnings
+}
 
 // Names lists the data set names Load accepts.
 var Names = []string{"cifar10", "mnist", "imagefolder", "cifar100", "cifar100-coarse", "svhn"}
-
-// Load reads data set name from path. Names are "cifar10" (see LoadCIFAR10),
-// "mnist" (see LoadMNIST; an empty path means the copy in the Go module
-// cache), "imagefolder" (see LoadImageFolder), "cifar100" and
-// "cifar100-coarse" (see LoadCIFAR100: the 100 fine or the 20 coarse
-// classes) and "svhn" (see LoadSVHN).
-func Load(name, path string) (*Split, error) {
-	switch strings.ToLower(name) {
-	case "cifar10":
-		return LoadCIFAR10(path)
-	case "mnist":
-		return LoadMNIST(path)
-	case "imagefolder":
-		return LoadImageFolder(path)
-	case "cifar100":
-		return LoadCIFAR100(path, false)
-	case "cifar100-coarse":
-		return LoadCIFAR100(path, true)
-	case "svhn":
-		return LoadSVHN(path)
-	}
-	return nil, fmt.Errorf("dataset: unknown data set %q (want one of %s)", name, strings.Join(Names, ", "))
-}
 
 // CIFAR10URL is the official download of the CIFAR-10 binary version.
 const CIFAR10URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
@@ -107,9 +73,9 @@ func fetchHint(name, path string, urls ...string) string {
 
 // VerifyMD5 returns an error unless the md5 of file is want (hex, any case).
 func VerifyMD5(file, want string) error {
-	f, err := os.Open(file)
+	f, _, err := openRegular("dataset", file)
 	if err != nil {
-		return fmt.Errorf("dataset: %w (download the file first)", err)
+		return fmt.Errorf("%w (download the file first)", err)
 	}
 	defer f.Close()
 	h := md5.New()

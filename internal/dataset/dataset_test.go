@@ -19,15 +19,6 @@ func TestSet(t *testing.T) {
 	if got := s.Image(1); !slices.Equal(got, []uint8{3, 4}) || cap(got) != 2 {
 		t.Errorf("Image(1) = %v cap %d, want [3 4] cap 2", got, cap(got))
 	}
-	for _, tc := range []struct{ n, want int }{{-1, 3}, {0, 3}, {1, 1}, {2, 2}, {3, 3}, {10, 3}} {
-		sub := s.Subset(tc.n)
-		if sub.Len() != tc.want || len(sub.Images) != tc.want*2 {
-			t.Errorf("Subset(%d): %d images of %d bytes, want %d", tc.n, sub.Len(), len(sub.Images), tc.want)
-		}
-		if &sub.Images[0] != &s.Images[0] {
-			t.Errorf("Subset(%d) copied the images, want shared memory", tc.n)
-		}
-	}
 }
 
 func TestLoadUnknownName(t *testing.T) {

@@ -6,12 +6,14 @@ import (
 	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	_ "image/jpeg" // registers the JPEG decoder with image.Decode
 	_ "image/png"  // registers the PNG decoder with image.Decode
 	"io"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -20,6 +22,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ulikunitz/xz"
 )
@@ -47,33 +50,42 @@ const (
 // The sorted class names give the label order, and the test classes must
 // equal the training classes. All images must have one size. The first
 // image (first training class, first file name) decides grey (C=1) or colour
-// (C=3); the others are converted to match. Images are decoded in parallel
-// and stored sorted by class, then file name.
-func LoadImageFolder(path string) (*Split, error) {
+// (C=3); the others are converted to match. Images are stored sorted by
+// class, then file name.
+//
+// Hostile input is refused before it costs much: an image file must be a
+// regular file (or a link to one: never a FIFO or a device); every image's
+// size is read from its header before any image is decoded, so that one of
+// the wrong size, or more pixels than the memory available, is an error
+// at once; and the images are then decoded in parallel straight into the
+// sets.
+func LoadImageFolder(path string) (*Split, error) { return loadImageFolder(path, defaultLoader()) }
+
+func loadImageFolder(path string, ld *loader) (*Split, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("imagefolder: %w (want a directory %s or a .tar, .tar.gz, .tgz or .tar.xz archive of one)", err, folderLayout)
 	}
-	pool := startDecoders(runtime.NumCPU())
 	var (
 		entries []*imageEntry
 		classes [2][]string
 	)
 	if fi.IsDir() {
-		entries, classes, err = listFolder(path, pool)
+		entries, classes, err = listFolder(path)
+		if err == nil {
+			ld.files += len(entries)
+			parallel(len(entries), func(i int) { entries[i].readHeader() })
+		}
 	} else {
-		entries, classes, err = streamArchive(path, pool)
+		entries, classes, err = streamArchive(path, ld)
 	}
-	// Decoding must have finished before entries are read, and also when
-	// listing failed, so that no worker outlives the call.
-	pool.wait()
 	if err != nil {
 		return nil, err
 	}
-	return assembleFolder(path, entries, classes)
+	return assembleFolder(path, entries, classes, ld)
 }
 
-// imageEntry is one image file; a worker fills in the decoded fields.
+// imageEntry is one image file.
 type imageEntry struct {
 	split int    // index into splitDirs
 	class string // class directory name
@@ -81,38 +93,111 @@ type imageEntry struct {
 	name  string // shown in errors: a path, or archive:member
 	data  []byte // encoded bytes when read from an archive; nil means read name from disk
 
-	w, h, c int
-	pix     []uint8 // c×h×w
-	err     error
+	w, h int   // from the header
+	err  error // the first problem met with the file
 }
 
-func (e *imageEntry) decode() {
-	data := e.data
-	e.data = nil // the encoded bytes are no longer needed once decoded
-	if data == nil {
-		var err error
-		if data, err = os.ReadFile(e.name); err != nil {
-			e.err = fmt.Errorf("imagefolder: %w", err)
+// readHeader reads the image's size from its header, from data or from
+// the file.
+func (e *imageEntry) readHeader() {
+	var r io.Reader
+	if e.data != nil {
+		r = bytes.NewReader(e.data)
+	} else {
+		f, err := openImage(e.name)
+		if err != nil {
+			e.err = err
 			return
 		}
+		defer f.Close()
+		r = bufio.NewReaderSize(f, 4096)
 	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err == nil && (cfg.Width > maxImageSide || cfg.Height > maxImageSide || cfg.Width < 1 || cfg.Height < 1) {
+	cfg, _, err := image.DecodeConfig(r)
+	if err != nil {
+		e.err = notAnImage(e.name, err)
+		return
+	}
+	if cfg.Width > maxImageSide || cfg.Height > maxImageSide || cfg.Width < 1 || cfg.Height < 1 {
 		e.err = fmt.Errorf("imagefolder: %s: image is %d×%d (width×height), want 1 to %d pixels a side (resize it; the networks train on small images such as 32×32)",
 			e.name, cfg.Width, cfg.Height, maxImageSide)
 		return
 	}
-	var img image.Image
-	if err == nil {
-		img, _, err = image.Decode(bytes.NewReader(data))
-	}
+	e.w, e.h = cfg.Width, cfg.Height
+}
+
+func notAnImage(name string, err error) error {
+	return fmt.Errorf("imagefolder: %s: %v (not a valid PNG or JPEG image; replace or delete the file)", name, err)
+}
+
+// openImage opens an image file on disk: a regular file of at most
+// maxImageFileBytes.
+func openImage(name string) (*os.File, error) {
+	f, fi, err := openRegular("imagefolder", name)
 	if err != nil {
-		e.err = fmt.Errorf("imagefolder: %s: %v (not a valid PNG or JPEG image; replace or delete the file)", e.name, err)
-		return
+		return nil, err
 	}
-	b := img.Bounds()
-	e.w, e.h = b.Dx(), b.Dy()
-	e.c, e.pix = toCHW(img)
+	if fi.Size() > maxImageFileBytes {
+		f.Close()
+		return nil, fmt.Errorf("imagefolder: %s: %d bytes is too large for an image file, want at most %d (resize or remove it)", name, fi.Size(), int64(maxImageFileBytes))
+	}
+	return f, nil
+}
+
+// decode returns the channel count (1 grey, 3 colour) and the planes of
+// the image.
+func (e *imageEntry) decode() (int, []uint8, error) {
+	data := e.data
+	e.data = nil // the encoded bytes are no longer needed once decoded
+	if data == nil {
+		f, err := openImage(e.name)
+		if err != nil {
+			return 0, nil, err
+		}
+		data, err = io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return 0, nil, fmt.Errorf("imagefolder: %w", err)
+		}
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return 0, nil, notAnImage(e.name, err)
+	}
+	if b := img.Bounds(); b.Dx() != e.w || b.Dy() != e.h {
+		return 0, nil, fmt.Errorf("imagefolder: %s: the image is %d×%d (width×height) but its header says %d×%d (file corrupt; replace or delete it)",
+			e.name, b.Dx(), b.Dy(), e.w, e.h)
+	}
+	c, pix := toCHW(img)
+	return c, pix, nil
+}
+
+// decodeInto decodes the image into dst, converted to c planes.
+func (e *imageEntry) decodeInto(dst []uint8, c int) error {
+	ch, pix, err := e.decode()
+	if err != nil {
+		return err
+	}
+	appendChannels(dst[:0], pix, ch, c)
+	return nil
+}
+
+// parallel calls fn(i) for i in [0, n) on as many goroutines as there are
+// cores.
+func parallel(n int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.NumCPU(), max(n, 1)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // toCHW returns the channel count (1 grey, 3 colour) and the pixels of img
@@ -179,30 +264,6 @@ func rgbPlanes(src []uint8, stride, off, w, h int) []uint8 {
 	return pix
 }
 
-// decoderPool decodes image entries on a fixed number of goroutines.
-type decoderPool struct {
-	jobs chan *imageEntry
-	wg   sync.WaitGroup
-}
-
-func startDecoders(workers int) *decoderPool {
-	p := &decoderPool{jobs: make(chan *imageEntry, 64*workers)}
-	for range workers {
-		p.wg.Go(func() {
-			for e := range p.jobs {
-				e.decode()
-			}
-		})
-	}
-	return p
-}
-
-// wait closes the queue and returns once every queued entry is decoded.
-func (p *decoderPool) wait() {
-	close(p.jobs)
-	p.wg.Wait()
-}
-
 func isImageFile(name string) bool {
 	switch strings.ToLower(path.Ext(name)) {
 	case ".png", ".jpg", ".jpeg":
@@ -226,8 +287,10 @@ func splitIndex(name string) int {
 	return -1
 }
 
-// listFolder queues the image files of a directory tree for decoding.
-func listFolder(dir string, pool *decoderPool) ([]*imageEntry, [2][]string, error) {
+// listFolder lists the image files of a directory tree. An image file
+// (by its extension) that is not a regular file or a link to one is an
+// error.
+func listFolder(dir string) ([]*imageEntry, [2][]string, error) {
 	var classes [2][]string
 	root, err := folderRoot(dir)
 	if err != nil {
@@ -236,6 +299,10 @@ func listFolder(dir string, pool *decoderPool) ([]*imageEntry, [2][]string, erro
 	var entries []*imageEntry
 	for si, split := range splitDirs {
 		sdir := filepath.Join(root, split)
+		// Listing opens the directory, and opening a FIFO would block.
+		if !isDir(sdir) {
+			return nil, classes, fmt.Errorf("imagefolder: %s: cannot list the %s set: %s is missing or not a directory (want %s)", root, split, sdir, folderLayout)
+		}
 		des, err := os.ReadDir(sdir)
 		if err != nil {
 			return nil, classes, fmt.Errorf("imagefolder: %s: cannot list the %s set: %v (want %s)", root, split, err, folderLayout)
@@ -255,9 +322,20 @@ func listFolder(dir string, pool *decoderPool) ([]*imageEntry, [2][]string, erro
 				if f.IsDir() || isHidden(f.Name()) || !isImageFile(f.Name()) {
 					continue
 				}
-				e := &imageEntry{split: si, class: class, file: f.Name(), name: filepath.Join(cdir, f.Name())}
-				entries = append(entries, e)
-				pool.jobs <- e
+				name := filepath.Join(cdir, f.Name())
+				if !f.Type().IsRegular() {
+					fi, err := os.Stat(name)
+					if err != nil {
+						return nil, classes, fmt.Errorf("imagefolder: %w (a broken link? fix or remove it)", err)
+					}
+					if fi.IsDir() {
+						continue
+					}
+					if err := checkRegular("imagefolder", name, fi); err != nil {
+						return nil, classes, err
+					}
+				}
+				entries = append(entries, &imageEntry{split: si, class: class, file: f.Name(), name: name})
 				n++
 			}
 			if n == 0 {
@@ -305,21 +383,32 @@ func isDir(p string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// streamArchive queues the images of a tar archive for decoding as they are
-// read. The archive may place train/ and test/ below leading directories;
-// their level is taken from the image paths, which must all agree on it.
-func streamArchive(name string, pool *decoderPool) ([]*imageEntry, [2][]string, error) {
+// streamArchive reads the images of a tar archive and their headers. The
+// archive may place train/ and test/ below leading directories; their
+// level is taken from the image paths, which must all agree on it. The
+// encoded images are kept for decoding, their bytes reserved from ld, and
+// a compressed archive may expand to at most maxExpansion times its size
+// (and at least minExpansionCap).
+func streamArchive(name string, ld *loader) ([]*imageEntry, [2][]string, error) {
 	var classes [2][]string
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, classes, fmt.Errorf("imagefolder: %w", err)
-	}
-	defer f.Close()
-	r, err := decompress(bufio.NewReaderSize(f, 1<<20), name)
+	f, fi, err := openRegular("imagefolder", name)
 	if err != nil {
 		return nil, classes, err
 	}
-	tail := &zeroTail{r: r}
+	defer f.Close()
+	ld.files++
+	r, compressed, err := decompress(bufio.NewReaderSize(f, 1<<20), name)
+	if err != nil {
+		return nil, classes, err
+	}
+	limit := int64(math.MaxInt64) // a plain tar is bounded by its file's size
+	if compressed {
+		limit = max(minExpansionCap, maxExpansion*fi.Size())
+		if ld.expandCap > 0 {
+			limit = ld.expandCap
+		}
+	}
+	tail := &zeroTail{r: &capReader{r: r, n: limit}}
 	tr := tar.NewReader(tail)
 	var (
 		entries   []*imageEntry
@@ -339,6 +428,9 @@ func streamArchive(name string, pool *decoderPool) ([]*imageEntry, [2][]string, 
 		}
 		if err == io.EOF {
 			break
+		}
+		if errors.Is(err, errExpands) {
+			return nil, classes, expandsError(name, limit)
 		}
 		if err != nil {
 			if members == 0 {
@@ -384,16 +476,22 @@ func streamArchive(name string, pool *decoderPool) ([]*imageEntry, [2][]string, 
 		// Read as the bytes arrive: a corrupt header's size must not
 		// allocate memory the archive does not hold.
 		buf := bytes.NewBuffer(make([]byte, 0, min(hdr.Size, 1<<20)))
+		if err := ld.reserve("imagefolder", member, hdr.Size, fmt.Sprintf("keeping the %d image files read so far and this one until they are decoded", len(entries))); err != nil {
+			return nil, classes, err
+		}
 		if n, err := buf.ReadFrom(io.LimitReader(tr, hdr.Size)); err != nil || n != hdr.Size {
+			if errors.Is(err, errExpands) {
+				return nil, classes, expandsError(name, limit)
+			}
 			if err == nil {
 				err = io.ErrUnexpectedEOF
 			}
 			return nil, classes, fmt.Errorf("imagefolder: %s: %v (archive truncated or corrupt; re-create or re-download it)", member, err)
 		}
-		data := buf.Bytes()
-		e := &imageEntry{split: si, class: parts[k-2], file: parts[k-1], name: member, data: data}
+		e := &imageEntry{split: si, class: parts[k-2], file: parts[k-1], name: member, data: buf.Bytes()}
+		e.readHeader()
 		entries = append(entries, e)
-		pool.jobs <- e
+		ld.members++
 	}
 	if !prefixSet {
 		return nil, classes, fmt.Errorf("imagefolder: %s: archive holds no images at [DIR/]{train,test}/CLASS/*.{png,jpg,jpeg} (want an archive of %s)", name, folderLayout)
@@ -415,6 +513,20 @@ func streamArchive(name string, pool *decoderPool) ([]*imageEntry, [2][]string, 
 		}
 	}
 	return entries, classes, nil
+}
+
+// A compressed image-folder archive may expand to maxExpansion times its
+// size, or minExpansionCap if that is more: images are compressed already,
+// so a tar of them shrinks little (CIFAR-10 as JPEGs in a .tar.xz: 5
+// times), and one that expands much further is a compression bomb.
+const (
+	maxExpansion    = 100
+	minExpansionCap = 1 << 30
+)
+
+func expandsError(name string, limit int64) error {
+	return fmt.Errorf("imagefolder: %s: %w: more than %s, %d times the archive's size (a compression bomb? images hardly compress; re-create the archive)",
+		name, errExpands, formatBytes(limit), maxExpansion)
 }
 
 // zeroTail passes reads through and counts the zero bytes that end the
@@ -439,31 +551,33 @@ func (z *zeroTail) Read(p []byte) (int, error) {
 }
 
 // decompress recognises the archive's compression from its first bytes
-// rather than its name, so that a misnamed file still loads.
-func decompress(br *bufio.Reader, name string) (io.Reader, error) {
+// rather than its name, so that a misnamed file still loads, and reports
+// whether there was one.
+func decompress(br *bufio.Reader, name string) (io.Reader, bool, error) {
 	head, _ := br.Peek(6)
 	switch {
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("imagefolder: %s: %v (corrupt gzip; re-create or re-download it)", name, err)
+			return nil, true, fmt.Errorf("imagefolder: %s: %v (corrupt gzip; re-create or re-download it)", name, err)
 		}
-		return zr, nil
+		return zr, true, nil
 	case bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
 		xr, err := xz.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("imagefolder: %s: %v (corrupt xz; re-create or re-download it)", name, err)
+			return nil, true, fmt.Errorf("imagefolder: %s: %v (corrupt xz; re-create or re-download it)", name, err)
 		}
-		return xr, nil
+		return xr, true, nil
 	case bytes.HasPrefix(head, []byte("BZh")):
-		return bzip2.NewReader(br), nil
+		return bzip2.NewReader(br), true, nil
 	}
-	return br, nil
+	return br, false, nil
 }
 
-// assembleFolder sorts the decoded entries, checks classes and sizes, and
-// packs the pixels into the training and test sets.
-func assembleFolder(root string, entries []*imageEntry, classes [2][]string) (*Split, error) {
+// assembleFolder sorts the entries, checks classes and sizes (from the
+// headers) and the memory the pixels need, and then decodes the images
+// into the training and test sets.
+func assembleFolder(root string, entries []*imageEntry, classes [2][]string, ld *loader) (*Split, error) {
 	for si := range classes {
 		sort.Strings(classes[si])
 	}
@@ -496,29 +610,55 @@ func assembleFolder(root string, entries []*imageEntry, classes [2][]string) (*S
 		}
 	}
 	first := entries[0]
-	C, H, W := first.c, first.h, first.w
-	label := map[string]int32{}
-	for i, c := range train {
-		label[c] = int32(i)
-	}
-	var n [2]int
-	for _, e := range entries {
-		n[e.split]++
-	}
-	var sets [2]*Set
-	for si := range sets {
-		sets[si] = &Set{C: C, H: H, W: W, Classes: train,
-			Images: make([]uint8, 0, n[si]*C*H*W), Labels: make([]int32, 0, n[si])}
-	}
+	H, W := first.h, first.w
 	for _, e := range entries {
 		if e.w != W || e.h != H {
 			return nil, fmt.Errorf("imagefolder: %s: image is %d×%d (width×height), want %d×%d like %s (all images must have one size; resize or remove it)",
 				e.name, e.w, e.h, W, H, first.name)
 		}
-		s := sets[e.split]
-		s.Images = appendChannels(s.Images, e.pix, e.c, C)
-		s.Labels = append(s.Labels, label[e.class])
-		e.pix = nil
+	}
+	// The first image decides grey or colour; until it is decoded, the
+	// estimate takes colour.
+	n := int64(len(entries))
+	if err := ld.reserve("imagefolder", root, n*(3*int64(H)*int64(W)+4),
+		fmt.Sprintf("decoding its %d images of %d×%d (width×height)", n, W, H)); err != nil {
+		return nil, err
+	}
+	label := map[string]int32{}
+	for i, c := range train {
+		label[c] = int32(i)
+	}
+	var count [2]int
+	for _, e := range entries {
+		count[e.split]++
+	}
+	C, firstPix, err := first.decode()
+	if err != nil {
+		return nil, err
+	}
+	sz := C * H * W
+	var sets [2]*Set
+	for si := range sets {
+		sets[si] = &Set{C: C, H: H, W: W, Classes: train,
+			Images: make([]uint8, count[si]*sz), Labels: make([]int32, count[si])}
+	}
+	dst := make([][]uint8, len(entries))
+	var pos [2]int
+	for i, e := range entries {
+		s, k := sets[e.split], pos[e.split]
+		dst[i] = s.Images[k*sz : (k+1)*sz]
+		s.Labels[k] = label[e.class]
+		pos[e.split]++
+	}
+	copy(dst[0], firstPix)
+	errs := make([]error, len(entries))
+	parallel(len(entries)-1, func(i int) {
+		errs[i+1] = entries[i+1].decodeInto(dst[i+1], C)
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	return &Split{Train: sets[0], Test: sets[1]}, nil
 }

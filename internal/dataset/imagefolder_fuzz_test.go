@@ -47,13 +47,24 @@ type member struct {
 	data []byte
 }
 
+// specialMembers maps the names of tarBytes members to the header they
+// get in place of a file's: FIFOs, devices, links.
+var specialMembers = map[string]*tar.Header{
+	"train/a/2.png": {Name: "train/a/2.png", Mode: 0o644, Typeflag: tar.TypeFifo},
+	"train/a/3.png": {Name: "train/a/3.png", Mode: 0o644, Typeflag: tar.TypeChar, Devmajor: 1, Devminor: 5},
+	"test/a/9.png":  {Name: "test/a/9.png", Mode: 0o777, Typeflag: tar.TypeSymlink, Linkname: "/dev/zero"},
+}
+
 // tarBytes returns a tar archive of the given members, in order.
 func tarBytes(t testing.TB, members ...member) []byte {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, m := range members {
 		hdr := &tar.Header{Name: m.name, Mode: 0o644, Size: int64(len(m.data)), Typeflag: tar.TypeReg}
-		if m.data == nil {
+		switch special := specialMembers[m.name]; {
+		case special != nil && m.data == nil:
+			hdr = special
+		case m.data == nil:
 			hdr = &tar.Header{Name: m.name, Mode: 0o755, Typeflag: tar.TypeDir}
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
@@ -88,6 +99,11 @@ func imageFolderSeeds(t testing.TB) [][]byte {
 		tarBytes(t, member{"train/a/1.png", pngHeader(100000, 100000)}, member{"test/a/1.png", a}), // huge header
 		tarBytes(t, member{"train/a/1.png", a}, member{"test/a/1.png", b}, member{"test/b/", nil}), // empty class
 		tarBytes(t, member{"train/a/1.jpg", []byte("\xff\xd8\xff not a jpeg")}, member{"test/a/1.png", a}),
+		// Members that are not regular files are skipped, never opened.
+		tarBytes(t, member{"train/a/1.png", a}, member{"train/a/2.png", nil}, member{"train/a/3.png", nil},
+			member{"test/a/9.png", nil}, member{"test/a/2.png", b}),
+		// Headers of one large size and no pixels: sized, then refused when decoded.
+		tarBytes(t, member{"train/a/1.png", pngHeader(4096, 4096)}, member{"test/a/1.png", pngHeader(4096, 4096)}),
 	}
 }
 

@@ -43,7 +43,9 @@ const maxIDXBytes = 1 << 34
 // train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte
 // and t10k-labels-idx1-ubyte, each gzipped (name ending .gz) or not. An empty
 // path means the copy shipped in the Go module cache (see MNISTModuleDir).
-func LoadMNIST(path string) (*Split, error) {
+func LoadMNIST(path string) (*Split, error) { return loadMNIST(path, defaultLoader()) }
+
+func loadMNIST(path string, ld *loader) (*Split, error) {
 	if path == "" {
 		dir, err := MNISTModuleDir()
 		if err != nil {
@@ -51,11 +53,11 @@ func LoadMNIST(path string) (*Split, error) {
 		}
 		path = dir
 	}
-	train, err := loadMNISTPair(path, "train")
+	train, err := loadMNISTPair(path, "train", ld)
 	if err != nil {
 		return nil, err
 	}
-	test, err := loadMNISTPair(path, "t10k")
+	test, err := loadMNISTPair(path, "t10k", ld)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +68,7 @@ func LoadMNIST(path string) (*Split, error) {
 	return &Split{Train: train, Test: test}, nil
 }
 
-func loadMNISTPair(dir, prefix string) (*Set, error) {
+func loadMNISTPair(dir, prefix string, ld *loader) (*Set, error) {
 	imgName, err := findMNISTFile(dir, prefix+"-images-idx3-ubyte")
 	if err != nil {
 		return nil, err
@@ -75,11 +77,11 @@ func loadMNISTPair(dir, prefix string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	idims, pix, err := readIDXFile(imgName, idxImagesMagic)
+	idims, pix, err := readIDXFile(imgName, idxImagesMagic, ld)
 	if err != nil {
 		return nil, err
 	}
-	_, lbl, err := readIDXFile(lblName, idxLabelsMagic)
+	_, lbl, err := readIDXFile(lblName, idxLabelsMagic, ld)
 	if err != nil {
 		return nil, err
 	}
@@ -116,8 +118,8 @@ func findMNISTFile(dir, base string) (string, error) {
 // readIDXFile reads an IDX file, gunzipping it if it starts with the gzip
 // magic: the name is not trusted because browsers often unpack .gz
 // downloads without renaming them.
-func readIDXFile(name string, wantMagic uint32) (dims []int, data []byte, err error) {
-	err = readSized("mnist", name, func(br *bufio.Reader, size int64) (err error) {
+func readIDXFile(name string, wantMagic uint32, ld *loader) (dims []int, data []byte, err error) {
+	err = ld.readSized("mnist", name, func(br *bufio.Reader, size int64) (err error) {
 		var r io.Reader = br
 		if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
 			zr, err := gzip.NewReader(br)
@@ -126,7 +128,7 @@ func readIDXFile(name string, wantMagic uint32) (dims []int, data []byte, err er
 			}
 			r, size = zr, -1
 		}
-		dims, data, err = readIDX(r, size, name, wantMagic)
+		dims, data, err = readIDX(r, size, name, wantMagic, ld)
 		return err
 	})
 	return dims, data, err
@@ -136,8 +138,11 @@ func readIDXFile(name string, wantMagic uint32) (dims []int, data []byte, err er
 // 0x000008NN, NN uint32 dimensions, then the bytes row-major. size is the
 // total length of the content, or -1 if unknown (compressed input). The
 // header is checked against the data actually present before anything is
-// sized from it, so a hostile header cannot force a large allocation.
-func readIDX(r io.Reader, size int64, name string, wantMagic uint32) (dims []int, data []byte, err error) {
+// sized from it, so a hostile header cannot force a large allocation, and
+// the bytes it announces are reserved from ld (nil: no limit) before they
+// are read. Compressed content may not expand past what the header
+// announces.
+func readIDX(r io.Reader, size int64, name string, wantMagic uint32, ld *loader) (dims []int, data []byte, err error) {
 	var magic uint32
 	if err := binary.Read(r, binary.BigEndian, &magic); err != nil {
 		return nil, nil, fmt.Errorf("mnist: %s: no IDX header: %v (file empty or truncated; download it again)", name, err)
@@ -172,6 +177,19 @@ func readIDX(r io.Reader, size int64, name string, wantMagic uint32) (dims []int
 			return nil, nil, fmt.Errorf("mnist: %s: header dimensions %v announce more than %d bytes (corrupt header; download the file again)", name, raw, int64(maxIDXBytes))
 		}
 		total *= int64(d)
+	}
+	if ld != nil {
+		need, what := total, fmt.Sprintf("data of dimensions %v", raw)
+		switch nd {
+		case 1:
+			// Labels are kept as int32: four more bytes each.
+			need, what = 5*total, fmt.Sprintf("%d labels", total)
+		case 3:
+			what = fmt.Sprintf("%d images of %d×%d", dims[0], dims[1], dims[2])
+		}
+		if err := ld.reserve("mnist", name, need, "its header announces "+what+", which"); err != nil {
+			return nil, nil, err
+		}
 	}
 	if size >= 0 {
 		if size-header != total {

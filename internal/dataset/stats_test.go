@@ -28,7 +28,7 @@ func TestMeanImage(t *testing.T) {
 	}{
 		// (100+200+0)/3 = 100, (255+0+5)/3 = 86.666…
 		{"three images", statsSet(), []float32{1, 20, 100, 260.0 / 3}},
-		{"one image", statsSet().Subset(1), []float32{0, 10, 100, 255}},
+		{"one image", &Set{C: 2, H: 1, W: 2, Images: statsSet().Image(0), Labels: []int32{0}}, []float32{0, 10, 100, 255}},
 		{"empty", &Set{C: 1, H: 1, W: 3}, []float32{0, 0, 0}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

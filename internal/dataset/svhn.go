@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,7 +37,9 @@ var svhnFiles = []string{svhnTrainFile, svhnTestFile}
 // train_32x32.mat and test_32x32.mat (extra_32x32.mat is not read). Label
 // 10 of the files, which marks the digit 0, becomes label 0, so that label
 // d is digit d.
-func LoadSVHN(path string) (*Split, error) {
+func LoadSVHN(path string) (*Split, error) { return loadSVHN(path, defaultLoader()) }
+
+func loadSVHN(path string, ld *loader) (*Split, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("svhn: %w (%s)", err, fetchHint("svhn", path, SVHNTrainURL, SVHNTestURL))
@@ -67,22 +70,36 @@ func LoadSVHN(path string) (*Split, error) {
 		}
 		return nil, fmt.Errorf("svhn: %s: missing %s (%s)", dir, missing[0], fetchHint("svhn", dir, url))
 	}
-	train, err := readSVHNFile(filepath.Join(dir, svhnTrainFile))
+	train, err := readSVHNFile(filepath.Join(dir, svhnTrainFile), ld)
 	if err != nil {
 		return nil, err
 	}
-	test, err := readSVHNFile(filepath.Join(dir, svhnTestFile))
+	test, err := readSVHNFile(filepath.Join(dir, svhnTestFile), ld)
 	if err != nil {
 		return nil, err
 	}
 	return &Split{Train: train, Test: test}, nil
 }
 
-func readSVHNFile(name string) (*Set, error) {
+// readSVHNFile reads one SVHN MAT file. No variable may take more than
+// the memory ld has left, which bounds a compressed element as it expands.
+func readSVHNFile(name string, ld *loader) (*Set, error) {
 	var s *Set
-	err := readSized("svhn", name, func(r *bufio.Reader, size int64) (err error) {
-		s, err = readSVHN(r, size, name, 0)
-		return err
+	err := ld.readSized("svhn", name, func(r *bufio.Reader, size int64) (err error) {
+		limit := int64(0)
+		if left := ld.remaining(); left >= 0 && left < matfile.DefaultLimit {
+			limit = max(left, 1)
+		}
+		s, err = readSVHN(r, size, name, limit)
+		if limit > 0 && errors.Is(err, matfile.ErrLimit) {
+			return fmt.Errorf("svhn: %s: %w: a variable of it takes more than the %s available (%s; %v; use a smaller data set, free memory, or run where there is more)",
+				name, errTooBig, formatBytes(limit), ld.memFrom, err)
+		}
+		if err != nil {
+			return err
+		}
+		n := int64(len(s.Images) + 4*s.Len())
+		return ld.reserve("svhn", name, n, fmt.Sprintf("%d images of 32×32×3", s.Len()))
 	})
 	return s, err
 }
@@ -107,7 +124,7 @@ func readSVHN(r io.Reader, size int64, name string, limit int64) (*Set, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("svhn: %s: %v", name, err)
+			return nil, fmt.Errorf("svhn: %s: %w", name, err)
 		}
 		switch v.Name {
 		case "X", "y":

@@ -97,7 +97,7 @@ func TestSVHNLayout(t *testing.T) {
 	}
 	file := filepath.Join(t.TempDir(), svhnTrainFile)
 	writeMAT(t, file, vars, true, false)
-	s, err := readSVHNFile(file)
+	s, err := readSVHNFile(file, newLoader(-1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestSVHNOneImage(t *testing.T) {
 	vars[0].Dims = []int{32, 32, 3}
 	file := filepath.Join(t.TempDir(), svhnTestFile)
 	writeMAT(t, file, vars, false, false)
-	s, err := readSVHNFile(file)
+	s, err := readSVHNFile(file, newLoader(-1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -326,7 +326,7 @@ func (r *Reader) readCompressed(s *source, n int64, where string) error {
 			return fmt.Errorf("matfile: %s: element of type %s, want %s inside %s (file corrupt?)", iwhere, t, Matrix, Compressed)
 		}
 		if m > limit-inner.off {
-			return fmt.Errorf("matfile: %s: %s element of %d bytes takes the compressed element past the limit of %d bytes of data (not a real data file? raise Reader.Limit if it is)", iwhere, t, m, limit)
+			return limitError{fmt.Errorf("matfile: %s: %s element of %d bytes takes the compressed element past the limit of %d bytes of data (not a real data file? raise Reader.Limit if it is)", iwhere, t, m, limit)}
 		}
 		v, err := r.readMatrix(inner, m, iwhere)
 		if err != nil {
@@ -355,6 +355,16 @@ func (r *Reader) readCompressed(s *source, n int64, where string) error {
 	return nil
 }
 
+// ErrLimit is matched (errors.Is) by the errors for data past
+// Reader.Limit, so that a caller can replace their advice with its own.
+var ErrLimit = errors.New("data past the reader's limit")
+
+// limitError is an error for data past Reader.Limit.
+type limitError struct{ error }
+
+func (e limitError) Is(target error) bool { return target == ErrLimit }
+func (e limitError) Unwrap() error        { return e.error }
+
 // capReader reads at most n bytes from r and fails if r holds more.
 type capReader struct {
 	r        io.Reader
@@ -367,7 +377,7 @@ func (c *capReader) Read(p []byte) (int, error) {
 		if k, err := c.r.Read(b[:]); k == 0 && err != nil {
 			return 0, err
 		}
-		return 0, fmt.Errorf("data expands to more than the limit of %d bytes (not a real data file? raise Reader.Limit if it is)", c.limit)
+		return 0, limitError{fmt.Errorf("data expands to more than the limit of %d bytes (not a real data file? raise Reader.Limit if it is)", c.limit)}
 	}
 	if int64(len(p)) > c.n {
 		p = p[:c.n]
@@ -381,11 +391,11 @@ func (c *capReader) Read(p []byte) (int, error) {
 // returns its variable.
 func (r *Reader) readMatrix(s *source, n int64, where string) (*Var, error) {
 	if n > r.limit() {
-		return nil, fmt.Errorf("matfile: %s: %s element of %d bytes exceeds the limit of %d bytes per variable (not a real data file? raise Reader.Limit if it is)", where, Matrix, n, r.limit())
+		return nil, limitError{fmt.Errorf("matfile: %s: %s element of %d bytes exceeds the limit of %d bytes per variable (not a real data file? raise Reader.Limit if it is)", where, Matrix, n, r.limit())}
 	}
 	b, err := s.readN(n)
 	if err != nil {
-		return nil, fmt.Errorf("matfile: %s: %s element of %d bytes: %v (file truncated? download or save it again)", where, Matrix, n, unexpected(err))
+		return nil, fmt.Errorf("matfile: %s: %s element of %d bytes: %w (file truncated? download or save it again)", where, Matrix, n, unexpected(err))
 	}
 	return parseMatrix(b, s.order, where)
 }

@@ -44,9 +44,12 @@ func one(ctx context.Context, cfg config.Run, data *dataset.Split, stdout, stder
 	}
 	if data == nil {
 		var err error
-		if data, err = LoadData(cfg); err != nil {
+		if data, err = LoadData(cfg, stderr); err != nil {
 			return results.Summary{}, err
 		}
+	}
+	if err := data.CheckFit(cfg.Train.BatchSize, cfg.Dataset.CropPad); err != nil {
+		return results.Summary{}, err
 	}
 	dir, err := results.NewRunDir(cfg.Out, Name(cfg))
 	if err != nil {
@@ -55,10 +58,10 @@ func one(ctx context.Context, cfg config.Run, data *dataset.Split, stdout, stder
 	return inDir(ctx, cfg, dir, data, false, stdout, stderr)
 }
 
-// LoadData reads the configured data set like train.LoadData, with errors
-// that also name the config keys that chose it.
-func LoadData(cfg config.Run) (*dataset.Split, error) {
-	data, err := train.LoadData(cfg)
+// LoadData reads the configured data set like train.LoadDataLog, with
+// errors that also name the config keys that chose it.
+func LoadData(cfg config.Run, log io.Writer) (*dataset.Split, error) {
+	data, err := train.LoadDataLog(cfg, log)
 	if err != nil {
 		path := cfg.Dataset.Path
 		if path == "" {
@@ -90,7 +93,7 @@ func Resume(ctx context.Context, dir string, cfg config.Run, stdout, stderr io.W
 		fmt.Fprintf(stdout, "%s: already finished (test_acc %.4f); nothing to do\n", dir, s.FinalTestAcc)
 		return s, nil
 	}
-	data, err := LoadData(cfg)
+	data, err := LoadData(cfg, stderr)
 	if err != nil {
 		return results.Summary{}, err
 	}
@@ -142,7 +145,7 @@ var DemoVariants = []dropout.Variant{dropout.Plain, dropout.Standard, dropout.Fo
 
 // Demo trains cfg once per demo variant on data loaded once and prints a table of test accuracy.
 func Demo(ctx context.Context, cfg config.Run, stdout, stderr io.Writer) error {
-	data, err := LoadData(cfg)
+	data, err := LoadData(cfg, stderr)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -56,13 +57,15 @@ func Threads(cfg config.Run) int {
 	return runtime.NumCPU()
 }
 
-// LoadData reads the configured data set and applies its size limits.
-func LoadData(cfg config.Run) (*dataset.Split, error) {
-	sp, err := dataset.Load(cfg.Dataset.Name, cfg.Dataset.Path)
-	if err != nil {
-		return nil, err
-	}
-	return &dataset.Split{Train: sp.Train.Subset(cfg.Dataset.TrainLimit), Test: sp.Test.Subset(cfg.Dataset.TestLimit)}, nil
+// LoadData reads the configured data set and cuts its stratified subsets
+// (dataset.train_limit, dataset.test_limit), silently.
+func LoadData(cfg config.Run) (*dataset.Split, error) { return LoadDataLog(cfg, nil) }
+
+// LoadDataLog is LoadData writing what it loads, how long it took, the
+// class counts and any warnings to log (nil: silent).
+func LoadDataLog(cfg config.Run, log io.Writer) (*dataset.Split, error) {
+	return dataset.LoadWith(cfg.Dataset.Name, cfg.Dataset.Path, dataset.Options{
+		TrainLimit: cfg.Dataset.TrainLimit, TestLimit: cfg.Dataset.TestLimit, Log: log})
 }
 
 // ErrConfigMismatch reports a resume against a run directory of another config.
@@ -122,6 +125,9 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 		if data, err = LoadData(cfg); err != nil {
 			return sum, err
 		}
+	}
+	if err := data.CheckFit(cfg.Train.BatchSize, cfg.Dataset.CropPad); err != nil {
+		return sum, err
 	}
 	sum.TrainSize, sum.TestSize = data.Train.Len(), data.Test.Len()
 	tr, err := newTrainer(cfg, data)

@@ -1,12 +1,13 @@
 // Command synthdata writes small synthetic data sets in the official file
 // formats into one directory, so that smoke runs, CI and the Slurm test need
 // neither the network nor the real data: DIR/cifar-10-batches-bin/,
-// DIR/cifar-100-binary/, DIR/{train,test}_32x32.mat (SVHN) and the MNIST IDX
-// files. Each loader finds its own files there, so one dataset.path=DIR
-// serves every data set. The images depend on the label, so a network can
-// learn them.
+// DIR/cifar-100-binary/, DIR/{train,test}_32x32.mat (SVHN), the MNIST IDX
+// files and, on request, an image folder DIR/{train,test}/CLASS/NNNN.png of
+// the ten CIFAR-10 classes, sorted by class as image folders are. Each
+// loader finds its own files there, so one dataset.path=DIR serves every
+// data set. The images depend on the label, so a network can learn them.
 //
-//	go run ./scripts/synthdata --out results/smoke/data [--train 2000] [--test 500]
+//	go run ./scripts/synthdata --out results/smoke/data [--train 2000] [--test 500] [--sets cifar10,imagefolder]
 package main
 
 import (
@@ -24,10 +25,10 @@ func main() {
 	nTrain := flag.Int("train", 2000, "training images per data set")
 	nTest := flag.Int("test", 500, "test images per data set")
 	seed := flag.Int64("seed", 1, "seed of the pixel noise")
-	sets := flag.String("sets", "cifar10,cifar100,svhn,mnist", "comma-separated data sets to write")
+	sets := flag.String("sets", "cifar10,cifar100,svhn,mnist", "comma-separated data sets to write (also: imagefolder)")
 	flag.Parse()
 	if *out == "" || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: synthdata --out DIR [--train N] [--test N] [--seed S] [--sets cifar10,cifar100,svhn,mnist]")
+		fmt.Fprintln(os.Stderr, "usage: synthdata --out DIR [--train N] [--test N] [--seed S] [--sets cifar10,cifar100,svhn,mnist,imagefolder]")
 		os.Exit(2)
 	}
 	type writer struct {
@@ -40,6 +41,10 @@ func main() {
 		// Compressed little-endian, as the official SVHN files are.
 		{"svhn", func() error { return datasettest.WriteSVHN(*out, *nTrain, *nTest, *seed, true, false) }},
 		{"mnist", func() error { return datasettest.WriteMNIST(*out, *nTrain, *nTest, *seed) }},
+		// One PNG a file: --train and --test are rounded down to whole classes.
+		{"imagefolder", func() error {
+			return datasettest.WriteImageFolderSplit(*out, datasettest.CIFAR10Classes, *nTrain/10, *nTest/10, 32, 32, *seed)
+		}},
 	}
 	want := strings.Split(*sets, ",")
 	for i := range want {
@@ -47,7 +52,7 @@ func main() {
 	}
 	for _, w := range want {
 		if !slices.ContainsFunc(writers, func(x writer) bool { return x.name == w }) {
-			fmt.Fprintf(os.Stderr, "synthdata: unknown data set %q in --sets (known: cifar10, cifar100, svhn, mnist)\n", w)
+			fmt.Fprintf(os.Stderr, "synthdata: unknown data set %q in --sets (known: cifar10, cifar100, svhn, mnist, imagefolder)\n", w)
 			os.Exit(2)
 		}
 	}

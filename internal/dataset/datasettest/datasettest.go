@@ -180,8 +180,18 @@ func writeGzip(file string, content []byte) error {
 // PNG images of h×w pixels per class in each set; image k of classes[l] has
 // the colour pattern of label l.
 func WriteImageFolder(dir string, classes []string, nPerClass, h, w int, seed int64) error {
+	return WriteImageFolderSplit(dir, classes, nPerClass, nPerClass, h, w, seed)
+}
+
+// WriteImageFolderSplit is WriteImageFolder with nTrain training and nTest
+// test images per class.
+func WriteImageFolderSplit(dir string, classes []string, nTrain, nTest, h, w int, seed int64) error {
 	rng := newRand(seed, 99)
 	for _, split := range []string{"train", "test"} {
+		nPerClass := nTrain
+		if split == "test" {
+			nPerClass = nTest
+		}
 		for l, class := range classes {
 			cdir := filepath.Join(dir, split, class)
 			if err := os.MkdirAll(cdir, 0o755); err != nil {
