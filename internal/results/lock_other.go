@@ -1,11 +1,13 @@
 //go:build !unix
 
-package sweep
+package results
 
-// runLock is a no-op where flock does not exist: concurrent sweep processes
-// on one directory are then the user's to avoid.
-type runLock struct{}
+// Lock is a no-op where flock does not exist: concurrent processes on one
+// run are then the user's to avoid.
+type Lock struct{}
 
-func tryLock(string) (*runLock, bool, error) { return &runLock{}, true, nil }
+// TryLock always succeeds.
+func TryLock(string) (*Lock, bool, error) { return &Lock{}, true, nil }
 
-func (*runLock) unlock() {}
+// Unlock does nothing.
+func (*Lock) Unlock() {}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package sweep
+package results
 
 import (
 	"errors"
@@ -9,28 +9,29 @@ import (
 	"syscall"
 )
 
-// runLock is an exclusive lock on one run, held while a process trains it,
-// so that two sweep processes sharing a directory (a Slurm array and a local
-// rerun, say) never train the same run at once. flock locks belong to the
-// open file, so the kernel drops them when the process dies.
-type runLock struct{ f *os.File }
+// Lock is an exclusive lock on one run, held while a process trains it, so
+// that two processes (two sweeps sharing a directory, a Slurm array and a
+// local rerun, a sweep and a `train --resume`) never train the same run at
+// once. flock locks belong to the open file, so the kernel drops them when
+// the process dies.
+type Lock struct{ f *os.File }
 
-// tryLock takes the lock file at path without waiting; ok is false if
+// TryLock takes the lock file at path without waiting; ok is false if
 // another holder has it.
-func tryLock(path string) (l *runLock, ok bool, err error) {
+func TryLock(path string) (l *Lock, ok bool, err error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
-		return nil, false, fmt.Errorf("sweep: lock: %w", err)
+		return nil, false, fmt.Errorf("results: lock: %w", explain(err))
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, false, nil
 		}
-		return nil, false, fmt.Errorf("sweep: lock %s: %w", path, err)
+		return nil, false, fmt.Errorf("results: lock %s: %w", path, err)
 	}
-	return &runLock{f}, true, nil
+	return &Lock{f}, true, nil
 }
 
-// unlock releases the lock.
-func (l *runLock) unlock() { l.f.Close() }
+// Unlock releases the lock.
+func (l *Lock) Unlock() { l.f.Close() }
