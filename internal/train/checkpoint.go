@@ -12,6 +12,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -177,20 +179,18 @@ func loadCheckpoint(path string) (*checkpoint, error) {
 	return decodeCheckpoint(path, data)
 }
 
-// check reports why checkpoint c cannot continue the run tr is set up for:
+// check reports why checkpoint c cannot continue the run of cfg on data:
 // another identity or data set, or bookkeeping that does not add up (an
 // iteration that disagrees with the metrics rows or the data position).
-func (tr *trainer) check(path string, c *checkpoint) error {
-	id := tr.id
+func check(path string, c *checkpoint, cfg config.Run, data *dataset.Split, id runID) error {
 	if c.Identity != id.identity {
 		if c.DataFingerprint != id.fingerprint {
 			return fmt.Errorf("%w: %s was trained on %d training and %d test images with fingerprint %s; the data now loaded are %d and %d images with fingerprint %s (the data at dataset.path changed, or dataset.path, the limits or the subset now select other images; point dataset.path at the original data to resume)",
-				ErrDataChanged, path, c.TrainSize, c.TestSize, short(c.DataFingerprint), tr.data.Train.Len(), tr.data.Test.Len(), short(id.fingerprint))
+				ErrDataChanged, path, c.TrainSize, c.TestSize, short(c.DataFingerprint), data.Train.Len(), data.Test.Len(), short(id.fingerprint))
 		}
 		return fmt.Errorf("%w: %s belongs to another run (identity %s, this run %s). Differences (- checkpoint, + now):\n%s",
 			ErrConfigMismatch, path, short(c.Identity), short(id.identity), DiffLines(c.IdentityText, id.text))
 	}
-	cfg := tr.cfg
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s: %s (the file is kept)", ErrCheckpoint, path, fmt.Sprintf(format, args...))
 	}
@@ -209,7 +209,7 @@ func (tr *trainer) check(path string, c *checkpoint) error {
 	if c.LossN != c.Iteration%every {
 		return bad("the running loss counts %d iterations since the last evaluation, want %d", c.LossN, c.Iteration%every)
 	}
-	n := tr.data.Train.Len()
+	n := data.Train.Len()
 	if c.Epoch < 0 || c.Pos < 0 || c.Pos >= n || c.Epoch*n+c.Pos != c.Iteration*cfg.Train.BatchSize {
 		return bad("data position epoch %d, image %d does not follow from %d iterations of %d images of a %d-image set", c.Epoch, c.Pos, c.Iteration, cfg.Train.BatchSize, n)
 	}

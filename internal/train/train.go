@@ -183,26 +183,28 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 	if _, err := results.RemoveTemps(opt.Dir); err != nil {
 		return sum, err
 	}
-	tr, err := newTrainer(cfg, data, id)
-	if err != nil {
-		return sum, err
-	}
-	defer tr.close()
+	var ck *checkpoint
 	if opt.Resume && !opt.Restart {
-		ck, err := loadCheckpoint(ckPath)
-		if err != nil {
+		if ck, err = loadCheckpoint(ckPath); err != nil {
 			return sum, err
 		}
 		if ck != nil {
-			if err := tr.check(ckPath, ck); err != nil {
+			if err := check(ckPath, ck, cfg, data, id); err != nil {
 				return sum, err
 			}
 			if err := checkMetrics(filepath.Join(opt.Dir, results.MetricsFile), ckPath, ck); err != nil {
 				return sum, err
 			}
-			if err := tr.restore(ckPath, ck, st); err != nil {
-				return sum, err
-			}
+		}
+	}
+	tr, err := newTrainer(cfg, data, id)
+	if err != nil {
+		return sum, err
+	}
+	defer tr.close()
+	if ck != nil {
+		if err := tr.restore(ckPath, ck, st); err != nil {
+			return sum, err
 		}
 	}
 	if err := results.WriteConfig(filepath.Join(opt.Dir, results.ConfigFile), resolved, id.identity, fp); err != nil {
@@ -289,7 +291,7 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 		}
 		evalNow := tr.iter%cfg.Train.EvalEvery == 0 || tr.iter == cfg.Train.Iterations
 		if evalNow {
-			testLoss, testAcc, err := tr.evaluate()
+			testLoss, testAcc, err := evaluate(tr)
 			if err != nil {
 				return sum, err
 			}
@@ -371,6 +373,10 @@ func Mismatch(rec results.Recorded, cfg config.Run, fp string) error {
 	b, _ := cfg.IdentityYAML()
 	return fmt.Errorf("%w: %s holds a run of another config. Differences (- run, + now):\n%s", ErrConfigMismatch, rec.Dir, DiffLines(string(a), string(b)))
 }
+
+// evaluate is the trainer's evaluation; a test replaces it to see a run
+// through a test loss that is not finite.
+var evaluate = (*trainer).evaluate
 
 // errDivergedNow is a checkpoint refused because the state is not finite.
 type errDivergedNow struct{ what string }
