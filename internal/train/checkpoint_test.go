@@ -320,3 +320,24 @@ func TestRunNeverOverwrites(t *testing.T) {
 		t.Errorf("another config into a finished run: %v", err)
 	}
 }
+
+// The temporary files of atomic writes a kill interrupted are removed when
+// the run next starts.
+func TestLeftoverTempFilesRemoved(t *testing.T) {
+	cfg := tinyConfig(t, fixtureDir)
+	dir := interruptedRun(t, cfg, 5)
+	for _, f := range []string{".metrics.csv.tmp42", ".checkpoint.gob.tmp7"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := runTo(t, cfg, dir, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp") {
+			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+}
