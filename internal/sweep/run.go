@@ -270,6 +270,10 @@ func (x *executor) do(ctx context.Context, r Run) Outcome {
 		how = "resume (was " + string(x.inspect(r, false).Status) + ")"
 	}
 	fmt.Fprintf(x.log, "%s: %s: %s on %s, %s\n", tag, how, runner.Describe(r.Config), r.Dataset, plan.Dir)
+	// index.json says running while the run trains (Inspect sees the lock).
+	if err := x.writeIndex(); err != nil {
+		fmt.Fprintf(x.log, "sweep: %v\n", err)
+	}
 	began := time.Now()
 	sum, err := x.attempt(ctx, r, plan, data, fp)
 	err = runner.Explain(err, plan.Dir)
