@@ -106,7 +106,7 @@ case_other_config_gets_own_directory() {
 	dx train --config run.yaml >/dev/null 2>&1
 	before=$(same_tree results/standard-p0.3-layer-s1)
 	dx train --config run.yaml --set train.lr=0.002 >out 2>&1
-	has out "results/standard-p0.3-layer-s1 holds a run of another config, left as it is"
+	has out "results/standard-p0.3-layer-s1 holds a run of another config (- lr: 0.001, + lr: 0.002), left as it is"
 	dx train --config run.yaml --set dataset.name=mnist >out 2>&1
 	has out "holds a run of another config"
 	[ "$(same_tree results/standard-p0.3-layer-s1)" = "$before" ] || die "the first run changed"
@@ -296,7 +296,7 @@ case_sweep_skips_by_identity() {
 	[ "$(same_tree sw/runs)" = "$before" ] || die "a finished run was touched"
 	dx sweep --config sweep.yaml --out sw --set train.lr=0.002 >out 2>&1
 	has out "2 runs: 2 finished (2 ran)"
-	has out "holds a run of another config, left as it is"
+	has out "holds a run of another config (- lr: 0.001, + lr: 0.002), left as it is"
 	[ "$(same_tree sw/runs/plain-layer-s1)$(same_tree sw/runs/standard-p0.3-layer-s1)" = "$before_plain$before_std" ] || die "a finished run was touched"
 	[ "$(ls sw/runs | wc -l)" = 4 ] || die "want 4 run directories: $(ls sw/runs)"
 	has sw/index.json '"note": "runs/plain-layer-s1 holds a run of another config; this run is in runs/plain-layer-s1-'

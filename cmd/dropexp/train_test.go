@@ -278,7 +278,7 @@ func TestTrainNeverOverwrites(t *testing.T) {
 		if err != nil {
 			t.Fatalf("train %q: %v\n%s", other, err, out)
 		}
-		if !strings.Contains(out, run+" holds a run of another config, left as it is") {
+		if !strings.Contains(out, run+" holds a run of another config (") || !strings.Contains(out, "), left as it is; this run goes to "+run+"-") {
 			t.Errorf("train %q: output does not say the name is taken:\n%s", other, out)
 		}
 		entries, _ := filepath.Glob(run + "-*")

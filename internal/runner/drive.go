@@ -47,7 +47,7 @@ func PlanRun(root, name string, cfg config.Run, fp string) (Plan, error) {
 	}
 	plan := Plan{Dir: p.Dir, Recorded: p.Recorded, Action: actionOf(p.Recorded)}
 	if p.Taken != nil {
-		plan.Taken = fmt.Sprintf("%s holds a run of another config, left as it is (%s)", p.Taken.Dir, oneLine(train.Mismatch(*p.Taken, cfg, fp)))
+		plan.Taken = p.Taken.Dir + " holds " + difference(train.Mismatch(*p.Taken, cfg, fp)) + ", left as it is"
 	}
 	return plan, nil
 }
@@ -62,24 +62,26 @@ func actionOf(rec results.Recorded) Action {
 	return Continue
 }
 
-// oneLine shortens a Mismatch error for a log line: its first line, and the
-// differences joined.
-func oneLine(err error) string {
-	if err == nil {
-		return "same config"
-	}
+// difference says in one line what another run is, from the Mismatch
+// error that compares it with this one.
+func difference(err error) string {
 	msg := err.Error()
-	head, rest, ok := strings.Cut(msg, "\n")
-	if !ok {
-		return msg
+	if errors.Is(err, train.ErrDataChanged) {
+		return "a run of this config on other data"
 	}
-	var diffs []string
-	for _, l := range strings.Split(rest, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			diffs = append(diffs, l)
+	if _, diff, ok := strings.Cut(msg, "Differences (- run, + now):\n"); ok {
+		var lines []string
+		for _, l := range strings.Split(diff, "\n") {
+			if f := strings.Fields(l); len(f) > 0 {
+				lines = append(lines, strings.Join(f, " "))
+			}
 		}
+		return "a run of another config (" + strings.Join(lines, ", ") + ")"
 	}
-	return strings.TrimSuffix(head, " Differences (- run, + now):") + " " + strings.Join(diffs, "; ")
+	if _, why, ok := strings.Cut(msg, ": "); ok {
+		msg = why
+	}
+	return "another run (" + msg + ")"
 }
 
 // Describe says in a few words which network and dropout cfg trains.

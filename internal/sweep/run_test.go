@@ -210,7 +210,7 @@ func TestSkipAndResume(t *testing.T) {
 	if err := rep.Err(); err != nil {
 		t.Errorf("Err() = %v", err)
 	}
-	for _, w := range []string{runs[1].Name + ": runs/" + runs[1].Name, "holds a run of another config, left as it is", "iterations: 99", "this run goes to " + filepath.Join(dir, RunsDir, own),
+	for _, w := range []string{runs[1].Name + ": runs/" + runs[1].Name, "holds a run of another config (- iterations: 99, + iterations: 10), left as it is", "this run goes to " + filepath.Join(dir, RunsDir, own),
 		runs[0].Name + ": already finished"} {
 		if !strings.Contains(log.String(), w) && !strings.Contains(log.String(), strings.ReplaceAll(w, "runs/", filepath.Join(dir, RunsDir)+"/")) {
 			t.Errorf("log lacks %q:\n%s", w, log.String())

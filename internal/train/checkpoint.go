@@ -107,7 +107,7 @@ func decodeCheckpoint(path string, data []byte) (*checkpoint, error) {
 // run can go on from.
 func (tr *trainer) save(path string, st *loopState) error {
 	if what := tr.notFinite(); what != "" {
-		return fmt.Errorf("%w: %s not finite after iteration %d", ErrDiverged, what, tr.iter)
+		return fmt.Errorf("%w: %s not finite", ErrDiverged, what)
 	}
 	id := tr.id
 	c := checkpoint{Config: id.resolved, Identity: id.identity, IdentityText: id.text, DataFingerprint: id.fingerprint,
