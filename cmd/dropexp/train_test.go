@@ -357,3 +357,38 @@ func TestTrainResumesInterrupted(t *testing.T) {
 	_, err = dropexp(t, "train", "--resume", run, "--restart")
 	checkErr(t, err, "never overwritten")
 }
+
+// A run directory of a dropexp before identities (its config.yaml records
+// none) is neither resumed nor overwritten: a train of its config goes
+// beside it, and --resume says why it cannot continue it.
+func TestRunsWithoutIdentity(t *testing.T) {
+	dir, file := tinyRun(t)
+	run := filepath.Join(dir, "results", "standard-p0.3-layer-s1")
+	if out, err := dropexp(t, "train", "--config", file); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	// As dropexp 0.1.0 left it: no identity header, no identity in the summary.
+	cfgFile := filepath.Join(run, results.ConfigFile)
+	data, _ := os.ReadFile(cfgFile)
+	var kept []string
+	for _, l := range strings.SplitAfter(string(data), "\n") {
+		if !strings.HasPrefix(l, "#") {
+			kept = append(kept, l)
+		}
+	}
+	os.WriteFile(cfgFile, []byte(strings.Join(kept, "")), 0o644)
+	sum, _ := results.ReadSummary(filepath.Join(run, results.SummaryFile))
+	sum.Identity, sum.DataFingerprint, sum.Status = "", "", results.StatusInterrupted
+	results.WriteSummary(filepath.Join(run, results.SummaryFile), sum)
+	before := snapshotDir(t, run)
+
+	_, err := dropexp(t, "train", "--resume", run)
+	checkErr(t, err, "no identity recorded in "+cfgFile, "neither resumed nor overwritten", "dropexp train --config "+cfgFile)
+	out, err := dropexp(t, "train", "--config", file)
+	if err != nil || !strings.Contains(out, run+" holds a run that records no identity") {
+		t.Errorf("train beside a run without identity: %v\n%s", err, out)
+	}
+	if after := snapshotDir(t, run); !reflect.DeepEqual(after, before) {
+		t.Errorf("the run without identity was changed")
+	}
+}

@@ -66,8 +66,11 @@ func actionOf(rec results.Recorded) Action {
 // error that compares it with this one.
 func difference(err error) string {
 	msg := err.Error()
-	if errors.Is(err, train.ErrDataChanged) {
+	switch {
+	case errors.Is(err, train.ErrDataChanged):
 		return "a run of this config on other data"
+	case errors.Is(err, train.ErrNoIdentity):
+		return "a run that records no identity (written before run identities)"
 	}
 	if _, diff, ok := strings.Cut(msg, "Differences (- run, + now):\n"); ok {
 		var lines []string

@@ -350,16 +350,11 @@ func (x *executor) attempt(ctx context.Context, r Run, plan runner.Plan, data *d
 	if err := clearFailure(dir); err != nil {
 		return sum, err
 	}
+	// Threads are not part of the identity, and do not change the numbers:
+	// a resumed run takes the threads this sweep gives it.
 	cfg := r.Config
 	cfg.Threads = x.threads
 	cfg.Out = filepath.Dir(dir)
-	if prev, err := config.Decode(plan.Recorded.Config); plan.Action == runner.Continue && err == nil {
-		// Threads are not part of a run's identity, but until every kernel
-		// computes the same bits on any number of threads, a resumed run
-		// keeps the threads it started with, so its metrics.csv stays the
-		// one an uninterrupted run writes.
-		cfg.Threads = prev.Threads
-	}
 	prog := progress.New(x.progress, cfg.Train.Iterations, cfg.Train.BatchSize, r.Name)
 	defer prog.Finish()
 	return x.train(ctx, train.Options{Config: cfg, Dir: dir, Data: data, DataFingerprint: fp, Progress: prog, Resume: plan.Action == runner.Continue})

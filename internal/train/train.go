@@ -80,6 +80,10 @@ func LoadDataLog(cfg config.Run, log io.Writer) (*dataset.Split, error) {
 // ErrConfigMismatch reports a resume against a run directory of another config.
 var ErrConfigMismatch = errors.New("config differs from the run being resumed")
 
+// ErrNoIdentity reports a run directory whose config.yaml records no
+// identity, so nothing can tell which run it holds.
+var ErrNoIdentity = errors.New("no identity recorded")
+
 // ErrOccupied reports a run directory that holds another run, or a finished
 // one: train.Run never writes over either.
 var ErrOccupied = errors.New("run directory holds another run")
@@ -355,23 +359,23 @@ func Mismatch(rec results.Recorded, cfg config.Run, fp string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %s does not read as a run config of this dropexp (%v)", ErrConfigMismatch, file, err)
 	}
+	if saved.IdentityText() != cfg.IdentityText() {
+		a, _ := saved.IdentityYAML()
+		b, _ := cfg.IdentityYAML()
+		return fmt.Errorf("%w: %s holds a run of another config. Differences (- run, + now):\n%s", ErrConfigMismatch, rec.Dir, DiffLines(string(a), string(b)))
+	}
 	if rec.Identity == "" {
-		return fmt.Errorf("%w: %s records no identity (a run of a dropexp before identities, or written by hand)", ErrConfigMismatch, file)
+		return fmt.Errorf("%w in %s (a run of a dropexp before run identities, or written by hand), which is neither resumed nor overwritten; to train its config again: dropexp train --config %s (the new run gets a directory of its own)", ErrNoIdentity, file, file)
 	}
-	if saved.IdentityText() == cfg.IdentityText() {
-		if saved.Identity(rec.DataFingerprint) != rec.Identity {
-			return fmt.Errorf("%w: %s was edited after the run wrote it (its identity no longer matches its content)", ErrConfigMismatch, file)
-		}
-		size := ""
-		if s := rec.Summary; s != nil {
-			size = fmt.Sprintf("%d training and %d test images, ", s.TrainSize, s.TestSize)
-		}
-		return fmt.Errorf("%w: %s was trained on %sfingerprint %s; the data now loaded have fingerprint %s (the files at dataset.path changed, or dataset.path, the limits or the subset now select other images; point dataset.path at the original data)",
-			ErrDataChanged, rec.Dir, size, short(rec.DataFingerprint), short(fp))
+	if saved.Identity(rec.DataFingerprint) != rec.Identity {
+		return fmt.Errorf("%w: %s was edited after the run wrote it (its identity no longer matches its content)", ErrConfigMismatch, file)
 	}
-	a, _ := saved.IdentityYAML()
-	b, _ := cfg.IdentityYAML()
-	return fmt.Errorf("%w: %s holds a run of another config. Differences (- run, + now):\n%s", ErrConfigMismatch, rec.Dir, DiffLines(string(a), string(b)))
+	size := ""
+	if s := rec.Summary; s != nil {
+		size = fmt.Sprintf("%d training and %d test images, ", s.TrainSize, s.TestSize)
+	}
+	return fmt.Errorf("%w: %s was trained on %sfingerprint %s; the data now loaded have fingerprint %s (the files at dataset.path changed, or dataset.path, the limits or the subset now select other images; point dataset.path at the original data)",
+		ErrDataChanged, rec.Dir, size, short(rec.DataFingerprint), short(fp))
 }
 
 // evaluate is the trainer's evaluation; a test replaces it to see a run
