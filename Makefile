@@ -84,6 +84,13 @@ reproduce-tables: build
 slurm-test: build
 	OUT=$(OUT) BIN=$(BIN) scripts/slurm-test.sh
 
+# Run management end to end against the built binary on small synthetic
+# data: identities, never overwriting, resume checks, signals, sweeps.
+# Ends with "N passed, M failed"; scripts/torture.sh REGEX runs some cases.
+.PHONY: torture
+torture: build
+	BIN=$(BIN) bash scripts/torture.sh
+
 # A smoke sweep SIGKILLed three times and rerun: no finished run recomputed, none lost.
 .PHONY: sweep-kill-test
 sweep-kill-test: build

@@ -8,7 +8,17 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/dropexp/dropexp/internal/train"
 )
+
+// exitCode is the shell's status for a process ended by sig: 128 + its number.
+func exitCode(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 1
+}
 
 func main() {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -16,9 +26,18 @@ func main() {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-sigs
-		// Training stops at the next step and checkpoints; loading a data
-		// set cannot stop halfway, so a second signal must still kill.
+		sig := <-sigs
+		if !train.Training() {
+			// Nothing is being trained yet (the data are loading, or the
+			// run is being placed): there is no state to save, and loading
+			// cannot stop halfway, so the first signal ends the process.
+			// A temporary file an atomic write leaves is removed when the
+			// run next starts.
+			fmt.Fprintf(os.Stderr, "dropexp: %v before training started: nothing to checkpoint yet; exiting\n", sig)
+			os.Exit(exitCode(sig))
+		}
+		// Training stops at the next step and checkpoints; a second signal
+		// quits at once (a sweep may still be loading another run's data).
 		fmt.Fprintln(os.Stderr, "dropexp: stopping after the current step (signal again to quit at once)")
 		signal.Reset(os.Interrupt, syscall.SIGTERM)
 		cancel()

@@ -62,10 +62,13 @@ runs nothing. --list prints the grid and each run's status.`,
 			if out == "" {
 				out = filepath.Join("results", spec.Name)
 			}
+			if cmd.Flags().Changed("index") && (index < 0 || index >= len(runs)) {
+				return fmt.Errorf("sweep: --index %d: the grid of %s has %d runs, 0..%d (see --list)", index, spec.File, len(runs), len(runs)-1)
+			}
 			stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			switch {
 			case list:
-				return listRuns(stdout, out, runs)
+				return listRuns(stdout, out, spec, runs, index)
 			case emit != "":
 				job.Args = forwardedFlags(cmd, ratios, seeds, sets)
 				return emitJobs(stdout, emit, exe, out, spec, runs, job)
@@ -128,21 +131,39 @@ func forwardedFlags(cmd *cobra.Command, ratios []string, seeds []int64, sets []s
 	return args
 }
 
-// listRuns prints each run of the grid with its status in the sweep directory.
-func listRuns(w io.Writer, dir string, runs []sweep.Run) error {
+// listRuns prints each run of the grid (or only run index, if not -1) with
+// its status in the sweep directory, and brings the directory's index.json
+// up to date: a process killed while training cannot, and its index would
+// go on saying running.
+func listRuns(w io.Writer, dir string, spec *sweep.Spec, runs []sweep.Run, index int) error {
 	states := sweep.Scan(dir, runs)
 	for i, r := range runs {
+		if index >= 0 && i != index {
+			continue
+		}
 		st := states[i]
-		line := fmt.Sprintf("%4d  %-11s %s", r.Index, st.Status, r.Name)
+		name := r.Name
+		if st.Dir != "" && filepath.Base(st.Dir) != r.Name {
+			name = filepath.Base(st.Dir)
+		}
+		line := fmt.Sprintf("%4d  %-11s %s", r.Index, st.Status, name)
 		if st.Status == sweep.Finished && st.Summary != nil {
 			line += fmt.Sprintf("  test_acc %.4f", st.Summary.FinalTestAcc)
 		}
 		if st.Detail != "" {
 			line += "  (" + strings.SplitN(st.Detail, "\n", 2)[0] + ")"
 		}
+		if st.Note != "" {
+			line += "  [" + st.Note + "]"
+		}
 		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintf(w, "%d runs in %s\n", len(runs), dir)
+	if _, err := os.Stat(filepath.Join(dir, sweep.IndexFile)); err == nil {
+		if err := sweep.WriteIndex(dir, spec, runs, states); err != nil {
+			fmt.Fprintf(w, "(could not update %s: %v)\n", filepath.Join(dir, sweep.IndexFile), err)
+		}
+	}
 	return nil
 }
 

@@ -12,11 +12,21 @@ import (
 func newTrainCmd() *cobra.Command {
 	var file, out, resume string
 	var sets []string
+	var restart bool
 	cmd := &cobra.Command{
 		Use:   "train [--config FILE] [--out DIR] [--set key=value ...]",
 		Short: "Train one network (no --config: the embedded MNIST demo over four variants)",
 		Long: `Train one network as the config describes and write config.yaml, metrics.csv and
 summary.json into a run directory under out (default results/).
+
+The run directory is OUT/NAME (e.g. results/standard-p0.3-layer-s1). A run is
+its identity, a hash of its config (all but out, threads, dataset.path and
+train.checkpoint_every) and of the loaded data: a finished run of the same
+identity is reported (already finished: DIR) and not trained again, an
+interrupted one is resumed, and a directory holding a run of another config
+is never written to (the new run goes to NAME-XXXXXXXX, XXXXXXXX from its
+identity). --restart trains an interrupted run again from the start,
+discarding its checkpoint.
 
 Without --config, train runs the embedded demo: ConvNet-Quick on MNIST from the
 GoMNIST Go module with plain, standard, forward and backward dropout, and prints
@@ -34,7 +44,7 @@ their test accuracy. --set key=value overrides any config key (dotted path, e.g.
 				if err != nil {
 					return err
 				}
-				_, err = runner.Resume(cmd.Context(), resume, cfg, w, cmd.ErrOrStderr())
+				_, err = runner.Resume(cmd.Context(), resume, cfg, restart, w, cmd.ErrOrStderr())
 				return err
 			}
 			cfg, err := config.Load(file, sets, os.Environ())
@@ -42,28 +52,27 @@ their test accuracy. --set key=value overrides any config key (dotted path, e.g.
 				return err
 			}
 			if file == "" && !runner.VariantSet(sets, os.Environ()) {
+				if restart {
+					return fmt.Errorf("--restart: the demo trains four runs; give --resume DIR --restart for the one to start again")
+				}
 				return runner.Demo(cmd.Context(), cfg, w, cmd.ErrOrStderr())
 			}
-			_, err = runner.One(cmd.Context(), cfg, w, cmd.ErrOrStderr())
+			_, err = runner.One(cmd.Context(), cfg, restart, w, cmd.ErrOrStderr())
 			return err
 		},
 	}
 	cmd.Flags().StringVar(&file, "config", "", "YAML run config (default: the embedded demo)")
 	cmd.Flags().StringVar(&out, "out", "", "results root directory (the key out)")
 	cmd.Flags().StringVar(&resume, "resume", "", "continue the run in this directory from its checkpoint")
+	cmd.Flags().BoolVar(&restart, "restart", false, "train an interrupted run again from iteration 0, discarding its checkpoint (never a finished run)")
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a config key: --set dropout.ratio=0.2 (repeatable)")
 	return cmd
 }
 
 // resumeConfig is the config a resume continues with: --config if given,
 // else the run directory's own config.yaml, with the overrides on top.
-// With --config, out defaults to the run's own (the directory is given, so
-// out does not matter), lest the comparison with the run report out alone.
 func resumeConfig(dir, file string, sets []string) (config.Run, error) {
 	if file != "" {
-		if saved, err := runner.ConfigOf(dir, nil, os.Environ()); err == nil {
-			sets = append([]string{"out=" + saved.Out}, sets...)
-		}
 		return config.Load(file, sets, os.Environ())
 	}
 	return runner.ConfigOf(dir, sets, os.Environ())

@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -198,5 +202,193 @@ func TestTrainDiskFull(t *testing.T) {
 	}
 	if s, err := results.ReadSummary(filepath.Join(run, results.SummaryFile)); err != nil || s.Status != results.StatusFinished {
 		t.Errorf("summary after the resume: %+v, %v", s, err)
+	}
+}
+
+// dropexpCtx is dropexp with a context, e.g. one already cancelled, which
+// interrupts the run before its first step as a Ctrl-C would.
+func dropexpCtx(t *testing.T, ctx context.Context, args ...string) (string, error) {
+	t.Helper()
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	return out.String(), err
+}
+
+// snapshotDir returns every file of dir with its content and modification time.
+func snapshotDir(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := e.Info()
+		m[e.Name()] = fmt.Sprintf("%x@%d", sha256.Sum256(data), fi.ModTime().UnixNano())
+	}
+	return m
+}
+
+// TestTrainNeverOverwrites trains into one --out again and again: the same
+// config (also with other threads or another path to the same data) is
+// reported as finished and not trained; another learning rate, data set or
+// test limit gets a directory of its own, and the first run stays as it was.
+func TestTrainNeverOverwrites(t *testing.T) {
+	dir, file := tinyRun(t)
+	if err := datasettest.WriteMNIST(filepath.Join(dir, "data"), 20, 10, 1); err != nil {
+		t.Fatal(err)
+	}
+	// The same images in another place.
+	if err := os.CopyFS(filepath.Join(dir, "copy"), os.DirFS(filepath.Join(dir, "data"))); err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "results", "standard-p0.3-layer-s1")
+	if out, err := dropexp(t, "train", "--config", file); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	first := snapshotDir(t, run)
+	sum, err := results.ReadSummary(filepath.Join(run, results.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, fp, err := results.ReadIdentity(filepath.Join(run, results.ConfigFile))
+	if err != nil || len(id) != 64 || len(fp) != 64 || sum.Identity != id || sum.DataFingerprint != fp {
+		t.Fatalf("identity in config.yaml %q / %q, in summary.json %q / %q (%v)", id, fp, sum.Identity, sum.DataFingerprint, err)
+	}
+	for _, again := range [][]string{nil, {"--set", "threads=2"}, {"--set", "train.checkpoint_every=2"},
+		{"--set", "dataset.path=" + filepath.Join(dir, "copy", "cifar-10-batches-bin")}} {
+		out, err := dropexp(t, append([]string{"train", "--config", file}, again...)...)
+		if err != nil || !strings.Contains(out, "already finished: "+run) {
+			t.Errorf("train %q again: %v\n%s\nwant already finished: %s", again, err, out, run)
+		}
+	}
+	dirs := map[string]bool{}
+	for _, other := range [][]string{{"--set", "train.lr=0.002"}, {"--set", "dataset.test_limit=5"},
+		{"--set", "dataset.name=mnist", "--set", "dataset.path=" + filepath.Join(dir, "data")}} {
+		out, err := dropexp(t, append([]string{"train", "--config", file}, other...)...)
+		if err != nil {
+			t.Fatalf("train %q: %v\n%s", other, err, out)
+		}
+		if !strings.Contains(out, run+" holds a run of another config (") || !strings.Contains(out, "), left as it is; this run goes to "+run+"-") {
+			t.Errorf("train %q: output does not say the name is taken:\n%s", other, out)
+		}
+		entries, _ := filepath.Glob(run + "-*")
+		for _, e := range entries {
+			dirs[e] = true
+		}
+		if after := snapshotDir(t, run); !reflect.DeepEqual(after, first) {
+			t.Errorf("train %q changed the finished run in %s", other, run)
+		}
+	}
+	if len(dirs) != 3 {
+		t.Errorf("three other configs, run directories %v", dirs)
+	}
+	for d := range dirs {
+		if s, err := results.ReadSummary(filepath.Join(d, results.SummaryFile)); err != nil || s.Status != results.StatusFinished || s.Identity == sum.Identity {
+			t.Errorf("%s: %+v %v", d, s, err)
+		}
+	}
+	// Rerunning one of them finds its own directory.
+	out, err := dropexp(t, "train", "--config", file, "--set", "train.lr=0.002")
+	if err != nil || !strings.Contains(out, "already finished: "+run+"-") {
+		t.Errorf("train lr=0.002 again: %v\n%s", err, out)
+	}
+}
+
+// TestTrainResumesInterrupted: train without --resume on an interrupted run
+// resumes it (and says so) instead of starting again over its checkpoint,
+// and ends with the metrics of a run never interrupted; --restart starts it
+// again on purpose.
+func TestTrainResumesInterrupted(t *testing.T) {
+	dir, file := tinyRun(t, func(s string) string { return strings.Replace(s, "iterations: 2", "iterations: 4", 1) })
+	ref := filepath.Join(dir, "ref")
+	if out, err := dropexp(t, "train", "--config", file, "--out", ref); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want, _ := os.ReadFile(filepath.Join(ref, "standard-p0.3-layer-s1", results.MetricsFile))
+	run := filepath.Join(dir, "results", "standard-p0.3-layer-s1")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := dropexpCtx(t, ctx, "train", "--config", file); err == nil || !strings.Contains(err.Error(), "interrupted at iteration 0") {
+		t.Fatalf("cancelled run: %v", err)
+	}
+	ck := filepath.Join(run, train.CheckpointFile)
+	if _, err := os.Stat(ck); err != nil {
+		t.Fatalf("no checkpoint after the interruption: %v", err)
+	}
+	out, err := dropexp(t, "train", "--config", file)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "resuming the interrupted run from its checkpoint in "+run) {
+		t.Errorf("the second train does not say it resumes:\n%s", out)
+	}
+	if got, _ := os.ReadFile(filepath.Join(run, results.MetricsFile)); !bytes.Equal(got, want) {
+		t.Errorf("resumed run's metrics.csv:\n%s\nwant\n%s", got, want)
+	}
+	if entries, _ := filepath.Glob(run + "-*"); len(entries) != 0 {
+		t.Errorf("the resumed run made other directories: %v", entries)
+	}
+
+	// --restart: an interrupted run starts again from iteration 0.
+	run2 := filepath.Join(dir, "r2", "standard-p0.3-layer-s1")
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	dropexpCtx(t, ctx, "train", "--config", file, "--out", filepath.Join(dir, "r2"))
+	out, err = dropexp(t, "train", "--config", file, "--out", filepath.Join(dir, "r2"), "--restart")
+	if err != nil || !strings.Contains(out, "starting again from iteration 0 (--restart discards its checkpoint)") {
+		t.Errorf("--restart: %v\n%s", err, out)
+	}
+	if got, _ := os.ReadFile(filepath.Join(run2, results.MetricsFile)); !bytes.Equal(got, want) {
+		t.Errorf("restarted run's metrics.csv:\n%s\nwant\n%s", got, want)
+	}
+	// A finished run is never restarted.
+	_, err = dropexp(t, "train", "--config", file, "--restart")
+	checkErr(t, err, "--restart: "+run+" holds a finished run of this config, which is never overwritten", "move the directory away")
+	_, err = dropexp(t, "train", "--resume", run, "--restart")
+	checkErr(t, err, "never overwritten")
+}
+
+// A run directory of a dropexp before identities (its config.yaml records
+// none) is neither resumed nor overwritten: a train of its config goes
+// beside it, and --resume says why it cannot continue it.
+func TestRunsWithoutIdentity(t *testing.T) {
+	dir, file := tinyRun(t)
+	run := filepath.Join(dir, "results", "standard-p0.3-layer-s1")
+	if out, err := dropexp(t, "train", "--config", file); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	// As dropexp 0.1.0 left it: no identity header, no identity in the summary.
+	cfgFile := filepath.Join(run, results.ConfigFile)
+	data, _ := os.ReadFile(cfgFile)
+	var kept []string
+	for _, l := range strings.SplitAfter(string(data), "\n") {
+		if !strings.HasPrefix(l, "#") {
+			kept = append(kept, l)
+		}
+	}
+	os.WriteFile(cfgFile, []byte(strings.Join(kept, "")), 0o644)
+	sum, _ := results.ReadSummary(filepath.Join(run, results.SummaryFile))
+	sum.Identity, sum.DataFingerprint, sum.Status = "", "", results.StatusInterrupted
+	results.WriteSummary(filepath.Join(run, results.SummaryFile), sum)
+	before := snapshotDir(t, run)
+
+	_, err := dropexp(t, "train", "--resume", run)
+	checkErr(t, err, "no identity recorded in "+cfgFile, "neither resumed nor overwritten", "dropexp train --config "+cfgFile)
+	out, err := dropexp(t, "train", "--config", file)
+	if err != nil || !strings.Contains(out, run+" holds a run that records no identity") {
+		t.Errorf("train beside a run without identity: %v\n%s", err, out)
+	}
+	if after := snapshotDir(t, run); !reflect.DeepEqual(after, before) {
+		t.Errorf("the run without identity was changed")
 	}
 }

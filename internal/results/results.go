@@ -224,9 +224,12 @@ func ReadMetrics(path string) ([]Metric, error) {
 
 // Summary is the outcome of a run, as summary.json.
 type Summary struct {
-	Status          string    `json:"status"`                // StatusRunning, StatusFinished or StatusDiverged
-	DivergedAt      int       `json:"diverged_at,omitempty"` // first iteration with a non-finite loss
-	FinalTestAcc    float64   `json:"final_test_acc"`        // of the last evaluation
+	Status          string    `json:"status"`                     // StatusRunning, StatusFinished, StatusDiverged or StatusInterrupted
+	Identity        string    `json:"identity,omitempty"`         // the run's identity (config.Run.Identity), also in config.yaml's header
+	DataFingerprint string    `json:"data_fingerprint,omitempty"` // of the loaded data (dataset.Fingerprint), part of the identity
+	DivergedAt      int       `json:"diverged_at,omitempty"`      // the iteration whose loss or weights were not finite
+	DivergedReason  string    `json:"diverged_reason,omitempty"`  // what was not finite, e.g. "test loss is NaN"
+	FinalTestAcc    float64   `json:"final_test_acc"`             // of the last evaluation; NaN (null in the file) before the first
 	FinalTestLoss   float64   `json:"final_test_loss"`
 	FinalTrainLoss  float64   `json:"final_train_loss"`
 	WallSeconds     float64   `json:"wall_seconds"`
@@ -243,6 +246,7 @@ type Summary struct {
 	Iterations      int       `json:"iterations"` // as configured; DivergedAt marks an early stop
 	DropexpVersion  string    `json:"dropexp_version"`
 	GoVersion       string    `json:"go_version"`
+	Kernels         string    `json:"kernels,omitempty"` // the kernels that computed the run, as dropexp version names them
 	Threads         int       `json:"threads"`
 	Started         time.Time `json:"started"`  // whole seconds in the file
 	Finished        time.Time `json:"finished"` // zero (and absent from the file) while running

@@ -1,6 +1,8 @@
 // Package runner turns a resolved config into finished run directories: it
-// names and creates the directory, wires progress output to the terminal or
-// a log, trains, and prints the outcome. The demo (four variants on the
+// places the run by its identity (a finished run is not trained again, an
+// interrupted one resumes, another config never lands in its directory),
+// wires progress output to the terminal or a log, trains, and prints the
+// outcome. The sweep drives its runs through the same Plan. The demo (four variants on the
 // embedded MNIST config) lives here too.
 package runner
 
@@ -9,10 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dataset"
@@ -23,12 +26,16 @@ import (
 	"github.com/dropexp/dropexp/internal/train"
 )
 
-// One trains cfg into a new run directory under cfg.Out and prints where it went.
-func One(ctx context.Context, cfg config.Run, stdout, stderr io.Writer) (results.Summary, error) {
-	return one(ctx, cfg, nil, stdout, stderr)
+// One trains cfg into its run directory under cfg.Out and prints where it
+// went. A finished run of the same identity is reported and not trained
+// again; an interrupted one is resumed (restart: started again, its
+// checkpoint discarded). A directory holding a run of another config is
+// never written to: the run gets a directory with an identity suffix.
+func One(ctx context.Context, cfg config.Run, restart bool, stdout, stderr io.Writer) (results.Summary, error) {
+	return one(ctx, cfg, nil, "", restart, stdout, stderr)
 }
 
-// Name returns the run directory name of cfg.
+// Name returns the plain run directory name of cfg.
 func Name(cfg config.Run) string {
 	ratio := cfg.Ratio().String()
 	if cfg.Variant() == dropout.Plain {
@@ -37,7 +44,8 @@ func Name(cfg config.Run) string {
 	return results.RunName(cfg.Dropout.Variant, ratio, cfg.Dropout.Gradient, cfg.Seed)
 }
 
-func one(ctx context.Context, cfg config.Run, data *dataset.Split, stdout, stderr io.Writer) (results.Summary, error) {
+// one is One on data already loaded (nil: load them) with fingerprint fp ("": compute it).
+func one(ctx context.Context, cfg config.Run, data *dataset.Split, fp string, restart bool, stdout, stderr io.Writer) (results.Summary, error) {
 	// Sites and data first: a wrong site or dataset.path then leaves no run directory behind.
 	if err := model.CheckSites(cfg.Model, cfg.Dropout.Sites); err != nil {
 		return results.Summary{}, err
@@ -51,11 +59,62 @@ func one(ctx context.Context, cfg config.Run, data *dataset.Split, stdout, stder
 	if err := data.CheckFit(cfg.Train.BatchSize, cfg.Dataset.CropPad); err != nil {
 		return results.Summary{}, err
 	}
-	dir, err := results.NewRunDir(cfg.Out, Name(cfg))
+	if fp == "" {
+		fp = dataset.Fingerprint(data)
+	}
+	name := Name(cfg)
+	plan, err := PlanRun(cfg.Out, name, cfg, fp)
 	if err != nil {
 		return results.Summary{}, fmt.Errorf("out %s: %w (give a writable results root with --out DIR or --set out=DIR)", cfg.Out, err)
 	}
-	return inDir(ctx, cfg, dir, data, false, stdout, stderr)
+	if plan.Action == Done {
+		return finished(plan.Recorded, restart, stdout)
+	}
+	if _, err := results.NewRunDir(filepath.Dir(plan.Dir), filepath.Base(plan.Dir)); err != nil {
+		return results.Summary{}, fmt.Errorf("out %s: %w (give a writable results root with --out DIR or --set out=DIR)", cfg.Out, err)
+	}
+	lock, lockFile, err := lockRun(cfg.Out, name)
+	if err != nil {
+		return results.Summary{}, err
+	}
+	if lock == nil {
+		return results.Summary{}, fmt.Errorf("%s is being trained by another process (it holds %s); nothing done", plan.Dir, lockFile)
+	}
+	defer lock.Unlock()
+	// Placed again under the lock: another process may have taken the name meanwhile.
+	if plan, err = PlanRun(cfg.Out, name, cfg, fp); err != nil {
+		return results.Summary{}, err
+	}
+	if plan.Action == Done {
+		return finished(plan.Recorded, restart, stdout)
+	}
+	if plan.Taken != "" {
+		fmt.Fprintf(stderr, "run %s: %s; this run goes to %s\n", name, plan.Taken, plan.Dir)
+	}
+	return inDir(ctx, cfg, plan, data, fp, restart, stdout, stderr)
+}
+
+// finished reports a run that is over and returns its summary; --restart
+// cannot undo it.
+func finished(rec results.Recorded, restart bool, stdout io.Writer) (results.Summary, error) {
+	s := *rec.Summary
+	if restart {
+		return s, fmt.Errorf("--restart: %s holds a %s run of this config, which is never overwritten (--restart discards the checkpoint of an unfinished run); move the directory away to train it again", rec.Dir, s.Status)
+	}
+	if s.Status == results.StatusDiverged {
+		fmt.Fprintf(stdout, "already diverged: %s (at iteration %d: %s); nothing to do\n", rec.Dir, s.DivergedAt, s.DivergedReason)
+		return s, nil
+	}
+	fmt.Fprintf(stdout, "already finished: %s (test_acc %s); nothing to do\n", rec.Dir, acc(s.FinalTestAcc))
+	return s, nil
+}
+
+// acc formats a final accuracy, which is NaN when the run has none.
+func acc(a float64) string {
+	if math.IsNaN(a) {
+		return "none"
+	}
+	return fmt.Sprintf("%.4f", a)
 }
 
 // LoadData reads the configured data set like train.LoadDataLog, with
@@ -74,30 +133,54 @@ func LoadData(cfg config.Run, log io.Writer) (*dataset.Split, error) {
 
 // Resume continues the run in dir. cfg is the config to continue with (read
 // from dir's config.yaml when the caller gave none); a run of a different
-// config is refused with the differences.
-func Resume(ctx context.Context, dir string, cfg config.Run, stdout, stderr io.Writer) (results.Summary, error) {
-	saved, err := os.ReadFile(filepath.Join(dir, results.ConfigFile))
+// config, or on other data, is refused with the differences. restart
+// discards the run's checkpoint and trains it from the start.
+func Resume(ctx context.Context, dir string, cfg config.Run, restart bool, stdout, stderr io.Writer) (results.Summary, error) {
+	rec, err := results.ReadRecorded(dir)
+	if err == nil && rec.Config == nil {
+		err = fs.ErrNotExist
+	}
 	if err != nil {
 		return results.Summary{}, notRunDir(dir, err)
 	}
-	now, err := cfg.YAML()
+	// The config first, before the data are loaded: a wrong one is told at once.
+	if saved, err := config.Decode(rec.Config); err != nil || saved.IdentityText() != cfg.IdentityText() {
+		m := train.Mismatch(rec, cfg, "")
+		if err != nil || !errors.Is(m, train.ErrConfigMismatch) {
+			m = fmt.Errorf("%w: %s does not read as a run config of this dropexp (%v)", train.ErrConfigMismatch, filepath.Join(dir, results.ConfigFile), err)
+		}
+		_, diff, _ := strings.Cut(m.Error(), "Differences (- run, + now):\n")
+		return results.Summary{}, fmt.Errorf("--resume %s: %w; refusing. Differences (- run, + now):\n%s\n"+
+			"To continue the run, resume without --config and --set (its own %s is used); to train the new config, run it without --resume.",
+			dir, train.ErrConfigMismatch, diff, results.ConfigFile)
+	}
+	if rec.Final() {
+		return finished(rec, restart, stdout)
+	}
+	root, name := filepath.Dir(dir), results.PlainName(filepath.Base(dir))
+	lock, lockFile, err := lockRun(root, name)
 	if err != nil {
 		return results.Summary{}, err
 	}
-	if string(saved) != string(now) {
-		return results.Summary{}, fmt.Errorf("--resume %s: %w; refusing. Differences (- run, + now):\n%s\n"+
-			"To continue the run, resume without --config and --set (its own %s is used); to train the new config, run it without --resume.",
-			dir, train.ErrConfigMismatch, train.DiffLines(string(saved), string(now)), results.ConfigFile)
+	if lock == nil {
+		return results.Summary{}, fmt.Errorf("--resume %s: the run is being trained by another process (it holds %s); nothing done", dir, lockFile)
 	}
-	if s, err := results.ReadSummary(filepath.Join(dir, results.SummaryFile)); err == nil && s.Status == results.StatusFinished {
-		fmt.Fprintf(stdout, "%s: already finished (test_acc %.4f); nothing to do\n", dir, s.FinalTestAcc)
-		return s, nil
-	}
+	defer lock.Unlock()
 	data, err := LoadData(cfg, stderr)
 	if err != nil {
 		return results.Summary{}, err
 	}
-	return inDir(ctx, cfg, dir, data, true, stdout, stderr)
+	fp := dataset.Fingerprint(data)
+	if rec, err = results.ReadRecorded(dir); err != nil {
+		return results.Summary{}, err
+	}
+	if rec.Final() {
+		return finished(rec, restart, stdout)
+	}
+	if err := train.Mismatch(rec, cfg, fp); err != nil {
+		return results.Summary{}, fmt.Errorf("--resume %s: %w", dir, Explain(err, dir))
+	}
+	return inDir(ctx, cfg, Plan{Dir: dir, Action: Continue, Recorded: rec}, data, fp, restart, stdout, stderr)
 }
 
 // ConfigOf loads the config.yaml of run directory dir with overrides.
@@ -115,29 +198,29 @@ func notRunDir(dir string, err error) error {
 		dir, err, results.ConfigFile)
 }
 
-func inDir(ctx context.Context, cfg config.Run, dir string, data *dataset.Split, resume bool, stdout, stderr io.Writer) (results.Summary, error) {
+// inDir trains cfg into plan.Dir as the plan says; the caller holds the run's lock.
+func inDir(ctx context.Context, cfg config.Run, plan Plan, data *dataset.Split, fp string, restart bool, stdout, stderr io.Writer) (results.Summary, error) {
+	dir := plan.Dir
 	name := filepath.Base(dir)
-	fmt.Fprintf(stderr, "run %s: %s %s on %s, writing %s\n", name, cfg.Model, describe(cfg), cfg.Dataset.Name, dir)
+	how := "writing"
+	switch {
+	case plan.Action == Continue && restart:
+		how = "starting again from iteration 0 (--restart discards its checkpoint) in"
+	case plan.Action == Continue && plan.Recorded.Checkpoint:
+		how = "resuming the interrupted run from its checkpoint in"
+	case plan.Action == Continue:
+		how = "starting again (it stopped before its first checkpoint) in"
+	}
+	fmt.Fprintf(stderr, "run %s: %s on %s, %s %s\n", name, Describe(cfg), cfg.Dataset.Name, how, dir)
 	prog := progress.New(stderr, cfg.Train.Iterations, cfg.Train.BatchSize, name)
-	sum, err := train.Run(ctx, train.Options{Config: cfg, Dir: dir, Data: data, Progress: prog, Resume: resume})
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		// The files written before are whole (atomic writes), and so is the
-		// last checkpoint: the run can go on once there is room.
-		return sum, fmt.Errorf("run %s (%s): %w; free some space, then continue with: dropexp train --resume %s", name, dir, err, dir)
-	}
+	sum, err := train.Run(ctx, train.Options{Config: cfg, Dir: dir, Data: data, DataFingerprint: fp, Progress: prog,
+		Resume: plan.Action == Continue, Restart: restart})
 	if err != nil {
-		return sum, fmt.Errorf("run %s (%s): %w", name, dir, err)
+		return sum, fmt.Errorf("run %s (%s): %w", name, dir, Explain(err, dir))
 	}
-	fmt.Fprintf(stdout, "%s: test_acc %.4f  test_loss %.4f  train_loss %.4f  %.0f img/s  %.0fs  -> %s\n",
-		name, sum.FinalTestAcc, sum.FinalTestLoss, sum.FinalTrainLoss, sum.ImagesPerSecond, sum.WallSeconds, dir)
+	fmt.Fprintf(stdout, "%s: test_acc %s  test_loss %.4f  train_loss %.4f  %.0f img/s  %.0fs  -> %s\n",
+		name, acc(sum.FinalTestAcc), sum.FinalTestLoss, sum.FinalTrainLoss, sum.ImagesPerSecond, sum.WallSeconds, dir)
 	return sum, nil
-}
-
-func describe(cfg config.Run) string {
-	if cfg.Variant() == dropout.Plain {
-		return "plain"
-	}
-	return fmt.Sprintf("%s dropout %s (%s gradient)", cfg.Dropout.Variant, cfg.Ratio(), cfg.Dropout.Gradient)
 }
 
 // DemoVariants are the variants the demo compares.
@@ -151,6 +234,7 @@ func Demo(ctx context.Context, cfg config.Run, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "demo: %s on %s (%d train / %d test images), %d iterations, ratio %s\n",
 		cfg.Model, cfg.Dataset.Name, data.Train.Len(), data.Test.Len(), cfg.Train.Iterations, cfg.Dropout.Ratio)
+	fp := dataset.Fingerprint(data)
 	var rows []string
 	for _, v := range DemoVariants {
 		c := cfg
@@ -162,18 +246,22 @@ func Demo(ctx context.Context, cfg config.Run, stdout, stderr io.Writer) error {
 		if v == dropout.Plain {
 			ratio = "–"
 		}
-		sum, err := one(ctx, c, data, stdout, stderr)
+		sum, err := one(ctx, c, data, fp, false, stdout, stderr)
 		if errors.Is(err, train.ErrDiverged) && ctx.Err() == nil {
 			// A variant that blows up is one of the things the demo shows
 			// (forward dropout on raw MNIST can); the others still run.
 			fmt.Fprintf(stderr, "demo: %v\n", err)
-			rows = append(rows, fmt.Sprintf("| %-8s | %-5s | diverged: NaN/Inf loss at iteration %d | | |", v, ratio, sum.DivergedAt))
+			rows = append(rows, fmt.Sprintf("| %-8s | %-5s | diverged: %s at iteration %d | | |", v, ratio, sum.DivergedReason, sum.DivergedAt))
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		rows = append(rows, fmt.Sprintf("| %-8s | %-5s | %.4f | %.4f | %.4f |", v, ratio, sum.FinalTestAcc, sum.FinalTestLoss, sum.FinalTrainLoss))
+		if sum.Status == results.StatusDiverged {
+			rows = append(rows, fmt.Sprintf("| %-8s | %-5s | diverged: %s at iteration %d | | |", v, ratio, sum.DivergedReason, sum.DivergedAt))
+			continue
+		}
+		rows = append(rows, fmt.Sprintf("| %-8s | %-5s | %s | %.4f | %.4f |", v, ratio, acc(sum.FinalTestAcc), sum.FinalTestLoss, sum.FinalTrainLoss))
 	}
 	fmt.Fprintln(stdout, "\n| variant  | ratio | test_acc | test_loss | train_loss |\n|---|---|---|---|---|")
 	fmt.Fprintln(stdout, strings.Join(rows, "\n"))

@@ -1,8 +1,6 @@
 package sweep
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -25,14 +23,12 @@ type Overrides struct {
 
 // Run is one point of the grid with its resolved configuration.
 type Run struct {
-	Index    int        // position in the grid: what --index and job arrays select
-	Name     string     // run directory name, unique in the sweep
-	Dataset  string     // the data set's label
-	Base     string     // the run config file it starts from
-	Sets     []string   // the overrides that turn Base into Config
-	Config   config.Run // validated; the scheduler sets Threads and Out
-	Identity []byte     // the normalised config that decides whether a finished run is this run
-	Hash     string     // hex SHA-256 of Identity
+	Index   int        // position in the grid: what --index and job arrays select
+	Name    string     // run directory name, unique in the sweep
+	Dataset string     // the data set's label
+	Base    string     // the run config file it starts from
+	Sets    []string   // the overrides that turn Base into Config
+	Config  config.Run // validated; the scheduler sets Threads and Out
 }
 
 // sweptKeys are the run config keys that the axes own, and how to change each.
@@ -296,11 +292,7 @@ func resolve(s *Spec, d Dataset, o Overrides, variant, ratio, gradient, seed str
 	if label == "" {
 		label = cfg.Dataset.Name
 	}
-	id, hash, err := Identity(cfg)
-	if err != nil {
-		return Run{}, err
-	}
-	return Run{Dataset: label, Base: base, Sets: sets, Config: cfg, Identity: id, Hash: hash}, nil
+	return Run{Dataset: label, Base: base, Sets: sets, Config: cfg}, nil
 }
 
 // describePoint names a grid point in an error message.
@@ -355,18 +347,4 @@ func nameRuns(s *Spec, runs []Run, withDataset bool) error {
 		seen[name] = i
 	}
 	return errors.Join(errs...)
-}
-
-// Identity returns the configuration that decides whether a finished run
-// directory holds this run, and its hex SHA-256: the resolved config without
-// threads and out, which change where and how fast a run goes but not what
-// it computes (so a rerun with another --jobs or sweep path still matches).
-func Identity(cfg config.Run) ([]byte, string, error) {
-	cfg.Threads, cfg.Out = 0, ""
-	b, err := cfg.YAML()
-	if err != nil {
-		return nil, "", err
-	}
-	sum := sha256.Sum256(b)
-	return b, hex.EncodeToString(sum[:]), nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,6 +20,7 @@ import (
 	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/progress"
 	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/runner"
 	"github.com/dropexp/dropexp/internal/train"
 )
 
@@ -40,7 +42,7 @@ type Options struct {
 	Indices  []int                                    // grid positions to run; nil: all
 	Log      io.Writer                                // a line per run start and finish, and each run's progress; nil: none
 	Train    TrainFunc                                // nil: train.Run
-	LoadData func(config.Run) (*dataset.Split, error) // nil: train.LoadData
+	LoadData func(config.Run) (*dataset.Split, error) // nil: runner.LoadData
 	LockWait time.Duration                            // how long a run waits for its lock; 0: DefaultLockWait
 }
 
@@ -89,7 +91,7 @@ func Execute(ctx context.Context, s *Spec, runs []Run, opt Options) (rep Report,
 	}
 	x := &executor{
 		dir: opt.Dir, spec: s, runs: runs, log: opt.Log, train: opt.Train, lockWait: cmp.Or(opt.LockWait, DefaultLockWait),
-		data: &dataCache{load: opt.LoadData, m: map[string]*dataEntry{}},
+		data: &dataCache{load: opt.LoadData, m: map[string]*dataEntry{}}, fps: map[int]string{},
 	}
 	if x.log == nil {
 		x.log = io.Discard
@@ -98,7 +100,8 @@ func Execute(ctx context.Context, s *Spec, runs []Run, opt Options) (rep Report,
 		x.train = train.Run
 	}
 	if x.data.load == nil {
-		x.data.load = train.LoadData
+		// Errors name the keys that chose the data; the load log goes to the sweep's log.
+		x.data.load = func(c config.Run) (*dataset.Split, error) { return runner.LoadData(c, x.log) }
 	}
 	jobs := opt.Jobs
 	if jobs <= 0 {
@@ -108,6 +111,8 @@ func Execute(ctx context.Context, s *Spec, runs []Run, opt Options) (rep Report,
 	// finished gives that one every core.
 	todo := 0
 	for _, st := range Scan(opt.Dir, selected) {
+		// Without the data loaded yet, a run counts as done by the config
+		// and data fingerprint its directory records; do checks the data.
 		if !st.Status.Final() && st.Status != Running {
 			todo++
 		}
@@ -162,23 +167,43 @@ type executor struct {
 	data     *dataCache
 	lockWait time.Duration
 	indexMu  sync.Mutex
+	fpMu     sync.Mutex
+	fps      map[int]string // data fingerprint by grid index, once loaded
 }
 
-func (x *executor) runDir(r Run) string   { return filepath.Join(x.dir, RunsDir, r.Name) }
-func (x *executor) lockPath(r Run) string { return filepath.Join(x.dir, LocksDir, r.Name+".lock") }
+func (x *executor) runsDir() string { return filepath.Join(x.dir, RunsDir) }
+
+// lockPath is the run's lock file, the one `dropexp train --resume` takes too.
+func lockPath(dir string, r Run) string { return filepath.Join(dir, LocksDir, r.Name+".lock") }
+
+func (x *executor) fp(r Run) string {
+	x.fpMu.Lock()
+	defer x.fpMu.Unlock()
+	return x.fps[r.Index]
+}
+
+func (x *executor) inspect(r Run, locked bool) State {
+	return Inspect(x.runsDir(), r, locked, x.fp(r))
+}
 
 // writeIndex rewrites index.json from the run directories.
 func (x *executor) writeIndex() error {
 	x.indexMu.Lock()
 	defer x.indexMu.Unlock()
-	return WriteIndex(x.dir, x.spec, x.runs, Scan(x.dir, x.runs))
+	x.fpMu.Lock()
+	fps := maps.Clone(x.fps)
+	x.fpMu.Unlock()
+	return writeIndex(x.dir, x.spec, x.runs, scan(x.dir, x.runs, fps), fps)
 }
 
-// Scan returns the state of every run of a grid in the sweep directory dir.
-func Scan(dir string, runs []Run) []State {
+// Scan returns the state of every run of a grid in the sweep directory dir,
+// from the run directories alone (no data are loaded; see Inspect).
+func Scan(dir string, runs []Run) []State { return scan(dir, runs, nil) }
+
+func scan(dir string, runs []Run, fps map[int]string) []State {
 	states := make([]State, len(runs))
 	for i, r := range runs {
-		states[i] = Inspect(filepath.Join(dir, RunsDir, r.Name), r, locked(filepath.Join(dir, LocksDir, r.Name+".lock")))
+		states[i] = Inspect(filepath.Join(dir, RunsDir), r, locked(lockPath(dir, r)), fps[r.Index])
 	}
 	return states
 }
@@ -188,21 +213,20 @@ func locked(path string) bool {
 	if _, err := os.Stat(path); err != nil {
 		return false // never locked; and probing must not create lock files in a read-only look
 	}
-	l, ok, err := tryLock(path)
+	l, ok, err := results.TryLock(path)
 	if err != nil || !ok {
 		return err == nil
 	}
-	l.unlock()
+	l.Unlock()
 	return false
 }
 
 // do runs r unless its directory holds a final result or another process has it.
 func (x *executor) do(ctx context.Context, r Run) Outcome {
 	out := Outcome{Run: r}
-	dir := x.runDir(r)
 	tag := fmt.Sprintf("sweep [%d/%d] %s", r.Index+1, len(x.runs), r.Name)
 	if ctx.Err() != nil {
-		out.Action, out.State = "not started", Inspect(dir, r, false)
+		out.Action, out.State = "not started", x.inspect(r, false)
 		return out
 	}
 	lock, err := x.lock(ctx, r)
@@ -212,54 +236,62 @@ func (x *executor) do(ctx context.Context, r Run) Outcome {
 		return out
 	}
 	if lock == nil {
-		out.Action, out.State = "busy", State{Status: Running, Detail: "another process holds " + x.lockPath(r)}
+		out.Action, out.State = "busy", State{Status: Running, Detail: "another process holds " + lockPath(x.dir, r)}
 		fmt.Fprintf(x.log, "%s: running in another process, left to it\n", tag)
 		return out
 	}
-	defer lock.unlock()
-	st := Inspect(dir, r, false)
-	if st.Status.Final() {
-		out.Action, out.State = "skipped", st
-		if st.Status == Conflict {
-			fmt.Fprintf(x.log, "%s: conflict: %s\n", tag, st.Detail)
-		} else {
-			fmt.Fprintf(x.log, "%s: already %s, skipped\n", tag, st.Status)
-		}
+	defer lock.Unlock()
+	// The identity holds the data fingerprint, so the data come first: a
+	// finished run is skipped only if it was trained on these data.
+	data, fp, err := x.data.get(r.Config)
+	if err != nil {
+		return x.failed(r, tag, err)
+	}
+	x.fpMu.Lock()
+	x.fps[r.Index] = fp
+	x.fpMu.Unlock()
+	plan, err := runner.PlanRun(x.runsDir(), r.Name, r.Config, fp)
+	if err != nil {
+		out.Action, out.Err, out.State = "skipped", err, State{Status: Conflict, Detail: err.Error()}
+		fmt.Fprintf(x.log, "%s: conflict: %v\n", tag, err)
+		return out
+	}
+	if plan.Taken != "" {
+		fmt.Fprintf(x.log, "%s: %s; this run goes to %s\n", tag, plan.Taken, plan.Dir)
+	}
+	if plan.Action == runner.Done {
+		out.Action, out.State = "skipped", x.inspect(r, false)
+		fmt.Fprintf(x.log, "%s: already %s (%s), skipped\n", tag, out.State.Status, plan.Dir)
 		return out
 	}
 	out.Action = "ran"
-	// An unfinished run of the same config continues from its checkpoint
-	// (train starts afresh when there is none); one of another config starts over.
-	resume := st.Status != Pending && SameConfig(dir, r)
 	how := "start"
-	switch {
-	case resume:
-		how = "resume (was " + string(st.Status) + ")"
-	case st.Status != Pending:
-		how = "restart (was " + string(st.Status) + " with another config)"
+	if plan.Action == runner.Continue {
+		how = "resume (was " + string(x.inspect(r, false).Status) + ")"
 	}
-	fmt.Fprintf(x.log, "%s: %s: %s %s on %s, %s\n", tag, how, r.Config.Model, describeRun(r.Config), r.Dataset, dir)
+	fmt.Fprintf(x.log, "%s: %s: %s on %s, %s\n", tag, how, runner.Describe(r.Config), r.Dataset, plan.Dir)
+	// index.json says running while the run trains (Inspect sees the lock).
+	if err := x.writeIndex(); err != nil {
+		fmt.Fprintf(x.log, "sweep: %v\n", err)
+	}
 	began := time.Now()
-	sum, err := x.attempt(ctx, r, dir, resume)
-	if resume && errors.Is(err, train.ErrConfigMismatch) {
-		fmt.Fprintf(x.log, "%s: the checkpoint is of another config; starting over\n", tag)
-		sum, err = x.attempt(ctx, r, dir, false)
-	}
+	sum, err := x.attempt(ctx, r, plan, data, fp)
+	err = runner.Explain(err, plan.Dir)
 	out.Err = err
 	if err != nil && !errors.Is(err, train.ErrDiverged) && ctx.Err() == nil {
-		if werr := writeFailure(dir, err); werr != nil {
+		if werr := writeFailure(plan.Dir, err); werr != nil {
 			err = errors.Join(err, werr)
 			out.Err = err
 		}
 	}
-	out.State = Inspect(dir, r, false)
+	out.State = x.inspect(r, false)
 	took := time.Since(began).Round(time.Second)
 	switch {
 	case err == nil && out.State.Status == Finished:
 		fmt.Fprintf(x.log, "%s: finished: test_acc %.4f  test_loss %.4f  train_loss %.4f  in %s\n", tag, sum.FinalTestAcc, sum.FinalTestLoss, sum.FinalTrainLoss, took)
 	case err == nil:
 		// The trainer returned without a final summary: a bug, not the run's fault.
-		out.Err = fmt.Errorf("training returned but %s says %s", filepath.Join(dir, results.SummaryFile), out.State.Status)
+		out.Err = fmt.Errorf("training returned but %s says %s", filepath.Join(plan.Dir, results.SummaryFile), out.State.Status)
 		fmt.Fprintf(x.log, "%s: %v\n", tag, out.Err)
 	default:
 		fmt.Fprintf(x.log, "%s: %s after %s: %v\n", tag, out.State.Status, took, firstLine(err.Error()))
@@ -267,12 +299,33 @@ func (x *executor) do(ctx context.Context, r Run) Outcome {
 	return out
 }
 
+// failed records an attempt that failed before the run had a directory of
+// its own (its data did not load): in the run's plain directory if that
+// holds no run, so the index shows it.
+func (x *executor) failed(r Run, tag string, err error) Outcome {
+	out := Outcome{Run: r, Action: "ran", Err: err}
+	plain := filepath.Join(x.runsDir(), r.Name)
+	if rec, rerr := results.ReadRecorded(plain); rerr == nil && rec.Empty() {
+		if _, derr := results.NewRunDir(x.runsDir(), r.Name); derr == nil {
+			if werr := writeFailure(plain, err); werr != nil {
+				out.Err = errors.Join(err, werr)
+			}
+		}
+	}
+	out.State = x.inspect(r, false)
+	if out.State.Status != Failed {
+		out.State.Status, out.State.Detail = Failed, err.Error()
+	}
+	fmt.Fprintf(x.log, "%s: failed: %v\n", tag, firstLine(err.Error()))
+	return out
+}
+
 // lock takes r's lock, waiting up to x.lockWait for a momentary holder; nil
 // means another process is running r.
-func (x *executor) lock(ctx context.Context, r Run) (*runLock, error) {
+func (x *executor) lock(ctx context.Context, r Run) (*results.Lock, error) {
 	deadline := time.Now().Add(x.lockWait)
 	for {
-		l, ok, err := tryLock(x.lockPath(r))
+		l, ok, err := results.TryLock(lockPath(x.dir, r))
 		if err != nil || ok {
 			return l, err
 		}
@@ -283,42 +336,28 @@ func (x *executor) lock(ctx context.Context, r Run) (*runLock, error) {
 	}
 }
 
-// attempt trains r in dir, turning a panic into an error so the sweep goes on.
-func (x *executor) attempt(ctx context.Context, r Run, dir string, resume bool) (sum results.Summary, err error) {
+// attempt trains r as plan says, turning a panic into an error so the sweep goes on.
+func (x *executor) attempt(ctx context.Context, r Run, plan runner.Plan, data *dataset.Split, fp string) (sum results.Summary, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
 	}()
+	dir := plan.Dir
 	if _, err := results.NewRunDir(filepath.Dir(dir), filepath.Base(dir)); err != nil {
 		return sum, err
 	}
 	if err := clearFailure(dir); err != nil {
 		return sum, err
 	}
+	// Threads are not part of the identity, and do not change the numbers:
+	// a resumed run takes the threads this sweep gives it.
 	cfg := r.Config
 	cfg.Threads = x.threads
 	cfg.Out = filepath.Dir(dir)
-	if prev, err := readRunConfig(filepath.Join(dir, results.ConfigFile)); resume && err == nil {
-		// train resumes only into the byte-identical config, threads and out
-		// included, so a resumed run keeps the ones it started with.
-		cfg.Threads, cfg.Out = prev.Threads, prev.Out
-	}
-	data, err := x.data.get(cfg)
-	if err != nil {
-		return sum, err
-	}
 	prog := progress.New(x.progress, cfg.Train.Iterations, cfg.Train.BatchSize, r.Name)
 	defer prog.Finish()
-	return x.train(ctx, train.Options{Config: cfg, Dir: dir, Data: data, Progress: prog, Resume: resume})
-}
-
-// describeRun says which dropout a run uses.
-func describeRun(c config.Run) string {
-	if c.Dropout.Variant == "plain" {
-		return "plain"
-	}
-	return fmt.Sprintf("%s dropout %s (%s gradient)", c.Dropout.Variant, c.Dropout.Ratio, c.Dropout.Gradient)
+	return x.train(ctx, train.Options{Config: cfg, Dir: dir, Data: data, DataFingerprint: fp, Progress: prog, Resume: plan.Action == runner.Continue})
 }
 
 func firstLine(s string) string {
@@ -326,8 +365,8 @@ func firstLine(s string) string {
 	return line
 }
 
-// dataCache loads each data set once and shares it between runs: a Split is
-// only read by training.
+// dataCache loads each data set once and shares it between runs (a Split
+// is only read by training), with its fingerprint.
 type dataCache struct {
 	load func(config.Run) (*dataset.Split, error)
 	mu   sync.Mutex
@@ -337,11 +376,12 @@ type dataCache struct {
 type dataEntry struct {
 	once  sync.Once
 	split *dataset.Split
+	fp    string
 	err   error
 }
 
-// get returns the data of cfg, loading it on first use.
-func (c *dataCache) get(cfg config.Run) (*dataset.Split, error) {
+// get returns the data of cfg and their fingerprint, loading them on first use.
+func (c *dataCache) get(cfg config.Run) (*dataset.Split, string, error) {
 	d := cfg.Dataset
 	key := fmt.Sprintf("%s\x00%s\x00%d\x00%d", d.Name, d.Path, d.TrainLimit, d.TestLimit)
 	c.mu.Lock()
@@ -351,8 +391,12 @@ func (c *dataCache) get(cfg config.Run) (*dataset.Split, error) {
 		c.m[key] = e
 	}
 	c.mu.Unlock()
-	e.once.Do(func() { e.split, e.err = c.load(cfg) })
-	return e.split, e.err
+	e.once.Do(func() {
+		if e.split, e.err = c.load(cfg); e.err == nil {
+			e.fp = dataset.Fingerprint(e.split)
+		}
+	})
+	return e.split, e.fp, e.err
 }
 
 // lineWriter serialises writes, so lines from concurrent runs do not interleave.

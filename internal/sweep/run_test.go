@@ -48,25 +48,30 @@ func (f *fake) train(_ context.Context, opt train.Options) (results.Summary, err
 	if panics {
 		panic("index out of range in " + name)
 	}
-	if _, err := writeRun(opt.Dir, opt.Config, "running", 0); err != nil {
+	if _, err := writeRun(opt.Dir, opt.Config, opt.DataFingerprint, "running", 0); err != nil {
 		return results.Summary{}, err
 	}
 	if fail {
 		return results.Summary{}, errors.New("evaluation at iteration 5: out of memory")
 	}
 	if diverges {
-		if _, err := writeRun(opt.Dir, opt.Config, results.StatusDiverged, 0); err != nil {
+		if _, err := writeRun(opt.Dir, opt.Config, opt.DataFingerprint, results.StatusDiverged, 0); err != nil {
 			return results.Summary{}, err
 		}
 		return results.Summary{}, fmt.Errorf("%w: loss is NaN at iteration 3", train.ErrDiverged)
 	}
-	return writeRun(opt.Dir, opt.Config, results.StatusFinished, 0.5)
+	return writeRun(opt.Dir, opt.Config, opt.DataFingerprint, results.StatusFinished, 0.5)
 }
 
-// writeRun writes a run directory as train.Run leaves it: config.yaml,
-// metrics.csv and, unless status is "", summary.json.
-func writeRun(dir string, cfg config.Run, status string, acc float64) (results.Summary, error) {
-	sum := results.Summary{Status: status, FinalTestAcc: acc, Model: cfg.Model, Variant: cfg.Dropout.Variant, Seed: cfg.Seed}
+// emptyFP is the fingerprint of the empty data fakeOptions loads.
+var emptyFP = dataset.Fingerprint(&dataset.Split{})
+
+// writeRun writes a run directory as train.Run leaves it: config.yaml with
+// the identity of cfg on data of fingerprint fp, metrics.csv and, unless
+// status is "", summary.json.
+func writeRun(dir string, cfg config.Run, fp, status string, acc float64) (results.Summary, error) {
+	id := cfg.Identity(fp)
+	sum := results.Summary{Status: status, Identity: id, DataFingerprint: fp, FinalTestAcc: acc, Model: cfg.Model, Variant: cfg.Dropout.Variant, Seed: cfg.Seed, Started: time.Now()}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return sum, err
 	}
@@ -74,7 +79,7 @@ func writeRun(dir string, cfg config.Run, status string, acc float64) (results.S
 	if err != nil {
 		return sum, err
 	}
-	if err := results.WriteFileAtomic(filepath.Join(dir, results.ConfigFile), y); err != nil {
+	if err := results.WriteConfig(filepath.Join(dir, results.ConfigFile), y, id, fp); err != nil {
 		return sum, err
 	}
 	if err := results.WriteMetrics(filepath.Join(dir, results.MetricsFile), []results.Metric{{Iteration: 5, TestAcc: acc}}); err != nil {
@@ -88,7 +93,7 @@ func writeRun(dir string, cfg config.Run, status string, acc float64) (results.S
 
 func mustWriteRun(t *testing.T, dir string, cfg config.Run, status string, acc float64) {
 	t.Helper()
-	if _, err := writeRun(dir, cfg, status, acc); err != nil {
+	if _, err := writeRun(dir, cfg, emptyFP, status, acc); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -156,7 +161,8 @@ func TestSkipAndResume(t *testing.T) {
 	same := runs[0].Config
 	same.Threads, same.Out = 7, "/somewhere/else"
 	mustWriteRun(t, rd(0), same, results.StatusFinished, 0.61)
-	// 1: finished with another config: a conflict, left untouched.
+	// 1: its name holds a finished run of another config: left untouched,
+	// and the run goes to a directory of its own.
 	other := runs[1].Config
 	other.Train.Iterations = 99
 	mustWriteRun(t, rd(1), other, results.StatusFinished, 0.62)
@@ -170,35 +176,44 @@ func TestSkipAndResume(t *testing.T) {
 	before0, before1 := snapshot(t, rd(0)), snapshot(t, rd(1))
 
 	f := newFake()
-	rep, err := Execute(context.Background(), s, runs, fakeOptions(dir, f))
+	var log bytes.Buffer
+	opt := fakeOptions(dir, f)
+	opt.Log = &log
+	rep, err := Execute(context.Background(), s, runs, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{runs[2].Name, runs[3].Name}; !slices.Equal(f.calls, want) {
+	own := runs[1].Name + "-" + config.ShortIdentity(runs[1].Config.Identity(emptyFP))
+	if want := []string{own, runs[2].Name, runs[3].Name}; !slices.Equal(f.calls, want) {
 		t.Errorf("trained %q, want %q", f.calls, want)
 	}
 	if after := snapshot(t, rd(0)); !mapsEqual(before0, after) {
 		t.Errorf("finished run touched")
 	}
 	if after := snapshot(t, rd(1)); !mapsEqual(before1, after) {
-		t.Errorf("conflicting finished run touched")
+		t.Errorf("finished run of another config touched")
 	}
 	if _, err := os.Stat(filepath.Join(rd(3), FailureFile)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("failure record of a run that now finished: %v", err)
 	}
-	want := map[string]Status{runs[0].Name: Finished, runs[1].Name: Conflict, runs[2].Name: Finished, runs[3].Name: Finished}
+	want := map[string]Status{runs[0].Name: Finished, runs[1].Name: Finished, runs[2].Name: Finished, runs[3].Name: Finished}
 	if got := statuses(t, dir); !mapsEqual(got, want) {
 		t.Errorf("index statuses %v, want %v", got, want)
 	}
-	err = rep.Err()
-	if err == nil || !strings.Contains(err.Error(), "1 of 4 runs did not finish (1 conflict)") {
+	ix, err := ReadIndex(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := ix.Runs[1]; e.Dir != "runs/"+own || !strings.Contains(e.Note, "runs/"+runs[1].Name+" holds a run of another config") || e.Identity != runs[1].Config.Identity(emptyFP) {
+		t.Errorf("index entry of the displaced run: %+v", e)
+	}
+	if err := rep.Err(); err != nil {
 		t.Errorf("Err() = %v", err)
 	}
-	var buf bytes.Buffer
-	rep.WriteSummary(&buf)
-	for _, w := range []string{"4 runs: 3 finished, 1 conflict (2 ran, 2 skipped) in ", `conflict    standard-p0.3-layer-s1: finished with another config (its config.yaml has "iterations: 99", the grid "iterations: 10")`} {
-		if !strings.Contains(buf.String(), w) {
-			t.Errorf("summary %q lacks %q", buf.String(), w)
+	for _, w := range []string{runs[1].Name + ": runs/" + runs[1].Name, "holds a run of another config (- iterations: 99, + iterations: 10), left as it is", "this run goes to " + filepath.Join(dir, RunsDir, own),
+		runs[0].Name + ": already finished"} {
+		if !strings.Contains(log.String(), w) && !strings.Contains(log.String(), strings.ReplaceAll(w, "runs/", filepath.Join(dir, RunsDir)+"/")) {
+			t.Errorf("log lacks %q:\n%s", w, log.String())
 		}
 	}
 
@@ -209,6 +224,46 @@ func TestSkipAndResume(t *testing.T) {
 	}
 	if len(f2.calls) != 0 {
 		t.Errorf("rerun trained %q", f2.calls)
+	}
+}
+
+// A finished run is skipped only if it was trained on the data the sweep
+// loads now: the same images from another path are the same run, other
+// images another run, which gets its own directory.
+func TestSkipChecksTheData(t *testing.T) {
+	s, runs := grid(t)
+	runs = runs[:1]
+	dir := t.TempDir()
+	split := func(pix uint8) *dataset.Split {
+		set := &dataset.Set{C: 1, H: 1, W: 1, Classes: []string{"a"}, Images: []uint8{pix}, Labels: []int32{0}}
+		return &dataset.Split{Train: set, Test: set}
+	}
+	f := newFake()
+	opt := fakeOptions(dir, f)
+	opt.LoadData = func(config.Run) (*dataset.Split, error) { return split(1), nil }
+	if _, err := Execute(context.Background(), s, runs, opt); err != nil {
+		t.Fatal(err)
+	}
+	// The same pixels from elsewhere: skipped.
+	runs[0].Config.Dataset.Path = "/a/copy"
+	opt.LoadData = func(config.Run) (*dataset.Split, error) { return split(1), nil }
+	if _, err := Execute(context.Background(), s, runs, opt); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.calls) != 1 {
+		t.Errorf("the same data from another path trained again: %q", f.calls)
+	}
+	// Another pixel: another run, beside the first.
+	opt.LoadData = func(config.Run) (*dataset.Split, error) { return split(2), nil }
+	rep, err := Execute(context.Background(), s, runs, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.calls) != 2 || f.calls[1] == runs[0].Name || rep.Outcomes[0].Action != "ran" {
+		t.Errorf("other data: trained %q (%s), want a second run in a directory of its own", f.calls, rep.Outcomes[0].Action)
+	}
+	if st := rep.Outcomes[0].State; st.Status != Finished || filepath.Base(st.Dir) != f.calls[1] {
+		t.Errorf("state after training on other data: %+v", st)
 	}
 }
 
@@ -342,11 +397,11 @@ func TestBusyRunIsLeftToItsHolder(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, LocksDir), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	l, ok, err := tryLock(filepath.Join(dir, LocksDir, runs[0].Name+".lock"))
+	l, ok, err := results.TryLock(filepath.Join(dir, LocksDir, runs[0].Name+".lock"))
 	if err != nil || !ok {
 		t.Fatalf("lock: %v %v", ok, err)
 	}
-	defer l.unlock()
+	defer l.Unlock()
 	f := newFake()
 	rep, err := Execute(context.Background(), s, runs, fakeOptions(dir, f))
 	if err != nil {
@@ -441,26 +496,27 @@ func TestInspect(t *testing.T) {
 		{"nothing", func(string) {}, Pending},
 		{"config only", func(d string) { mustWriteRun(t, d, r.Config, "", 0) }, Unfinished},
 		{"interrupted", func(d string) { mustWriteRun(t, d, r.Config, "interrupted", 0) }, Interrupted},
+		{"killed: running, but nobody holds the lock", func(d string) { mustWriteRun(t, d, r.Config, "running", 0) }, Interrupted},
 		{"diverged", func(d string) { mustWriteRun(t, d, r.Config, results.StatusDiverged, 0) }, Diverged},
 		{"finished", func(d string) { mustWriteRun(t, d, r.Config, results.StatusFinished, 0.5) }, Finished},
 		{"finished, config unreadable", func(d string) {
 			mustWriteRun(t, d, r.Config, results.StatusFinished, 0.5)
 			os.WriteFile(filepath.Join(d, results.ConfigFile), []byte("model: [\n"), 0o644)
-		}, Conflict},
+		}, Pending},
 		{"finished, config from a newer dropexp", func(d string) {
 			mustWriteRun(t, d, r.Config, results.StatusFinished, 0.5)
 			y, _ := r.Config.YAML()
 			os.WriteFile(filepath.Join(d, results.ConfigFile), append(y, "future_key: 1\n"...), 0o644)
-		}, Conflict},
+		}, Pending},
 		{"summary unreadable", func(d string) {
 			mustWriteRun(t, d, r.Config, "", 0)
 			os.WriteFile(filepath.Join(d, results.SummaryFile), []byte("{"), 0o644)
 		}, Unfinished},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "run")
+			dir := filepath.Join(t.TempDir(), r.Name)
 			tc.setup(dir)
-			if got := Inspect(dir, r, false).Status; got != tc.want {
+			if got := Inspect(filepath.Dir(dir), r, false, "").Status; got != tc.want {
 				t.Errorf("status %s, want %s", got, tc.want)
 			}
 		})

@@ -86,6 +86,11 @@ func ParseSpec(file string, data []byte) (*Spec, error) {
 	}
 	top := p.mapping(doc.Content[0], "", topKeys)
 	s.Name = p.scalar(top["name"], "name")
+	if n := top["name"]; n != nil && (strings.ContainsAny(s.Name, `/\`) || s.Name == "." || s.Name == "..") {
+		// The name becomes the default sweep directory results/NAME and
+		// the report's label: a path there would write outside results/.
+		p.errorf(n, "name", "%q is not a single directory name; write it without / or \\ (use --out DIR to choose where the sweep goes)", s.Name)
+	}
 	s.Base = p.scalar(top["base"], "base")
 	s.Set = p.sets(top["set"], "set")
 	if n := top["axes"]; n == nil {

@@ -1,36 +1,33 @@
 package sweep
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
-	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
 // Status is the state of one run of a grid, read from its run directory.
 type Status string
 
-// The statuses of a run. Finished, Diverged and Conflict are final: a rerun
-// of the sweep leaves those directories alone.
+// The statuses of a run. Finished and Diverged are final: a rerun of the
+// sweep leaves those directories alone; so is Conflict, which no rerun can
+// resolve.
 const (
-	Pending     Status = "pending"     // not started: no run directory or no config.yaml
-	Unfinished  Status = "unfinished"  // started, no final summary (killed, or summary still says running)
-	Running     Status = "running"     // a sweep process holds the run's lock now
-	Interrupted Status = "interrupted" // stopped by a signal; the next sweep reruns it
+	Pending     Status = "pending"     // not started: no run directory of this run yet
+	Unfinished  Status = "unfinished"  // started, no summary yet (or an unreadable one)
+	Running     Status = "running"     // a process holds the run's lock now
+	Interrupted Status = "interrupted" // stopped by a signal, or killed (its summary says running but nobody holds its lock); the next sweep resumes it
 	Failed      Status = "failed"      // the last attempt ended with an error (failure.json says which)
 	Finished    Status = "finished"
-	Diverged    Status = "diverged" // the loss became NaN or infinite; rerunning the same seed would again
-	Conflict    Status = "conflict" // finished with a different config; never overwritten
+	Diverged    Status = "diverged" // the loss or the weights became NaN or infinite; rerunning the same seed would again
+	Conflict    Status = "conflict" // no directory can be had: the run's names are taken by runs of other configs
 )
 
 // Statuses lists every status in the order summaries count them.
@@ -41,17 +38,23 @@ func (s Status) Final() bool { return s == Finished || s == Diverged || s == Con
 
 // The files of a sweep directory.
 const (
-	IndexFile   = "index.json"   // the grid and each run's status, derived from the run directories
-	RunsDir     = "runs"         // one run directory per grid point
-	LocksDir    = "locks"        // one lock file per run, held while a process runs it
-	FailureFile = "failure.json" // in a run directory: why its last attempt failed
+	IndexFile   = results.SweepIndex    // the grid and each run's status, derived from the run directories
+	RunsDir     = results.SweepRunsDir  // the run directories
+	LocksDir    = results.SweepLocksDir // one lock file per run, held while a process runs it
+	FailureFile = "failure.json"        // in a run directory: why its last attempt failed
 )
 
-// State is what a run directory says about a run.
+// State is what the run directories say about a run.
 type State struct {
-	Status  Status
-	Summary *results.Summary // nil when the run has no summary.json
-	Detail  string           // why it failed, or how its config differs
+	Status   Status
+	Dir      string           // the run's directory; "" while it has none
+	Identity string           // the identity recorded in Dir
+	Summary  *results.Summary // nil when the run has no summary.json
+	Detail   string           // why it failed
+	// Note is set when the run's plain name holds a run of another
+	// config, so that this run has (or will get) a directory with an
+	// identity suffix.
+	Note string
 }
 
 // Failure is the content of failure.json.
@@ -61,98 +64,89 @@ type Failure struct {
 	Time  time.Time `json:"time"`
 }
 
-// Inspect reads the state of run r from its directory dir; locked reports
-// whether another process holds the run's lock.
-func Inspect(dir string, r Run, locked bool) State {
-	if locked {
-		return State{Status: Running}
+// Inspect reads the state of run r from the run directories under root
+// (SWEEP/runs); locked reports whether a process holds the run's lock. fp
+// is the fingerprint of r's data when this process has loaded them: then a
+// directory is r's if it records r's identity. Without it ("", as for
+// --list, which loads no data), a directory is r's if it records r's
+// config with the data fingerprint it names; the sweep checks the data
+// itself before it skips a run.
+func Inspect(root string, r Run, locked bool, fp string) State {
+	cands := results.Candidates(root, r.Name)
+	plain, _ := results.ReadRecorded(cands[0])
+	var match *results.Recorded
+	for _, dir := range cands {
+		rec, err := results.ReadRecorded(dir)
+		if err != nil || rec.Identity == "" {
+			continue
+		}
+		want := fp
+		if want == "" {
+			want = rec.DataFingerprint
+		}
+		if !rec.Holds(r.Config.Identity(want)) {
+			continue
+		}
+		// Without the data, several directories may hold this config on
+		// different data: the one started last is the run now.
+		if match == nil || started(rec).After(started(*match)) {
+			match = &rec
+		}
 	}
-	sum, err := results.ReadSummary(filepath.Join(dir, results.SummaryFile))
-	switch {
-	case err == nil && (sum.Status == results.StatusFinished || sum.Status == results.StatusDiverged):
-		st := State{Status: Status(sum.Status), Summary: &sum}
-		if diff := configDiff(filepath.Join(dir, results.ConfigFile), r.Identity); diff != "" {
-			st.Status, st.Detail = Conflict, fmt.Sprintf("%s with another config (%s); left untouched: move %s away or sweep into another --out", sum.Status, diff, dir)
+	var st State
+	if match == nil {
+		if !plain.Empty() {
+			st.Note = fmt.Sprintf("%s holds a run of another config; this run gets a directory of its own", rel(root, plain.Dir))
+		} else if f, ok := readFailure(plain.Dir); ok {
+			st.Status, st.Detail = Failed, f.Error
+		}
+		if locked {
+			st.Status = Running
+		} else if st.Status == "" {
+			st.Status = Pending
 		}
 		return st
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
+	}
+	st.Dir, st.Identity, st.Summary = match.Dir, match.Identity, match.Summary
+	if match.Dir != plain.Dir {
+		st.Note = fmt.Sprintf("%s holds a run of another config; this run is in %s", rel(root, plain.Dir), rel(root, match.Dir))
+	}
+	sum := match.Summary
+	switch {
+	case locked:
+		st.Status = Running
+	case sum != nil && (sum.Status == results.StatusFinished || sum.Status == results.StatusDiverged):
+		st.Status = Status(sum.Status)
+	case match.SummaryErr != nil:
 		// An unreadable summary cannot be a finished run: summaries are written atomically.
-		return State{Status: Unfinished, Detail: err.Error()}
-	}
-	var sp *results.Summary
-	if err == nil {
-		sp = &sum
-	}
-	if f, ok := readFailure(dir); ok {
-		return State{Status: Failed, Summary: sp, Detail: f.Error}
-	}
-	if sp != nil && sp.Status == results.StatusInterrupted {
-		return State{Status: Interrupted, Summary: sp}
-	}
-	if sp != nil {
-		return State{Status: Unfinished, Summary: sp}
-	}
-	if _, err := os.Stat(filepath.Join(dir, results.ConfigFile)); err == nil {
-		return State{Status: Unfinished}
-	}
-	return State{Status: Pending}
-}
-
-// SameConfig reports whether the config.yaml in dir is the one of r, so an
-// unfinished run there may be resumed rather than restarted.
-func SameConfig(dir string, r Run) bool {
-	return configDiff(filepath.Join(dir, results.ConfigFile), r.Identity) == ""
-}
-
-// configDiff returns "" if the config file holds the identity want, or else
-// a short description of the first difference.
-func configDiff(file string, want []byte) string {
-	cfg, err := readRunConfig(file)
-	if err != nil {
-		return err.Error()
-	}
-	got, _, err := Identity(cfg)
-	if err != nil {
-		return err.Error()
-	}
-	if bytes.Equal(got, want) {
-		return ""
-	}
-	return firstDiff(got, want)
-}
-
-// readRunConfig reads a run directory's config.yaml as written, without
-// validating it (a finished run stays readable when validation rules change).
-func readRunConfig(file string) (config.Run, error) {
-	var cfg config.Run
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return cfg, fmt.Errorf("its %s is unreadable (%v)", results.ConfigFile, err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		return cfg, fmt.Errorf("its %s does not parse as a run config of this dropexp (%v)", results.ConfigFile, err)
-	}
-	return cfg, nil
-}
-
-// firstDiff names the first line that differs between the run's config and the grid's.
-func firstDiff(got, want []byte) string {
-	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	for i := range max(len(g), len(w)) {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return fmt.Sprintf("its %s has %q, the grid %q", results.ConfigFile, strings.TrimSpace(gl), strings.TrimSpace(wl))
+		st.Status, st.Detail = Unfinished, match.SummaryErr.Error()
+	default:
+		if f, ok := readFailure(match.Dir); ok {
+			st.Status, st.Detail = Failed, f.Error
+		} else if sum != nil && sum.Status == results.StatusRunning {
+			st.Status, st.Detail = Interrupted, "its summary says running but no process holds its lock (killed?); the next sweep resumes it"
+		} else if sum != nil && sum.Status == results.StatusInterrupted {
+			st.Status = Interrupted
+		} else {
+			st.Status = Unfinished
 		}
 	}
-	return "its config differs"
+	return st
+}
+
+func started(rec results.Recorded) time.Time {
+	if rec.Summary == nil {
+		return time.Time{}
+	}
+	return rec.Summary.Started
+}
+
+// rel names dir as seen from the sweep directory (root's parent).
+func rel(root, dir string) string {
+	if r, err := filepath.Rel(filepath.Dir(root), dir); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return dir
 }
 
 func readFailure(dir string) (Failure, bool) {
@@ -196,29 +190,39 @@ type Index struct {
 
 // Entry is one run of index.json.
 type Entry struct {
-	Index    int      `json:"index"`
-	Name     string   `json:"name"`
-	Dir      string   `json:"dir"` // relative to the sweep directory
-	Dataset  string   `json:"dataset"`
-	Variant  string   `json:"variant"`
-	Ratio    string   `json:"ratio,omitempty"`
-	Gradient string   `json:"gradient"`
-	Seed     int64    `json:"seed"`
-	Hash     string   `json:"config_sha256"` // of the config without threads and out (see Identity)
+	Index    int    `json:"index"`
+	Name     string `json:"name"` // the run's plain name, which names its lock
+	Dir      string `json:"dir"`  // relative to the sweep directory; NAME-XXXXXXXX when NAME holds a run of another config
+	Dataset  string `json:"dataset"`
+	Variant  string `json:"variant"`
+	Ratio    string `json:"ratio,omitempty"`
+	Gradient string `json:"gradient"`
+	Seed     int64  `json:"seed"`
+	// Identity is the identity its run directory records (config.yaml and
+	// summary.json), or the one it will record once its data are loaded;
+	// absent for a run not started by a process that loaded its data.
+	Identity string   `json:"identity,omitempty"`
 	Status   Status   `json:"status"`
 	TestAcc  *float64 `json:"test_acc,omitempty"` // final test accuracy of a finished run
 	Detail   string   `json:"detail,omitempty"`
+	Note     string   `json:"note,omitempty"` // see State.Note
 }
 
-// newEntry describes run r in state st.
-func newEntry(r Run, st State) Entry {
+// newEntry describes run r in state st; fp is the fingerprint of its data if known.
+func newEntry(r Run, st State, fp string) Entry {
 	c := r.Config
 	e := Entry{
 		Index: r.Index, Name: r.Name, Dir: filepath.ToSlash(filepath.Join(RunsDir, r.Name)), Dataset: r.Dataset,
 		Variant: c.Dropout.Variant, Ratio: c.Dropout.Ratio, Gradient: c.Dropout.Gradient, Seed: c.Seed,
-		Hash: r.Hash, Status: st.Status, Detail: st.Detail,
+		Identity: st.Identity, Status: st.Status, Detail: st.Detail, Note: st.Note,
 	}
-	if st.Status == Finished && st.Summary != nil {
+	if st.Dir != "" {
+		e.Dir = filepath.ToSlash(filepath.Join(RunsDir, filepath.Base(st.Dir)))
+	}
+	if e.Identity == "" && fp != "" {
+		e.Identity = c.Identity(fp)
+	}
+	if st.Status == Finished && st.Summary != nil && !math.IsNaN(st.Summary.FinalTestAcc) {
 		acc := st.Summary.FinalTestAcc
 		e.TestAcc = &acc
 	}
@@ -227,12 +231,18 @@ func newEntry(r Run, st State) Entry {
 
 // WriteIndex atomically writes SWEEPDIR/index.json from the states of runs.
 func WriteIndex(dir string, s *Spec, runs []Run, states []State) error {
+	return writeIndex(dir, s, runs, states, nil)
+}
+
+// writeIndex is WriteIndex with the data fingerprints this process knows
+// (by grid index), for the identities of runs that have no directory yet.
+func writeIndex(dir string, s *Spec, runs []Run, states []State, fps map[int]string) error {
 	ix := Index{Sweep: s.Name, Config: s.File, Updated: time.Now().UTC().Truncate(time.Second), Counts: map[Status]int{}}
 	if abs, err := filepath.Abs(s.File); err == nil {
 		ix.Config = abs
 	}
 	for i, r := range runs {
-		ix.Runs = append(ix.Runs, newEntry(r, states[i]))
+		ix.Runs = append(ix.Runs, newEntry(r, states[i], fps[r.Index]))
 		ix.Counts[states[i].Status]++
 	}
 	data, err := json.MarshalIndent(ix, "", "  ")

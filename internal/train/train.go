@@ -5,7 +5,6 @@
 package train
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,11 +15,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/results"
 )
@@ -28,7 +29,8 @@ import (
 // Version is the dropexp version recorded in every summary.
 const Version = "0.1.0"
 
-// ErrDiverged reports a NaN or infinite training loss.
+// ErrDiverged reports a NaN or infinite training or test loss, or weights
+// that are no longer finite.
 var ErrDiverged = errors.New("training diverged")
 
 // Progress receives per-step and per-evaluation reports.
@@ -40,13 +42,20 @@ type Progress interface {
 
 // Options configure one run.
 type Options struct {
-	Config   config.Run     // validated
-	Dir      string         // run directory (created)
-	Data     *dataset.Split // nil: load Config.Dataset
-	Progress Progress       // nil: silent
-	// Resume continues from Dir's checkpoint when there is one; its config
-	// must equal Config. Without a checkpoint the run starts from scratch.
+	Config config.Run     // validated
+	Dir    string         // run directory (created)
+	Data   *dataset.Split // nil: load Config.Dataset
+	// DataFingerprint is dataset.Fingerprint(Data), for a caller that has
+	// it already; "" computes it.
+	DataFingerprint string
+	Progress        Progress // nil: silent
+	// Resume continues from Dir's checkpoint when there is one; it must be
+	// a checkpoint of this run (identity, data) that passes its checks.
+	// Without a checkpoint the run starts from scratch.
 	Resume bool
+	// Restart discards Dir's checkpoint and starts the run from scratch.
+	// Without Resume or Restart, a Dir holding a checkpoint is an error.
+	Restart bool
 }
 
 // Threads resolves the configured thread count (0: every core).
@@ -71,6 +80,18 @@ func LoadDataLog(cfg config.Run, log io.Writer) (*dataset.Split, error) {
 // ErrConfigMismatch reports a resume against a run directory of another config.
 var ErrConfigMismatch = errors.New("config differs from the run being resumed")
 
+// ErrNoIdentity reports a run directory whose config.yaml records no
+// identity, so nothing can tell which run it holds.
+var ErrNoIdentity = errors.New("no identity recorded")
+
+// ErrOccupied reports a run directory that holds another run, or a finished
+// one: train.Run never writes over either.
+var ErrOccupied = errors.New("run directory holds another run")
+
+// ErrHasCheckpoint reports a start without Resume or Restart in a directory
+// whose checkpoint would be overwritten.
+var ErrHasCheckpoint = errors.New("run directory holds a checkpoint")
+
 // loopState is the bookkeeping of the training loop that a checkpoint carries.
 type loopState struct {
 	rows       []results.Metric
@@ -86,10 +107,26 @@ func (st *loopState) wall() float64 { return (st.wallBefore + time.Since(st.star
 
 func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
+// runID is what names a run: its identity, the text and data fingerprint
+// it hashes, and the resolved config.
+type runID struct {
+	identity, text, fingerprint string
+	resolved                    []byte
+}
+
+// training counts the runs of this process that are in their training loop.
+var training atomic.Int32
+
+// Training reports whether some run of this process is in its training
+// loop, where a stop request ends in a checkpoint. Before that (loading
+// data) there is nothing to save, so a signal may end the process at once.
+func Training() bool { return training.Load() > 0 }
+
 // Run trains the configured network and writes config.yaml, metrics.csv,
 // timing.csv, summary.json and checkpoints into opt.Dir. It returns the
 // summary also when training diverges (with ErrDiverged) or the context is
-// cancelled (after writing a checkpoint).
+// cancelled (after writing a checkpoint). It never writes into a directory
+// that holds a finished run or a run of another identity (ErrOccupied).
 func Run(ctx context.Context, opt Options) (results.Summary, error) {
 	cfg := opt.Config
 	st := &loopState{start: time.Now()}
@@ -97,27 +134,14 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 		Status: results.StatusRunning, Seed: cfg.Seed, Model: cfg.Model, Variant: cfg.Dropout.Variant,
 		Ratio: cfg.Ratio().String(), Semantics: cfg.Dropout.Gradient, Dataset: cfg.Dataset.Name,
 		DatasetPath: cfg.Dataset.Path, Iterations: cfg.Train.Iterations, DropexpVersion: Version,
-		GoVersion: runtime.Version(), Threads: Threads(cfg), Started: st.start.UTC(),
+		GoVersion: runtime.Version(), Kernels: kernels.Impl(), Threads: Threads(cfg), Started: st.start.UTC(),
+		FinalTestAcc: math.NaN(), FinalTestLoss: math.NaN(), FinalTrainLoss: math.NaN(),
 	}
 	if cfg.Variant() == dropout.Plain {
 		sum.Ratio = ""
 	}
 	resolved, err := cfg.YAML()
 	if err != nil {
-		return sum, err
-	}
-	ckPath := filepath.Join(opt.Dir, CheckpointFile)
-	var ck *checkpoint
-	if opt.Resume {
-		if ck, err = loadCheckpoint(ckPath); err != nil {
-			return sum, err
-		}
-		if ck != nil && !bytes.Equal(ck.Config, resolved) {
-			return sum, fmt.Errorf("%w: %s was trained with a different config; refusing to resume. Differences (- run, + now):\n%s\nResume with the run's own config (dropexp train --resume %s, without --config or --set), or start a new run elsewhere.",
-				ErrConfigMismatch, opt.Dir, DiffLines(string(ck.Config), string(resolved)), opt.Dir)
-		}
-	}
-	if err := results.WriteFileAtomic(filepath.Join(opt.Dir, results.ConfigFile), resolved); err != nil {
 		return sum, err
 	}
 	data := opt.Data
@@ -129,8 +153,55 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 	if err := data.CheckFit(cfg.Train.BatchSize, cfg.Dataset.CropPad); err != nil {
 		return sum, err
 	}
+	fp := opt.DataFingerprint
+	if fp == "" {
+		fp = dataset.Fingerprint(data)
+	}
+	id := runID{identity: cfg.Identity(fp), text: cfg.IdentityText(), fingerprint: fp, resolved: resolved}
+	sum.Identity, sum.DataFingerprint = id.identity, fp
 	sum.TrainSize, sum.TestSize = data.Train.Len(), data.Test.Len()
-	tr, err := newTrainer(cfg, data)
+
+	rec, err := results.ReadRecorded(opt.Dir)
+	if err != nil {
+		return sum, err
+	}
+	ckPath := filepath.Join(opt.Dir, CheckpointFile)
+	switch {
+	case !rec.Empty() && !rec.Holds(id.identity):
+		err := Mismatch(rec, cfg, fp)
+		if !opt.Resume {
+			err = fmt.Errorf("%w; it is never overwritten: %w", ErrOccupied, err)
+		}
+		return sum, err
+	case rec.Final():
+		return sum, fmt.Errorf("%w: %s holds a %s run; it is never written again (move it away to train it anew)", ErrOccupied, opt.Dir, rec.Summary.Status)
+	case rec.Checkpoint && opt.Restart:
+		if err := os.Remove(ckPath); err != nil {
+			return sum, fmt.Errorf("--restart: %w", err)
+		}
+	case rec.Checkpoint && !opt.Resume:
+		return sum, fmt.Errorf("%w: %s holds the checkpoint of an interrupted run; resume it (dropexp train --resume %s) or discard it (add --restart)", ErrHasCheckpoint, opt.Dir, opt.Dir)
+	}
+	// Only the holder of the run (its lock, or the only process) gets here:
+	// what a killed atomic write left behind is nobody's.
+	if _, err := results.RemoveTemps(opt.Dir); err != nil {
+		return sum, err
+	}
+	var ck *checkpoint
+	if opt.Resume && !opt.Restart {
+		if ck, err = loadCheckpoint(ckPath); err != nil {
+			return sum, err
+		}
+		if ck != nil {
+			if err := check(ckPath, ck, cfg, data, id); err != nil {
+				return sum, err
+			}
+			if err := checkMetrics(filepath.Join(opt.Dir, results.MetricsFile), ckPath, ck); err != nil {
+				return sum, err
+			}
+		}
+	}
+	tr, err := newTrainer(cfg, data, id)
 	if err != nil {
 		return sum, err
 	}
@@ -139,6 +210,9 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 		if err := tr.restore(ckPath, ck, st); err != nil {
 			return sum, err
 		}
+	}
+	if err := results.WriteConfig(filepath.Join(opt.Dir, results.ConfigFile), resolved, id.identity, fp); err != nil {
+		return sum, err
 	}
 
 	write := func(status string) error {
@@ -162,15 +236,42 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 		}
 		return results.WriteSummary(filepath.Join(opt.Dir, results.SummaryFile), sum)
 	}
-	checkpoint := func() error { return tr.save(ckPath, resolved, st) }
+	// diverged ends the run: the loss or the weights of iteration iter are
+	// not finite. The last checkpoint was written from finite weights and
+	// stays.
+	diverged := func(iter int, what string) (results.Summary, error) {
+		sum.DivergedAt, sum.DivergedReason = iter, what
+		if werr := write(results.StatusDiverged); werr != nil {
+			return sum, werr
+		}
+		kept := "no checkpoint was written before"
+		if _, err := os.Stat(ckPath); err == nil {
+			kept = "the last good checkpoint is kept in " + ckPath
+		}
+		return sum, fmt.Errorf("%w: %s at iteration %d (lower train.lr or check the data); %s", ErrDiverged, what, iter, kept)
+	}
+	// checkpoint saves the state; weights that are no longer finite end
+	// the run as diverged instead (errDivergedNow).
+	checkpoint := func(path string) error {
+		err := tr.save(path, st)
+		if errors.Is(err, ErrDiverged) {
+			return errDivergedNow{strings.TrimPrefix(err.Error(), ErrDiverged.Error()+": ")}
+		}
+		return err
+	}
 	if err := write(results.StatusRunning); err != nil {
 		return sum, err
 	}
+	training.Add(1)
+	defer training.Add(-1)
 	prog := opt.Progress
 	every := cfg.Train.CheckpointEvery
 	for tr.iter < cfg.Train.Iterations {
 		if err := ctx.Err(); err != nil {
-			if werr := checkpoint(); werr != nil {
+			if werr := checkpoint(ckPath); werr != nil {
+				if d, ok := werr.(errDivergedNow); ok {
+					return diverged(tr.iter, d.what)
+				}
 				return sum, werr
 			}
 			if werr := write(results.StatusInterrupted); werr != nil {
@@ -185,12 +286,7 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 			return sum, err
 		}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			// The last good checkpoint stays as it is.
-			sum.DivergedAt = tr.iter
-			if werr := write(results.StatusDiverged); werr != nil {
-				return sum, werr
-			}
-			return sum, fmt.Errorf("%w: loss is %v at iteration %d (lower train.lr or check the data); last good checkpoint kept in %s", ErrDiverged, loss, tr.iter, ckPath)
+			return diverged(tr.iter, fmt.Sprintf("training loss is %v", loss))
 		}
 		st.lossSum += loss
 		st.lossN++
@@ -199,9 +295,12 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 		}
 		evalNow := tr.iter%cfg.Train.EvalEvery == 0 || tr.iter == cfg.Train.Iterations
 		if evalNow {
-			testLoss, testAcc, err := tr.evaluate()
+			testLoss, testAcc, err := evaluate(tr)
 			if err != nil {
 				return sum, err
+			}
+			if math.IsNaN(testLoss) || math.IsInf(testLoss, 0) {
+				return diverged(tr.iter, fmt.Sprintf("test loss is %v", testLoss))
 			}
 			row := results.Metric{Iteration: tr.iter, LR: cfg.LRAt(tr.iter), TrainLoss: st.lossSum / float64(st.lossN),
 				TestLoss: testLoss, TestAcc: testAcc}
@@ -217,7 +316,10 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 			}
 		}
 		if every > 0 && tr.iter%every == 0 && tr.iter < cfg.Train.Iterations {
-			if err := checkpoint(); err != nil {
+			if err := checkpoint(ckPath); err != nil {
+				if d, ok := err.(errDivergedNow); ok {
+					return diverged(tr.iter, d.what)
+				}
 				return sum, err
 			}
 		}
@@ -226,7 +328,10 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 		prog.Finish()
 	}
 	// The final state (weights, BatchNorm statistics, …) stays with the run.
-	if err := tr.save(filepath.Join(opt.Dir, ModelFile), resolved, st); err != nil {
+	if err := checkpoint(filepath.Join(opt.Dir, ModelFile)); err != nil {
+		if d, ok := err.(errDivergedNow); ok {
+			return diverged(tr.iter, d.what)
+		}
 		return sum, err
 	}
 	if err := write(results.StatusFinished); err != nil {
@@ -236,6 +341,51 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 	os.Remove(ckPath)
 	return sum, nil
 }
+
+// Mismatch explains why the run directory rec does not hold the run of cfg
+// on data of fingerprint fp: ErrDataChanged when only the data differ,
+// else ErrConfigMismatch with the config lines that differ; nil if it
+// holds that run.
+func Mismatch(rec results.Recorded, cfg config.Run, fp string) error {
+	id := cfg.Identity(fp)
+	if rec.Holds(id) {
+		return nil
+	}
+	file := filepath.Join(rec.Dir, results.ConfigFile)
+	if rec.Config == nil {
+		return fmt.Errorf("%w: %s has no %s to compare with", ErrConfigMismatch, rec.Dir, results.ConfigFile)
+	}
+	saved, err := config.Decode(rec.Config)
+	if err != nil {
+		return fmt.Errorf("%w: %s does not read as a run config of this dropexp (%v)", ErrConfigMismatch, file, err)
+	}
+	if saved.IdentityText() != cfg.IdentityText() {
+		a, _ := saved.IdentityYAML()
+		b, _ := cfg.IdentityYAML()
+		return fmt.Errorf("%w: %s holds a run of another config. Differences (- run, + now):\n%s", ErrConfigMismatch, rec.Dir, DiffLines(string(a), string(b)))
+	}
+	if rec.Identity == "" {
+		return fmt.Errorf("%w in %s (a run of a dropexp before run identities, or written by hand), which is neither resumed nor overwritten; to train its config again: dropexp train --config %s (the new run gets a directory of its own)", ErrNoIdentity, file, file)
+	}
+	if saved.Identity(rec.DataFingerprint) != rec.Identity {
+		return fmt.Errorf("%w: %s was edited after the run wrote it (its identity no longer matches its content)", ErrConfigMismatch, file)
+	}
+	size := ""
+	if s := rec.Summary; s != nil {
+		size = fmt.Sprintf("%d training and %d test images, ", s.TrainSize, s.TestSize)
+	}
+	return fmt.Errorf("%w: %s was trained on %sfingerprint %s; the data now loaded have fingerprint %s (the files at dataset.path changed, or dataset.path, the limits or the subset now select other images; point dataset.path at the original data)",
+		ErrDataChanged, rec.Dir, size, short(rec.DataFingerprint), short(fp))
+}
+
+// evaluate is the trainer's evaluation; a test replaces it to see a run
+// through a test loss that is not finite.
+var evaluate = (*trainer).evaluate
+
+// errDivergedNow is a checkpoint refused because the state is not finite.
+type errDivergedNow struct{ what string }
+
+func (e errDivergedNow) Error() string { return e.what }
 
 // DiffLines lists the lines only in a (prefixed "- ") and only in b ("+ ").
 func DiffLines(a, b string) string {
@@ -265,6 +415,7 @@ func DiffLines(a, b string) string {
 // trainer holds the graphs, solver and random sources of one run.
 type trainer struct {
 	cfg       config.Run
+	id        runID
 	data      *dataset.Split
 	net, eval *model.Net
 	solver    *Solver
@@ -276,8 +427,8 @@ type trainer struct {
 	idx       []int
 }
 
-func newTrainer(cfg config.Run, data *dataset.Split) (*trainer, error) {
-	tr := &trainer{cfg: cfg, data: data}
+func newTrainer(cfg config.Run, data *dataset.Split, id runID) (*trainer, error) {
+	tr := &trainer{cfg: cfg, data: data, id: id}
 	s := data.Train
 	opt := model.Options{Model: cfg.Model, Batch: cfg.Train.BatchSize, C: s.C, H: s.H, W: s.W,
 		Classes: len(s.Classes), Variant: cfg.Variant(), Semantics: cfg.Semantics(), Sites: cfg.Dropout.Sites,

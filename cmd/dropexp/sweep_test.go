@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/sweep"
+)
+
+// tinySweep writes a two-run sweep (plain and standard 0.3) over tinyRun's
+// config and returns the sweep file and the sweep directory.
+func tinySweep(t *testing.T) (dir, base, spec, out string) {
+	t.Helper()
+	dir, base = tinyRun(t)
+	spec = filepath.Join(dir, "sweep.yaml")
+	if err := os.WriteFile(spec, []byte("name: tiny\nbase: run.yaml\naxes: {variant: [plain, standard], ratio: [0.3], seed: [1]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, base, spec, filepath.Join(dir, "sweep")
+}
+
+func TestSweepIndexOutsideTheGrid(t *testing.T) {
+	_, _, spec, out := tinySweep(t)
+	for _, i := range []string{"2", "-2", "99"} {
+		_, err := dropexp(t, "sweep", "--config", spec, "--out", out, "--index", i)
+		checkErr(t, err, "--index "+i+": the grid of "+spec+" has 2 runs, 0..1")
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a refused --index made the sweep directory (%v)", err)
+	}
+}
+
+// A run whose process was killed (its summary still says running, and so
+// does index.json) shows as interrupted once nobody holds its lock, in
+// --list and in the index.json --list rewrites.
+func TestSweepListShowsKilledRunsInterrupted(t *testing.T) {
+	_, _, spec, out := tinySweep(t)
+	if o, err := dropexp(t, "sweep", "--config", spec, "--out", out, "--jobs", "1"); err != nil {
+		t.Fatalf("%v\n%s", err, o)
+	}
+	run := filepath.Join(out, sweep.RunsDir, "standard-p0.3-layer-s1")
+	sum, err := results.ReadSummary(filepath.Join(run, results.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum.Status = results.StatusRunning // as a SIGKILL leaves it
+	if err := results.WriteSummary(filepath.Join(run, results.SummaryFile), sum); err != nil {
+		t.Fatal(err)
+	}
+	o, err := dropexp(t, "sweep", "--config", spec, "--out", out, "--list")
+	if err != nil || !strings.Contains(o, "interrupted standard-p0.3-layer-s1") {
+		t.Errorf("--list: %v\n%s", err, o)
+	}
+	data, err := os.ReadFile(filepath.Join(out, sweep.IndexFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ix sweep.Index
+	if err := json.Unmarshal(data, &ix); err != nil {
+		t.Fatal(err)
+	}
+	if ix.Runs[1].Status != sweep.Interrupted || ix.Runs[0].Status != sweep.Finished || ix.Runs[1].Identity != sum.Identity {
+		t.Errorf("index.json after --list: %+v", ix.Runs)
+	}
+}
+
+// train --resume of a run inside a sweep takes the sweep's lock of that
+// run, so it never trains a run a sweep task is training.
+func TestResumeTakesTheSweepLock(t *testing.T) {
+	_, base, spec, out := tinySweep(t)
+	if o, err := dropexp(t, "sweep", "--config", spec, "--out", out, "--emit", "slurm"); err != nil {
+		t.Fatalf("%v\n%s", err, o)
+	}
+	runs := filepath.Join(out, sweep.RunsDir)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	// An interrupted run of the grid, made by train into the sweep's runs/.
+	dropexpCtx(t, ctx, "train", "--config", base, "--out", runs)
+	run := filepath.Join(runs, "standard-p0.3-layer-s1")
+	if _, err := os.Stat(filepath.Join(run, results.CheckpointFile)); err != nil {
+		t.Fatal(err)
+	}
+	lock, ok, err := results.TryLock(filepath.Join(out, sweep.LocksDir, "standard-p0.3-layer-s1.lock"))
+	if err != nil || !ok {
+		t.Fatalf("lock: %v %v", ok, err)
+	}
+	_, err = dropexp(t, "train", "--resume", run)
+	checkErr(t, err, "--resume "+run+": the run is being trained by another process", filepath.Join(out, sweep.LocksDir, "standard-p0.3-layer-s1.lock"))
+	lock.Unlock()
+	if o, err := dropexp(t, "train", "--resume", run); err != nil {
+		t.Fatalf("%v\n%s", err, o)
+	}
+	// The sweep skips the run train finished: same identity.
+	o, err := dropexp(t, "sweep", "--config", spec, "--out", out, "--jobs", "1")
+	if err != nil || !strings.Contains(o, "standard-p0.3-layer-s1: already finished") {
+		t.Errorf("sweep after the resume: %v\n%s", err, o)
+	}
+}

@@ -1,0 +1,167 @@
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dropexp/dropexp/internal/dropout"
+)
+
+// A run's identity says which computation it is: two runs with one
+// identity produce the same numbers, so a finished run of an identity need
+// not be trained again and an interrupted one can be resumed by any command
+// that asks for the same run. It is the SHA-256 (hex) of IdentityText
+// followed by the line "data: FINGERPRINT", the fingerprint of the loaded
+// data (dataset.Fingerprint); see Identity.
+//
+// The format is frozen: finished runs are skipped by the identity they
+// recorded, so changing the text of a config that already exists would make
+// every finished run look new. TestIdentityIsStable pins it.
+
+// IdentityVersion is the first line of IdentityText; it changes only if the
+// format must (which makes every earlier run a different identity).
+const IdentityVersion = "dropexp run identity 1"
+
+// notIdentity are the keys that change where a run is written, how fast it
+// goes or how often it is saved, not what it computes. dataset.path is out
+// because the data fingerprint stands for it: the same images read from
+// another place are the same run.
+var notIdentity = []string{"out", "threads", "dataset.path", "train.checkpoint_every"}
+
+// identityNeutral holds, for keys added to Run after IdentityVersion was
+// frozen whose default is not their type's zero value, the value that does
+// what runs did before the key existed: like a zero value it is left out of
+// IdentityText, so those runs keep their identity. (A key whose zero value
+// is the old behaviour needs no entry.)
+var identityNeutral = map[string]string{}
+
+// IdentityText returns the canonical text of everything in r that can change
+// a run's numbers: one "key: value" line per leaf key in the order of the
+// Run struct, leaving out the keys of notIdentity and every key whose value
+// is its type's zero value (so a key added later with a zero default leaves
+// the text of older runs alone). The ratio is written in its canonical
+// spelling (0.30 -> 0.3) and a plain run has none.
+func (r Run) IdentityText() string {
+	r.Dropout.Ratio = r.canonicalRatio()
+	var b strings.Builder
+	b.WriteString(IdentityVersion + "\n")
+	identityLines(&b, reflect.ValueOf(r), "")
+	return b.String()
+}
+
+// Identity returns the identity of r trained on data whose fingerprint is
+// dataFingerprint (hex, from dataset.Fingerprint): the hex SHA-256 of
+// IdentityText and a last line "data: " + dataFingerprint.
+func (r Run) Identity(dataFingerprint string) string {
+	sum := sha256.Sum256([]byte(r.IdentityText() + "data: " + dataFingerprint + "\n"))
+	return hex.EncodeToString(sum[:])
+}
+
+// ShortIdentity is the part of an identity that run directory names carry
+// when a name is already taken by another identity.
+func ShortIdentity(id string) string {
+	if len(id) < 8 {
+		return id
+	}
+	return id[:8]
+}
+
+// IdentityYAML returns r's YAML without the keys that are not part of its
+// identity, for showing how two runs differ.
+func (r Run) IdentityYAML() ([]byte, error) {
+	r.Out, r.Threads, r.Dataset.Path, r.Train.CheckpointEvery = "", 0, "", 0
+	r.Dropout.Ratio = r.canonicalRatio()
+	return r.YAML()
+}
+
+// canonicalRatio returns dropout.ratio as Validate's parser spells it, none
+// for plain, and the text as written when it does not parse (a run
+// directory's config is read without validation).
+func (r Run) canonicalRatio() string {
+	v, err := dropout.ParseVariant(r.Dropout.Variant)
+	if err != nil {
+		return r.Dropout.Ratio
+	}
+	if v == dropout.Plain {
+		return ""
+	}
+	p, err := dropout.ParseRatio(v, r.Dropout.Ratio)
+	if err != nil {
+		return r.Dropout.Ratio
+	}
+	return p.String()
+}
+
+func identityLines(b *strings.Builder, v reflect.Value, prefix string) {
+	t := v.Type()
+	for i := range t.NumField() {
+		key := joinKey(prefix, tagName(t.Field(i)))
+		f := v.Field(i)
+		if slices.Contains(notIdentity, key) {
+			continue
+		}
+		if f.Kind() == reflect.Struct {
+			identityLines(b, f, key)
+			continue
+		}
+		if f.IsZero() || (f.Kind() == reflect.Slice && f.Len() == 0) {
+			continue
+		}
+		val := identityValue(f)
+		if n, ok := identityNeutral[key]; ok && n == val {
+			continue
+		}
+		fmt.Fprintf(b, "%s: %s\n", key, val)
+	}
+}
+
+// identityValue writes one value canonically: numbers in the shortest form
+// that reads back the same, strings quoted, lists in brackets.
+func identityValue(v reflect.Value) string {
+	switch v.Kind() {
+	case reflect.String:
+		return strconv.QuoteToASCII(v.String())
+	case reflect.Int, reflect.Int64:
+		return strconv.FormatInt(v.Int(), 10)
+	case reflect.Float64:
+		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
+	case reflect.Bool:
+		return strconv.FormatBool(v.Bool())
+	case reflect.Slice:
+		items := make([]string, v.Len())
+		for i := range items {
+			items[i] = identityValue(v.Index(i))
+		}
+		return "[" + strings.Join(items, ", ") + "]"
+	case reflect.Struct:
+		t := v.Type()
+		var fields []string
+		for i := range t.NumField() {
+			fields = append(fields, tagName(t.Field(i))+": "+identityValue(v.Field(i)))
+		}
+		return "{" + strings.Join(fields, ", ") + "}"
+	}
+	panic(fmt.Sprintf("config: identity of a %s value; give the new key's type a canonical form in identityValue", v.Kind()))
+}
+
+// Decode reads a config.yaml that a run wrote (the resolved config) as
+// written, without defaults or validation, so a run directory stays
+// readable when the rules change. Keys this dropexp does not know are an
+// error.
+func Decode(data []byte) (Run, error) {
+	var r Run
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&r); err != nil {
+		return Run{}, err
+	}
+	return r, nil
+}

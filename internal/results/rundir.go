@@ -1,0 +1,248 @@
+package results
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// A run directory records the identity of the run in it (see
+// config.Run.Identity) twice: in the first lines of config.yaml, as YAML
+// comments that loading the file ignores,
+//
+//	# identity: 64 hex digits
+//	# data_fingerprint: 64 hex digits
+//
+// and in summary.json as "identity" and "data_fingerprint". Tools that group
+// runs read either; they agree in every directory dropexp writes.
+const (
+	IdentityComment    = "# identity: "
+	FingerprintComment = "# data_fingerprint: "
+)
+
+// The layout of a sweep directory, which the run commands share with package
+// sweep: the run directories live in SWEEP/runs, their locks in SWEEP/locks.
+const (
+	SweepRunsDir  = "runs"
+	SweepLocksDir = "locks"
+	SweepIndex    = "index.json"
+)
+
+// CheckpointFile is the name of a run's checkpoint inside its directory.
+const CheckpointFile = "checkpoint.gob"
+
+// WriteConfig atomically writes a run's config.yaml: the identity header,
+// then the resolved config yaml.
+func WriteConfig(path string, yaml []byte, identity, fingerprint string) error {
+	var b bytes.Buffer
+	b.WriteString(IdentityComment + identity + "\n")
+	b.WriteString(FingerprintComment + fingerprint + "\n")
+	b.WriteString("# The identity is the SHA-256 of the keys below that can change the run's\n" +
+		"# numbers (all but out, threads, dataset.path and train.checkpoint_every)\n" +
+		"# and of the data fingerprint, a SHA-256 of the loaded images, labels and classes.\n")
+	b.Write(yaml)
+	return WriteFileAtomic(path, b.Bytes())
+}
+
+// Recorded is what a run directory says about the run in it.
+type Recorded struct {
+	Dir             string
+	Identity        string   // from config.yaml's header; "" if the directory has none (empty, or a run of a dropexp before identities)
+	DataFingerprint string   // likewise
+	Config          []byte   // config.yaml as written; nil if absent
+	Summary         *Summary // nil if summary.json is absent or unreadable
+	SummaryErr      error    // why summary.json could not be read, if it exists
+	Checkpoint      bool     // checkpoint.gob exists
+}
+
+// Empty reports whether the directory holds no run at all (it may not exist).
+func (r Recorded) Empty() bool {
+	return r.Config == nil && r.Summary == nil && r.SummaryErr == nil && !r.Checkpoint
+}
+
+// Final reports whether the run there is over: finished or diverged. Such
+// a directory is never written again.
+func (r Recorded) Final() bool {
+	return r.Summary != nil && (r.Summary.Status == StatusFinished || r.Summary.Status == StatusDiverged)
+}
+
+// Holds reports whether the directory holds the run of identity id.
+func (r Recorded) Holds(id string) bool { return r.Identity != "" && r.Identity == id }
+
+// ReadRecorded reads the identity, config, summary and checkpoint presence
+// of the run directory dir. A missing directory is an empty one.
+func ReadRecorded(dir string) (Recorded, error) {
+	rec := Recorded{Dir: dir}
+	cfg, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	switch {
+	case err == nil:
+		rec.Config = cfg
+		rec.Identity, rec.DataFingerprint = parseHeader(cfg)
+	case !errors.Is(err, fs.ErrNotExist):
+		return rec, fmt.Errorf("results: %w", err)
+	}
+	if s, err := ReadSummary(filepath.Join(dir, SummaryFile)); err == nil {
+		rec.Summary = &s
+		if rec.Identity != "" && s.Identity != "" && s.Identity != rec.Identity {
+			// Written by one run, the two always agree: a directory where
+			// they do not was edited or mixed up by hand.
+			rec.Identity = "inconsistent: " + ConfigFile + " and " + SummaryFile + " name different identities"
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		rec.SummaryErr = err
+	}
+	if _, err := os.Stat(filepath.Join(dir, CheckpointFile)); err == nil {
+		rec.Checkpoint = true
+	}
+	return rec, nil
+}
+
+// ReadIdentity returns the identity and data fingerprint recorded in a
+// config.yaml, "" for a file without them.
+func ReadIdentity(configFile string) (identity, fingerprint string, err error) {
+	data, err := os.ReadFile(configFile)
+	if err != nil {
+		return "", "", fmt.Errorf("results: %w", err)
+	}
+	id, fp := parseHeader(data)
+	return id, fp, nil
+}
+
+func parseHeader(cfg []byte) (identity, fingerprint string) {
+	sc := bufio.NewScanner(bytes.NewReader(cfg))
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		if v, ok := strings.CutPrefix(line, IdentityComment); ok {
+			identity = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(line, FingerprintComment); ok {
+			fingerprint = strings.TrimSpace(v)
+		}
+	}
+	return identity, fingerprint
+}
+
+// suffixRE matches the identity suffix Place adds to a taken name.
+var suffixRE = regexp.MustCompile(`-[0-9a-f]{8}$`)
+
+// PlainName returns a run directory's name without the identity suffix
+// Place may have added: the name its run would have had, which names its lock.
+func PlainName(dirName string) string { return suffixRE.ReplaceAllString(dirName, "") }
+
+// Candidates returns the directories under root that may hold a run whose
+// plain name is name: root/name and every root/name-XXXXXXXX, in that order.
+func Candidates(root, name string) []string {
+	out := []string{filepath.Join(root, name)}
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		if rest, ok := strings.CutPrefix(e.Name(), name); ok && e.IsDir() && suffixRE.MatchString(rest) && len(rest) == 9 {
+			out = append(out, filepath.Join(root, e.Name()))
+		}
+	}
+	return out
+}
+
+// Placement is where a run goes.
+type Placement struct {
+	Dir      string   // the run directory; it may not exist yet
+	Recorded Recorded // what Dir holds now (empty, or the run of this identity)
+	// Taken is set when the plain name holds another run: that run's
+	// directory, which this run leaves alone.
+	Taken *Recorded
+}
+
+// Place returns the directory under root for the run of identity id whose
+// plain name is name (e.g. standard-p0.3-layer-s1): the candidate that holds
+// it already, else root/name if that holds no run, else root/name-SHORT
+// (SHORT the first 8 hex digits of id). A directory holding another run is
+// never chosen, so no command can overwrite a run of another config.
+func Place(root, name, id string) (Placement, error) {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) {
+		return Placement{}, fmt.Errorf("results: run name %q is not a single directory name", name)
+	}
+	var plain *Recorded
+	for _, dir := range Candidates(root, name) {
+		rec, err := ReadRecorded(dir)
+		if err != nil {
+			return Placement{}, err
+		}
+		if rec.Holds(id) {
+			return Placement{Dir: dir, Recorded: rec}, nil
+		}
+		if plain == nil {
+			plain = &rec
+		}
+	}
+	if plain.Empty() {
+		return Placement{Dir: plain.Dir, Recorded: *plain}, nil
+	}
+	short := id
+	if len(short) > 8 {
+		short = short[:8]
+	}
+	dir := filepath.Join(root, name+"-"+short)
+	rec, err := ReadRecorded(dir)
+	if err != nil {
+		return Placement{}, err
+	}
+	if !rec.Empty() {
+		// Two identities sharing 32 bits, or a directory made by hand.
+		return Placement{}, fmt.Errorf("results: %s and %s both hold runs of other configs; move one of them away", plain.Dir, dir)
+	}
+	return Placement{Dir: dir, Recorded: rec, Taken: plain}, nil
+}
+
+// LockFile returns the lock file of the run whose plain name is name under
+// root: a sweep's SWEEP/locks/NAME.lock when root is a sweep's runs
+// directory, else root/.locks/NAME.lock. It creates the directory.
+func LockFile(root, name string) (string, error) {
+	dir := filepath.Join(root, ".locks")
+	if filepath.Base(root) == SweepRunsDir {
+		sweep := filepath.Dir(root)
+		if fileExists(filepath.Join(sweep, SweepIndex)) || fileExists(filepath.Join(sweep, SweepLocksDir)) {
+			dir = filepath.Join(sweep, SweepLocksDir)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("results: creating the lock directory: %w", explain(err))
+	}
+	return filepath.Join(dir, name+".lock"), nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// RemoveTemps removes the temporary files that atomic writes interrupted by
+// a kill left in dir (.NAME.tmp*), and returns their names. Only the
+// process that holds the run's lock may call it: another one's temporary
+// file may be in use.
+func RemoveTemps(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	var removed []string
+	for _, e := range entries {
+		if n := e.Name(); e.Type().IsRegular() && strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp") {
+			if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return removed, fmt.Errorf("results: removing a left-over temporary file: %w", err)
+			}
+			removed = append(removed, n)
+		}
+	}
+	return removed, nil
+}

@@ -1,0 +1,134 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/train"
+)
+
+// The one way a run is driven into a directory, shared by train and sweep:
+// the run's identity picks its directory (results.Place), what is there
+// decides what to do (Plan), and errors carry the command that goes on.
+
+// Action is what driving a run into its directory does.
+type Action int
+
+// The actions of a Plan.
+const (
+	Fresh    Action = iota // no run there yet: train from scratch
+	Continue               // an unfinished run of this identity: resume it (from its checkpoint, if any)
+	Done                   // a finished or diverged run of this identity: nothing to train
+)
+
+// Plan is where a run goes and what happens there.
+type Plan struct {
+	Dir      string
+	Action   Action
+	Recorded results.Recorded // what Dir holds now
+	// Taken, when set, says that the run's plain name holds a run of
+	// another config (and how it differs), which is why Dir carries an
+	// identity suffix.
+	Taken string
+}
+
+// PlanRun places the run of cfg on data of fingerprint fp, whose plain
+// directory name is name, under root.
+func PlanRun(root, name string, cfg config.Run, fp string) (Plan, error) {
+	p, err := results.Place(root, name, cfg.Identity(fp))
+	if err != nil {
+		return Plan{}, err
+	}
+	plan := Plan{Dir: p.Dir, Recorded: p.Recorded, Action: actionOf(p.Recorded)}
+	if p.Taken != nil {
+		plan.Taken = p.Taken.Dir + " holds " + difference(train.Mismatch(*p.Taken, cfg, fp)) + ", left as it is"
+	}
+	return plan, nil
+}
+
+func actionOf(rec results.Recorded) Action {
+	switch {
+	case rec.Final():
+		return Done
+	case rec.Empty():
+		return Fresh
+	}
+	return Continue
+}
+
+// difference says in one line what another run is, from the Mismatch
+// error that compares it with this one.
+func difference(err error) string {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, train.ErrDataChanged):
+		return "a run of this config on other data"
+	case errors.Is(err, train.ErrNoIdentity):
+		return "a run that records no identity (written before run identities)"
+	}
+	if _, diff, ok := strings.Cut(msg, "Differences (- run, + now):\n"); ok {
+		var lines []string
+		for _, l := range strings.Split(diff, "\n") {
+			if f := strings.Fields(l); len(f) > 0 {
+				lines = append(lines, strings.Join(f, " "))
+			}
+		}
+		return "a run of another config (" + strings.Join(lines, ", ") + ")"
+	}
+	if _, why, ok := strings.Cut(msg, ": "); ok {
+		msg = why
+	}
+	return "another run (" + msg + ")"
+}
+
+// Describe says in a few words which network and dropout cfg trains.
+func Describe(cfg config.Run) string {
+	if cfg.Dropout.Variant == string(dropout.Plain) {
+		return cfg.Model + " plain"
+	}
+	ratio := cfg.Dropout.Ratio
+	if p, err := dropout.ParseRatio(dropout.Variant(cfg.Dropout.Variant), ratio); err == nil {
+		ratio = p.String()
+	}
+	return fmt.Sprintf("%s %s dropout %s (%s gradient)", cfg.Model, cfg.Dropout.Variant, ratio, cfg.Dropout.Gradient)
+}
+
+// Explain adds to an error of training the run in dir the command that
+// goes on from it.
+func Explain(err error, dir string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+		// The files written before are whole (atomic writes), and so is the
+		// last checkpoint: the run can go on once there is room.
+		return fmt.Errorf("%w; free some space, then continue with: dropexp train --resume %s", err, dir)
+	case errors.Is(err, train.ErrCheckpoint):
+		return fmt.Errorf("%w. To train the run again from its start, discarding the checkpoint: dropexp train --resume %s --restart", err, dir)
+	case errors.Is(err, train.ErrDataChanged):
+		return fmt.Errorf("%w. To train this config on the data as they are now, run it without --resume (dropexp train --config %s): it gets a run directory of its own beside this one",
+			err, filepath.Join(dir, results.ConfigFile))
+	}
+	return err
+}
+
+// lockRun takes the lock of the run whose plain name is name under root
+// (a sweep's per-run lock when root is a sweep's runs directory); nil
+// without an error means another process holds it.
+func lockRun(root, name string) (*results.Lock, string, error) {
+	path, err := results.LockFile(root, name)
+	if err != nil {
+		return nil, "", err
+	}
+	l, ok, err := results.TryLock(path)
+	if err != nil || !ok {
+		return nil, path, err
+	}
+	return l, path, nil
+}

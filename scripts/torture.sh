@@ -1,0 +1,388 @@
+#!/usr/bin/env bash
+# make torture: end-to-end cases of run management against the built binary
+# on small synthetic data in the official formats (scripts/synthdata): a run
+# is its identity, nothing is overwritten, checkpoints and data are checked
+# before a resume, divergence, signals, sweeps. Ends with "N passed, M failed"
+# and a non-zero status if any case failed.
+#
+# Add a case: write a function named case_SOMETHING below. It runs in its own
+# directory (the current one) in a subshell with `set -e`, so any failing
+# command fails it; say why with `die MESSAGE`. Helpers: run_yaml (a tiny
+# run config), dx (the binary), expect_fail, has, same_tree, wait_for, flip.
+# Or add a file to scripts/torture.d/ (see the runner at the end).
+#
+#   scripts/torture.sh [REGEX]    # only the cases whose name matches REGEX
+#
+# Environment: BIN (bin/dropexp), KEEP=1 keeps the work directory.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=$(realpath "${BIN:-bin/dropexp}")
+ROOT=$(pwd)
+WORK=$(mktemp -d /tmp/torture.XXXXXX)
+DATA=$WORK/data
+only=${1:-}
+
+go run ./scripts/synthdata --out "$DATA" --train 200 --test 50 --sets cifar10,mnist >/dev/null || exit 1
+
+dx() { "$BIN" "$@"; }
+die() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# run_yaml FILE [ITERATIONS]: ConvNet-Quick, standard 0.3, batch 10, one
+# thread (so runs are bit-reproducible), evaluations every 10 iterations and
+# a checkpoint every 5.
+run_yaml() {
+	cat >"$1" <<EOF
+model: convnet-quick
+threads: 1
+out: results
+dataset: {name: cifar10, path: $DATA}
+dropout: {variant: standard, ratio: "0.3"}
+train: {batch_size: 10, iterations: ${2:-20}, lr: 0.001, eval_every: 10, checkpoint_every: 5}
+EOF
+}
+
+# expect_fail CMD...: CMD must exit non-zero; its output goes to ./out.
+expect_fail() {
+	if "$@" >out 2>&1; then
+		cat out
+		die "expected a failure: $*"
+	fi
+	if grep -qE '^panic:|goroutine [0-9]+ \[' out; then
+		cat out
+		die "it panicked: $*"
+	fi
+}
+# has FILE TEXT: FILE contains TEXT (fixed string).
+has() { grep -qF -- "$2" "$1" || {
+	echo "--- $1:"
+	cat "$1"
+	die "$1 lacks: $2"
+}; }
+# same_tree DIR: prints a fingerprint (content and mtime of every file) of DIR.
+same_tree() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r stat -c '%n %Y.%y %s' && find . -type f -print0 | sort -z | xargs -0 -r sha256sum); }
+# wait_for FILE [SECONDS]: until FILE exists.
+wait_for() {
+	local i
+	for ((i = 0; i < ${2:-120} * 10; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	die "timed out waiting for $1"
+}
+# flip FILE POS: flips the lowest bit of byte POS of FILE in place.
+flip() {
+	local b
+	b=$(od -An -tu1 -j"$2" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+# interrupted DIR_OUT [ROWS]: a run of run.yaml into DIR_OUT stopped by
+# SIGTERM after its first checkpoint (and once metrics.csv has ROWS rows);
+# prints its run directory. (Background
+# commands run "$BIN" itself, not dx, so that $! is dropexp's pid.)
+interrupted() {
+	local out=$1 rows=${2:-0} pid i
+	"$BIN" train --config run.yaml --out "$out" >"$out.log" 2>&1 &
+	pid=$!
+	wait_for "$out/standard-p0.3-layer-s1/checkpoint.gob"
+	for ((i = 0; i < 1200; i++)); do
+		[ "$(wc -l <"$out/standard-p0.3-layer-s1/metrics.csv")" -gt "$rows" ] && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	wait "$pid" || true
+	grep -q '"status": "interrupted"' "$out/standard-p0.3-layer-s1/summary.json" || die "not interrupted: $(cat "$out.log")"
+	echo "$out/standard-p0.3-layer-s1"
+}
+# reference: metrics.csv of an uninterrupted run of run.yaml.
+reference() { dx train --config run.yaml --out ref >/dev/null 2>&1 && cat ref/standard-p0.3-layer-s1/metrics.csv; }
+
+# --- cases -------------------------------------------------------------------
+
+# Issue 1: another train.lr or dataset.name into one --out: the finished run stays, the new one gets its own directory.
+case_other_config_gets_own_directory() {
+	run_yaml run.yaml
+	dx train --config run.yaml >/dev/null 2>&1
+	before=$(same_tree results/standard-p0.3-layer-s1)
+	dx train --config run.yaml --set train.lr=0.002 >out 2>&1
+	has out "results/standard-p0.3-layer-s1 holds a run of another config (- lr: 0.001, + lr: 0.002), left as it is"
+	dx train --config run.yaml --set dataset.name=mnist >out 2>&1
+	has out "holds a run of another config"
+	[ "$(same_tree results/standard-p0.3-layer-s1)" = "$before" ] || die "the first run changed"
+	n=$(ls -d results/standard-p0.3-layer-s1-* | wc -l)
+	[ "$n" = 2 ] || die "want 2 more run directories, got $n"
+	for d in results/standard-p0.3-layer-s1-*; do has "$d/summary.json" '"status": "finished"'; done
+}
+
+# Issue 1: make demo's default out does not replace a CIFAR run of the same name.
+case_demo_beside_a_cifar_run() {
+	run_yaml run.yaml
+	dx train --config run.yaml --set dropout.variant=plain >/dev/null 2>&1
+	before=$(same_tree results/plain-layer-s1)
+	dx train --set train.iterations=4 --set train.eval_every=2 --set train.lr_steps= \
+		--set dataset.train_limit=100 --set dataset.test_limit=50 >out 2>&1
+	has out "results/plain-layer-s1 holds a run of another config"
+	[ "$(same_tree results/plain-layer-s1)" = "$before" ] || die "the CIFAR run changed"
+	ls -d results/plain-layer-s1-* >/dev/null
+}
+
+# A finished run of the same identity (also with other threads, checkpoint_every or a copy of the data) is not trained again.
+case_same_run_already_finished() {
+	run_yaml run.yaml
+	dx train --config run.yaml >/dev/null 2>&1
+	before=$(same_tree results)
+	cp -r "$DATA" copy
+	for set in threads=2 train.checkpoint_every=3 "dataset.path=$PWD/copy" out=results; do
+		dx train --config run.yaml --set "$set" >out 2>&1
+		has out "already finished: results/standard-p0.3-layer-s1"
+	done
+	[ "$(same_tree results)" = "$before" ] || die "a finished run was touched"
+}
+
+# Issue 2: train without --resume on an interrupted run resumes it, with the numbers of an uninterrupted run.
+case_interrupted_run_resumes_itself() {
+	run_yaml run.yaml 40
+	want=$(reference)
+	run=$(interrupted results)
+	dx train --config run.yaml >out 2>&1
+	has out "resuming the interrupted run from its checkpoint in $run"
+	[ "$(cat "$run/metrics.csv")" = "$want" ] || die "resumed metrics.csv differs from the uninterrupted run"
+	[ ! -e "$run/checkpoint.gob" ] || die "a finished run kept its checkpoint"
+}
+
+# A SIGKILLed run resumes (temporary files of the killed writes are removed) to the same numbers.
+case_sigkill_and_resume() {
+	run_yaml run.yaml 40
+	want=$(reference)
+	"$BIN" train --config run.yaml >log 2>&1 &
+	pid=$!
+	wait_for results/standard-p0.3-layer-s1/checkpoint.gob
+	kill -9 $pid
+	wait $pid || true
+	touch results/standard-p0.3-layer-s1/.metrics.csv.tmp123 results/standard-p0.3-layer-s1/.checkpoint.gob.tmp9
+	dx train --config run.yaml >out 2>&1
+	has out "resuming the interrupted run"
+	[ "$(cat results/standard-p0.3-layer-s1/metrics.csv)" = "$want" ] || die "metrics.csv differs after SIGKILL and resume"
+	! ls -a results/standard-p0.3-layer-s1 | grep -q '\.tmp' || die "temporary files left"
+}
+
+# --restart trains an interrupted run again from iteration 0; a finished one is never restarted.
+case_restart() {
+	run_yaml run.yaml 40
+	want=$(reference)
+	run=$(interrupted results)
+	dx train --config run.yaml --restart >out 2>&1
+	has out "starting again from iteration 0 (--restart discards its checkpoint)"
+	[ "$(cat "$run/metrics.csv")" = "$want" ] || die "restarted metrics.csv differs"
+	expect_fail dx train --config run.yaml --restart
+	has out "never overwritten"
+}
+
+# Issue 6: a flipped byte in checkpoint.gob is refused (15 trials), the file kept, and --restart named.
+case_flipped_checkpoint_byte() {
+	run_yaml run.yaml 40
+	run=$(interrupted results)
+	cp "$run/checkpoint.gob" good.gob
+	metrics=$(sha256sum <"$run/metrics.csv")
+	size=$(stat -c %s good.gob)
+	for pos in 0 30 80 $((size - 1)) $(for i in $(seq 11); do echo $((RANDOM * 32768 % size + RANDOM % size)); done); do
+		pos=$((pos % size))
+		cp good.gob "$run/checkpoint.gob"
+		flip "$run/checkpoint.gob" $pos
+		cp "$run/checkpoint.gob" bad.gob
+		expect_fail dx train --resume "$run"
+		has out "checkpoint cannot be resumed"
+		has out "dropexp train --resume $run --restart"
+		cmp -s bad.gob "$run/checkpoint.gob" || die "byte $pos: the damaged checkpoint was not kept"
+		[ "$(sha256sum <"$run/metrics.csv")" = "$metrics" ] || die "byte $pos: metrics.csv rewritten"
+	done
+	cp good.gob "$run/checkpoint.gob"
+	dx train --resume "$run" >/dev/null 2>&1
+	has "$run/summary.json" '"status": "finished"'
+}
+
+# Metrics rows and the checkpoint's iteration must agree.
+case_metrics_disagree_with_checkpoint() {
+	run_yaml run.yaml 60
+	run=$(interrupted results 1)
+	last=$(tail -n 1 "$run/metrics.csv")
+	[ "$(wc -l <"$run/metrics.csv")" -ge 2 ] || die "no metrics row yet"
+	sed -i '$d' "$run/metrics.csv"
+	expect_fail dx train --resume "$run"
+	has out "disagree"
+	echo "$last" | sed 's/,0\.[0-9]*$/,0.999/' >>"$run/metrics.csv"
+	expect_fail dx train --resume "$run"
+	has out "disagree"
+}
+
+# Issue 7: the data set changed (200 -> 100 images, fewer than the saved position) or has other pixels: a clear error, no panic.
+case_data_changed() {
+	run_yaml run.yaml 40
+	sed -i "s|path: $DATA|path: $PWD/d|" run.yaml
+	go -C "$ROOT" run ./scripts/synthdata --out "$PWD/d" --train 200 --test 50 --sets cifar10 >/dev/null
+	run=$(interrupted results)
+	for args in "--train 100" "--train 200 --seed 7"; do
+		rm -rf d
+		go -C "$ROOT" run ./scripts/synthdata --out "$PWD/d" --test 50 --sets cifar10 $args >/dev/null
+		expect_fail dx train --resume "$run"
+		has out "the data set is not the one the run was trained on"
+		has out "200 training and 50 test images"
+		# Without --resume the same config on other data is another run.
+		dx train --config run.yaml --set train.iterations=10 >/dev/null 2>&1
+	done
+}
+
+# Issue 8: a run that diverges before its first evaluation has no final accuracy (null) and says why.
+case_diverged_before_first_evaluation() {
+	run_yaml run.yaml
+	expect_fail dx train --config run.yaml --set train.lr=1e6 --set dropout.variant=plain
+	has out "training diverged"
+	s=results/plain-layer-s1/summary.json
+	has $s '"status": "diverged"'
+	has $s '"final_test_acc": null'
+	has $s '"diverged_reason": "training loss is NaN"'
+	dx train --config run.yaml --set train.lr=1e6 --set dropout.variant=plain >out 2>&1
+	has out "already diverged"
+}
+
+# summary.json names the kernels that ran, as dropexp version does.
+case_kernels_recorded() {
+	run_yaml run.yaml
+	dx train --config run.yaml >/dev/null 2>&1
+	k=$(dx version | sed 's/^[^,]*, [^,]*, //; s/)$//') # dropexp V (GO, OS/ARCH, KERNELS)
+	has results/standard-p0.3-layer-s1/summary.json "\"kernels\": \"$k\""
+	id=$(sed -n 's/^# identity: //p' results/standard-p0.3-layer-s1/config.yaml)
+	has results/standard-p0.3-layer-s1/summary.json "\"identity\": \"$id\""
+}
+
+# The first SIGTERM before training started (the data load) ends the process at once, nothing trained.
+case_sigterm_while_loading() {
+	run_yaml run.yaml
+	go -C "$ROOT" run ./scripts/synthdata --out "$PWD/big" --train 20000 --test 100 --sets cifar10 >/dev/null
+	"$BIN" train --config run.yaml --set dataset.path="$PWD/big" >out 2>&1 &
+	pid=$!
+	# The load log's first line: the data are loading.
+	for ((i = 0; i < 1200; i++)); do
+		grep -q '^data: loading' out && break
+		sleep 0.05
+	done
+	kill -TERM $pid
+	rc=0
+	wait $pid || rc=$?
+	[ $rc = 143 ] || die "exit status $rc, want 143: $(cat out)"
+	has out "nothing to checkpoint yet; exiting"
+	[ ! -e results/standard-p0.3-layer-s1/checkpoint.gob ] || die "a run trained after the signal"
+}
+
+# A sweep skips finished runs by identity (other --jobs, a copy of the data); another config goes beside them.
+case_sweep_skips_by_identity() {
+	run_yaml run.yaml
+	printf 'name: t\nbase: run.yaml\naxes: {variant: [plain, standard], ratio: [0.3], seed: [1]}\n' >sweep.yaml
+	dx sweep --config sweep.yaml --out sw >/dev/null 2>&1
+	before=$(same_tree sw/runs)
+	before_plain=$(same_tree sw/runs/plain-layer-s1)
+	before_std=$(same_tree sw/runs/standard-p0.3-layer-s1)
+	cp -r "$DATA" copy
+	dx sweep --config sweep.yaml --out sw --jobs 1 --set "dataset.path=$PWD/copy" >out 2>&1
+	has out "2 runs: 2 finished (2 skipped)"
+	[ "$(same_tree sw/runs)" = "$before" ] || die "a finished run was touched"
+	dx sweep --config sweep.yaml --out sw --set train.lr=0.002 >out 2>&1
+	has out "2 runs: 2 finished (2 ran)"
+	has out "holds a run of another config (- lr: 0.001, + lr: 0.002), left as it is"
+	[ "$(same_tree sw/runs/plain-layer-s1)$(same_tree sw/runs/standard-p0.3-layer-s1)" = "$before_plain$before_std" ] || die "a finished run was touched"
+	[ "$(ls sw/runs | wc -l)" = 4 ] || die "want 4 run directories: $(ls sw/runs)"
+	has sw/index.json '"note": "runs/plain-layer-s1 holds a run of another config; this run is in runs/plain-layer-s1-'
+}
+
+# --resume of a run in a sweep takes the sweep's lock of that run.
+case_resume_takes_sweep_lock() {
+	run_yaml run.yaml 40
+	printf 'name: t\nbase: run.yaml\naxes: {variant: [standard], ratio: [0.3], seed: [1]}\n' >sweep.yaml
+	dx sweep --config sweep.yaml --out sw --emit slurm >/dev/null
+	run=$(interrupted sw/runs)
+	# -o: flock itself holds the lock (not sleep), so killing it frees the lock.
+	flock -o sw/locks/standard-p0.3-layer-s1.lock sleep 60 &
+	holder=$!
+	for ((i = 0; i < 100; i++)); do [ -n "$(pgrep -P $holder)" ] && break; sleep 0.1; done
+	expect_fail dx train --resume "$run"
+	has out "the run is being trained by another process"
+	kill $(pgrep -P $holder) $holder
+	wait $holder || true
+	dx train --resume "$run" >/dev/null 2>&1
+	has "$run/summary.json" '"status": "finished"'
+}
+
+# index.json of a killed sweep says running; --list shows and writes interrupted.
+case_killed_sweep_index_interrupted() {
+	run_yaml run.yaml 60
+	printf 'name: t\nbase: run.yaml\naxes: {variant: [standard], ratio: [0.3], seed: [1]}\n' >sweep.yaml
+	"$BIN" sweep --config sweep.yaml --out sw >log 2>&1 &
+	pid=$!
+	wait_for sw/runs/standard-p0.3-layer-s1/checkpoint.gob
+	kill -9 $pid
+	wait $pid || true
+	has sw/index.json '"status": "running"'
+	dx sweep --config sweep.yaml --out sw --list >out 2>&1
+	has out "interrupted standard-p0.3-layer-s1"
+	has sw/index.json '"status": "interrupted"'
+}
+
+# --index outside the grid and a sweep name with a path separator are errors.
+case_sweep_bad_index_and_name() {
+	run_yaml run.yaml
+	printf 'name: t\nbase: run.yaml\naxes: {variant: [plain, standard], ratio: [0.3], seed: [1]}\n' >sweep.yaml
+	for i in 2 -2; do
+		expect_fail dx sweep --config sweep.yaml --out sw --index $i
+		has out "--index $i: the grid of sweep.yaml has 2 runs, 0..1"
+	done
+	printf 'name: ../escape\nbase: run.yaml\naxes: {variant: [plain]}\n' >bad.yaml
+	expect_fail dx sweep --config bad.yaml
+	has out 'is not a single directory name'
+	[ ! -e ../escape ] || die "wrote outside"
+}
+
+# --- runner ------------------------------------------------------------------
+
+# The cases above run in their own directory under set -e. Files in
+# scripts/torture.d/ add theirs (case_* functions that return non-zero on
+# failure, run from the repository root, their files under $TORTURE_TMP,
+# the binary in $DROPEXP).
+own=$(declare -F | awk '$3 ~ /^case_/ {print $3}')
+export DROPEXP=$BIN TORTURE_TMP=$WORK
+for f in scripts/torture.d/*.sh; do
+	[ -e "$f" ] && source "$f"
+done
+all=$(declare -F | awk '$3 ~ /^case_/ {print $3}')
+
+pass=0
+failed=()
+for c in $all; do
+	[ -n "$only" ] && [[ ! $c =~ $only ]] && continue
+	start=$SECONDS
+	if grep -qx "$c" <<<"$own"; then
+		mkdir -p "$WORK/$c"
+		(
+			cd "$WORK/$c" || exit 1
+			set -e
+			$c
+		) >"$WORK/$c.log" 2>&1
+	else
+		(cd "$ROOT" && $c) >"$WORK/$c.log" 2>&1
+	fi
+	rc=$?
+	if [ $rc = 0 ]; then
+		pass=$((pass + 1))
+		echo "ok    ${c#case_} ($((SECONDS - start)) s)"
+	else
+		failed+=("$c")
+		echo "FAIL  ${c#case_} ($((SECONDS - start)) s); log: $WORK/$c.log"
+		tail -n 15 "$WORK/$c.log" | sed 's/^/      /'
+	fi
+done
+echo "${pass} passed, ${#failed[@]} failed"
+if [ ${#failed[@]} = 0 ] && [ -z "${KEEP:-}" ]; then
+	rm -rf "$WORK"
+fi
+[ ${#failed[@]} = 0 ]
