@@ -31,14 +31,17 @@ one sweep directory (default results/NAME): DIR/runs/NAME/ per run, and
 DIR/index.json listing every run with its status.
 
 Runs go --jobs at a time, each with cores/jobs threads. Rerunning the same
-command skips finished runs whose config is unchanged, reruns unfinished,
-interrupted and failed ones, and never touches a finished run whose config
-differs (it is reported as a conflict). A failed or diverged run does not stop
-the others; the command exits non-zero at the end if any run did not finish.
+command skips finished runs of the same identity (config and data, as dropexp
+train decides it; threads, out and dataset.path do not matter), resumes
+unfinished, interrupted and failed ones, and never touches a run of another
+config: a grid point whose name holds one trains into runs/NAME-XXXXXXXX and
+the log and index.json say so. A failed or diverged run does not stop the
+others; the command exits non-zero at the end if any run did not finish.
 
 --index I runs only run I of the grid (for job arrays); --emit slurm|k8s writes
 DIR/sweep.sbatch or DIR/sweep-job.yaml running the grid one run per task, and
-runs nothing. --list prints the grid and each run's status.`,
+runs nothing. --list prints the grid and each run's status (from the run
+directories, without loading data) and rewrites DIR/index.json.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {

@@ -65,15 +65,6 @@ func (r Run) Identity(dataFingerprint string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// ShortIdentity is the part of an identity that run directory names carry
-// when a name is already taken by another identity.
-func ShortIdentity(id string) string {
-	if len(id) < 8 {
-		return id
-	}
-	return id[:8]
-}
-
 // IdentityYAML returns r's YAML without the keys that are not part of its
 // identity, for showing how two runs differ.
 func (r Run) IdentityYAML() ([]byte, error) {

@@ -131,6 +131,15 @@ func parseHeader(cfg []byte) (identity, fingerprint string) {
 	return identity, fingerprint
 }
 
+// ShortIdentity is the part of an identity (its first 8 hex digits) that
+// Place appends to a run's name when the name holds another run.
+func ShortIdentity(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
 // suffixRE matches the identity suffix Place adds to a taken name.
 var suffixRE = regexp.MustCompile(`-[0-9a-f]{8}$`)
 
@@ -185,11 +194,7 @@ func Place(root, name, id string) (Placement, error) {
 	if plain.Empty() {
 		return Placement{Dir: plain.Dir, Recorded: *plain}, nil
 	}
-	short := id
-	if len(short) > 8 {
-		short = short[:8]
-	}
-	dir := filepath.Join(root, name+"-"+short)
+	dir := filepath.Join(root, name+"-"+ShortIdentity(id))
 	rec, err := ReadRecorded(dir)
 	if err != nil {
 		return Placement{}, err

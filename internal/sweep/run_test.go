@@ -183,7 +183,7 @@ func TestSkipAndResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	own := runs[1].Name + "-" + config.ShortIdentity(runs[1].Config.Identity(emptyFP))
+	own := runs[1].Name + "-" + results.ShortIdentity(runs[1].Config.Identity(emptyFP))
 	if want := []string{own, runs[2].Name, runs[3].Name}; !slices.Equal(f.calls, want) {
 		t.Errorf("trained %q, want %q", f.calls, want)
 	}
