@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 )
 
 // A run directory records the identity of the run in it (see
@@ -79,6 +80,11 @@ func (r Recorded) Holds(id string) bool { return r.Identity != "" && r.Identity 
 // of the run directory dir. A missing directory is an empty one.
 func ReadRecorded(dir string) (Recorded, error) {
 	rec := Recorded{Dir: dir}
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		// Nothing there (a path under a file cannot be a directory either;
+		// creating the directory then says what is wrong).
+		return rec, nil
+	}
 	cfg, err := os.ReadFile(filepath.Join(dir, ConfigFile))
 	switch {
 	case err == nil:
