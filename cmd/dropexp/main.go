@@ -7,10 +7,16 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/dropexp/dropexp/internal/train"
 )
+
+// trainsRuns is set by the commands that load data and then train (train,
+// sweep): for them a signal before training has started has nothing to
+// save. Other commands (data fetch, say) stop through their context.
+var trainsRuns atomic.Bool
 
 // exitCode is the shell's status for a process ended by sig: 128 + its number.
 func exitCode(sig os.Signal) int {
@@ -27,7 +33,7 @@ func main() {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		sig := <-sigs
-		if !train.Training() {
+		if trainsRuns.Load() && !train.Training() {
 			// Nothing is being trained yet (the data are loading, or the
 			// run is being placed): there is no state to save, and loading
 			// cannot stop halfway, so the first signal ends the process.

@@ -44,6 +44,7 @@ runs nothing. --list prints the grid and each run's status (from the run
 directories, without loading data) and rewrites DIR/index.json.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			trainsRuns.Store(true)
 			if file == "" {
 				return fmt.Errorf("sweep: --config FILE is required (e.g. configs/sweeps/table1.yaml)")
 			}

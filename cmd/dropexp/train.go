@@ -35,6 +35,7 @@ their test accuracy. --set key=value overrides any config key (dotted path, e.g.
 (DROPEXP_DROPOUT_RATIO=0.2). Keys: ` + fmt.Sprint(config.Keys()),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			trainsRuns.Store(true)
 			if out != "" {
 				sets = append(sets, "out="+out)
 			}
