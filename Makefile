@@ -10,7 +10,8 @@ TAGS    := $(if $(OPENBLAS),-tags openblas,)
 # loops, which compute the same bits.
 SIMD    := $(shell GOEXPERIMENT=simd $(GO) list simd/archsimd >/dev/null 2>&1 && echo simd)
 export GOEXPERIMENT := $(SIMD)
-CIFAR10 ?= ../shared/data/cifar10-jpeg.tar.xz
+# An image folder (or .tar/.tar.xz of one) of CIFAR-10 for the table1 targets.
+CIFAR10 ?= data/cifar10-jpeg.tar.xz
 OUT     ?= results
 
 .PHONY: all build test demo deps bench vet fmt table1 clean

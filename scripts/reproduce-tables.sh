@@ -4,7 +4,7 @@
 #   SCALE=smoke (default): both grids with tiny iteration counts on small
 #     synthetic data sets in the official formats (scripts/synthdata), 2 seeds;
 #     minutes on 2 cores. Checks the whole pipeline, not the paper's numbers.
-#   SCALE=paper: the full protocols of SPEC §3 on the real data, 3 seeds;
+#   SCALE=paper: the full protocols of docs/DESIGN.md §3 on the real data, 3 seeds;
 #     days on 2 cores (see README).
 #
 # Results go to $OUT/smoke or $OUT/paper: table1/ and table2/ sweep
@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 SCALE=${SCALE:-smoke}
 OUT=${OUT:-results}
 BIN=${BIN:-bin/dropexp}
-CIFAR10=${CIFAR10:-../shared/data/cifar10-jpeg.tar.xz}
+CIFAR10=${CIFAR10:-data/cifar10-jpeg.tar.xz}
 dir=$OUT/$SCALE
 
 t1=() # flags of the Table 1 sweep
