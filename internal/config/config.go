@@ -26,6 +26,8 @@ type Run struct {
 	Dataset Dataset `mapstructure:"dataset" yaml:"dataset"`
 	Dropout Dropout `mapstructure:"dropout" yaml:"dropout"`
 	Train   Train   `mapstructure:"train" yaml:"train"`
+	// Diagnostics measure the gradient without changing the run; see Diagnostics.
+	Diagnostics Diagnostics `mapstructure:"diagnostics" yaml:"diagnostics,omitempty"`
 }
 
 // Dataset selects the data set and how its pixels are prepared.
@@ -59,6 +61,23 @@ type Train struct {
 	EvalEvery       int      `mapstructure:"eval_every" yaml:"eval_every"`
 	CheckpointEvery int      `mapstructure:"checkpoint_every" yaml:"checkpoint_every"`
 }
+
+// Diagnostics configure the gradient diagnostics (package diagnostics):
+// every Every iterations, besides the step's gradient, the clean gradient
+// (no masks) and the gradients of Draws fresh mask draws on the same batch
+// and weights. They do not change the run's numbers, so they are not part
+// of what makes two runs the same run.
+type Diagnostics struct {
+	Every int `mapstructure:"every" yaml:"every"` // 0 = off
+	Draws int `mapstructure:"draws" yaml:"draws"` // mask draws for the noise estimate, >= 2
+}
+
+// DefaultDiagnosticDraws is diagnostics.draws unless set.
+const DefaultDiagnosticDraws = 8
+
+// IsZero reports whether diagnostics are off, so that config.yaml leaves
+// the section out and a run without them reads as it did before they existed.
+func (d Diagnostics) IsZero() bool { return d.Every == 0 }
 
 // LRStep switches the learning rate to LR for iterations At+1 onwards (Caffe multistep).
 type LRStep struct {
@@ -107,6 +126,7 @@ func Defaults() Run {
 			BiasLRMult:  2,
 			EvalEvery:   500,
 		},
+		Diagnostics: Diagnostics{Draws: DefaultDiagnosticDraws},
 	}
 }
 

@@ -422,6 +422,9 @@ func TestValidate(t *testing.T) {
 		{"lr steps", func(r *Run) {
 			r.Train.LRSteps = []LRStep{{0, 0.1}, {400, 0.1}, {300, 0}, {5000, 0.1}}
 		}, []string{"train.lr_steps[0].at: 0 outside 1..train.iterations (1000)", "train.lr_steps[2].at: 300 not after", "train.lr_steps[2].lr", "train.lr_steps[3].at: 5000 outside"}},
+		{"diagnostics on", func(r *Run) { r.Diagnostics = Diagnostics{Every: 250, Draws: 2} }, nil},
+		{"diagnostics every", func(r *Run) { r.Diagnostics.Every = -1 }, []string{"diagnostics.every: -1 is negative"}},
+		{"diagnostics draws", func(r *Run) { r.Diagnostics = Diagnostics{Every: 10, Draws: 1} }, []string{"diagnostics.draws: 1 is below 2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Defaults()
@@ -483,6 +486,43 @@ func TestYAMLRoundTrip(t *testing.T) {
 		if string(b2) != string(b) {
 			t.Errorf("YAML not stable:\n%s\n---\n%s", b, b2)
 		}
+	}
+}
+
+// Diagnostics that are off leave config.yaml as it was before they existed
+// (so older runs resume and compare equal); on, they round-trip.
+func TestDiagnosticsYAML(t *testing.T) {
+	off, err := Load(writeConfig(t, minimal), []string{"diagnostics.draws=3"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.Diagnostics != (Diagnostics{Draws: DefaultDiagnosticDraws}) {
+		t.Errorf("diagnostics off: %+v, want the default draws", off.Diagnostics)
+	}
+	b, err := off.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "diagnostics") {
+		t.Errorf("config.yaml of a run without diagnostics mentions them:\n%s", b)
+	}
+	on, err := Load(writeConfig(t, minimal), nil, []string{"DROPEXP_DIAGNOSTICS_EVERY=250", "DROPEXP_DIAGNOSTICS_DRAWS=4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if on.Diagnostics != (Diagnostics{Every: 250, Draws: 4}) {
+		t.Errorf("diagnostics from the environment: %+v", on.Diagnostics)
+	}
+	b, err = on.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "diagnostics:\n  every: 250\n  draws: 4\n") {
+		t.Errorf("config.yaml lacks the diagnostics:\n%s", b)
+	}
+	back, err := Load(writeConfig(t, string(b)), nil, nil)
+	if err != nil || back.Diagnostics != on.Diagnostics {
+		t.Errorf("round trip: %+v, %v", back.Diagnostics, err)
 	}
 }
 

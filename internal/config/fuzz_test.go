@@ -20,6 +20,7 @@ var fuzzSeeds = []struct{ file, set, env string }{
 	{"dropout: {ratoi: 0.3}\nseed: abc\n", "train.iter=5", "DROPEXP_DROPOUT_RATOI=1"},
 	{"train: [\n", "seed", ""},
 	{"&a [*a]", "dropout={variant: plain}", ""},
+	{with("diagnostics: {every: 0, draws: 3}"), "diagnostics.every=5", "DROPEXP_DIAGNOSTICS_DRAWS=1"},
 }
 
 // FuzzConfig checks that no config file, --set or environment entry makes

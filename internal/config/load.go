@@ -77,6 +77,10 @@ func Load(file string, sets []string, env []string) (Run, error) {
 	if r.Dropout.Variant == "plain" {
 		r.Dropout.Ratio = ""
 	}
+	// Likewise the draws of diagnostics that are off.
+	if r.Diagnostics.Every == 0 {
+		r.Diagnostics.Draws = DefaultDiagnosticDraws
+	}
 	return r, nil
 }
 

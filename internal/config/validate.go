@@ -130,5 +130,11 @@ func (r Run) problems() []problem {
 	if !(t.BiasLRMult >= 0) || math.IsInf(t.BiasLRMult, 0) {
 		bad("train.bias_lr_mult", "%v must be a number >= 0", t.BiasLRMult)
 	}
+
+	if g := r.Diagnostics; g.Every < 0 {
+		bad("diagnostics.every", "%d is negative (0 = off; e.g. 250 measures the gradient every 250 iterations)", g.Every)
+	} else if g.Draws < 2 {
+		bad("diagnostics.draws", "%d is below 2 (the noise is a variance over mask draws; the default is %d)", g.Draws, DefaultDiagnosticDraws)
+	}
 	return errs
 }
