@@ -250,6 +250,9 @@ type Summary struct {
 	Threads         int       `json:"threads"`
 	Started         time.Time `json:"started"`  // whole seconds in the file
 	Finished        time.Time `json:"finished"` // zero (and absent from the file) while running
+
+	// DiagnosticsSeconds is the wall time of the gradient diagnostics' extra passes (diagnostics.every > 0).
+	DiagnosticsSeconds float64 `json:"diagnostics_seconds,omitempty"`
 }
 
 // jsonFloat writes NaN and ±Inf, which JSON cannot hold and a diverged run
