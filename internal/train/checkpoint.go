@@ -60,6 +60,9 @@ type checkpoint struct {
 	LossN           int
 	TrainSecs       float64 // training time so far, for images/s
 	WallSecs        float64 // wall time of earlier sessions
+
+	// Diagnostics is the diagnostics' mask stream and records so far (nil when off).
+	Diagnostics []byte
 }
 
 // encodeCheckpoint returns the file content of c: the header line with the
@@ -128,6 +131,9 @@ func (tr *trainer) save(path string, st *loopState) error {
 		return err
 	}
 	if c.Augmenter, err = tr.aug.pcg.MarshalBinary(); err != nil {
+		return err
+	}
+	if c.Diagnostics, err = tr.diag.MarshalBinary(); err != nil {
 		return err
 	}
 	data, err := encodeCheckpoint(&c)
@@ -298,6 +304,9 @@ func (tr *trainer) restore(path string, c *checkpoint, st *loopState) error {
 	}
 	if err := tr.aug.pcg.UnmarshalBinary(c.Augmenter); err != nil {
 		return fmt.Errorf("%w: %s: augmentation state: %v", ErrCheckpoint, path, err)
+	}
+	if err := tr.diag.UnmarshalBinary(c.Diagnostics); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrCheckpoint, path, err)
 	}
 	st.rows, st.timing, st.lossSum, st.lossN = c.Rows, c.Timing, c.LossSum, c.LossN
 	st.trainTime = secs(c.TrainSecs)

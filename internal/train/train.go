@@ -20,6 +20,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dataset"
+	"github.com/dropexp/dropexp/internal/diagnostics"
 	"github.com/dropexp/dropexp/internal/dropout"
 	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/model"
@@ -234,6 +235,10 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 		if err := results.WriteTiming(filepath.Join(opt.Dir, results.TimingFile), st.timing); err != nil {
 			return err
 		}
+		if err := tr.diag.Write(opt.Dir); err != nil { // nil unless diagnostics.every > 0
+			return err
+		}
+		sum.DiagnosticsSeconds = tr.diag.Seconds()
 		return results.WriteSummary(filepath.Join(opt.Dir, results.SummaryFile), sum)
 	}
 	// diverged ends the run: the loss or the weights of iteration iter are
@@ -425,6 +430,7 @@ type trainer struct {
 	aug       *augmenter
 	iter      int
 	idx       []int
+	diag      *diagnostics.Diagnoser // nil: diagnostics off
 }
 
 func newTrainer(cfg config.Run, data *dataset.Split, id runID) (*trainer, error) {
@@ -452,6 +458,7 @@ func newTrainer(cfg config.Run, data *dataset.Split, id runID) (*trainer, error)
 	tr.prep = newPreprocessor(cfg.Dataset.Preprocess, s)
 	tr.aug = newAugmenter(cfg.Dataset.CropPad, cfg.Dataset.Flip, seed)
 	tr.idx = make([]int, cfg.Train.BatchSize)
+	tr.diag = diagnostics.ForRun(cfg, tr.net, Threads(cfg))
 	return tr, nil
 }
 
@@ -467,7 +474,14 @@ func (tr *trainer) step() (float64, error) {
 	tr.idx = tr.order.Next(len(tr.idx), tr.idx)
 	tr.prep.fill(x, y, tr.data.Train, tr.idx, tr.aug)
 	tr.sampler.Sample(tr.net.Sites)
+	// Diagnostics run their extra passes before the step's own and record after it.
+	if err := tr.diag.Before(tr.iter); err != nil {
+		return 0, fmt.Errorf("iteration %d: diagnostics: %w", tr.iter, err)
+	}
 	if err := tr.net.Run(); err != nil {
+		return 0, fmt.Errorf("iteration %d: %w", tr.iter, err)
+	}
+	if err := tr.diag.After(tr.iter); err != nil {
 		return 0, fmt.Errorf("iteration %d: %w", tr.iter, err)
 	}
 	loss := tr.net.LossValue()
