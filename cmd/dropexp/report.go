@@ -23,6 +23,14 @@ train) and write, into --out (default: the first --in):
   figure1.png, .svg       training and test loss against iteration per variant at --ratio
   accuracy_vs_ratio.png, .svg  test accuracy against ratio per variant
 
+and, when runs recorded gradient diagnostics (diagnostics.every > 0):
+
+  diagnostics.png, .svg   deviation from the clean gradient and gradient noise
+                          against iteration per variant at --ratio
+  diagnostics_vs_ratio.png, .svg  the same at the end of training against ratio
+  gradient_noise.md, .csv per variant and ratio: the noise beside the
+                          generalisation gap (final test − final training loss)
+
 A table cell holds the seeds of one run: runs whose config.yaml differs in
 anything but the seed (and threads, out, checkpoint_every, dataset.path) are
 reported in separate sections, titled with what differs. Each cell gives n,

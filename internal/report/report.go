@@ -338,5 +338,9 @@ func Write(opt Options) (files []string, c Collection, err error) {
 			return files, c, err
 		}
 	}
+	// The gradient diagnostics of the runs that recorded them (diagnostics.go).
+	if err := writeDiagnostics(&c, ratios, note, write); err != nil {
+		return files, c, err
+	}
 	return files, c, nil
 }
