@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -29,13 +30,25 @@ func writeDiagRuns(t *testing.T, dir string, runs []diagFake) {
 	for _, r := range runs {
 		rd := filepath.Join(dir, "runs", results.RunName(r.variant, r.ratio, "layer", r.seed))
 		os.MkdirAll(rd, 0o755)
-		os.WriteFile(filepath.Join(rd, results.ConfigFile), []byte("model: convnet-quick\n"), 0o644)
+		cfg := protocolConfig(t, Table1Model, "cifar10")
+		cfg.Seed, cfg.Dropout.Variant, cfg.Dropout.Ratio = r.seed, r.variant, r.ratio
+		cfg.Train.Iterations, cfg.Train.LRSteps = 300, nil
+		if !r.withoutDiagnosticsFile {
+			// Runs with and without diagnostics are one protocol.
+			cfg.Diagnostics = config.Diagnostics{Every: 50, Draws: 8}
+		}
+		y, err := cfg.YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(rd, results.ConfigFile), y, 0o644)
 		m := []results.Metric{{Iteration: 300, TrainLoss: r.trainLoss, TestLoss: r.testLoss, TestAcc: 0.7}}
 		if err := results.WriteMetrics(filepath.Join(rd, results.MetricsFile), m); err != nil {
 			t.Fatal(err)
 		}
 		sum := results.Summary{Status: results.StatusFinished, Model: "convnet-quick", Dataset: "cifar10", Semantics: "layer",
-			Variant: r.variant, Ratio: r.ratio, Seed: r.seed, FinalTestAcc: 0.7, FinalTrainLoss: r.trainLoss, FinalTestLoss: r.testLoss, Iterations: 300}
+			Variant: r.variant, Ratio: r.ratio, Seed: r.seed, FinalTestAcc: 0.7, FinalTrainLoss: r.trainLoss, FinalTestLoss: r.testLoss, Iterations: 300,
+			TrainSize: 50000, TestSize: 10000}
 		if err := results.WriteSummary(filepath.Join(rd, results.SummaryFile), sum); err != nil {
 			t.Fatal(err)
 		}
@@ -95,6 +108,10 @@ func TestDiagnosticsReport(t *testing.T) {
 				t.Errorf("%s: %v", name, err)
 			}
 		}
+	}
+	// Diagnostics do not split a table: they leave the numbers alone.
+	if t1, _ := os.ReadFile(filepath.Join(out, Table1MD)); strings.Count(string(t1), "\n## ") != 1 || strings.Contains(string(t1), "diagnostics") {
+		t.Errorf("runs with and without diagnostics in separate sections of %s:\n%s", Table1MD, t1)
 	}
 	svg, _ := os.ReadFile(filepath.Join(out, DiagnosticsSVG))
 	for _, want := range []string{"standard 0.3 (n=2)", "plain (n=1)", "backward 0.3 (n=1)"} {

@@ -26,8 +26,9 @@ import (
 // notIdentity are the config keys that change where, how fast or from
 // which copy of the data a run goes, but not what it computes. The data
 // itself is told apart by dataLabelKey and dataSizeKey (and by a data
-// fingerprint, once runs record one: add it in identity).
-var notIdentity = []string{"seed", "threads", "out", "train.checkpoint_every", "dataset.path"}
+// fingerprint, once runs record one: add it in identity). Gradient
+// diagnostics add passes that leave the run's numbers as they are.
+var notIdentity = []string{"seed", "threads", "out", "train.checkpoint_every", "dataset.path", "diagnostics.every", "diagnostics.draws"}
 
 // cellKeys tell the cells of one table apart.
 var cellKeys = []string{"dropout.variant", "dropout.ratio", "dropout.gradient"}
