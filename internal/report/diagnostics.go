@@ -319,7 +319,7 @@ func DiagnosticsVsRatio(runs []diagRun) [][]*plot.Plot {
 				style0 := byLine[name][0].style
 				groups := byLine[name]
 				slices.SortFunc(groups, func(a, b diagGroup) int { return cmp.Compare(ratioP(a.ratio), ratioP(b.ratio)) })
-				n := 0
+				nMin, nMax := math.MaxInt, 0
 				for _, g := range groups {
 					var vals []float64
 					for _, r := range g.runs {
@@ -337,7 +337,7 @@ func DiagnosticsVsRatio(runs []diagRun) [][]*plot.Plot {
 					top = max(top, m+sd)
 					e.XYs = append(e.XYs, plotter.XY{X: ratioP(g.ratio), Y: m})
 					e.YErrors = append(e.YErrors, struct{ Low, High float64 }{sd, sd})
-					n = max(n, len(vals))
+					nMin, nMax = min(nMin, len(vals)), max(nMax, len(vals))
 				}
 				if len(e.XYs) == 0 {
 					continue
@@ -353,7 +353,11 @@ func DiagnosticsVsRatio(runs []diagRun) [][]*plot.Plot {
 					eb.Color = plotutil.Color(style0)
 					p.Add(eb)
 				}
-				p.Legend.Add(fmt.Sprintf("%s (n≤%d)", name, n), l, s)
+				n := strconv.Itoa(nMax)
+				if nMin < nMax {
+					n = fmt.Sprintf("%d–%d", nMin, nMax)
+				}
+				p.Legend.Add(fmt.Sprintf("%s (n=%s)", name, n), l, s)
 			}
 			if ps[0] > 0 && len(ps) > 1 && ps[len(ps)-1]/ps[0] >= 10 {
 				p.X.Scale = plot.LogScale{}
@@ -438,9 +442,9 @@ func NoiseTable(runs []diagRun) []NoiseRow {
 // pm formats a mean ± std, or the mean alone for one run.
 func pm(m, s float64) string {
 	if math.IsNaN(s) {
-		return fmt.Sprintf("%.4g", m)
+		return fmt.Sprintf("%.3g", m)
 	}
-	return fmt.Sprintf("%.4g ± %.2g", m, s)
+	return fmt.Sprintf("%.3g ± %.2g", m, s)
 }
 
 // noiseMarkdown renders the gradient-noise table.

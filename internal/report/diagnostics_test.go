@@ -148,6 +148,10 @@ func TestDiagnosticsReport(t *testing.T) {
 	if rows := DiagnosticsVsRatio(runs); len(rows) != 1 || len(rows[0]) != 2 {
 		t.Errorf("diagnostics against ratio: %d rows", len(rows))
 	}
+	// standard has 2 seeds at 0.3 and 1 at 0.1.
+	if svg, _ := os.ReadFile(filepath.Join(out, DiagnosticsRatioSVG)); !bytes.Contains(svg, []byte("standard (n=1–2)")) || !bytes.Contains(svg, []byte("backward (n=1)")) {
+		t.Errorf("%s lacks the legend entries with the seeds per point", DiagnosticsRatioSVG)
+	}
 }
 
 // Without any diagnostics.csv the report writes none of the diagnostics' files.
