@@ -33,8 +33,10 @@ const IdentityVersion = "dropexp run identity 1"
 // notIdentity are the keys that change where a run is written, how fast it
 // goes or how often it is saved, not what it computes. dataset.path is out
 // because the data fingerprint stands for it: the same images read from
-// another place are the same run.
-var notIdentity = []string{"out", "threads", "dataset.path", "train.checkpoint_every"}
+// another place are the same run. The gradient diagnostics add passes
+// that leave the run's numbers as they are (metrics.csv is byte-identical
+// with them on and off).
+var notIdentity = []string{"out", "threads", "dataset.path", "train.checkpoint_every", "diagnostics.every", "diagnostics.draws"}
 
 // identityNeutral holds, for keys added to Run after IdentityVersion was
 // frozen whose default is not their type's zero value, the value that does
@@ -69,6 +71,7 @@ func (r Run) Identity(dataFingerprint string) string {
 // identity, for showing how two runs differ.
 func (r Run) IdentityYAML() ([]byte, error) {
 	r.Out, r.Threads, r.Dataset.Path, r.Train.CheckpointEvery = "", 0, "", 0
+	r.Diagnostics = Diagnostics{Draws: DefaultDiagnosticDraws}
 	r.Dropout.Ratio = r.canonicalRatio()
 	return r.YAML()
 }

@@ -71,6 +71,8 @@ func TestIdentityKeys(t *testing.T) {
 		"threads":                func(r *Run) { r.Threads = 7 },
 		"dataset.path":           func(r *Run) { r.Dataset.Path = "/copy/of/the/data" },
 		"train.checkpoint_every": func(r *Run) { r.Train.CheckpointEvery = 7 },
+		"diagnostics.every":      func(r *Run) { r.Diagnostics.Every = 250 },
+		"diagnostics.draws":      func(r *Run) { r.Diagnostics = Diagnostics{Every: 250, Draws: 3} },
 		"ratio spelling":         func(r *Run) { r.Dropout.Ratio = "0.3" },
 	}
 	for name, edit := range same {
