@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -43,6 +44,13 @@ type Reporter struct {
 	now      func() time.Time
 	lineOpen bool // the cursor sits after a drawn bar, not at the start of a line
 	closed   bool
+
+	// The heartbeat file (see Record); dir is "" when none is kept.
+	dir      string
+	host     string
+	lastBeat time.Time
+	lossSum  float64 // step losses since the last evaluation
+	lossN    int
 }
 
 // New returns a Reporter of a run of total iterations of batchSize images,
@@ -81,6 +89,13 @@ func (r *Reporter) Step(iter int, loss float64) {
 		r.started, r.base, r.start = true, iter-1, r.now()
 	}
 	r.iter, r.loss = iter, loss
+	r.lossSum += loss
+	r.lossN++
+	if r.dir != "" {
+		if now := r.now(); now.Sub(r.lastBeat) >= heartbeatEvery {
+			r.beat(now)
+		}
+	}
 	if r.bar == nil {
 		if r.every > 0 && iter < r.total {
 			if now := r.now(); r.lastDraw.IsZero() {
@@ -130,6 +145,10 @@ func (r *Reporter) Eval(iter int, lr, trainLoss, testLoss, testAcc float64) {
 	} else {
 		line += "  - img/s  eta -"
 	}
+	r.lossSum, r.lossN = 0, 0
+	if r.dir != "" {
+		r.beat(r.now())
+	}
 	switch {
 	case r.bar == nil:
 		fmt.Fprintln(r.w, line)
@@ -151,6 +170,11 @@ func (r *Reporter) Eval(iter int, lr, trainLoss, testLoss, testAcc float64) {
 // Finish completes the output: a full bar if the run reached its last
 // iteration, the bar as it stands if it stopped early (e.g. diverged).
 func (r *Reporter) Finish() {
+	if r.dir != "" {
+		// The run's own files now say how it ended.
+		os.Remove(filepath.Join(r.dir, HeartbeatFile))
+		r.dir = ""
+	}
 	if r.bar == nil || r.closed {
 		return
 	}
