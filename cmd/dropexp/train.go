@@ -1,10 +1,10 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/keys"
 	"github.com/dropexp/dropexp/internal/runner"
 	"github.com/spf13/cobra"
 )
@@ -32,7 +32,9 @@ Without --config, train runs the embedded demo: ConvNet-Quick on MNIST from the
 GoMNIST Go module with plain, standard, forward and backward dropout, and prints
 their test accuracy. --set key=value overrides any config key (dotted path, e.g.
 --set dropout.ratio=0.2), as do DROPEXP_<KEY> environment variables
-(DROPEXP_DROPOUT_RATIO=0.2). Keys: ` + fmt.Sprint(config.Keys()),
+(DROPEXP_DROPOUT_RATIO=0.2). The keys:
+
+` + keys.Help(),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			trainsRuns.Store(true)
