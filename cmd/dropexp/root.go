@@ -36,6 +36,7 @@ paper's tables and figures.
 			fmt.Fprintln(cmd.OutOrStdout(), versionLine())
 		},
 	})
+	root.InitDefaultCompletionCmd() // now, so that finish gives it examples too
 	finish(root)
 	return root
 }
