@@ -11,8 +11,9 @@ import (
 // HeartbeatFile is the file in a run directory that a training process
 // rewrites every few seconds, so that `dropexp status` can show the
 // iteration, loss, rate and ETA of a run between its evaluations. It is
-// removed when the run ends normally; wall-clock data never goes into
-// metrics.csv, which stays byte-identical across runs.
+// removed when the run completes (one stopped early keeps its last, with
+// the iteration it got to). Wall-clock data never goes into metrics.csv,
+// which stays byte-identical across runs.
 const HeartbeatFile = "progress.json"
 
 // heartbeatEvery is how often a recording Reporter rewrites HeartbeatFile.
@@ -47,8 +48,8 @@ func ReadHeartbeat(dir string) (Heartbeat, error) {
 }
 
 // Record makes the Reporter keep HeartbeatFile in run directory dir up to
-// date (at most every few seconds, and at every evaluation) until Finish
-// removes it.
+// date (at most every few seconds, and at every evaluation) until Finish,
+// which removes it if the run reached its last iteration.
 func (r *Reporter) Record(dir string) {
 	r.dir = dir
 	r.host, _ = os.Hostname()

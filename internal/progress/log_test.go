@@ -92,11 +92,28 @@ func TestHeartbeat(t *testing.T) {
 	if h, _ := ReadHeartbeat(dir); h.Iteration != 12 || h.TrainLoss != 0 {
 		t.Errorf("heartbeat after the evaluation: %+v", h)
 	}
-	r.Finish()
+	for it := 13; it <= 1000; it++ {
+		r.Step(it, 1)
+	}
+	r.Finish() // the run is complete: its own files say the rest
 	if _, err := os.Stat(filepath.Join(dir, HeartbeatFile)); !os.IsNotExist(err) {
 		t.Errorf("heartbeat left after Finish: %v", err)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("files left behind: %v", entries)
+	}
+}
+
+// A run stopped early keeps a heartbeat with the iteration it got to.
+func TestHeartbeatKeptWhenStoppedEarly(t *testing.T) {
+	dir := t.TempDir()
+	r := New(&bytes.Buffer{}, 1000, 100, "run")
+	r.Record(dir)
+	for it := 1; it <= 7; it++ {
+		r.Step(it, 1)
+	}
+	r.Finish()
+	if h, err := ReadHeartbeat(dir); err != nil || h.Iteration != 7 {
+		t.Errorf("heartbeat %+v, %v; want iteration 7", h, err)
 	}
 }

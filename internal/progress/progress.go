@@ -171,8 +171,14 @@ func (r *Reporter) Eval(iter int, lr, trainLoss, testLoss, testAcc float64) {
 // iteration, the bar as it stands if it stopped early (e.g. diverged).
 func (r *Reporter) Finish() {
 	if r.dir != "" {
-		// The run's own files now say how it ended.
-		os.Remove(filepath.Join(r.dir, HeartbeatFile))
+		if r.iter >= r.total {
+			// A complete run's own files say all there is.
+			os.Remove(filepath.Join(r.dir, HeartbeatFile))
+		} else {
+			// Stopped early (interrupted, diverged, failed): the heartbeat
+			// keeps the iteration it got to, for dropexp status.
+			r.beat(r.now())
+		}
 		r.dir = ""
 	}
 	if r.bar == nil || r.closed {
