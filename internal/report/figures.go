@@ -278,13 +278,12 @@ func (intTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(span > 0) {
 		return []plot.Tick{{Value: lo, Label: strconv.FormatFloat(math.Round(lo), 'f', 0, 64)}}
 	}
-	step := 1.0
+	// The smallest round step that gives at most six intervals.
+	step := math.Inf(1)
 	for _, m := range []float64{1, 2, 5} {
-		for e := 0.0; e < 10; e++ {
+		for e := 0.0; e < 12; e++ {
 			if s := m * math.Pow(10, e); span/s <= 6 {
-				if step == 1 || s < step {
-					step = s
-				}
+				step = min(step, s)
 				break
 			}
 		}
