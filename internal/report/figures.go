@@ -289,7 +289,7 @@ func (intTicks) Ticks(lo, hi float64) []plot.Tick {
 		}
 	}
 	var ticks []plot.Tick
-	minor := step / 5
+	minor := step / 2
 	if minor < 1 || minor != math.Trunc(minor) {
 		minor = step
 	}
