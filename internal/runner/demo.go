@@ -141,6 +141,10 @@ func DemoTable(rows []DemoRow) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
+// narrow is the ratio of forward's to standard's final training loss below
+// which the demo calls the paper's order narrow rather than shown.
+const narrow = 1.1
+
 // DemoReading says in one line whether the table shows the paper's Figure 1
 // finding: forward dropout underfits (the highest final training loss),
 // standard comes next, and plain and backward reach the lowest. It is
@@ -169,8 +173,12 @@ func DemoReading(rows []DemoRow) string {
 	if !okF || !okS || !okP || !okB {
 		return "Reading: the demo needs plain, standard, forward and backward to compare their training losses."
 	}
+	if f > s && s > max(p, b) && f < narrow*s {
+		return fmt.Sprintf("Reading: the paper's order holds, but narrowly: forward's final training loss (%.3g) is only %.2f× standard's (%.3g), within what another seed can move; plain %.3g, backward %.3g.",
+			f, f/s, s, p, b)
+	}
 	if f > s && s > max(p, b) {
-		return fmt.Sprintf("Reading: as in the paper's Figure 1, forward dropout underfits: its final training loss (%.3g) is the highest, %.1f× standard's (%.3g); plain (%.3g) and backward (%.3g) reach the lowest, backward below standard although both drop the same errors.",
+		return fmt.Sprintf("Reading: as in the paper's Figure 1, forward dropout underfits: its final training loss (%.3g) is the highest, %.2f× standard's (%.3g); plain (%.3g) and backward (%.3g) reach the lowest: backward, which drops only errors, trains below standard.",
 			f, f/s, s, p, b)
 	}
 	order := slices.Clone(DemoVariants)
