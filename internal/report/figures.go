@@ -56,45 +56,29 @@ func Figures(runs []Run, ratios []string) (figs []Figure, warnings []string) {
 	return figs, warnings
 }
 
-// panel is a group of runs drawn together: one model on one data set with one gradient semantics.
-type panel struct{ model, dataset, data, semantics string }
-
-// panelOf returns the group of run r (plain runs belong to every semantics).
-func panelOf(r Run) panel {
-	s := r.Summary
-	return panel{s.Model, s.Dataset, DataTitle(s), s.Semantics}
+// figureGroups returns the groups (as the tables form them: runs that
+// differ only in variant, ratio, semantics and seed) that hold dropout runs.
+func figureGroups(runs []Run) []*Group {
+	groups, _ := Groups(runs)
+	return slices.DeleteFunc(groups, func(g *Group) bool { return len(g.Cells) == 0 })
 }
 
-func (p panel) title() string {
-	return fmt.Sprintf("%s on %s, %s gradient", modelTitle(p.model), p.data, p.semantics)
-}
-
-// paperData returns the paper's data set this panel's data is (cifar10,
-// cifar100, svhn, mnist), or "".
-func (p panel) paperData() string {
-	if p.dataset == "imagefolder" {
-		return paperDataset(p.data)
-	}
-	return p.dataset
-}
-
-// panels returns the groups that hold non-plain runs, Table 1's model first.
-func panels(runs []Run) []panel {
-	var ps []panel
-	for _, r := range runs {
-		if r.Summary.Variant == "plain" {
-			continue
-		}
-		if p := panelOf(r); !slices.Contains(ps, p) {
-			ps = append(ps, p)
+// groupTitle names a group's network and data for a figure: "ConvNet-Quick
+// on CIFAR-10 (JPEG image folder)", with what sets it apart from the other
+// groups of its data (the tables' label).
+func groupTitle(g *Group) string {
+	var s results.Summary
+	for _, c := range g.all() {
+		if rs := append(slices.Clone(c.Runs), c.Diverged...); len(rs) > 0 {
+			s = rs[0].Summary
+			break
 		}
 	}
-	slices.SortFunc(ps, func(a, b panel) int {
-		return cmp.Or(cmp.Compare(modelRank(a.model), modelRank(b.model)), strings.Compare(a.model, b.model),
-			cmp.Compare(datasetRank(a.dataset), datasetRank(b.dataset)), strings.Compare(a.data, b.data),
-			strings.Compare(b.semantics, a.semantics))
-	})
-	return ps
+	t := modelTitle(g.Model) + " on " + DataTitle(s)
+	if g.Label != "" {
+		t += ", " + g.Label
+	}
+	return t
 }
 
 func modelRank(m string) int {
@@ -107,10 +91,9 @@ func modelRank(m string) int {
 	return 2
 }
 
-// member reports whether run r is drawn in panel p.
-func (p panel) member(r Run) bool {
-	q := panelOf(r)
-	return q.model == p.model && q.dataset == p.dataset && q.data == p.data && (r.Summary.Variant == "plain" || q.semantics == p.semantics)
+// withMetrics returns the runs that have metrics to draw.
+func withMetrics(runs []Run) []Run {
+	return slices.DeleteFunc(slices.Clone(runs), func(r Run) bool { return len(r.Metrics) == 0 })
 }
 
 // variantOrder fixes each variant's colour, marker and legend position across figures.
@@ -152,35 +135,23 @@ type curve struct {
 	runs  []Run
 }
 
-// lossCurves returns, for panel pn at ratio p0, one curve per variant and
-// ratio whose p is p0, and plain: the finished runs with metrics.
-func lossCurves(runs []Run, pn panel, p0 float64) []curve {
-	byLabel := map[string]*curve{}
-	var out []*curve
-	for _, r := range runs {
-		s := r.Summary
-		if !pn.member(r) || s.Status != results.StatusFinished || len(r.Metrics) == 0 {
+// lossCurves returns the curves of group g under semantics sem at ratio
+// p0: plain, and each dropout cell whose p is p0, with their finished runs
+// that have metrics.
+func lossCurves(g *Group, sem string, p0 float64) []curve {
+	var cs []curve
+	if g.Plain != nil {
+		if rs := withMetrics(g.Plain.Runs); len(rs) > 0 {
+			cs = append(cs, curve{label: "plain", style: 0, runs: rs})
+		}
+	}
+	for _, c := range g.Cells {
+		if c.Semantics != sem || ratioP(c.Ratio) != p0 {
 			continue
 		}
-		label := s.Variant
-		if s.Variant != "plain" {
-			if ratioP(s.Ratio) != p0 {
-				continue
-			}
-			label += " " + canonRatio(s.Ratio)
+		if rs := withMetrics(c.Runs); len(rs) > 0 {
+			cs = append(cs, curve{label: c.Variant + " " + c.Ratio, style: variantRank(c.Variant), runs: rs})
 		}
-		c, ok := byLabel[label]
-		if !ok {
-			c = &curve{label: label, style: variantRank(s.Variant)}
-			byLabel[label] = c
-			out = append(out, c)
-		}
-		c.runs = append(c.runs, r)
-	}
-	slices.SortFunc(out, func(a, b *curve) int { return cmp.Or(cmp.Compare(a.style, b.style), strings.Compare(a.label, b.label)) })
-	cs := make([]curve, len(out))
-	for i, c := range out {
-		cs[i] = *c
 	}
 	return cs
 }
@@ -331,9 +302,9 @@ func newLegend() plot.Legend {
 // draw it returns no rows and a warning.
 func Figure1(runs []Run, ratios []string) (Figure, string) {
 	fig := Figure{Name: "figure1", PanelW: 4.2 * vg.Inch, PanelH: 3.3 * vg.Inch}
-	groups := panels(runs)
-	if slices.ContainsFunc(groups, func(p panel) bool { return p.model == Table1Model }) {
-		groups = slices.DeleteFunc(groups, func(p panel) bool { return p.model != Table1Model })
+	groups := figureGroups(runs)
+	if slices.ContainsFunc(groups, func(g *Group) bool { return g.Model == Table1Model }) {
+		groups = slices.DeleteFunc(groups, func(g *Group) bool { return g.Model != Table1Model })
 	}
 	metrics := []struct {
 		title, y string
@@ -343,13 +314,26 @@ func Figure1(runs []Run, ratios []string) (Figure, string) {
 		{"Test loss", "test loss", func(m results.Metric) float64 { return m.TestLoss }},
 		{"Test accuracy", "test accuracy", func(m results.Metric) float64 { return m.TestAcc }},
 	}
-	for _, pn := range groups {
-		for _, ratio := range ratios {
-			curves := lossCurves(runs, pn, ratioP(ratio))
+	type rowKey struct {
+		g     *Group
+		sem   string
+		ratio string
+	}
+	var keys []rowKey
+	for _, g := range groups {
+		for _, sem := range g.semantics() {
+			for _, ratio := range ratios {
+				keys = append(keys, rowKey{g, sem, ratio})
+			}
+		}
+	}
+	for _, k := range keys {
+		{
+			curves := lossCurves(k.g, k.sem, ratioP(k.ratio))
 			if !slices.ContainsFunc(curves, func(c curve) bool { return c.style != 0 }) {
 				continue // plain alone is no comparison at this ratio
 			}
-			row := FigureRow{Title: fmt.Sprintf("%s, dropout ratio %s", pn.title(), canonRatio(ratio)), Legend: newLegend()}
+			row := FigureRow{Title: fmt.Sprintf("%s, %s gradient, dropout ratio %s", groupTitle(k.g), k.sem, canonRatio(k.ratio)), Legend: newLegend()}
 			banded := false
 			for _, m := range metrics {
 				p := newPlot(m.title, "iteration", m.y)
@@ -404,122 +388,138 @@ func ratiosHint(runs []Run) string {
 	return " (the runs have " + strings.Join(rs, ", ") + "; pass one with --ratio)"
 }
 
-// AccuracyVsRatio draws one row per group: final test accuracy against p
-// per variant (mean with ± 1 std bars over seeds), plain as a horizontal
-// line, and the paper's values dashed in the variant's colour where it has
-// them. With nothing to draw it returns no rows and a warning.
+// AccuracyVsRatio draws one row per group and gradient semantics: final
+// test accuracy against p per variant (mean with ± 1 std bars over seeds),
+// plain as a horizontal line, and the paper's values dashed in the
+// variant's colour where the runs are comparable with them (the full data
+// set under the paper's protocol, as the tables decide). With nothing to
+// draw it returns no rows and a warning.
 func AccuracyVsRatio(runs []Run) (Figure, string) {
 	fig := Figure{Name: "accuracy_vs_ratio", PanelW: 5.5 * vg.Inch, PanelH: 3.8 * vg.Inch}
-	for _, pn := range panels(runs) {
-		p := newPlot("Final test accuracy against dropout ratio", "dropout ratio p", "test accuracy")
-		row := FigureRow{Title: pn.title(), Legend: newLegend()}
-		cells := map[string][]Run{} // by variant label (augmented with its q)
-		var labels []string
-		var plain []Run
-		var ps []float64
-		for _, r := range runs {
-			s := r.Summary
-			if !pn.member(r) {
-				continue
-			}
-			if s.Variant == "plain" {
-				plain = append(plain, r)
-				continue
-			}
-			label := s.Variant
-			if _, q, ok := strings.Cut(s.Ratio, "/"); ok {
-				label += " q=" + q
-			}
-			if _, ok := cells[label]; !ok {
-				labels = append(labels, label)
-			}
-			cells[label] = append(cells[label], r)
-			if x := ratioP(s.Ratio); x > 0 && !slices.Contains(ps, x) {
-				ps = append(ps, x)
+	for _, g := range figureGroups(runs) {
+		paperOK, _ := paperBasis(g)
+		for _, sem := range g.semantics() {
+			if row, ok := accuracyRow(g, sem, paperOK); ok {
+				fig.Rows = append(fig.Rows, row)
 			}
 		}
-		slices.SortFunc(labels, func(a, b string) int {
-			return cmp.Or(cmp.Compare(variantRank(strings.Fields(a)[0]), variantRank(strings.Fields(b)[0])), strings.Compare(a, b))
-		})
-		if len(ps) == 0 {
+	}
+	if len(fig.Rows) == 0 {
+		return fig, fig.Name + " not written: no finished run with a dropout ratio (only plain runs, or none finished)"
+	}
+	return fig, ""
+}
+
+// accuracyRow draws the accuracy of group g's cells of semantics sem against p.
+func accuracyRow(g *Group, sem string, paperOK bool) (FigureRow, bool) {
+	p := newPlot("Final test accuracy against dropout ratio", "dropout ratio p", "test accuracy")
+	row := FigureRow{Title: fmt.Sprintf("%s, %s gradient", groupTitle(g), sem), Legend: newLegend()}
+	byLabel := map[string][]*CellRuns{} // by variant (augmented with its q)
+	var labels []string
+	var ps []float64
+	for _, c := range g.Cells {
+		if c.Semantics != sem || c.Acc.N == 0 {
 			continue
 		}
-		var paperKeys []string
-		paperThumbs := map[string][]plot.Thumbnailer{}
-		for _, label := range labels {
-			v := strings.Fields(label)[0]
-			style := variantRank(v)
-			pts := accuracyPoints(cells[label])
-			if len(pts.XYs) == 0 {
-				continue
+		label := c.Variant
+		if _, q, ok := strings.Cut(c.Ratio, "/"); ok {
+			label += " q=" + q
+		}
+		if _, ok := byLabel[label]; !ok {
+			labels = append(labels, label)
+		}
+		byLabel[label] = append(byLabel[label], c)
+		if x := ratioP(c.Ratio); x > 0 && !slices.Contains(ps, x) {
+			ps = append(ps, x)
+		}
+	}
+	if len(ps) == 0 {
+		return row, false
+	}
+	var paperKeys []string
+	paperThumbs := map[string][]plot.Thumbnailer{}
+	for _, label := range labels {
+		cells := byLabel[label]
+		style := variantRank(cells[0].Variant)
+		var pts errPoints
+		n := 0
+		slices.SortFunc(cells, func(a, b *CellRuns) int { return cmp.Compare(ratioP(a.Ratio), ratioP(b.Ratio)) })
+		for _, c := range cells {
+			std := c.Acc.Std
+			if math.IsNaN(std) {
+				std = 0
 			}
-			l, sc, err := plotter.NewLinePoints(pts)
-			if err != nil {
-				continue
-			}
-			l.Color, l.Width = colorOf(style), vg.Points(1.5)
-			sc.Color, sc.Shape, sc.Radius = colorOf(style), markers[style%len(markers)], vg.Points(3)
-			p.Add(l, sc)
-			if eb, err := plotter.NewYErrorBars(pts); err == nil {
-				eb.Color, eb.Width = colorOf(style), vg.Points(1)
-				p.Add(eb)
-			}
-			row.Legend.Add(fmt.Sprintf("%s (n=%d)", label, countRuns(cells[label])), l, sc)
-			if paper := paperLine(pn, label); len(paper) > 0 {
-				pl, psc, err := plotter.NewLinePoints(paper)
-				if err != nil {
-					continue
-				}
-				pl.Color, pl.Width, pl.Dashes = colorOf(style), vg.Points(1.2), paperDashes()
-				psc.Color, psc.Shape, psc.Radius = colorOf(style), hollow(style), vg.Points(2.5)
-				p.Add(pl, psc)
-				key := label + ", paper"
-				paperKeys = append(paperKeys, key)
-				paperThumbs[key] = []plot.Thumbnailer{pl, psc}
-				for _, xy := range paper {
-					if !slices.Contains(ps, xy.X) {
-						ps = append(ps, xy.X)
-					}
-				}
+			pts.XYs = append(pts.XYs, plotter.XY{X: ratioP(c.Ratio), Y: c.Acc.Mean})
+			pts.YErrors = append(pts.YErrors, struct{ Low, High float64 }{std, std})
+			n = max(n, c.Acc.N)
+		}
+		l, sc, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			continue
+		}
+		l.Color, l.Width = colorOf(style), vg.Points(1.5)
+		sc.Color, sc.Shape, sc.Radius = colorOf(style), markers[style%len(markers)], vg.Points(3)
+		p.Add(l, sc)
+		if eb, err := plotter.NewYErrorBars(pts); err == nil {
+			eb.Color, eb.Width = colorOf(style), vg.Points(1)
+			p.Add(eb)
+		}
+		row.Legend.Add(fmt.Sprintf("%s (n=%d)", label, n), l, sc)
+		if !paperOK {
+			continue
+		}
+		paper := paperLine(g, cells[0], sem)
+		if len(paper) == 0 {
+			continue
+		}
+		pl, psc, err := plotter.NewLinePoints(paper)
+		if err != nil {
+			continue
+		}
+		pl.Color, pl.Width, pl.Dashes = colorOf(style), vg.Points(1.2), paperDashes()
+		psc.Color, psc.Shape, psc.Radius = colorOf(style), hollow(style), vg.Points(2.5)
+		p.Add(pl, psc)
+		key := label + ", paper"
+		paperKeys = append(paperKeys, key)
+		paperThumbs[key] = []plot.Thumbnailer{pl, psc}
+		for _, xy := range paper {
+			if !slices.Contains(ps, xy.X) {
+				ps = append(ps, xy.X)
 			}
 		}
-		slices.Sort(ps)
-		if c := newCell(plain, math.NaN()); c.N > 0 {
-			if l, err := plotter.NewLine(plotter.XYs{{X: ps[0], Y: c.Mean}, {X: ps[len(ps)-1], Y: c.Mean}}); err == nil {
-				l.Color, l.Width = colorOf(0), vg.Points(1.5)
-				p.Add(l)
-				row.Legend.Add(fmt.Sprintf("plain (n=%d)", c.N), l)
-			}
+	}
+	slices.Sort(ps)
+	if g.Plain != nil && g.Plain.Acc.N > 0 {
+		if l, err := plotter.NewLine(plotter.XYs{{X: ps[0], Y: g.Plain.Acc.Mean}, {X: ps[len(ps)-1], Y: g.Plain.Acc.Mean}}); err == nil {
+			l.Color, l.Width = colorOf(0), vg.Points(1.5)
+			p.Add(l)
+			row.Legend.Add(fmt.Sprintf("plain (n=%d)", g.Plain.Acc.N), l)
 		}
-		if pn.model == Table1Model && pn.semantics == "layer" && pn.paperData() == "cifar10" {
-			if l, err := plotter.NewLine(plotter.XYs{{X: ps[0], Y: PaperPlain}, {X: ps[len(ps)-1], Y: PaperPlain}}); err == nil {
+		if y := paperValue(g, g.Plain); paperOK && !math.IsNaN(y) {
+			if l, err := plotter.NewLine(plotter.XYs{{X: ps[0], Y: y}, {X: ps[len(ps)-1], Y: y}}); err == nil {
 				l.Color, l.Width, l.Dashes = colorOf(0), vg.Points(1.2), paperDashes()
 				p.Add(l)
 				paperKeys = append(paperKeys, "plain, paper")
 				paperThumbs["plain, paper"] = []plot.Thumbnailer{l}
 			}
 		}
-		for _, k := range paperKeys {
-			row.Legend.Add(k, paperThumbs[k]...)
-		}
-		row.Legend.Add("bars: ± 1 std over seeds")
-		if ps[0] > 0 && len(ps) > 1 && ps[len(ps)-1]/ps[0] >= 10 {
-			// Table 1's ratios span two decades; a log axis spaces them evenly.
-			p.X.Scale = plot.LogScale{}
-		}
-		ticks := make([]plot.Tick, len(ps))
-		for i, x := range ps {
-			ticks[i] = plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'g', -1, 64)}
-		}
-		p.X.Tick.Marker = plot.ConstantTicks(ticks)
-		p.X.Min, p.X.Max = ps[0]*0.85, ps[len(ps)-1]*1.15
-		row.Panels = []*plot.Plot{p}
-		fig.Rows = append(fig.Rows, row)
 	}
-	if len(fig.Rows) == 0 {
-		return fig, fig.Name + " not written: no finished run with a dropout ratio (only plain runs, or none finished)"
+	for _, k := range paperKeys {
+		row.Legend.Add(k, paperThumbs[k]...)
 	}
-	return fig, ""
+	row.Legend.Add("bars: ± 1 std over seeds")
+	if ps[0] > 0 && len(ps) > 1 && ps[len(ps)-1]/ps[0] >= 10 {
+		// Table 1's ratios span two decades; a log axis spaces them evenly.
+		p.X.Scale = plot.LogScale{}
+	}
+	ticks := make([]plot.Tick, len(ps))
+	for i, x := range ps {
+		ticks[i] = plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'g', -1, 64)}
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	p.X.Min, p.X.Max = ps[0]*0.85, ps[len(ps)-1]*1.15
+	row.Panels = []*plot.Plot{p}
+	return row, true
 }
 
 // hollow is the open marker of the paper's values of a variant.
@@ -533,11 +533,6 @@ func hollow(style int) draw.GlyphDrawer {
 	return draw.RingGlyph{}
 }
 
-// countRuns counts the finished runs of a cell (diverged ones have no accuracy).
-func countRuns(runs []Run) int {
-	return newCell(runs, math.NaN()).N
-}
-
 // paperDashes is the dash pattern of the paper's values.
 func paperDashes() []vg.Length { return []vg.Length{vg.Points(5), vg.Points(3)} }
 
@@ -547,61 +542,29 @@ type errPoints struct {
 	plotter.YErrors
 }
 
-// accuracyPoints returns mean test accuracy against p over the finished runs, with their std.
-func accuracyPoints(runs []Run) errPoints {
-	byP := map[float64][]Run{}
-	var ps []float64
-	for _, r := range runs {
-		x := ratioP(r.Summary.Ratio)
-		if !(x > 0) {
-			continue
-		}
-		if _, ok := byP[x]; !ok {
-			ps = append(ps, x)
-		}
-		byP[x] = append(byP[x], r)
-	}
-	slices.Sort(ps)
-	var e errPoints
-	for _, x := range ps {
-		c := newCell(byP[x], math.NaN())
-		if c.N == 0 {
-			continue
-		}
-		std := c.Std
-		if math.IsNaN(std) {
-			std = 0
-		}
-		e.XYs = append(e.XYs, plotter.XY{X: x, Y: c.Mean})
-		e.YErrors = append(e.YErrors, struct{ Low, High float64 }{std, std})
-	}
-	return e
-}
-
-// paperLine returns the paper's accuracy against p for a panel's variant, if
-// the paper has it: Table 1 for ConvNet-Quick on CIFAR-10, Table 2 for
-// ResNet-20 on its data sets, both with the layer semantics.
-func paperLine(pn panel, label string) plotter.XYs {
-	var xys plotter.XYs
-	v, q, _ := strings.Cut(label, " q=")
-	switch {
-	case pn.model == Table1Model && pn.semantics == "layer" && q == "" && pn.paperData() == "cifar10":
-		for _, r := range table1Ratios {
-			if y := paperT1(v, r); !math.IsNaN(y) {
-				xys = append(xys, plotter.XY{X: ratioP(r), Y: y})
-			}
-		}
-	case pn.model == Table2Model && pn.semantics == "layer":
+// paperLine returns the paper's accuracy against p for the variant of
+// cell c (and its q), at every ratio the paper ran, as the tables read the
+// paper's values; nil if it has none.
+func paperLine(g *Group, c *CellRuns, sem string) plotter.XYs {
+	_, q, _ := strings.Cut(c.Ratio, "/")
+	var ratios []string
+	switch g.Model {
+	case Table1Model:
+		ratios = table1Ratios[:]
+	case Table2Model:
 		for _, row := range paperTable2 {
-			if row.Dataset != pn.paperData() {
-				continue
+			if !slices.Contains(ratios, row.P) {
+				ratios = append(ratios, row.P)
 			}
-			switch {
-			case v == "standard":
-				xys = append(xys, plotter.XY{X: ratioP(row.P), Y: row.Standard})
-			case v == "augmented" && sameRatio(row.P+"/"+q, row.AugRatio):
-				xys = append(xys, plotter.XY{X: ratioP(row.P), Y: row.Augmented})
-			}
+		}
+	}
+	var xys plotter.XYs
+	for _, r := range ratios {
+		if q != "" {
+			r += "/" + q
+		}
+		if y := paperValue(g, &CellRuns{Variant: c.Variant, Ratio: r, Semantics: sem}); !math.IsNaN(y) {
+			xys = append(xys, plotter.XY{X: ratioP(r), Y: y})
 		}
 	}
 	slices.SortFunc(xys, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })

@@ -38,6 +38,20 @@ func TestIntTicks(t *testing.T) {
 }
 
 func TestDataTitle(t *testing.T) {
+	for _, tc := range []struct {
+		name, path  string
+		train, test int
+		want        string
+	}{
+		{"mnist", "", 60000, 2000, "MNIST (60000/2000 images)"},
+		{"mnist", "", 60000, 10000, "MNIST"},
+		{"imagefolder", "cifar10-jpeg.tar.xz", 5000, 1000, "CIFAR-10 (JPEG image folder, 5000/1000 images)"},
+		{"imagefolder", "cifar10-jpeg.tar.xz", 50000, 10000, "CIFAR-10 (JPEG image folder)"},
+	} {
+		if got := DataTitle(results.Summary{Dataset: tc.name, DatasetPath: tc.path, TrainSize: tc.train, TestSize: tc.test}); got != tc.want {
+			t.Errorf("DataTitle(%s, %q, %d/%d) = %q, want %q", tc.name, tc.path, tc.train, tc.test, got, tc.want)
+		}
+	}
 	for _, tc := range []struct{ name, path, want string }{
 		{"imagefolder", "../shared/data/cifar10-jpeg.tar.xz", "CIFAR-10 (JPEG image folder)"},
 		{"imagefolder", "/data/CIFAR-100_png/", "CIFAR-100 (PNG image folder)"},
@@ -82,7 +96,7 @@ func TestFigure1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"plain (n=2)", "standard 0.3 (n=3)", "band: mean ± 1 std", "over seeds", "ConvNet-Quick on CIFAR-10, layer gradient"} {
+	for _, want := range []string{"plain (n=3)", "standard 0.3 (n=3)", "band: mean ± 1 std", "over seeds", "ConvNet-Quick on CIFAR-10, layer gradient"} {
 		if !bytes.Contains(svg, []byte(want)) {
 			t.Errorf("figure lacks %q", want)
 		}
@@ -109,7 +123,7 @@ func TestFigure1NothingToDraw(t *testing.T) {
 	if len(fig.Rows) != 0 {
 		t.Errorf("%d rows at a ratio without runs", len(fig.Rows))
 	}
-	if want := "figure1 not written: no finished run with metrics at dropout ratio 0.2 (the runs have 0.5, 0.3, 0.1; pass one with --ratio)"; warn != want {
+	if want := "figure1 not written: no finished run with metrics at dropout ratio 0.2 (the runs have 0.3, 0.1; pass one with --ratio)"; warn != want {
 		t.Errorf("warning\n%q\nwant\n%q", warn, want)
 	}
 	figs, warns := Figures(runs, []string{"0.2"})
@@ -136,11 +150,25 @@ func TestAccuracyVsRatio(t *testing.T) {
 			t.Errorf("accuracy figure lacks %q", want)
 		}
 	}
-	// The paper is ConvNet-Quick on CIFAR-10: an image folder of CIFAR-10 gets its values, MNIST does not.
-	jpeg := panel{model: Table1Model, dataset: "imagefolder", data: "CIFAR-10 (JPEG image folder)", semantics: "layer"}
-	mnist := panel{model: Table1Model, dataset: "mnist", data: "MNIST", semantics: "layer"}
-	if len(paperLine(jpeg, "standard")) != 6 || len(paperLine(mnist, "standard")) != 0 {
-		t.Errorf("paper lines: CIFAR-10 JPEG %d points, MNIST %d", len(paperLine(jpeg, "standard")), len(paperLine(mnist, "standard")))
+	// The paper's values stand beside full CIFAR-10 runs only: not beside
+	// MNIST, nor beside a part of CIFAR-10.
+	for _, tc := range []struct {
+		runs  []fakeRun
+		paper bool
+	}{
+		{[]fakeRun{full(cq("plain", "", 1, 0.75)), full(cq("standard", "0.3", 1, 0.7))}, true},
+		{[]fakeRun{cq("plain", "", 1, 0.75), cq("standard", "0.3", 1, 0.7)}, false},
+		{[]fakeRun{with(full(cq("standard", "0.3", 1, 0.7)), func(r *fakeRun) { r.dataset = "mnist" })}, false},
+	} {
+		_, c := collect(t, tc.runs)
+		fig, _ := AccuracyVsRatio(c.Runs)
+		_, svg, err := fig.Render()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bytes.Contains(svg, []byte("standard, paper")); got != tc.paper {
+			t.Errorf("%s: paper values drawn = %v, want %v", fig.Rows[0].Title, got, tc.paper)
+		}
 	}
 }
 
