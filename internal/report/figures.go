@@ -301,7 +301,7 @@ func newLegend() plot.Legend {
 // ConvNet-Quick runs when there are any, else every group. With nothing to
 // draw it returns no rows and a warning.
 func Figure1(runs []Run, ratios []string) (Figure, string) {
-	fig := Figure{Name: "figure1", PanelW: 4.2 * vg.Inch, PanelH: 3.3 * vg.Inch}
+	fig := Figure{Name: strings.TrimSuffix(Figure1PNG, ".png"), PanelW: 4.2 * vg.Inch, PanelH: 3.3 * vg.Inch}
 	groups := figureGroups(runs)
 	if slices.ContainsFunc(groups, func(g *Group) bool { return g.Model == Table1Model }) {
 		groups = slices.DeleteFunc(groups, func(g *Group) bool { return g.Model != Table1Model })
@@ -395,7 +395,7 @@ func ratiosHint(runs []Run) string {
 // set under the paper's protocol, as the tables decide). With nothing to
 // draw it returns no rows and a warning.
 func AccuracyVsRatio(runs []Run) (Figure, string) {
-	fig := Figure{Name: "accuracy_vs_ratio", PanelW: 5.5 * vg.Inch, PanelH: 3.8 * vg.Inch}
+	fig := Figure{Name: strings.TrimSuffix(AccuracyPNG, ".png"), PanelW: 5.5 * vg.Inch, PanelH: 3.8 * vg.Inch}
 	for _, g := range figureGroups(runs) {
 		paperOK, _ := paperBasis(g)
 		for _, sem := range g.semantics() {
