@@ -124,8 +124,7 @@ func (r Report) Counts() [][2]string {
 	return out
 }
 
-// Busy reports whether any run is running, or could still be started by the
-// sweep that is running (pending runs wait for it).
+// Busy reports whether any run is running now.
 func (r Report) Busy() bool {
 	for _, run := range r.Runs {
 		if run.State == Running {
