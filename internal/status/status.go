@@ -150,7 +150,12 @@ func Read(dir string, now time.Time) (Report, error) {
 	switch {
 	case isRunDir(dir):
 		rep.Kind = "run"
-		rep.Runs = []Run{readRun(filepath.Base(dir), dir, "", host, now)}
+		name, lock := filepath.Base(filepath.Clean(dir)), ""
+		if parent := filepath.Dir(filepath.Clean(dir)); filepath.Base(parent) == sweep.RunsDir {
+			// A run of a sweep: its lock lives in the sweep directory.
+			lock = filepath.Join(filepath.Dir(parent), sweep.LocksDir, name+".lock")
+		}
+		rep.Runs = []Run{readRun(name, dir, lock, host, now)}
 	case exists(filepath.Join(dir, sweep.IndexFile)) || isDir(filepath.Join(dir, sweep.RunsDir)):
 		rep.Kind = "sweep"
 		rep.Runs, rep.Sweep, err = readSweep(dir, host, now)

@@ -187,6 +187,17 @@ func TestReadSweep(t *testing.T) {
 		t.Errorf("ETA %v, want %v", rep.ETA, want)
 	}
 
+	// One run of the sweep read on its own still sees the sweep's lock: its
+	// files are an hour old (a long evaluation), yet it is running.
+	fwd := filepath.Join(dir, sweep.RunsDir, "forward-p0.3-layer-s1")
+	entries, _ := os.ReadDir(fwd)
+	for _, e := range entries {
+		os.Chtimes(filepath.Join(fwd, e.Name()), now.Add(-time.Hour), now.Add(-time.Hour))
+	}
+	if one, err := Read(fwd, now); err != nil || one.Runs[0].State != Running {
+		t.Errorf("the locked run read alone: %+v, %v", one.Runs, err)
+	}
+
 	var buf bytes.Buffer
 	Write(&buf, rep)
 	out := buf.String()
