@@ -35,7 +35,7 @@ var examples = map[string]string{
 	"dropexp report": `  dropexp report --in results/table1
   dropexp report --in results/table1 --in results/table2 --out paper/
   dropexp report --in results/table1 --ratio 0.3,0.1,0.05     # one Figure 1 row per ratio
-  dropexp report --in results/demo --ratio 0.3                # the demo's curves`,
+  dropexp report --in results/demo --ratio 0.5                # the demo's curves`,
 	"dropexp bench": `  dropexp bench
   dropexp bench --model resnet20 --threads 1 --dropout 0.1 --iters 4
   dropexp bench --json >> bench.jsonl`,
