@@ -57,18 +57,3 @@ func (s *stampWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
-
-// Loading prints "loading WHAT ..." to w and returns the function that
-// reports the load done ("loaded WHAT: DETAIL in 1.2s"), so that a data set
-// that takes a minute to read does not leave the output silent.
-func Loading(w io.Writer, what string) (done func(detail string)) {
-	start := time.Now()
-	io.WriteString(w, "loading "+what+" ...\n")
-	return func(detail string) {
-		line := "loaded " + what
-		if detail != "" {
-			line += ": " + detail
-		}
-		io.WriteString(w, line+" in "+time.Since(start).Round(100*time.Millisecond).String()+"\n")
-	}
-}

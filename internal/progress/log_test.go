@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -41,18 +40,6 @@ func TestLogLeavesRegularFilesStampedAndReporterPlain(t *testing.T) {
 	// A Reporter on the stamped log prints lines, never a bar.
 	if r := New(w, 10, 1, ""); r.bar != nil {
 		t.Error("bar drawn into a stamped log")
-	}
-}
-
-func TestLoading(t *testing.T) {
-	var buf bytes.Buffer
-	done := Loading(&buf, "mnist")
-	if got := buf.String(); got != "loading mnist ...\n" {
-		t.Errorf("before: %q", got)
-	}
-	done("60000 train / 2000 test images")
-	if got := buf.String(); !strings.HasPrefix(got, "loading mnist ...\nloaded mnist: 60000 train / 2000 test images in ") || !strings.HasSuffix(got, "s\n") {
-		t.Errorf("after: %q", got)
 	}
 }
 

@@ -1,6 +1,8 @@
 // Package progress reports a training run as it goes: a live bar on a
 // terminal, and one plain line per evaluation everywhere, so log files of
-// batch jobs stay readable and a terminal user still sees steady progress.
+// batch jobs stay readable (Log starts their lines with the time) and a
+// terminal user still sees steady progress; and a heartbeat file in the run
+// directory that `dropexp status` reads between evaluations.
 package progress
 
 import (
