@@ -150,8 +150,9 @@ func Read(dir string, now time.Time) (Report, error) {
 	switch {
 	case isRunDir(dir):
 		rep.Kind = "run"
-		name, lock := filepath.Base(filepath.Clean(dir)), ""
-		if parent := filepath.Dir(filepath.Clean(dir)); filepath.Base(parent) == sweep.RunsDir {
+		name, parent := filepath.Base(filepath.Clean(dir)), filepath.Dir(filepath.Clean(dir))
+		lock := trainLock(parent, name)
+		if filepath.Base(parent) == sweep.RunsDir {
 			// A run of a sweep: its lock lives in the sweep directory.
 			lock = filepath.Join(filepath.Dir(parent), sweep.LocksDir, name+".lock")
 		}
@@ -170,7 +171,7 @@ func Read(dir string, now time.Time) (Report, error) {
 		}
 		for _, e := range entries {
 			if p := filepath.Join(dir, e.Name()); e.IsDir() && isRunDir(p) {
-				rep.Runs = append(rep.Runs, readRun(e.Name(), p, "", host, now))
+				rep.Runs = append(rep.Runs, readRun(e.Name(), p, trainLock(dir, e.Name()), host, now))
 			}
 		}
 		if len(rep.Runs) == 0 {
@@ -179,6 +180,12 @@ func Read(dir string, now time.Time) (Report, error) {
 	}
 	rep.total()
 	return rep, nil
+}
+
+// trainLock is the lock file `dropexp train` holds while it trains the run
+// name under results root root.
+func trainLock(root, name string) string {
+	return filepath.Join(root, ".locks", name+".lock")
 }
 
 // readSweep reads every run of the sweep in dir: those index.json lists

@@ -229,12 +229,30 @@ func TestReadRunAndResultsRoot(t *testing.T) {
 	for _, f := range []string{results.ConfigFile, results.SummaryFile} {
 		os.Chtimes(filepath.Join(b, f), old, old)
 	}
+	// The same, but dropexp train holds its lock (a long evaluation): running.
+	c := filepath.Join(root, "c")
+	writeRun(t, c, fixture{summary: results.StatusRunning})
+	for _, f := range []string{results.ConfigFile, results.SummaryFile} {
+		os.Chtimes(filepath.Join(c, f), old, old)
+	}
+	os.MkdirAll(filepath.Join(root, ".locks"), 0o755)
+	lf, err := os.Create(filepath.Join(root, ".locks", "c.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
 	rep, err := Read(root, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Kind != "results" || len(rep.Runs) != 2 || rep.Runs[0].State != Finished || rep.Runs[1].State != Stalled {
-		t.Errorf("results root: %+v", rep)
+	if rep.Kind != "results" || len(rep.Runs) != 3 || rep.Runs[0].State != Finished || rep.Runs[1].State != Stalled || rep.Runs[2].State != Running {
+		t.Errorf("results root: %+v", rep.Runs)
+	}
+	if one, err := Read(c, time.Now()); err != nil || one.Runs[0].State != Running {
+		t.Errorf("the locked run read alone: %+v, %v", one.Runs, err)
 	}
 	one, err := Read(filepath.Join(root, "a"), time.Now())
 	if err != nil || one.Kind != "run" || len(one.Runs) != 1 || one.Runs[0].Name != "a" {
