@@ -265,7 +265,7 @@ case_sigterm_while_loading() {
 	pid=$!
 	# The load log's first line: the data are loading.
 	for ((i = 0; i < 1200; i++)); do
-		grep -q '^data: loading' out && break
+		grep -q 'data: loading' out && break # after the log's timestamp
 		sleep 0.05
 	done
 	kill -TERM $pid

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/dropexp/dropexp/internal/progress"
 	"github.com/dropexp/dropexp/internal/train"
 )
 
@@ -48,7 +49,10 @@ func main() {
 		signal.Reset(os.Interrupt, syscall.SIGTERM)
 		cancel()
 	}()
-	if err := newRoot().ExecuteContext(ctx); err != nil {
+	root := newRoot()
+	// Progress and log lines go to stderr; in a log file each starts with its time.
+	root.SetErr(progress.Log(os.Stderr))
+	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "dropexp:", err)
 		os.Exit(1)
 	}

@@ -20,8 +20,14 @@ train) and write, into --out (default: the first --in):
   comparisons.csv         every comparison of the tables: paired or Welch t-test,
                           difference, 95 % interval, p and Holm-adjusted p
   findings.md             the poster's claims, each checked against the runs
-  figure1.png, .svg       training and test loss against iteration per variant at --ratio
-  accuracy_vs_ratio.png, .svg  test accuracy against ratio per variant
+  figure1.png, .svg       training loss, test loss and test accuracy against
+                          iteration per variant at --ratio: the mean over seeds
+                          with a band of ± 1 std
+  accuracy_vs_ratio.png, .svg  final test accuracy against ratio per variant
+                          (± 1 std bars), the paper's values dashed
+
+A figure with nothing to draw (no finished run at --ratio, say) is not
+written; a warning says why and which ratios the runs have.
 
 and, when runs recorded gradient diagnostics (diagnostics.every > 0):
 
@@ -48,6 +54,9 @@ run while a sweep is still going.`,
 			fmt.Fprintln(w, c.Note(opt.In))
 			for _, p := range c.Problems {
 				fmt.Fprintln(cmd.ErrOrStderr(), "report: skipped:", p)
+			}
+			for _, warn := range c.Warnings {
+				fmt.Fprintln(cmd.ErrOrStderr(), "report: warning:", warn)
 			}
 			for _, f := range files {
 				fmt.Fprintln(w, "wrote", f)

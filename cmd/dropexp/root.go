@@ -2,29 +2,41 @@ package main
 
 import (
 	"fmt"
-	"runtime"
 
-	"github.com/dropexp/dropexp/internal/kernels"
-	"github.com/dropexp/dropexp/internal/train"
 	"github.com/spf13/cobra"
 )
 
 func newRoot() *cobra.Command {
 	root := &cobra.Command{
-		Use:           "dropexp",
-		Short:         "Find out which pass of dropout makes a network generalise",
-		Long:          "dropexp trains ConvNet-Quick on CIFAR-10, MNIST or an image folder with plain, standard,\nforward, backward and augmented dropout and writes accuracy and loss curves.",
+		Use:   "dropexp",
+		Short: "Find out which pass of dropout makes a network generalise",
+		Long: `dropexp trains ConvNet-Quick (Caffe's cifar10_quick) and ResNet-20 on CIFAR-10,
+CIFAR-100, SVHN, MNIST or any image folder with plain, standard, forward,
+backward and augmented dropout (the variants of "Demystifying Dropout", ICML
+2019), sweeps grids of variants, ratios, seeds and data sets, and writes the
+paper's tables and figures.
+
+  train    one run, or without --config the demo (four variants on MNIST)
+  sweep    a grid of runs into one sweep directory; rerunning skips finished runs
+  status   how far a sweep or run has got: iteration, losses, img/s, ETA
+  report   Table 1, Table 2 and the figures from finished runs
+  data     fetch, verify and describe the data sets`,
+		Version:       versionLine(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newSweepCmd(), newReportCmd())
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.AddCommand(newSweepCmd(), newReportCmd(), newStatusCmd())
 	root.AddCommand(newDataCmd())
 	root.AddCommand(newTrainCmd(), newBenchCmd(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the dropexp version, Go version and matrix-multiply backend",
+		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintf(cmd.OutOrStdout(), "dropexp %s (%s, %s/%s, %s)\n", train.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, kernels.Impl())
+			fmt.Fprintln(cmd.OutOrStdout(), versionLine())
 		},
 	})
+	root.InitDefaultCompletionCmd() // now, so that finish gives it examples too
+	finish(root)
 	return root
 }

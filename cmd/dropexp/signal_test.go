@@ -52,7 +52,7 @@ func TestSignalWhileLoadingData(t *testing.T) {
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
 		log.WriteString(sc.Text() + "\n")
-		if strings.HasPrefix(sc.Text(), "data: loading") {
+		if strings.Contains(sc.Text(), "data: loading") { // after the log's timestamp
 			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}

@@ -162,7 +162,7 @@ func listRuns(w io.Writer, dir string, spec *sweep.Spec, runs []sweep.Run, index
 		}
 		fmt.Fprintln(w, line)
 	}
-	fmt.Fprintf(w, "%d runs in %s\n", len(runs), dir)
+	fmt.Fprintf(w, "%d runs in %s (iteration, losses and ETA of each: dropexp status %s)\n", len(runs), dir, dir)
 	if _, err := os.Stat(filepath.Join(dir, sweep.IndexFile)); err == nil {
 		if err := sweep.WriteIndex(dir, spec, runs, states); err != nil {
 			fmt.Fprintf(w, "(could not update %s: %v)\n", filepath.Join(dir, sweep.IndexFile), err)

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/keys"
 	"github.com/dropexp/dropexp/internal/runner"
 	"github.com/spf13/cobra"
 )
@@ -28,11 +29,16 @@ is never written to (the new run goes to NAME-XXXXXXXX, XXXXXXXX from its
 identity). --restart trains an interrupted run again from the start,
 discarding its checkpoint.
 
-Without --config, train runs the embedded demo: ConvNet-Quick on MNIST from the
-GoMNIST Go module with plain, standard, forward and backward dropout, and prints
-their test accuracy. --set key=value overrides any config key (dotted path, e.g.
+Without --config, train runs the embedded demo (configs/demo.yaml): ConvNet-Quick
+on MNIST from the GoMNIST Go module with plain, standard, forward and backward
+dropout, then a table of their final accuracy and losses and a line reading it
+against the paper's Figure 1 (forward dropout underfits).
+
+--set key=value overrides any config key (dotted path, e.g.
 --set dropout.ratio=0.2), as do DROPEXP_<KEY> environment variables
-(DROPEXP_DROPOUT_RATIO=0.2). Keys: ` + fmt.Sprint(config.Keys()),
+(DROPEXP_DROPOUT_RATIO=0.2). The keys:
+
+` + keys.Help(),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			trainsRuns.Store(true)

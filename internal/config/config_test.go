@@ -51,11 +51,11 @@ func TestDefault(t *testing.T) {
 		t.Fatalf("embedded default does not validate: %v", err)
 	}
 	if r.Model != "convnet-quick" || r.Dataset.Name != "mnist" || r.Dataset.Path != "" ||
-		r.Variant() != dropout.Standard || r.Ratio() != (dropout.Ratio{P: 0.3}) || r.Semantics() != dropout.Layer {
+		r.Variant() != dropout.Standard || r.Ratio() != (dropout.Ratio{P: 0.5}) || r.Semantics() != dropout.Layer {
 		t.Errorf("unexpected default: %+v", r)
 	}
 	if r.Train.BatchSize != 100 || r.Train.Momentum != 0.9 || r.Train.WeightDecay != 0.004 ||
-		r.Train.BiasLRMult != 2 || r.Train.EvalEvery != 100 || r.Dataset.TestLimit != 2000 {
+		r.Train.BiasLRMult != 2 || r.Train.EvalEvery != 50 || r.Dataset.TestLimit != 2000 {
 		t.Errorf("unexpected default solver: %+v", r.Train)
 	}
 }

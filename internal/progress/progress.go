@@ -1,12 +1,15 @@
 // Package progress reports a training run as it goes: a live bar on a
 // terminal, and one plain line per evaluation everywhere, so log files of
-// batch jobs stay readable and a terminal user still sees steady progress.
+// batch jobs stay readable (Log starts their lines with the time) and a
+// terminal user still sees steady progress; and a heartbeat file in the run
+// directory that `dropexp status` reads between evaluations.
 package progress
 
 import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -43,6 +46,13 @@ type Reporter struct {
 	now      func() time.Time
 	lineOpen bool // the cursor sits after a drawn bar, not at the start of a line
 	closed   bool
+
+	// The heartbeat file (see Record); dir is "" when none is kept.
+	dir      string
+	host     string
+	lastBeat time.Time
+	lossSum  float64 // step losses since the last evaluation
+	lossN    int
 }
 
 // New returns a Reporter of a run of total iterations of batchSize images,
@@ -81,6 +91,13 @@ func (r *Reporter) Step(iter int, loss float64) {
 		r.started, r.base, r.start = true, iter-1, r.now()
 	}
 	r.iter, r.loss = iter, loss
+	r.lossSum += loss
+	r.lossN++
+	if r.dir != "" {
+		if now := r.now(); now.Sub(r.lastBeat) >= heartbeatEvery {
+			r.beat(now)
+		}
+	}
 	if r.bar == nil {
 		if r.every > 0 && iter < r.total {
 			if now := r.now(); r.lastDraw.IsZero() {
@@ -130,6 +147,10 @@ func (r *Reporter) Eval(iter int, lr, trainLoss, testLoss, testAcc float64) {
 	} else {
 		line += "  - img/s  eta -"
 	}
+	r.lossSum, r.lossN = 0, 0
+	if r.dir != "" {
+		r.beat(r.now())
+	}
 	switch {
 	case r.bar == nil:
 		fmt.Fprintln(r.w, line)
@@ -151,6 +172,17 @@ func (r *Reporter) Eval(iter int, lr, trainLoss, testLoss, testAcc float64) {
 // Finish completes the output: a full bar if the run reached its last
 // iteration, the bar as it stands if it stopped early (e.g. diverged).
 func (r *Reporter) Finish() {
+	if r.dir != "" {
+		if r.iter >= r.total {
+			// A complete run's own files say all there is.
+			os.Remove(filepath.Join(r.dir, HeartbeatFile))
+		} else {
+			// Stopped early (interrupted, diverged, failed): the heartbeat
+			// keeps the iteration it got to, for dropexp status.
+			r.beat(r.now())
+		}
+		r.dir = ""
+	}
 	if r.bar == nil || r.closed {
 		return
 	}

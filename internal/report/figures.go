@@ -12,8 +12,8 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -22,32 +22,63 @@ import (
 	"github.com/dropexp/dropexp/internal/results"
 )
 
-// panel is a group of runs drawn in one panel: one model on one data set with one gradient semantics.
-type panel struct{ model, dataset, semantics string }
-
-func (p panel) title() string {
-	return fmt.Sprintf("%s, %s, %s gradient", modelTitle(p.model), datasetTitle(p.dataset), p.semantics)
+// Figure is one figure file: rows of panels, each row with a title above it
+// and a legend to its right, outside the data.
+type Figure struct {
+	Name           string // file name without extension, e.g. figure1
+	Rows           []FigureRow
+	PanelW, PanelH vg.Length
 }
 
-// panels returns the groups that hold non-plain runs, Table 1's model first;
-// plain runs belong to every group of their model and data set.
-func panels(runs []Run) []panel {
-	var ps []panel
-	for _, r := range runs {
-		s := r.Summary
-		if s.Variant == "plain" {
-			continue
+// FigureRow is one row of a figure.
+type FigureRow struct {
+	Title  string
+	Panels []*plot.Plot
+	Legend plot.Legend
+}
+
+// Figures returns the report's figures drawn from runs: Figure 1 at each of
+// ratios, and test accuracy against ratio. A figure with nothing to draw is
+// left out, with a warning saying why.
+func Figures(runs []Run, ratios []string) (figs []Figure, warnings []string) {
+	for _, f := range []func() (Figure, string){
+		func() (Figure, string) { return Figure1(runs, ratios) },
+		func() (Figure, string) { return AccuracyVsRatio(runs) },
+	} {
+		fig, warn := f()
+		if warn != "" {
+			warnings = append(warnings, warn)
 		}
-		if p := (panel{s.Model, s.Dataset, s.Semantics}); !slices.Contains(ps, p) {
-			ps = append(ps, p)
+		if len(fig.Rows) > 0 {
+			figs = append(figs, fig)
 		}
 	}
-	slices.SortFunc(ps, func(a, b panel) int {
-		return cmp.Or(cmp.Compare(modelRank(a.model), modelRank(b.model)), strings.Compare(a.model, b.model),
-			cmp.Compare(datasetRank(a.dataset), datasetRank(b.dataset)), strings.Compare(a.dataset, b.dataset),
-			strings.Compare(b.semantics, a.semantics))
-	})
-	return ps
+	return figs, warnings
+}
+
+// figureGroups returns the groups (as the tables form them: runs that
+// differ only in variant, ratio, semantics and seed) that hold dropout runs.
+func figureGroups(runs []Run) []*Group {
+	groups, _ := Groups(runs)
+	return slices.DeleteFunc(groups, func(g *Group) bool { return len(g.Cells) == 0 })
+}
+
+// groupTitle names a group's network and data for a figure: "ConvNet-Quick
+// on CIFAR-10 (JPEG image folder)", with what sets it apart from the other
+// groups of its data (the tables' label).
+func groupTitle(g *Group) string {
+	var s results.Summary
+	for _, c := range g.all() {
+		if rs := append(slices.Clone(c.Runs), c.Diverged...); len(rs) > 0 {
+			s = rs[0].Summary
+			break
+		}
+	}
+	t := modelTitle(g.Model) + " on " + DataTitle(s)
+	if g.Label != "" {
+		t += ", " + g.Label
+	}
+	return t
 }
 
 func modelRank(m string) int {
@@ -60,13 +91,12 @@ func modelRank(m string) int {
 	return 2
 }
 
-// member reports whether run r is drawn in panel p.
-func (p panel) member(r Run) bool {
-	s := r.Summary
-	return s.Model == p.model && s.Dataset == p.dataset && (s.Variant == "plain" || s.Semantics == p.semantics)
+// withMetrics returns the runs that have metrics to draw.
+func withMetrics(runs []Run) []Run {
+	return slices.DeleteFunc(slices.Clone(runs), func(r Run) bool { return len(r.Metrics) == 0 })
 }
 
-// variantOrder fixes each variant's colour and legend position across figures.
+// variantOrder fixes each variant's colour, marker and legend position across figures.
 var variantOrder = [...]string{"plain", "standard", "forward", "backward", "augmented"}
 
 func variantRank(v string) int {
@@ -76,6 +106,28 @@ func variantRank(v string) int {
 	return len(variantOrder)
 }
 
+// palette is Okabe and Ito's colour-blind safe palette, in variantOrder:
+// plain dark grey, standard blue, forward vermilion, backward bluish green,
+// augmented reddish purple; then orange, sky blue and yellow for others.
+var palette = []color.RGBA{
+	{0x44, 0x44, 0x44, 0xff}, {0x00, 0x72, 0xb2, 0xff}, {0xd5, 0x5e, 0x00, 0xff}, {0x00, 0x9e, 0x73, 0xff},
+	{0xcc, 0x79, 0xa7, 0xff}, {0xe6, 0x9f, 0x00, 0xff}, {0x56, 0xb4, 0xe9, 0xff}, {0xf0, 0xe4, 0x42, 0xff},
+}
+
+// markers tell the variants apart in print without colour: filled shapes
+// for measured values (hollow ones for the paper's), in variantOrder.
+var markers = []draw.GlyphDrawer{
+	draw.CrossGlyph{}, draw.BoxGlyph{}, draw.PyramidGlyph{}, draw.CircleGlyph{}, draw.PlusGlyph{}, draw.BoxGlyph{}, draw.PyramidGlyph{}, draw.CircleGlyph{},
+}
+
+func colorOf(style int) color.RGBA { return palette[style%len(palette)] }
+
+// bandColor is the translucent version of a curve's colour for its band.
+func bandColor(style int) color.NRGBA {
+	c := colorOf(style)
+	return color.NRGBA{R: c.R, G: c.G, B: c.B, A: 0x38}
+}
+
 // curve is a line of a figure with its label and style index.
 type curve struct {
 	label string
@@ -83,257 +135,406 @@ type curve struct {
 	runs  []Run
 }
 
-// lossCurves returns, for panel p at ratio p0, one curve per variant and ratio whose p is p0, and plain.
-func lossCurves(runs []Run, pn panel, p0 float64) []curve {
-	byLabel := map[string]*curve{}
-	var out []*curve
-	for _, r := range runs {
-		s := r.Summary
-		if !pn.member(r) || s.Status != results.StatusFinished || len(r.Metrics) == 0 {
+// lossCurves returns the curves of group g under semantics sem at ratio
+// p0: plain, and each dropout cell whose p is p0, with their finished runs
+// that have metrics.
+func lossCurves(g *Group, sem string, p0 float64) []curve {
+	var cs []curve
+	if g.Plain != nil {
+		if rs := withMetrics(g.Plain.Runs); len(rs) > 0 {
+			cs = append(cs, curve{label: "plain", style: 0, runs: rs})
+		}
+	}
+	for _, c := range g.Cells {
+		if c.Semantics != sem || ratioP(c.Ratio) != p0 {
 			continue
 		}
-		label := s.Variant
-		if s.Variant != "plain" {
-			if ratioP(s.Ratio) != p0 {
-				continue
-			}
-			label += " " + canonRatio(s.Ratio)
+		if rs := withMetrics(c.Runs); len(rs) > 0 {
+			cs = append(cs, curve{label: c.Variant + " " + c.Ratio, style: variantRank(c.Variant), runs: rs})
 		}
-		c, ok := byLabel[label]
-		if !ok {
-			c = &curve{label: label, style: variantRank(s.Variant)}
-			byLabel[label] = c
-			out = append(out, c)
-		}
-		c.runs = append(c.runs, r)
-	}
-	slices.SortFunc(out, func(a, b *curve) int { return cmp.Or(cmp.Compare(a.style, b.style), strings.Compare(a.label, b.label)) })
-	cs := make([]curve, len(out))
-	for i, c := range out {
-		cs[i] = *c
 	}
 	return cs
 }
 
-// meanCurve averages a metric over runs at each iteration that all of them recorded.
-func meanCurve(runs []Run, metric func(results.Metric) float64) plotter.XYs {
-	sums := map[int]float64{}
-	counts := map[int]int{}
+// stat is the mean and sample standard deviation of a metric over seeds at one iteration.
+type stat struct {
+	x, mean, std float64 // std is 0 for one run
+}
+
+// seedStats returns, at each iteration that every run recorded with a
+// finite value, the mean and standard deviation of metric over the runs.
+func seedStats(runs []Run, metric func(results.Metric) float64) []stat {
+	vals := map[int][]float64{}
 	for _, r := range runs {
 		for _, m := range r.Metrics {
-			sums[m.Iteration] += metric(m)
-			counts[m.Iteration]++
+			vals[m.Iteration] = append(vals[m.Iteration], metric(m))
 		}
 	}
 	var its []int
-	for it, n := range counts {
-		if n == len(runs) {
+	for it, vs := range vals {
+		if len(vs) == len(runs) && !slices.ContainsFunc(vs, func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }) {
 			its = append(its, it)
 		}
 	}
 	slices.Sort(its)
-	xys := make(plotter.XYs, 0, len(its))
+	out := make([]stat, 0, len(its))
 	for _, it := range its {
-		y := sums[it] / float64(len(runs))
-		if math.IsNaN(y) || math.IsInf(y, 0) {
-			continue
+		vs := vals[it]
+		var sum float64
+		for _, v := range vs {
+			sum += v
 		}
-		xys = append(xys, plotter.XY{X: float64(it), Y: y})
+		m := sum / float64(len(vs))
+		var ss float64
+		for _, v := range vs {
+			ss += (v - m) * (v - m)
+		}
+		sd := 0.0
+		if len(vs) > 1 {
+			sd = math.Sqrt(ss / float64(len(vs)-1))
+		}
+		out = append(out, stat{x: float64(it), mean: m, std: sd})
 	}
-	return xys
+	return out
 }
 
-// style applies the colour and dashes of style index i to a line.
-func style(l *plotter.Line, i int) {
-	l.Color = plotutil.Color(i)
-	l.Width = vg.Points(1.5)
+// meanLine draws the mean of stats in the curve's style, with a marker at each evaluation.
+func meanLine(sts []stat, style int) (*plotter.Line, *plotter.Scatter, error) {
+	xys := make(plotter.XYs, len(sts))
+	for i, s := range sts {
+		xys[i] = plotter.XY{X: s.x, Y: s.mean}
+	}
+	l, sc, err := plotter.NewLinePoints(xys)
+	if err != nil {
+		return nil, nil, err
+	}
+	l.Color, l.Width = colorOf(style), vg.Points(1.5)
+	sc.Color, sc.Shape, sc.Radius = colorOf(style), markers[style%len(markers)], vg.Points(2.2)
+	return l, sc, nil
 }
 
-// newPlot returns a plot with the report's common look.
+// band is the shaded mean ± std of stats; nil when every std is 0 (one seed).
+func band(sts []stat, style int) *plotter.Polygon {
+	if !slices.ContainsFunc(sts, func(s stat) bool { return s.std > 0 }) {
+		return nil
+	}
+	xys := make(plotter.XYs, 0, 2*len(sts))
+	for _, s := range sts {
+		xys = append(xys, plotter.XY{X: s.x, Y: s.mean + s.std})
+	}
+	for i := len(sts) - 1; i >= 0; i-- {
+		xys = append(xys, plotter.XY{X: sts[i].x, Y: sts[i].mean - sts[i].std})
+	}
+	pg, err := plotter.NewPolygon(xys)
+	if err != nil {
+		return nil
+	}
+	pg.Color, pg.LineStyle.Width = bandColor(style), 0
+	return pg
+}
+
+// bandKey is the legend entry that explains the shading.
+func bandKey() *plotter.Polygon {
+	pg, _ := plotter.NewPolygon(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 0}, {X: 1, Y: 1}})
+	pg.Color, pg.LineStyle.Width = color.NRGBA{A: 0x38}, 0
+	return pg
+}
+
+// intTicks marks iterations with whole numbers at a round step (1, 2 or 5 × 10^k).
+type intTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (intTicks) Ticks(lo, hi float64) []plot.Tick {
+	span := hi - lo
+	if !(span > 0) {
+		return []plot.Tick{{Value: lo, Label: strconv.FormatFloat(math.Round(lo), 'f', 0, 64)}}
+	}
+	// The smallest round step that gives at most six intervals.
+	step := math.Inf(1)
+	for _, m := range []float64{1, 2, 5} {
+		for e := 0.0; e < 12; e++ {
+			if s := m * math.Pow(10, e); span/s <= 6 {
+				step = min(step, s)
+				break
+			}
+		}
+	}
+	var ticks []plot.Tick
+	minor := step / 2
+	if minor < 1 || minor != math.Trunc(minor) {
+		minor = step
+	}
+	for v := math.Ceil(lo/minor) * minor; v <= hi+1e-9; v += minor {
+		t := plot.Tick{Value: v}
+		if math.Mod(v, step) == 0 {
+			t.Label = strconv.FormatFloat(v, 'f', 0, 64)
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
+}
+
+// newPlot returns a panel with the report's common look.
 func newPlot(title, x, y string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = vg.Points(11)
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
-	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
 	return p
 }
 
-// emptyPlot stands in a panel that has nothing to draw, saying why.
-func emptyPlot(title, why string) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = title + "\n(" + why + ")"
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
-	p.HideAxes()
-	return p
+// newLegend returns a legend in the report's look.
+func newLegend() plot.Legend {
+	l := plot.NewLegend()
+	l.Left, l.Top = true, true
+	l.TextStyle.Font.Size = vg.Points(10)
+	l.Padding = vg.Points(3)
+	return l
 }
 
-// Figure1 draws Figure 1: for each group of runs and each ratio, the
-// training loss (running mean) and the test loss against iteration, one line
-// per variant (mean over seeds), plain included. Like the paper's it shows
-// the ConvNet-Quick runs when there are any, else every group.
-func Figure1(runs []Run, ratios []string) [][]*plot.Plot {
-	var rows [][]*plot.Plot
-	groups := panels(runs)
-	if slices.ContainsFunc(groups, func(p panel) bool { return p.model == Table1Model }) {
-		groups = slices.DeleteFunc(groups, func(p panel) bool { return p.model != Table1Model })
+// Figure1 draws Figure 1: for each group of runs and each ratio, a row of
+// the training loss (running mean), the test loss and the test accuracy
+// against iteration, one line per variant: the mean over seeds with a band
+// of ± 1 standard deviation, plain included. Like the paper's it shows the
+// ConvNet-Quick runs when there are any, else every group. With nothing to
+// draw it returns no rows and a warning.
+func Figure1(runs []Run, ratios []string) (Figure, string) {
+	fig := Figure{Name: strings.TrimSuffix(Figure1PNG, ".png"), PanelW: 4.2 * vg.Inch, PanelH: 3.3 * vg.Inch}
+	groups := figureGroups(runs)
+	if slices.ContainsFunc(groups, func(g *Group) bool { return g.Model == Table1Model }) {
+		groups = slices.DeleteFunc(groups, func(g *Group) bool { return g.Model != Table1Model })
 	}
-	for _, pn := range groups {
-		for _, ratio := range ratios {
-			p0 := ratioP(ratio)
-			curves := lossCurves(runs, pn, p0)
+	metrics := []struct {
+		title, y string
+		f        func(results.Metric) float64
+	}{
+		{"Training loss (running mean)", "training loss", func(m results.Metric) float64 { return m.TrainLoss }},
+		{"Test loss", "test loss", func(m results.Metric) float64 { return m.TestLoss }},
+		{"Test accuracy", "test accuracy", func(m results.Metric) float64 { return m.TestAcc }},
+	}
+	type rowKey struct {
+		g     *Group
+		sem   string
+		ratio string
+	}
+	var keys []rowKey
+	for _, g := range groups {
+		for _, sem := range g.semantics() {
+			for _, ratio := range ratios {
+				keys = append(keys, rowKey{g, sem, ratio})
+			}
+		}
+	}
+	for _, k := range keys {
+		{
+			curves := lossCurves(k.g, k.sem, ratioP(k.ratio))
 			if !slices.ContainsFunc(curves, func(c curve) bool { return c.style != 0 }) {
 				continue // plain alone is no comparison at this ratio
 			}
-			title := fmt.Sprintf("%s, ratio %s", pn.title(), canonRatio(ratio))
-			train := newPlot("Training loss: "+title, "iteration", "training loss")
-			test := newPlot("Test loss: "+title, "iteration", "test loss")
-			for _, c := range curves {
-				label := fmt.Sprintf("%s (n=%d)", c.label, len(c.runs))
-				for _, pl := range []struct {
-					p *plot.Plot
-					f func(results.Metric) float64
-				}{{train, func(m results.Metric) float64 { return m.TrainLoss }}, {test, func(m results.Metric) float64 { return m.TestLoss }}} {
-					l, err := plotter.NewLine(meanCurve(c.runs, pl.f))
+			row := FigureRow{Title: fmt.Sprintf("%s, %s gradient, dropout ratio %s", groupTitle(k.g), k.sem, canonRatio(k.ratio)), Legend: newLegend()}
+			banded := false
+			for _, m := range metrics {
+				p := newPlot(m.title, "iteration", m.y)
+				p.X.Tick.Marker = intTicks{}
+				p.X.Min = 0
+				for _, c := range curves {
+					sts := seedStats(c.runs, m.f)
+					l, sc, err := meanLine(sts, c.style)
 					if err != nil {
 						continue // no finite point to draw
 					}
-					style(l, c.style)
-					pl.p.Add(l)
-					pl.p.Legend.Add(label, l)
-				}
-			}
-			rows = append(rows, []*plot.Plot{train, test})
-		}
-	}
-	if len(rows) == 0 {
-		why := "no finished runs with metrics at ratio " + strings.Join(ratios, ", ")
-		rows = [][]*plot.Plot{{emptyPlot("Training loss", why), emptyPlot("Test loss", why)}}
-	}
-	return rows
-}
-
-// AccuracyVsRatio draws one panel per group: final test accuracy against p
-// per variant (mean with ± std bars over seeds), plain as a horizontal line,
-// and the paper's values dashed where it has them.
-func AccuracyVsRatio(runs []Run) [][]*plot.Plot {
-	var plots []*plot.Plot
-	for _, pn := range panels(runs) {
-		p := newPlot(pn.title(), "dropout ratio p", "test accuracy")
-		p.Legend.Top, p.Legend.Left = false, true // accuracy falls at large p, on the right
-		cells := map[string][]Run{}               // by variant label (augmented with its q)
-		var labels []string
-		var plain []Run
-		var ps []float64
-		for _, r := range runs {
-			s := r.Summary
-			if !pn.member(r) {
-				continue
-			}
-			if s.Variant == "plain" {
-				plain = append(plain, r)
-				continue
-			}
-			label := s.Variant
-			if _, q, ok := strings.Cut(s.Ratio, "/"); ok {
-				label += " q=" + q
-			}
-			if _, ok := cells[label]; !ok {
-				labels = append(labels, label)
-			}
-			cells[label] = append(cells[label], r)
-			if x := ratioP(s.Ratio); x > 0 && !slices.Contains(ps, x) {
-				ps = append(ps, x)
-			}
-		}
-		slices.SortFunc(labels, func(a, b string) int {
-			return cmp.Or(cmp.Compare(variantRank(strings.Fields(a)[0]), variantRank(strings.Fields(b)[0])), strings.Compare(a, b))
-		})
-		slices.Sort(ps)
-		if len(ps) == 0 {
-			continue
-		}
-		paperShown := false
-		for _, label := range labels {
-			v := strings.Fields(label)[0]
-			pts := accuracyPoints(cells[label])
-			if len(pts.XYs) == 0 {
-				continue
-			}
-			l, sc, err := plotter.NewLinePoints(pts)
-			if err != nil {
-				continue
-			}
-			style(l, variantRank(v))
-			sc.Color = plotutil.Color(variantRank(v))
-			sc.Shape = plotutil.Shape(variantRank(v))
-			p.Add(l, sc)
-			if eb, err := plotter.NewYErrorBars(pts); err == nil {
-				eb.Color = plotutil.Color(variantRank(v))
-				p.Add(eb)
-			}
-			p.Legend.Add(label, l, sc)
-			if paper := paperLine(pn, label); len(paper) > 0 {
-				if pl, err := plotter.NewLine(paper); err == nil {
-					pl.Color = plotutil.Color(variantRank(v))
-					pl.Dashes = paperDashes()
-					p.Add(pl)
-					paperShown = true
-					for _, xy := range paper {
-						if !slices.Contains(ps, xy.X) {
-							ps = append(ps, xy.X)
-						}
+					if b := band(sts, c.style); b != nil {
+						p.Add(b)
+						banded = true
+					}
+					p.Add(l, sc)
+					if len(row.Panels) == 0 {
+						row.Legend.Add(fmt.Sprintf("%s (n=%d)", c.label, len(c.runs)), l, sc)
 					}
 				}
+				row.Panels = append(row.Panels, p)
+			}
+			if banded {
+				row.Legend.Add("band: mean ± 1 std", bandKey())
+				row.Legend.Add("  over seeds")
+			}
+			fig.Rows = append(fig.Rows, row)
+		}
+	}
+	if len(fig.Rows) == 0 {
+		return fig, fmt.Sprintf("%s not written: no finished run with metrics at dropout ratio %s%s", fig.Name, strings.Join(ratios, ", "), ratiosHint(runs))
+	}
+	return fig, ""
+}
+
+// ratiosHint names the ratios the finished non-plain runs do have.
+func ratiosHint(runs []Run) string {
+	var rs []string
+	for _, r := range runs {
+		s := r.Summary
+		if s.Variant == "plain" || s.Status != results.StatusFinished || len(r.Metrics) == 0 {
+			continue
+		}
+		if c := canonRatio(strings.SplitN(s.Ratio, "/", 2)[0]); !slices.Contains(rs, c) {
+			rs = append(rs, c)
+		}
+	}
+	if len(rs) == 0 {
+		return " (none has finished yet)"
+	}
+	slices.SortFunc(rs, func(a, b string) int { return cmp.Compare(ratioP(b), ratioP(a)) })
+	return " (the runs have " + strings.Join(rs, ", ") + "; pass one with --ratio)"
+}
+
+// AccuracyVsRatio draws one row per group and gradient semantics: final
+// test accuracy against p per variant (mean with ± 1 std bars over seeds),
+// plain as a horizontal line, and the paper's values dashed in the
+// variant's colour where the runs are comparable with them (the full data
+// set under the paper's protocol, as the tables decide). With nothing to
+// draw it returns no rows and a warning.
+func AccuracyVsRatio(runs []Run) (Figure, string) {
+	fig := Figure{Name: strings.TrimSuffix(AccuracyPNG, ".png"), PanelW: 5.5 * vg.Inch, PanelH: 3.8 * vg.Inch}
+	for _, g := range figureGroups(runs) {
+		paperOK, _ := paperBasis(g)
+		for _, sem := range g.semantics() {
+			if row, ok := accuracyRow(g, sem, paperOK); ok {
+				fig.Rows = append(fig.Rows, row)
 			}
 		}
-		slices.Sort(ps)
-		if paperShown {
-			key, _ := plotter.NewLine(plotter.XYs{})
-			key.Color, key.Dashes = color.Gray{Y: 100}, paperDashes()
-			p.Legend.Add("paper (dashed)", key)
+	}
+	if len(fig.Rows) == 0 {
+		return fig, fig.Name + " not written: no finished run with a dropout ratio (only plain runs, or none finished)"
+	}
+	return fig, ""
+}
+
+// accuracyRow draws the accuracy of group g's cells of semantics sem against p.
+func accuracyRow(g *Group, sem string, paperOK bool) (FigureRow, bool) {
+	p := newPlot("Final test accuracy against dropout ratio", "dropout ratio p", "test accuracy")
+	row := FigureRow{Title: fmt.Sprintf("%s, %s gradient", groupTitle(g), sem), Legend: newLegend()}
+	byLabel := map[string][]*CellRuns{} // by variant (augmented with its q)
+	var labels []string
+	var ps []float64
+	for _, c := range g.Cells {
+		if c.Semantics != sem || c.Acc.N == 0 {
+			continue
 		}
-		if c := newCell(plain, math.NaN()); c.N > 0 {
-			line := plotter.XYs{{X: ps[0], Y: c.Mean}, {X: ps[len(ps)-1], Y: c.Mean}}
-			if l, err := plotter.NewLine(line); err == nil {
-				style(l, 0)
-				l.Color = color.Gray{Y: 80}
+		label := c.Variant
+		if _, q, ok := strings.Cut(c.Ratio, "/"); ok {
+			label += " q=" + q
+		}
+		if _, ok := byLabel[label]; !ok {
+			labels = append(labels, label)
+		}
+		byLabel[label] = append(byLabel[label], c)
+		if x := ratioP(c.Ratio); x > 0 && !slices.Contains(ps, x) {
+			ps = append(ps, x)
+		}
+	}
+	if len(ps) == 0 {
+		return row, false
+	}
+	var paperKeys []string
+	paperThumbs := map[string][]plot.Thumbnailer{}
+	for _, label := range labels {
+		cells := byLabel[label]
+		style := variantRank(cells[0].Variant)
+		var pts errPoints
+		n := 0
+		slices.SortFunc(cells, func(a, b *CellRuns) int { return cmp.Compare(ratioP(a.Ratio), ratioP(b.Ratio)) })
+		for _, c := range cells {
+			std := c.Acc.Std
+			if math.IsNaN(std) {
+				std = 0
+			}
+			pts.XYs = append(pts.XYs, plotter.XY{X: ratioP(c.Ratio), Y: c.Acc.Mean})
+			pts.YErrors = append(pts.YErrors, struct{ Low, High float64 }{std, std})
+			n = max(n, c.Acc.N)
+		}
+		l, sc, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			continue
+		}
+		l.Color, l.Width = colorOf(style), vg.Points(1.5)
+		sc.Color, sc.Shape, sc.Radius = colorOf(style), markers[style%len(markers)], vg.Points(3)
+		p.Add(l, sc)
+		if eb, err := plotter.NewYErrorBars(pts); err == nil {
+			eb.Color, eb.Width = colorOf(style), vg.Points(1)
+			p.Add(eb)
+		}
+		row.Legend.Add(fmt.Sprintf("%s (n=%d)", label, n), l, sc)
+		if !paperOK {
+			continue
+		}
+		paper := paperLine(g, cells[0], sem)
+		if len(paper) == 0 {
+			continue
+		}
+		pl, psc, err := plotter.NewLinePoints(paper)
+		if err != nil {
+			continue
+		}
+		pl.Color, pl.Width, pl.Dashes = colorOf(style), vg.Points(1.2), paperDashes()
+		psc.Color, psc.Shape, psc.Radius = colorOf(style), hollow(style), vg.Points(2.5)
+		p.Add(pl, psc)
+		key := label + ", paper"
+		paperKeys = append(paperKeys, key)
+		paperThumbs[key] = []plot.Thumbnailer{pl, psc}
+		for _, xy := range paper {
+			if !slices.Contains(ps, xy.X) {
+				ps = append(ps, xy.X)
+			}
+		}
+	}
+	slices.Sort(ps)
+	if g.Plain != nil && g.Plain.Acc.N > 0 {
+		if l, err := plotter.NewLine(plotter.XYs{{X: ps[0], Y: g.Plain.Acc.Mean}, {X: ps[len(ps)-1], Y: g.Plain.Acc.Mean}}); err == nil {
+			l.Color, l.Width = colorOf(0), vg.Points(1.5)
+			p.Add(l)
+			row.Legend.Add(fmt.Sprintf("plain (n=%d)", g.Plain.Acc.N), l)
+		}
+		if y := paperValue(g, g.Plain); paperOK && !math.IsNaN(y) {
+			if l, err := plotter.NewLine(plotter.XYs{{X: ps[0], Y: y}, {X: ps[len(ps)-1], Y: y}}); err == nil {
+				l.Color, l.Width, l.Dashes = colorOf(0), vg.Points(1.2), paperDashes()
 				p.Add(l)
-				p.Legend.Add(fmt.Sprintf("plain (n=%d)", c.N), l)
+				paperKeys = append(paperKeys, "plain, paper")
+				paperThumbs["plain, paper"] = []plot.Thumbnailer{l}
 			}
 		}
-		if ps[0] > 0 && len(ps) > 1 && ps[len(ps)-1]/ps[0] >= 10 {
-			// Table 1's ratios span two decades; a log axis spaces them evenly.
-			p.X.Scale = plot.LogScale{}
-		}
-		ticks := make([]plot.Tick, len(ps))
-		for i, x := range ps {
-			ticks[i] = plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'g', -1, 64)}
-		}
-		p.X.Tick.Marker = plot.ConstantTicks(ticks)
-		p.X.Min, p.X.Max = ps[0]*0.9, ps[len(ps)-1]*1.1
-		plots = append(plots, p)
 	}
-	if len(plots) == 0 {
-		return [][]*plot.Plot{{emptyPlot("Test accuracy against dropout ratio", "no finished runs with a dropout ratio")}}
+	for _, k := range paperKeys {
+		row.Legend.Add(k, paperThumbs[k]...)
 	}
-	cols := min(len(plots), 3)
-	var rows [][]*plot.Plot
-	for i := 0; i < len(plots); i += cols {
-		row := plots[i:min(i+cols, len(plots))]
-		for len(row) < cols {
-			blank := plot.New()
-			blank.HideAxes()
-			row = append(row, blank)
-		}
-		rows = append(rows, row)
+	row.Legend.Add("bars: ± 1 std over seeds")
+	if ps[0] > 0 && len(ps) > 1 && ps[len(ps)-1]/ps[0] >= 10 {
+		// Table 1's ratios span two decades; a log axis spaces them evenly.
+		p.X.Scale = plot.LogScale{}
 	}
-	return rows
+	ticks := make([]plot.Tick, len(ps))
+	for i, x := range ps {
+		ticks[i] = plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'g', -1, 64)}
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	p.X.Min, p.X.Max = ps[0]*0.85, ps[len(ps)-1]*1.15
+	row.Panels = []*plot.Plot{p}
+	return row, true
+}
+
+// hollow is the open marker of the paper's values of a variant.
+func hollow(style int) draw.GlyphDrawer {
+	switch markers[style%len(markers)].(type) {
+	case draw.BoxGlyph:
+		return draw.SquareGlyph{}
+	case draw.PyramidGlyph:
+		return draw.TriangleGlyph{}
+	}
+	return draw.RingGlyph{}
 }
 
 // paperDashes is the dash pattern of the paper's values.
-func paperDashes() []vg.Length { return []vg.Length{vg.Points(4), vg.Points(3)} }
+func paperDashes() []vg.Length { return []vg.Length{vg.Points(5), vg.Points(3)} }
 
 // errPoints are points with symmetric y error bars.
 type errPoints struct {
@@ -341,72 +542,54 @@ type errPoints struct {
 	plotter.YErrors
 }
 
-// accuracyPoints returns mean test accuracy against p over the finished runs, with their std.
-func accuracyPoints(runs []Run) errPoints {
-	byP := map[float64][]Run{}
-	var ps []float64
-	for _, r := range runs {
-		x := ratioP(r.Summary.Ratio)
-		if !(x > 0) {
-			continue
-		}
-		if _, ok := byP[x]; !ok {
-			ps = append(ps, x)
-		}
-		byP[x] = append(byP[x], r)
-	}
-	slices.Sort(ps)
-	var e errPoints
-	for _, x := range ps {
-		c := newCell(byP[x], math.NaN())
-		if c.N == 0 {
-			continue
-		}
-		std := c.Std
-		if math.IsNaN(std) {
-			std = 0
-		}
-		e.XYs = append(e.XYs, plotter.XY{X: x, Y: c.Mean})
-		e.YErrors = append(e.YErrors, struct{ Low, High float64 }{std, std})
-	}
-	return e
-}
-
-// paperLine returns the paper's accuracy against p for a panel's variant, if the paper has it.
-func paperLine(pn panel, label string) plotter.XYs {
-	var xys plotter.XYs
-	v, q, _ := strings.Cut(label, " q=")
-	switch {
-	case pn.model == Table1Model && pn.semantics == "layer" && q == "":
-		for _, r := range table1Ratios {
-			if y := paperT1(v, r); !math.IsNaN(y) {
-				xys = append(xys, plotter.XY{X: ratioP(r), Y: y})
-			}
-		}
-	case pn.model == Table2Model && pn.semantics == "layer":
+// paperLine returns the paper's accuracy against p for the variant of
+// cell c (and its q), at every ratio the paper ran, as the tables read the
+// paper's values; nil if it has none.
+func paperLine(g *Group, c *CellRuns, sem string) plotter.XYs {
+	_, q, _ := strings.Cut(c.Ratio, "/")
+	var ratios []string
+	switch g.Model {
+	case Table1Model:
+		ratios = table1Ratios[:]
+	case Table2Model:
 		for _, row := range paperTable2 {
-			if row.Dataset != pn.dataset {
-				continue
+			if !slices.Contains(ratios, row.P) {
+				ratios = append(ratios, row.P)
 			}
-			switch {
-			case v == "standard":
-				xys = append(xys, plotter.XY{X: ratioP(row.P), Y: row.Standard})
-			case v == "augmented" && sameRatio(row.P+"/"+q, row.AugRatio):
-				xys = append(xys, plotter.XY{X: ratioP(row.P), Y: row.Augmented})
-			}
+		}
+	}
+	var xys plotter.XYs
+	for _, r := range ratios {
+		if q != "" {
+			r += "/" + q
+		}
+		if y := paperValue(g, &CellRuns{Variant: c.Variant, Ratio: r, Semantics: sem}); !math.IsNaN(y) {
+			xys = append(xys, plotter.XY{X: ratioP(r), Y: y})
 		}
 	}
 	slices.SortFunc(xys, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
 	return xys
 }
 
-// Render draws rows of plots on one page of the given size per panel and
-// returns it as PNG and as SVG.
-func Render(rows [][]*plot.Plot, panelW, panelH vg.Length) (pngData, svgData []byte, err error) {
-	cols := len(rows[0])
-	w, h := panelW*vg.Length(cols), panelH*vg.Length(len(rows))
-	tiles := draw.Tiles{Rows: len(rows), Cols: cols, PadX: vg.Millimeter * 6, PadY: vg.Millimeter * 6,
-		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4}
+// Render draws the figure, each row's title above its panels and its legend
+// to their right, and returns it as PNG and as SVG.
+func (f Figure) Render() (pngData, svgData []byte, err error) {
+	if len(f.Rows) == 0 {
+		return nil, nil, fmt.Errorf("report: %s has nothing to draw", f.Name)
+	}
+	titleStyle := plot.New().Title.TextStyle
+	titleStyle.Font = font.From(plot.DefaultFont, vg.Points(12))
+	titleStyle.XAlign, titleStyle.YAlign = draw.XLeft, draw.YBottom
+	titleH := titleStyle.Rectangle("Xg").Size().Y + vg.Millimeter*3
+	cols, legendW := 0, vg.Length(0)
+	for _, r := range f.Rows {
+		cols = max(cols, len(r.Panels))
+		lr := r.Legend.Rectangle(draw.Canvas{})
+		legendW = max(legendW, lr.Max.X-lr.Min.X)
+	}
+	legendW += vg.Millimeter * 6
+	w := f.PanelW*vg.Length(cols) + legendW
+	h := (f.PanelH + titleH) * vg.Length(len(f.Rows))
 	img := vgimg.New(w, h)
 	svg := vgsvg.New(w, h)
 	for _, c := range []struct {
@@ -415,15 +598,31 @@ func Render(rows [][]*plot.Plot, panelW, panelH vg.Length) (pngData, svgData []b
 		dst    *[]byte
 	}{{img, vgimg.PngCanvas{Canvas: img}, &pngData}, {svg, svg, &svgData}} {
 		dc := draw.New(c.canvas)
-		canvases := plot.Align(rows, tiles, dc)
-		for i := range rows {
-			for j := range rows[i] {
-				rows[i][j].Draw(canvases[i][j])
+		// A white page: viewers with a dark background show PNGs as they are.
+		dc.SetColor(color.White)
+		dc.Fill(dc.Rectangle.Path())
+		rowH := f.PanelH + titleH
+		for i, r := range f.Rows {
+			top := h - rowH*vg.Length(i)
+			rc := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: 0, Y: top - rowH}, Max: vg.Point{X: w, Y: top}}}
+			rc.FillText(titleStyle, vg.Point{X: vg.Millimeter * 3, Y: top - titleH + vg.Millimeter*1.5}, r.Title)
+			panelsW := f.PanelW * vg.Length(len(r.Panels))
+			pc := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: 0, Y: top - rowH}, Max: vg.Point{X: panelsW, Y: top - titleH}}}
+			tiles := draw.Tiles{Rows: 1, Cols: len(r.Panels), PadX: vg.Millimeter * 8, PadY: vg.Millimeter * 2,
+				PadTop: vg.Millimeter * 1, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 3, PadRight: vg.Millimeter * 2}
+			canvases := plot.Align([][]*plot.Plot{r.Panels}, tiles, pc)
+			for j, p := range r.Panels {
+				p.Draw(canvases[0][j])
 			}
+			lc := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
+				Min: vg.Point{X: panelsW + vg.Millimeter*2, Y: top - rowH},
+				Max: vg.Point{X: w - vg.Millimeter*2, Y: top - titleH - vg.Millimeter*6},
+			}}
+			r.Legend.Draw(lc)
 		}
 		var buf bytes.Buffer
 		if _, err := c.out.WriteTo(&buf); err != nil {
-			return nil, nil, fmt.Errorf("report: rendering: %w", err)
+			return nil, nil, fmt.Errorf("report: rendering %s: %w", f.Name, err)
 		}
 		*c.dst = buf.Bytes()
 	}

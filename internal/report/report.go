@@ -28,9 +28,6 @@ import (
 	"strconv"
 	"strings"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/vg"
-
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -52,6 +49,7 @@ type Collection struct {
 	Runs     []Run    // finished or diverged, sorted by directory
 	Pending  []string // run directories without a final summary: unfinished, interrupted or failed
 	Problems []string // files that could not be read, one message each
+	Warnings []string // figures left out because they had nothing to draw, and why
 }
 
 // Collect reads the run directories under each of dirs: DIR/runs/* of a
@@ -319,22 +317,17 @@ func Write(opt Options) (files []string, c Collection, err error) {
 			return files, c, err
 		}
 	}
-	for _, fig := range []struct {
-		png, svg string
-		rows     [][]*plot.Plot
-		w, h     vg.Length
-	}{
-		{Figure1PNG, Figure1SVG, Figure1(c.Runs, ratios), 6 * vg.Inch, 4 * vg.Inch},
-		{AccuracyPNG, AccuracySVG, AccuracyVsRatio(c.Runs), 6 * vg.Inch, 4.5 * vg.Inch},
-	} {
-		pngData, svgData, err := Render(fig.rows, fig.w, fig.h)
+	figs, warnings := Figures(c.Runs, ratios)
+	c.Warnings = append(c.Warnings, warnings...)
+	for _, fig := range figs {
+		pngData, svgData, err := fig.Render()
 		if err != nil {
 			return files, c, err
 		}
-		if err := write(fig.png, pngData); err != nil {
+		if err := write(fig.Name+".png", pngData); err != nil {
 			return files, c, err
 		}
-		if err := write(fig.svg, svgData); err != nil {
+		if err := write(fig.Name+".svg", svgData); err != nil {
 			return files, c, err
 		}
 	}

@@ -538,8 +538,8 @@ func TestWrite(t *testing.T) {
 	// Figure 1 has a row per ConvNet-Quick group and ratio that has runs: the
 	// layer group at 0.3 and 0.1, the elementwise one at 0.3; ResNet-20
 	// (SVHN at 0.1) only when there is no ConvNet-Quick run.
-	if rows := Figure1(c.Runs, []string{"0.3", "0.1"}); len(rows) != 3 {
-		t.Errorf("figure 1 has %d rows, want 3", len(rows))
+	if fig, _ := Figure1(c.Runs, []string{"0.3", "0.1"}); len(fig.Rows) != 3 {
+		t.Errorf("figure 1 has %d rows, want 3", len(fig.Rows))
 	}
 	var rn []Run
 	for _, r := range c.Runs {
@@ -547,8 +547,8 @@ func TestWrite(t *testing.T) {
 			rn = append(rn, r)
 		}
 	}
-	if rows := Figure1(rn, []string{"0.3", "0.1"}); len(rows) != 1 {
-		t.Errorf("figure 1 of the ResNet-20 runs has %d rows, want 1", len(rows))
+	if fig, _ := Figure1(rn, []string{"0.3", "0.1"}); len(fig.Rows) != 1 {
+		t.Errorf("figure 1 of the ResNet-20 runs has %d rows, want 1", len(fig.Rows))
 	}
 	svg, _ := os.ReadFile(filepath.Join(out, Figure1SVG))
 	for _, want := range []string{"standard 0.3 (n=3)", "plain (n=3)", "forward 0.1 (n=1)"} {
@@ -566,11 +566,11 @@ func TestWriteWithoutRuns(t *testing.T) {
 	if _, _, err := Write(Options{In: []string{filepath.Join(dir, "nope")}}); err == nil || !strings.Contains(err.Error(), "pass a sweep directory") {
 		t.Errorf("got %v", err)
 	}
-	// Unfinished runs only: tables that say so, and placeholder figures.
+	// Unfinished runs only: tables that say so, and no figures but a warning each.
 	writeRuns(t, dir, []fakeRun{{model: Table1Model, dataset: "cifar10", variant: "plain", seed: 1}})
-	files, _, err := Write(Options{In: []string{dir}})
-	if err != nil || len(files) != 10 {
-		t.Errorf("files %q, %v", files, err)
+	files, c, err := Write(Options{In: []string{dir}})
+	if err != nil || len(files) != 6 || len(c.Warnings) != 2 {
+		t.Errorf("files %q, warnings %q, %v", files, c.Warnings, err)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, Table1MD))
 	if !bytes.Contains(md, []byte("No finished ConvNet-Quick runs.")) {

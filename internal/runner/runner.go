@@ -15,6 +15,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/dropexp/dropexp/internal/config"
@@ -213,59 +214,25 @@ func inDir(ctx context.Context, cfg config.Run, plan Plan, data *dataset.Split, 
 	}
 	fmt.Fprintf(stderr, "run %s: %s on %s, %s %s\n", name, Describe(cfg), cfg.Dataset.Name, how, dir)
 	prog := progress.New(stderr, cfg.Train.Iterations, cfg.Train.BatchSize, name)
+	prog.Record(dir) // for dropexp status
+	defer prog.Finish()
 	sum, err := train.Run(ctx, train.Options{Config: cfg, Dir: dir, Data: data, DataFingerprint: fp, Progress: prog,
 		Resume: plan.Action == Continue, Restart: restart})
 	if err != nil {
 		return sum, fmt.Errorf("run %s (%s): %w", name, dir, Explain(err, dir))
 	}
-	fmt.Fprintf(stdout, "%s: test_acc %s  test_loss %.4f  train_loss %.4f  %.0f img/s  %.0fs  -> %s\n",
-		name, acc(sum.FinalTestAcc), sum.FinalTestLoss, sum.FinalTrainLoss, sum.ImagesPerSecond, sum.WallSeconds, dir)
+	fmt.Fprintf(stdout, "%s: test_acc %s  test_loss %s  train_loss %s  %.0f img/s  %.0fs  -> %s\n",
+		name, acc(sum.FinalTestAcc), fmtLoss(sum.FinalTestLoss), fmtLoss(sum.FinalTrainLoss), sum.ImagesPerSecond, sum.WallSeconds, dir)
 	return sum, nil
 }
 
-// DemoVariants are the variants the demo compares.
-var DemoVariants = []dropout.Variant{dropout.Plain, dropout.Standard, dropout.Forward, dropout.Backward}
-
-// Demo trains cfg once per demo variant on data loaded once and prints a table of test accuracy.
-func Demo(ctx context.Context, cfg config.Run, stdout, stderr io.Writer) error {
-	data, err := LoadData(cfg, stderr)
-	if err != nil {
-		return err
+// fmtLoss prints a loss with four decimals, or in e-notation when it has
+// blown up, so that 3.6e+32 never fills a line with 33 digits.
+func fmtLoss(l float64) string {
+	if math.Abs(l) < 1e4 {
+		return strconv.FormatFloat(l, 'f', 4, 64)
 	}
-	fmt.Fprintf(stdout, "demo: %s on %s (%d train / %d test images), %d iterations, ratio %s\n",
-		cfg.Model, cfg.Dataset.Name, data.Train.Len(), data.Test.Len(), cfg.Train.Iterations, cfg.Dropout.Ratio)
-	fp := dataset.Fingerprint(data)
-	var rows []string
-	for _, v := range DemoVariants {
-		c := cfg
-		c.Dropout.Variant = string(v)
-		if err := c.Validate(); err != nil {
-			return err
-		}
-		ratio := c.Ratio().String()
-		if v == dropout.Plain {
-			ratio = "–"
-		}
-		sum, err := one(ctx, c, data, fp, false, stdout, stderr)
-		if errors.Is(err, train.ErrDiverged) && ctx.Err() == nil {
-			// A variant that blows up is one of the things the demo shows
-			// (forward dropout on raw MNIST can); the others still run.
-			fmt.Fprintf(stderr, "demo: %v\n", err)
-			rows = append(rows, fmt.Sprintf("| %-8s | %-5s | diverged: %s at iteration %d | | |", v, ratio, sum.DivergedReason, sum.DivergedAt))
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if sum.Status == results.StatusDiverged {
-			rows = append(rows, fmt.Sprintf("| %-8s | %-5s | diverged: %s at iteration %d | | |", v, ratio, sum.DivergedReason, sum.DivergedAt))
-			continue
-		}
-		rows = append(rows, fmt.Sprintf("| %-8s | %-5s | %s | %.4f | %.4f |", v, ratio, acc(sum.FinalTestAcc), sum.FinalTestLoss, sum.FinalTrainLoss))
-	}
-	fmt.Fprintln(stdout, "\n| variant  | ratio | test_acc | test_loss | train_loss |\n|---|---|---|---|---|")
-	fmt.Fprintln(stdout, strings.Join(rows, "\n"))
-	return nil
+	return strconv.FormatFloat(l, 'g', 3, 64)
 }
 
 // VariantSet reports whether --set or the environment chose dropout.variant,

@@ -58,6 +58,9 @@ func TestDemo(t *testing.T) {
 					t.Errorf("%s row %q: diverged = %v, want %v", v, row, got, tc.diverged)
 				}
 			}
+			if !strings.Contains(out.String(), "\nReading: ") || !strings.Contains(errOut.String(), "data: loading mnist") {
+				t.Errorf("no reading of the table, or no loading line:\n%s\n%s", out.String(), errOut.String())
+			}
 			if tc.diverged {
 				dirs, _ := filepath.Glob(filepath.Join(cfg.Out, "*", results.SummaryFile))
 				if len(dirs) != len(DemoVariants) {

@@ -356,6 +356,7 @@ func (x *executor) attempt(ctx context.Context, r Run, plan runner.Plan, data *d
 	cfg.Threads = x.threads
 	cfg.Out = filepath.Dir(dir)
 	prog := progress.New(x.progress, cfg.Train.Iterations, cfg.Train.BatchSize, r.Name)
+	prog.Record(dir) // for dropexp status
 	defer prog.Finish()
 	return x.train(ctx, train.Options{Config: cfg, Dir: dir, Data: data, DataFingerprint: fp, Progress: prog, Resume: plan.Action == runner.Continue})
 }

@@ -1,0 +1,200 @@
+// Package keys describes every run config key for people: what it takes,
+// its allowed values and what it does, one line each, for the help of
+// `dropexp train` and `dropexp sweep` and for shell completion of
+// --set KEY=VALUE. The keys and their types come from the config schema
+// (package config); a key added there without a line here fails the tests.
+package keys
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/model"
+)
+
+// Key is one settable config key.
+type Key struct {
+	Name   string   // dotted path, as --set takes it
+	Type   string   // what it accepts, e.g. "an integer"
+	Values []string // the allowed values when there is a fixed list; else nil
+	Hint   []string // typical values to offer in completion when any value is allowed
+	Doc    string   // what it does
+}
+
+// docs says what each key does, in the order of the config schema.
+var docs = map[string]string{
+	"model":                  "network: Caffe's cifar10_quick or CIFAR ResNet-20",
+	"seed":                   "seeds init, data order, masks and augmentation",
+	"out":                    "results root; each run gets a directory inside",
+	"threads":                "worker threads; 0 = all cores",
+	"dataset.name":           "data set, read in its official format",
+	"dataset.path":           "directory or archive; empty for mnist: the GoMNIST module's copy",
+	"dataset.train_limit":    "use the first N training images; 0 = all",
+	"dataset.test_limit":     "evaluate on the first N test images; 0 = all",
+	"dataset.preprocess":     "per-pixel mean image (Caffe) or per-channel mean/std",
+	"dataset.crop_pad":       "augmentation: pad N pixels, random crop back; 0 = off",
+	"dataset.flip":           "augmentation: random horizontal flips",
+	"dropout.variant":        "which pass drops: forward features, backward errors, or both",
+	"dropout.ratio":          "p in [0,1), or p/q for augmented, e.g. 0.3 or 0.1/0.0002",
+	"dropout.gradient":       "weight gradient: the paper's (layer) or autodiff's (elementwise)",
+	"dropout.sites":          "layer inputs that get a site; empty = the default",
+	"train.batch_size":       "images per iteration",
+	"train.iterations":       "length of the run",
+	"train.lr":               "base learning rate",
+	"train.lr_steps":         "from iteration at+1 use lr, e.g. [{at: 4000, lr: 0.0001}]",
+	"train.momentum":         "μ in v = μv + lr·(g + λw); w −= v",
+	"train.weight_decay":     "λ, L2 on every parameter",
+	"train.bias_lr_mult":     "learning-rate multiplier of the biases",
+	"train.eval_every":       "test-set evaluation and a metrics row every N iterations",
+	"train.checkpoint_every": "checkpoint every N iterations; 0 = only on Ctrl-C",
+}
+
+// values returns the allowed values of key, or nil when any value of its type goes.
+func values(key string) []string {
+	switch key {
+	case "model":
+		return config.Models()
+	case "dataset.name":
+		return config.DatasetNames()
+	case "dataset.preprocess":
+		return config.Preprocessings()
+	case "dataset.flip":
+		return []string{"true", "false"}
+	case "dropout.variant":
+		var vs []string
+		for _, v := range dropout.Variants {
+			vs = append(vs, string(v))
+		}
+		return vs
+	case "dropout.gradient":
+		return []string{string(dropout.Layer), string(dropout.Elementwise)}
+	}
+	return nil
+}
+
+// hints returns values worth offering for key in completion when any value goes.
+func hints(key string) []string {
+	switch key {
+	case "dropout.ratio":
+		return []string{"0.3", "0.2", "0.1", "0.05", "0.01", "0.005", "0.1/0.0002", "0.1/0.0001"}
+	case "dropout.sites":
+		return Sites()
+	case "threads":
+		return []string{"0", "1", "2"}
+	case "seed":
+		return []string{"1", "2", "3"}
+	}
+	return nil
+}
+
+// Sites returns the dropout site names of every model, and the patterns
+// that select ResNet-20's sites by kind.
+func Sites() []string {
+	var out []string
+	for _, m := range model.Names {
+		allowed, _, err := model.Sites(m)
+		if err != nil {
+			continue
+		}
+		for _, s := range allowed {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return append(out, "*.conv1", "*.conv2")
+}
+
+// All returns every settable key in the order of the config schema.
+func All() []Key {
+	var ks []Key
+	for _, name := range config.Keys() {
+		ks = append(ks, Key{Name: name, Type: config.Describe(name), Values: values(name), Hint: hints(name), Doc: docs[name]})
+	}
+	return ks
+}
+
+// Help lists the keys one per line: name, what it takes (the allowed
+// values where there is a list), what it does.
+func Help() string {
+	ks := All()
+	width := 0
+	for _, k := range ks {
+		width = max(width, len(k.Name))
+	}
+	var b strings.Builder
+	for _, k := range ks {
+		takes := k.Type
+		doc := k.Doc
+		switch {
+		case len(k.Values) > 0:
+			takes = strings.Join(k.Values, "|")
+		case k.Name == "dropout.sites":
+			doc += "; " + siteHelp()
+		}
+		fmt.Fprintf(&b, "  %-*s  %s — %s\n", width, k.Name, takes, doc)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// siteHelp names each model's sites and default.
+func siteHelp() string {
+	var parts []string
+	for _, m := range model.Names {
+		allowed, def, err := model.Sites(m)
+		if err != nil {
+			continue
+		}
+		if m == "resnet20" {
+			allowed = []string{"conv1", "sXbY.conv1", "sXbY.conv2", "fc"}
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s (default %s)", m, strings.Join(allowed, " "), strings.Join(def, " ")))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Complete returns the completions of a --set argument typed so far:
+// "KEY=" for each key that starts with it, then "KEY=VALUE" for the allowed
+// (or typical) values of the key once the "=" is typed. A list value
+// (dropout.sites) completes its last comma-separated item. noSpace reports
+// that the shell should not add a space (the argument is not finished).
+func Complete(typed string) (completions []string, noSpace bool) {
+	key, val, hasEq := strings.Cut(typed, "=")
+	if !hasEq {
+		for _, k := range All() {
+			if strings.HasPrefix(k.Name, key) {
+				completions = append(completions, k.Name+"=")
+			}
+		}
+		return completions, true
+	}
+	var k *Key
+	for _, c := range All() {
+		if c.Name == key {
+			k = &c
+			break
+		}
+	}
+	if k == nil {
+		return nil, false
+	}
+	list := k.Values
+	if list == nil {
+		list = k.Hint
+	}
+	done, last := "", val
+	if key == "dropout.sites" {
+		if i := strings.LastIndex(val, ","); i >= 0 {
+			done, last = val[:i+1], val[i+1:]
+		}
+	}
+	for _, v := range list {
+		if strings.HasPrefix(v, last) {
+			completions = append(completions, key+"="+done+v)
+		}
+	}
+	return completions, key == "dropout.sites"
+}
