@@ -171,12 +171,12 @@ func diagPanels(runs []diagRun) []panel {
 	return panels(rs)
 }
 
-// band is a curve's mean over seeds with the lowest and highest seed.
-type band struct{ mean, lo, hi plotter.XYs }
+// diagBand is a curve's mean over seeds with the lowest and highest seed.
+type diagBand struct{ mean, lo, hi plotter.XYs }
 
 // meanBand returns quantity q of the runs against iteration at the
 // iterations all of them diagnosed, leaving out non-finite values.
-func meanBand(runs []diagRun, q string) band {
+func meanBand(runs []diagRun, q string) diagBand {
 	per := map[int][]float64{}
 	for _, r := range runs {
 		for i, it := range r.its {
@@ -190,7 +190,7 @@ func meanBand(runs []diagRun, q string) band {
 		}
 	}
 	slices.Sort(its)
-	var b band
+	var b diagBand
 	for _, it := range its {
 		v := per[it]
 		if slices.ContainsFunc(v, func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }) {
@@ -210,7 +210,7 @@ func meanBand(runs []diagRun, q string) band {
 
 // addBand draws b on p in style i: the band between the lowest and highest
 // seed, translucent, under the mean's line.
-func addBand(p *plot.Plot, b band, i int, label string) {
+func addBand(p *plot.Plot, b diagBand, i int, label string) {
 	if len(b.mean) == 0 {
 		return
 	}
@@ -513,7 +513,7 @@ func writeDiagnostics(c *Collection, ratios []string, note string, write func(na
 		{DiagnosticsPNG, DiagnosticsSVG, DiagnosticsFigure(runs, ratios)},
 		{DiagnosticsRatioPNG, DiagnosticsRatioSVG, DiagnosticsVsRatio(runs)},
 	} {
-		pngData, svgData, err := Render(fig.rows, 6*vg.Inch, 4*vg.Inch)
+		pngData, svgData, err := renderGrid(fig.rows, 6*vg.Inch, 4*vg.Inch)
 		if err != nil {
 			return err
 		}
