@@ -30,16 +30,23 @@ type Direct struct {
 
 // NewDirect returns the direct convolution of c input and m output maps of
 // h×w pixels with a k×k kernel, or nil when it does not apply: the CPU
-// lacks AVX2/FMA, or the convolution is not a same-size stride-1 one or a
-// stride-2 one with pad (k−1)/2.
+// does not run the tiles in hardware (AVX2/FMA), or the convolution is not
+// a same-size stride-1 one or a stride-2 one with pad (k−1)/2. Elsewhere
+// (other GOARCHes, -tags noasm) the tiles are Go loops, one emulated FMA per
+// term, far slower than im2col and a BLAS matrix multiply, so they serve the
+// tests only.
 func NewDirect(c, m, h, w, k, pad, stride int) *Direct {
+	if !tile.Available {
+		return nil
+	}
 	return newDirect(c, m, h, w, k, pad, stride, tile.Wide)
 }
 
 // newDirect is NewDirect with the AVX-512 tiles (wide) or the AVX2 ones,
-// so that tests cover both on a CPU that has both.
+// so that tests cover both on a CPU that has both, and the Go loops where
+// the tiles are not assembly.
 func newDirect(c, m, h, w, k, pad, stride int, wide bool) *Direct {
-	if !tile.Available || (stride != 1 && stride != 2) || k%2 == 0 || pad != (k-1)/2 {
+	if (stride != 1 && stride != 2) || k%2 == 0 || pad != (k-1)/2 {
 		return nil
 	}
 	d := &Direct{C: c, M: m, H: h, W: w, K: k, Stride: stride, wp: w + 2*pad, rows: 4, cols: 24, lanes: 8}

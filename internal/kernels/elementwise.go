@@ -7,7 +7,10 @@ import "math"
 // none otherwise) and finish in scalar Go. The vector bodies compute
 // exactly what the scalar loops compute — the same operations in the same
 // order, no fused multiply-add, reductions in the same four lanes — so a
-// build with or without them gives bit-identical numbers.
+// build with or without them gives bit-identical numbers. The scalar loops
+// convert every product that is then added to float32, which the Go spec
+// says rounds it: without that, compilers that fuse x*y + z (arm64, and
+// amd64 with GOAMD64=v3) would give other bits.
 
 // Mul multiplies dst by m element-wise.
 func Mul(dst, m []float32) {
@@ -60,12 +63,12 @@ func SumSq(x []float32, s float32) (sum, sq float64) {
 		v := x[i : i+4 : i+4]
 		d0, d1, d2, d3 := v[0]-s, v[1]-s, v[2]-s, v[3]-s
 		a0, a1, a2, a3 = a0+d0, a1+d1, a2+d2, a3+d3
-		q0, q1, q2, q3 = q0+d0*d0, q1+d1*d1, q2+d2*d2, q3+d3*d3
+		q0, q1, q2, q3 = q0+float32(d0*d0), q1+float32(d1*d1), q2+float32(d2*d2), q3+float32(d3*d3)
 	}
 	for ; i < len(x); i++ {
 		d := x[i] - s
 		a0 += d
-		q0 += d * d
+		q0 += float32(d * d)
 	}
 	a, q = lanes{a0, a1, a2, a3}, lanes{q0, q1, q2, q3}
 	return a.fold(), q.fold()
@@ -93,12 +96,12 @@ func StdSums(d, x, y []float32, mu, inv float32) (sum, dot float64) {
 		v0, v1, v2, v3 := term(i), term(i+1), term(i+2), term(i+3)
 		w := x[i : i+4 : i+4]
 		a0, a1, a2, a3 = a0+v0, a1+v1, a2+v2, a3+v3
-		q0, q1, q2, q3 = q0+v0*((w[0]-mu)*inv), q1+v1*((w[1]-mu)*inv), q2+v2*((w[2]-mu)*inv), q3+v3*((w[3]-mu)*inv)
+		q0, q1, q2, q3 = q0+float32(v0*((w[0]-mu)*inv)), q1+float32(v1*((w[1]-mu)*inv)), q2+float32(v2*((w[2]-mu)*inv)), q3+float32(v3*((w[3]-mu)*inv))
 	}
 	for ; i < len(d); i++ {
 		v := term(i)
 		a0 += v
-		q0 += v * ((x[i] - mu) * inv)
+		q0 += float32(v * ((x[i] - mu) * inv))
 	}
 	a, q = lanes{a0, a1, a2, a3}, lanes{q0, q1, q2, q3}
 	return a.fold(), q.fold()
@@ -120,7 +123,7 @@ func nonzero(y float32) uint32 {
 func Normalize(dst, x []float32, mu, g, b float32) {
 	x = x[:len(dst)]
 	for i := vecNormalize(dst, x, mu, g, b, false); i < len(dst); i++ {
-		dst[i] = (x[i]-mu)*g + b
+		dst[i] = float32((x[i]-mu)*g) + b
 	}
 }
 
@@ -128,7 +131,7 @@ func Normalize(dst, x []float32, mu, g, b float32) {
 func NormalizeReLU(dst, x []float32, mu, g, b float32) {
 	x = x[:len(dst)]
 	for i := vecNormalize(dst, x, mu, g, b, true); i < len(dst); i++ {
-		dst[i] = relu((x[i]-mu)*g + b)
+		dst[i] = relu(float32((x[i]-mu)*g) + b)
 	}
 }
 
@@ -160,7 +163,7 @@ func BNGrad(dst, d, x, y []float32, mu, inv, k, a, b float32) {
 		if y != nil {
 			v = math.Float32frombits(math.Float32bits(v) & nonzero(y[i]))
 		}
-		dst[i] = k * (v - a - ((x[i]-mu)*inv)*b)
+		dst[i] = k * (v - a - float32(((x[i]-mu)*inv)*b))
 	}
 }
 
@@ -265,7 +268,7 @@ func NormalizeRows(dst []float32, dld int, src []float32, sld int, r []float32, 
 	for y := 0; y < h; y++ {
 		row, in := dst[y*dld:y*dld+w], src[y*sld:y*sld+w]
 		for x := x0; x < w; x++ {
-			v := (in[x]-mu)*g + b
+			v := float32((in[x]-mu)*g) + b
 			if r != nil {
 				v += r[y*rld+x]
 			}

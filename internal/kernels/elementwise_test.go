@@ -68,14 +68,14 @@ func TestElementwiseMatchesFormulas(t *testing.T) {
 		{"MulTo", func(dst, x, y, _ []float32) { MulTo(dst, x, y) }, func(x, y, _, _ float32) float32 { return x * y }},
 		{"ReLU", func(dst, x, _, _ []float32) { ReLU(dst, x) }, func(x, _, _, _ float32) float32 { return reluf(x) }},
 		{"ReLUGrad", func(dst, x, _, z []float32) { ReLUGrad(dst, z, x) }, func(x, _, z, _ float32) float32 { return keep(x, z) }},
-		{"Normalize", func(dst, x, _, _ []float32) { Normalize(dst, x, mu, g, b) }, func(x, _, _, _ float32) float32 { return (x-mu)*g + b }},
-		{"NormalizeReLU", func(dst, x, _, _ []float32) { NormalizeReLU(dst, x, mu, g, b) }, func(x, _, _, _ float32) float32 { return reluf((x-mu)*g + b) }},
+		{"Normalize", func(dst, x, _, _ []float32) { Normalize(dst, x, mu, g, b) }, func(x, _, _, _ float32) float32 { return float32((x-mu)*g) + b }},
+		{"NormalizeReLU", func(dst, x, _, _ []float32) { NormalizeReLU(dst, x, mu, g, b) }, func(x, _, _, _ float32) float32 { return reluf(float32((x-mu)*g) + b) }},
 		{"AddReLU", func(dst, x, y, _ []float32) { AddReLU(dst, x, y) }, func(x, y, _, _ float32) float32 { return reluf(x + y) }},
-		{"BNGrad", func(dst, x, y, _ []float32) { BNGrad(dst, x, y, nil, mu, g, k, a, b) }, func(x, y, _, _ float32) float32 { return k * (x - a - ((y-mu)*g)*b) }},
-		{"BNGrad masked", func(dst, x, y, z []float32) { BNGrad(dst, x, y, z, mu, g, k, a, b) }, func(x, y, z, _ float32) float32 { return k * (keep(x, z) - a - ((y-mu)*g)*b) }},
+		{"BNGrad", func(dst, x, y, _ []float32) { BNGrad(dst, x, y, nil, mu, g, k, a, b) }, func(x, y, _, _ float32) float32 { return k * (x - a - float32(((y-mu)*g)*b)) }},
+		{"BNGrad masked", func(dst, x, y, z []float32) { BNGrad(dst, x, y, z, mu, g, k, a, b) }, func(x, y, z, _ float32) float32 { return k * (keep(x, z) - a - float32(((y-mu)*g)*b)) }},
 		{"AddScalar", func(dst, _, _, _ []float32) { AddScalar(dst, b) }, func(_, _, _, old float32) float32 { return old + b }},
-		{"NormalizeAdd", func(dst, x, y, _ []float32) { NormalizeAdd(dst, x, y, mu, g, b, false) }, func(x, y, _, _ float32) float32 { return ((x-mu)*g + b) + y }},
-		{"NormalizeAdd relu", func(dst, x, y, _ []float32) { NormalizeAdd(dst, x, y, mu, g, b, true) }, func(x, y, _, _ float32) float32 { return reluf(((x-mu)*g + b) + y) }},
+		{"NormalizeAdd", func(dst, x, y, _ []float32) { NormalizeAdd(dst, x, y, mu, g, b, false) }, func(x, y, _, _ float32) float32 { return (float32((x-mu)*g) + b) + y }},
+		{"NormalizeAdd relu", func(dst, x, y, _ []float32) { NormalizeAdd(dst, x, y, mu, g, b, true) }, func(x, y, _, _ float32) float32 { return reluf((float32((x-mu)*g) + b) + y) }},
 	}
 	for _, n := range []int{0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 64, 1027} {
 		x, y, z := elementwiseInput(r, n), elementwiseInput(r, n), elementwiseInput(r, n)
@@ -102,9 +102,9 @@ func TestElementwiseMatchesFormulas(t *testing.T) {
 			got  func() (float64, float64)
 			term func(i int) (float32, float32)
 		}{
-			{"SumSq", func() (float64, float64) { return SumSq(x, mu) }, func(i int) (float32, float32) { d := x[i] - mu; return d, d * d }},
-			{"StdSums", func() (float64, float64) { return StdSums(x, y, nil, mu, g) }, func(i int) (float32, float32) { return x[i], x[i] * ((y[i] - mu) * g) }},
-			{"StdSums masked", func() (float64, float64) { return StdSums(x, y, z, mu, g) }, func(i int) (float32, float32) { v := keep(x[i], z[i]); return v, v * ((y[i] - mu) * g) }},
+			{"SumSq", func() (float64, float64) { return SumSq(x, mu) }, func(i int) (float32, float32) { d := x[i] - mu; return d, float32(d * d) }},
+			{"StdSums", func() (float64, float64) { return StdSums(x, y, nil, mu, g) }, func(i int) (float32, float32) { return x[i], float32(x[i] * ((y[i] - mu) * g)) }},
+			{"StdSums masked", func() (float64, float64) { return StdSums(x, y, z, mu, g) }, func(i int) (float32, float32) { v := keep(x[i], z[i]); return v, float32(v * ((y[i] - mu) * g)) }},
 		}
 		for _, s := range sums {
 			g1, g2 := s.got()

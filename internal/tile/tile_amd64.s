@@ -1,3 +1,5 @@
+//go:build amd64 && !noasm
+
 #include "textflag.h"
 
 // CONV_ARGS loads the arguments every convolution tile takes: out AX, ldo
@@ -18,6 +20,7 @@
 //
 // out[i*ldo+j] = Σ_ch Σ_t w[(ch*taps+t)*4+i] · in[ch*ldi + off[t] + j] for
 // i < 4, j < 24: four output maps by 24 positions, twelve accumulators.
+// The Go loop: conv(4, 24, …) in tile.go, one VFMADD231PS lane per fma32.
 TEXT ·Conv(SB), NOSPLIT, $0-64
 	CONV_ARGS
 	VXORPS Y0, Y0, Y0
@@ -89,6 +92,7 @@ tap:
 //
 // acc[(3i+j)*8 + l] += Σ_img Σ_{k≡l mod 8, k<n} a_i[img*sa+k] · b_j[img*sb+k]:
 // nine dot products kept as eight-lane partial sums; n is a multiple of 8.
+// The Go loop: dot(8, …) in tile.go.
 TEXT ·Dot(SB), NOSPLIT, $0-88
 	MOVQ acc+0(FP), AX
 	MOVQ a0+8(FP), R8
@@ -162,7 +166,7 @@ elem:
 // func Conv16(out *float32, ldo int, in *float32, ldi int, off *int, taps int, w *float32, c int)
 //
 // Conv's AVX-512 form: eight output rows by 32 columns, w packed in
-// blocks of eight rows.
+// blocks of eight rows. The Go loop: conv(8, 32, …) in tile.go.
 TEXT ·Conv16(SB), NOSPLIT, $0-64
 	CONV_ARGS
 	VPXORD Z0, Z0, Z0
@@ -253,6 +257,7 @@ tap16:
 //
 // Dot's AVX-512 form: sixteen dot products of four a rows by four b rows,
 // acc[(4i+j)*16+l] holding sixteen lanes each; n is a multiple of 16.
+// The Go loop: dot(16, …) in tile.go.
 TEXT ·Dot16(SB), NOSPLIT, $0-56
 	MOVQ acc+0(FP), AX
 	MOVQ a+8(FP), SI
@@ -354,7 +359,8 @@ elem16:
 // func Conv16Half(out *float32, ldo int, in *float32, ldi int, off *int, taps int, w *float32, c int)
 //
 // Conv16 for eight output rows by 16 columns: the last tile of a grid
-// whose width is not a multiple of 32.
+// whose width is not a multiple of 32. The Go loop: conv(8, 16, …) in
+// tile.go.
 TEXT ·Conv16Half(SB), NOSPLIT, $0-64
 	CONV_ARGS
 	VPXORD Z0, Z0, Z0
