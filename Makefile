@@ -50,6 +50,7 @@ test: vet
 	$(GO) test ./...
 	$(if $(OPENBLAS),$(GO) test -tags openblas ./internal/kernels/ ./internal/dropout/ ./internal/model/ ./internal/train/,)
 	$(if $(SIMD),GOEXPERIMENT= $(GO) test ./internal/kernels/,)
+	$(if $(SIMD),GOEXPERIMENT= $(GO) test -run 'ThreadInvariant|ThreadCount' ./internal/dropout/ ./internal/train/,)
 	$(GO) test -tags noasm $(NUMERIC)
 	$(MAKE) --no-print-directory cross
 
