@@ -359,15 +359,7 @@ func DiagnosticsVsRatio(runs []diagRun) [][]*plot.Plot {
 				}
 				p.Legend.Add(fmt.Sprintf("%s (n=%s)", name, n), l, s)
 			}
-			if ps[0] > 0 && len(ps) > 1 && ps[len(ps)-1]/ps[0] >= 10 {
-				p.X.Scale = plot.LogScale{}
-			}
-			ticks := make([]plot.Tick, len(ps))
-			for i, x := range ps {
-				ticks[i] = plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'g', -1, 64)}
-			}
-			p.X.Tick.Marker = plot.ConstantTicks(ticks)
-			p.X.Min, p.X.Max = ps[0]*0.9, ps[len(ps)-1]*1.1
+			ratioAxis(p, ps, 0.1)
 			headroom(p, top)
 			row = append(row, p)
 		}

@@ -4,10 +4,8 @@ package report
 // gradient rule, drawn as a grid of plots.
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -16,8 +14,6 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // panel is a group of runs drawn in one panel: one model on one data set with one gradient semantics.
@@ -73,28 +69,14 @@ func emptyPlot(title, why string) *plot.Plot {
 // returns it as PNG and as SVG.
 func renderGrid(rows [][]*plot.Plot, panelW, panelH vg.Length) (pngData, svgData []byte, err error) {
 	cols := len(rows[0])
-	w, h := panelW*vg.Length(cols), panelH*vg.Length(len(rows))
 	tiles := draw.Tiles{Rows: len(rows), Cols: cols, PadX: vg.Millimeter * 6, PadY: vg.Millimeter * 6,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4}
-	img := vgimg.New(w, h)
-	svg := vgsvg.New(w, h)
-	for _, c := range []struct {
-		canvas vg.CanvasSizer
-		out    io.WriterTo
-		dst    *[]byte
-	}{{img, vgimg.PngCanvas{Canvas: img}, &pngData}, {svg, svg, &svgData}} {
-		dc := draw.New(c.canvas)
+	return encode("diagnostics", panelW*vg.Length(cols), panelH*vg.Length(len(rows)), func(dc draw.Canvas) {
 		canvases := plot.Align(rows, tiles, dc)
 		for i := range rows {
 			for j := range rows[i] {
 				rows[i][j].Draw(canvases[i][j])
 			}
 		}
-		var buf bytes.Buffer
-		if _, err := c.out.WriteTo(&buf); err != nil {
-			return nil, nil, fmt.Errorf("report: rendering: %w", err)
-		}
-		*c.dst = buf.Bytes()
-	}
-	return pngData, svgData, nil
+	})
 }

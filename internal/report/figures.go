@@ -508,16 +508,7 @@ func accuracyRow(g *Group, sem string, paperOK bool) (FigureRow, bool) {
 		row.Legend.Add(k, paperThumbs[k]...)
 	}
 	row.Legend.Add("bars: ± 1 std over seeds")
-	if ps[0] > 0 && len(ps) > 1 && ps[len(ps)-1]/ps[0] >= 10 {
-		// Table 1's ratios span two decades; a log axis spaces them evenly.
-		p.X.Scale = plot.LogScale{}
-	}
-	ticks := make([]plot.Tick, len(ps))
-	for i, x := range ps {
-		ticks[i] = plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'g', -1, 64)}
-	}
-	p.X.Tick.Marker = plot.ConstantTicks(ticks)
-	p.X.Min, p.X.Max = ps[0]*0.85, ps[len(ps)-1]*1.15
+	ratioAxis(p, ps, 0.15)
 	row.Panels = []*plot.Plot{p}
 	return row, true
 }
@@ -590,14 +581,7 @@ func (f Figure) Render() (pngData, svgData []byte, err error) {
 	legendW += vg.Millimeter * 6
 	w := f.PanelW*vg.Length(cols) + legendW
 	h := (f.PanelH + titleH) * vg.Length(len(f.Rows))
-	img := vgimg.New(w, h)
-	svg := vgsvg.New(w, h)
-	for _, c := range []struct {
-		canvas vg.CanvasSizer
-		out    io.WriterTo
-		dst    *[]byte
-	}{{img, vgimg.PngCanvas{Canvas: img}, &pngData}, {svg, svg, &svgData}} {
-		dc := draw.New(c.canvas)
+	return encode(f.Name, w, h, func(dc draw.Canvas) {
 		// A white page: viewers with a dark background show PNGs as they are.
 		dc.SetColor(color.White)
 		dc.Fill(dc.Rectangle.Path())
@@ -620,11 +604,39 @@ func (f Figure) Render() (pngData, svgData []byte, err error) {
 			}}
 			r.Legend.Draw(lc)
 		}
+	})
+}
+
+// encode draws a w×h page with paint and returns it as PNG and as SVG.
+func encode(name string, w, h vg.Length, paint func(dc draw.Canvas)) (pngData, svgData []byte, err error) {
+	img := vgimg.New(w, h)
+	svg := vgsvg.New(w, h)
+	for _, c := range []struct {
+		canvas vg.CanvasSizer
+		out    io.WriterTo
+		dst    *[]byte
+	}{{img, vgimg.PngCanvas{Canvas: img}, &pngData}, {svg, svg, &svgData}} {
+		paint(draw.New(c.canvas))
 		var buf bytes.Buffer
 		if _, err := c.out.WriteTo(&buf); err != nil {
-			return nil, nil, fmt.Errorf("report: rendering %s: %w", f.Name, err)
+			return nil, nil, fmt.Errorf("report: rendering %s: %w", name, err)
 		}
 		*c.dst = buf.Bytes()
 	}
 	return pngData, svgData, nil
+}
+
+// ratioAxis puts the dropout ratios ps (ascending) on p's x axis, each a
+// tick, on a log scale when they span a decade or more (Table 1's span two),
+// with margin m on either side.
+func ratioAxis(p *plot.Plot, ps []float64, m float64) {
+	if ps[0] > 0 && len(ps) > 1 && ps[len(ps)-1]/ps[0] >= 10 {
+		p.X.Scale = plot.LogScale{}
+	}
+	ticks := make([]plot.Tick, len(ps))
+	for i, x := range ps {
+		ticks[i] = plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'g', -1, 64)}
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	p.X.Min, p.X.Max = ps[0]*(1-m), ps[len(ps)-1]*(1+m)
 }
