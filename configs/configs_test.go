@@ -32,7 +32,7 @@ func TestEmbeddedConfigsLoad(t *testing.T) {
 	}
 }
 
-// The Table 1 config must be the protocol of SPEC §3 exactly.
+// The Table 1 config must be the protocol of docs/DESIGN.md §3 exactly.
 func TestTable1Protocol(t *testing.T) {
 	r, err := config.Load("convnet-quick-cifar10.yaml", nil, nil)
 	if err != nil {

@@ -2,7 +2,7 @@
 """PyTorch reference for `dropexp bench`: same networks, same dropout sites.
 
 Builds ConvNet-Quick (Caffe cifar10_quick) or ResNet-20 (He et al., CIFAR
-variant, option-A shortcuts) in float32 NCHW exactly as SPEC.md §2 describes,
+variant, option-A shortcuts) in float32 NCHW exactly as docs/DESIGN.md §2 describes,
 with standard dropout (nn.Dropout) on the default sites, and measures on
 synthetic random data (fixed seed):
 

@@ -12,7 +12,7 @@ func newDataCmd() *cobra.Command {
 	data := &cobra.Command{
 		Use:   "data",
 		Short: "Download, verify and describe the data sets",
-		Long: `Get the official files of the data sets (SPEC §5) into a directory, check
+		Long: `Get the official files of the data sets (docs/DESIGN.md §4) into a directory, check
 them against their published md5s, and describe what a directory holds.
 Without --dir the directory is data/NAME (data/cifar100 for cifar100-coarse;
 for mnist the copy shipped in the GoMNIST Go module). Then train on it with

@@ -48,7 +48,7 @@ func TestLookup(t *testing.T) {
 			t.Errorf("Lookup(%q) = %s %v, dir %q; want %s %v, dir %q", tc.name, src.Name, files, DefaultDir(tc.name), tc.src, tc.files, tc.dir)
 		}
 	}
-	// The table is the one of SPEC §5.
+	// The table is the one of docs/DESIGN.md §4.
 	want := map[string]string{
 		"https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz":  "c32a1d4ab5d03f1284b67883e8d87530",
 		"https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz": "03b5dce01913d631647c71ecec9e9cb8",

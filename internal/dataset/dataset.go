@@ -1,4 +1,4 @@
-// Package dataset reads the image data sets of SPEC §5 from their official
+// Package dataset reads the image data sets of docs/DESIGN.md §4 from their official
 // file formats (CIFAR-10 and CIFAR-100 binary files, plain or inside the
 // official tar.gz, SVHN's MATLAB files, MNIST IDX files, and image folders
 // of PNG/JPEG files, plain or inside a tar archive) into labelled uint8 images,

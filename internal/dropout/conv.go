@@ -50,7 +50,7 @@ type Post struct {
 }
 
 // Conv adds z = conv(h ⊙ mf, W) + b to the graph, with the backward pass of
-// SPEC §1: ∂J/∂h = (Wᵀδ) ⊙ mb and ∂J/∂W = δ (h ⊙ mb)ᵀ (layer semantics) or
+// docs/DESIGN.md §1: ∂J/∂h = (Wᵀδ) ⊙ mb and ∂J/∂W = δ (h ⊙ mb)ᵀ (layer semantics) or
 // δ (h ⊙ mf)ᵀ (elementwise). site may be nil (no dropout) and b may be nil.
 func Conv(spec ConvSpec, h *G.Node, site *Site, w, b *G.Node) (*G.Node, error) {
 	op := &convOp{Base: opbase.Base{Name: "conv:" + spec.Name}, spec: spec}

@@ -14,7 +14,7 @@ import (
 // Variant names which pass of dropout a site applies.
 type Variant string
 
-// The five variants of SPEC §1.
+// The five variants of docs/DESIGN.md §1.
 const (
 	Plain     Variant = "plain"
 	Standard  Variant = "standard"

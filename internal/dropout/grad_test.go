@@ -64,7 +64,7 @@ func mul(a, b []float32) []float32 {
 	return s
 }
 
-// masksFor returns mf and mb of one site straight from the table of SPEC §1.
+// masksFor returns mf and mb of one site straight from the table of docs/DESIGN.md §1.
 func masksFor(r *rand.Rand, v dropout.Variant, n int) (mf, mb []float32) {
 	eps := bernoulli(r, n, 0.4)
 	switch v {
@@ -105,7 +105,7 @@ type grads struct {
 	x, w1, b1, w2, b2 []float64
 }
 
-// reference computes the loss and the gradients of SPEC §1 with direct loops in float64.
+// reference computes the loss and the gradients of docs/DESIGN.md §1 with direct loops in float64.
 func (t *tinyNet) reference(sem dropout.Semantics) grads {
 	at := func(img []float32, n, c, y, x int) float64 {
 		if y < 0 || y >= tH || x < 0 || x >= tW {

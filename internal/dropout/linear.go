@@ -22,7 +22,7 @@ type LinearSpec struct {
 }
 
 // Linear adds z = (h ⊙ mf) Wᵀ + b, flattening h to N×D; W is M×D (Caffe's
-// InnerProduct layout). Its backward pass follows SPEC §1 like Conv's.
+// InnerProduct layout). Its backward pass follows docs/DESIGN.md §1 like Conv's.
 func Linear(spec LinearSpec, h *G.Node, site *Site, w, b *G.Node) (*G.Node, error) {
 	op := &linearOp{Base: opbase.Base{Name: "linear:" + spec.Name}, spec: spec}
 	op.spec.hasBias = b != nil

@@ -7,7 +7,7 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// convnetQuick builds Caffe's cifar10_quick (SPEC §2):
+// convnetQuick builds Caffe's cifar10_quick (docs/DESIGN.md §2):
 // conv1 → maxpool → relu → conv2 → relu → avgpool → conv3 → relu → avgpool → ip1 → ip2.
 func (b *builder) convnetQuick(x *G.Node) (*G.Node, error) {
 	t := b.opt.Threads

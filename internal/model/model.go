@@ -1,5 +1,5 @@
 // Package model builds the Gorgonia graphs of the named networks
-// (ConvNet-Quick; ResNet-20 to come) with their dropout sites, parameters and
+// (ConvNet-Quick, ResNet-20) with their dropout sites, parameters and
 // Caffe-style initialisation, for training (masks, loss, gradients) or
 // evaluation (no dropout).
 package model

@@ -26,7 +26,7 @@ func resnetSites(n int) []string {
 // bnMomentum is the weight of each new batch in the running statistics (PyTorch's default).
 const bnMomentum = 0.1
 
-// resnet builds He et al.'s CIFAR ResNet-(6n+2) (SPEC §2): 3×3 conv 16 → BN →
+// resnet builds He et al.'s CIFAR ResNet-(6n+2) (docs/DESIGN.md §2): 3×3 conv 16 → BN →
 // ReLU → 3 stages × n basic blocks (16, 32, 64 maps) → global average pool → fc.
 func (b *builder) resnet(x *G.Node, n int) (*G.Node, error) {
 	var h *G.Node

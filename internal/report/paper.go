@@ -14,7 +14,7 @@ import (
 	"github.com/dropexp/dropexp/configs"
 )
 
-// The test accuracies of "Demystifying Dropout" (SPEC §4). The paper reports
+// The test accuracies of "Demystifying Dropout" (docs/DESIGN.md §3). The paper reports
 // one run per cell.
 
 // Table1Model and Table2Model are the networks whose runs fill Table 1 and Table 2.
