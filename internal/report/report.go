@@ -5,8 +5,11 @@
 // seeds; the comparisons between cells (paired or Welch t-tests, Holm
 // adjusted); the poster's claims checked against them; the paper's values
 // beside the cells only where the runs are the paper's data and protocol;
-// Figure 1 (training and test loss against iteration per variant at a
-// ratio) and test accuracy against ratio per variant.
+// Figure 1 (training loss, test loss and test accuracy against iteration
+// per variant at a ratio, mean over seeds with a ±1 std band) and test
+// accuracy against ratio per variant; and, for runs that recorded gradient
+// diagnostics, the gradient's deviation and noise per variant with the
+// generalisation gap beside them (diagnostics.go).
 //
 // A table cell holds the seeds of one run: runs whose config differs in
 // anything but the seed (and where or how fast it ran) are never averaged,
