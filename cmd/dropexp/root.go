@@ -19,6 +19,7 @@ func newRoot() *cobra.Command {
 	}
 	root.AddCommand(newSweepCmd(), newReportCmd())
 	root.AddCommand(newDataCmd())
+	root.AddCommand(newDumpStepCmd())
 	root.AddCommand(newTrainCmd(), newBenchCmd(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the dropexp version, Go version and matrix-multiply backend",
