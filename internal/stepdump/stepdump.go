@@ -17,7 +17,7 @@
 //	format        "dropexp-stepdump/1"
 //	iteration     k: the step this directory describes
 //	model, variant, ratio {"p", "q"}, gradient ("layer" or "elementwise"),
-//	threads, conv_path ("direct" or "im2col": the path asked for; "direct"
+//	threads, train_size (images in the training set), conv_path ("direct" or "im2col": the path asked for; "direct"
 //	runs im2col where the direct convolution does not apply),
 //	conv_kernels, blas, vector: the kernel set that ran
 //	lr            the learning rate of step k
@@ -122,6 +122,7 @@ type Index struct {
 	Ratio       map[string]float64 `json:"ratio"`
 	Gradient    string             `json:"gradient"`
 	Threads     int                `json:"threads"`
+	TrainSize   int                `json:"train_size"`
 	ConvPath    string             `json:"conv_path"`
 	ConvKernels string             `json:"conv_kernels"`
 	BLAS        string             `json:"blas"`
@@ -334,7 +335,7 @@ func (w *stepWriter) step(st *train.Stepper, cfg config.Run, resolved string, op
 	w.idx = Index{
 		Format: Format, Iteration: st.Iter(), Model: cfg.Model, Variant: string(cfg.Variant()),
 		Ratio: map[string]float64{"p": r.P, "q": r.Q}, Gradient: string(cfg.Semantics()),
-		Threads: train.Threads(cfg), ConvPath: path, ConvKernels: kernels.ConvImpl(), BLAS: kernels.Backend,
+		Threads: train.Threads(cfg), TrainSize: st.TrainSize(), ConvPath: path, ConvKernels: kernels.ConvImpl(), BLAS: kernels.Backend,
 		Vector: kernels.Vector(), LR: cfg.LRAt(st.Iter()), Momentum: sol.Momentum, WeightDecay: sol.WeightDecay,
 		BiasLRMult: sol.BiasLRMult, Loss: loss, Full: full, BN: bnNames(st), Config: resolved, Tensors: w.idx.Tensors,
 		Params: []ParamInfo{}, Sites: []SiteInfo{},

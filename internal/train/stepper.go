@@ -63,6 +63,9 @@ func (s *Stepper) Net() *model.Net { return s.tr.net }
 // History returns the solver's momentum buffers, one per parameter of Net.
 func (s *Stepper) History() [][]float32 { return s.tr.solver.History() }
 
+// TrainSize returns the number of training images (an epoch).
+func (s *Stepper) TrainSize() int { return s.tr.data.Train.Len() }
+
 // Solver returns the solver (its momentum, weight decay and bias multiplier).
 func (s *Stepper) Solver() *Solver { return s.tr.solver }
 
