@@ -129,3 +129,19 @@ torture: build
 .PHONY: sweep-kill-test
 sweep-kill-test: build
 	bash scripts/sweep-kill-test.sh
+
+# dropexp's training steps against an independent PyTorch implementation
+# (scripts/crosscheck.py; Debian python3-torch, python3-numpy,
+# python3-matplotlib): every variant x gradient rule x convolution path x
+# threads on ConvNet-Quick (ResNet-20: all of them for forward and augmented,
+# the others on one thread, direct) at iterations 1 and 21, mask
+# statistics over 100 steps and a 200-step ConvNet-Quick trajectory, on
+# small synthetic CIFAR-10. CROSSCHECK_ARGS adds options (e.g. --data
+# ../shared/data/cifar10-jpeg.tar.xz --models convnet-quick --iters 1,101
+# for the real data).
+CROSSCHECK_ARGS ?=
+.PHONY: crosscheck
+crosscheck: build
+	@/usr/bin/python3 -c 'import torch, numpy, matplotlib' 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-torch python3-numpy python3-matplotlib; }
+	/usr/bin/python3 scripts/crosscheck.py all --bin $(BIN) --work $(OUT)/crosscheck --iters 1,21 \
+	  --cq-batch 20 --rn-batch 8 --quick resnet20 --mask-steps 100 --traj-steps 200 $(CROSSCHECK_ARGS)

@@ -28,6 +28,7 @@ paper's tables and figures.
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.AddCommand(newSweepCmd(), newReportCmd(), newStatusCmd())
 	root.AddCommand(newDataCmd())
+	root.AddCommand(newDumpStepCmd())
 	root.AddCommand(newTrainCmd(), newBenchCmd(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the dropexp version, Go version and matrix-multiply backend",

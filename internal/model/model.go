@@ -35,6 +35,9 @@ type Options struct {
 	// OpByOp builds an evaluation graph layer by layer even where a chain
 	// op could take the batch image by image (tests compare the two).
 	OpByOp bool
+	// Im2col turns the direct convolution off in every layer (the path a
+	// CPU without AVX2/FMA takes; dropexp dump-step compares the two).
+	Im2col bool
 }
 
 // Param is one learnable tensor, shared by the training and evaluation graphs.

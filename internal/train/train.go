@@ -433,12 +433,17 @@ type trainer struct {
 	diag      *diagnostics.Diagnoser // nil: diagnostics off
 }
 
-func newTrainer(cfg config.Run, data *dataset.Split, id runID) (*trainer, error) {
+// newTrainer builds a run's graphs, solver and random sources; tweaks
+// change the graph options first (Stepper forces the im2col path with one).
+func newTrainer(cfg config.Run, data *dataset.Split, id runID, tweaks ...func(*model.Options)) (*trainer, error) {
 	tr := &trainer{cfg: cfg, data: data, id: id}
 	s := data.Train
 	opt := model.Options{Model: cfg.Model, Batch: cfg.Train.BatchSize, C: s.C, H: s.H, W: s.W,
 		Classes: len(s.Classes), Variant: cfg.Variant(), Semantics: cfg.Semantics(), Sites: cfg.Dropout.Sites,
 		Threads: Threads(cfg), Train: true}
+	for _, tweak := range tweaks {
+		tweak(&opt)
+	}
 	var err error
 	if tr.net, err = model.Build(opt, nil); err != nil {
 		return nil, err
