@@ -50,6 +50,8 @@ var docs = map[string]string{
 	"train.bias_lr_mult":     "learning-rate multiplier of the biases",
 	"train.eval_every":       "test-set evaluation and a metrics row every N iterations",
 	"train.checkpoint_every": "checkpoint every N iterations; 0 = only on Ctrl-C",
+	"diagnostics.every":      "gradient diagnostics every N iterations (clean gradient and mask-draw noise); 0 = off",
+	"diagnostics.draws":      "fresh mask draws per diagnosed step for the noise estimate (at least 2)",
 }
 
 // values returns the allowed values of key, or nil when any value of its type goes.

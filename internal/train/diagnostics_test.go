@@ -27,7 +27,7 @@ func TestDiagnosticsLeaveMetricsAlone(t *testing.T) {
 				sets = append(sets, "dropout.ratio=0.3/0.05")
 			case "resnet20":
 				// Shorter: ResNet-20 steps are several times ConvNet-Quick's.
-				sets = []string{"model=resnet20", "dropout.ratio=0.2", "train.lr=0.05", "train.lr_steps=", "dataset.preprocess=channel_norm",
+				sets = []string{"model=resnet20", "dropout.sites=*.conv2", "dropout.ratio=0.2", "train.lr=0.05", "train.lr_steps=", "dataset.preprocess=channel_norm",
 					"train.iterations=6", "train.eval_every=3", "dataset.test_limit=20"}
 			}
 			off := tinyConfig(t, fixtureDir, sets...)
