@@ -1,3 +1,8 @@
+//go:build unix
+
+// The tests hold run locks with flock, as the sweep does on Unix (locks are
+// no-ops elsewhere).
+
 package status
 
 import (
