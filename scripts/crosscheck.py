@@ -430,7 +430,7 @@ def pool_ties(x, tries):
     return out
 
 
-def explain_by_kink(step, names, relus, pools, ge32, tries=8):
+def explain_by_kink(step, names, relus, pools, ge32, tries=16):
     """Whether one activation at a kink taken the other way brings every
     gradient within tolerance: a ReLU whose input is within float32
     rounding of 0, or a max-pool window whose two largest inputs are (the
@@ -451,7 +451,7 @@ def explain_by_kink(step, names, relus, pools, ge32, tries=8):
                               f"max pool #{i} plane {plane} window {win} (top two {gap:.1e} of its max apart)"))
     cands.sort(key=lambda c: c[0])
     go = {n: step.get(f"param/{n}/grad") for n in names}
-    for _, key, val, what in cands[:2 * tries]:
+    for _, key, val, what in cands[:3 * tries]:
         _, g, _ = compute(step, torch.float64, flip={key: val})
         if all(rel(go[n], g[n].numpy()) <= max(GRAD_TOL, 3 * ge32[n]) for n in names):
             worst_after = max(rel(go[n], g[n].numpy()) for n in names)
