@@ -74,9 +74,10 @@ A step is "ok" when no gradient and no update is further from float64 than
 both 1e-4 and 3x PyTorch's own float32 error for that tensor (the larger for
 an ill-conditioned tensor, or where a max-pool tie or a ReLU at 0 falls the
 other way in float32), the loss within 1e-5, the rest as below. "ok*": a difference that goes
-away when one ReLU whose input lies within float32 rounding of 0 takes the
-other side (float32 and float64 may put such an activation on either side
-of the kink; the gradient then differs at that element and below).
+away when one ReLU whose input lies within float32 rounding of 0, or one
+max-pool window whose two largest inputs are that close, takes the other
+side (float32 and float64 may put such an activation on either side of the
+kink; the gradient then differs at that element and below it).
 "update" compares the solver's step v (the momentum buffer after the step;
 w_after = w_before - v) with the one from PyTorch's float64 gradients,
 "solver" with the one from dropexp's own gradients, and "w-v" counts the
@@ -210,6 +211,7 @@ class Net:
         # difference comes from one activation at float32 rounding of 0.
         self.flip = flip or {}
         self.relu_in = []
+        self.pool_in = []
         self.model = step.model
         self.rule = step.gradient
         self.p = params
@@ -239,6 +241,20 @@ class Net:
             y = y + (x - x.detach()) * m * sign
         return y
 
+    def maxpool(self, x):
+        """Max pooling 3x3 stride 2 rounding up; with flip {("pool", i):
+        (plane, window, index)} window's gradient goes to that element."""
+        i = len(self.pool_in)
+        self.pool_in.append(x.detach())
+        out, idx = F.max_pool2d(x, 3, 2, ceil_mode=True, return_indices=True)
+        if ("pool", i) not in self.flip:
+            return out
+        plane, win, alt = self.flip[("pool", i)]
+        idx = idx.clone()
+        idx.view(idx.shape[0] * idx.shape[1], -1)[plane, win] = alt
+        flat = x.reshape(x.shape[0], x.shape[1], -1)
+        return flat.gather(2, idx.reshape(idx.shape[0], idx.shape[1], -1)).view_as(out)
+
     def logits(self, x):
         return self.convnet(x) if self.model == "convnet-quick" else self.resnet(x)
 
@@ -250,7 +266,7 @@ class Net:
     def convnet(self, x):
         p = self.p
         h = self.layer("conv1", x, p["conv1/W"], p["conv1/b"], 1, 2)
-        h = self.relu(F.max_pool2d(h, 3, 2, ceil_mode=True))
+        h = self.relu(self.maxpool(h))
         h = self.relu(self.layer("conv2", h, p["conv2/W"], p["conv2/b"], 1, 2))
         h = avg_pool_caffe(h, 3, 2)
         h = self.relu(self.layer("conv3", h, p["conv3/W"], p["conv3/b"], 1, 2))
@@ -290,9 +306,9 @@ class Net:
         return self.layer("fc", h, p["fc/W"], p["fc/b"])
 
 
-def compute(step, dtype, params_np=None, flip=None, relus=None):
+def compute(step, dtype, params_np=None, flip=None, relus=None, pools=None):
     """Recompute a step: loss, gradients, the solver's update, new BN stats.
-    relus, a list, receives every ReLU's input."""
+    relus and pools, lists, receive every ReLU's and max pool's input."""
     names = [q["name"] for q in step.params]
     if params_np is None:
         params_np = {n: step.get(f"param/{n}/before") for n in names}
@@ -304,6 +320,8 @@ def compute(step, dtype, params_np=None, flip=None, relus=None):
     grads = torch.autograd.grad(loss, [params[n] for n in names])
     if relus is not None:
         relus.extend(net.relu_in)
+    if pools is not None:
+        pools.extend(net.pool_in)
     return float(loss), {n: g.detach() for n, g in zip(names, grads)}, net.bn_batch
 
 
@@ -348,8 +366,8 @@ def check_step(step):
     before = {n: step.get(f"param/{n}/before").astype(np.float64) for n in names}
     mom = {n: step.get(f"momentum/{n}/before").astype(np.float64) for n in names}
     res = {}
-    relus = []
-    l64, g64, bn64 = compute(step, torch.float64, relus=relus)
+    relus, pools = [], []
+    l64, g64, bn64 = compute(step, torch.float64, relus=relus, pools=pools)
     l32, g32, _ = compute(step, torch.float32)
     res["loss"] = (abs(step.loss - l64) / abs(l64), abs(l32 - l64) / abs(l64))
     ge, ge32 = {}, {}
@@ -360,7 +378,7 @@ def check_step(step):
     res["grad32"] = ge32
     res["kink"] = None
     if any(ge[n] > max(GRAD_TOL, 3 * ge32[n]) for n in names):
-        res["kink"] = explain_by_kink(step, names, relus, ge32)
+        res["kink"] = explain_by_kink(step, names, relus, pools, ge32)
     g64n = {n: g64[n].numpy() for n in names}
     _, newv = solver_step(step, before, mom, g64n)
     # The update is v (w_after = w_before - v): compared through the
@@ -391,25 +409,53 @@ def check_step(step):
     return res
 
 
-def explain_by_kink(step, names, relus, ge32, tries=8):
-    """Whether toggling one ReLU's derivative, at an input within float32
-    rounding of 0, brings every gradient within tolerance: then the two
-    sides took the two sides of a kink, which is no bug. Returns a
-    description or None."""
+def pool_ties(x, tries):
+    """The max-pool windows (3x3, stride 2, rounding up) of x whose two
+    largest elements are closest: (gap / max|x|, plane, window, index of
+    the runner-up in its plane)."""
+    n, c, h, w = x.shape
+    oh, ow = -(-(h - 3) // 2) + 1, -(-(w - 3) // 2) + 1
+    ph, pw = (oh - 1) * 2 + 3 - h, (ow - 1) * 2 + 3 - w
+    xp = F.pad(x, (0, pw, 0, ph), value=-math.inf)
+    u = xp.unfold(2, 3, 2).unfold(3, 3, 2).reshape(n * c, oh * ow, 9)
+    top, pos = u.topk(2, dim=2)
+    gap = (top[..., 0] - top[..., 1]).reshape(-1)
+    scale = float(x.abs().max())
+    out = []
+    for k in torch.argsort(gap)[:tries].tolist():
+        plane, win = divmod(k, oh * ow)
+        oy, ox = divmod(win, ow)
+        dy, dx = divmod(int(pos.reshape(-1, 2)[k, 1]), 3)
+        out.append((float(gap[k]) / scale, plane, win, (2 * oy + dy) * w + 2 * ox + dx))
+    return out
+
+
+def explain_by_kink(step, names, relus, pools, ge32, tries=16):
+    """Whether one activation at a kink taken the other way brings every
+    gradient within tolerance: a ReLU whose input is within float32
+    rounding of 0, or a max-pool window whose two largest inputs are (the
+    gradient then goes to the runner-up). Float32 and float64 may fall on
+    either side of such a kink, which is no bug. Returns a description or
+    None."""
     cands = []
     for i, x in enumerate(relus):
         a = x.abs().reshape(-1)
         scale = float(a.max())
         for j in torch.argsort(a)[:tries].tolist():
             if scale > 0 and float(a[j]) / scale < 1e-5:
-                cands.append((float(a[j]) / scale, i, j))
-    cands.sort()
+                cands.append((float(a[j]) / scale, i, j, f"ReLU #{i} element {j} (|input| {float(a[j]) / scale:.1e} of its max)"))
+    for i, x in enumerate(pools):
+        for gap, plane, win, alt in pool_ties(x, tries):
+            if gap < 1e-5:
+                cands.append((gap, ("pool", i), (plane, win, alt),
+                              f"max pool #{i} plane {plane} window {win} (top two {gap:.1e} of its max apart)"))
+    cands.sort(key=lambda c: c[0])
     go = {n: step.get(f"param/{n}/grad") for n in names}
-    for margin, i, j in cands[:tries]:
-        _, g, _ = compute(step, torch.float64, flip={i: j})
+    for _, key, val, what in cands[:3 * tries]:
+        _, g, _ = compute(step, torch.float64, flip={key: val})
         if all(rel(go[n], g[n].numpy()) <= max(GRAD_TOL, 3 * ge32[n]) for n in names):
             worst_after = max(rel(go[n], g[n].numpy()) for n in names)
-            return f"ReLU #{i} element {j} (|input| {margin:.1e} of its max) taken the other way: then {worst_after:.1e}"
+            return f"{what} taken the other way: then {worst_after:.1e}"
     return None
 
 
@@ -469,7 +515,7 @@ def cmd_step(args):
                      "seconds": time.time() - t0})
         if args.verbose or not ok:
             if not ok and not r["kink"]:
-                print("    not explained by one ReLU at float32 rounding of 0")
+                print("    not explained by one ReLU or max-pool tie at float32 rounding")
             for n in r["grad"]:
                 print(f"    {n:22} grad {r['grad'][n]:8.1e} (f32 {r['grad32'][n]:8.1e})  update {r['update'][n]:8.1e}  "
                       f"solver {r['solver'][n]:8.1e}  w-v mismatches {r['apply'][n]}")
