@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"image/color"
 	"io/fs"
 	"math"
 	"path/filepath"
@@ -12,9 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/dropexp/dropexp/internal/results"
@@ -171,81 +168,47 @@ func diagPanels(runs []diagRun) []panel {
 	return panels(rs)
 }
 
-// diagBand is a curve's mean over seeds with the lowest and highest seed.
-type diagBand struct{ mean, lo, hi plotter.XYs }
-
-// meanBand returns quantity q of the runs against iteration at the
-// iterations all of them diagnosed, leaving out non-finite values.
-func meanBand(runs []diagRun, q string) diagBand {
+// diagStats returns quantity q of runs against iteration: the mean and
+// sample std over the runs at each iteration that every one of them
+// diagnosed with a finite value (the stats Figure 1 draws for losses).
+func diagStats(runs []diagRun, q string) []stat {
 	per := map[int][]float64{}
 	for _, r := range runs {
 		for i, it := range r.its {
 			per[it] = append(per[it], r.vals[q][i])
 		}
 	}
-	its := make([]int, 0, len(per))
+	var its []int
 	for it, v := range per {
-		if len(v) == len(runs) {
+		if len(v) == len(runs) && !slices.ContainsFunc(v, func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }) {
 			its = append(its, it)
 		}
 	}
 	slices.Sort(its)
-	var b diagBand
-	for _, it := range its {
-		v := per[it]
-		if slices.ContainsFunc(v, func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }) {
-			continue
+	out := make([]stat, len(its))
+	for i, it := range its {
+		m, sd := meanStd(per[it])
+		if math.IsNaN(sd) {
+			sd = 0
 		}
-		var s float64
-		for _, x := range v {
-			s += x
-		}
-		x := float64(it)
-		b.mean = append(b.mean, plotter.XY{X: x, Y: s / float64(len(v))})
-		b.lo = append(b.lo, plotter.XY{X: x, Y: slices.Min(v)})
-		b.hi = append(b.hi, plotter.XY{X: x, Y: slices.Max(v)})
+		out[i] = stat{x: float64(it), mean: m, std: sd}
 	}
-	return b
-}
-
-// addBand draws b on p in style i: the band between the lowest and highest
-// seed, translucent, under the mean's line.
-func addBand(p *plot.Plot, b diagBand, i int, label string) {
-	if len(b.mean) == 0 {
-		return
-	}
-	if len(b.mean) > 1 && !slices.Equal(b.lo, b.hi) {
-		poly := append(slices.Clone(b.lo), b.hi...)
-		slices.Reverse(poly[len(b.lo):])
-		if pg, err := plotter.NewPolygon(poly); err == nil {
-			c := color.NRGBAModel.Convert(plotutil.Color(i)).(color.NRGBA)
-			c.A = 60
-			pg.Color, pg.LineStyle.Width = c, 0
-			p.Add(pg)
-		}
-	}
-	l, s, err := plotter.NewLinePoints(b.mean)
-	if err != nil {
-		return
-	}
-	style(l, i)
-	s.Color, s.Shape, s.Radius = plotutil.Color(i), plotutil.Shape(i), vg.Points(2)
-	p.Add(l, s)
-	p.Legend.Add(label, l, s)
+	return out
 }
 
 // diagTitles names the two quantities the figures draw.
 var diagTitles = [...]struct{ q, title, axis string }{
-	{qRelDev, "Deviation from the clean gradient", "|g − g0| / |g0|"},
-	{qNoise, "Gradient noise over mask draws", "tr Cov(g) / |mean g|²"},
+	{qRelDev, "Deviation from the clean gradient", "‖g − g0‖ / ‖g0‖"},
+	{qNoise, "Gradient noise over mask draws", "tr Cov(g) / ‖mean g‖²"},
 }
 
 // DiagnosticsFigure draws, for each group of runs with diagnostics and each
-// ratio, the total relative deviation and the total noise against
-// iteration: one line per variant (mean over seeds) with the band between
-// the lowest and the highest seed, plain included.
-func DiagnosticsFigure(runs []diagRun, ratios []string) [][]*plot.Plot {
-	var rows [][]*plot.Plot
+// ratio, a row of the total relative deviation and the total noise against
+// iteration: one line per variant, the mean over seeds with a band of ± 1
+// standard deviation, plain included. With nothing to draw it returns no
+// rows and a warning.
+func DiagnosticsFigure(runs []diagRun, ratios []string) (Figure, string) {
+	fig := Figure{Name: strings.TrimSuffix(DiagnosticsPNG, ".png"), PanelW: 4.6 * vg.Inch, PanelH: 3.3 * vg.Inch}
 	for _, pn := range diagPanels(runs) {
 		for _, ratio := range ratios {
 			p0 := ratioP(ratio)
@@ -253,36 +216,49 @@ func DiagnosticsFigure(runs []diagRun, ratios []string) [][]*plot.Plot {
 			if !slices.ContainsFunc(gs, func(g diagGroup) bool { return g.style != 0 }) {
 				continue // plain alone is no comparison at this ratio
 			}
-			var row []*plot.Plot
+			row := FigureRow{Title: fmt.Sprintf("%s, dropout ratio %s", pn.title(), canonRatio(ratio)), Legend: newLegend()}
+			banded := false
 			for _, t := range diagTitles {
-				p := newPlot(fmt.Sprintf("%s\n%s, ratio %s", t.title, pn.title(), canonRatio(ratio)), "iteration", t.axis)
-				top := 0.0
+				p := newPlot(t.title, "iteration", t.axis)
+				p.X.Tick.Marker = intTicks{}
+				p.X.Min, p.Y.Min = 0, 0
 				for _, g := range gs {
-					b := meanBand(g.runs, t.q)
-					addBand(p, b, g.style, fmt.Sprintf("%s (n=%d)", g.label, len(g.runs)))
-					for _, xy := range b.hi {
-						top = max(top, xy.Y)
+					sts := diagStats(g.runs, t.q)
+					l, sc, err := meanLine(sts, g.style)
+					if err != nil {
+						continue // no finite point to draw
+					}
+					if b := band(sts, g.style); b != nil {
+						p.Add(b)
+						banded = true
+					}
+					p.Add(l, sc)
+					if len(row.Panels) == 0 {
+						row.Legend.Add(fmt.Sprintf("%s (n=%d)", g.label, len(g.runs)), l, sc)
 					}
 				}
-				headroom(p, top)
-				row = append(row, p)
+				row.Panels = append(row.Panels, p)
 			}
-			rows = append(rows, row)
+			if banded {
+				row.Legend.Add("band: mean ± 1 std", bandKey())
+				row.Legend.Add("  over seeds")
+			}
+			fig.Rows = append(fig.Rows, row)
 		}
 	}
-	if len(rows) == 0 {
-		why := "no finished runs with diagnostics at ratio " + strings.Join(ratios, ", ")
-		rows = [][]*plot.Plot{{emptyPlot(diagTitles[0].title, why), emptyPlot(diagTitles[1].title, why)}}
+	if len(fig.Rows) == 0 {
+		return fig, fmt.Sprintf("%s not written: no finished runs with diagnostics at dropout ratio %s", fig.Name, strings.Join(ratios, ", "))
 	}
-	return rows
+	return fig, ""
 }
 
 // DiagnosticsVsRatio draws, per group of runs, the total relative deviation
 // and noise at the end of training (see endFraction) against the ratio p,
 // one line per variant (augmented per q) with ± std bars over seeds; plain,
-// whose values are 0, is left out.
-func DiagnosticsVsRatio(runs []diagRun) [][]*plot.Plot {
-	var rows [][]*plot.Plot
+// whose values are 0, is left out. With nothing to draw it returns no rows
+// and a warning.
+func DiagnosticsVsRatio(runs []diagRun) (Figure, string) {
+	fig := Figure{Name: strings.TrimSuffix(DiagnosticsRatioPNG, ".png"), PanelW: 4.6 * vg.Inch, PanelH: 3.3 * vg.Inch}
 	for _, pn := range diagPanels(runs) {
 		gs := diagGroups(runs, pn, func(string) bool { return true })
 		gs = slices.DeleteFunc(gs, func(g diagGroup) bool { return g.style == 0 })
@@ -296,28 +272,27 @@ func DiagnosticsVsRatio(runs []diagRun) [][]*plot.Plot {
 			continue
 		}
 		slices.Sort(ps)
-		var row []*plot.Plot
-		for _, t := range diagTitles {
-			p := newPlot(fmt.Sprintf("%s at the end of training\n%s", t.title, pn.title()), "dropout ratio p", t.axis)
-			p.Legend.Top, p.Legend.Left = true, true
-			top := 0.0
-			// One line per variant (and q), through its ratios.
-			byLine := map[string][]diagGroup{}
-			var lines []string
-			for _, g := range gs {
-				v := strings.Fields(g.label)[0]
-				if _, q, ok := strings.Cut(g.ratio, "/"); ok {
-					v += " q=" + q
-				}
-				if _, ok := byLine[v]; !ok {
-					lines = append(lines, v)
-				}
-				byLine[v] = append(byLine[v], g)
+		// One line per variant (and q), through its ratios.
+		byLine := map[string][]diagGroup{}
+		var lines []string
+		for _, g := range gs {
+			v := strings.Fields(g.label)[0]
+			if _, q, ok := strings.Cut(g.ratio, "/"); ok {
+				v += " q=" + q
 			}
+			if _, ok := byLine[v]; !ok {
+				lines = append(lines, v)
+			}
+			byLine[v] = append(byLine[v], g)
+		}
+		row := FigureRow{Title: pn.title() + ", at the end of training", Legend: newLegend()}
+		for _, t := range diagTitles {
+			p := newPlot(t.title, "dropout ratio p", t.axis)
+			p.Y.Min = 0
 			for _, name := range lines {
 				var e errPoints
-				style0 := byLine[name][0].style
 				groups := byLine[name]
+				style := groups[0].style
 				slices.SortFunc(groups, func(a, b diagGroup) int { return cmp.Compare(ratioP(a.ratio), ratioP(b.ratio)) })
 				nMin, nMax := math.MaxInt, 0
 				for _, g := range groups {
@@ -334,7 +309,6 @@ func DiagnosticsVsRatio(runs []diagRun) [][]*plot.Plot {
 					if math.IsNaN(sd) {
 						sd = 0
 					}
-					top = max(top, m+sd)
 					e.XYs = append(e.XYs, plotter.XY{X: ratioP(g.ratio), Y: m})
 					e.YErrors = append(e.YErrors, struct{ Low, High float64 }{sd, sd})
 					nMin, nMax = min(nMin, len(vals)), max(nMax, len(vals))
@@ -342,42 +316,35 @@ func DiagnosticsVsRatio(runs []diagRun) [][]*plot.Plot {
 				if len(e.XYs) == 0 {
 					continue
 				}
-				l, s, err := plotter.NewLinePoints(e)
+				l, sc, err := plotter.NewLinePoints(e)
 				if err != nil {
 					continue
 				}
-				style(l, style0)
-				s.Color, s.Shape = plotutil.Color(style0), plotutil.Shape(style0)
-				p.Add(l, s)
+				l.Color, l.Width = colorOf(style), vg.Points(1.5)
+				sc.Color, sc.Shape, sc.Radius = colorOf(style), markers[style%len(markers)], vg.Points(3)
+				p.Add(l, sc)
 				if eb, err := plotter.NewYErrorBars(e); err == nil {
-					eb.Color = plotutil.Color(style0)
+					eb.Color, eb.Width = colorOf(style), vg.Points(1)
 					p.Add(eb)
 				}
-				n := strconv.Itoa(nMax)
-				if nMin < nMax {
-					n = fmt.Sprintf("%d–%d", nMin, nMax)
+				if len(row.Panels) == 0 {
+					n := strconv.Itoa(nMax)
+					if nMin < nMax {
+						n = fmt.Sprintf("%d–%d", nMin, nMax)
+					}
+					row.Legend.Add(fmt.Sprintf("%s (n=%s)", name, n), l, sc)
 				}
-				p.Legend.Add(fmt.Sprintf("%s (n=%s)", name, n), l, s)
 			}
 			ratioAxis(p, ps, 0.1)
-			headroom(p, top)
-			row = append(row, p)
+			row.Panels = append(row.Panels, p)
 		}
-		rows = append(rows, row)
+		row.Legend.Add("bars: ± 1 std over seeds")
+		fig.Rows = append(fig.Rows, row)
 	}
-	if len(rows) == 0 {
-		why := "no finished runs with diagnostics and a dropout ratio"
-		rows = [][]*plot.Plot{{emptyPlot(diagTitles[0].title, why), emptyPlot(diagTitles[1].title, why)}}
+	if len(fig.Rows) == 0 {
+		return fig, fig.Name + " not written: no finished runs with diagnostics and a dropout ratio"
 	}
-	return rows
-}
-
-// headroom starts p's y axis at 0 and leaves room above the highest value
-// top for the legend, which sits at the top.
-func headroom(p *plot.Plot, top float64) {
-	if top > 0 && !math.IsInf(top, 0) {
-		p.Y.Min, p.Y.Max = 0, top*1.35
-	}
+	return fig, ""
 }
 
 // meanStd returns the mean and sample standard deviation (NaN for one value).
@@ -399,6 +366,7 @@ func meanStd(v []float64) (mean, std float64) {
 // NoiseRow is one variant and ratio of the gradient-noise table.
 type NoiseRow struct {
 	Model, Dataset, Semantics, Variant, Ratio string
+	Data                                      string // the data set's title (DataTitle)
 	N                                         int
 	Noise, NoiseStd                           float64 // mean over the run's diagnosed iterations, then over seeds
 	NoiseEnd, NoiseEndStd                     float64 // at the end of training
@@ -412,7 +380,7 @@ func NoiseTable(runs []diagRun) []NoiseRow {
 	var rows []NoiseRow
 	for _, pn := range diagPanels(runs) {
 		for _, g := range diagGroups(runs, pn, func(string) bool { return true }) {
-			row := NoiseRow{Model: pn.model, Dataset: pn.dataset, Semantics: pn.semantics, Variant: strings.Fields(g.label)[0], Ratio: g.ratio, N: len(g.runs)}
+			row := NoiseRow{Model: pn.model, Dataset: pn.dataset, Semantics: pn.semantics, Data: pn.data, Variant: strings.Fields(g.label)[0], Ratio: g.ratio, N: len(g.runs)}
 			col := func(f func(diagRun) float64) (float64, float64) {
 				v := make([]float64, len(g.runs))
 				for i, r := range g.runs {
@@ -447,8 +415,8 @@ func noiseMarkdown(rows []NoiseRow, note string) string {
 		b.WriteString(note + "\n\n")
 	}
 	for i, r := range rows {
-		pn := panel{r.Model, r.Dataset, r.Semantics}
-		if i == 0 || pn != (panel{rows[i-1].Model, rows[i-1].Dataset, rows[i-1].Semantics}) {
+		pn := panel{r.Model, r.Dataset, r.Semantics, r.Data}
+		if i == 0 || pn.key() != (panel{rows[i-1].Model, rows[i-1].Dataset, rows[i-1].Semantics, ""}).key() {
 			if i > 0 {
 				b.WriteString("\n")
 			}
@@ -498,21 +466,25 @@ func writeDiagnostics(c *Collection, ratios []string, note string, write func(na
 	if err := write(GradientNoiseCSV, []byte(noiseCSV(rows))); err != nil {
 		return err
 	}
-	for _, fig := range []struct {
-		png, svg string
-		rows     [][]*plot.Plot
-	}{
-		{DiagnosticsPNG, DiagnosticsSVG, DiagnosticsFigure(runs, ratios)},
-		{DiagnosticsRatioPNG, DiagnosticsRatioSVG, DiagnosticsVsRatio(runs)},
+	for _, f := range []func() (Figure, string){
+		func() (Figure, string) { return DiagnosticsFigure(runs, ratios) },
+		func() (Figure, string) { return DiagnosticsVsRatio(runs) },
 	} {
-		pngData, svgData, err := renderGrid(fig.rows, 6*vg.Inch, 4*vg.Inch)
+		fig, warn := f()
+		if warn != "" {
+			c.Warnings = append(c.Warnings, warn)
+		}
+		if len(fig.Rows) == 0 {
+			continue
+		}
+		pngData, svgData, err := fig.Render()
 		if err != nil {
 			return err
 		}
-		if err := write(fig.png, pngData); err != nil {
+		if err := write(fig.Name+".png", pngData); err != nil {
 			return err
 		}
-		if err := write(fig.svg, svgData); err != nil {
+		if err := write(fig.Name+".svg", svgData); err != nil {
 			return err
 		}
 	}

@@ -145,8 +145,18 @@ func TestDiagnosticsReport(t *testing.T) {
 	}
 	// Against ratio: one panel, the two quantities.
 	runs := loadDiagnostics(&c)
-	if rows := DiagnosticsVsRatio(runs); len(rows) != 1 || len(rows[0]) != 2 {
-		t.Errorf("diagnostics against ratio: %d rows", len(rows))
+	if fig, warn := DiagnosticsVsRatio(runs); len(fig.Rows) != 1 || len(fig.Rows[0].Panels) != 2 || warn != "" {
+		t.Errorf("diagnostics against ratio: %d rows, warning %q", len(fig.Rows), warn)
+	}
+	// Seeds give a band, labelled; the row names the network and the data.
+	for _, want := range []string{"band: mean ± 1 std", "ConvNet-Quick on CIFAR-10, layer gradient, dropout ratio 0.3"} {
+		if !bytes.Contains(svg, []byte(want)) {
+			t.Errorf("%s lacks %q", DiagnosticsSVG, want)
+		}
+	}
+	// Nothing to draw at a ratio no run has: a warning, no figure.
+	if fig, warn := DiagnosticsFigure(runs, []string{"0.05"}); len(fig.Rows) != 0 || !strings.Contains(warn, "0.05") {
+		t.Errorf("diagnostics at a ratio without runs: %d rows, warning %q", len(fig.Rows), warn)
 	}
 	// standard has 2 seeds at 0.3 and 1 at 0.1.
 	if svg, _ := os.ReadFile(filepath.Join(out, DiagnosticsRatioSVG)); !bytes.Contains(svg, []byte("standard (n=1–2)")) || !bytes.Contains(svg, []byte("backward (n=1)")) {

@@ -1,27 +1,24 @@
 package report
 
-// The diagnostics figures' layout: one panel per model, data set and
-// gradient rule, drawn as a grid of plots.
+// The diagnostics figures' rows: one per model, data set and gradient rule.
 
 import (
 	"cmp"
 	"fmt"
 	"slices"
 	"strings"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 )
 
-// panel is a group of runs drawn in one panel: one model on one data set with one gradient semantics.
-type panel struct{ model, dataset, semantics string }
+// panel is a group of runs drawn in one row: one model on one data set with
+// one gradient semantics; data is the data set's title (DataTitle).
+type panel struct{ model, dataset, semantics, data string }
 
 func (p panel) title() string {
-	return fmt.Sprintf("%s, %s, %s gradient", modelTitle(p.model), datasetTitle(p.dataset), p.semantics)
+	return fmt.Sprintf("%s on %s, %s gradient", modelTitle(p.model), p.data, p.semantics)
 }
+
+// key is what tells panels apart; the title follows from it.
+func (p panel) key() [3]string { return [3]string{p.model, p.dataset, p.semantics} }
 
 // panels returns the groups that hold non-plain runs, Table 1's model first;
 // plain runs belong to every group of their model and data set.
@@ -32,7 +29,8 @@ func panels(runs []Run) []panel {
 		if s.Variant == "plain" {
 			continue
 		}
-		if p := (panel{s.Model, s.Dataset, s.Semantics}); !slices.Contains(ps, p) {
+		p := panel{s.Model, s.Dataset, s.Semantics, DataTitle(s)}
+		if !slices.ContainsFunc(ps, func(q panel) bool { return q.key() == p.key() }) {
 			ps = append(ps, p)
 		}
 	}
@@ -48,35 +46,4 @@ func panels(runs []Run) []panel {
 func (p panel) member(r Run) bool {
 	s := r.Summary
 	return s.Model == p.model && s.Dataset == p.dataset && (s.Variant == "plain" || s.Semantics == p.semantics)
-}
-
-// style applies the colour and dashes of style index i to a line.
-func style(l *plotter.Line, i int) {
-	l.Color = plotutil.Color(i)
-	l.Width = vg.Points(1.5)
-}
-
-// emptyPlot stands in a panel that has nothing to draw, saying why.
-func emptyPlot(title, why string) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = title + "\n(" + why + ")"
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
-	p.HideAxes()
-	return p
-}
-
-// renderGrid draws rows of plots on one page of the given size per panel and
-// returns it as PNG and as SVG.
-func renderGrid(rows [][]*plot.Plot, panelW, panelH vg.Length) (pngData, svgData []byte, err error) {
-	cols := len(rows[0])
-	tiles := draw.Tiles{Rows: len(rows), Cols: cols, PadX: vg.Millimeter * 6, PadY: vg.Millimeter * 6,
-		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4}
-	return encode("diagnostics", panelW*vg.Length(cols), panelH*vg.Length(len(rows)), func(dc draw.Canvas) {
-		canvases := plot.Align(rows, tiles, dc)
-		for i := range rows {
-			for j := range rows[i] {
-				rows[i][j].Draw(canvases[i][j])
-			}
-		}
-	})
 }
