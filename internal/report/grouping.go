@@ -316,6 +316,12 @@ func (g *Group) dataTitle() string {
 				paths = append(paths, filepath.Base(p))
 			}
 		}
+		if len(paths) == 1 {
+			// As the figures name it: what the folder holds, e.g. CIFAR-10 (JPEG image folder).
+			s := results.Summary{Dataset: name, DatasetPath: paths[0]}
+			fmt.Sscanf(size, "%d/%d", &s.TrainSize, &s.TestSize)
+			return DataTitle(s)
+		}
 		return strings.TrimSpace(fmt.Sprintf("image folder %s (%s images)", strings.Join(paths, ", "), size))
 	case fullSize(name, size):
 		return datasetTitle(name)

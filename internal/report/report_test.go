@@ -610,3 +610,24 @@ func TestUnreadableConfig(t *testing.T) {
 		t.Errorf("runs %d, problems %q", len(c.Runs), c.Problems)
 	}
 }
+
+// A group's heading names its data as the figures do; a small or synthetic
+// set in a paper data set's format is never called by the paper's name.
+func TestGroupDataTitle(t *testing.T) {
+	for _, c := range []struct {
+		dataset, size string
+		paths         []string
+		want          string
+	}{
+		{"imagefolder", "50000/10000", []string{"/data/cifar10-jpeg.tar.xz"}, "CIFAR-10 (JPEG image folder)"},
+		{"imagefolder", "5000/1000", []string{"/data/cifar10-jpeg.tar.xz"}, "CIFAR-10 (JPEG image folder, 5000/1000 images)"},
+		{"imagefolder", "300/60", []string{"a/flowers", "b/flowers2"}, "image folder flowers, flowers2 (300/60 images)"},
+		{"cifar10", "50000/10000", nil, "CIFAR-10"},
+		{"cifar10", "400/50", nil, "400/50 images in CIFAR-10's format (not the full CIFAR-10)"},
+	} {
+		g := &Group{Dataset: c.dataset, Settings: map[string]string{dataSizeKey: c.size}, Paths: c.paths}
+		if got := g.dataTitle(); got != c.want {
+			t.Errorf("%s %s %v: %q, want %q", c.dataset, c.size, c.paths, got, c.want)
+		}
+	}
+}
