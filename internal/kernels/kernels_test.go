@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"regexp"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -220,5 +221,53 @@ func TestImpl(t *testing.T) {
 	m := regexp.MustCompile(`^blas (\S+), vector (\S+), conv (\S+)$`).FindStringSubmatch(Impl())
 	if m == nil || m[1] != Backend || m[2] != Vector() || m[3] != ConvImpl() {
 		t.Errorf("Impl() = %q, want \"blas %s, vector %s, conv %s\"", Impl(), Backend, Vector(), ConvImpl())
+	}
+}
+
+// A team survives what once left its bookkeeping wrong: a wake-up token
+// that arrives with no job, and a caller's chunk that panics (a sweep
+// recovers the panic and trains its next run with the same team).
+func TestTeamStaleWakeAndPanic(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 3 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	}
+	count := func() int64 {
+		var c atomic.Int64
+		Parallel(999, 3, func(_, lo, hi int) { c.Add(int64(hi - lo)) })
+		return c.Load()
+	}
+	if got := count(); got != 999 {
+		t.Fatalf("visited %d of 999", got)
+	}
+	tm := teamOf(3)
+	for round := 0; round < 3; round++ {
+		time.Sleep(2 * spinFor) // let the helpers park
+		for _, h := range tm.helpers {
+			select {
+			case h.wake <- struct{}{}: // a token with no job
+			default:
+			}
+		}
+		if got := count(); got != 999 {
+			t.Fatalf("round %d after a stale wake-up: visited %d of 999", round, got)
+		}
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the chunk's panic did not reach the caller")
+			}
+		}()
+		Parallel(999, 3, func(w, lo, hi int) {
+			if w == 0 {
+				panic("chunk 0")
+			}
+			time.Sleep(time.Millisecond)
+		})
+	}()
+	for round := 0; round < 3; round++ {
+		if got := count(); got != 999 {
+			t.Fatalf("after a panic: visited %d of 999", got)
+		}
 	}
 }
