@@ -503,6 +503,11 @@ func accuracyRow(g *Group, sem string, paperOK bool) (FigureRow, bool) {
 	}
 	row.Legend.Add("bars: ± 1 std over seeds")
 	ratioAxis(p, ps, 0.15)
+	// An accuracy lies in [0, 1]; a single point would get an axis of ±1 around it.
+	if p.Y.Max-p.Y.Min < 0.01 {
+		p.Y.Min, p.Y.Max = p.Y.Min-0.05, p.Y.Max+0.05
+	}
+	p.Y.Min, p.Y.Max = max(p.Y.Min, 0), min(p.Y.Max, 1)
 	row.Panels = []*plot.Plot{p}
 	return row, true
 }
