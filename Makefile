@@ -28,6 +28,9 @@ CROSS   ?= linux/arm64:$(SIMD) darwin/arm64: darwin/amd64:$(SIMD) windows/amd64:
 # Go loops, the scalar kernels and the layers on a second architecture.
 QEMU    := $(shell command -v qemu-aarch64-static 2>/dev/null)
 NUMERIC := ./internal/tile/ ./internal/kernels/ ./internal/dropout/ ./internal/layers/ ./internal/chain/
+# Headless Chromium (Debian chromium) renders the HTML report in make html-check.
+CHROMIUM := $(shell command -v chromium 2>/dev/null)
+HTML_CHECK_OUT ?= $(OUT)/html-check
 
 .PHONY: all build test cross demo deps bench vet fmt table1 clean
 
@@ -52,7 +55,20 @@ test: vet
 	$(if $(SIMD),GOEXPERIMENT= $(GO) test ./internal/kernels/,)
 	$(if $(SIMD),GOEXPERIMENT= $(GO) test -run 'ThreadInvariant|ThreadCount' ./internal/dropout/ ./internal/train/,)
 	$(GO) test -tags noasm $(NUMERIC)
+	$(if $(CHROMIUM),$(MAKE) --no-print-directory html-check,@echo "html-check: no chromium on PATH (Debian chromium): the HTML report is not rendered in a browser")
 	$(MAKE) --no-print-directory cross
+
+# A small generated report's index.html rendered in headless Chromium: the
+# DOM it builds must hold the table cells and the figures
+# (internal/report TestIndexHTMLInChromium); the report and a 1400x2000
+# screenshot are left in $(HTML_CHECK_OUT).
+.PHONY: html-check
+html-check:
+	@test -n "$(CHROMIUM)" || { echo "html-check: no chromium on PATH (Debian chromium)"; exit 1; }
+	mkdir -p $(HTML_CHECK_OUT)
+	DROPEXP_HTML_CHECK=1 DROPEXP_HTML_OUT=$(abspath $(HTML_CHECK_OUT)) DROPEXP_HTML_SHOT=$(abspath $(HTML_CHECK_OUT))/index.png \
+	  $(GO) test -count=1 -run '^TestIndexHTMLInChromium$$' ./internal/report/
+	@echo "html-check: $(HTML_CHECK_OUT)/index.html rendered; screenshot $(HTML_CHECK_OUT)/index.png"
 
 # The CROSS builds and vets, then the numeric packages' tests for
 # linux/arm64 under qemu-aarch64-static (skipped, saying so, without it).

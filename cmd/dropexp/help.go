@@ -28,6 +28,9 @@ var examples = map[string]string{
   dropexp train --resume results/forward-p0.2-layer-s1   # continue after Ctrl-C or a crash
   DROPEXP_TRAIN_ITERATIONS=100 dropexp train --config run.yaml   # environment overrides too`,
 	"dropexp sweep": `  dropexp sweep --config configs/sweeps/table1.yaml --list     # the grid and each run's status
+  dropexp sweep --axis train.lr=0.001,0.01 --set train.iterations=100   # the demo config at two learning rates
+  dropexp sweep --base configs/convnet-quick-cifar10.yaml --axis variant=plain,forward \
+      --axis ratio=0.3 --axis train.batch_size=50,100 --set dataset.path=data/cifar10
   dropexp sweep --config configs/sweeps/table1.yaml --ratios 0.3,0.1 --seeds 1,2,3 \
       --set dataset.path=data/cifar10
   dropexp sweep --config configs/sweeps/table1.yaml --jobs 1 --set train.iterations=500
@@ -80,6 +83,20 @@ func finish(root *cobra.Command) {
 				d |= cobra.ShellCompDirectiveNoSpace
 			}
 			return cs, d
+		})
+		complete("axis", func(_ *cobra.Command, _ []string, typed string) ([]string, cobra.ShellCompDirective) {
+			cs, _ := keys.Complete(typed)
+			if !strings.Contains(typed, "=") {
+				for _, a := range []string{"variant=", "ratio=", "q=", "seed=", "gradient=", "dataset="} {
+					if strings.HasPrefix(a, typed) {
+						cs = append(cs, a)
+					}
+				}
+			}
+			return cs, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+		})
+		complete("base", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
 		})
 		complete("config", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 			return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt

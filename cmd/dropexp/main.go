@@ -45,7 +45,10 @@ func main() {
 		}
 		// Training stops at the next step and checkpoints; a second signal
 		// quits at once (a sweep may still be loading another run's data).
-		fmt.Fprintln(os.Stderr, "dropexp: stopping after the current step (signal again to quit at once)")
+		// The other commands (status --watch, data fetch) just stop.
+		if trainsRuns.Load() {
+			fmt.Fprintln(os.Stderr, "dropexp: stopping after the current step (signal again to quit at once)")
+		}
 		signal.Reset(os.Interrupt, syscall.SIGTERM)
 		cancel()
 	}()

@@ -10,7 +10,7 @@ import (
 func newReportCmd() *cobra.Command {
 	var opt report.Options
 	cmd := &cobra.Command{
-		Use:   "report --in SWEEPDIR [--in DIR ...] [--out DIR] [--ratio 0.3]",
+		Use:   "report --in SWEEPDIR [--in DIR ...] [--out DIR] [--ratio 0.3] [--partial]",
 		Short: "Write the paper's tables and figures from finished run directories",
 		Long: `Read the run directories of one or more sweeps (or results roots of dropexp
 train) and write, into --out (default: the first --in):
@@ -25,6 +25,15 @@ train) and write, into --out (default: the first --in):
                           with a band of ± 1 std
   accuracy_vs_ratio.png, .svg  final test accuracy against ratio per variant
                           (± 1 std bars), the paper's values dashed
+  curves_by_setting.png, .svg  when runs differ in other settings (a sweep over
+                          train.lr, say): each cell's curves side by side, one
+                          per setting, the setting in the legend
+  runs.csv                every run's curves in long form, one row per run,
+                          iteration and metric: run,status,<swept keys>,
+                          iteration,metric,value (pandas: pd.read_csv)
+  index.html              all of it on one self-contained page (inline SVG and
+                          CSS, nothing loaded from elsewhere), with each run's
+                          curves and its config's differences from its base
 
 A figure with nothing to draw (no finished run at --ratio, say) is not
 written; a warning says why and which ratios the runs have.
@@ -43,7 +52,10 @@ reported in separate sections, titled with what differs. Each cell gives n,
 mean, sample std and the 95 % Student-t interval of the final test accuracy.
 The paper's values stand beside the cells only for the full data set under
 the paper's protocol. Only finished runs count; report never trains and can
-run while a sweep is still going.`,
+run while a sweep is still going. With --partial the curves of unfinished runs
+are drawn too, dashed and labelled "at iteration N of M", in Figure 1, the
+settings figure, runs.csv (status running or interrupted) and index.html;
+they never enter a table, a comparison or the accuracy-against-ratio figure.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			files, c, err := report.Write(opt)
@@ -67,6 +79,7 @@ run while a sweep is still going.`,
 	f := cmd.Flags()
 	f.StringArrayVar(&opt.In, "in", nil, "sweep directory to read (repeatable; results roots and run directories work too)")
 	f.StringVar(&opt.Out, "out", "", "directory for the tables and figures (default: the first --in)")
+	f.BoolVar(&opt.Partial, "partial", false, "draw unfinished runs' curves too, dashed and marked with their iteration (never in the statistics)")
 	f.StringSliceVar(&opt.FigRatios, "ratio", []string{report.DefaultFigRatio}, "dropout ratio(s) of Figure 1, e.g. 0.3 or 0.2,0.05,0.005 (one row each)")
 	cmd.MarkFlagRequired("in")
 	return cmd

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dropexp/dropexp/internal/keys"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/sweep"
 	"github.com/spf13/cobra"
@@ -15,7 +16,8 @@ import (
 func newSweepCmd() *cobra.Command {
 	var (
 		file, out, emit    string
-		ratios, sets       []string
+		base               string
+		ratios, sets, axes []string
 		seeds              []int64
 		jobs, cores, index int
 		list               bool
@@ -23,12 +25,22 @@ func newSweepCmd() *cobra.Command {
 		exe                string
 	)
 	cmd := &cobra.Command{
-		Use:   "sweep --config FILE [--ratios 0.3,0.2] [--seeds 1,2,3] [--jobs N] [--out DIR]",
-		Short: "Run a grid of variants, ratios, seeds and data sets; rerunning skips finished runs",
+		Use:   "sweep (--config FILE | --base CONFIG --axis KEY=V1,V2) [--axis KEY=V1,V2 ...] [--jobs N] [--out DIR]",
+		Short: "Run a grid of variants, ratios, seeds, data sets or any config key; rerunning skips finished runs",
 		Long: `Expand a sweep config (a base run config and the axes variant, ratio, q, seed,
-gradient, dataset; see configs/sweeps/) into named runs and train them into
-one sweep directory (default results/NAME): DIR/runs/NAME/ per run, and
-DIR/index.json listing every run with its status.
+gradient, dataset, and any run config key such as train.lr; see configs/sweeps/)
+into named runs and train them into one sweep directory (default results/NAME):
+DIR/runs/NAME/ per run, and DIR/index.json listing every run with its status.
+
+--axis KEY=V1,V2 (repeatable) crosses the values of KEY with the rest of the
+grid: a named axis (variant, ratio, q, seed, gradient, dataset) or any run
+config key (train.lr, train.batch_size, dropout.sites, ...; list values in
+brackets: --axis dropout.sites=[conv2,conv3],[ip1]). It replaces the sweep
+file's axis of that key or adds one. Without --config, --base CONFIG is the
+run config every run starts from (default: the embedded demo config), and
+runs take its variant, ratio and seed unless an axis sweeps them. Each value
+is checked as --set checks it. Run names add the swept keys' values:
+standard-p0.3-layer-s1-lr0.01.
 
 Runs go --jobs at a time, each with cores/jobs threads. Rerunning the same
 command skips finished runs of the same identity (config and data, as dropexp
@@ -41,18 +53,33 @@ others; the command exits non-zero at the end if any run did not finish.
 --index I runs only run I of the grid (for job arrays); --emit slurm|k8s writes
 DIR/sweep.sbatch or DIR/sweep-job.yaml running the grid one run per task, and
 runs nothing. --list prints the grid and each run's status (from the run
-directories, without loading data) and rewrites DIR/index.json.`,
+directories, without loading data) and rewrites DIR/index.json.
+
+The run config keys (for --axis and --set):
+
+` + keys.Help(),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			trainsRuns.Store(true)
-			if file == "" {
-				return fmt.Errorf("sweep: --config FILE is required (e.g. configs/sweeps/table1.yaml)")
-			}
-			spec, err := sweep.ReadSpec(file)
-			if err != nil {
-				return err
-			}
+			var spec *sweep.Spec
+			var err error
 			o := sweep.Overrides{Set: sets, Env: os.Environ()}
+			switch {
+			case file != "":
+				if spec, err = sweep.ReadSpec(file); err != nil {
+					return err
+				}
+				if cmd.Flags().Changed("base") {
+					spec.Base = base
+				}
+				o.Axes = axes
+			case cmd.Flags().Changed("base") || len(axes) > 0:
+				if spec, err = sweep.NewSpec(base, axes); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("sweep: give a sweep file (--config configs/sweeps/table1.yaml) or a base config and axes (--base configs/demo.yaml --axis train.lr=0.001,0.01)")
+			}
 			if cmd.Flags().Changed("ratios") {
 				o.Ratios = ratios
 			}
@@ -67,14 +94,14 @@ directories, without loading data) and rewrites DIR/index.json.`,
 				out = filepath.Join("results", spec.Name)
 			}
 			if cmd.Flags().Changed("index") && (index < 0 || index >= len(runs)) {
-				return fmt.Errorf("sweep: --index %d: the grid of %s has %d runs, 0..%d (see --list)", index, spec.File, len(runs), len(runs)-1)
+				return fmt.Errorf("sweep: --index %d: the grid of %s has %d runs, 0..%d (see --list)", index, spec.Source(), len(runs), len(runs)-1)
 			}
 			stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			switch {
 			case list:
 				return listRuns(stdout, out, spec, runs, index)
 			case emit != "":
-				job.Args = forwardedFlags(cmd, ratios, seeds, sets)
+				job.Args = forwardedFlags(cmd, ratios, seeds, sets, axes, base)
 				return emitJobs(stdout, emit, exe, out, spec, runs, job)
 			}
 			opt := sweep.Options{Dir: out, Jobs: jobs, Cores: cores, Log: stderr}
@@ -93,7 +120,9 @@ directories, without loading data) and rewrites DIR/index.json.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&file, "config", "", "sweep config file (required), e.g. configs/sweeps/table1.yaml")
+	f.StringVar(&file, "config", "", "sweep config file, e.g. configs/sweeps/table1.yaml")
+	f.StringVar(&base, "base", "", "run config every run starts from: without --config the sweep's base (default: the embedded demo config), with it in place of the file's base")
+	f.StringArrayVar(&axes, "axis", nil, "cross the values of a key with the grid: --axis train.lr=0.001,0.01 (any run config key, or variant, ratio, q, seed, gradient, dataset; repeatable)")
 	f.StringVar(&out, "out", "", "sweep directory (default results/NAME, NAME from the sweep config)")
 	f.StringSliceVar(&ratios, "ratios", nil, "replace axes.ratio: comma-separated p or p/q values, e.g. 0.3,0.1")
 	f.Int64SliceVar(&seeds, "seeds", nil, "replace axes.seed, e.g. 1,2,3")
@@ -117,8 +146,12 @@ directories, without loading data) and rewrites DIR/index.json.`,
 }
 
 // forwardedFlags are the flags that change the grid, which every task of a job array must repeat.
-func forwardedFlags(cmd *cobra.Command, ratios []string, seeds []int64, sets []string) []string {
+func forwardedFlags(cmd *cobra.Command, ratios []string, seeds []int64, sets, axes []string, base string) []string {
 	var args []string
+	if cmd.Flags().Changed("base") {
+		// As given: Slurm tasks start in this directory, pods in the image's working directory.
+		args = append(args, "--base", base)
+	}
 	if cmd.Flags().Changed("ratios") {
 		args = append(args, "--ratios", strings.Join(ratios, ","))
 	}
@@ -131,6 +164,9 @@ func forwardedFlags(cmd *cobra.Command, ratios []string, seeds []int64, sets []s
 	}
 	for _, s := range sets {
 		args = append(args, "--set", s)
+	}
+	for _, a := range axes {
+		args = append(args, "--axis", a)
 	}
 	return args
 }
@@ -174,14 +210,16 @@ func listRuns(w io.Writer, dir string, spec *sweep.Spec, runs []sweep.Run, index
 // emitJobs writes the job array file for the scheduler and says how to submit it.
 func emitJobs(w io.Writer, kind, exe, out string, spec *sweep.Spec, runs []sweep.Run, job sweep.JobOptions) error {
 	if len(runs) == 0 {
-		return fmt.Errorf("sweep: the grid of %s is empty; nothing to emit", spec.File)
+		return fmt.Errorf("sweep: the grid of %s is empty; nothing to emit", spec.Source())
 	}
 	var name, content string
 	switch kind {
 	case "slurm":
 		var err error
-		if job.Config, err = filepath.Abs(spec.File); err != nil {
-			return err
+		if spec.File != "" {
+			if job.Config, err = filepath.Abs(spec.File); err != nil {
+				return err
+			}
 		}
 		if job.Out, err = filepath.Abs(out); err != nil {
 			return err
@@ -202,7 +240,7 @@ func emitJobs(w io.Writer, kind, exe, out string, spec *sweep.Spec, runs []sweep
 		// Paths as the pod sees them: the config relative to the image's
 		// working directory, the sweep directory on the mounted claim.
 		job.Config = filepath.ToSlash(spec.File)
-		if wd, err := os.Getwd(); err == nil {
+		if wd, err := os.Getwd(); err == nil && spec.File != "" {
 			if rel, err := filepath.Rel(wd, spec.File); err == nil && !strings.HasPrefix(rel, "..") {
 				job.Config = filepath.ToSlash(rel)
 			}

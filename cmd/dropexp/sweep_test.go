@@ -101,3 +101,43 @@ func TestResumeTakesTheSweepLock(t *testing.T) {
 		t.Errorf("sweep after the resume: %v\n%s", err, o)
 	}
 }
+
+// A sweep of a base config and --axis alone trains one run per value, names
+// them by it, records the values in index.json, and a rerun skips them.
+func TestSweepAxisWithoutAFile(t *testing.T) {
+	dir, base := tinyRun(t)
+	out := filepath.Join(dir, "lr")
+	args := []string{"sweep", "--base", base, "--axis", "train.lr=0.001,0.01", "--out", out, "--jobs", "1"}
+	if o, err := dropexp(t, args...); err != nil {
+		t.Fatalf("%v\n%s", err, o)
+	}
+	var ix sweep.Index
+	data, err := os.ReadFile(filepath.Join(out, sweep.IndexFile))
+	if err == nil {
+		err = json.Unmarshal(data, &ix)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ix.Runs) != 2 || ix.Config != "" {
+		t.Fatalf("index.json: %+v", ix)
+	}
+	for i, lr := range []string{"0.001", "0.01"} {
+		r := ix.Runs[i]
+		if r.Name != "standard-p0.3-layer-s1-lr"+lr || r.Axes["train.lr"] != lr || r.Status != sweep.Finished {
+			t.Errorf("run %d: %+v", i, r)
+		}
+		cfg, err := os.ReadFile(filepath.Join(out, r.Dir, results.ConfigFile))
+		if err != nil || !strings.Contains(string(cfg), "lr: "+lr+"\n") {
+			t.Errorf("run %d's config.yaml (%v):\n%s", i, err, cfg)
+		}
+	}
+	o, err := dropexp(t, args...)
+	if err != nil || strings.Count(o, "already finished") != 2 {
+		t.Errorf("rerun: %v\n%s", err, o)
+	}
+	_, err = dropexp(t, "sweep", "--base", base, "--axis", "train.lr=0.001,fast", "--out", out, "--list")
+	checkErr(t, err, `--axis train.lr=0.001,fast: value "fast": train.lr: expected a number, got "fast"`)
+	_, err = dropexp(t, "sweep", "--out", out)
+	checkErr(t, err, "give a sweep file (--config")
+}

@@ -38,12 +38,16 @@ type FigureRow struct {
 }
 
 // Figures returns the report's figures drawn from runs: Figure 1 at each of
-// ratios, and test accuracy against ratio. A figure with nothing to draw is
-// left out, with a warning saying why.
+// ratios, test accuracy against ratio, and the curves of runs that differ
+// in other settings side by side (SettingsFigure). A figure with nothing
+// to draw is left out, with a warning saying why (none for the last: most
+// reports have no such runs). Unfinished runs among runs are drawn as
+// partial curves and left out of every statistic.
 func Figures(runs []Run, ratios []string) (figs []Figure, warnings []string) {
 	for _, f := range []func() (Figure, string){
 		func() (Figure, string) { return Figure1(runs, ratios) },
 		func() (Figure, string) { return AccuracyVsRatio(runs) },
+		func() (Figure, string) { return SettingsFigure(runs), "" },
 	} {
 		fig, warn := f()
 		if warn != "" {
@@ -130,31 +134,44 @@ func bandColor(style int) color.NRGBA {
 
 // curve is a line of a figure with its label and style index.
 type curve struct {
-	label string
-	style int
-	runs  []Run
+	label   string
+	style   int
+	runs    []Run
+	partial bool // one unfinished run, drawn dashed and never averaged with others
 }
 
 // lossCurves returns the curves of group g under semantics sem at ratio
 // p0: plain, and each dropout cell whose p is p0, with their finished runs
-// that have metrics.
+// that have metrics, then each unfinished run of those cells on its own.
 func lossCurves(g *Group, sem string, p0 float64) []curve {
 	var cs []curve
+	var cells []*CellRuns
 	if g.Plain != nil {
-		if rs := withMetrics(g.Plain.Runs); len(rs) > 0 {
-			cs = append(cs, curve{label: "plain", style: 0, runs: rs})
-		}
+		cells = append(cells, g.Plain)
 	}
 	for _, c := range g.Cells {
-		if c.Semantics != sem || ratioP(c.Ratio) != p0 {
-			continue
+		if c.Semantics == sem && ratioP(c.Ratio) == p0 {
+			cells = append(cells, c)
+		}
+	}
+	for _, c := range cells {
+		label := c.Variant + " " + c.Ratio
+		if c.Variant == "plain" {
+			label = "plain"
 		}
 		if rs := withMetrics(c.Runs); len(rs) > 0 {
-			cs = append(cs, curve{label: c.Variant + " " + c.Ratio, style: variantRank(c.Variant), runs: rs})
+			cs = append(cs, curve{label: fmt.Sprintf("%s (n=%d)", label, len(rs)), style: variantRank(c.Variant), runs: rs})
+		}
+		for _, r := range withMetrics(c.Partial) {
+			cs = append(cs, curve{label: fmt.Sprintf("%s s%d, %s", label, r.Summary.Seed, progressText(r)),
+				style: variantRank(c.Variant), runs: []Run{r}, partial: true})
 		}
 	}
 	return cs
 }
+
+// partialDashes is the dash pattern of an unfinished run's curve.
+func partialDashes() []vg.Length { return []vg.Length{vg.Points(2), vg.Points(2)} }
 
 // stat is the mean and sample standard deviation of a metric over seeds at one iteration.
 type stat struct {
@@ -294,6 +311,19 @@ func newLegend() plot.Legend {
 	return l
 }
 
+// lossMetrics are the panels of Figure 1's rows and of the settings figure.
+var lossMetrics = []curveMetric{
+	{"Training loss (running mean)", "training loss", func(m results.Metric) float64 { return m.TrainLoss }},
+	{"Test loss", "test loss", func(m results.Metric) float64 { return m.TestLoss }},
+	{"Test accuracy", "test accuracy", func(m results.Metric) float64 { return m.TestAcc }},
+}
+
+// curveMetric is one panel of a row of curves: its title, y label and value.
+type curveMetric struct {
+	title, y string
+	f        func(results.Metric) float64
+}
+
 // Figure1 draws Figure 1: for each group of runs and each ratio, a row of
 // the training loss (running mean), the test loss and the test accuracy
 // against iteration, one line per variant: the mean over seeds with a band
@@ -305,14 +335,6 @@ func Figure1(runs []Run, ratios []string) (Figure, string) {
 	groups := figureGroups(runs)
 	if slices.ContainsFunc(groups, func(g *Group) bool { return g.Model == Table1Model }) {
 		groups = slices.DeleteFunc(groups, func(g *Group) bool { return g.Model != Table1Model })
-	}
-	metrics := []struct {
-		title, y string
-		f        func(results.Metric) float64
-	}{
-		{"Training loss (running mean)", "training loss", func(m results.Metric) float64 { return m.TrainLoss }},
-		{"Test loss", "test loss", func(m results.Metric) float64 { return m.TestLoss }},
-		{"Test accuracy", "test accuracy", func(m results.Metric) float64 { return m.TestAcc }},
 	}
 	type rowKey struct {
 		g     *Group
@@ -328,40 +350,12 @@ func Figure1(runs []Run, ratios []string) (Figure, string) {
 		}
 	}
 	for _, k := range keys {
-		{
-			curves := lossCurves(k.g, k.sem, ratioP(k.ratio))
-			if !slices.ContainsFunc(curves, func(c curve) bool { return c.style != 0 }) {
-				continue // plain alone is no comparison at this ratio
-			}
-			row := FigureRow{Title: fmt.Sprintf("%s, %s gradient, dropout ratio %s", groupTitle(k.g), k.sem, canonRatio(k.ratio)), Legend: newLegend()}
-			banded := false
-			for _, m := range metrics {
-				p := newPlot(m.title, "iteration", m.y)
-				p.X.Tick.Marker = intTicks{}
-				p.X.Min = 0
-				for _, c := range curves {
-					sts := seedStats(c.runs, m.f)
-					l, sc, err := meanLine(sts, c.style)
-					if err != nil {
-						continue // no finite point to draw
-					}
-					if b := band(sts, c.style); b != nil {
-						p.Add(b)
-						banded = true
-					}
-					p.Add(l, sc)
-					if len(row.Panels) == 0 {
-						row.Legend.Add(fmt.Sprintf("%s (n=%d)", c.label, len(c.runs)), l, sc)
-					}
-				}
-				row.Panels = append(row.Panels, p)
-			}
-			if banded {
-				row.Legend.Add("band: mean ± 1 std", bandKey())
-				row.Legend.Add("  over seeds")
-			}
-			fig.Rows = append(fig.Rows, row)
+		curves := lossCurves(k.g, k.sem, ratioP(k.ratio))
+		if !slices.ContainsFunc(curves, func(c curve) bool { return c.style != 0 }) {
+			continue // plain alone is no comparison at this ratio
 		}
+		title := fmt.Sprintf("%s, %s gradient, dropout ratio %s", groupTitle(k.g), k.sem, canonRatio(k.ratio))
+		fig.Rows = append(fig.Rows, curveRow(title, curves, lossMetrics))
 	}
 	if len(fig.Rows) == 0 {
 		return fig, fmt.Sprintf("%s not written: no finished run with metrics at dropout ratio %s%s", fig.Name, strings.Join(ratios, ", "), ratiosHint(runs))
@@ -509,6 +503,11 @@ func accuracyRow(g *Group, sem string, paperOK bool) (FigureRow, bool) {
 	}
 	row.Legend.Add("bars: ± 1 std over seeds")
 	ratioAxis(p, ps, 0.15)
+	// An accuracy lies in [0, 1]; a single point would get an axis of ±1 around it.
+	if p.Y.Max-p.Y.Min < 0.01 {
+		p.Y.Min, p.Y.Max = p.Y.Min-0.05, p.Y.Max+0.05
+	}
+	p.Y.Min, p.Y.Max = max(p.Y.Min, 0), min(p.Y.Max, 1)
 	row.Panels = []*plot.Plot{p}
 	return row, true
 }

@@ -51,9 +51,14 @@ func readConfig(path string) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
+	return parseSettings(path, data)
+}
+
+// parseSettings reads a config's YAML as readConfig does; source names it in errors.
+func parseSettings(source string, data []byte) (map[string]string, error) {
 	var m map[string]any
 	if err := yaml.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("results: %s: %w (a run's config.yaml as dropexp train writes it)", path, err)
+		return nil, fmt.Errorf("results: %s: %w (a run's config.yaml as dropexp train writes it)", source, err)
 	}
 	out := defaultSettings()
 	flattenYAML("", m, out)
@@ -180,10 +185,18 @@ func dataLabel(dir string, s results.Summary) string {
 	if i := len(base) - 9; i > 0 && base[i] == '-' && isHex(base[i+1:]) && !strings.HasSuffix(base, name) {
 		base = base[:i]
 	}
-	if label, ok := strings.CutSuffix(base, "-"+name); ok && label != "" {
-		return label
+	// The label comes before the name, swept keys' values after it (svhn-standard-p0.1-layer-s1-lr0.01).
+	for i := 0; ; {
+		j := strings.Index(base[i:], "-"+name)
+		if j < 0 {
+			return ""
+		}
+		i += j
+		if rest := base[i+1+len(name):]; i > 0 && (rest == "" || rest[0] == '-') {
+			return base[:i]
+		}
+		i++
 	}
-	return ""
 }
 
 func isHex(s string) bool {
@@ -219,6 +232,7 @@ type CellRuns struct {
 	Variant, Ratio, Semantics string // Ratio and Semantics are "" for plain
 	Runs                      []Run  // finished, sorted by seed
 	Diverged                  []Run
+	Partial                   []Run        // unfinished, drawn as partial curves only; in no statistic
 	Acc                       stats.Sample // final test accuracy over Runs
 	TrainLoss                 stats.Sample // final training loss over Runs
 }
@@ -426,6 +440,10 @@ func Groups(runs []Run) (groups []*Group, problems []string) {
 
 // addRun files r under its cell.
 func addRun(c *CellRuns, r Run) {
+	if !final(r) {
+		c.Partial = append(c.Partial, r)
+		return
+	}
 	if r.Summary.Status == results.StatusDiverged {
 		c.Diverged = append(c.Diverged, r)
 		return

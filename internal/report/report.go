@@ -51,6 +51,7 @@ type Run struct {
 type Collection struct {
 	Runs     []Run    // finished or diverged, sorted by directory
 	Pending  []string // run directories without a final summary: unfinished, interrupted or failed
+	Partial  []Run    // with Options.Partial, the runs of Pending that have metrics, drawn as partial curves only
 	Problems []string // files that could not be read, one message each
 	Warnings []string // figures left out because they had nothing to draw, and why
 }
@@ -271,6 +272,7 @@ type Options struct {
 	In        []string // sweep directories, results roots or run directories
 	Out       string   // where the files go; "": the first of In
 	FigRatios []string // ratios of Figure 1's rows; nil: DefaultFigRatio
+	Partial   bool     // draw the curves of unfinished runs too, marked as partial (never in the statistics)
 }
 
 // Write reads the run directories of opt.In and writes into opt.Out both
@@ -298,16 +300,21 @@ func Write(opt Options) (files []string, c Collection, err error) {
 	if len(ratios) == 0 {
 		ratios = []string{DefaultFigRatio}
 	}
+	if opt.Partial {
+		c.readPartial()
+	}
 	note := c.Note(opt.In)
 	groups, dups := Groups(c.Runs)
 	c.Problems = append(c.Problems, dups...)
 	t1, t2 := BuildTable(Table1Model, groups), BuildTable(Table2Model, groups)
+	page := htmlReport{note: note, runs: nil}
 	write := func(name string, data []byte) error {
 		p := filepath.Join(out, name)
 		if err := results.WriteFileAtomic(p, data); err != nil {
 			return err
 		}
 		files = append(files, p)
+		page.add(name, data)
 		return nil
 	}
 	for _, f := range []struct {
@@ -320,7 +327,14 @@ func Write(opt Options) (files []string, c Collection, err error) {
 			return files, c, err
 		}
 	}
-	figs, warnings := Figures(c.Runs, ratios)
+	drawn := c.Runs
+	if opt.Partial {
+		drawn = append(slices.Clone(c.Runs), c.Partial...)
+	}
+	if err := write(RunsCSV, []byte(runsCSV(drawn))); err != nil {
+		return files, c, err
+	}
+	figs, warnings := Figures(drawn, ratios)
 	c.Warnings = append(c.Warnings, warnings...)
 	for _, fig := range figs {
 		pngData, svgData, err := fig.Render()
@@ -336,6 +350,12 @@ func Write(opt Options) (files []string, c Collection, err error) {
 	}
 	// The gradient diagnostics of the runs that recorded them (diagnostics.go).
 	if err := writeDiagnostics(&c, ratios, note, write); err != nil {
+		return files, c, err
+	}
+	// Last: it shows what the others wrote.
+	page.runs, page.problems, page.warnings = drawn, c.Problems, c.Warnings
+	page.empty = map[string]bool{Table1MD: len(t1.Sections) == 0, Table2MD: len(t2.Sections) == 0}
+	if err := write(IndexHTML, page.render()); err != nil {
 		return files, c, err
 	}
 	return files, c, nil

@@ -501,7 +501,7 @@ func TestWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := []string{Table1MD, Table1CSV, Table2MD, Table2CSV, ComparisonsCSV, FindingsMD, Figure1PNG, Figure1SVG, AccuracyPNG, AccuracySVG}
+	names := []string{Table1MD, Table1CSV, Table2MD, Table2CSV, ComparisonsCSV, FindingsMD, RunsCSV, Figure1PNG, Figure1SVG, AccuracyPNG, AccuracySVG, IndexHTML}
 	if len(c.Runs) != 17 || len(files) != len(names) {
 		t.Errorf("%d runs, files %q", len(c.Runs), files)
 	}
@@ -569,7 +569,7 @@ func TestWriteWithoutRuns(t *testing.T) {
 	// Unfinished runs only: tables that say so, and no figures but a warning each.
 	writeRuns(t, dir, []fakeRun{{model: Table1Model, dataset: "cifar10", variant: "plain", seed: 1}})
 	files, c, err := Write(Options{In: []string{dir}})
-	if err != nil || len(files) != 6 || len(c.Warnings) != 2 {
+	if err != nil || len(files) != 8 || len(c.Warnings) != 2 {
 		t.Errorf("files %q, warnings %q, %v", files, c.Warnings, err)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, Table1MD))

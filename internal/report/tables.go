@@ -379,7 +379,10 @@ func (c Collection) Note(dirs []string) string {
 		}
 	}
 	s := fmt.Sprintf("From %s: %d finished runs, %d diverged", strings.Join(dirs, ", "), fin, div)
-	if len(c.Pending) > 0 {
+	switch {
+	case len(c.Pending) > 0 && len(c.Partial) > 0:
+		s += fmt.Sprintf(", %d not finished (left out of the tables; %d drawn as partial curves)", len(c.Pending), len(c.Partial))
+	case len(c.Pending) > 0:
 		s += fmt.Sprintf(", %d not finished (left out)", len(c.Pending))
 	}
 	return s + "."

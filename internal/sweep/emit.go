@@ -16,7 +16,7 @@ const (
 // task calling `dropexp sweep --index I` on the shared sweep directory.
 type JobOptions struct {
 	Exe         string   // the dropexp binary as tasks see it
-	Config      string   // the sweep config as tasks see it
+	Config      string   // the sweep config as tasks see it; "" for a sweep of --base and --axis alone (in Args)
 	Out         string   // the sweep directory as tasks see it
 	Workdir     string   // tasks' working directory: run configs' relative data paths start there
 	Args        []string // flags every task repeats, e.g. --ratios 0.3 --set train.iterations=100
@@ -78,8 +78,12 @@ func SlurmScript(sweep string, n int, o JobOptions) string {
 	fmt.Fprintf(&b, "#SBATCH --chdir=%s\n", o.Workdir)
 	fmt.Fprintf(&b, "#SBATCH --output=%s/slurm/%%A_%%a.out\n", o.Out)
 	fmt.Fprintf(&b, "set -eu\n")
-	args := []string{shellQuote(o.Exe), "sweep", "--config", shellQuote(o.Config), "--out", shellQuote(o.Out),
-		"--index", `"$SLURM_ARRAY_TASK_ID"`, "--jobs", "1", "--cores", fmt.Sprintf(`"${SLURM_CPUS_PER_TASK:-%d}"`, cpus)}
+	args := []string{shellQuote(o.Exe), "sweep"}
+	if o.Config != "" {
+		args = append(args, "--config", shellQuote(o.Config))
+	}
+	args = append(args, "--out", shellQuote(o.Out),
+		"--index", `"$SLURM_ARRAY_TASK_ID"`, "--jobs", "1", "--cores", fmt.Sprintf(`"${SLURM_CPUS_PER_TASK:-%d}"`, cpus))
 	for _, a := range o.Args {
 		args = append(args, shellQuote(a))
 	}
@@ -101,8 +105,11 @@ func K8sJob(sweep string, n int, o JobOptions) string {
 		par = n
 	}
 	cpus := max(o.CPUs, 1)
-	args := []string{"sweep", "--config", o.Config, "--out", o.Out, "--index", "$(JOB_COMPLETION_INDEX)",
-		"--jobs", "1", "--cores", fmt.Sprint(cpus)}
+	args := []string{"sweep"}
+	if o.Config != "" {
+		args = append(args, "--config", o.Config)
+	}
+	args = append(args, "--out", o.Out, "--index", "$(JOB_COMPLETION_INDEX)", "--jobs", "1", "--cores", fmt.Sprint(cpus))
 	args = append(args, o.Args...)
 	quoted := make([]string, len(args))
 	for i, a := range args {

@@ -122,3 +122,16 @@ func TestK8sJob(t *testing.T) {
 		t.Errorf("volume: %+v %+v", c.Mounts, v)
 	}
 }
+
+// A sweep of --base and --axis has no file: its tasks repeat those flags instead.
+func TestJobsWithoutASweepFile(t *testing.T) {
+	o := JobOptions{Exe: "dropexp", Out: "/scratch/lr", Workdir: "/src", Args: []string{"--base", "configs/demo.yaml", "--axis", "train.lr=0.001,0.01"}}
+	slurm := SlurmScript("demo-lr", 2, o)
+	if want := `exec dropexp sweep --out /scratch/lr --index "$SLURM_ARRAY_TASK_ID" --jobs 1 --cores "${SLURM_CPUS_PER_TASK:-1}" --base configs/demo.yaml --axis train.lr=0.001,0.01` + "\n"; !strings.Contains(slurm, want) {
+		t.Errorf("slurm script lacks %q:\n%s", want, slurm)
+	}
+	k8s := K8sJob("demo-lr", 2, o)
+	if want := `args: ["sweep", "--out", "/scratch/lr", "--index", "$(JOB_COMPLETION_INDEX)", "--jobs", "1", "--cores", "1", "--base", "configs/demo.yaml", "--axis", "train.lr=0.001,0.01"]`; !strings.Contains(k8s, want) {
+		t.Errorf("k8s job lacks %q:\n%s", want, k8s)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -17,43 +18,56 @@ import (
 type Overrides struct {
 	Ratios []string // replace axes.ratio when not nil
 	Seeds  []int64  // replace axes.seed when not nil
+	Axes   []string // --axis KEY=V1,V2 arguments, applied after Ratios and Seeds (see ApplyAxisFlags)
 	Set    []string // "key=value", applied to every run after the file's set
 	Env    []string // environment for config.Load (its DROPEXP_* variables apply to every run)
 }
 
 // Run is one point of the grid with its resolved configuration.
 type Run struct {
-	Index   int        // position in the grid: what --index and job arrays select
-	Name    string     // run directory name, unique in the sweep
-	Dataset string     // the data set's label
-	Base    string     // the run config file it starts from
-	Sets    []string   // the overrides that turn Base into Config
-	Config  config.Run // validated; the scheduler sets Threads and Out
+	Index   int         // position in the grid: what --index and job arrays select
+	Name    string      // run directory name, unique in the sweep
+	Dataset string      // the data set's label
+	Base    string      // the run config file it starts from
+	Sets    []string    // the overrides that turn Base into Config
+	Config  config.Run  // validated; the scheduler sets Threads and Out
+	Axes    []AxisValue // its values of the key axes (Axes.Keys), in their order
 }
 
 // sweptKeys are the run config keys that the axes own, and how to change each.
 var sweptKeys = []struct{ key, how string }{
-	{"dropout.variant", "axes.variant"},
-	{"dropout.ratio", "axes.ratio or --ratios"},
-	{"seed", "axes.seed or --seeds"},
-	{"dropout.gradient", "axes.gradient"},
+	{"dropout.variant", "axes.variant or --axis variant=..."},
+	{"dropout.ratio", "axes.ratio, --ratios or --axis ratio=..."},
+	{"seed", "axes.seed, --seeds or --axis seed=..."},
+	{"dropout.gradient", "axes.gradient or --axis gradient=..."},
 }
 
 // Expand resolves the grid of s with the command line's overrides o: seeds
 // outermost (so a first complete table, one seed per cell, comes early),
-// then data sets, variants, ratios and gradient semantics. Plain runs once
-// per seed and data set, with the first gradient semantics (for plain both
-// semantics are the same computation). Every run's config goes through
-// config.Load, so its checks and messages are the train command's.
+// then data sets, the key axes (each combination of their values a table
+// of its own), variants, ratios and gradient semantics. Plain runs once
+// per seed, data set and key combination, with the first gradient
+// semantics (for plain both semantics are the same computation) and the
+// first value of the keys it ignores (dropout.sites). Without a variant
+// axis the runs take the base config's variant and, without a ratio axis,
+// its ratio. Every run's config goes through config.Load, so its checks
+// and messages are the train command's.
 func Expand(s *Spec, o Overrides) ([]Run, error) {
 	ax := s.Axes
+	ax.Keys = slices.Clone(ax.Keys)
 	if o.Ratios != nil {
 		ax.Ratio = o.Ratios
 	}
 	if o.Seeds != nil {
 		ax.Seed = o.Seeds
 	}
+	if err := ApplyAxisFlags(&ax, o.Axes); err != nil {
+		return nil, err
+	}
 	if err := checkAxes(s, ax, o); err != nil {
+		return nil, err
+	}
+	if err := checkKeyValues(s, ax, o); err != nil {
 		return nil, err
 	}
 	datasets := ax.Dataset
@@ -76,25 +90,54 @@ func Expand(s *Spec, o Overrides) ([]Run, error) {
 	var errs []error
 	failed := map[string][]string{} // error text -> the grid points it hit, to say it once
 	var order []string
+	// Each data set's variants and ratios: the axes', or its base config's.
+	variants, ratios := make([][]string, len(datasets)), make([][]string, len(datasets))
+	for di, d := range datasets {
+		variants[di], ratios[di] = ax.Variant, ax.Ratio
+		if len(ax.Variant) > 0 {
+			continue
+		}
+		cfg, err := config.Load(baseOf(s, d), datasetSets(s, d, o), o.Env)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %s: %w", s.Source(), describeDataset(d, di), err))
+			continue
+		}
+		variants[di] = []string{cfg.Dropout.Variant}
+		if len(ratios[di]) == 0 && cfg.Variant() != dropout.Plain {
+			ratios[di] = []string{cfg.Dropout.Ratio}
+		}
+		if len(ratiosFor(cfg.Variant(), ratios[di], qsFor(d, ax))) == 0 {
+			errs = append(errs, fmt.Errorf("%s: the base config's variant %s has no ratio among %s (%s)", s.Source(), cfg.Dropout.Variant, strings.Join(ratios[di], ", "), describeDataset(d, di)))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	combos := crossKeys(ax.Keys)
 	for _, seed := range seeds {
 		for di, d := range datasets {
-			for _, v := range ax.Variant {
-				for _, ratio := range ratiosFor(dropout.Variant(v), ax.Ratio, qsFor(d, ax)) {
-					gs := gradients
-					if v == string(dropout.Plain) {
-						gs = gradients[:1]
+			for _, kc := range combos {
+				for _, v := range variants[di] {
+					if v == string(dropout.Plain) && plainSkips(ax.Keys, kc) {
+						continue
 					}
-					for _, g := range gs {
-						r, err := resolve(s, d, o, v, ratio, g, seed)
-						if err != nil {
-							point := describePoint(d, di, v, ratio, g, seed)
-							if _, ok := failed[err.Error()]; !ok {
-								order = append(order, err.Error())
-							}
-							failed[err.Error()] = append(failed[err.Error()], point)
-							continue
+					for _, ratio := range ratiosFor(dropout.Variant(v), ratios[di], qsFor(d, ax)) {
+						gs := gradients
+						if v == string(dropout.Plain) {
+							gs = gradients[:1]
 						}
-						runs = append(runs, r)
+						for _, g := range gs {
+							r, err := resolve(s, d, o, kc, v, ratio, g, seed)
+							if err != nil {
+								point := describePoint(d, di, kc, v, ratio, g, seed)
+								if _, ok := failed[err.Error()]; !ok {
+									order = append(order, err.Error())
+								}
+								failed[err.Error()] = append(failed[err.Error()], point)
+								continue
+							}
+							runs = append(runs, r)
+						}
 					}
 				}
 			}
@@ -106,12 +149,12 @@ func Expand(s *Spec, o Overrides) ([]Run, error) {
 		if len(points) > 1 {
 			which = fmt.Sprintf("%d runs (first: %s)", len(points), points[0])
 		}
-		errs = append(errs, fmt.Errorf("%s: %s: %s", s.File, which, msg))
+		errs = append(errs, fmt.Errorf("%s: %s: %s", s.Source(), which, msg))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if err := nameRuns(s, runs, len(datasets) > 1); err != nil {
+	if err := nameRuns(s, ax.Keys, runs, len(datasets) > 1); err != nil {
 		return nil, err
 	}
 	return runs, nil
@@ -121,10 +164,7 @@ func Expand(s *Spec, o Overrides) ([]Run, error) {
 func checkAxes(s *Spec, ax Axes, o Overrides) error {
 	var errs []error
 	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{s.File}, args...)...))
-	}
-	if len(ax.Variant) == 0 {
-		bad("axes.variant: empty; list the variants to run, e.g. [plain, standard, forward, backward]")
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{s.Source()}, args...)...))
 	}
 	needRatio := false
 	for i, v := range ax.Variant {
@@ -189,6 +229,11 @@ func checkAxes(s *Spec, ax Axes, o Overrides) error {
 			}
 		}
 	}
+	for i, a := range ax.Keys {
+		if j := slices.IndexFunc(ax.Keys, func(b KeyAxis) bool { return b.Key == a.Key }); j < i {
+			bad("axis %s is given twice (%s and %s)", a.Key, ax.Keys[j].From, a.From)
+		}
+	}
 	check := func(where string, sets []string) {
 		for _, kv := range sets {
 			k, _, _ := strings.Cut(kv, "=")
@@ -200,10 +245,18 @@ func checkAxes(s *Spec, ax Axes, o Overrides) error {
 					owned = owned && len(ax.Seed) > 0
 				case "dropout.gradient":
 					owned = owned && len(ax.Gradient) > 0
+				case "dropout.ratio":
+					owned = owned && (len(ax.Variant) > 0 || len(ax.Ratio) > 0)
+				default:
+					// Without a variant axis the base config's variant is the one run.
+					owned = owned && len(ax.Variant) > 0
 				}
 				if owned {
 					bad("%s %s: the grid sweeps %s; change it with %s", where, kv, k, sk.how)
 				}
+			}
+			if i := slices.IndexFunc(ax.Keys, func(a KeyAxis) bool { return a.Key == k }); i >= 0 {
+				bad("%s %s: the grid sweeps %s (%s); change its values there", where, kv, k, ax.Keys[i].From)
 			}
 		}
 	}
@@ -259,12 +312,17 @@ func ratiosFor(v dropout.Variant, ratios, qs []string) []string {
 	return out
 }
 
-// resolve loads one run's configuration.
-func resolve(s *Spec, d Dataset, o Overrides, variant, ratio, gradient, seed string) (Run, error) {
-	base := s.Base
+// baseOf returns the run config file the runs of data set d start from.
+func baseOf(s *Spec, d Dataset) string {
 	if d.Base != "" {
-		base = d.Base
+		return d.Base
 	}
+	return s.Base
+}
+
+// datasetSets returns the overrides every run of data set d gets before
+// its grid point's: the sweep's set, the data set's, then --set.
+func datasetSets(s *Spec, d Dataset, o Overrides) []string {
 	sets := slices.Clone(s.Set)
 	if d.Name != "" {
 		sets = append(sets, "dataset.name="+d.Name)
@@ -273,7 +331,48 @@ func resolve(s *Spec, d Dataset, o Overrides, variant, ratio, gradient, seed str
 		sets = append(sets, "dataset.path="+d.Path)
 	}
 	sets = append(sets, d.Set...)
-	sets = append(sets, o.Set...)
+	return append(sets, o.Set...)
+}
+
+// checkKeyValues checks each value of each key axis on the first data
+// set's base config, as --set checks a value, so a bad value is reported
+// once, naming its axis, rather than once per run. When the base config
+// does not load as it is, resolve reports that instead.
+func checkKeyValues(s *Spec, ax Axes, o Overrides) error {
+	if len(ax.Keys) == 0 {
+		return nil
+	}
+	d := datasetsOrOne(ax.Dataset)[0]
+	base, sets := baseOf(s, d), datasetSets(s, d, o)
+	if _, err := config.Load(base, sets, o.Env); err != nil {
+		return nil
+	}
+	var errs []error
+	for _, a := range ax.Keys {
+		for _, v := range a.Values {
+			kv := a.Key + "=" + v
+			cfg, err := config.Load(base, append(slices.Clone(sets), kv), o.Env)
+			if err == nil {
+				err = model.CheckSites(cfg.Model, cfg.Dropout.Sites)
+			}
+			if err != nil {
+				// The message is config's for --set; the value came from the axis.
+				msg := strings.ReplaceAll(err.Error(), "--set "+kv+": ", "")
+				msg = strings.ReplaceAll(msg, " (from --set "+kv+")", "")
+				errs = append(errs, fmt.Errorf("%s: value %q: %s (fix or drop this value of the axis)", a.From, v, msg))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// resolve loads one run's configuration.
+func resolve(s *Spec, d Dataset, o Overrides, keys []AxisValue, variant, ratio, gradient, seed string) (Run, error) {
+	base := baseOf(s, d)
+	sets := datasetSets(s, d, o)
+	for _, kv := range keys {
+		sets = append(sets, kv.Key+"="+kv.Value)
+	}
 	sets = append(sets, "dropout.variant="+variant, "dropout.ratio="+ratio)
 	if gradient != "" {
 		sets = append(sets, "dropout.gradient="+gradient)
@@ -282,6 +381,9 @@ func resolve(s *Spec, d Dataset, o Overrides, variant, ratio, gradient, seed str
 		sets = append(sets, "seed="+seed)
 	}
 	cfg, err := config.Load(base, sets, o.Env)
+	if err == nil && len(keys) > 0 {
+		err = model.CheckSites(cfg.Model, cfg.Dropout.Sites)
+	}
 	if err != nil {
 		return Run{}, err
 	}
@@ -292,11 +394,11 @@ func resolve(s *Spec, d Dataset, o Overrides, variant, ratio, gradient, seed str
 	if label == "" {
 		label = cfg.Dataset.Name
 	}
-	return Run{Dataset: label, Base: base, Sets: sets, Config: cfg}, nil
+	return Run{Dataset: label, Base: base, Sets: sets, Config: cfg, Axes: keys}, nil
 }
 
 // describePoint names a grid point in an error message.
-func describePoint(d Dataset, di int, variant, ratio, gradient, seed string) string {
+func describePoint(d Dataset, di int, keys []AxisValue, variant, ratio, gradient, seed string) string {
 	parts := []string{variant}
 	if ratio != "" {
 		parts = append(parts, ratio)
@@ -306,6 +408,9 @@ func describePoint(d Dataset, di int, variant, ratio, gradient, seed string) str
 	}
 	if seed != "" {
 		parts = append(parts, "seed "+seed)
+	}
+	for _, kv := range keys {
+		parts = append(parts, kv.Key+"="+kv.Value)
 	}
 	return strings.Join(parts, " ") + " on " + describeDataset(d, di)
 }
@@ -325,9 +430,14 @@ func describeDataset(d Dataset, i int) string {
 	return fmt.Sprintf("axes.dataset[%d]", i)
 }
 
-// nameRuns gives each run its directory name and index; names must be unique.
-func nameRuns(s *Spec, runs []Run, withDataset bool) error {
+// nameRuns gives each run its directory name and index: the variant, ratio,
+// gradient and seed (results.RunName) after the data set's label when
+// there are several, then the key axes' values. Names must be unique; as
+// the values are spelled canonically in names (0.010 as 0.01), two
+// values of an axis that mean one thing give one name.
+func nameRuns(s *Spec, keys []KeyAxis, runs []Run, withDataset bool) error {
 	seen := map[string]int{}
+	short := shortKeys(keys)
 	var errs []error
 	for i := range runs {
 		r := &runs[i]
@@ -340,9 +450,10 @@ func nameRuns(s *Spec, runs []Run, withDataset bool) error {
 		if withDataset {
 			name = r.Dataset + "-" + name
 		}
+		name += keyName(keys, short, r.Axes, c.Variant() == dropout.Plain)
 		r.Index, r.Name = i, name
 		if j, ok := seen[name]; ok {
-			errs = append(errs, fmt.Errorf("%s: runs %d and %d are both named %s (a value listed twice in the axes, e.g. ratios 0.3 and 0.30, or two data sets with one label)", s.File, j, i, name))
+			errs = append(errs, fmt.Errorf("%s: runs %d and %d are both named %s (a value listed twice in the axes, e.g. ratios 0.3 and 0.30, or two data sets with one label)", s.Source(), j, i, name))
 		}
 		seen[name] = i
 	}

@@ -167,7 +167,7 @@ func TestSpecAndExpandErrors(t *testing.T) {
 		want []string
 	}{
 		{"unknown key with a suggestion", "base: base.yaml\naxes: {variant: [standard], ratoi: [0.3]}\n",
-			Overrides{}, []string{"sweep.yaml:2: axes.ratoi: unknown key (did you mean ratio?); keys under axes: variant, ratio, q, seed, gradient, dataset"}},
+			Overrides{}, []string{`sweep.yaml:2: axes.ratoi: unknown key "ratoi" (did you mean ratio?); an axis is one of variant, ratio, q, seed, gradient, dataset or a run config key`}},
 		{"unknown top-level key", "base: base.yaml\nax: {variant: [plain]}\n",
 			Overrides{}, []string{"ax: unknown key (did you mean axes?)", "axes: missing"}},
 		{"seed not an integer", "base: base.yaml\naxes: {variant: [plain], seed: [1, x]}\n",
@@ -180,8 +180,6 @@ func TestSpecAndExpandErrors(t *testing.T) {
 			Overrides{}, []string{"base: missing; name the run config"}},
 		{"base file missing", "base: nope.yaml\naxes: {variant: [plain]}\n",
 			Overrides{}, []string{"base: stat", "nope.yaml"}},
-		{"no variants", "base: base.yaml\naxes: {ratio: [0.3]}\n",
-			Overrides{}, []string{"axes.variant: empty"}},
 		{"no ratios", "base: base.yaml\naxes: {variant: [plain, standard]}\n",
 			Overrides{}, []string{"axes.ratio: empty; variants other than plain need ratios"}},
 		{"bad ratio", "base: base.yaml\naxes: {variant: [standard], ratio: [0.3, 1.5]}\n",
@@ -193,7 +191,7 @@ func TestSpecAndExpandErrors(t *testing.T) {
 		{"only p/q ratios for standard", "base: base.yaml\naxes: {variant: [standard], ratio: [0.3/0.1]}\n",
 			Overrides{}, []string{"variant standard has no ratio"}},
 		{"swept key in the file's set", "base: base.yaml\nset: {dropout.ratio: 0.2}\naxes: {variant: [standard], ratio: [0.3]}\n",
-			Overrides{}, []string{"set dropout.ratio=0.2: the grid sweeps dropout.ratio; change it with axes.ratio or --ratios"}},
+			Overrides{}, []string{"set dropout.ratio=0.2: the grid sweeps dropout.ratio; change it with axes.ratio, --ratios or --axis ratio=..."}},
 		{"swept key in --set", "base: base.yaml\naxes: {variant: [standard], ratio: [0.3], seed: [1]}\n",
 			Overrides{Set: []string{"seed=4"}}, []string{"--set seed=4: the grid sweeps seed"}},
 		{"one value twice", "base: base.yaml\naxes: {variant: [standard], ratio: [\"0.3\", \"0.30\"]}\n",

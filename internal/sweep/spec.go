@@ -30,18 +30,44 @@ type Spec struct {
 	Set  []string // "key=value" overrides of every run, as --set takes them
 	Axes Axes
 
-	// File is the sweep config's path, for messages and for emitted jobs.
+	// File is the sweep config's path, for messages and for emitted jobs;
+	// "" for a sweep given on the command line alone (NewSpec).
 	File string
+}
+
+// NewSpec returns the sweep of a base run config without a sweep file
+// (dropexp sweep --base FILE --axis ...), base "" being the embedded demo
+// config, with the axes of the --axis arguments axisFlags (ApplyAxisFlags),
+// named after the base config and the swept keys (demo-lr).
+func NewSpec(base string, axisFlags []string) (*Spec, error) {
+	s := &Spec{Base: base}
+	if err := ApplyAxisFlags(&s.Axes, axisFlags); err != nil {
+		return nil, err
+	}
+	s.Name = defaultName(base, s.Axes)
+	return s, nil
+}
+
+// Source names the sweep in messages: its file, or the base config it sweeps.
+func (s *Spec) Source() string {
+	switch {
+	case s.File != "":
+		return s.File
+	case s.Base != "":
+		return "sweep of --base " + s.Base
+	}
+	return "sweep of the embedded demo config"
 }
 
 // Axes are the values crossed to form the grid.
 type Axes struct {
-	Variant  []string  // dropout variants; plain is not crossed with ratios
+	Variant  []string  // dropout variants; plain is not crossed with ratios; empty: the base config's variant and ratio
 	Ratio    []string  // "p" or "p/q"; p/q entries only pair with augmented
 	Q        []string  // q of augmented for "p" entries (a data set may give its own)
 	Seed     []int64   // empty: the base config's seed
 	Gradient []string  // gradient semantics; empty: the base config's
 	Dataset  []Dataset // empty: the base config's data set
+	Keys     []KeyAxis // any other run config keys, crossed in this order
 }
 
 // Dataset is one value of the dataset axis: a data set with its own
@@ -96,7 +122,7 @@ func ParseSpec(file string, data []byte) (*Spec, error) {
 	if n := top["axes"]; n == nil {
 		p.errorf(doc.Content[0], "axes", "missing; list at least axes.variant (and axes.ratio for variants other than plain)")
 	} else {
-		ax := p.mapping(n, "axes", axesKeys)
+		ax := p.axesMapping(n, &s.Axes)
 		s.Axes.Variant = p.list(ax["variant"], "axes.variant")
 		s.Axes.Ratio = p.list(ax["ratio"], "axes.ratio")
 		s.Axes.Q = p.list(ax["q"], "axes.q")
@@ -133,6 +159,51 @@ func ParseSpec(file string, data []byte) (*Spec, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// axesMapping parses the axes: the named ones into ax's fields (returned
+// by key, as mapping returns them), any other run config key into ax.Keys.
+func (p *specParser) axesMapping(n *yaml.Node, ax *Axes) map[string]*yaml.Node {
+	m := map[string]*yaml.Node{}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "axes", "expected a mapping with keys %s, or run config keys", strings.Join(axesKeys, ", "))
+		return m
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		kn, v := n.Content[i], n.Content[i+1]
+		k := kn.Value
+		if a, ok := aliases[k]; ok {
+			k = a
+		}
+		if slices.Contains(axesKeys, k) {
+			if _, dup := m[k]; dup {
+				p.errorf(kn, "axes."+kn.Value, "axis %s is given twice (as %s and as %s: keep one)", k, k, aliases2(k))
+				continue
+			}
+			m[k] = v
+			continue
+		}
+		if err := axisKey(k); err != nil {
+			p.errorf(kn, "axes."+k, "%v", err)
+			continue
+		}
+		if slices.ContainsFunc(ax.Keys, func(a KeyAxis) bool { return a.Key == k }) {
+			p.errorf(kn, "axes."+k, "listed twice")
+			continue
+		}
+		ax.Keys = append(ax.Keys, KeyAxis{Key: k, Values: p.keyAxisValues(v, "axes."+k), From: fmt.Sprintf("%s:%d: axes.%s", p.file, kn.Line, k)})
+	}
+	return m
+}
+
+// aliases2 returns the run config key that names axis a too.
+func aliases2(a string) string {
+	for k, v := range aliases {
+		if v == a {
+			return k
+		}
+	}
+	return a
 }
 
 // allHaveBase reports whether every data set brings its own base config (and there is at least one).

@@ -198,6 +198,11 @@ type Entry struct {
 	Ratio    string `json:"ratio,omitempty"`
 	Gradient string `json:"gradient"`
 	Seed     int64  `json:"seed"`
+	// Axes are the run's values of the key axes (any other swept run config key).
+	Axes map[string]string `json:"axes,omitempty"`
+	// Base is the run config file the run starts from, absolute; "" is the
+	// embedded demo config. The report shows each run's differences from it.
+	Base string `json:"base"`
 	// Identity is the identity its run directory records (config.yaml and
 	// summary.json), or the one it will record once its data are loaded;
 	// absent for a run not started by a process that loaded its data.
@@ -215,6 +220,17 @@ func newEntry(r Run, st State, fp string) Entry {
 		Index: r.Index, Name: r.Name, Dir: filepath.ToSlash(filepath.Join(RunsDir, r.Name)), Dataset: r.Dataset,
 		Variant: c.Dropout.Variant, Ratio: c.Dropout.Ratio, Gradient: c.Dropout.Gradient, Seed: c.Seed,
 		Identity: st.Identity, Status: st.Status, Detail: st.Detail, Note: st.Note,
+	}
+	if e.Base = r.Base; e.Base != "" {
+		if abs, err := filepath.Abs(e.Base); err == nil {
+			e.Base = abs
+		}
+	}
+	for _, kv := range r.Axes {
+		if e.Axes == nil {
+			e.Axes = map[string]string{}
+		}
+		e.Axes[kv.Key] = kv.Value
 	}
 	if st.Dir != "" {
 		e.Dir = filepath.ToSlash(filepath.Join(RunsDir, filepath.Base(st.Dir)))
@@ -238,7 +254,7 @@ func WriteIndex(dir string, s *Spec, runs []Run, states []State) error {
 // (by grid index), for the identities of runs that have no directory yet.
 func writeIndex(dir string, s *Spec, runs []Run, states []State, fps map[int]string) error {
 	ix := Index{Sweep: s.Name, Config: s.File, Updated: time.Now().UTC().Truncate(time.Second), Counts: map[Status]int{}}
-	if abs, err := filepath.Abs(s.File); err == nil {
+	if abs, err := filepath.Abs(s.File); err == nil && s.File != "" {
 		ix.Config = abs
 	}
 	for i, r := range runs {

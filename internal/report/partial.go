@@ -1,0 +1,62 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+
+	"github.com/dropexp/dropexp/internal/results"
+)
+
+// Unfinished runs (running, interrupted, failed) are drawn, with
+// Options.Partial, as curves of their own marked as partial, and never
+// enter a cell's statistics: a table or a final-accuracy figure holds
+// finished runs only.
+
+// readPartial reads the run directories of c.Pending that have metrics
+// into c.Partial, for the figures and the HTML report.
+func (c *Collection) readPartial() {
+	for _, dir := range c.Pending {
+		cfg, err := readConfig(filepath.Join(dir, results.ConfigFile))
+		if err != nil {
+			continue // not even started: nothing to draw
+		}
+		m, err := results.ReadMetrics(filepath.Join(dir, results.MetricsFile))
+		if err != nil || len(m) == 0 {
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				c.Problems = append(c.Problems, err.Error())
+			}
+			continue
+		}
+		sum, err := results.ReadSummary(filepath.Join(dir, results.SummaryFile))
+		if err != nil {
+			// Before the data have loaded the run has no summary yet: say what its config says.
+			seed, _ := strconv.ParseInt(cfg["seed"], 10, 64)
+			its, _ := strconv.Atoi(cfg["train.iterations"])
+			sum = results.Summary{Status: "pending", Model: cfg["model"], Dataset: cfg["dataset.name"], Variant: cfg["dropout.variant"],
+				Ratio: cfg["dropout.ratio"], Semantics: cfg["dropout.gradient"], Seed: seed, Iterations: its}
+		}
+		c.Partial = append(c.Partial, Run{Dir: dir, Summary: sum, Metrics: m, Config: cfg, DataLabel: dataLabel(dir, sum),
+			DataFingerprint: dataFingerprint(filepath.Join(dir, results.SummaryFile))})
+	}
+}
+
+// final reports whether r is a finished or diverged run (not a partial one).
+func final(r Run) bool {
+	return r.Summary.Status == results.StatusFinished || r.Summary.Status == results.StatusDiverged
+}
+
+// progressText says how far an unfinished run got: "at iteration 120 of 300".
+func progressText(r Run) string {
+	last := 0
+	if n := len(r.Metrics); n > 0 {
+		last = r.Metrics[n-1].Iteration
+	}
+	total := r.Summary.Iterations
+	if total == 0 {
+		total, _ = strconv.Atoi(r.Config["train.iterations"])
+	}
+	return fmt.Sprintf("at iteration %d of %d", last, total)
+}
