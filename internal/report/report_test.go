@@ -631,3 +631,23 @@ func TestGroupDataTitle(t *testing.T) {
 		}
 	}
 }
+
+// The kernel sets that computed a section's runs are named, counted when they differ.
+func TestKernelsNote(t *testing.T) {
+	run := func(k string) Run { return Run{Summary: results.Summary{Kernels: k}} }
+	a, b := "blas openblas, vector avx2, conv direct-avx512", "blas gonum, vector none, conv direct-avx512"
+	for _, c := range []struct {
+		runs []Run
+		want string
+	}{
+		{nil, ""},
+		{[]Run{run(""), run("")}, ""},
+		{[]Run{run(a), run(a)}, "Kernels: " + a + "."},
+		{[]Run{run(a), run(b), run(a)}, "Kernels: " + b + " (1 run); " + a + " (2 runs)."},
+		{[]Run{run(a), run("")}, "Kernels: " + a + " (1 run); not recorded (1 run)."},
+	} {
+		if got := kernelsNote(c.runs); got != c.want {
+			t.Errorf("%d runs: %q, want %q", len(c.runs), got, c.want)
+		}
+	}
+}

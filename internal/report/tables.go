@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"maps"
@@ -97,6 +98,9 @@ func (s Section) markdown(b *strings.Builder) {
 	}
 	if len(paths) > 0 {
 		fmt.Fprintf(b, " Data: %s from %s.", g.Dataset, strings.Join(paths, ", "))
+	}
+	if k := kernelsNote(runs); k != "" {
+		b.WriteString(" " + k)
 	}
 	b.WriteString("\n\n")
 
@@ -386,4 +390,32 @@ func (c Collection) Note(dirs []string) string {
 		s += fmt.Sprintf(", %d not finished (left out)", len(c.Pending))
 	}
 	return s + "."
+}
+
+// kernelsNote names the kernel sets that computed runs, with how many runs
+// each when they differ: another BLAS gives other last bits, so a run is
+// reproduced bit for bit only by a build with its kernels. "" when no run
+// recorded them.
+func kernelsNote(runs []Run) string {
+	count := map[string]int{}
+	for _, r := range runs {
+		count[cmp.Or(r.Summary.Kernels, "not recorded")]++
+	}
+	if len(count) == 0 || (len(count) == 1 && count["not recorded"] > 0) {
+		return ""
+	}
+	if len(count) == 1 {
+		for k := range count {
+			return "Kernels: " + k + "."
+		}
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(count)) {
+		n := fmt.Sprintf("%d runs", count[k])
+		if count[k] == 1 {
+			n = "1 run"
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", k, n))
+	}
+	return "Kernels: " + strings.Join(parts, "; ") + "."
 }
