@@ -1,7 +1,7 @@
 // Package model builds the Gorgonia graphs of the named networks
-// (ConvNet-Quick and He et al.'s CIFAR ResNet-20) with their dropout
-// sites, parameters and initialisation, for training (masks, loss,
-// gradients) or evaluation (no dropout).
+// (ConvNet-Quick and He et al.'s CIFAR ResNets of depth 20, 32, 44, 56
+// and 110) with their dropout sites, parameters and initialisation, for
+// training (masks, loss, gradients) or evaluation (no dropout).
 //
 // Each network is declared once, as a Network in the table of registry.go:
 // its name, title, dropout sites, default sites and protocol batch size

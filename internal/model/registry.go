@@ -57,7 +57,11 @@ var networks = [...]Network{
 		Batch:        100,
 		build:        (*builder).convnetQuick,
 	},
-	cifarResNet(3), // ResNet-20, the paper's Table 2
+	cifarResNet(3),  // ResNet-20, the paper's Table 2
+	cifarResNet(5),  // ResNet-32
+	cifarResNet(7),  // ResNet-44
+	cifarResNet(9),  // ResNet-56
+	cifarResNet(18), // ResNet-110
 }
 
 // Networks returns every network Build knows, in order.

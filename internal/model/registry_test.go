@@ -2,6 +2,8 @@ package model
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -10,7 +12,7 @@ import (
 )
 
 // The CIFAR ResNets have the parameter counts of He et al. 2016's Table 6
-// (ResNet-20: 0.27M), exactly as this builder makes them:
+// (0.27M, 0.46M, 0.66M, 0.85M, 1.7M), exactly as this builder makes them:
 // bias-free 3×3 convolutions, BatchNorm γ and β, option-A shortcuts (no
 // parameters) and the fc layer, 97216·n − 21926 for depth 6n+2 with 10 classes.
 func TestResNetFamilyParameters(t *testing.T) {
@@ -21,6 +23,10 @@ func TestResNetFamilyParameters(t *testing.T) {
 		paper  float64 // millions, as the paper rounds them
 	}{
 		{"resnet20", 3, 269722, 0.27},
+		{"resnet32", 5, 464154, 0.46},
+		{"resnet44", 7, 658586, 0.66},
+		{"resnet56", 9, 853018, 0.85},
+		{"resnet110", 18, 1727962, 1.7},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := resnetOpts(1, 8, false, dropout.Standard)
@@ -93,8 +99,45 @@ func TestNetworkSitesAreBuilt(t *testing.T) {
 	}
 }
 
+// A training step of ResNet-32 on a tiny batch runs: the loss is finite
+// and every parameter tensor gets a finite gradient, not all zero.
+func TestResNet32Step(t *testing.T) {
+	o := resnetOpts(2, 8, true, dropout.Standard)
+	o.Model = "resnet32"
+	n, err := Build(o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if len(n.Sites) != 15 {
+		t.Errorf("%d dropout sites, want 15 (the default *.conv2 of 3×5 blocks)", len(n.Sites))
+	}
+	Init(n.Params, rand.New(rand.NewPCG(1, 2)))
+	dropout.NewSampler(o.Variant, dropout.Ratio{P: 0.1}, 1).Sample(n.Sites)
+	gaussianBatch(n, 3)
+	if err := n.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if l := n.LossValue(); math.IsNaN(l) || math.IsInf(l, 0) || l <= 0 {
+		t.Fatalf("loss %v", l)
+	}
+	for _, p := range n.Params {
+		g := p.Grad.Value().Data().([]float32)
+		nonzero := false
+		for _, v := range g {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				t.Fatalf("%s: gradient %v", p.Name, v)
+			}
+			nonzero = nonzero || v != 0
+		}
+		if !nonzero {
+			t.Errorf("%s: gradient all zero", p.Name)
+		}
+	}
+}
+
 func TestLookup(t *testing.T) {
-	if _, err := Lookup("resnet99"); err == nil || !strings.Contains(err.Error(), "convnet-quick, resnet20") {
+	if _, err := Lookup("resnet99"); err == nil || !strings.Contains(err.Error(), "convnet-quick, resnet20, resnet32, resnet44, resnet56, resnet110") {
 		t.Errorf("Lookup(resnet99) = %v, want an error naming the networks", err)
 	}
 	n, _ := Lookup("resnet20")
