@@ -2,6 +2,8 @@
 // typed struct, Run: built-in defaults, then a YAML file, then DROPEXP_*
 // environment variables, then --set overrides. Every problem is reported with
 // its source and key, and Run.Validate checks the whole struct in one place.
+// The allowed networks and data sets are those of the registries of
+// packages model and dataset, which config reads (Models, DatasetNames).
 package config
 
 import (

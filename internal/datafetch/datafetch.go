@@ -1,7 +1,8 @@
 // Package datafetch gets the official files of the data sets package
-// dataset reads: it downloads them (resuming a partial download, checking
-// the published md5, moving the file into place only when it is whole),
-// verifies files already present, and summarises what a directory holds.
+// dataset reads, as its registry lists them (URL, md5): it downloads them
+// (resuming a partial download, checking the published md5, moving the
+// file into place only when it is whole), verifies files already present,
+// and summarises what a directory holds.
 // It is the work behind `dropexp data fetch|verify|info`.
 //
 // Nothing here retries: on a machine without network a download fails

@@ -3,6 +3,8 @@
 // `dropexp train` and `dropexp sweep` and for shell completion of
 // --set KEY=VALUE. The keys and their types come from the config schema
 // (package config); a key added there without a line here fails the tests.
+// The values of model, dataset.name and dropout.sites come from the
+// registries of packages model and dataset.
 package keys
 
 import (
