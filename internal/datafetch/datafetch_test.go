@@ -25,7 +25,7 @@ func TestLookup(t *testing.T) {
 		{"svhn", "svhn", filepath.Join("data", "svhn"), []string{"train_32x32.mat", "test_32x32.mat"}, ""},
 		{"mnist", "mnist", "", []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}, ""},
 		{"imagefolder", "", "", nil, "no official download"},
-		{"imagenet", "", "", nil, "cifar10, mnist, cifar100, svhn, cifar100-coarse"},
+		{"imagenet", "", "", nil, "unknown data set \"imagenet\" (want one of cifar10, mnist, cifar100"},
 	} {
 		src, err := Lookup(tc.name)
 		if tc.errHas != "" {

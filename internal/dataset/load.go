@@ -43,8 +43,8 @@ func LoadWith(name, path string, opt Options) (*Split, error) {
 	ld := newLoader(opt.MemLimit)
 	name = strings.ToLower(name)
 	from := path
-	if from == "" && name == "mnist" {
-		from = "the GoMNIST Go module"
+	if d, err := Lookup(name); err == nil && from == "" && d.Module != "" {
+		from = "the Go module " + d.Module
 	}
 	logf(opt.Log, "data: loading %s from %s", name, from)
 	start := time.Now()
