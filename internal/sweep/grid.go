@@ -431,10 +431,10 @@ func describeDataset(d Dataset, i int) string {
 }
 
 // nameRuns gives each run its directory name and index: the variant, ratio,
-// gradient and seed (runner.Name, as train names a run) after the data set's label when
-// there are several, then the key axes' values. Names must be unique; as
-// the values are spelled canonically in names (0.010 as 0.01), two
-// values of an axis that mean one thing give one name.
+// gradient and seed (runner.Name, as train names a run) after the data
+// set's label when there are several, then the key axes' values. Names
+// must be unique; as the values are spelled canonically in names (0.010
+// as 0.01), two values of an axis that mean one thing give one name.
 func nameRuns(s *Spec, keys []KeyAxis, runs []Run, withDataset bool) error {
 	seen := map[string]int{}
 	short := shortKeys(keys)
