@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/dropexp/dropexp/internal/bench"
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/model"
 	"github.com/spf13/cobra"
 )
 
@@ -24,10 +26,11 @@ func newBenchCmd() *cobra.Command {
 			}
 			o.Variant = v
 			if o.Batch == 0 {
-				o.Batch = 100
-				if o.Model == "resnet20" {
-					o.Batch = 128
+				net, err := model.Lookup(o.Model)
+				if err != nil {
+					return err
 				}
+				o.Batch = net.Batch
 			}
 			r, err := bench.Run(o)
 			if err != nil {
@@ -41,8 +44,8 @@ func newBenchCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Model, "model", "convnet-quick", "network: convnet-quick or resnet20")
-	f.IntVar(&o.Batch, "batch", 0, "batch size (default 100 for convnet-quick, 128 for resnet20)")
+	f.StringVar(&o.Model, "model", "convnet-quick", "network: "+strings.Join(model.Names(), ", "))
+	f.IntVar(&o.Batch, "batch", 0, "batch size (default: the one of the network's protocol)")
 	f.IntVar(&o.Iters, "iters", 10, "timed iterations per block")
 	f.IntVar(&o.Warmup, "warmup", 3, "untimed warm-up iterations")
 	f.IntVar(&o.Blocks, "blocks", 3, "timed blocks (the median is reported)")

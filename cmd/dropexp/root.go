@@ -10,8 +10,9 @@ func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "dropexp",
 		Short: "Find out which pass of dropout makes a network generalise",
-		Long: `dropexp trains ConvNet-Quick (Caffe's cifar10_quick) and ResNet-20 on CIFAR-10,
-CIFAR-100, SVHN, MNIST or any image folder with plain, standard, forward,
+		Long: `dropexp trains ConvNet-Quick (Caffe's cifar10_quick) and ResNet-20 (or the deeper
+CIFAR ResNets: 32, 44, 56, 110) on CIFAR-10, CIFAR-100, SVHN, MNIST or any
+image folder with plain, standard, forward,
 backward and augmented dropout (the variants of "Demystifying Dropout", ICML
 2019), sweeps grids of variants, ratios, seeds and data sets, and writes the
 paper's tables and figures.

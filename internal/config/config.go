@@ -2,6 +2,8 @@
 // typed struct, Run: built-in defaults, then a YAML file, then DROPEXP_*
 // environment variables, then --set overrides. Every problem is reported with
 // its source and key, and Run.Validate checks the whole struct in one place.
+// The allowed networks and data sets are those of the registries of
+// packages model and dataset, which config reads (Models, DatasetNames).
 package config
 
 import (
@@ -14,7 +16,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dropexp/dropexp/configs"
+	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/model"
 )
 
 // Run is the complete configuration of one training run.
@@ -88,19 +92,17 @@ type LRStep struct {
 // EnvPrefix starts every environment variable that overrides a key.
 const EnvPrefix = "DROPEXP_"
 
-// The allowed values are arrays, not slices, so no caller can change them;
-// Models, DatasetNames and Preprocessings hand out copies.
-var (
-	models         = [...]string{"convnet-quick", "resnet20"}
-	datasetNames   = [...]string{"cifar10", "mnist", "imagefolder", "cifar100", "cifar100-coarse", "svhn"}
-	preprocessings = [...]string{"mean_image", "channel_norm"}
-)
+// preprocessings are the allowed values of dataset.preprocess: an array,
+// not a slice, so no caller can change them.
+var preprocessings = [...]string{"mean_image", "channel_norm"}
 
-// Models returns the allowed values of the key model.
-func Models() []string { return slices.Clone(models[:]) }
+// Models returns the allowed values of the key model: the networks of
+// package model's registry.
+func Models() []string { return model.Names() }
 
-// DatasetNames returns the allowed values of the key dataset.name.
-func DatasetNames() []string { return slices.Clone(datasetNames[:]) }
+// DatasetNames returns the allowed values of the key dataset.name: the data
+// sets of package dataset's registry.
+func DatasetNames() []string { return dataset.Names() }
 
 // Preprocessings returns the allowed values of the key dataset.preprocess.
 func Preprocessings() []string { return slices.Clone(preprocessings[:]) }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/dropout"
 )
 
@@ -57,13 +58,10 @@ func (r Run) problems() []problem {
 
 	d := r.Dataset
 	oneOf("dataset.name", "data set", d.Name, DatasetNames())
-	// Only mnist has a copy to fall back on, in the Go module cache.
-	if d.Path == "" && d.Name != "mnist" && slices.Contains(DatasetNames(), d.Name) {
-		if d.Name == "imagefolder" {
-			bad("dataset.path", "required for dataset.name imagefolder (the root of train/CLASS/*.png and test/CLASS/*.png)")
-		} else {
-			bad("dataset.path", "required for dataset.name %s (e.g. data/%s after `dropexp data fetch %s`)", d.Name, strings.TrimSuffix(d.Name, "-coarse"), strings.TrimSuffix(d.Name, "-coarse"))
-		}
+	// Only a data set shipped in a Go module (mnist) has a copy to fall
+	// back on, in the module cache.
+	if info, err := dataset.Lookup(d.Name); err == nil && info.Name == d.Name && d.Path == "" && info.Source().Module == "" {
+		bad("dataset.path", "required for dataset.name %s (%s)", d.Name, info.PathHelp)
 	}
 	if d.TrainLimit < 0 {
 		bad("dataset.train_limit", "%d is negative (0 = all images)", d.TrainLimit)

@@ -25,7 +25,7 @@ func TestLookup(t *testing.T) {
 		{"svhn", "svhn", filepath.Join("data", "svhn"), []string{"train_32x32.mat", "test_32x32.mat"}, ""},
 		{"mnist", "mnist", "", []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}, ""},
 		{"imagefolder", "", "", nil, "no official download"},
-		{"imagenet", "", "", nil, "cifar10, cifar100, svhn, mnist, or cifar100-coarse"},
+		{"imagenet", "", "", nil, "unknown data set \"imagenet\" (want one of cifar10, mnist, cifar100"},
 	} {
 		src, err := Lookup(tc.name)
 		if tc.errHas != "" {
@@ -57,6 +57,9 @@ func TestLookup(t *testing.T) {
 	}
 	for _, n := range Names() {
 		src, _ := Lookup(n)
+		if src.Name != n {
+			continue // reads the files of src.Name, checked under that name
+		}
 		for _, f := range src.Files {
 			if f.URL != "" && want[f.URL] != f.MD5 {
 				t.Errorf("%s: md5 %s, want %s", f.URL, f.MD5, want[f.URL])
@@ -102,9 +105,9 @@ func TestVerify(t *testing.T) {
 	dir := t.TempDir()
 	good, goodSum := payload(500)
 	src := Source{Name: "cifar10", Files: []File{
-		{"good.bin", "http://h/good.bin", goodSum},
-		{"bad.bin", "http://h/bad.bin", goodSum},
-		{"missing.bin", "http://h/missing.bin", goodSum},
+		{Name: "good.bin", URL: "http://h/good.bin", MD5: goodSum},
+		{Name: "bad.bin", URL: "http://h/bad.bin", MD5: goodSum},
+		{Name: "missing.bin", URL: "http://h/missing.bin", MD5: goodSum},
 	}}
 	os.WriteFile(filepath.Join(dir, "good.bin"), good, 0o644)
 	os.WriteFile(filepath.Join(dir, "bad.bin"), good[:499], 0o644)

@@ -82,7 +82,7 @@ func payload(n int) ([]byte, string) {
 const fileName = "x-binary.tar.gz"
 
 func source(url, sum string) Source {
-	return Source{Name: "x", Files: []File{{fileName, url + "/" + fileName, sum}}, Use: "the x loader reads it"}
+	return Source{Name: "x", Files: []File{{Name: fileName, URL: url + "/" + fileName, MD5: sum}}, Use: "the x loader reads it"}
 }
 
 // checkErr fails unless err is non-nil and contains every one of has.
@@ -281,7 +281,7 @@ func TestNoNetwork(t *testing.T) {
 	dir := t.TempDir()
 	start := time.Now()
 	src := source(url, "00")
-	src.Files = append(src.Files, File{"second.mat", url + "/second.mat", "00"})
+	src.Files = append(src.Files, File{Name: "second.mat", URL: url + "/second.mat", MD5: "00"})
 	err = (&Fetcher{}).Fetch(context.Background(), src, dir)
 	checkErr(t, err, "cannot download "+url+"/"+fileName, "no network?", "by hand", "put "+fileName+" into "+dir, "dropexp data verify x --dir "+dir,
 		"x also needs second.mat from "+url+"/second.mat")

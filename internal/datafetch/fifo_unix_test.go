@@ -17,6 +17,6 @@ func TestVerifyFIFO(t *testing.T) {
 		t.Skip("no FIFOs here:", err)
 	}
 	_, sum := payload(10)
-	err := Verify(Source{Name: "x", Files: []File{{"a.bin", "http://h/a.bin", sum}}}, dir, &bytes.Buffer{})
+	err := Verify(Source{Name: "x", Files: []File{{Name: "a.bin", URL: "http://h/a.bin", MD5: sum}}}, dir, &bytes.Buffer{})
 	checkErr(t, err, filepath.Join(dir, "a.bin")+" is a named pipe (FIFO), not a regular file")
 }

@@ -25,8 +25,8 @@ func Info(name, dir string, w io.Writer) error {
 		return err
 	}
 	where := dir
-	if where == "" {
-		where = "the GoMNIST Go module"
+	if d, err := dataset.Lookup(name); err == nil && where == "" && d.Module != "" {
+		where = "the Go module " + d.Module
 	}
 	tr := sp.Train
 	mean, std := dataset.ChannelStats(tr)

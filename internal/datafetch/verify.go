@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/dropexp/dropexp/internal/dataset"
 )
 
 // Verify checks the md5 of every file of src in dir (for mnist an empty
@@ -43,9 +45,9 @@ func Verify(src Source, dir string, w io.Writer) error {
 		return nil
 	}
 	msg := fmt.Sprintf("datafetch: %s: %d of %d files failed verification:\n  %s", src.Name, len(bad), len(src.Files), strings.Join(bad, "\n  "))
-	if src.Name == "cifar10" || src.Name == "cifar100" {
-		// Only the archive has a published md5; an extracted copy can
-		// still be checked by loading it.
+	if d, err := dataset.Lookup(src.Name); err == nil && len(d.Files) == 1 && strings.HasSuffix(d.Files[0].Name, ".tar.gz") {
+		// Only the archive has a published md5; an extracted copy (which
+		// its loader reads too) can still be checked by loading it.
 		msg += fmt.Sprintf("\n(if you extracted the archive there instead, `dropexp data info %s --dir %s` checks that it loads)", src.Name, dir)
 	}
 	return errors.New(msg)

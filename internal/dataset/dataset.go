@@ -10,6 +10,15 @@
 // float and normalisation are left to the caller so that the same Set serves
 // both the Caffe protocol (minus the mean image) and the He et al. protocol
 // (per-channel mean/std).
+//
+// Each data set is declared once, as an Info in the table of registry.go:
+// its name, report title, class count, image shape, full sizes, official
+// files with their md5s and what dataset.path must be, beside its loader.
+// Config validation, `dropexp data fetch|verify|info`, help and completion
+// of --set dataset.name= and report titles read that table (Names, Lookup,
+// Infos), so a new data set is its loader and one entry there. The table
+// lives here because an entry holds its loader; dataset imports no package
+// that reads it.
 package dataset
 
 import (
@@ -50,9 +59,6 @@ type Split struct {
 	loaded   [2]int   // sizes before Limit cut the sets; 0: never cut
 	warnings []string // see Warnings
 }
-
-// Names lists the data set names Load accepts.
-var Names = []string{"cifar10", "mnist", "imagefolder", "cifar100", "cifar100-coarse", "svhn"}
 
 // CIFAR10URL is the official download of the CIFAR-10 binary version.
 const CIFAR10URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"

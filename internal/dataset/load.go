@@ -30,12 +30,10 @@ type Options struct {
 	MemLimit int64
 }
 
-// Load reads data set name from path with the zero Options: everything,
-// silently, within the available memory. Names are "cifar10" (see
-// LoadCIFAR10), "mnist" (see LoadMNIST; an empty path means the copy in the
-// Go module cache), "imagefolder" (see LoadImageFolder), "cifar100" and
-// "cifar100-coarse" (see LoadCIFAR100: the 100 fine or the 20 coarse
-// classes) and "svhn" (see LoadSVHN).
+// Load reads data set name (one of Names, any case) from path with the
+// zero Options: everything, silently, within the available memory. Each
+// name's loader is its entry's in the registry (see Infos); for mnist an
+// empty path means the copy in the Go module cache.
 func Load(name, path string) (*Split, error) { return LoadWith(name, path, Options{}) }
 
 // LoadWith reads data set name from path (as Load does), refuses data that
@@ -45,8 +43,8 @@ func LoadWith(name, path string, opt Options) (*Split, error) {
 	ld := newLoader(opt.MemLimit)
 	name = strings.ToLower(name)
 	from := path
-	if from == "" && name == "mnist" {
-		from = "the GoMNIST Go module"
+	if d, err := Lookup(name); err == nil && from == "" && d.Module != "" {
+		from = "the Go module " + d.Module
 	}
 	logf(opt.Log, "data: loading %s from %s", name, from)
 	start := time.Now()
@@ -110,21 +108,11 @@ func newLoader(limit int64) *loader {
 func defaultLoader() *loader { return newLoader(0) }
 
 func (ld *loader) load(name, path string) (*Split, error) {
-	switch name {
-	case "cifar10":
-		return loadCIFAR10(path, ld)
-	case "mnist":
-		return loadMNIST(path, ld)
-	case "imagefolder":
-		return loadImageFolder(path, ld)
-	case "cifar100":
-		return loadCIFAR100(path, false, ld)
-	case "cifar100-coarse":
-		return loadCIFAR100(path, true, ld)
-	case "svhn":
-		return loadSVHN(path, ld)
+	d, err := Lookup(name)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("dataset: unknown data set %q (want one of %s)", name, strings.Join(Names, ", "))
+	return d.load(path, ld)
 }
 
 func (ld *loader) warn(format string, args ...any) {

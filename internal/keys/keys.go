@@ -3,6 +3,8 @@
 // `dropexp train` and `dropexp sweep` and for shell completion of
 // --set KEY=VALUE. The keys and their types come from the config schema
 // (package config); a key added there without a line here fails the tests.
+// The values of model, dataset.name and dropout.sites come from the
+// registries of packages model and dataset.
 package keys
 
 import (
@@ -26,7 +28,7 @@ type Key struct {
 
 // docs says what each key does, in the order of the config schema.
 var docs = map[string]string{
-	"model":                  "network: Caffe's cifar10_quick or CIFAR ResNet-20",
+	"model":                  "network: Caffe's cifar10_quick or one of He et al.'s CIFAR ResNets",
 	"seed":                   "seeds init, data order, masks and augmentation",
 	"out":                    "results root; each run gets a directory inside",
 	"threads":                "worker threads; 0 = all cores",
@@ -93,15 +95,11 @@ func hints(key string) []string {
 }
 
 // Sites returns the dropout site names of every model, and the patterns
-// that select ResNet-20's sites by kind.
+// that select a ResNet's sites by kind.
 func Sites() []string {
 	var out []string
-	for _, m := range model.Names {
-		allowed, _, err := model.Sites(m)
-		if err != nil {
-			continue
-		}
-		for _, s := range allowed {
+	for _, n := range model.Networks() {
+		for _, s := range n.Sites {
 			if !slices.Contains(out, s) {
 				out = append(out, s)
 			}
@@ -142,18 +140,19 @@ func Help() string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// siteHelp names each model's sites and default.
+// siteHelp names each model's sites and default, once for the networks
+// that share them (the ResNets).
 func siteHelp() string {
 	var parts []string
-	for _, m := range model.Names {
-		allowed, def, err := model.Sites(m)
-		if err != nil {
+	var names []string
+	nets := model.Networks()
+	for i, n := range nets {
+		names = append(names, n.Name)
+		if i+1 < len(nets) && nets[i+1].SiteSummary == n.SiteSummary && slices.Equal(nets[i+1].DefaultSites, n.DefaultSites) {
 			continue
 		}
-		if m == "resnet20" {
-			allowed = []string{"conv1", "sXbY.conv1", "sXbY.conv2", "fc"}
-		}
-		parts = append(parts, fmt.Sprintf("%s: %s (default %s)", m, strings.Join(allowed, " "), strings.Join(def, " ")))
+		parts = append(parts, fmt.Sprintf("%s: %s (default %s)", strings.Join(names, ", "), n.SiteSummary, strings.Join(n.DefaultSites, " ")))
+		names = nil
 	}
 	return strings.Join(parts, "; ")
 }

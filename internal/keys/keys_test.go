@@ -33,16 +33,25 @@ func TestHelp(t *testing.T) {
 		t.Errorf("%d lines for %d keys:\n%s", len(lines), len(config.Keys()), h)
 	}
 	for _, want := range []string{
-		"  model                   convnet-quick|resnet20 — network",
+		"  model                   convnet-quick|resnet20", // then the other networks of the model registry
 		"  dropout.variant         plain|standard|forward|backward|augmented — ",
 		"  train.iterations        an integer — length of the run",
 		"  dataset.flip            true|false — ",
-		"  dropout.sites           a list of strings (or a comma-separated string) — layer inputs that get a site; empty = the default; convnet-quick: conv1 conv2 conv3 ip1 ip2 (default conv2 conv3 ip1 ip2); resnet20: conv1 sXbY.conv1 sXbY.conv2 fc (default *.conv2)",
+		"  dropout.sites           a list of strings (or a comma-separated string) — layer inputs that get a site; empty = the default; convnet-quick: conv1 conv2 conv3 ip1 ip2 (default conv2 conv3 ip1 ip2); resnet20",
+		": conv1 sXbY.conv1 sXbY.conv2 fc (default *.conv2)\n", // once for all the ResNets
 		"  train.lr_steps          a list of {at: ITERATION, lr: RATE} — ",
 	} {
 		if !strings.Contains(h, want) {
 			t.Errorf("help lacks %q:\n%s", want, h)
 		}
+	}
+}
+
+// The ResNets share one description of their sites, however many depths
+// the model registry lists.
+func TestHelpGroupsSites(t *testing.T) {
+	if n := strings.Count(siteHelp(), "sXbY.conv1"); n != 1 {
+		t.Errorf("the ResNets' sites are described %d times, want once: %s", n, siteHelp())
 	}
 }
 
@@ -56,7 +65,7 @@ func TestComplete(t *testing.T) {
 		{"train.lr", []string{"train.lr=", "train.lr_steps="}, true},
 		{"dropout.variant=", []string{"dropout.variant=plain", "dropout.variant=standard", "dropout.variant=forward", "dropout.variant=backward", "dropout.variant=augmented"}, false},
 		{"dropout.variant=ba", []string{"dropout.variant=backward"}, false},
-		{"model=r", []string{"model=resnet20"}, false},
+		{"model=resnet2", []string{"model=resnet20"}, false},
 		{"dataset.name=cifar1", []string{"dataset.name=cifar10", "dataset.name=cifar100", "dataset.name=cifar100-coarse"}, false},
 		{"dropout.ratio=0.0", []string{"dropout.ratio=0.05", "dropout.ratio=0.01", "dropout.ratio=0.005"}, false},
 		{"dropout.sites=conv2,ip", []string{"dropout.sites=conv2,ip1", "dropout.sites=conv2,ip2"}, true},

@@ -1,7 +1,16 @@
 // Package model builds the Gorgonia graphs of the named networks
-// (ConvNet-Quick, ResNet-20) with their dropout sites, parameters and
-// Caffe-style initialisation, for training (masks, loss, gradients) or
-// evaluation (no dropout).
+// (ConvNet-Quick and He et al.'s CIFAR ResNets of depth 20, 32, 44, 56
+// and 110) with their dropout sites, parameters and initialisation, for
+// training (masks, loss, gradients) or evaluation (no dropout).
+//
+// Each network is declared once, as a Network in the table of registry.go:
+// its name, title, dropout sites, default sites and protocol batch size
+// beside its builder. Config validation, help and completion of --set
+// model= and dropout.sites=, bench and reports read that table (Names,
+// Lookup, Networks), so a new network is its builder and one entry there.
+// The table lives here, not in a package of its own, because an entry
+// holds its builder; model imports no package that reads the table, so
+// config, keys and report can import it without a cycle.
 package model
 
 import (
@@ -16,9 +25,6 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
-
-// Names lists the networks Build knows.
-var Names = []string{"convnet-quick", "resnet20"}
 
 // Options describe one graph to build.
 type Options struct {
@@ -138,15 +144,15 @@ func Build(opt Options, from *Net) (*Net, error) {
 	if opt.Threads < 1 {
 		opt.Threads = 1
 	}
-	allowed, defaults, ok := siteNames(opt.Model)
-	if !ok {
-		return nil, fmt.Errorf("unknown model %q (allowed: %s)", opt.Model, strings.Join(Names, ", "))
+	net, err := Lookup(opt.Model)
+	if err != nil {
+		return nil, err
 	}
 	patterns := opt.Sites
 	if len(patterns) == 0 {
-		patterns = defaults
+		patterns = net.DefaultSites
 	}
-	want, err := matchSites(opt.Model, patterns, allowed)
+	want, err := matchSites(opt.Model, patterns, net.Sites)
 	if err != nil {
 		return nil, err
 	}
@@ -162,13 +168,7 @@ func Build(opt Options, from *Net) (*Net, error) {
 	n.y = tensor.New(tensor.WithShape(opt.Batch), tensor.Of(tensor.Float32))
 	n.X = G.NewTensor(b.g, tensor.Float32, 4, G.WithShape(opt.Batch, opt.C, opt.H, opt.W), G.WithName("x"), G.WithValue(n.x))
 	n.Labels = G.NewVector(b.g, tensor.Float32, G.WithShape(opt.Batch), G.WithName("labels"), G.WithValue(n.y))
-	switch opt.Model {
-	case "convnet-quick":
-		n.Logits, err = b.convnetQuick(n.X)
-	case "resnet20":
-		n.Logits, err = b.resnet(n.X, 3)
-	}
-	if err != nil {
+	if n.Logits, err = net.build(b, n.X); err != nil {
 		return nil, fmt.Errorf("building %s: %w", opt.Model, err)
 	}
 	if n.Loss, err = layers.SoftmaxCrossEntropy("loss", n.Logits, n.Labels); err != nil {
@@ -215,17 +215,6 @@ func Init(params []*Param, rng *rand.Rand) {
 	}
 }
 
-// siteNames returns a model's allowed and default dropout sites.
-func siteNames(model string) (allowed, defaults []string, ok bool) {
-	switch model {
-	case "convnet-quick":
-		return []string{"conv1", "conv2", "conv3", "ip1", "ip2"}, []string{"conv2", "conv3", "ip1", "ip2"}, true
-	case "resnet20":
-		return resnetSites(3), []string{"*.conv2"}, true
-	}
-	return nil, nil, false
-}
-
 // matchSites expands site names and glob patterns (path.Match syntax, e.g.
 // "*.conv2") into the set of sites; a pattern matching nothing is an error.
 func matchSites(model string, patterns, allowed []string) (map[string]bool, error) {
@@ -251,19 +240,10 @@ func matchSites(model string, patterns, allowed []string) (map[string]bool, erro
 // CheckSites reports whether every site name or pattern matches a site of
 // the model, so a run can fail before it creates anything.
 func CheckSites(model string, patterns []string) error {
-	allowed, _, err := Sites(model)
+	net, err := Lookup(model)
 	if err != nil {
 		return err
 	}
-	_, err = matchSites(model, patterns, allowed)
+	_, err = matchSites(model, patterns, net.Sites)
 	return err
-}
-
-// Sites returns the allowed and default dropout sites of a model, or an error naming the allowed models.
-func Sites(model string) (allowed, defaults []string, err error) {
-	a, d, ok := siteNames(model)
-	if !ok {
-		return nil, nil, fmt.Errorf("unknown model %q (allowed: %s)", model, strings.Join(Names, ", "))
-	}
-	return a, d, nil
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -39,16 +40,17 @@ func DataTitle(s results.Summary) string {
 		default:
 			name = base
 		}
-	case "cifar100-coarse":
-		name, kind, known = "CIFAR-100", "20 coarse classes", "cifar100"
 	default:
-		name, known = datasetTitle(s.Dataset), s.Dataset
+		name, known = s.Dataset, s.Dataset
+		if d, err := dataset.Lookup(s.Dataset); err == nil && d.Name == s.Dataset {
+			name, kind = d.Title, d.Note
+		}
 	}
 	var notes []string
 	if kind != "" {
 		notes = append(notes, kind)
 	}
-	if size := fmt.Sprintf("%d/%d", s.TrainSize, s.TestSize); s.TrainSize > 0 && fullSizes[known] != "" && size != fullSizes[known] {
+	if size := fmt.Sprintf("%d/%d", s.TrainSize, s.TestSize); s.TrainSize > 0 && fullSizes(known) != "" && size != fullSizes(known) {
 		notes = append(notes, size+" images")
 	}
 	if len(notes) == 0 {
@@ -57,19 +59,18 @@ func DataTitle(s results.Summary) string {
 	return name + " (" + strings.Join(notes, ", ") + ")"
 }
 
-// paperDataset returns the data set (cifar10, cifar100, svhn, mnist) that a
-// name such as "cifar10-jpeg" or "CIFAR-100_png" refers to, or "".
+// paperDataset returns the data set of package dataset's registry with
+// official files of its own (cifar10, cifar100, svhn, mnist) that a name
+// such as "cifar10-jpeg" or "CIFAR-100_png" refers to, or "". The longest
+// name that fits wins, so cifar100 is not taken for cifar10.
 func paperDataset(name string) string {
-	n := strings.NewReplacer("-", "", "_", "", " ", "").Replace(strings.ToLower(name))
-	switch {
-	case strings.Contains(n, "cifar100"):
-		return "cifar100"
-	case strings.Contains(n, "cifar10"):
-		return "cifar10"
-	case strings.Contains(n, "svhn"):
-		return "svhn"
-	case strings.Contains(n, "mnist"):
-		return "mnist"
+	squash := strings.NewReplacer("-", "", "_", "", " ", "").Replace
+	n := squash(strings.ToLower(name))
+	best := ""
+	for _, d := range dataset.Infos() {
+		if len(d.Files) > 0 && d.Train > 0 && strings.Contains(n, squash(d.Name)) && len(d.Name) > len(best) {
+			best = d.Name
+		}
 	}
-	return ""
+	return best
 }

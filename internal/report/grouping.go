@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/stats"
 )
@@ -339,18 +340,25 @@ func (g *Group) dataTitle() string {
 		return strings.TrimSpace(fmt.Sprintf("image folder %s (%s images)", strings.Join(paths, ", "), size))
 	case fullSize(name, size):
 		return datasetTitle(name)
-	case fullSizes[name] != "":
+	case fullSizes(name) != "":
 		return fmt.Sprintf("%s images in %s's format (not the full %s)", size, datasetTitle(name), datasetTitle(name))
 	}
 	return fmt.Sprintf("%s (%s images)", name, size)
 }
 
-// fullSizes are the train/test images of the whole data sets.
-var fullSizes = map[string]string{"cifar10": "50000/10000", "cifar100": "50000/10000", "svhn": "73257/26032", "mnist": "60000/10000"}
+// fullSizes returns the train/test images of the whole data set name, as
+// "50000/10000", or "" when package dataset's registry gives none.
+func fullSizes(name string) string {
+	d, err := dataset.Lookup(name)
+	if err != nil || d.Name != name || d.Train == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", d.Train, d.Test)
+}
 
 // fullSize reports whether size is that of the whole data set name.
 func fullSize(name, size string) bool {
-	return fullSizes[name] != "" && fullSizes[name] == size
+	return fullSizes(name) != "" && fullSizes(name) == size
 }
 
 // Groups sorts runs into groups (tables). Duplicate runs (same identity and

@@ -12,6 +12,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dropexp/dropexp/configs"
+	"github.com/dropexp/dropexp/internal/dataset"
+	"github.com/dropexp/dropexp/internal/model"
 )
 
 // The test accuracies of "Demystifying Dropout" (docs/DESIGN.md §3). The paper reports
@@ -73,36 +75,36 @@ var paperTable2 = [...]paperRow2{
 	{"cifar100", "0.3", 0.6686, 0.6688, "0.3/0.0001"},
 }
 
-// datasetTitles are the paper's names of the data sets, in its order.
-var datasetTitles = [...][2]string{{"svhn", "SVHN"}, {"cifar10", "CIFAR-10"}, {"cifar100", "CIFAR-100"}, {"mnist", "MNIST"}}
+// paperOrder are the data sets in the order of the paper's tables; others
+// come after them by name.
+var paperOrder = [...]string{"svhn", "cifar10", "cifar100", "mnist"}
 
-// datasetTitle returns the paper's name of data set name.
+// datasetTitle returns how a report names data set name: its title in
+// package dataset's registry, with its note (CIFAR-100 (20 coarse
+// classes)), or the name itself when the registry does not know it.
 func datasetTitle(name string) string {
-	for _, t := range datasetTitles {
-		if t[0] == name {
-			return t[1]
-		}
+	d, err := dataset.Lookup(name)
+	if err != nil || d.Name != name {
+		return name
 	}
-	return name
+	if d.Note != "" {
+		return d.Title + " (" + d.Note + ")"
+	}
+	return d.Title
 }
 
 // datasetRank orders data sets as the paper does, others after them by name.
 func datasetRank(name string) int {
-	for i, t := range datasetTitles {
-		if t[0] == name {
-			return i
-		}
+	if i := slices.Index(paperOrder[:], name); i >= 0 {
+		return i
 	}
-	return len(datasetTitles)
+	return len(paperOrder)
 }
 
-// modelTitle returns the paper's name of model m.
+// modelTitle returns the paper's name of model m, from package model's registry.
 func modelTitle(m string) string {
-	switch m {
-	case Table1Model:
-		return "ConvNet-Quick"
-	case Table2Model:
-		return "ResNet-20"
+	if n, err := model.Lookup(m); err == nil {
+		return n.Title
 	}
 	return m
 }
@@ -134,7 +136,7 @@ func paperBasis(g *Group) (ok bool, why string) {
 	case !known:
 		return false, fmt.Sprintf("the paper has no %s on %s", modelTitle(g.Model), g.Dataset)
 	case !fullSize(data, size):
-		return false, fmt.Sprintf("the runs used %s images of %s, not the full %s (%s) the paper's numbers are for", size, g.Dataset, datasetTitle(data), fullSizes[data])
+		return false, fmt.Sprintf("the runs used %s images of %s, not the full %s (%s) the paper's numbers are for", size, g.Dataset, datasetTitle(data), fullSizes(data))
 	}
 	proto, err := protocolSettings(file)
 	if err != nil {
@@ -208,7 +210,7 @@ func paperValue(g *Group, c *CellRuns) float64 {
 // a copy of CIFAR-10 (as the JPEG re-encoding beside the project is). A
 // fingerprint of the data would tell for sure.
 func (g *Group) paperDataset() string {
-	if g.Dataset == "imagefolder" && g.Settings[dataSizeKey] == fullSizes["cifar10"] {
+	if g.Dataset == "imagefolder" && g.Settings[dataSizeKey] == fullSizes("cifar10") {
 		return "cifar10"
 	}
 	return g.Dataset

@@ -216,18 +216,26 @@ func Place(root, name, id string) (Placement, error) {
 // root: a sweep's SWEEP/locks/NAME.lock when root is a sweep's runs
 // directory, else root/.locks/NAME.lock. It creates the directory.
 func LockFile(root, name string) (string, error) {
-	dir := filepath.Join(root, ".locks")
+	path := TrainLock(root, name)
 	if filepath.Base(root) == SweepRunsDir {
 		sweep := filepath.Dir(root)
 		if fileExists(filepath.Join(sweep, SweepIndex)) || fileExists(filepath.Join(sweep, SweepLocksDir)) {
-			dir = filepath.Join(sweep, SweepLocksDir)
+			path = SweepLock(sweep, name)
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", fmt.Errorf("results: creating the lock directory: %w", explain(err))
 	}
-	return filepath.Join(dir, name+".lock"), nil
+	return path, nil
 }
+
+// TrainLock is the lock file of the run whose plain name is name under the
+// results root root (not a sweep's): root/.locks/NAME.lock.
+func TrainLock(root, name string) string { return filepath.Join(root, ".locks", name+".lock") }
+
+// SweepLock is the lock file of the run whose plain name is name in the
+// sweep directory dir: dir/locks/NAME.lock.
+func SweepLock(dir, name string) string { return filepath.Join(dir, SweepLocksDir, name+".lock") }
 
 func fileExists(p string) bool {
 	_, err := os.Stat(p)

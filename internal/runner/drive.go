@@ -1,14 +1,18 @@
 package runner
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/progress"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/train"
 )
@@ -85,6 +89,51 @@ func difference(err error) string {
 		msg = why
 	}
 	return "another run (" + msg + ")"
+}
+
+// Start says what training cfg on data (a data set's name or a sweep's
+// label for it) into the plan's directory does, for the line that starts
+// the run, e.g. "convnet-quick standard dropout 0.3 (layer gradient) on
+// cifar10, resuming the interrupted run from its checkpoint in DIR".
+func (p Plan) Start(cfg config.Run, data string, restart bool) string {
+	how := "writing"
+	switch {
+	case p.Action == Continue && restart:
+		how = "starting again from iteration 0 (--restart discards its checkpoint) in"
+	case p.Action == Continue && p.Recorded.Checkpoint:
+		how = "resuming the interrupted run from its checkpoint in"
+	case p.Action == Continue:
+		how = "starting again (it stopped before its first checkpoint) in"
+	}
+	return fmt.Sprintf("%s on %s, %s %s", Describe(cfg), data, how, p.Dir)
+}
+
+// Result gives a run's final numbers as train and sweep print them:
+// "test_acc 0.7131  test_loss 0.8412  train_loss 0.9640".
+func Result(s results.Summary) string {
+	return fmt.Sprintf("test_acc %s  test_loss %s  train_loss %s", acc(s.FinalTestAcc), fmtLoss(s.FinalTestLoss), fmtLoss(s.FinalTrainLoss))
+}
+
+// TrainFunc trains one run into opt.Dir, as train.Run does.
+type TrainFunc func(ctx context.Context, opt train.Options) (results.Summary, error)
+
+// Train trains cfg into plan.Dir as the plan says (the directory is made if
+// need be), reporting progress to w under the directory's name and in its
+// progress.json (for dropexp status); the caller holds the run's lock.
+// run nil means train.Run. It is the one way train and sweep start a run.
+func Train(ctx context.Context, run TrainFunc, cfg config.Run, plan Plan, data *dataset.Split, fp string, restart bool, w io.Writer) (results.Summary, error) {
+	dir := plan.Dir
+	if _, err := results.NewRunDir(filepath.Dir(dir), filepath.Base(dir)); err != nil {
+		return results.Summary{}, err
+	}
+	if run == nil {
+		run = train.Run
+	}
+	prog := progress.New(w, cfg.Train.Iterations, cfg.Train.BatchSize, filepath.Base(dir))
+	prog.Record(dir)
+	defer prog.Finish()
+	return run(ctx, train.Options{Config: cfg, Dir: dir, Data: data, DataFingerprint: fp, Progress: prog,
+		Resume: plan.Action == Continue, Restart: restart})
 }
 
 // Describe says in a few words which network and dropout cfg trains.

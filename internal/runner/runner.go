@@ -1,8 +1,11 @@
 // Package runner turns a resolved config into finished run directories: it
-// places the run by its identity (a finished run is not trained again, an
-// interrupted one resumes, another config never lands in its directory),
-// wires progress output to the terminal or a log, trains, and prints the
-// outcome. The sweep drives its runs through the same Plan. The demo (four variants on the
+// names the run (Name), places it by its identity (PlanRun: a finished run
+// is not trained again, an interrupted one resumes, another config never
+// lands in its directory), says what it trains and does (Describe,
+// Plan.Start), wires progress output to the terminal or a log and trains
+// (Train), and prints the outcome (Result). `dropexp train` (One, Resume)
+// and package sweep go through these same functions, so a run is named,
+// placed, checked and started one way. The demo (four variants on the
 // embedded MNIST config) lives here too.
 package runner
 
@@ -22,7 +25,6 @@ import (
 	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/dropout"
 	"github.com/dropexp/dropexp/internal/model"
-	"github.com/dropexp/dropexp/internal/progress"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/train"
 )
@@ -201,28 +203,13 @@ func notRunDir(dir string, err error) error {
 
 // inDir trains cfg into plan.Dir as the plan says; the caller holds the run's lock.
 func inDir(ctx context.Context, cfg config.Run, plan Plan, data *dataset.Split, fp string, restart bool, stdout, stderr io.Writer) (results.Summary, error) {
-	dir := plan.Dir
-	name := filepath.Base(dir)
-	how := "writing"
-	switch {
-	case plan.Action == Continue && restart:
-		how = "starting again from iteration 0 (--restart discards its checkpoint) in"
-	case plan.Action == Continue && plan.Recorded.Checkpoint:
-		how = "resuming the interrupted run from its checkpoint in"
-	case plan.Action == Continue:
-		how = "starting again (it stopped before its first checkpoint) in"
-	}
-	fmt.Fprintf(stderr, "run %s: %s on %s, %s %s\n", name, Describe(cfg), cfg.Dataset.Name, how, dir)
-	prog := progress.New(stderr, cfg.Train.Iterations, cfg.Train.BatchSize, name)
-	prog.Record(dir) // for dropexp status
-	defer prog.Finish()
-	sum, err := train.Run(ctx, train.Options{Config: cfg, Dir: dir, Data: data, DataFingerprint: fp, Progress: prog,
-		Resume: plan.Action == Continue, Restart: restart})
+	name := filepath.Base(plan.Dir)
+	fmt.Fprintf(stderr, "run %s: %s\n", name, plan.Start(cfg, cfg.Dataset.Name, restart))
+	sum, err := Train(ctx, nil, cfg, plan, data, fp, restart, stderr)
 	if err != nil {
-		return sum, fmt.Errorf("run %s (%s): %w", name, dir, Explain(err, dir))
+		return sum, fmt.Errorf("run %s (%s): %w", name, plan.Dir, Explain(err, plan.Dir))
 	}
-	fmt.Fprintf(stdout, "%s: test_acc %s  test_loss %s  train_loss %s  %.0f img/s  %.0fs  -> %s\n",
-		name, acc(sum.FinalTestAcc), fmtLoss(sum.FinalTestLoss), fmtLoss(sum.FinalTrainLoss), sum.ImagesPerSecond, sum.WallSeconds, dir)
+	fmt.Fprintf(stdout, "%s: %s  %.0f img/s  %.0fs  -> %s\n", name, Result(sum), sum.ImagesPerSecond, sum.WallSeconds, plan.Dir)
 	return sum, nil
 }
 

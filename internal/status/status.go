@@ -151,10 +151,10 @@ func Read(dir string, now time.Time) (Report, error) {
 	case isRunDir(dir):
 		rep.Kind = "run"
 		name, parent := filepath.Base(filepath.Clean(dir)), filepath.Dir(filepath.Clean(dir))
-		lock := trainLock(parent, name)
+		lock := results.TrainLock(parent, name)
 		if filepath.Base(parent) == sweep.RunsDir {
 			// A run of a sweep: its lock lives in the sweep directory.
-			lock = filepath.Join(filepath.Dir(parent), sweep.LocksDir, name+".lock")
+			lock = results.SweepLock(filepath.Dir(parent), name)
 		}
 		rep.Runs = []Run{readRun(name, dir, lock, host, now)}
 	case exists(filepath.Join(dir, sweep.IndexFile)) || isDir(filepath.Join(dir, sweep.RunsDir)):
@@ -171,7 +171,7 @@ func Read(dir string, now time.Time) (Report, error) {
 		}
 		for _, e := range entries {
 			if p := filepath.Join(dir, e.Name()); e.IsDir() && isRunDir(p) {
-				rep.Runs = append(rep.Runs, readRun(e.Name(), p, trainLock(dir, e.Name()), host, now))
+				rep.Runs = append(rep.Runs, readRun(e.Name(), p, results.TrainLock(dir, e.Name()), host, now))
 			}
 		}
 		if len(rep.Runs) == 0 {
@@ -180,12 +180,6 @@ func Read(dir string, now time.Time) (Report, error) {
 	}
 	rep.total()
 	return rep, nil
-}
-
-// trainLock is the lock file `dropexp train` holds while it trains the run
-// name under results root root.
-func trainLock(root, name string) string {
-	return filepath.Join(root, ".locks", name+".lock")
 }
 
 // readSweep reads every run of the sweep in dir: those index.json lists
@@ -200,7 +194,7 @@ func readSweep(dir, host string, now time.Time) ([]Run, string, error) {
 		name = ix.Sweep
 		for _, e := range ix.Runs {
 			seen[e.Name] = true
-			r := readRun(e.Name, filepath.Join(dir, filepath.FromSlash(e.Dir)), filepath.Join(dir, sweep.LocksDir, e.Name+".lock"), host, now)
+			r := readRun(e.Name, filepath.Join(dir, filepath.FromSlash(e.Dir)), results.SweepLock(dir, e.Name), host, now)
 			if e.Status == sweep.Conflict && r.State == Finished {
 				r.State, r.Detail = Conflict, e.Detail
 			}
@@ -215,7 +209,7 @@ func readSweep(dir, host string, now time.Time) ([]Run, string, error) {
 		if !e.IsDir() || seen[e.Name()] {
 			continue
 		}
-		runs = append(runs, readRun(e.Name(), filepath.Join(dir, sweep.RunsDir, e.Name()), filepath.Join(dir, sweep.LocksDir, e.Name()+".lock"), host, now))
+		runs = append(runs, readRun(e.Name(), filepath.Join(dir, sweep.RunsDir, e.Name()), results.SweepLock(dir, e.Name()), host, now))
 	}
 	// A run not started yet has no config to read its length from; the
 	// runs of one data set share a protocol, so it gets its siblings'.

@@ -11,7 +11,7 @@ import (
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dropout"
 	"github.com/dropexp/dropexp/internal/model"
-	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/runner"
 )
 
 // Overrides are the command line's changes to a sweep config.
@@ -431,26 +431,21 @@ func describeDataset(d Dataset, i int) string {
 }
 
 // nameRuns gives each run its directory name and index: the variant, ratio,
-// gradient and seed (results.RunName) after the data set's label when
-// there are several, then the key axes' values. Names must be unique; as
-// the values are spelled canonically in names (0.010 as 0.01), two
-// values of an axis that mean one thing give one name.
+// gradient and seed (runner.Name, as train names a run) after the data
+// set's label when there are several, then the key axes' values. Names
+// must be unique; as the values are spelled canonically in names (0.010
+// as 0.01), two values of an axis that mean one thing give one name.
 func nameRuns(s *Spec, keys []KeyAxis, runs []Run, withDataset bool) error {
 	seen := map[string]int{}
 	short := shortKeys(keys)
 	var errs []error
 	for i := range runs {
 		r := &runs[i]
-		c := r.Config
-		ratio := c.Dropout.Ratio
-		if c.Variant() == dropout.Plain {
-			ratio = ""
-		}
-		name := results.RunName(c.Dropout.Variant, ratio, c.Dropout.Gradient, c.Seed)
+		name := runner.Name(r.Config)
 		if withDataset {
 			name = r.Dataset + "-" + name
 		}
-		name += keyName(keys, short, r.Axes, c.Variant() == dropout.Plain)
+		name += keyName(keys, short, r.Axes, r.Config.Variant() == dropout.Plain)
 		r.Index, r.Name = i, name
 		if j, ok := seen[name]; ok {
 			errs = append(errs, fmt.Errorf("%s: runs %d and %d are both named %s (a value listed twice in the axes, e.g. ratios 0.3 and 0.30, or two data sets with one label)", s.Source(), j, i, name))

@@ -18,7 +18,6 @@ import (
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dataset"
-	"github.com/dropexp/dropexp/internal/progress"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/runner"
 	"github.com/dropexp/dropexp/internal/train"
@@ -32,7 +31,7 @@ import (
 func DefaultJobs() int { return runtime.NumCPU() }
 
 // TrainFunc trains one run into opt.Dir, as train.Run does.
-type TrainFunc func(ctx context.Context, opt train.Options) (results.Summary, error)
+type TrainFunc = runner.TrainFunc
 
 // Options configure Execute.
 type Options struct {
@@ -174,7 +173,7 @@ type executor struct {
 func (x *executor) runsDir() string { return filepath.Join(x.dir, RunsDir) }
 
 // lockPath is the run's lock file, the one `dropexp train --resume` takes too.
-func lockPath(dir string, r Run) string { return filepath.Join(dir, LocksDir, r.Name+".lock") }
+func lockPath(dir string, r Run) string { return results.SweepLock(dir, r.Name) }
 
 func (x *executor) fp(r Run) string {
 	x.fpMu.Lock()
@@ -265,11 +264,11 @@ func (x *executor) do(ctx context.Context, r Run) Outcome {
 		return out
 	}
 	out.Action = "ran"
-	how := "start"
+	was := ""
 	if plan.Action == runner.Continue {
-		how = "resume (was " + string(x.inspect(r, false).Status) + ")"
+		was = " (was " + string(x.inspect(r, false).Status) + ")"
 	}
-	fmt.Fprintf(x.log, "%s: %s: %s on %s, %s\n", tag, how, runner.Describe(r.Config), r.Dataset, plan.Dir)
+	fmt.Fprintf(x.log, "%s: %s%s\n", tag, plan.Start(r.Config, r.Dataset, false), was)
 	// index.json says running while the run trains (Inspect sees the lock).
 	if err := x.writeIndex(); err != nil {
 		fmt.Fprintf(x.log, "sweep: %v\n", err)
@@ -288,7 +287,7 @@ func (x *executor) do(ctx context.Context, r Run) Outcome {
 	took := time.Since(began).Round(time.Second)
 	switch {
 	case err == nil && out.State.Status == Finished:
-		fmt.Fprintf(x.log, "%s: finished: test_acc %.4f  test_loss %.4f  train_loss %.4f  in %s\n", tag, sum.FinalTestAcc, sum.FinalTestLoss, sum.FinalTrainLoss, took)
+		fmt.Fprintf(x.log, "%s: finished: %s  in %s\n", tag, runner.Result(sum), took)
 	case err == nil:
 		// The trainer returned without a final summary: a bug, not the run's fault.
 		out.Err = fmt.Errorf("training returned but %s says %s", filepath.Join(plan.Dir, results.SummaryFile), out.State.Status)
@@ -343,22 +342,15 @@ func (x *executor) attempt(ctx context.Context, r Run, plan runner.Plan, data *d
 			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
 	}()
-	dir := plan.Dir
-	if _, err := results.NewRunDir(filepath.Dir(dir), filepath.Base(dir)); err != nil {
-		return sum, err
-	}
-	if err := clearFailure(dir); err != nil {
+	if err := clearFailure(plan.Dir); err != nil {
 		return sum, err
 	}
 	// Threads are not part of the identity, and do not change the numbers:
 	// a resumed run takes the threads this sweep gives it.
 	cfg := r.Config
 	cfg.Threads = x.threads
-	cfg.Out = filepath.Dir(dir)
-	prog := progress.New(x.progress, cfg.Train.Iterations, cfg.Train.BatchSize, r.Name)
-	prog.Record(dir) // for dropexp status
-	defer prog.Finish()
-	return x.train(ctx, train.Options{Config: cfg, Dir: dir, Data: data, DataFingerprint: fp, Progress: prog, Resume: plan.Action == runner.Continue})
+	cfg.Out = filepath.Dir(plan.Dir)
+	return runner.Train(ctx, x.train, cfg, plan, data, fp, false, x.progress)
 }
 
 func firstLine(s string) string {

@@ -7,7 +7,9 @@
 //
 // Each run directory (package results) is the source of truth; the sweep's
 // index.json is derived from the run directories and rewritten whenever the
-// state changes.
+// state changes. A run is named, placed by its identity and started by
+// package runner, as `dropexp train` does it; what is the sweep's own is
+// the grid, the jobs, the shared data and the index.
 package sweep
 
 import (

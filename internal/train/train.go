@@ -1,7 +1,9 @@
 // Package train runs one training job: batches in a seeded order, fresh
 // dropout masks every step, forward and backward through the graph, Caffe's
-// SGD update, evaluation over the whole test set at a fixed interval, and the
-// run directory's metrics and summary.
+// SGD update, evaluation over the test set at a fixed interval, the run
+// directory's metrics and summary, and checkpoints that a resumed run
+// (checked against the run's identity, Mismatch) continues from with the
+// same numbers.
 package train
 
 import (
