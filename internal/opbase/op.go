@@ -123,3 +123,6 @@ func Ts(ranks ...int) []hm.Type {
 	}
 	return ts
 }
+
+// SameShape is a Spec.Shape for ops whose output has their first input's shape.
+func SameShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
