@@ -1,7 +1,8 @@
 // Package layers holds the Gorgonia ops of the networks other than the
 // dropout-site layers: Caffe-style pooling (rounding up, with a correct
-// average pooling, which Gorgonia's AveragePool2D is not), ReLU, and the mean
-// softmax cross-entropy loss.
+// average pooling, which Gorgonia's AveragePool2D is not), ReLU, BatchNorm
+// with running statistics the model owns, the residual sum and option-A
+// shortcut, and the mean softmax cross-entropy loss.
 package layers
 
 import (
