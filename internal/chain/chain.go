@@ -4,13 +4,15 @@
 // image's activations stay in cache from one layer to the next instead of
 // going to memory between whole-batch layers. Each layer goes through the
 // same kernels as the op-by-op evaluation graph (direct convolution, then
-// the fused normalisation), so the outputs are the same bits.
+// the fused normalisation, internal/conv's Epilogue), so the outputs are
+// the same bits.
 package chain
 
 import (
 	"fmt"
 
 	"github.com/chewxy/hm"
+	"github.com/dropexp/dropexp/internal/conv"
 	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/opbase"
 	G "gorgonia.org/gorgonia"
@@ -47,12 +49,17 @@ func Apply(name string, x *G.Node, steps []Step, threads int) (*G.Node, error) {
 	if len(steps) == 0 {
 		return nil, fmt.Errorf("chain %s: no steps", name)
 	}
-	op := &chainOp{Base: opbase.Base{Name: "chain:" + name}, steps: steps, threads: threads}
+	op := &chainOp{name: "chain:" + name, steps: steps, threads: threads}
 	ins := G.Nodes{x}
+	types := []hm.Type{opbase.T(4)}
+	shapes := []tensor.Shape{x.Shape()}
 	for _, s := range steps {
-		ins = append(ins, s.W)
+		ins, types, shapes = append(ins, s.W), append(types, opbase.T(4)), append(shapes, s.W.Shape())
 	}
-	return G.ApplyOp(op, ins...)
+	if err := op.plan(shapes); err != nil {
+		return nil, err
+	}
+	return opbase.Apply(opbase.Spec{Name: op.name, In: types, Out: opbase.T(4), Shape: op.shape, Forward: op.forward}, ins...)
 }
 
 // shape is one image's activation: c maps of h×w.
@@ -79,15 +86,17 @@ type layer struct {
 	d        *kernels.Direct
 	res      shape // the residual activation's shape
 	shortcut int   // option-A stride, or 0 when the residual is added as is
-	mu, g, b []float32
+	epi      conv.Epilogue
 	packed   opbase.Floats
 }
 
 // out is the shape of the layer's output.
 func (l *layer) out() shape { return shape{l.d.M, l.d.OH, l.d.OW} }
 
+// chainOp is a chain's op: its layers and the buffers of its activations,
+// planned when the chain is added.
 type chainOp struct {
-	opbase.Base
+	name    string
 	steps   []Step
 	threads int
 	layers  []layer
@@ -104,42 +113,27 @@ type worker struct {
 	slots               []opbase.Floats
 }
 
-func (op *chainOp) Arity() int { return 1 + len(op.steps) }
-
-func (op *chainOp) Type() hm.Type {
-	ins := make([]int, op.Arity())
-	for i := range ins {
-		ins[i] = 4
-	}
-	return opbase.Fn(4, ins...)
-}
-
-func (op *chainOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	xs, err := opbase.Shape(ds[0])
-	if err != nil {
-		return nil, err
-	}
+// plan lays out the chain for an input and weights of these shapes.
+func (op *chainOp) plan(in []tensor.Shape) error {
+	xs := in[0]
 	if len(xs) != 4 {
-		return nil, fmt.Errorf("%s: input shape %v is not N×C×H×W", op.Name, xs)
+		return fmt.Errorf("%s: input shape %v is not N×C×H×W", op.name, xs)
 	}
 	op.acts = []activation{{shape: shape{xs[1], xs[2], xs[3]}}}
 	op.layers = make([]layer, len(op.steps))
 	for i, s := range op.steps {
-		ws, err := opbase.Shape(ds[1+i])
-		if err != nil {
-			return nil, err
-		}
+		ws := in[1+i]
 		if s.From < 0 || s.From > i || s.Residual < -1 || s.Residual > i {
-			return nil, fmt.Errorf("%s: step %s reads activation %d or %d, not produced before it", op.Name, s.Name, s.From, s.Residual)
+			return fmt.Errorf("%s: step %s reads activation %d or %d, not produced before it", op.name, s.Name, s.From, s.Residual)
 		}
 		in := op.acts[s.From].shape
 		if len(ws) != 4 || ws[1] != in.c || ws[2] != ws[3] {
-			return nil, fmt.Errorf("%s: step %s: weights %v do not fit input %v", op.Name, s.Name, ws, in)
+			return fmt.Errorf("%s: step %s: weights %v do not fit input %v", op.name, s.Name, ws, in)
 		}
 		k := ws[2]
 		d := kernels.NewDirect(in.c, ws[0], in.h, in.w, k, (k-1)/2, s.Stride)
 		if d == nil {
-			return nil, fmt.Errorf("%s: step %s: no direct convolution for a %dx%d kernel with stride %d on this CPU", op.Name, s.Name, k, k, s.Stride)
+			return fmt.Errorf("%s: step %s: no direct convolution for a %dx%d kernel with stride %d on this CPU", op.name, s.Name, k, k, s.Stride)
 		}
 		l := layer{d: d}
 		out := l.out()
@@ -148,19 +142,33 @@ func (op *chainOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 			if l.res != out {
 				st := (l.res.h + out.h - 1) / out.h
 				if (l.res.h+st-1)/st != out.h || (l.res.w+st-1)/st != out.w || l.res.c > out.c || (out.c-l.res.c)%2 != 0 {
-					return nil, fmt.Errorf("%s: step %s: residual %v cannot be shortcut to output %v", op.Name, s.Name, l.res, out)
+					return fmt.Errorf("%s: step %s: residual %v cannot be shortcut to output %v", op.name, s.Name, l.res, out)
 				}
 				l.shortcut = st
 			}
 		}
-		l.mu, l.g, l.b = make([]float32, out.c), make([]float32, out.c), make([]float32, out.c)
+		l.epi = conv.Epilogue{Affine: s.Affine, ReLU: s.ReLU}
 		op.layers[i] = l
 		op.acts = append(op.acts, activation{shape: out})
 	}
 	op.layOut()
 	op.assignSlots()
+	return nil
+}
+
+// shape checks the shapes against those the chain was planned for.
+func (op *chainOp) shape(in []tensor.Shape) (tensor.Shape, error) {
+	x := op.acts[0]
+	if len(in[0]) != 4 || !in[0][1:].Eq(tensor.Shape{x.c, x.h, x.w}) {
+		return nil, fmt.Errorf("%s: input shape %v is not the N×%d×%d×%d the chain was built for", op.name, in[0], x.c, x.h, x.w)
+	}
+	for i, l := range op.layers {
+		if w := (tensor.Shape{l.d.M, l.d.C, l.d.K, l.d.K}); !in[1+i].Eq(w) {
+			return nil, fmt.Errorf("%s: step %s: weights %v are not the %v the chain was built for", op.name, op.steps[i].Name, in[1+i], w)
+		}
+	}
 	last := op.acts[len(op.acts)-1]
-	return tensor.Shape{xs[0], last.c, last.h, last.w}, nil
+	return tensor.Shape{in[0][0], last.c, last.h, last.w}, nil
 }
 
 // layOut chooses each activation's layout: the padded planes of the
@@ -233,17 +241,17 @@ func (op *chainOp) assignSlots() {
 	}
 }
 
-func (op *chainOp) Do(vs ...G.Value) (G.Value, error) {
+func (op *chainOp) forward(vs []G.Value) (G.Value, error) {
 	x := opbase.F32(vs[0])
 	n := vs[0].Shape()[0]
 	last := op.acts[len(op.acts)-1]
 	out := op.out.Get(tensor.Shape{n, last.c, last.h, last.w}, false)
 	od := out.Float32s()
 	for i := range op.layers {
-		l, s := &op.layers[i], &op.steps[i]
+		l := &op.layers[i]
 		packed := l.packed.Get(l.d.PackedLen(l.d.M, l.d.C))
 		l.d.Pack(packed, opbase.F32(vs[1+i]))
-		s.Affine(l.mu, l.g, l.b)
+		l.epi.Refresh(l.d.M)
 	}
 	for len(op.ws) < op.threads {
 		op.ws = append(op.ws, worker{})
@@ -287,8 +295,6 @@ func (op *chainOp) image(w *worker, x, y []float32) {
 				kernels.ShortcutA(res, act(s.Residual), l.res.c, l.res.h, l.res.w, l.d.M, l.shortcut)
 			}
 		}
-		l.d.Normalize(act(i+1), op.acts[i+1].lay, grid, l.d.M, l.mu, l.g, l.b, res, rl, s.ReLU)
+		l.epi.Grid(l.d, act(i+1), op.acts[i+1].lay, grid, res, rl)
 	}
 }
-
-func (op *chainOp) String() string { return op.Name }

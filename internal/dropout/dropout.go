@@ -2,7 +2,8 @@
 // (plain, standard, forward, backward, augmented), their ratios and gradient
 // semantics, the per-site mask sampler, and the Gorgonia ops that apply a
 // site's forward and backward masks inside a convolution or a fully connected
-// layer.
+// layer: which inputs each op and gradient op takes, and which mask each
+// gradient sees. How a convolution is computed is internal/conv's.
 package dropout
 
 import (

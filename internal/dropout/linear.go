@@ -16,20 +16,6 @@ type LinearSpec struct {
 	Mode      Mode
 	InputGrad bool
 	Threads   int
-	hasBias   bool
-	inShape   tensor.Shape
-	d, m      int
-}
-
-// Linear adds z = (h ⊙ mf) Wᵀ + b, flattening h to N×D; W is M×D (Caffe's
-// InnerProduct layout). Its backward pass follows docs/DESIGN.md §1 like Conv's.
-func Linear(spec LinearSpec, h *G.Node, site *Site, w, b *G.Node) (*G.Node, error) {
-	op := &linearOp{Base: opbase.Base{Name: "linear:" + spec.Name}, spec: spec}
-	op.spec.hasBias = b != nil
-	if site == nil {
-		op.spec.Mode = Mode{}
-	}
-	return G.ApplyOp(op, op.layout().nodes(h, site, w, b)...)
 }
 
 // The matrix multiplies of a fully connected layer are cut into blocks of
@@ -43,65 +29,62 @@ const rowBlock, colBlock = 32, 128
 // rowBlocks returns how many blocks n rows are cut into.
 func rowBlocks(n int) int { return max(1, (n+rowBlock-1)/rowBlock) }
 
-type linearOp struct {
-	opbase.Base
-	spec LinearSpec
-	out  opbase.Buffer
-	tmp  opbase.Floats
+// linearLayer is one fully connected layer of a graph: h (N×…, D features
+// per row) times Wᵀ (W is M×D).
+type linearLayer struct {
+	spec              LinearSpec
+	lay               layout
+	in                tensor.Shape // h's shape when the layer was added
+	d, m              int
+	out, dxOut, dwOut opbase.Buffer
+	tmp, dwTmp        opbase.Floats
 }
 
-func (op *linearOp) Arity() int { return op.layout().arity() }
-
-// inputs returns the positions of h, mf, mb, W and b among the inputs.
-func (op *linearOp) inputs() (h, mf, mb, w, b int) { return op.layout().positions() }
-
-func (op *linearOp) layout() layout {
-	return layout{masked: op.spec.Mode.Masked(), bias: op.spec.hasBias}
-}
-
-func (op *linearOp) Type() hm.Type {
-	// h and the masks may have any rank (a conv feature map feeds ip1 directly).
-	a := hm.TypeVariable('a')
-	ts := []hm.Type{a}
-	if op.spec.Mode.Masked() {
-		ts = append(ts, a, a)
+// Linear adds z = (h ⊙ mf) Wᵀ + b, flattening h to N×D; W is M×D (Caffe's
+// InnerProduct layout). Its backward pass follows docs/DESIGN.md §1 like Conv's.
+func Linear(spec LinearSpec, h *G.Node, site *Site, w, b *G.Node) (*G.Node, error) {
+	if site == nil {
+		spec.Mode = Mode{}
 	}
-	ts = append(ts, opbase.T(2))
-	if op.spec.hasBias {
-		ts = append(ts, opbase.T(1))
-	}
-	return hm.NewFnType(append(ts, opbase.T(2))...)
-}
-
-func (op *linearOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	hi, _, _, wi, _ := op.inputs()
-	hs, err := opbase.Shape(ds[hi])
-	if err != nil {
-		return nil, err
-	}
-	ws, err := opbase.Shape(ds[wi])
-	if err != nil {
-		return nil, err
-	}
+	hs, ws := h.Shape(), w.Shape()
 	d := hs.TotalSize() / hs[0]
 	if len(ws) != 2 || ws[1] != d {
-		return nil, fmt.Errorf("%s: input %v (%d features) does not fit weights %v", op.spec.Name, hs, d, ws)
+		return nil, fmt.Errorf("%s: input %v (%d features) does not fit weights %v", spec.Name, hs, d, ws)
 	}
-	op.spec.inShape, op.spec.d, op.spec.m = hs.Clone(), d, ws[0]
-	return tensor.Shape{hs[0], ws[0]}, nil
+	l := &linearLayer{spec: spec, lay: layout{masked: spec.Mode.Masked(), bias: b != nil}, in: hs.Clone(), d: d, m: ws[0]}
+	ins := l.lay.nodes(h, site, w, b)
+	// h and the masks may have any rank (a conv feature map feeds ip1 directly).
+	return opbase.Apply(opbase.Spec{
+		Name:     "linear:" + spec.Name,
+		In:       l.lay.types(hm.TypeVariable('a'), opbase.T(2)),
+		Out:      opbase.T(2),
+		Shape:    l.shape,
+		Forward:  l.forward,
+		Diff:     l.lay.diffWRT(len(ins), spec.InputGrad),
+		Backward: l.backward,
+	}, ins...)
 }
 
-func (op *linearOp) Do(vs ...G.Value) (G.Value, error) {
-	s := &op.spec
-	hi, mfi, _, wi, bi := op.inputs()
+func (l *linearLayer) shape(in []tensor.Shape) (tensor.Shape, error) {
+	hi, _, _, wi, _ := l.lay.positions()
+	hs, ws := in[hi], in[wi]
+	if hs.TotalSize()/hs[0] != l.d || !ws.Eq(tensor.Shape{l.m, l.d}) {
+		return nil, fmt.Errorf("%s: input %v and weights %v are not the %v and %v the layer was built for", l.spec.Name, hs, ws, l.in, tensor.Shape{l.m, l.d})
+	}
+	return tensor.Shape{hs[0], l.m}, nil
+}
+
+func (l *linearLayer) forward(vs []G.Value) (G.Value, error) {
+	s := &l.spec
+	hi, mfi, _, wi, bi := l.lay.positions()
 	h, w := opbase.F32(vs[hi]), opbase.F32(vs[wi])
 	n := vs[hi].Shape()[0]
 	if s.Mode.UseF {
-		tmp := op.tmp.Get(len(h))
+		tmp := l.tmp.Get(len(h))
 		kernels.MulTo(tmp, h, opbase.F32(vs[mfi]))
 		h = tmp
 	}
-	out := op.out.Get(tensor.Shape{n, s.m}, false)
+	out := l.out.Get(tensor.Shape{n, l.m}, false)
 	od := out.Float32s()
 	var bias []float32
 	if bi >= 0 {
@@ -111,9 +94,9 @@ func (op *linearOp) Do(vs ...G.Value) (G.Value, error) {
 	kernels.Parallel(nb, s.Threads, func(_, b0, b1 int) {
 		for b := b0; b < b1; b++ {
 			lo, hi := kernels.Block(n, nb, b)
-			kernels.Gemm(false, true, hi-lo, s.m, s.d, h[lo*s.d:hi*s.d], s.d, w, s.d, 0, od[lo*s.m:hi*s.m], s.m)
+			kernels.Gemm(false, true, hi-lo, l.m, l.d, h[lo*l.d:hi*l.d], l.d, w, l.d, 0, od[lo*l.m:hi*l.m], l.m)
 			for i := lo; i < hi; i++ {
-				row := od[i*s.m : (i+1)*s.m]
+				row := od[i*l.m : (i+1)*l.m]
 				for j, bv := range bias {
 					row[j] += bv
 				}
@@ -123,100 +106,82 @@ func (op *linearOp) Do(vs ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func (op *linearOp) DiffWRT(n int) []bool { return op.layout().diffWRT(n, op.spec.InputGrad) }
-
-func (op *linearOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dh := &linearInputGrad{Base: opbase.Base{Name: op.Name + "/dh"}, fwd: op}
-	dW := &linearWeightGrad{Base: opbase.Base{Name: op.Name + "/dW"}, fwd: op}
-	return op.layout().backward(op.spec.Mode, op.spec.InputGrad, op.Name, ins, grad, dh, dW, op.spec.Threads)
-}
-
-// linearInputGrad computes ∂J/∂h = (δ W) ⊙ mb; inputs W, δ[, mb].
-type linearInputGrad struct {
-	opbase.Base
-	fwd *linearOp
-	out opbase.Buffer
-}
-
-func (op *linearInputGrad) Arity() int {
-	if op.fwd.spec.Mode.UseB {
-		return 3
-	}
-	return 2
-}
-func (op *linearInputGrad) Type() hm.Type {
+// backward adds ∂J/∂h = (δ W) ⊙ mb from (W, δ[, mb]) and ∂J/∂W = δᵀ (h ⊙ m)
+// from (h, δ[, m]).
+func (l *linearLayer) backward(ins G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	name := "linear:" + l.spec.Name
 	a := hm.TypeVariable('a')
-	if op.Arity() == 3 {
-		return hm.NewFnType(opbase.T(2), opbase.T(2), a, a)
+	dxIn, dxOut := []hm.Type{opbase.T(2), opbase.T(2)}, opbase.T(len(l.in))
+	if l.spec.Mode.UseB {
+		dxIn, dxOut = append(dxIn, a), a
 	}
-	return hm.NewFnType(opbase.T(2), opbase.T(2), opbase.T(len(op.fwd.spec.inShape)))
+	dh := opbase.New(opbase.Spec{
+		Name: name + "/dh",
+		In:   dxIn,
+		Out:  dxOut,
+		Shape: func(in []tensor.Shape) (tensor.Shape, error) {
+			return l.inShape(in[1][0]), nil
+		},
+		Forward: l.inputGrad,
+	})
+	dwIn := []hm.Type{a, opbase.T(2)}
+	if l.spec.Mode.weightMask() != 0 {
+		dwIn = append(dwIn, a)
+	}
+	dW := opbase.New(opbase.Spec{
+		Name:    name + "/dW",
+		In:      dwIn,
+		Out:     opbase.T(2),
+		Shape:   func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{l.m, l.d}, nil },
+		Forward: l.weightGrad,
+	})
+	return l.lay.backward(l.spec.Mode, l.spec.InputGrad, name, ins, grad, dh, dW, l.spec.Threads)
 }
-func (op *linearInputGrad) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return op.fwd.spec.inShape.Clone(), nil
+
+// inShape is h's shape for a batch of n.
+func (l *linearLayer) inShape(n int) tensor.Shape {
+	s := l.in.Clone()
+	s[0] = n
+	return s
 }
-func (op *linearInputGrad) Do(vs ...G.Value) (G.Value, error) {
-	s := &op.fwd.spec
+
+// inputGrad computes ∂J/∂h = (δ W) ⊙ mb; inputs W, δ[, mb].
+func (l *linearLayer) inputGrad(vs []G.Value) (G.Value, error) {
 	w, d := opbase.F32(vs[0]), opbase.F32(vs[1])
 	n := vs[1].Shape()[0]
-	shape := s.inShape.Clone()
-	shape[0] = n
-	out := op.out.Get(shape, false)
+	out := l.dxOut.Get(l.inShape(n), false)
 	od := out.Float32s()
 	nb := rowBlocks(n)
-	kernels.Parallel(nb, s.Threads, func(_, b0, b1 int) {
+	kernels.Parallel(nb, l.spec.Threads, func(_, b0, b1 int) {
 		for b := b0; b < b1; b++ {
 			lo, hi := kernels.Block(n, nb, b)
-			kernels.Gemm(false, false, hi-lo, s.d, s.m, d[lo*s.m:hi*s.m], s.m, w, s.d, 0, od[lo*s.d:hi*s.d], s.d)
+			kernels.Gemm(false, false, hi-lo, l.d, l.m, d[lo*l.m:hi*l.m], l.m, w, l.d, 0, od[lo*l.d:hi*l.d], l.d)
 			if len(vs) == 3 {
-				kernels.Mul(od[lo*s.d:hi*s.d], opbase.F32(vs[2])[lo*s.d:hi*s.d])
+				kernels.Mul(od[lo*l.d:hi*l.d], opbase.F32(vs[2])[lo*l.d:hi*l.d])
 			}
 		}
 	})
 	return out, nil
 }
 
-// linearWeightGrad computes ∂J/∂W = δᵀ (h ⊙ m); inputs h, δ[, m].
-type linearWeightGrad struct {
-	opbase.Base
-	fwd *linearOp
-	out opbase.Buffer
-	tmp opbase.Floats
-}
-
-func (op *linearWeightGrad) Arity() int {
-	if op.fwd.spec.Mode.weightMask() != 0 {
-		return 3
-	}
-	return 2
-}
-func (op *linearWeightGrad) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	if op.Arity() == 3 {
-		return hm.NewFnType(a, opbase.T(2), a, opbase.T(2))
-	}
-	return hm.NewFnType(a, opbase.T(2), opbase.T(2))
-}
-func (op *linearWeightGrad) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{op.fwd.spec.m, op.fwd.spec.d}, nil
-}
-func (op *linearWeightGrad) Do(vs ...G.Value) (G.Value, error) {
-	s := &op.fwd.spec
+// weightGrad computes ∂J/∂W = δᵀ (h ⊙ m); inputs h, δ[, m].
+func (l *linearLayer) weightGrad(vs []G.Value) (G.Value, error) {
 	h, d := opbase.F32(vs[0]), opbase.F32(vs[1])
 	n := vs[0].Shape()[0]
 	if len(vs) == 3 {
-		tmp := op.tmp.Get(len(h))
+		tmp := l.dwTmp.Get(len(h))
 		kernels.MulTo(tmp, h, opbase.F32(vs[2]))
 		h = tmp
 	}
-	out := op.out.Get(tensor.Shape{s.m, s.d}, false)
+	out := l.dwOut.Get(tensor.Shape{l.m, l.d}, false)
 	od := out.Float32s()
 	// Blocks of output columns, so workers never write the same element;
 	// their width does not depend on the threads (see rowBlocks).
-	nb := (s.d + colBlock - 1) / colBlock
-	kernels.Parallel(nb, s.Threads, func(_, b0, b1 int) {
+	nb := (l.d + colBlock - 1) / colBlock
+	kernels.Parallel(nb, l.spec.Threads, func(_, b0, b1 int) {
 		for b := b0; b < b1; b++ {
-			lo, hi := kernels.Block(s.d, nb, b)
-			kernels.Gemm(true, false, s.m, hi-lo, n, d, s.m, h[lo:], s.d, 0, od[lo:], s.d)
+			lo, hi := kernels.Block(l.d, nb, b)
+			kernels.Gemm(true, false, l.m, hi-lo, n, d, l.m, h[lo:], l.d, 0, od[lo:], l.d)
 		}
 	})
 	return out, nil

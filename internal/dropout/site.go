@@ -1,8 +1,11 @@
 package dropout
 
 import (
+	"github.com/chewxy/hm"
+	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/opbase"
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // layout places a site layer's inputs: h, then mf and mb when the site
@@ -35,9 +38,18 @@ func (l layout) nodes(h *G.Node, site *Site, w, b *G.Node) G.Nodes {
 	return ins
 }
 
-func (l layout) arity() int {
-	_, _, _, w, b := l.positions()
-	return max(w, b) + 1
+// types returns the inputs' types: x for h and the masks, w for W, and
+// a vector for b.
+func (l layout) types(x, w hm.Type) []hm.Type {
+	ts := []hm.Type{x}
+	if l.masked {
+		ts = append(ts, x, x)
+	}
+	ts = append(ts, w)
+	if l.bias {
+		ts = append(ts, opbase.T(1))
+	}
+	return ts
 }
 
 // diffWRT marks W and b differentiable, and h when its gradient is wanted.
@@ -79,9 +91,65 @@ func (l layout) backward(m Mode, inputGrad bool, name string, ins G.Nodes, grad 
 		return nil, err
 	}
 	if bi >= 0 {
-		if ret[bi], err = G.ApplyOp(&BiasGrad{Base: opbase.Base{Name: name + "/db"}, Threads: threads}, grad); err != nil {
+		if ret[bi], err = opbase.Apply(biasGrad(name+"/db", threads), grad); err != nil {
 			return nil, err
 		}
 	}
 	return ret, nil
+}
+
+// biasGrad sums δ over the batch and any spatial axes: ∂J/∂b[m] = Σₙ Σₚ δ[n,m,p].
+func biasGrad(name string, threads int) opbase.Spec {
+	var buf opbase.Buffer
+	return opbase.Spec{
+		Name: name,
+		In:   []hm.Type{hm.TypeVariable('a')},
+		Out:  opbase.T(1),
+		Shape: func(in []tensor.Shape) (tensor.Shape, error) {
+			return tensor.Shape{in[0][1]}, nil
+		},
+		Forward: func(vs []G.Value) (G.Value, error) {
+			s := vs[0].Shape()
+			d := opbase.F32(vs[0])
+			n, m := s[0], s[1]
+			p := len(d) / (n * m)
+			out := buf.Get(tensor.Shape{m}, true)
+			sumMaps(out.Float32s(), d, n, m, p, threads)
+			return out, nil
+		},
+	}
+}
+
+// sumMaps adds each map's sum over the n images of d (n×m maps of p) into
+// od[m]. Workers take blocks of four maps, and sum four at once: four
+// chains of dependent adds keep the adder busy where one would wait on
+// each add. Each map's sum keeps its order, whatever the threads.
+func sumMaps(od, d []float32, n, m, p, threads int) {
+	kernels.Parallel((m+3)/4, threads, func(_, lo, hi int) {
+		for i := 0; i < n; i++ {
+			j := 4 * lo
+			for ; j+4 <= min(4*hi, m); j += 4 {
+				a := d[(i*m+j)*p : (i*m+j+1)*p]
+				b, c, e := d[(i*m+j+1)*p:][:len(a)], d[(i*m+j+2)*p:][:len(a)], d[(i*m+j+3)*p:][:len(a)]
+				var s0, s1, s2, s3 float32
+				for k, v := range a {
+					s0 += v
+					s1 += b[k]
+					s2 += c[k]
+					s3 += e[k]
+				}
+				od[j] += s0
+				od[j+1] += s1
+				od[j+2] += s2
+				od[j+3] += s3
+			}
+			for ; j < min(4*hi, m); j++ {
+				var sum float32
+				for _, v := range d[(i*m+j)*p : (i*m+j+1)*p] {
+					sum += v
+				}
+				od[j] += sum
+			}
+		}
+	})
 }

@@ -46,39 +46,39 @@ func BatchNorm(cfg BNConfig, x, gamma, beta *G.Node, stats *BNStats) (*G.Node, e
 	if cfg.Eps == 0 {
 		cfg.Eps = defaultEps
 	}
-	return G.ApplyOp(&bnOp{Base: opbase.Base{Name: "bn:" + cfg.Name}, cfg: cfg, stats: stats}, x, gamma, beta)
+	op := &bnOp{name: "bn:" + cfg.Name, cfg: cfg, stats: stats}
+	return opbase.Apply(opbase.Spec{
+		Name: op.name, In: opbase.Ts(4, 1, 1), Out: opbase.T(4),
+		Shape: func(in []tensor.Shape) (tensor.Shape, error) {
+			s := in[0]
+			if len(s) != 4 || s[1] != len(op.stats.Mean) {
+				return nil, fmt.Errorf("%s: input %v does not have %d channels", op.name, s, len(op.stats.Mean))
+			}
+			return s.Clone(), nil
+		},
+		Forward:  op.forward,
+		Diff:     []bool{true, true, true},
+		Backward: op.backward,
+	}, x, gamma, beta)
 }
 
+// bnOp is one BatchNorm layer.
 type bnOp struct {
-	opbase.Base
+	name  string
 	cfg   BNConfig
 	stats *BNStats
 	out   opbase.Buffer
-	// The batch mean and 1/√(σ²+ε) of the last training run. The backward
-	// pass recomputes x̂ = (x − μ)·inv from x with their float32 roundings,
-	// as the forward pass used them, rather than keeping a copy of x̂ (one
-	// tensor less to write per step and to hold).
-	mean, inv []float64
-	// The three gradient ops need the same per-channel sums Σδ and Σδx̂;
-	// whichever runs first in a step computes them for the others.
-	sd, sdx      []float64
-	step, summed int // forward runs so far; the run the sums belong to
+	// mean and inv are saved by a training forward pass for the backward
+	// pass: the batch mean and 1/√(σ²+ε). The backward pass recomputes
+	// x̂ = (x − μ)·inv from x with their float32 roundings, as the forward
+	// pass used them, rather than keeping a copy of x̂ (one tensor less to
+	// write per step and to hold).
+	mean, inv  []float64
+	sums       *tensor.Dense // the gradient ops' outputs
+	dx, dg, db opbase.Buffer
 }
 
-func (op *bnOp) Arity() int    { return 3 }
-func (op *bnOp) Type() hm.Type { return opbase.Fn(4, 4, 1, 1) }
-func (op *bnOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := opbase.Shape(ds[0])
-	if err != nil {
-		return nil, err
-	}
-	if len(s) != 4 || s[1] != len(op.stats.Mean) {
-		return nil, fmt.Errorf("%s: input %v does not have %d channels", op.Name, s, len(op.stats.Mean))
-	}
-	return s.Clone(), nil
-}
-
-func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
+func (op *bnOp) forward(vs []G.Value) (G.Value, error) {
 	x, gamma, beta := opbase.F32(vs[0]), opbase.F32(vs[1]), opbase.F32(vs[2])
 	s := vs[0].Shape()
 	n, c, p := s[0], s[1], s[2]*s[3]
@@ -86,9 +86,7 @@ func (op *bnOp) Do(vs ...G.Value) (G.Value, error) {
 	y := out.Float32s()
 	if len(op.inv) != c {
 		op.mean, op.inv = make([]float64, c), make([]float64, c)
-		op.sd, op.sdx = make([]float64, c), make([]float64, c)
 	}
-	op.step++
 	kernels.Parallel(c, op.cfg.Threads, func(_, lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var mean, inv float64
@@ -156,122 +154,121 @@ func (s *BNStats) running(ch int, eps float64) (mean, inv float64) {
 // defaultEps is BatchNorm's ε when the config leaves it 0 (PyTorch's).
 const defaultEps = 1e-5
 
-func (op *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
-func (op *bnOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+// backward adds the gradient ops. ∂J/∂β = Σδ and ∂J/∂γ = Σδx̂ per channel
+// are one op's output (sums, in float64), which ∂J/∂x =
+// γ/√(σ²+ε) · (δ − Σδ/m − x̂ Σδx̂/m) reads too. With a fused ReLU, δ
+// means δ⊙[y>0] and the output y is an input of sums and ∂J/∂x.
+func (op *bnOp) backward(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if !op.cfg.Train {
-		return nil, fmt.Errorf("%s: an evaluation-mode BatchNorm has no gradient", op.Name)
+		return nil, fmt.Errorf("%s: an evaluation-mode BatchNorm has no gradient", op.name)
 	}
-	var out G.Nodes
-	for _, part := range []struct {
-		suffix string
-		part   byte
-	}{{"/dx", 'x'}, {"/dgamma", 'g'}, {"/dbeta", 'b'}} {
-		ins := G.Nodes{ins[1], grad, ins[0]}
-		if op.cfg.ReLU {
-			ins = append(ins, output)
-		}
-		d, err := G.ApplyOp(&bnGrad{Base: opbase.Base{Name: op.Name + part.suffix}, fwd: op, part: part.part}, ins...)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
+	sumsType := G.TensorType{Dims: 2, Of: tensor.Float64}
+	in := G.Nodes{grad, ins[0]} // δ, x[, y]
+	if op.cfg.ReLU {
+		in = append(in, output)
 	}
-	return out, nil
-}
-
-// bnGrad computes one of ∂J/∂x, ∂J/∂γ, ∂J/∂β from γ, δ and x:
-// ∂J/∂β = Σδ, ∂J/∂γ = Σδx̂, ∂J/∂x = γ/√(σ²+ε) · (δ − Σδ/m − x̂ Σδx̂/m).
-// With a fused ReLU its fourth input is the output y and δ means δ⊙[y>0].
-type bnGrad struct {
-	opbase.Base
-	fwd  *bnOp
-	part byte
-	out  opbase.Buffer
-}
-
-func (op *bnGrad) Arity() int {
-	if op.fwd.cfg.ReLU {
-		return 4
-	}
-	return 3
-}
-func (op *bnGrad) Type() hm.Type {
-	ins := []int{1, 4, 4, 4}[:op.Arity()]
-	if op.part == 'x' {
-		return opbase.Fn(4, ins...)
-	}
-	return opbase.Fn(1, ins...)
-}
-func (op *bnGrad) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := opbase.Shape(ds[1])
+	sums, err := opbase.Apply(opbase.Spec{
+		Name: op.name + "/sums", In: opbase.Ts(4, 4, 4)[:len(in)], Out: sumsType,
+		Shape:   func(in []tensor.Shape) (tensor.Shape, error) { return tensor.Shape{2, in[0][1]}, nil },
+		Forward: op.sumsForward,
+	}, in...)
 	if err != nil {
 		return nil, err
 	}
-	if op.part == 'x' {
-		return s.Clone(), nil
+	dx, err := opbase.Apply(opbase.Spec{
+		Name: op.name + "/dx", In: append(opbase.Ts(1, 4, 4, 4)[:1+len(in)], sumsType), Out: opbase.T(4),
+		Shape:   func(in []tensor.Shape) (tensor.Shape, error) { return in[1].Clone(), nil },
+		Forward: op.dxForward,
+	}, append(G.Nodes{ins[1]}, append(in, sums)...)...)
+	if err != nil {
+		return nil, err
 	}
-	return tensor.Shape{s[1]}, nil
-}
-func (op *bnGrad) Do(vs ...G.Value) (G.Value, error) {
-	gamma, d := opbase.F32(vs[0]), opbase.F32(vs[1])
-	s := vs[1].Shape()
-	n, c, p := s[0], s[1], s[2]*s[3]
-	x := opbase.F32(vs[2])[:len(d)]
-	var out *tensor.Dense
-	if op.part == 'x' {
-		out = op.out.Get(s, false)
-	} else {
-		out = op.out.Get(tensor.Shape{c}, false)
-	}
-	od := out.Float32s()
-	var y []float32
-	if op.fwd.cfg.ReLU {
-		y = opbase.F32(vs[3])[:len(d)]
-	}
-	f := op.fwd
-	if f.summed != f.step {
-		kernels.Parallel(c, f.cfg.Threads, func(_, lo, hi int) {
-			for ch := lo; ch < hi; ch++ {
-				var sd, sdx float64
-				for i := 0; i < n; i++ {
-					off := (i*c + ch) * p
-					var ys []float32
-					if y != nil {
-						ys = y[off : off+p]
-					}
-					s1, s2 := kernels.StdSums(d[off:off+p], x[off:off+p], ys, float32(f.mean[ch]), float32(f.inv[ch]))
-					sd += s1
-					sdx += s2
+	part := func(suffix string, row int, buf *opbase.Buffer) (*G.Node, error) {
+		return opbase.Apply(opbase.Spec{
+			Name: op.name + suffix, In: []hm.Type{sumsType}, Out: opbase.T(1),
+			Shape: func(in []tensor.Shape) (tensor.Shape, error) { return tensor.Shape{in[0][1]}, nil },
+			Forward: func(vs []G.Value) (G.Value, error) {
+				s := vs[0].(*tensor.Dense).Float64s()
+				c := len(s) / 2
+				out := buf.Get(tensor.Shape{c}, false)
+				od := out.Float32s()
+				for ch := range od {
+					od[ch] = float32(s[row*c+ch])
 				}
-				f.sd[ch], f.sdx[ch] = sd, sdx
-			}
-		})
-		f.summed = f.step
+				return out, nil
+			},
+		}, sums)
 	}
-	switch op.part {
-	case 'b':
-		for ch := range od {
-			od[ch] = float32(f.sd[ch])
-		}
-		return out, nil
-	case 'g':
-		for ch := range od {
-			od[ch] = float32(f.sdx[ch])
-		}
-		return out, nil
+	dg, err := part("/dgamma", 1, &op.dg)
+	if err != nil {
+		return nil, err
 	}
-	m := float64(n * p)
-	kernels.Parallel(c, f.cfg.Threads, func(_, lo, hi int) {
+	db, err := part("/dbeta", 0, &op.db)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx, dg, db}, nil
+}
+
+// sumsForward computes Σδ (row 0) and Σδx̂ (row 1) per channel from δ, x[, y].
+func (op *bnOp) sumsForward(vs []G.Value) (G.Value, error) {
+	d := opbase.F32(vs[0])
+	s := vs[0].Shape()
+	n, c, p := s[0], s[1], s[2]*s[3]
+	x := opbase.F32(vs[1])[:len(d)]
+	var y []float32
+	if len(vs) == 3 {
+		y = opbase.F32(vs[2])[:len(d)]
+	}
+	if op.sums == nil || op.sums.Shape()[1] != c {
+		op.sums = tensor.New(tensor.WithShape(2, c), tensor.Of(tensor.Float64))
+	}
+	out := op.sums
+	sums := out.Float64s()
+	kernels.Parallel(c, op.cfg.Threads, func(_, lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
-			k := float32(float64(gamma[ch]) * f.inv[ch])
-			a, b := float32(f.sd[ch]/m), float32(f.sdx[ch]/m)
+			var sd, sdx float64
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * p
 				var ys []float32
 				if y != nil {
 					ys = y[off : off+p]
 				}
-				kernels.BNGrad(od[off:off+p], d[off:off+p], x[off:off+p], ys, float32(f.mean[ch]), float32(f.inv[ch]), k, a, b)
+				s1, s2 := kernels.StdSums(d[off:off+p], x[off:off+p], ys, float32(op.mean[ch]), float32(op.inv[ch]))
+				sd += s1
+				sdx += s2
+			}
+			sums[ch], sums[c+ch] = sd, sdx
+		}
+	})
+	return out, nil
+}
+
+// dxForward computes ∂J/∂x from γ, δ, x[, y] and the sums.
+func (op *bnOp) dxForward(vs []G.Value) (G.Value, error) {
+	gamma, d := opbase.F32(vs[0]), opbase.F32(vs[1])
+	s := vs[1].Shape()
+	n, c, p := s[0], s[1], s[2]*s[3]
+	x := opbase.F32(vs[2])[:len(d)]
+	var y []float32
+	if len(vs) == 5 {
+		y = opbase.F32(vs[3])[:len(d)]
+	}
+	sums := vs[len(vs)-1].(*tensor.Dense).Float64s()
+	out := op.dx.Get(s, false)
+	od := out.Float32s()
+	m := float64(n * p)
+	kernels.Parallel(c, op.cfg.Threads, func(_, lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			k := float32(float64(gamma[ch]) * op.inv[ch])
+			a, b := float32(sums[ch]/m), float32(sums[c+ch]/m)
+			for i := 0; i < n; i++ {
+				off := (i*c + ch) * p
+				var ys []float32
+				if y != nil {
+					ys = y[off : off+p]
+				}
+				kernels.BNGrad(od[off:off+p], d[off:off+p], x[off:off+p], ys, float32(op.mean[ch]), float32(op.inv[ch]), k, a, b)
 			}
 		}
 	})

@@ -4,7 +4,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/dropexp/dropexp/internal/opbase"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -24,53 +23,67 @@ func randDense(s tensor.Shape, relu bool) *tensor.Dense {
 	return tensor.New(tensor.WithShape(s...), tensor.WithBacking(d))
 }
 
-func benchOp(b *testing.B, do func(...G.Value) (G.Value, error), vs ...G.Value) {
+func benchOp(b *testing.B, do func([]G.Value) (G.Value, error), vs ...G.Value) {
 	b.SetBytes(int64(benchShape.TotalSize() * 4))
 	for i := 0; i < b.N; i++ {
-		if _, err := do(vs...); err != nil {
+		if _, err := do(vs); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
+// forwardOf returns the forward function of the op of node n.
+func forwardOf(b *testing.B, n *G.Node, err error) func([]G.Value) (G.Value, error) {
+	if err != nil {
+		b.Fatal(err)
+	}
+	return func(vs []G.Value) (G.Value, error) { return n.Op().Do(vs...) }
+}
+
 func BenchmarkReLU(b *testing.B) {
-	op := &reluOp{Base: opbase.Base{Name: "relu"}, threads: 2}
-	benchOp(b, op.Do, randDense(benchShape, false))
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(benchShape...))
+	n, err := ReLU("relu", x, 2)
+	benchOp(b, forwardOf(b, n, err), randDense(benchShape, false))
 }
 
 func BenchmarkReLUGrad(b *testing.B) {
-	op := &reluGrad{Base: opbase.Base{Name: "relu/dx"}, threads: 2}
-	benchOp(b, op.Do, randDense(benchShape, true), randDense(benchShape, false))
+	benchOp(b, reluGrad("relu/dx", 2).Forward, randDense(benchShape, true), randDense(benchShape, false))
 }
 
 func benchBN() (*bnOp, *tensor.Dense, *tensor.Dense) {
 	c := benchShape[1]
-	op := &bnOp{Base: opbase.Base{Name: "bn"}, cfg: BNConfig{Train: true, Momentum: 0.1, Eps: 1e-5, Threads: 2}, stats: NewBNStats(c)}
+	op := &bnOp{name: "bn", cfg: BNConfig{Train: true, Momentum: 0.1, Eps: 1e-5, Threads: 2}, stats: NewBNStats(c)}
 	return op, randDense(tensor.Shape{c}, false), randDense(tensor.Shape{c}, false)
 }
 
 func BenchmarkBatchNorm(b *testing.B) {
 	op, g, be := benchBN()
-	benchOp(b, op.Do, randDense(benchShape, false), g, be)
+	benchOp(b, op.forward, randDense(benchShape, false), g, be)
 }
 
 func BenchmarkBatchNormGrad(b *testing.B) {
 	op, g, be := benchBN()
-	if _, err := op.Do(randDense(benchShape, false), g, be); err != nil {
+	x, d := randDense(benchShape, false), randDense(benchShape, false)
+	if _, err := op.forward([]G.Value{x, g, be}); err != nil {
 		b.Fatal(err)
 	}
-	grad := &bnGrad{Base: opbase.Base{Name: "bn/dx"}, fwd: op, part: 'x'}
-	benchOp(b, grad.Do, g, randDense(benchShape, false))
+	sums, err := op.sumsForward([]G.Value{d, x})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchOp(b, op.dxForward, g, d, x, sums)
 }
 
 func BenchmarkMaxPool(b *testing.B) {
 	for _, train := range []bool{false, true} {
 		b.Run(map[bool]string{false: "eval", true: "train"}[train], func(b *testing.B) {
-			op := &poolOp{Base: opbase.Base{Name: "pool"}, kind: MaxPool, k: 3, stride: 2, threads: 2, withArg: train}
-			if _, err := op.InferShape(benchShape); err != nil {
+			op, err := newPool("pool", MaxPool, benchShape, 3, 0, 2, 2)
+			if err != nil {
 				b.Fatal(err)
 			}
-			benchOp(b, op.Do, randDense(benchShape, false))
+			op.withArg = train
+			benchOp(b, op.forward, randDense(benchShape, false))
 		})
 	}
 }

@@ -153,11 +153,12 @@ func TestMaxPoolArgmaxAgainstLoops(t *testing.T) {
 		for i := range x {
 			x[i] = float32(rng.IntN(4)) - 2 // few values: ties in most windows
 		}
-		op := &poolOp{kind: MaxPool, k: tc.k, pad: tc.pad, stride: tc.stride, threads: 2, withArg: tc.arg}
-		if _, err := op.InferShape(s); err != nil {
+		op, err := newPool("pool", MaxPool, s, tc.k, tc.pad, tc.stride, 2)
+		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := op.Do(tensor.New(tensor.WithShape(s...), tensor.WithBacking(x)))
+		op.withArg = tc.arg
+		v, err := op.forward([]G.Value{tensor.New(tensor.WithShape(s...), tensor.WithBacking(x))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,12 +222,12 @@ func TestShortcutAAgainstLoops(t *testing.T) {
 		for i := range x {
 			x[i] = float32(rng.NormFloat64())
 		}
-		op := &shortcutOp{stride: tc.s, outC: tc.outC, threads: tc.threads}
-		os, err := op.InferShape(in)
+		op, err := newShortcut("shortcut", in, tc.s, tc.outC, tc.threads)
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := op.Do(tensor.New(tensor.WithShape(in...), tensor.WithBacking(x)))
+		os := tensor.Shape{tc.n, op.outC, op.oh, op.ow}
+		v, err := op.forward([]G.Value{tensor.New(tensor.WithShape(in...), tensor.WithBacking(x))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,7 +236,7 @@ func TestShortcutAAgainstLoops(t *testing.T) {
 		for i := range d {
 			d[i] = float32(rng.NormFloat64())
 		}
-		g, err := (&shortcutGrad{fwd: op}).Do(tensor.New(tensor.WithShape(os...), tensor.WithBacking(d)))
+		g, err := op.grad([]G.Value{tensor.New(tensor.WithShape(os...), tensor.WithBacking(d))})
 		if err != nil {
 			t.Fatal(err)
 		}

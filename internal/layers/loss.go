@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/chewxy/hm"
 	"github.com/dropexp/dropexp/internal/opbase"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -27,37 +26,38 @@ func (l *Loss) Sum() float64 { return l.op.sum }
 // SoftmaxCrossEntropy adds the loss of N×K logits against N labels (class
 // indices stored as float32).
 func SoftmaxCrossEntropy(name string, logits, labels *G.Node) (*Loss, error) {
-	op := &lossOp{Base: opbase.Base{Name: "loss:" + name}}
-	n, err := G.ApplyOp(op, logits, labels)
+	op := &lossOp{name: "loss:" + name}
+	n, err := opbase.Apply(opbase.Spec{
+		Name: op.name, In: opbase.Ts(2, 1), Out: opbase.T(0),
+		Shape: func(in []tensor.Shape) (tensor.Shape, error) {
+			if len(in[0]) != 2 {
+				return nil, fmt.Errorf("%s: want N×K logits, got %v", op.name, in[0])
+			}
+			return tensor.ScalarShape(), nil
+		},
+		Forward:  op.forward,
+		Diff:     []bool{true, false},
+		Backward: op.backward,
+	}, logits, labels)
 	if err != nil {
 		return nil, err
 	}
 	return &Loss{Node: n, op: op}, nil
 }
 
+// lossOp is the loss layer. Its forward pass saves the softmax, the labels
+// and their count for the gradient.
 type lossOp struct {
-	opbase.Base
+	name    string
 	prob    opbase.Floats
 	labels  []int
+	count   int
 	correct int
 	sum     float64
-	count   int
+	dzOut   opbase.Buffer
 }
 
-func (op *lossOp) Arity() int    { return 2 }
-func (op *lossOp) Type() hm.Type { return opbase.Fn(0, 2, 1) }
-func (op *lossOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := opbase.Shape(ds[0])
-	if err != nil {
-		return nil, err
-	}
-	if len(s) != 2 {
-		return nil, fmt.Errorf("%s: want N×K logits, got %v", op.Name, s)
-	}
-	return tensor.ScalarShape(), nil
-}
-
-func (op *lossOp) Do(vs ...G.Value) (G.Value, error) {
+func (op *lossOp) forward(vs []G.Value) (G.Value, error) {
 	z, lab := opbase.F32(vs[0]), opbase.F32(vs[1])
 	s := vs[0].Shape()
 	n, k := s[0], s[1]
@@ -92,7 +92,7 @@ func (op *lossOp) Do(vs ...G.Value) (G.Value, error) {
 		}
 		y := op.labels[i]
 		if y >= k {
-			return nil, fmt.Errorf("%s: label %d out of range for %d classes", op.Name, y, k)
+			return nil, fmt.Errorf("%s: label %d out of range for %d classes", op.name, y, k)
 		}
 		// log-sum-exp form keeps the loss finite when p[y] underflows.
 		op.sum += math.Log(den) - float64(row[y]-mx)
@@ -108,39 +108,29 @@ func (op *lossOp) Do(vs ...G.Value) (G.Value, error) {
 	return G.NewF32(mean), nil
 }
 
-func (op *lossOp) DiffWRT(int) []bool { return []bool{true, false} }
-func (op *lossOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(&lossGrad{Base: opbase.Base{Name: op.Name + "/dz"}, fwd: op}, ins[0], grad)
+// backward adds ∂J/∂z = (softmax(z) − onehot(y)) / N_labelled · g; inputs z, g.
+func (op *lossOp) backward(ins G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	d, err := opbase.Apply(opbase.Spec{
+		Name: op.name + "/dz", In: opbase.Ts(2, 0), Out: opbase.T(2), Shape: opbase.SameShape,
+		Forward: op.grad,
+	}, ins[0], grad)
 	return G.Nodes{d, nil}, err
 }
 
-// lossGrad gives ∂J/∂z = (softmax(z) − onehot(y)) / N_labelled · g; inputs z, g.
-type lossGrad struct {
-	opbase.Base
-	fwd *lossOp
-	out opbase.Buffer
-}
-
-func (op *lossGrad) Arity() int    { return 2 }
-func (op *lossGrad) Type() hm.Type { return opbase.Fn(2, 2, 0) }
-func (op *lossGrad) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := opbase.Shape(ds[0])
-	return s.Clone(), err
-}
-func (op *lossGrad) Do(vs ...G.Value) (G.Value, error) {
-	f := op.fwd
+// grad is the loss gradient from the saved softmax and labels.
+func (op *lossOp) grad(vs []G.Value) (G.Value, error) {
 	s := vs[0].Shape()
 	n, k := s[0], s[1]
 	g := opbase.F32(vs[1])[0]
-	out := op.out.Get(s, false)
+	out := op.dzOut.Get(s, false)
 	od := out.Float32s()
-	scale := g / float32(max(f.count, 1))
-	p := f.prob[:n*k]
+	scale := g / float32(max(op.count, 1))
+	p := op.prob[:n*k]
 	for i := 0; i < n; i++ {
 		for j := 0; j < k; j++ {
 			od[i*k+j] = p[i*k+j] * scale
 		}
-		if y := f.labels[i]; y >= 0 {
+		if y := op.labels[i]; y >= 0 {
 			od[i*k+y] -= scale
 		}
 	}

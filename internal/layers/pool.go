@@ -1,14 +1,14 @@
 // Package layers holds the Gorgonia ops of the networks other than the
 // dropout-site layers: Caffe-style pooling (rounding up, with a correct
-// average pooling, which Gorgonia's AveragePool2D is not), ReLU, and the mean
-// softmax cross-entropy loss.
+// average pooling, which Gorgonia's AveragePool2D is not), ReLU, BatchNorm
+// with running statistics the model owns, the residual sum and option-A
+// shortcut, and the mean softmax cross-entropy loss.
 package layers
 
 import (
 	"fmt"
 	"math"
 
-	"github.com/chewxy/hm"
 	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/opbase"
 	G "gorgonia.org/gorgonia"
@@ -46,40 +46,51 @@ const (
 
 // Pool adds a K×K pooling with the given stride and padding over an N×C×H×W node.
 func Pool(name string, kind PoolKind, x *G.Node, k, pad, stride, threads int) (*G.Node, error) {
-	return G.ApplyOp(&poolOp{Base: opbase.Base{Name: "pool:" + name}, kind: kind, k: k, pad: pad, stride: stride, threads: threads}, x)
+	op, err := newPool("pool:"+name, kind, x.Shape(), k, pad, stride, threads)
+	if err != nil {
+		return nil, err
+	}
+	return opbase.Apply(opbase.Spec{
+		Name: op.name, In: opbase.Ts(4), Out: opbase.T(4),
+		Shape: func(in []tensor.Shape) (tensor.Shape, error) {
+			if len(in[0]) != 4 || !in[0][1:].Eq(op.in[1:]) {
+				return nil, fmt.Errorf("%s: input %v is not the N×%d×%d×%d it was built for", op.name, in[0], op.in[1], op.in[2], op.in[3])
+			}
+			return tensor.Shape{in[0][0], op.in[1], op.oh, op.ow}, nil
+		},
+		Forward:  op.forward,
+		Diff:     []bool{true},
+		Backward: op.backward,
+	}, x)
 }
 
+// newPool returns the pooling of an input of shape s.
+func newPool(name string, kind PoolKind, s tensor.Shape, k, pad, stride, threads int) (*poolOp, error) {
+	if len(s) != 4 {
+		return nil, fmt.Errorf("%s: want N×C×H×W input, got %v", name, s)
+	}
+	return &poolOp{name: name, kind: kind, k: k, pad: pad, stride: stride, threads: threads, in: s.Clone(),
+		oh: PoolOut(s[2], k, pad, stride), ow: PoolOut(s[3], k, pad, stride)}, nil
+}
+
+// poolOp is one pooling layer.
 type poolOp struct {
-	opbase.Base
+	name           string
 	kind           PoolKind
 	k, pad, stride int
 	threads        int
-	in             tensor.Shape
+	in             tensor.Shape // the input's shape when the layer was added
 	oh, ow         int
-	out            opbase.Buffer
+	out, dxOut     opbase.Buffer
 	scratch        []*maxScratch // per worker
-	// withArg: a training graph's max pooling also records each window's
-	// argmax for the backward pass.
+	// argmax is the saved state of a training graph's max pooling: where
+	// each window's maximum lies, written by the forward pass for the
+	// backward pass. withArg is set when the graph gets its backward pass.
 	withArg bool
 	argmax  []int32
 }
 
-func (op *poolOp) Arity() int    { return 1 }
-func (op *poolOp) Type() hm.Type { return opbase.Fn(4, 4) }
-func (op *poolOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := opbase.Shape(ds[0])
-	if err != nil {
-		return nil, err
-	}
-	if len(s) != 4 {
-		return nil, fmt.Errorf("%s: want N×C×H×W input, got %v", op.Name, s)
-	}
-	op.in = s.Clone()
-	op.oh, op.ow = PoolOut(s[2], op.k, op.pad, op.stride), PoolOut(s[3], op.k, op.pad, op.stride)
-	return tensor.Shape{s[0], s[1], op.oh, op.ow}, nil
-}
-
-func (op *poolOp) Do(vs ...G.Value) (G.Value, error) {
+func (op *poolOp) forward(vs []G.Value) (G.Value, error) {
 	x := opbase.F32(vs[0])
 	s := vs[0].Shape()
 	n, c, h, w := s[0], s[1], s[2], s[3]
@@ -216,48 +227,43 @@ func (op *poolOp) maxPlane(plane, dst []float32, sc *maxScratch, arg []int32, h,
 	}
 }
 
-func (op *poolOp) DiffWRT(int) []bool { return []bool{true} }
-func (op *poolOp) SymDiff(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+// backward adds the op that routes δ back: to the argmax (max) or spread
+// over the window (average).
+func (op *poolOp) backward(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	op.withArg = true
-	d, err := G.ApplyOp(&poolGrad{Base: opbase.Base{Name: op.Name + "/dx"}, fwd: op}, grad)
+	d, err := opbase.Apply(opbase.Spec{
+		Name: op.name + "/dx", In: opbase.Ts(4), Out: opbase.T(4),
+		Shape: func(in []tensor.Shape) (tensor.Shape, error) {
+			return tensor.Shape{in[0][0], op.in[1], op.in[2], op.in[3]}, nil
+		},
+		Forward: op.grad,
+	}, grad)
 	return G.Nodes{d}, err
 }
 
-// poolGrad routes δ back: to the argmax (max) or spread over the window (average).
-type poolGrad struct {
-	opbase.Base
-	fwd *poolOp
-	out opbase.Buffer
-}
-
-func (op *poolGrad) Arity() int    { return 1 }
-func (op *poolGrad) Type() hm.Type { return opbase.Fn(4, 4) }
-func (op *poolGrad) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return op.fwd.in.Clone(), nil
-}
-func (op *poolGrad) Do(vs ...G.Value) (G.Value, error) {
-	f := op.fwd
+// grad routes δ back: to the argmax (max) or spread over the window (average).
+func (op *poolOp) grad(vs []G.Value) (G.Value, error) {
 	d := opbase.F32(vs[0])
 	n := vs[0].Shape()[0]
-	c, h, w := f.in[1], f.in[2], f.in[3]
-	out := op.out.Get(tensor.Shape{n, c, h, w}, false)
+	c, h, w := op.in[1], op.in[2], op.in[3]
+	out := op.dxOut.Get(tensor.Shape{n, c, h, w}, false)
 	od := out.Float32s()
-	kernels.Parallel(n*c, f.threads, func(_, lo, hi int) {
+	kernels.Parallel(n*c, op.threads, func(_, lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			dst := od[pl*h*w : (pl+1)*h*w]
 			clear(dst)
-			src := d[pl*f.oh*f.ow : (pl+1)*f.oh*f.ow]
-			if f.kind == MaxPool {
+			src := d[pl*op.oh*op.ow : (pl+1)*op.oh*op.ow]
+			if op.kind == MaxPool {
 				for o, g := range src {
-					dst[f.argmax[pl*f.oh*f.ow+o]] += g
+					dst[op.argmax[pl*op.oh*op.ow+o]] += g
 				}
 				continue
 			}
-			for oy := 0; oy < f.oh; oy++ {
-				y0, y1, sy := window(oy, h, f.k, f.pad, f.stride)
-				for ox := 0; ox < f.ow; ox++ {
-					x0, x1, sx := window(ox, w, f.k, f.pad, f.stride)
-					o := oy*f.ow + ox
+			for oy := 0; oy < op.oh; oy++ {
+				y0, y1, sy := window(oy, h, op.k, op.pad, op.stride)
+				for ox := 0; ox < op.ow; ox++ {
+					x0, x1, sx := window(ox, w, op.k, op.pad, op.stride)
+					o := oy*op.ow + ox
 					g := src[o] / float32(sy*sx)
 					for yy := y0; yy < y1; yy++ {
 						row := dst[yy*w+x0 : yy*w+x1]

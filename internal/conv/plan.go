@@ -1,0 +1,63 @@
+package conv
+
+import "github.com/dropexp/dropexp/internal/kernels"
+
+// Options are what the planner takes besides the geometry.
+type Options struct {
+	Threads int
+	// Im2col turns the direct convolution off (tests compare the paths;
+	// machines without the tiles in hardware never have it).
+	Im2col bool
+	// KeepCols lets an im2col forward pass keep its unrolled columns for
+	// the weight gradient (N·C·k²·OH·OW floats, one im2col less per step).
+	// The direct strategy keeps its padded planes without being asked:
+	// they are hardly larger than the input.
+	KeepCols bool
+}
+
+// PlanForward picks the forward strategy: the direct convolution where
+// the CPU has its tiles and the geometry fits them, im2col and one matrix
+// multiply per group of images elsewhere.
+func PlanForward(g Geom, opt Options) Forward {
+	if d := direct(g, opt); d != nil {
+		return &directForward{g: g, d: d, threads: opt.Threads}
+	}
+	return &im2colForward{g: g, threads: opt.Threads}
+}
+
+// PlanBackward picks the gradient strategies of a convolution whose
+// forward strategy is fwd, and the Saved that fwd fills for wgrad (nil:
+// none). sameMask reports that the weight gradient sees the features the
+// forward pass convolved (the same mask, or none).
+//
+// The input gradient runs direct where the direct convolution has a
+// backward pass (stride 1), else as a transposed convolution where the
+// convolution keeps the image size (stride 1), else by col2im. The weight
+// gradient runs direct where it has a backward pass, else by im2col.
+func PlanBackward(g Geom, opt Options, fwd Forward, sameMask bool) (InputGrad, WeightGrad, *Saved) {
+	d := direct(g, opt)
+	if d != nil && d.Backward() {
+		var saved *Saved
+		if _, ok := fwd.(*directForward); ok && sameMask {
+			saved = &Saved{}
+		}
+		return &directInputGrad{g: g, d: d, threads: opt.Threads}, &directWeightGrad{g: g, d: d, threads: opt.Threads}, saved
+	}
+	var dx InputGrad = &col2imInputGrad{g: g, threads: opt.Threads}
+	if g.Stride == 1 && g.OH == g.H && g.OW == g.W {
+		dx = &transposedInputGrad{g: g, threads: opt.Threads}
+	}
+	var saved *Saved
+	if _, ok := fwd.(*im2colForward); ok && sameMask && opt.KeepCols {
+		saved = &Saved{}
+	}
+	return dx, &im2colWeightGrad{g: g, threads: opt.Threads}, saved
+}
+
+// direct returns the direct convolution of g, or nil where it does not apply.
+func direct(g Geom, opt Options) *kernels.Direct {
+	if opt.Im2col {
+		return nil
+	}
+	return kernels.NewDirect(g.C, g.M, g.H, g.W, g.K, g.Pad, g.Stride)
+}

@@ -1,0 +1,44 @@
+package conv
+
+import (
+	"testing"
+
+	"github.com/dropexp/dropexp/internal/kernels"
+)
+
+// The planner's choice per pass, for the geometries of ConvNet-Quick and
+// ResNet-20, with and without the direct convolution.
+func TestPlan(t *testing.T) {
+	tiles := kernels.ConvImpl() != "im2col"
+	for _, tc := range []struct {
+		name              string
+		g                 Geom
+		opt               Options
+		sameMask          bool
+		fwd, dx, dw       string // with the tiles
+		saved             bool
+		fwdNo, dxNo, dwNo string // without them
+		savedNo           bool
+	}{
+		{"convnet conv1", NewGeom(3, 32, 32, 32, 5, 2, 1), Options{KeepCols: true}, true, "direct", "direct", "direct", true, "im2col", "transposed", "im2col", true},
+		{"resnet conv", NewGeom(16, 32, 32, 16, 3, 1, 1), Options{}, true, "direct", "direct", "direct", true, "im2col", "transposed", "im2col", false},
+		{"stride 2", NewGeom(16, 32, 32, 32, 3, 1, 2), Options{KeepCols: true}, true, "direct", "col2im", "im2col", false, "im2col", "col2im", "im2col", true},
+		{"other mask", NewGeom(16, 8, 8, 16, 3, 1, 1), Options{KeepCols: true}, false, "direct", "direct", "direct", false, "im2col", "transposed", "im2col", false},
+		{"no padding", NewGeom(4, 8, 8, 4, 3, 0, 1), Options{KeepCols: true}, true, "im2col", "col2im", "im2col", true, "im2col", "col2im", "im2col", true},
+		{"forced im2col", NewGeom(16, 32, 32, 16, 3, 1, 1), Options{Im2col: true, KeepCols: true}, true, "im2col", "transposed", "im2col", true, "im2col", "transposed", "im2col", true},
+	} {
+		want := []any{tc.fwd, tc.dx, tc.dw, tc.saved}
+		if !tiles {
+			want = []any{tc.fwdNo, tc.dxNo, tc.dwNo, tc.savedNo}
+		}
+		fwd := PlanForward(tc.g, tc.opt)
+		dx, dw, saved := PlanBackward(tc.g, tc.opt, fwd, tc.sameMask)
+		got := []any{fwd.Name(), dx.Name(), dw.Name(), saved != nil}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("%s: forward, input gradient, weight gradient, saved = %v, want %v", tc.name, got, want)
+				break
+			}
+		}
+	}
+}
