@@ -27,6 +27,8 @@ for d in a.dirs:
             if r["tensor"] == "total":
                 rows.setdefault(int(r["iteration"]), {})[r["quantity"]] = float(r["value"])
         its = sorted(rows)
+        if not its:
+            continue  # a run that has not reached its first diagnosed iteration
         md2 = sum(rows[i]["mean_dev"] ** 2 for i in its) / len(its)
         mc = sum(rows[i]["noise"] * (rows[i]["norm_mean"] / rows[i]["norm_g0"]) ** 2 / a.draws for i in its) / len(its)
         cos = sum(rows[i]["cosine"] for i in its) / len(its)
