@@ -316,16 +316,9 @@ func DiagnosticsVsRatio(runs []diagRun) (Figure, string) {
 				if len(e.XYs) == 0 {
 					continue
 				}
-				l, sc, err := plotter.NewLinePoints(e)
+				l, sc, err := errLine(p, e, style)
 				if err != nil {
 					continue
-				}
-				l.Color, l.Width = colorOf(style), vg.Points(1.5)
-				sc.Color, sc.Shape, sc.Radius = colorOf(style), markers[style%len(markers)], vg.Points(3)
-				p.Add(l, sc)
-				if eb, err := plotter.NewYErrorBars(e); err == nil {
-					eb.Color, eb.Width = colorOf(style), vg.Points(1)
-					p.Add(eb)
 				}
 				if len(row.Panels) == 0 {
 					n := strconv.Itoa(nMax)

@@ -447,16 +447,9 @@ func accuracyRow(g *Group, sem string, paperOK bool) (FigureRow, bool) {
 			pts.YErrors = append(pts.YErrors, struct{ Low, High float64 }{std, std})
 			n = max(n, c.Acc.N)
 		}
-		l, sc, err := plotter.NewLinePoints(pts)
+		l, sc, err := errLine(p, pts, style)
 		if err != nil {
 			continue
-		}
-		l.Color, l.Width = colorOf(style), vg.Points(1.5)
-		sc.Color, sc.Shape, sc.Radius = colorOf(style), markers[style%len(markers)], vg.Points(3)
-		p.Add(l, sc)
-		if eb, err := plotter.NewYErrorBars(pts); err == nil {
-			eb.Color, eb.Width = colorOf(style), vg.Points(1)
-			p.Add(eb)
 		}
 		row.Legend.Add(fmt.Sprintf("%s (n=%d)", label, n), l, sc)
 		if !paperOK {
@@ -530,6 +523,23 @@ func paperDashes() []vg.Length { return []vg.Length{vg.Points(5), vg.Points(3)} 
 type errPoints struct {
 	plotter.XYs
 	plotter.YErrors
+}
+
+// errLine draws pts on p in the curve style's colour and marker, with their
+// error bars, and returns the line and markers for a legend entry.
+func errLine(p *plot.Plot, pts errPoints, style int) (*plotter.Line, *plotter.Scatter, error) {
+	l, sc, err := plotter.NewLinePoints(pts)
+	if err != nil {
+		return nil, nil, err
+	}
+	l.Color, l.Width = colorOf(style), vg.Points(1.5)
+	sc.Color, sc.Shape, sc.Radius = colorOf(style), markers[style%len(markers)], vg.Points(3)
+	p.Add(l, sc)
+	if eb, err := plotter.NewYErrorBars(pts); err == nil {
+		eb.Color, eb.Width = colorOf(style), vg.Points(1)
+		p.Add(eb)
+	}
+	return l, sc, nil
 }
 
 // paperLine returns the paper's accuracy against p for the variant of
