@@ -168,32 +168,17 @@ func diagPanels(runs []diagRun) []panel {
 	return panels(rs)
 }
 
-// diagStats returns quantity q of runs against iteration: the mean and
-// sample std over the runs at each iteration that every one of them
-// diagnosed with a finite value (the stats Figure 1 draws for losses).
+// diagStats returns quantity q of runs against iteration, as Figure 1's
+// seedStats does for the losses.
 func diagStats(runs []diagRun, q string) []stat {
-	per := map[int][]float64{}
-	for _, r := range runs {
-		for i, it := range r.its {
-			per[it] = append(per[it], r.vals[q][i])
+	series := make([]map[int]float64, len(runs))
+	for i, r := range runs {
+		series[i] = make(map[int]float64, len(r.its))
+		for j, it := range r.its {
+			series[i][it] = r.vals[q][j]
 		}
 	}
-	var its []int
-	for it, v := range per {
-		if len(v) == len(runs) && !slices.ContainsFunc(v, func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }) {
-			its = append(its, it)
-		}
-	}
-	slices.Sort(its)
-	out := make([]stat, len(its))
-	for i, it := range its {
-		m, sd := meanStd(per[it])
-		if math.IsNaN(sd) {
-			sd = 0
-		}
-		out[i] = stat{x: float64(it), mean: m, std: sd}
-	}
-	return out
+	return statsOver(series)
 }
 
 // diagTitles names the two quantities the figures draw.

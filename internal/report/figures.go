@@ -181,36 +181,39 @@ type stat struct {
 // seedStats returns, at each iteration that every run recorded with a
 // finite value, the mean and standard deviation of metric over the runs.
 func seedStats(runs []Run, metric func(results.Metric) float64) []stat {
-	vals := map[int][]float64{}
-	for _, r := range runs {
+	series := make([]map[int]float64, len(runs))
+	for i, r := range runs {
+		series[i] = make(map[int]float64, len(r.Metrics))
 		for _, m := range r.Metrics {
-			vals[m.Iteration] = append(vals[m.Iteration], metric(m))
+			series[i][m.Iteration] = metric(m)
+		}
+	}
+	return statsOver(series)
+}
+
+// statsOver returns, at each iteration that every series has with a finite
+// value, the mean and sample standard deviation (0 for one series) over them.
+func statsOver(series []map[int]float64) []stat {
+	vals := map[int][]float64{}
+	for _, sr := range series {
+		for it, v := range sr {
+			vals[it] = append(vals[it], v)
 		}
 	}
 	var its []int
 	for it, vs := range vals {
-		if len(vs) == len(runs) && !slices.ContainsFunc(vs, func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }) {
+		if len(vs) == len(series) && !slices.ContainsFunc(vs, func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }) {
 			its = append(its, it)
 		}
 	}
 	slices.Sort(its)
-	out := make([]stat, 0, len(its))
-	for _, it := range its {
-		vs := vals[it]
-		var sum float64
-		for _, v := range vs {
-			sum += v
+	out := make([]stat, len(its))
+	for i, it := range its {
+		m, sd := meanStd(vals[it])
+		if math.IsNaN(sd) {
+			sd = 0
 		}
-		m := sum / float64(len(vs))
-		var ss float64
-		for _, v := range vs {
-			ss += (v - m) * (v - m)
-		}
-		sd := 0.0
-		if len(vs) > 1 {
-			sd = math.Sqrt(ss / float64(len(vs)-1))
-		}
-		out = append(out, stat{x: float64(it), mean: m, std: sd})
+		out[i] = stat{x: float64(it), mean: m, std: sd}
 	}
 	return out
 }
