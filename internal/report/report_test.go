@@ -384,6 +384,10 @@ func TestTable1(t *testing.T) {
 		"| forward/0.1/layer | plain | – | 1 / 3 | -0.0550 | not possible: n=1 against n=3 (a test needs 2 runs on each side) | – | – |",
 		"| forward/0.3/layer | forward/0.3/elementwise | paired | 2 pairs |",
 		"Not run (of the paper's grid): standard, backward at 0.2, 0.1, 0.05, 0.01, 0.005; forward at 0.2, 0.05, 0.01, 0.005.\n",
+		// the paper's layout: mean ± the interval's half-width, n where it is not the section's 3, the paper's value
+		"Plain network: 0.7550 ± 0.0124 [0.7579]. ▲/▼: above/below plain, significant after Holm.\n\n| variant | gradient | 0.3 | 0.1 |\n",
+		"| forward | layer | 0.6450 ± 0.0635 (n=2) ▼ [0.6908] | 0.7000 (n=1) [0.7482] |\n",
+		"| backward | layer | 0.7033 ± 0.0123 ▼ [0.7433] | – |\n| forward | elementwise | 0.6610 ± 0.0127 (n=2) ▼ | – |\n",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("table1.md lacks\n%q\n%s", want, md)
@@ -648,6 +652,33 @@ func TestKernelsNote(t *testing.T) {
 	} {
 		if got := kernelsNote(c.runs); got != c.want {
 			t.Errorf("%d runs: %q, want %q", len(c.runs), got, c.want)
+		}
+	}
+}
+
+func TestWallNote(t *testing.T) {
+	run := func(sec float64, threads int) Run {
+		return Run{Summary: results.Summary{WallSeconds: sec, Threads: threads}}
+	}
+	cases := []struct {
+		runs []Run
+		want string
+	}{
+		{nil, ""},
+		{[]Run{run(0, 1)}, ""},
+		{[]Run{run(900, 1)}, "Wall time: 1 run, 15.0 min (1 thread)."},
+		{[]Run{run(900, 1), run(600, 1), run(1200, 1)},
+			"Wall time: 3 runs, 45.0 min in all; per run median 15.0 min (10.0–20.0 min), 1 thread each."},
+		{[]Run{run(3600, 2), run(5400, 2), run(0, 1)},
+			"Wall time: 2 runs, 2.5 h in all; per run median 75.0 min (60.0–90.0 min), 2 threads each."},
+		{[]Run{run(600, 1), run(9000, 1), run(1200, 1)},
+			"Wall time: 3 runs, 3.0 h in all; per run median 20.0 min (10.0 min–2.5 h), 1 thread each."},
+		{[]Run{run(600, 1), run(1200, 2)},
+			"Wall time: 2 runs, 30.0 min in all; per run median 15.0 min (10.0–20.0 min), threads 1, 2."},
+	}
+	for _, c := range cases {
+		if got := wallNote(c.runs); got != c.want {
+			t.Errorf("wallNote(%d runs) = %q, want %q", len(c.runs), got, c.want)
 		}
 	}
 }

@@ -102,6 +102,9 @@ func (s Section) markdown(b *strings.Builder) {
 	if k := kernelsNote(runs); k != "" {
 		b.WriteString(" " + k)
 	}
+	if w := wallNote(runs); w != "" {
+		b.WriteString(" " + w)
+	}
 	b.WriteString("\n\n")
 
 	b.WriteString("### Test accuracy\n\n")
@@ -124,6 +127,10 @@ func (s Section) markdown(b *strings.Builder) {
 	}
 	if one := slices.ContainsFunc(g.all(), func(c *CellRuns) bool { return c.Acc.N == 1 }); one {
 		b.WriteString("A cell with n = 1 has no interval and cannot be compared: its runs need more seeds.\n\n")
+	}
+
+	if g.Model == Table1Model {
+		s.paperLayout(b)
 	}
 
 	b.WriteString("### Against the paper\n\n")
@@ -418,4 +425,134 @@ func kernelsNote(runs []Run) string {
 		parts = append(parts, fmt.Sprintf("%s (%s)", k, n))
 	}
 	return "Kernels: " + strings.Join(parts, "; ") + "."
+}
+
+// wallNote says what the runs cost as measured: their wall times summed and
+// per run (median and range), with the threads each used. A resumed run's
+// wall time is what its summary recorded. "" when no run recorded one.
+func wallNote(runs []Run) string {
+	var walls []float64
+	threads := map[int]bool{}
+	for _, r := range runs {
+		if r.Summary.WallSeconds > 0 {
+			walls = append(walls, r.Summary.WallSeconds)
+			threads[r.Summary.Threads] = true
+		}
+	}
+	if len(walls) == 0 {
+		return ""
+	}
+	slices.Sort(walls)
+	total := 0.0
+	for _, w := range walls {
+		total += w
+	}
+	med := walls[len(walls)/2]
+	if len(walls)%2 == 0 {
+		med = (walls[len(walls)/2-1] + walls[len(walls)/2]) / 2
+	}
+	var ts []string
+	for _, t := range slices.Sorted(maps.Keys(threads)) {
+		ts = append(ts, strconv.Itoa(t))
+	}
+	th := "threads " + strings.Join(ts, ", ")
+	switch {
+	case len(ts) == 1 && ts[0] == "1":
+		th = "1 thread each"
+	case len(ts) == 1:
+		th = ts[0] + " threads each"
+	}
+	if len(walls) == 1 {
+		return fmt.Sprintf("Wall time: 1 run, %s (%s).", duration(total), strings.TrimSuffix(th, " each"))
+	}
+	return fmt.Sprintf("Wall time: %d runs, %s in all; per run median %s (%s), %s.",
+		len(walls), duration(total), duration(med), durationRange(walls[0], walls[len(walls)-1]), th)
+}
+
+// durationRange writes lo–hi with one unit when duration gives both the same.
+func durationRange(lo, hi float64) string {
+	l, h := duration(lo), duration(hi)
+	if lu, hu := l[strings.LastIndexByte(l, ' '):], h[strings.LastIndexByte(h, ' '):]; lu == hu {
+		l = strings.TrimSuffix(l, lu)
+	}
+	return l + "–" + h
+}
+
+// duration writes seconds as minutes below two hours and as hours above.
+func duration(sec float64) string {
+	if sec < 7200 {
+		return fmt.Sprintf("%.1f min", sec/60)
+	}
+	return fmt.Sprintf("%.1f h", sec/3600)
+}
+
+// paperLayout writes Table 1's cells as the paper lays them out (a row per
+// variant and gradient rule, a column per ratio), each as the mean ± the
+// half-width of its 95 % interval with the paper's value beside it, so the
+// grid reads at a glance. Only ratios and rows that ran appear.
+func (s Section) paperLayout(b *strings.Builder) {
+	g := s.Group
+	var ratios []string
+	for _, r := range table1Ratios {
+		if slices.ContainsFunc(g.Cells, func(c *CellRuns) bool { return sameRatio(c.Ratio, r) && c.Acc.N > 0 }) {
+			ratios = append(ratios, r)
+		}
+	}
+	if len(ratios) == 0 {
+		return
+	}
+	maxN := 0
+	for _, c := range g.all() {
+		maxN = max(maxN, c.Acc.N)
+	}
+	marked := false
+	cellText := func(c *CellRuns) string {
+		if c == nil || c.Acc.N == 0 {
+			return "–"
+		}
+		t := num(c.Acc.Mean)
+		if c.Acc.N >= 2 {
+			t += fmt.Sprintf(" ± %.4f", (c.Acc.High-c.Acc.Low)/2)
+		}
+		if c.Acc.N != maxN {
+			t += fmt.Sprintf(" (n=%d)", c.Acc.N)
+		}
+		if x, ok := versusPlain(s.Comparisons, c); ok && x.Significant() {
+			t += map[bool]string{true: " ▲", false: " ▼"}[x.Test.Diff > 0]
+			marked = true
+		}
+		if p := paperValue(g, c); s.Paper && !math.IsNaN(p) {
+			t += fmt.Sprintf(" [%.4f]", p)
+		}
+		return t
+	}
+	b.WriteString("### In the paper's layout\n\n")
+	fmt.Fprintf(b, "Mean ± half-width of the 95 %% interval over seeds (n = %d unless marked)", maxN)
+	if s.Paper {
+		b.WriteString("; the paper's value in brackets")
+	}
+	b.WriteString(".")
+	if g.Plain != nil && g.Plain.Acc.N > 0 {
+		fmt.Fprintf(b, " Plain network: %s.", cellText(g.Plain))
+	}
+	var rows strings.Builder
+	for _, sem := range g.semantics() {
+		for _, v := range table1Variants {
+			row := make([]string, len(ratios))
+			any := false
+			for i, r := range ratios {
+				c := g.cell(v, r, sem)
+				any = any || (c != nil && c.Acc.N > 0)
+				row[i] = cellText(c)
+			}
+			if any {
+				fmt.Fprintf(&rows, "| %s | %s | %s |\n", v, sem, strings.Join(row, " | "))
+			}
+		}
+	}
+	if marked {
+		b.WriteString(" ▲/▼: above/below plain, significant after Holm.")
+	}
+	b.WriteString("\n\n| variant | gradient | " + strings.Join(ratios, " | ") + " |\n|---|---|" + strings.Repeat("---|", len(ratios)) + "\n")
+	b.WriteString(rows.String() + "\n")
 }
