@@ -29,9 +29,15 @@ const (
 
 // The quantities of diagnostics.csv the report draws (package diagnostics defines them).
 const (
-	qRelDev = "rel_dev"
-	qNoise  = "noise"
+	qRelDev   = "rel_dev"
+	qNoise    = "noise"
+	qMeanDev  = "mean_dev"
+	qNormMean = "norm_mean"
+	qNormG0   = "norm_g0"
 )
+
+// diagQuantities are the quantities loadDiagnostics keeps.
+var diagQuantities = []string{qRelDev, qNoise, qMeanDev, qNormMean, qNormG0}
 
 // endFraction is the part of training whose diagnosed iterations make a
 // run's value "at the end": their mean, since one batch's value is noisy.
@@ -81,6 +87,30 @@ func (d diagRun) end(q string) float64 {
 	return d.mean(q, from)
 }
 
+// bias estimates ‖E g − g0‖ / ‖g0‖, how far the variant's expected gradient
+// lies from the clean one, over the run's diagnosed iterations. mean_dev²
+// (the K-draw mean's distance) is the squared bias plus the mean's sampling
+// error tr Cov / K, and tr Cov / ‖g0‖² = noise · (norm_mean / norm_g0)²; the
+// difference of their means is the squared bias, clipped at 0 where the
+// sampling error is the larger (an unbiased variant, within its noise).
+// NaN when the run's draws are unknown.
+func (d diagRun) bias() float64 {
+	k, err := strconv.Atoi(d.Config["diagnostics.draws"])
+	if err != nil || k < 2 {
+		return math.NaN()
+	}
+	var dev2, sampling float64
+	for i := range d.its {
+		if math.IsNaN(d.vals[qMeanDev][i] + d.vals[qNormMean][i] + d.vals[qNormG0][i] + d.vals[qNoise][i]) {
+			return math.NaN() // a diagnostics.csv without these quantities
+		}
+		dev2 += d.vals[qMeanDev][i] * d.vals[qMeanDev][i]
+		r := d.vals[qNormMean][i] / d.vals[qNormG0][i]
+		sampling += d.vals[qNoise][i] * r * r / float64(k)
+	}
+	return math.Sqrt(max(dev2-sampling, 0) / float64(len(d.its)))
+}
+
 // gap is the generalisation gap: final test loss minus final training loss
 // (the latter as metrics.csv logs it: with the variant's masks, the running
 // mean since the previous evaluation).
@@ -104,12 +134,12 @@ func loadDiagnostics(c *Collection) []diagRun {
 		}
 		d := diagRun{Run: r, vals: map[string][]float64{}}
 		for _, row := range rows {
-			if row.Tensor != results.TotalTensor || (row.Quantity != qRelDev && row.Quantity != qNoise) {
+			if row.Tensor != results.TotalTensor || !slices.Contains(diagQuantities, row.Quantity) {
 				continue
 			}
 			if n := len(d.its); n == 0 || d.its[n-1] != row.Iteration {
 				d.its = append(d.its, row.Iteration)
-				for _, q := range []string{qRelDev, qNoise} {
+				for _, q := range diagQuantities {
 					d.vals[q] = append(d.vals[q], math.NaN())
 				}
 			}
@@ -349,6 +379,7 @@ type NoiseRow struct {
 	Noise, NoiseStd                           float64 // mean over the run's diagnosed iterations, then over seeds
 	NoiseEnd, NoiseEndStd                     float64 // at the end of training
 	RelDevEnd, RelDevEndStd                   float64
+	Bias, BiasStd                             float64 // ‖E g − g0‖ / ‖g0‖ over the run (diagRun.bias)
 	Gap, GapStd                               float64 // final test loss − final training loss
 	TestAcc                                   float64
 }
@@ -369,6 +400,7 @@ func NoiseTable(runs []diagRun) []NoiseRow {
 			row.Noise, row.NoiseStd = col(func(r diagRun) float64 { return r.mean(qNoise, 0) })
 			row.NoiseEnd, row.NoiseEndStd = col(func(r diagRun) float64 { return r.end(qNoise) })
 			row.RelDevEnd, row.RelDevEndStd = col(func(r diagRun) float64 { return r.end(qRelDev) })
+			row.Bias, row.BiasStd = col(diagRun.bias)
 			row.Gap, row.GapStd = col(diagRun.gap)
 			row.TestAcc, _ = col(func(r diagRun) float64 { return r.Summary.FinalTestAcc })
 			rows = append(rows, row)
@@ -379,6 +411,9 @@ func NoiseTable(runs []diagRun) []NoiseRow {
 
 // pm formats a mean ± std, or the mean alone for one run.
 func pm(m, s float64) string {
+	if math.IsNaN(m) {
+		return "–"
+	}
 	if math.IsNaN(s) {
 		return fmt.Sprintf("%.3g", m)
 	}
@@ -399,15 +434,17 @@ func noiseMarkdown(rows []NoiseRow, note string) string {
 				b.WriteString("\n")
 			}
 			fmt.Fprintf(&b, "## %s\n\n", pn.title())
-			b.WriteString("| variant | ratio | n | noise (run mean) | noise (end) | deviation (end) | gap | test acc |\n|---|---|---|---|---|---|---|---|\n")
+			b.WriteString("| variant | ratio | n | noise (run mean) | noise (end) | deviation (end) | bias | gap | test acc |\n|---|---|---|---|---|---|---|---|---|\n")
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %.4f |\n", r.Variant, cmp.Or(r.Ratio, "–"), r.N,
-			pm(r.Noise, r.NoiseStd), pm(r.NoiseEnd, r.NoiseEndStd), pm(r.RelDevEnd, r.RelDevEndStd), pm(r.Gap, r.GapStd), r.TestAcc)
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %s | %.4f |\n", r.Variant, cmp.Or(r.Ratio, "–"), r.N,
+			pm(r.Noise, r.NoiseStd), pm(r.NoiseEnd, r.NoiseEndStd), pm(r.RelDevEnd, r.RelDevEndStd), pm(r.Bias, r.BiasStd), pm(r.Gap, r.GapStd), r.TestAcc)
 	}
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "Noise: tr Cov(g) / ‖mean g‖² of the whole gradient over the diagnostics' mask draws on one batch "+
 		"(0 for plain); deviation: ‖g − g0‖ / ‖g0‖, the step's gradient against the clean one (no masks). "+
 		"Run mean: over every diagnosed iteration; end: over those in the last %g%% of training. "+
+		"Bias: ‖E g − g0‖ / ‖g0‖, the variant's expected gradient against the clean one over the run: the K-draw mean's "+
+		"squared distance from g0 less its sampling error tr Cov / K (0 when the sampling error explains it all). "+
 		"Gap: final test loss − final training loss (the logged training loss, with the variant's masks). "+
 		"Each value: mean ± sample std over seeds (n runs).\n", endFraction*100)
 	return b.String()
@@ -422,10 +459,10 @@ func noiseCSV(rows []NoiseRow) string {
 		return strconv.FormatFloat(v, 'g', 8, 64)
 	}
 	out := [][]string{{"model", "dataset", "gradient", "variant", "ratio", "n", "noise", "noise_std", "noise_end", "noise_end_std",
-		"rel_dev_end", "rel_dev_end_std", "gap", "gap_std", "test_acc"}}
+		"rel_dev_end", "rel_dev_end_std", "bias", "bias_std", "gap", "gap_std", "test_acc"}}
 	for _, r := range rows {
 		out = append(out, []string{r.Model, r.Dataset, r.Semantics, r.Variant, r.Ratio, strconv.Itoa(r.N), f(r.Noise), f(r.NoiseStd),
-			f(r.NoiseEnd), f(r.NoiseEndStd), f(r.RelDevEnd), f(r.RelDevEndStd), f(r.Gap), f(r.GapStd), f(r.TestAcc)})
+			f(r.NoiseEnd), f(r.NoiseEndStd), f(r.RelDevEnd), f(r.RelDevEndStd), f(r.Bias), f(r.BiasStd), f(r.Gap), f(r.GapStd), f(r.TestAcc)})
 	}
 	return writeCSV(out)
 }

@@ -65,6 +65,9 @@ func writeDiagRuns(t *testing.T, dir string, runs []diagFake) {
 				results.Diagnostic{Iteration: it, Tensor: "conv1/W", Quantity: "noise", Value: 99},
 				results.Diagnostic{Iteration: it, Tensor: results.TotalTensor, Quantity: "norm_g", Value: 1},
 				results.Diagnostic{Iteration: it, Tensor: results.TotalTensor, Quantity: "rel_dev", Value: r.dev},
+				results.Diagnostic{Iteration: it, Tensor: results.TotalTensor, Quantity: "mean_dev", Value: r.dev},
+				results.Diagnostic{Iteration: it, Tensor: results.TotalTensor, Quantity: "norm_mean", Value: 1},
+				results.Diagnostic{Iteration: it, Tensor: results.TotalTensor, Quantity: "norm_g0", Value: 1},
 				results.Diagnostic{Iteration: it, Tensor: results.TotalTensor, Quantity: "noise", Value: noise})
 		}
 		if err := results.WriteDiagnostics(filepath.Join(rd, results.DiagnosticsFile), rows); err != nil {
@@ -125,12 +128,15 @@ func TestDiagnosticsReport(t *testing.T) {
 
 	// standard 0.3: noise run means (5·0.2+0.5)/6 = 0.25 and (5·0.4+0.7)/6 = 0.45;
 	// at the end (iteration >= 270: only 300) 0.5 and 0.7; gaps -0.2 and -0.4.
+	// Bias (mean_dev = dev, norms 1, K = 8): √(dev² − run-mean noise / 8).
+	b1, b2 := math.Sqrt(0.09-0.25/8), math.Sqrt(0.25-0.45/8)
 	md, _ := os.ReadFile(filepath.Join(out, GradientNoiseMD))
 	for _, want := range []string{
-		"| plain | – | 1 | 0 | 0 | 0 | 0.4 | 0.7000 |",
-		fmt.Sprintf("| standard | 0.3 | 2 | 0.35 ± %.2g | 0.6 ± %.2g | 0.4 ± %.2g | -0.3 ± %.2g | 0.7000 |", 0.2/math.Sqrt2, 0.2/math.Sqrt2, 0.2/math.Sqrt2, 0.2/math.Sqrt2),
-		"| standard | 0.1 | 1 | 0.05 | 0.05 | 0.1 | 0.05 | 0.7000 |",
-		"| backward | 0.3 | 1 | 1.5 | 1.5 | 0.9 | 0.2 | 0.7000 |",
+		"| plain | – | 1 | 0 | 0 | 0 | 0 | 0.4 | 0.7000 |",
+		fmt.Sprintf("| standard | 0.3 | 2 | 0.35 ± %.2g | 0.6 ± %.2g | 0.4 ± %.2g | %.3g ± %.2g | -0.3 ± %.2g | 0.7000 |",
+			0.2/math.Sqrt2, 0.2/math.Sqrt2, 0.2/math.Sqrt2, (b1+b2)/2, (b2-b1)/math.Sqrt2, 0.2/math.Sqrt2),
+		fmt.Sprintf("| standard | 0.1 | 1 | 0.05 | 0.05 | 0.1 | %.3g | 0.05 | 0.7000 |", math.Sqrt(0.01-0.05/8)),
+		fmt.Sprintf("| backward | 0.3 | 1 | 1.5 | 1.5 | 0.9 | %.3g | 0.2 | 0.7000 |", math.Sqrt(0.81-1.5/8)),
 	} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("%s lacks the row\n%s\ngot\n%s", GradientNoiseMD, want, md)
@@ -140,7 +146,7 @@ func TestDiagnosticsReport(t *testing.T) {
 		t.Errorf("%s has a row for a run without diagnostics", GradientNoiseMD)
 	}
 	csv, _ := os.ReadFile(filepath.Join(out, GradientNoiseCSV))
-	if !strings.Contains(string(csv), "convnet-quick,cifar10,layer,backward,0.3,1,1.5,,1.5,,0.9,,0.2,,0.7\n") {
+	if !strings.Contains(string(csv), "convnet-quick,cifar10,layer,backward,0.3,1,1.5,,1.5,,0.9,,0.78898669,,0.2,,0.7\n") {
 		t.Errorf("%s:\n%s", GradientNoiseCSV, csv)
 	}
 	// Against ratio: one panel, the two quantities.
@@ -183,5 +189,39 @@ func TestDiagnosticsReportAbsent(t *testing.T) {
 	_, c, err := Write(Options{In: []string{dir}, Out: t.TempDir()})
 	if err != nil || len(c.Problems) != 1 || !strings.Contains(c.Problems[0], "not a diagnostics file") {
 		t.Errorf("corrupt diagnostics.csv: err %v, problems %v", err, c.Problems)
+	}
+}
+
+// TestDiagBias pins the bias estimate against values worked by hand:
+// bias² = mean(mean_dev²) − mean(noise · (norm_mean / norm_g0)² / K).
+func TestDiagBias(t *testing.T) {
+	run := func(draws string, rows ...[4]float64) diagRun { // mean_dev, noise, norm_mean, norm_g0
+		d := diagRun{Run: Run{Config: map[string]string{"diagnostics.draws": draws}}, vals: map[string][]float64{}}
+		for i, r := range rows {
+			d.its = append(d.its, 50*(i+1))
+			for j, q := range []string{qMeanDev, qNoise, qNormMean, qNormG0} {
+				d.vals[q] = append(d.vals[q], r[j])
+			}
+		}
+		return d
+	}
+	for _, c := range []struct {
+		name string
+		d    diagRun
+		want float64
+	}{
+		// 0.25 − 0.2·4/8 = 0.15
+		{"one iteration", run("8", [4]float64{0.5, 0.2, 2, 1}), math.Sqrt(0.15)},
+		// (0.25 + 0.01)/2 − (0.1 + 0.05)/2 = 0.055
+		{"two iterations", run("8", [4]float64{0.5, 0.2, 2, 1}, [4]float64{0.1, 0.4, 1, 1}), math.Sqrt(0.055)},
+		// 0.01 − 0.8/8 < 0: all sampling error, an unbiased variant
+		{"clipped at 0", run("8", [4]float64{0.1, 0.8, 1, 1}), 0},
+		{"draws unknown", run("", [4]float64{0.5, 0.2, 2, 1}), math.NaN()},
+		{"quantity missing", run("8", [4]float64{math.NaN(), 0.2, 2, 1}), math.NaN()},
+	} {
+		got := c.d.bias()
+		if math.IsNaN(c.want) != math.IsNaN(got) || (!math.IsNaN(got) && math.Abs(got-c.want) > 1e-12) {
+			t.Errorf("%s: bias %v, want %v", c.name, got, c.want)
+		}
 	}
 }
