@@ -36,6 +36,8 @@ fam = [
     ("forward/0.3/elementwise - plain", *welch(forward_e, plain)),
     ("forward/0.3/layer - standard/0.3/layer", *welch(forward, standard)),
     ("backward/0.3/layer - standard/0.3/layer", *paired(backward, standard)),
+    # standard has one rule (mf = mb): elementwise cells meet its layer runs
+    ("forward/0.3/elementwise - standard/0.3/layer", *welch(forward_e, standard)),
     ("forward/0.3/layer - backward/0.3/layer", *welch(forward, backward)),
     ("forward/0.3/layer - forward/0.3/elementwise", *paired(forward, forward_e)),
 ]
