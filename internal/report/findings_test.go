@@ -110,20 +110,30 @@ func claimRuns(against bool) []fakeRun {
 }
 
 func TestFindings(t *testing.T) {
+	elementwise := func(r fakeRun) fakeRun { r.semantics = "elementwise"; return r }
 	for _, tc := range []struct {
 		name string
+		sem  string
 		runs []fakeRun
 		want map[string]Verdict
 		text []string
 	}{
-		{"claims hold", claimRuns(false), map[string]Verdict{"a": Holds, "b": Holds, "c": Holds, "d": Holds, "e": Holds},
+		{"claims hold", "layer", claimRuns(false), map[string]Verdict{"a": Holds, "b": Holds, "c": Holds, "d": Holds, "e": Holds},
 			[]string{"Mean final training loss: forward 1.4000, standard 0.9000 (ratio 1.56).", "| standard beats forward at p = 0.2 | standard/0.2/layer | forward/0.2/layer | paired | 5 pairs | +0.0400 |"}},
-		{"claims do not hold", claimRuns(true), map[string]Verdict{"a": DoesNotHold, "b": DoesNotHold, "c": DoesNotHold, "d": DoesNotHold, "e": NotRun},
+		{"claims do not hold", "layer", claimRuns(true), map[string]Verdict{"a": DoesNotHold, "b": DoesNotHold, "c": DoesNotHold, "d": DoesNotHold, "e": NotRun},
 			[]string{"| forward indistinguishable from plain at p = 0.005 | forward/0.005/layer | plain |", "Not run: backward's training loss below standard's at p = 0.3 (backward/0.3/layer not run)"}},
-		{"two seeds", []fakeRun{
+		{"two seeds", "layer", []fakeRun{
 			full(cq("standard", "0.3", 1, 0.712)), full(cq("standard", "0.3", 2, 0.7121)),
 			full(cq("forward", "0.3", 1, 0.6227)), full(cq("forward", "0.3", 2, 0.6335)),
 		}, map[string]Verdict{"a": NotResolved, "b": NotResolved, "c": NotRun, "d": NotRun, "e": NotRun}, nil},
+		// Standard has one rule: the elementwise claims meet its layer runs.
+		{"elementwise", "elementwise", []fakeRun{
+			full(cq("plain", "", 1, 0.750)), full(cq("plain", "", 2, 0.752)), full(cq("plain", "", 3, 0.749)),
+			full(cq("standard", "0.3", 1, 0.712)), full(cq("standard", "0.3", 2, 0.7121)), full(cq("standard", "0.3", 3, 0.715)),
+			elementwise(full(cq("forward", "0.3", 1, 0.6227))), elementwise(full(cq("forward", "0.3", 2, 0.6335))), elementwise(full(cq("forward", "0.3", 3, 0.6301))),
+		}, map[string]Verdict{"a": DoesNotHold, "b": Holds, "c": NotRun, "d": NotRun, "e": NotRun}, // loss 1.5 − acc: 1.11× standard's
+			[]string{"| forward's test accuracy below standard's | forward/0.3/elementwise | standard/0.3/layer | paired | 3 pairs | -0.0843 |",
+				"| standard beats forward at p = 0.3 | standard/0.3/layer | forward/0.3/elementwise | paired | 3 pairs | +0.0843 |"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, c := collect(t, tc.runs)
@@ -131,7 +141,7 @@ func TestFindings(t *testing.T) {
 			if len(groups) != 1 {
 				t.Fatalf("%d groups", len(groups))
 			}
-			for _, f := range findings(groups[0], "layer") {
+			for _, f := range findings(groups[0], tc.sem) {
 				if f.Verdict != tc.want[f.ID] {
 					var b strings.Builder
 					findingsMarkdown(&b, []Finding{f})
