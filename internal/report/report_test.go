@@ -388,7 +388,7 @@ func TestTable1(t *testing.T) {
 		"| forward/0.3/layer | forward/0.3/elementwise | paired | 2 pairs |",
 		"Not run (of the paper's grid): standard, backward at 0.2, 0.1, 0.05, 0.01, 0.005; forward at 0.2, 0.05, 0.01, 0.005.\n",
 		// the paper's layout: mean ± the interval's half-width, n where it is not the section's 3, the paper's value
-		"Plain network: 0.7550 ± 0.0124 [0.7579]. ▲/▼: above/below plain, significant after Holm.\n\n| variant | gradient | 0.3 | 0.1 |\n",
+		"Plain network: 0.7550 ± 0.0124 [0.7579]. ▲/▼: above/below plain, significant after Holm. –: not run.\n\n| variant | gradient | 0.3 | 0.1 |\n",
 		"| forward | layer | 0.6450 ± 0.0635 (n=2) ▼ [0.6908] | 0.7000 (n=1) [0.7482] |\n",
 		"| backward | layer | 0.7033 ± 0.0123 ▼ [0.7433] | – |\n| forward | elementwise | 0.6610 ± 0.0127 (n=2) ▼ | – |\n",
 	} {

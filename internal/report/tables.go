@@ -505,9 +505,10 @@ func (s Section) paperLayout(b *strings.Builder) {
 	for _, c := range g.all() {
 		maxN = max(maxN, c.Acc.N)
 	}
-	marked := false
+	marked, missing := false, false
 	cellText := func(c *CellRuns) string {
 		if c == nil || c.Acc.N == 0 {
+			missing = true
 			return "–"
 		}
 		t := num(c.Acc.Mean)
@@ -552,6 +553,9 @@ func (s Section) paperLayout(b *strings.Builder) {
 	}
 	if marked {
 		b.WriteString(" ▲/▼: above/below plain, significant after Holm.")
+	}
+	if missing {
+		b.WriteString(" –: not run.")
 	}
 	b.WriteString("\n\n| variant | gradient | " + strings.Join(ratios, " | ") + " |\n|---|---|" + strings.Repeat("---|", len(ratios)) + "\n")
 	b.WriteString(rows.String() + "\n")
