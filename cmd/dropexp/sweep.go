@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/dropexp/dropexp/internal/keys"
@@ -19,7 +20,8 @@ func newSweepCmd() *cobra.Command {
 		base               string
 		ratios, sets, axes []string
 		seeds              []int64
-		jobs, cores, index int
+		jobs, cores        int
+		index              string
 		list               bool
 		job                sweep.JobOptions
 		exe                string
@@ -50,7 +52,9 @@ config: a grid point whose name holds one trains into runs/NAME-XXXXXXXX and
 the log and index.json say so. A failed or diverged run does not stop the
 others; the command exits non-zero at the end if any run did not finish.
 
---index I runs only run I of the grid (for job arrays); --emit slurm|k8s writes
+--index runs only some runs of the grid, in the order given: one (--index 7,
+for job arrays), a range (8-11) or a list (20,39,13-15: the cells a question
+needs first); they share one load of the data. --emit slurm|k8s writes
 DIR/sweep.sbatch or DIR/sweep-job.yaml running the grid one run per task, and
 runs nothing. --list prints the grid and each run's status (from the run
 directories, without loading data) and rewrites DIR/index.json.
@@ -93,21 +97,21 @@ The run config keys (for --axis and --set):
 			if out == "" {
 				out = filepath.Join("results", spec.Name)
 			}
-			if cmd.Flags().Changed("index") && (index < 0 || index >= len(runs)) {
-				return fmt.Errorf("sweep: --index %d: the grid of %s has %d runs, 0..%d (see --list)", index, spec.Source(), len(runs), len(runs)-1)
+			var indices []int
+			if cmd.Flags().Changed("index") {
+				if indices, err = sweep.ParseIndices(index, len(runs), spec.Source()); err != nil {
+					return err
+				}
 			}
 			stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			switch {
 			case list:
-				return listRuns(stdout, out, spec, runs, index)
+				return listRuns(stdout, out, spec, runs, indices)
 			case emit != "":
 				job.Args = forwardedFlags(cmd, ratios, seeds, sets, axes, base)
 				return emitJobs(stdout, emit, exe, out, spec, runs, job)
 			}
-			opt := sweep.Options{Dir: out, Jobs: jobs, Cores: cores, Log: stderr}
-			if index >= 0 {
-				opt.Indices = []int{index}
-			}
+			opt := sweep.Options{Dir: out, Jobs: jobs, Cores: cores, Log: stderr, Indices: indices}
 			rep, err := sweep.Execute(cmd.Context(), spec, runs, opt)
 			if err != nil {
 				return err
@@ -129,7 +133,7 @@ The run config keys (for --axis and --set):
 	f.StringArrayVar(&sets, "set", nil, "override a run config key in every run: --set train.iterations=100 (repeatable)")
 	f.IntVar(&jobs, "jobs", 0, "runs trained at once; their threads share the cores (0: one per core, measured fastest)")
 	f.IntVar(&cores, "cores", 0, "cores to share between the jobs (default: all of this machine's)")
-	f.IntVar(&index, "index", -1, "run only run I of the grid, 0-based (for job arrays)")
+	f.StringVar(&index, "index", "", "run only these runs of the grid, 0-based, in this order: I, a range I-J, or a list 20,39,13-15 (job arrays, a chosen order)")
 	f.BoolVar(&list, "list", false, "print the grid with each run's status and run nothing")
 	f.StringVar(&emit, "emit", "", "write a job array instead of running: slurm (DIR/sweep.sbatch) or k8s (DIR/sweep-job.yaml)")
 	f.StringVar(&exe, "exe", "", "dropexp binary the jobs run (default: this binary for slurm, dropexp for k8s)")
@@ -171,14 +175,14 @@ func forwardedFlags(cmd *cobra.Command, ratios []string, seeds []int64, sets, ax
 	return args
 }
 
-// listRuns prints each run of the grid (or only run index, if not -1) with
+// listRuns prints each run of the grid (or only those of indices, if any) with
 // its status in the sweep directory, and brings the directory's index.json
 // up to date: a process killed while training cannot, and its index would
 // go on saying running.
-func listRuns(w io.Writer, dir string, spec *sweep.Spec, runs []sweep.Run, index int) error {
+func listRuns(w io.Writer, dir string, spec *sweep.Spec, runs []sweep.Run, indices []int) error {
 	states := sweep.Scan(dir, runs)
 	for i, r := range runs {
-		if index >= 0 && i != index {
+		if indices != nil && !slices.Contains(indices, i) {
 			continue
 		}
 		st := states[i]

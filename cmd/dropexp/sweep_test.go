@@ -141,3 +141,21 @@ func TestSweepAxisWithoutAFile(t *testing.T) {
 	_, err = dropexp(t, "sweep", "--out", out)
 	checkErr(t, err, "give a sweep file (--config")
 }
+
+// --index takes a list: the runs train in the order given, and --list shows
+// only them.
+func TestSweepIndexList(t *testing.T) {
+	_, _, spec, out := tinySweep(t)
+	o, err := dropexp(t, "sweep", "--config", spec, "--out", out, "--index", "1,0", "--jobs", "1")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, o)
+	}
+	s, p := strings.Index(o, "] standard-p0.3-layer-s1: convnet-quick"), strings.Index(o, "] plain-layer-s1: convnet-quick")
+	if s < 0 || p < 0 || s > p {
+		t.Errorf("--index 1,0 did not start standard (1) before plain (0):\n%s", o)
+	}
+	o, err = dropexp(t, "sweep", "--config", spec, "--out", out, "--index", "1", "--list")
+	if err != nil || !strings.Contains(o, "finished    standard-p0.3-layer-s1") || strings.Contains(o, "plain") {
+		t.Errorf("--index 1 --list: %v\n%s", err, o)
+	}
+}

@@ -38,7 +38,7 @@ type Options struct {
 	Dir      string                                   // the sweep directory
 	Jobs     int                                      // runs at a time; 0: DefaultJobs
 	Cores    int                                      // cores shared by the jobs (each run's threads = Cores/Jobs); 0: all
-	Indices  []int                                    // grid positions to run; nil: all
+	Indices  []int                                    // grid positions to run, in this order; nil: all
 	Log      io.Writer                                // a line per run start and finish, and each run's progress; nil: none
 	Train    TrainFunc                                // nil: train.Run
 	LoadData func(config.Run) (*dataset.Split, error) // nil: runner.LoadData
@@ -77,8 +77,8 @@ func Execute(ctx context.Context, s *Spec, runs []Run, opt Options) (rep Report,
 	if opt.Indices != nil {
 		selected = nil
 		for _, i := range opt.Indices {
-			if i < 0 || i >= len(runs) {
-				return rep, fmt.Errorf("sweep: --index %d: the grid of %s has %d runs (0..%d)", i, s.File, len(runs), len(runs)-1)
+			if err := checkIndex(i, len(runs), s.Source()); err != nil {
+				return rep, fmt.Errorf("sweep: --index %d: %w", i, err)
 			}
 			selected = append(selected, runs[i])
 		}
