@@ -16,7 +16,7 @@ func TestParseIndices(t *testing.T) {
 		{"0", []int{0}, ""},
 		{"8-11", []int{8, 9, 10, 11}, ""},
 		{"20,3, 13-15", []int{20, 3, 13, 14, 15}, ""}, // the order given
-		{"5,5,4-6", []int{5, 4, 6}, ""},                // each once
+		{"5,5,4-6", []int{5, 4, 6}, ""},               // each once
 		{"21", nil, "--index 21: the grid of table1.yaml has 21 runs, 0..20 (see --list)"},
 		{"-2", nil, "--index -2: the grid of table1.yaml has 21 runs, 0..20"},
 		{"19-22", nil, "--index 19-22: the grid of table1.yaml has 21 runs"},
