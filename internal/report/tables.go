@@ -540,13 +540,13 @@ func (s Section) paperLayout(b *strings.Builder) {
 	for _, sem := range g.semantics() {
 		for _, v := range table1Variants {
 			row := make([]string, len(ratios))
-			any := false
+			ran := false
 			for i, r := range ratios {
 				c := g.cell(v, r, sem)
-				any = any || (c != nil && c.Acc.N > 0)
+				ran = ran || (c != nil && c.Acc.N > 0)
 				row[i] = cellText(c)
 			}
-			if any {
+			if ran {
 				fmt.Fprintf(&rows, "| %s | %s | %s |\n", v, sem, strings.Join(row, " | "))
 			}
 		}
