@@ -19,7 +19,6 @@ func (s *im2colForward) Name() string { return "im2col" }
 
 func (s *im2colForward) Forward(od, h, mf, w, bias []float32, epi *Epilogue, res []float32, save *Saved, n int) {
 	g := s.g
-	c, ih, iw := g.C, g.H, g.W
 	img, p, ckk := g.img(), g.p(), g.ckk()
 	s.ws.ensure(s.threads)
 	var kept []float32
@@ -42,14 +41,7 @@ func (s *im2colForward) Forward(od, h, mf, w, bias []float32, epi *Epilogue, res
 			if kept != nil {
 				col = kept[g0*ckk*p : g1*ckk*p]
 			}
-			for i := g0; i < g1; i++ {
-				src := h[i*img : (i+1)*img]
-				if mf != nil {
-					kernels.MulTo(tmp, src, mf[i*img:(i+1)*img])
-					src = tmp
-				}
-				kernels.Im2col(src, c, ih, iw, g.K, g.Pad, g.Stride, col[(i-g0)*p:], cols)
-			}
+			g.unroll(col, tmp, h, mf, g0, g1)
 			if g1-g0 == 1 {
 				// One image: its output block already has the GEMM's layout.
 				dst := od[g0*g.M*p : (g0+1)*g.M*p]
@@ -94,7 +86,6 @@ func (s *im2colWeightGrad) Name() string { return "im2col" }
 
 func (s *im2colWeightGrad) WeightGrad(dw, h, d, m []float32, saved *Saved, n int) {
 	g := s.g
-	c, ih, iw := g.C, g.H, g.W
 	img, p, ckk := g.img(), g.p(), g.ckk()
 	ng, gs := groups(n, p)
 	nb := min(ng, reduceBlocks)
@@ -113,14 +104,7 @@ func (s *im2colWeightGrad) WeightGrad(dw, h, d, m []float32, saved *Saved, n int
 					// The forward pass unrolled the same groups of the same features.
 					col = saved.buf[g0*ckk*p : g1*ckk*p]
 				} else {
-					for i := g0; i < g1; i++ {
-						src := h[i*img : (i+1)*img]
-						if m != nil {
-							kernels.MulTo(tmp, src, m[i*img:(i+1)*img])
-							src = tmp
-						}
-						kernels.Im2col(src, c, ih, iw, g.K, g.Pad, g.Stride, col[(i-g0)*p:], cols)
-					}
+					g.unroll(col, tmp, h, m, g0, g1)
 				}
 				dg := gather(buf, d, g0, g1, g.M, p)
 				beta := float32(1)
@@ -132,4 +116,19 @@ func (s *im2colWeightGrad) WeightGrad(dw, h, d, m []float32, saved *Saved, n int
 		}
 	})
 	sumInto(dw, s.ws.acc[:nb])
+}
+
+// unroll writes images g0..g1 of h, times the mask m when there is one
+// (through tmp, one image long), as the columns of one GEMM into col.
+func (g Geom) unroll(col, tmp, h, m []float32, g0, g1 int) {
+	img, p := g.img(), g.p()
+	cols := (g1 - g0) * p
+	for i := g0; i < g1; i++ {
+		src := h[i*img : (i+1)*img]
+		if m != nil {
+			kernels.MulTo(tmp, src, m[i*img:(i+1)*img])
+			src = tmp
+		}
+		kernels.Im2col(src, g.C, g.H, g.W, g.K, g.Pad, g.Stride, col[(i-g0)*p:], cols)
+	}
 }
