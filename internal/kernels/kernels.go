@@ -226,13 +226,16 @@ func Col2im(col []float32, c, h, w, k, pad, stride int, img []float32, ld int) {
 	}
 }
 
-// Parallel splits [0,n) into at most workers contiguous chunks and runs
-// fn(worker, lo, hi) for each, concurrently; it returns when all are done.
-// The chunks depend on workers: fn's results must not depend on where
-// they start or end (a sum over the items is cut with Block instead).
-// The caller runs chunk 0 and a team of helper goroutines the others, or,
-// when that team is busy (Parallel within Parallel, or in two goroutines
-// at once) or there are more workers than GOMAXPROCS, a goroutine each.
+// Parallel splits [0,n) into contiguous chunks and runs fn(worker, lo, hi)
+// for each on at most workers goroutines at once, each worker index on one
+// goroutine at a time; it returns when all are done. The chunks, and which
+// worker runs which, vary: fn's results must not depend on where a chunk
+// starts or ends or on its worker (a sum over the items is cut with Block
+// instead, and a worker's scratch buffers hold nothing across chunks).
+// The caller and a team of helper goroutines take the chunks as they come
+// free, or, when that team is busy (Parallel within Parallel, or in two
+// goroutines at once) or there are more workers than GOMAXPROCS, a
+// goroutine each runs one chunk.
 func Parallel(n, workers int, fn func(worker, lo, hi int)) {
 	if workers < 1 {
 		workers = 1
@@ -246,16 +249,12 @@ func Parallel(n, workers int, fn func(worker, lo, hi int)) {
 		}
 		return
 	}
-	chunk := (n + workers - 1) / workers
 	// More workers than Ps would leave spinning helpers holding the Ps
-	// the others need: goroutines then (the same chunks).
-	if workers <= runtime.GOMAXPROCS(0) && teamOf(workers).run(func(wi int) {
-		if lo, hi := wi*chunk, min((wi+1)*chunk, n); lo < hi {
-			fn(wi, lo, hi)
-		}
-	}) {
+	// the others need: goroutines then, one chunk each.
+	if workers <= runtime.GOMAXPROCS(0) && teamOf(workers).run(n, min(n, chunksPerWorker*workers), fn) {
 		return
 	}
+	chunk := (n + workers - 1) / workers
 	var wg sync.WaitGroup
 	for wi := 0; wi < workers; wi++ {
 		lo, hi := wi*chunk, min((wi+1)*chunk, n)

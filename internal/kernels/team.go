@@ -8,39 +8,57 @@ import (
 )
 
 // A team is a set of helper goroutines that Parallel hands its chunks to.
-// Between jobs the helpers spin for a while before they park, so that the
-// next job, usually microseconds away (the next op of a step), starts at
-// once: with a goroutine started for every op, each op waited for an idle
-// core to be woken (slow on a VM, whose host deschedules an idle vCPU),
-// and ConvNet-Quick trained 4 % and ResNet-20 6 % slower.
 //
-// Each job has a generation; run waits until every helper has recorded
-// the job's generation as done, so a job's end never depends on counting
-// (a counter shared by the helpers was left wrong by a job that did not
-// finish, and a 2-thread ResNet-20 run once waited on it for good). A
-// helper that is parked while run waits is woken again: a wake-up can be
-// sent twice, never lost, and a helper woken with no new job parks again.
+// A job is cut into more chunks than workers, and every worker, the caller
+// included, takes the next chunk when it is free. On a machine shared with
+// another busy process the OS deschedules one of the team's threads now
+// and then; with one fixed chunk per worker the others then waited for it,
+// and a 2-thread run beside one CPU hog kept about a third of its speed.
+// Here the caller takes the chunks a descheduled helper never got to, and
+// waits only for chunks that are being computed.
+//
+// Between jobs a helper polls for a short while, so that the next job,
+// usually microseconds away (the next op of a step), starts at once, and
+// then parks: a helper that spins for long holds a core that a neighbour
+// process, or the caller itself, needs. The caller likewise polls briefly
+// for the last chunks and then parks until their worker wakes it.
 type team struct {
-	busy    sync.Mutex // one job at a time; a Parallel that finds it held starts goroutines
-	gen     atomic.Uint64
-	job     func(worker int)
-	helpers []*helper
+	busy     sync.Mutex // one job at a time; a Parallel that finds it held starts goroutines
+	cur      atomic.Pointer[job]
+	helpers  []*helper
+	waiting  atomic.Bool   // the caller is parked on finished
+	finished chan struct{} // capacity 1: the last chunk's worker wakes the caller
+}
+
+// job is one Parallel call: chunks of size chunk over [0,n), handed out
+// by next; done counts the chunks computed.
+type job struct {
+	fn       func(worker, lo, hi int)
+	n, chunk int
+	chunks   int32
+	next     atomic.Int32
+	done     atomic.Int32
 }
 
 // helper is one goroutine of a team: worker 1, 2, … of its jobs.
 type helper struct {
-	done   atomic.Uint64 // the generation of the last job it finished
 	parked atomic.Bool   // set before it blocks on wake; cleared by whoever wakes it
 	wake   chan struct{} // capacity 1: a token is never lost, a second one is not needed
 }
 
 // spinFor is how long an idle helper polls for a job before it parks:
-// long enough to span a step's serial stretches (drawing dropout masks),
-// which 200 µs did not.
-const spinFor = 2 * time.Millisecond
+// long enough to span the gap between two ops of a step, short enough
+// that a helper with nothing to do gives its core back.
+const spinFor = 50 * time.Microsecond
 
-// rewakeAfter is how long run waits on a parked helper before it wakes it again.
-const rewakeAfter = 10 * time.Millisecond
+// waitSpin is how long the caller polls for the chunks still being
+// computed before it parks.
+const waitSpin = 20 * time.Microsecond
+
+// chunksPerWorker is how many chunks a job is cut into per worker, where
+// it has that many items: enough that a descheduled worker's share is
+// taken by the others, few enough that per-chunk set-up stays small.
+const chunksPerWorker = 4
 
 // teams holds the team of each size Parallel has used: like the runtime's
 // own threads, they live as long as the process and hold no results.
@@ -51,7 +69,7 @@ func teamOf(workers int) *team {
 	if t, ok := teams.Load(workers); ok {
 		return t.(*team)
 	}
-	t := &team{}
+	t := &team{finished: make(chan struct{}, 1)}
 	for w := 1; w < workers; w++ {
 		t.helpers = append(t.helpers, &helper{wake: make(chan struct{}, 1)})
 	}
@@ -76,70 +94,117 @@ func (h *helper) wakeUp() {
 	}
 }
 
-// run runs job(0) on the caller and job(1), job(2), … on the helpers, and
-// returns when all are done; it returns false, running nothing, when the
-// team is busy (a nested or concurrent Parallel).
-func (t *team) run(job func(worker int)) bool {
+// run runs fn over chunks of [0,n) on the caller (worker 0) and the
+// helpers, and returns when all are done; it returns false, running
+// nothing, when the team is busy (a nested or concurrent Parallel).
+func (t *team) run(n, chunks int, fn func(worker, lo, hi int)) bool {
 	if !t.busy.TryLock() {
 		return false
 	}
-	t.job = job
-	g := t.gen.Add(1)
-	// Deferred, so that a job(0) that panics still leaves the team idle
-	// for the next caller (a sweep turns a run's panic into an error).
-	defer func() {
-		for _, h := range t.helpers {
-			start := time.Now()
-			for i := 0; h.done.Load() != g; i++ {
-				if i > 1<<12 {
-					runtime.Gosched() // a parked helper is being woken
-					if time.Since(start) > rewakeAfter {
-						h.wakeUp()
-						start = time.Now()
-					}
-				}
-			}
-		}
-		t.busy.Unlock()
-	}()
+	j := &job{fn: fn, n: n, chunk: (n + chunks - 1) / chunks}
+	j.chunks = int32((n + j.chunk - 1) / j.chunk)
+	t.cur.Store(j)
 	for _, h := range t.helpers {
 		h.wakeUp()
 	}
-	job(0)
+	// Deferred, so that a chunk of the caller's that panics still leaves
+	// the team idle for the next caller (a sweep turns a run's panic into
+	// an error): the chunk counts as done, the others are waited for.
+	inChunk := false
+	defer func() {
+		handed := j.chunks
+		if inChunk {
+			// The job is abandoned: no chunk is handed out after this one,
+			// and those already handed out are waited for.
+			j.done.Add(1)
+			handed = min(j.next.Swap(1<<30), j.chunks)
+		}
+		t.wait(j, handed)
+		t.busy.Unlock()
+	}()
+	for {
+		c := j.next.Add(1) - 1
+		if c >= j.chunks {
+			break
+		}
+		inChunk = true
+		j.compute(0, c)
+		inChunk = false
+		j.done.Add(1)
+	}
 	return true
 }
 
-// serve runs the jobs of worker w, one per generation.
-func (t *team) serve(h *helper, w int) {
-	var seen uint64
-	for {
-		seen = t.await(h, seen)
-		t.job(w)
-		h.done.Store(seen)
+// compute runs chunk c of j as worker w.
+func (j *job) compute(w int, c int32) {
+	lo := int(c) * j.chunk
+	j.fn(w, lo, min(lo+j.chunk, j.n))
+}
+
+// wait returns when the first handed chunks of j are done.
+func (t *team) wait(j *job, handed int32) {
+	all := func() bool { return j.done.Load() >= handed }
+	start := time.Now()
+	for i := 1; !all(); i++ {
+		if i%64 != 0 || time.Since(start) < waitSpin {
+			continue
+		}
+		t.waiting.Store(true)
+		if all() {
+			t.waiting.Store(false)
+			return
+		}
+		<-t.finished // perhaps a token of an earlier job: look again
 	}
 }
 
-// await returns the generation of the next job after seen: spinning at
-// first, then parked until run wakes the helper.
-func (t *team) await(h *helper, seen uint64) uint64 {
+// serve runs the chunks of worker w, job after job.
+func (t *team) serve(h *helper, w int) {
+	var seen *job
+	for {
+		j := t.await(h, seen)
+		seen = j
+		for {
+			c := j.next.Add(1) - 1
+			if c >= j.chunks {
+				break
+			}
+			j.compute(w, c)
+			j.done.Add(1)
+			if t.waiting.Load() && t.waiting.Swap(false) {
+				select {
+				case t.finished <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}
+}
+
+// await returns the next job after seen: polling at first, then parked
+// until run wakes the helper.
+func (t *team) await(h *helper, seen *job) *job {
 	for {
 		start := time.Now()
 		for i := 1; ; i++ {
-			if g := t.gen.Load(); g != seen {
-				return g
+			if j := t.cur.Load(); j != seen {
+				return j
 			}
-			if i%256 == 0 && time.Since(start) > spinFor {
-				break
+			if i%64 == 0 {
+				if time.Since(start) > spinFor {
+					break
+				}
+				runtime.Gosched()
 			}
 		}
 		h.parked.Store(true)
-		if g := t.gen.Load(); g != seen && h.parked.CompareAndSwap(true, false) {
-			return g // the job came while parking, before run looked
+		if j := t.cur.Load(); j != seen && h.parked.CompareAndSwap(true, false) {
+			return j // the job came while parking, before run looked
 		}
 		<-h.wake
 		h.parked.Store(false)
-		if g := t.gen.Load(); g != seen {
-			return g
+		if j := t.cur.Load(); j != seen {
+			return j
 		}
 		// Woken twice for one job: nothing new, park again.
 	}
