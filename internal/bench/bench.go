@@ -44,24 +44,28 @@ type Result struct {
 	AllocBytesPerIter float64 `json:"alloc_bytes_per_iter"`
 }
 
-// Run builds the training and evaluation graphs and times them.
-func Run(o Options) (Result, error) {
-	o.Blocks = max(o.Blocks, 1)
-	res := Result{Impl: "dropexp", Model: o.Model, Batch: o.Batch, Threads: o.Threads, BLAS: kernels.Backend + "+" + kernels.Vector() + "+" + kernels.ConvImpl()}
+// nets are the training and evaluation graphs of a benchmark, on
+// synthetic data, and one training step as the trainer runs it.
+type nets struct {
+	tr, ev  *model.Net
+	sampler *dropout.Sampler
+}
+
+// build makes the graphs o describes and fills their inputs.
+func build(o Options) (*nets, error) {
 	opt := model.Options{Model: o.Model, Batch: o.Batch, C: 3, H: 32, W: 32, Classes: 10,
 		Variant: o.Variant, Semantics: dropout.Layer, Threads: o.Threads, Train: true}
 	tr, err := model.Build(opt, nil)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	defer tr.Close()
 	model.Init(tr.Params, rand.New(rand.NewPCG(1, 1)))
 	opt.Train = false
 	ev, err := model.Build(opt, tr)
 	if err != nil {
-		return res, err
+		tr.Close()
+		return nil, err
 	}
-	defer ev.Close()
 	rng := rand.New(rand.NewPCG(2, 2))
 	for _, n := range []*model.Net{tr, ev} {
 		x, y := n.Input()
@@ -74,18 +78,36 @@ func Run(o Options) (Result, error) {
 	}
 	sampler := dropout.NewSampler(o.Variant, dropout.Ratio{P: o.Ratio}, 3)
 	sampler.Threads = o.Threads
-	// Training step as the trainer runs it, minus the data copy: masks,
-	// forward, backward; the SGD update is a small fixed cost left out on
-	// both sides of a comparison only if the other side leaves it out too,
-	// so it is included here.
-	step := func() error {
-		sampler.Sample(tr.Sites)
-		if err := tr.Run(); err != nil {
-			return err
-		}
-		sgd(tr.Params)
-		return nil
+	return &nets{tr: tr, ev: ev, sampler: sampler}, nil
+}
+
+func (n *nets) Close() {
+	n.ev.Close()
+	n.tr.Close()
+}
+
+// step is a training step as the trainer runs it, minus the data copy:
+// masks, forward, backward, and an update of every parameter (a small
+// fixed cost, included because the other side of a comparison has it).
+func (n *nets) step() error {
+	n.sampler.Sample(n.tr.Sites)
+	if err := n.tr.Run(); err != nil {
+		return err
 	}
+	sgd(n.tr.Params)
+	return nil
+}
+
+// Run builds the training and evaluation graphs and times them.
+func Run(o Options) (Result, error) {
+	o.Blocks = max(o.Blocks, 1)
+	res := Result{Impl: "dropexp", Model: o.Model, Batch: o.Batch, Threads: o.Threads, BLAS: kernels.Backend + "+" + kernels.Vector() + "+" + kernels.ConvImpl()}
+	ns, err := build(o)
+	if err != nil {
+		return res, err
+	}
+	defer ns.Close()
+	ev, step := ns.ev, ns.step
 	for range o.Warmup {
 		if err := step(); err != nil {
 			return res, err

@@ -35,6 +35,13 @@ func NewGeom(c, h, w, m, k, pad, stride int) Geom {
 		OH: kernels.ConvOut(h, k, pad, stride), OW: kernels.ConvOut(w, k, pad, stride)}
 }
 
+// Flops returns the floating-point operations of one pass (forward, input
+// gradient or weight gradient) over n images, counted as a direct
+// convolution computes them: two per multiply-add.
+func (g Geom) Flops(n int) float64 {
+	return 2 * float64(n) * float64(g.M*g.ckk()) * float64(g.p())
+}
+
 func (g Geom) img() int { return g.C * g.H * g.W }   // floats per input image
 func (g Geom) p() int   { return g.OH * g.OW }       // pixels per output map
 func (g Geom) ckk() int { return g.C * g.K * g.K }   // rows of the unrolled input

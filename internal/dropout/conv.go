@@ -111,6 +111,8 @@ func Conv(spec ConvSpec, h *G.Node, site *Site, w, b *G.Node) (*G.Node, error) {
 		Diff:     l.lay.diffWRT(len(ins), spec.InputGrad),
 		Backward: l.backward,
 		Extern:   kernels.Backend != "gonum",
+		Pass:     opbase.ForwardPass,
+		Flops:    l.flopsOf(0), // h is input 0 (layout.positions)
 	}, ins...)
 }
 
@@ -121,6 +123,11 @@ func (l *convLayer) shape(in []tensor.Shape) (tensor.Shape, error) {
 		return nil, fmt.Errorf("%s: input %v and weights %v are not the %v and %v the layer was built for", l.spec.Name, hs, ws, tensor.Shape{g.C, g.H, g.W}, l.wShape())
 	}
 	return tensor.Shape{hs[0], g.M, g.OH, g.OW}, nil
+}
+
+// flopsOf returns the Spec.Flops of a pass whose batch is input i's first axis.
+func (l *convLayer) flopsOf(i int) func([]G.Value) float64 {
+	return func(vs []G.Value) float64 { return l.geom.Flops(vs[i].Shape()[0]) }
 }
 
 func (l *convLayer) wShape() tensor.Shape {
@@ -171,6 +178,8 @@ func (l *convLayer) backward(ins G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 			l.dx.InputGrad(out.Float32s(), opbase.F32(vs[0]), opbase.F32(vs[1]), optF32(vs, 2), n)
 			return out, nil
 		},
+		Pass:  opbase.InputGradPass,
+		Flops: l.flopsOf(1),
 	})
 	dW := opbase.New(opbase.Spec{
 		Name:  name + "/dW",
@@ -182,6 +191,8 @@ func (l *convLayer) backward(ins G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 			l.dw.WeightGrad(out.Float32s(), opbase.F32(vs[0]), opbase.F32(vs[1]), optF32(vs, 2), l.saved, vs[0].Shape()[0])
 			return out, nil
 		},
+		Pass:  opbase.WeightGradPass,
+		Flops: l.flopsOf(0),
 	})
 	return l.lay.backward(l.spec.Mode, l.spec.InputGrad, name, ins, grad, dh, dW, l.spec.Threads)
 }

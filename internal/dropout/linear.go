@@ -62,6 +62,8 @@ func Linear(spec LinearSpec, h *G.Node, site *Site, w, b *G.Node) (*G.Node, erro
 		Forward:  l.forward,
 		Diff:     l.lay.diffWRT(len(ins), spec.InputGrad),
 		Backward: l.backward,
+		Pass:     opbase.ForwardPass,
+		Flops:    l.flopsOf(0), // h is input 0 (layout.positions)
 	}, ins...)
 }
 
@@ -123,6 +125,8 @@ func (l *linearLayer) backward(ins G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 			return l.inShape(in[1][0]), nil
 		},
 		Forward: l.inputGrad,
+		Pass:    opbase.InputGradPass,
+		Flops:   l.flopsOf(1),
 	})
 	dwIn := []hm.Type{a, opbase.T(2)}
 	if l.spec.Mode.weightMask() != 0 {
@@ -134,8 +138,15 @@ func (l *linearLayer) backward(ins G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		Out:     opbase.T(2),
 		Shape:   func([]tensor.Shape) (tensor.Shape, error) { return tensor.Shape{l.m, l.d}, nil },
 		Forward: l.weightGrad,
+		Pass:    opbase.WeightGradPass,
+		Flops:   l.flopsOf(0),
 	})
 	return l.lay.backward(l.spec.Mode, l.spec.InputGrad, name, ins, grad, dh, dW, l.spec.Threads)
+}
+
+// flopsOf returns the Spec.Flops of a pass whose batch is input i's first axis.
+func (l *linearLayer) flopsOf(i int) func([]G.Value) float64 {
+	return func(vs []G.Value) float64 { return 2 * float64(vs[i].Shape()[0]) * float64(l.d*l.m) }
 }
 
 // inShape is h's shape for a batch of n.

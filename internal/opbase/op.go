@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"time"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -38,6 +39,11 @@ type Spec struct {
 	Backward func(in G.Nodes, out, grad *G.Node) (G.Nodes, error)
 	// Extern reports that Forward calls C (OpenBLAS through cgo).
 	Extern bool
+	// Pass and Flops describe the work of Forward for a Profile: which
+	// pass it is and its floating-point operations on these inputs
+	// (nil: none counted).
+	Pass  Pass
+	Flops func(in []G.Value) float64
 }
 
 // Op is a gorgonia.Op (and SDOp) made from a Spec.
@@ -68,8 +74,16 @@ func (o *Op) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	return o.s.Shape(in)
 }
 
-// Do runs Spec.Forward.
-func (o *Op) Do(vs ...G.Value) (G.Value, error) { return o.s.Forward(vs) }
+// Do runs Spec.Forward, timed when a Profile is active.
+func (o *Op) Do(vs ...G.Value) (G.Value, error) {
+	if p := active.Load(); p != nil {
+		t0 := time.Now()
+		v, err := o.s.Forward(vs)
+		p.add(&o.s, vs, time.Since(t0))
+		return v, err
+	}
+	return o.s.Forward(vs)
+}
 
 // ReturnsPtr reports false: ops return buffers they own, never their inputs.
 func (o *Op) ReturnsPtr() bool { return false }

@@ -78,3 +78,27 @@ func TestOpMethods(t *testing.T) {
 		t.Errorf("type %q", got)
 	}
 }
+
+// A Profile times every Do of its ops while active and none after Stop,
+// with each op's pass and FLOPs.
+func TestProfile(t *testing.T) {
+	spec := scale("twice", 2)
+	spec.Pass = ForwardPass
+	spec.Flops = func(in []G.Value) float64 { return float64(in[0].Shape().TotalSize()) }
+	op := New(spec)
+	x := tensor.New(tensor.WithShape(3), tensor.WithBacking([]float32{1, 2, 3}))
+	p := StartProfile()
+	for range 2 {
+		if _, err := op.Do(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Stop()
+	if _, err := op.Do(x); err != nil {
+		t.Fatal(err)
+	}
+	ops := p.Ops()
+	if len(ops) != 1 || ops[0].Name != "twice" || ops[0].Calls != 2 || ops[0].Flops != 6 || ops[0].Pass != ForwardPass || ops[0].Time <= 0 {
+		t.Errorf("profile %+v, want one op twice called twice, 6 FLOPs, forward, timed", ops)
+	}
+}

@@ -105,3 +105,26 @@ func dot(lanes int, acc *float32, a, b []*float32, n, imgs, sa, sb int) {
 		}
 	}
 }
+
+// PeakFMAs is the number of independent multiply-add chains in Peak.
+const PeakFMAs = 12
+
+// peak is Peak's Go loop: iters rounds of PeakFMAs independent fma32 on
+// lanes lanes each, whose results are kept only so that the loop is not
+// removed.
+func peak(iters, lanes int) {
+	var acc [PeakFMAs]float32
+	for i := range acc {
+		acc[i] = float32(i)
+	}
+	for it := 0; it < iters; it++ {
+		for l := 0; l < lanes; l++ {
+			for k := range acc {
+				acc[k] = fma32(acc[k], 0.999, 1e-3)
+			}
+		}
+	}
+	peakSink = acc[0]
+}
+
+var peakSink float32

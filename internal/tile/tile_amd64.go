@@ -48,3 +48,36 @@ func Dot16(acc *float32, a, b *[4]*float32, n, imgs, sa, sb int)
 //
 //go:noescape
 func Conv16Half(out *float32, ldo int, in *float32, ldi int, off *int, taps int, w *float32, c int)
+
+// Peak runs iters rounds of twelve independent VFMADD231PS on 512-bit
+// registers (Wide) or 256-bit ones, and no loads or stores: the
+// multiply-add throughput of one core, for the fraction of peak that
+// dropexp bench reports. The Go loop: peak in tile.go, with Lanes lanes.
+func Peak(iters int) {
+	if Wide {
+		peak512(iters)
+		return
+	}
+	if Available {
+		peak256(iters)
+		return
+	}
+	peak(iters, Lanes())
+}
+
+// Lanes returns the float32 lanes of one register Peak multiply-adds.
+func Lanes() int {
+	switch {
+	case Wide:
+		return 16
+	case Available:
+		return 8
+	}
+	return 1
+}
+
+//go:noescape
+func peak512(iters int)
+
+//go:noescape
+func peak256(iters int)

@@ -44,3 +44,10 @@ func Dot16(acc *float32, a, b *[4]*float32, n, imgs, sa, sb int) {
 func Conv16Half(out *float32, ldo int, in *float32, ldi int, off *int, taps int, w *float32, c int) {
 	conv(8, 16, out, ldo, in, ldi, off, taps, w, c)
 }
+
+// Peak runs iters rounds of twelve independent multiply-adds: the Go loop
+// the assembly's register-only FMA loop stands for (peak in tile.go).
+func Peak(iters int) { peak(iters, 1) }
+
+// Lanes returns the float32 lanes of one multiply-add of Peak: 1 here.
+func Lanes() int { return 1 }
