@@ -112,11 +112,16 @@ clean:
 
 # Speed against PyTorch (Debian python3-torch, run by /usr/bin/python3) on
 # ConvNet-Quick and ResNet-20; ends with the two "train ratio" lines.
-# ROUNDS=N (3) and DROPEXP_THREADS=T (2) are passed through the environment.
-.PHONY: bench-compare
+# ROUNDS=N (3), DROPEXP_THREADS=T (2) and NEIGHBOUR=N (0: N CPU-bound
+# processes beside both sides) are passed through the environment;
+# make bench-neighbour is the comparison beside one such process.
+.PHONY: bench-compare bench-neighbour
 bench-compare: build
 	@/usr/bin/python3 -c 'import torch' 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-torch; }
 	PYTHON=/usr/bin/python3 bash scripts/bench_compare.sh
+
+bench-neighbour:
+	NEIGHBOUR=1 $(MAKE) --no-print-directory bench-compare
 
 # Table 1 and Table 2 as sweeps, then the report (tables and figures) into
 # $(OUT)/$(SCALE)/report. SCALE=smoke (default): tiny runs on synthetic data,

@@ -12,7 +12,14 @@
 # (median dropexp train img/s / median PyTorch train img/s). A model that
 # dropexp rejects gets "n/a (...)" instead of a number.
 #
-# Environment: ROUNDS (3), DROPEXP (bin/dropexp), DROPEXP_THREADS (2),
+# NEIGHBOUR=N starts N CPU-bound processes (busy shell loops) beside both
+# sides for the whole comparison, as on a machine shared with a build or a
+# second sweep; they are stopped when the script ends.
+#
+# Before the two train lines it prints the eval ratios and each round's
+# train ratio (dropexp over that round's best PyTorch), so the spread shows.
+#
+# Environment: ROUNDS (3), NEIGHBOUR (0), DROPEXP (bin/dropexp), DROPEXP_THREADS (2),
 # PYTHON (/usr/bin/python3, the Debian python that sees python3-torch),
 # ITERS_CONVNET (10), ITERS_RESNET (5) timed iterations per block, BLOCKS (3)
 # timed blocks (median reported), WARMUP (3): the same for both sides,
@@ -62,10 +69,22 @@ maxof() {
   "$PYTHON" -c 'import sys; print("%.1f" % max(map(float, sys.argv[1:])))' "$@"
 }
 
-echo "bench_compare: $(nproc) cores, load average:$(uptime | sed 's/.*load average://'); rounds=$ROUNDS; log $LOG" >&2
+NEIGHBOUR=${NEIGHBOUR:-0}
+HOGS=()
+stop_hogs() { [ ${#HOGS[@]} -eq 0 ] || kill "${HOGS[@]}" 2>/dev/null; }
+trap stop_hogs EXIT
+trap 'exit 130' INT TERM
+for ((i = 0; i < NEIGHBOUR; i++)); do
+  bash -c 'while :; do :; done' &
+  HOGS+=($!)
+done
+
+echo "bench_compare: $(nproc) cores, $NEIGHBOUR CPU-bound neighbours, load average:$(uptime | sed 's/.*load average://'); rounds=$ROUNDS; log $LOG" >&2
 
 TABLE=()
 RATIO_LINES=()
+EVAL_LINES=()
+ROUND_LINES=()
 STATUS=0
 
 for MODEL in convnet-quick resnet20; do
@@ -76,7 +95,9 @@ for MODEL in convnet-quick resnet20; do
   fi
   D_TRAIN=(); D_EVAL=(); D_RSS=(); P_TRAIN=(); P_EVAL=(); P_RSS=(); P_THR=()
   D_FAIL=""
+  R_RATIOS=()
   for ((r = 1; r <= ROUNDS; r++)); do
+    DT=
     # dropexp
     if [ -z "$D_FAIL" ]; then
       echo "== round $r $MODEL: $DROPEXP bench --model $MODEL --batch $BATCH --iters $ITERS --warmup $WARMUP --blocks $BLOCKS --threads $DROPEXP_THREADS --dropout $P --json" >>"$LOG"
@@ -90,7 +111,7 @@ for MODEL in convnet-quick resnet20; do
         D_FAIL="dropexp bench exited $RC without a result for $MODEL"
         echo "bench_compare: $D_FAIL (see $LOG)" >&2
       else
-        D_TRAIN+=("$T")
+        D_TRAIN+=("$T"); DT=$T
         E=$(json_field eval_img_s <<<"$LINE") && D_EVAL+=("$E")
         M=$(json_field peak_rss_mb <<<"$LINE") && D_RSS+=("$M")
         echo "  round $r dropexp  $MODEL: train $T img/s" >&2
@@ -114,6 +135,7 @@ for MODEL in convnet-quick resnet20; do
       E=$(json_field eval_img_s <<<"$BEST") && P_EVAL+=("$E")
       M=$(json_field peak_rss_mb <<<"$BEST") && P_RSS+=("$M")
       P_THR+=("$(json_field threads <<<"$BEST")")
+      [ -z "$DT" ] || R_RATIOS+=("$("$PYTHON" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$DT" "$BEST_T")")
     fi
   done
 
@@ -129,6 +151,12 @@ for MODEL in convnet-quick resnet20; do
       "$(median "${P_EVAL[@]+"${P_EVAL[@]}"}")" "$(maxof "${P_RSS[@]+"${P_RSS[@]}"}")")")
   fi
 
+  DE=$(median "${D_EVAL[@]+"${D_EVAL[@]}"}")
+  PE=$(median "${P_EVAL[@]+"${P_EVAL[@]}"}")
+  if [ -n "$DE" ] && [ -n "$PE" ]; then
+    EVAL_LINES+=("$MODEL eval ratio: $("$PYTHON" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$DE" "$PE")")
+  fi
+  [ ${#R_RATIOS[@]} -eq 0 ] || ROUND_LINES+=("$MODEL train ratio per round: ${R_RATIOS[*]}")
   if [ -n "$DM" ] && [ -n "$PM" ]; then
     RATIO_LINES+=("$MODEL train ratio: $("$PYTHON" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$DM" "$PM")")
   elif [ -z "$DM" ] && [ "$MODEL" = resnet20 ]; then
@@ -145,5 +173,6 @@ printf '%-8s %-14s %8s %16s %15s %13s\n' impl model threads "train img/s med" "e
 for L in "${TABLE[@]+"${TABLE[@]}"}"; do echo "$L"; done
 echo "(medians over $ROUNDS rounds; pytorch = best of 1 and 2 threads per round, threads column lists the winners; peak RSS = max over rounds:"
 echo " dropexp: VmHWM of the bench process, training and evaluation graphs; pytorch: a separate training-only process, ~230 MB of it is libtorch itself)"
+for L in "${ROUND_LINES[@]+"${ROUND_LINES[@]}"}" "${EVAL_LINES[@]+"${EVAL_LINES[@]}"}"; do echo "$L"; done
 for L in "${RATIO_LINES[@]}"; do echo "$L"; done
 exit $STATUS
