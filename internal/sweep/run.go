@@ -116,11 +116,17 @@ func Execute(ctx context.Context, s *Spec, runs []Run, opt Options) (rep Report,
 			todo++
 		}
 	}
-	jobs = max(1, min(jobs, todo))
 	cores := opt.Cores
 	if cores <= 0 {
 		cores = runtime.NumCPU()
 	}
+	// Never more busy threads than cores: runs beyond them would only
+	// take turns on the cores, and every step would wait for a run that
+	// the OS has descheduled.
+	if jobs > cores && todo > cores {
+		fmt.Fprintf(x.log, "sweep: %d jobs on %d cores: training %d runs at a time\n", jobs, cores, cores)
+	}
+	jobs = max(1, min(jobs, todo, cores))
 	x.threads = max(1, cores/jobs)
 	x.progress = x.log
 	if jobs > 1 {

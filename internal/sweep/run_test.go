@@ -24,13 +24,14 @@ import (
 // fake is a stand-in trainer: it writes the files train.Run writes, and
 // fails, panics or diverges for the runs named in its maps.
 type fake struct {
-	mu       sync.Mutex
-	calls    []string       // run directory names, in call order
-	threads  map[string]int // Config.Threads per run
-	data     map[string]*dataset.Split
-	fail     map[string]bool
-	panics   map[string]bool
-	diverges map[string]bool
+	mu                  sync.Mutex
+	calls               []string       // run directory names, in call order
+	threads             map[string]int // Config.Threads per run
+	data                map[string]*dataset.Split
+	fail                map[string]bool
+	panics              map[string]bool
+	diverges            map[string]bool
+	running, maxRunning int // runs in train at once, now and at most
 }
 
 func newFake() *fake {
@@ -44,7 +45,15 @@ func (f *fake) train(_ context.Context, opt train.Options) (results.Summary, err
 	f.threads[name] = opt.Config.Threads
 	f.data[name] = opt.Data
 	fail, panics, diverges := f.fail[name], f.panics[name], f.diverges[name]
+	f.running++
+	f.maxRunning = max(f.maxRunning, f.running)
 	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.running--
+		f.mu.Unlock()
+	}()
+	time.Sleep(time.Millisecond) // runs that overlap show it
 	if panics {
 		panic("index out of range in " + name)
 	}
@@ -520,5 +529,29 @@ func TestInspect(t *testing.T) {
 				t.Errorf("status %s, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// More jobs than cores train at most one run per core, one thread each,
+// and say so.
+func TestJobsNeverExceedCores(t *testing.T) {
+	s, runs := grid(t)
+	f := newFake()
+	var log strings.Builder
+	opt := fakeOptions(t.TempDir(), f)
+	opt.Jobs, opt.Cores, opt.Log = 4, 2, &log
+	if _, err := Execute(context.Background(), s, runs, opt); err != nil {
+		t.Fatal(err)
+	}
+	if f.maxRunning > 2 {
+		t.Errorf("%d runs at once on 2 cores", f.maxRunning)
+	}
+	for _, r := range runs {
+		if f.threads[r.Name] != 1 {
+			t.Errorf("%s: %d threads, want 1", r.Name, f.threads[r.Name])
+		}
+	}
+	if !strings.Contains(log.String(), "4 jobs on 2 cores: training 2 runs at a time") {
+		t.Errorf("log does not say the jobs were capped:\n%s", log.String())
 	}
 }
