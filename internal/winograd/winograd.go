@@ -1,0 +1,340 @@
+// Package winograd computes same-size 3×3 convolutions (stride 1, pad 1)
+// by Winograd's minimal filtering F(4×4, 3×3) (Lavin and Gray, "Fast
+// Algorithms for Convolutional Neural Networks", CVPR 2016): each 4×4
+// block of outputs is read from a 6×6 block of inputs through 36 products
+// per pair of maps instead of 144, at the cost of transforming the inputs,
+// the weights and the outputs.
+//
+// The transforms run over all the tiles of a group of images at once, as
+// long vectors: each input channel is first split into 16 phase planes by
+// row and column mod 4, so that element (i, j) of every tile is one
+// contiguous run (the direct convolution's grid trick: tiles are laid out
+// tw+1 to a row, the extra column junk). The 36 products are 36 matrix
+// multiplies of the transformed weights (M×C) by the transformed inputs
+// (C×tiles), computed by the direct convolution's 8×32 tile with one tap.
+//
+// Every output sums its channels in order, one multiply-add each, and the
+// tiles of a group do not interact, so the result does not depend on how
+// images are grouped or on the thread count. It differs from the direct
+// convolution's by rounding (the transforms' coefficients 1/6, 1/12, 1/24
+// and 4, 5, 8 are not exact in float32).
+//
+// The network's convolutions do not use it yet: BenchmarkStages measures
+// it against the direct convolution's forward pass on ResNet-20's three
+// stride-1 shapes, and at 16 and 32 channels the phase split and the
+// scatter of the outputs (scalar loops) cost more than the 4× fewer
+// multiply-adds save; at 64 channels the two are level.
+package winograd
+
+import "github.com/dropexp/dropexp/internal/tile"
+
+// Xi is the number of transformed positions: a 6×6 input tile.
+const Xi = 36
+
+// Plan is F(4×4, 3×3) for c input and m output maps of h×w pixels, groups
+// of g images at a time.
+type Plan struct {
+	C, M, H, W, G int
+	th, tw, ld    int // tile rows and columns per image; tile row stride (tw+1)
+	img           int // tile-grid positions per image: (th+1)·ld
+	nq            int // grid positions per group, rounded up to the GEMM tile
+	phase         int // floats per phase run: nq + ld + 1, rounded up
+}
+
+// Fits reports whether F(4×4, 3×3) computes this convolution here: a
+// 3×3 kernel, pad 1, stride 1, maps a multiple of 4 in size, output maps
+// a multiple of 8 (the GEMM tile's rows), and the AVX-512 tile in hardware.
+func Fits(c, m, h, w, k, pad, stride int) bool {
+	return k == 3 && pad == 1 && stride == 1 && h%4 == 0 && w%4 == 0 && m%8 == 0 && c > 0 && tile.Wide
+}
+
+// NewPlan returns the plan of c→m maps of h×w, grouping about 64 tile
+// positions' worth of images (at least one) so the GEMMs are wide enough.
+func NewPlan(c, m, h, w int) *Plan {
+	p := &Plan{C: c, M: m, H: h, W: w, th: h / 4, tw: w / 4}
+	p.ld = p.tw + 1
+	p.img = (p.th + 1) * p.ld
+	p.G = max(1, 96/p.img)
+	p.nq = roundUp(p.G*p.img, 16)
+	p.phase = roundUp(p.nq+p.ld+1, 16)
+	return p
+}
+
+func roundUp(n, m int) int { return (n + m - 1) / m * m }
+
+// WeightsLen is the floats TransformWeights writes.
+func (p *Plan) WeightsLen() int { return Xi * p.M * p.C }
+
+// ScratchLen is the floats Conv needs as scratch for one group.
+func (p *Plan) ScratchLen() int {
+	return p.C*16*p.phase + Xi*p.C*p.nq + Xi*p.M*p.nq + 40*p.nq
+}
+
+// g is F(4×4, 3×3)'s weight transform G (6×3).
+var g = [6][3]float32{
+	{1.0 / 4, 0, 0},
+	{-1.0 / 6, -1.0 / 6, -1.0 / 6},
+	{-1.0 / 6, 1.0 / 6, -1.0 / 6},
+	{1.0 / 24, 1.0 / 12, 1.0 / 6},
+	{1.0 / 24, -1.0 / 12, 1.0 / 6},
+	{0, 0, 1},
+}
+
+// TransformWeights writes U = G·w·Gᵀ of the m×c×3×3 weights w (when
+// transposed, w is c×m×3×3 and is read turned by 180°, the kernel of the
+// input gradient) packed for the GEMM tile: U[ξ][m/8][c][m%8].
+func (p *Plan) TransformWeights(u, w []float32, transposed bool) {
+	for m := 0; m < p.M; m++ {
+		for c := 0; c < p.C; c++ {
+			var k [3][3]float32
+			for i := 0; i < 3; i++ {
+				for j := 0; j < 3; j++ {
+					if transposed {
+						k[i][j] = w[((c*p.M+m)*3+2-i)*3+2-j]
+					} else {
+						k[i][j] = w[((m*p.C+c)*3+i)*3+j]
+					}
+				}
+			}
+			var t [6][3]float32 // G·k
+			for a := 0; a < 6; a++ {
+				for j := 0; j < 3; j++ {
+					t[a][j] = g[a][0]*k[0][j] + g[a][1]*k[1][j] + g[a][2]*k[2][j]
+				}
+			}
+			for a := 0; a < 6; a++ {
+				for b := 0; b < 6; b++ {
+					v := t[a][0]*g[b][0] + t[a][1]*g[b][1] + t[a][2]*g[b][2]
+					u[((a*6+b)*p.M/8+m/8)*p.C*8+c*8+m%8] = v
+				}
+			}
+		}
+	}
+}
+
+// Conv computes the convolution of images i0..i0+n (n ≤ G) of x (NCHW,
+// c maps each), times mask when not nil, with the weights u transformed
+// by TransformWeights, into out (NCHW, m maps each), adding bias when not
+// nil. scratch holds ScratchLen floats.
+func (p *Plan) Conv(out, x, mask, u, bias, scratch []float32, n int) {
+	phases := scratch[:p.C*16*p.phase]
+	v := scratch[len(phases):][:Xi*p.C*p.nq]
+	prod := scratch[len(phases)+len(v):][:Xi*p.M*p.nq]
+	tmp := scratch[len(phases)+len(v)+len(prod):][:40*p.nq]
+	p.split(phases, x, mask, n)
+	for c := 0; c < p.C; c++ {
+		p.inputTransform(v, phases[c*16*p.phase:], tmp, c)
+	}
+	p.multiply(prod, v, u)
+	for m := 0; m < p.M; m++ {
+		var b float32
+		if bias != nil {
+			b = bias[m]
+		}
+		p.outputTransform(out, prod, tmp, m, n, b, bias != nil)
+	}
+}
+
+// split writes the 16 phase planes of every channel of n images:
+// phase (a, b) of channel c holds input pixel (4y+a−1, 4x+b−1) of image
+// k at k·img + y·ld + x, zero in the padding and past the images.
+func (p *Plan) split(phases, x, mask []float32, n int) {
+	clear(phases)
+	hw := p.H * p.W
+	for c := 0; c < p.C; c++ {
+		ph := phases[c*16*p.phase:]
+		for k := 0; k < n; k++ {
+			src := x[(k*p.C+c)*hw:][:hw]
+			var ms []float32
+			if mask != nil {
+				ms = mask[(k*p.C+c)*hw:][:hw]
+			}
+			for r := 0; r < p.H; r++ {
+				pr := r + 1 // padded row
+				base := k*p.img + (pr/4)*p.ld
+				row := src[r*p.W:][:p.W]
+				var mrow []float32
+				if ms != nil {
+					mrow = ms[r*p.W:][:p.W]
+				}
+				// Padded column pc = 4x+b reads column pc−1: phase b = 0
+				// starts at x = 1 (column 3), phases 1–3 at x = 0.
+				for b := 0; b < 4; b++ {
+					dst := ph[((pr%4)*4+b)*p.phase+base:]
+					x0, c0 := 0, b-1
+					if b == 0 {
+						x0, c0 = 1, 3
+					}
+					deal(dst[x0:], row, mrow, c0)
+				}
+			}
+		}
+	}
+}
+
+// deal writes row[c0], row[c0+4], … (times mrow's, when not nil) to dst.
+func deal(dst, row, mrow []float32, c0 int) {
+	n := (len(row) - c0 + 3) / 4
+	dst = dst[:n]
+	if mrow == nil {
+		for i := range dst {
+			dst[i] = row[c0+4*i]
+		}
+		return
+	}
+	for i := range dst {
+		dst[i] = row[c0+4*i] * mrow[c0+4*i]
+	}
+}
+
+// inputTransform writes V = Bᵀ·d·B of channel c for every tile position
+// into v[ξ][c][q], reading d[i][j] of the tile at q from phase (i%4, j%4)
+// at q + (i/4)·ld + j/4; tmp holds 36 runs of nq.
+func (p *Plan) inputTransform(v, ph, tmp []float32, c int) {
+	nq := p.nq
+	d := func(i, j int) []float32 {
+		off := ((i%4)*4+j%4)*p.phase + (i/4)*p.ld + j/4
+		return ph[off : off+nq]
+	}
+	// Rows: t[i][b] = Σ_j d[i][j]·B[j][b], B = (Bᵀ)ᵀ.
+	for i := 0; i < 6; i++ {
+		bt6(tmp[i*6*nq:], nq, d(i, 0), d(i, 1), d(i, 2), d(i, 3), d(i, 4), d(i, 5))
+	}
+	// Columns: V[a][b] = Σ_i Bᵀ[a][i]·t[i][b], written as V[ξ][c][·].
+	for b := 0; b < 6; b++ {
+		col := func(i int) []float32 { return tmp[(i*6+b)*nq:][:nq] }
+		outs := [6][]float32{}
+		for a := 0; a < 6; a++ {
+			outs[a] = v[((a*6+b)*p.C+c)*nq:][:nq]
+		}
+		bt6To(outs, col(0), col(1), col(2), col(3), col(4), col(5))
+	}
+}
+
+// bt6 writes the six runs Bᵀ·(d0 … d5) into dst, nq floats apart.
+func bt6(dst []float32, nq int, d0, d1, d2, d3, d4, d5 []float32) {
+	var outs [6][]float32
+	for k := range outs {
+		outs[k] = dst[k*nq:][:nq]
+	}
+	bt6To(outs, d0, d1, d2, d3, d4, d5)
+}
+
+// bt6To is Bᵀ of F(4×4, 3×3) on six runs, element by element:
+//
+//	o0 = 4·d0 − 5·d2 + d4
+//	o1 = −4·(d1 + d2) + d3 + d4
+//	o2 = 4·(d1 − d2) − d3 + d4
+//	o3 = 2·(d3 − d1) − d2 + d4
+//	o4 = 2·(d1 − d3) − d2 + d4
+//	o5 = 4·d1 − 5·d3 + d5
+func bt6To(o [6][]float32, d0, d1, d2, d3, d4, d5 []float32) {
+	n := len(o[0])
+	d0, d1, d2, d3, d4, d5 = d0[:n], d1[:n], d2[:n], d3[:n], d4[:n], d5[:n]
+	o0, o1, o2, o3, o4, o5 := o[0][:n], o[1][:n], o[2][:n], o[3][:n], o[4][:n], o[5][:n]
+	for k := vecBT6(o, d0, d1, d2, d3, d4, d5); k < n; k++ {
+		a, b, c, e, f := d1[k], d2[k], d3[k], d4[k], d5[k]
+		o0[k] = 4*d0[k] - 5*b + e
+		o1[k] = -4*(a+b) + c + e
+		o2[k] = 4*(a-b) - c + e
+		o3[k] = 2*(c-a) - b + e
+		o4[k] = 2*(a-c) - b + e
+		o5[k] = 4*a - 5*c + f
+	}
+}
+
+// multiply computes prod[ξ][m][q] = Σ_c u[ξ][m][c]·v[ξ][c][q] with the
+// direct convolution's tile (one tap at offset 0), channels in order.
+func (p *Plan) multiply(prod, v, u []float32) {
+	off := [1]int{0}
+	nq := p.nq
+	for xi := 0; xi < Xi; xi++ {
+		in := v[xi*p.C*nq:]
+		for b := 0; b < p.M/8; b++ {
+			w := &u[(xi*p.M/8+b)*p.C*8]
+			o := prod[(xi*p.M+8*b)*nq:]
+			q := 0
+			for ; q+32 <= nq; q += 32 {
+				tile.Conv16(&o[q], nq, &in[q], nq, &off[0], 1, w, p.C)
+			}
+			if q < nq {
+				tile.Conv16Half(&o[q], nq, &in[q], nq, &off[0], 1, w, p.C)
+			}
+		}
+	}
+}
+
+// outputTransform writes Y = Aᵀ·P·A of map m for every tile of the n
+// images into out, adding bias when hasBias; tmp holds 40 runs of nq.
+func (p *Plan) outputTransform(out, prod, tmp []float32, m, n int, bias float32, hasBias bool) {
+	nq := p.nq
+	pr := func(a, b int) []float32 { return prod[((a*6+b)*p.M+m)*nq:][:nq] }
+	// Rows: s[a][j] = Σ_b P[a][b]·A[b][j].
+	for a := 0; a < 6; a++ {
+		var o [4][]float32
+		for j := range o {
+			o[j] = tmp[(a*4+j)*nq:][:nq]
+		}
+		at6To(o, pr(a, 0), pr(a, 1), pr(a, 2), pr(a, 3), pr(a, 4), pr(a, 5))
+	}
+	// Columns: Y[i][j] = Σ_a Aᵀ[i][a]·s[a][j], scattered to the pixels.
+	var y [4][4][]float32
+	ys := tmp[24*nq:]
+	for i := 0; i < 4; i++ {
+		for j := 0; j < 4; j++ {
+			y[i][j] = ys[(i*4+j)*nq:][:nq]
+		}
+	}
+	for j := 0; j < 4; j++ {
+		s := func(a int) []float32 { return tmp[(a*4+j)*nq:][:nq] }
+		at6To([4][]float32{y[0][j], y[1][j], y[2][j], y[3][j]}, s(0), s(1), s(2), s(3), s(4), s(5))
+	}
+	hw := p.H * p.W
+	for k := 0; k < n; k++ {
+		dst := out[(k*p.M+m)*hw:][:hw]
+		for ty := 0; ty < p.th; ty++ {
+			q0 := k*p.img + ty*p.ld
+			for i := 0; i < 4; i++ {
+				interleave(dst[(4*ty+i)*p.W:][:p.W], y[i][0][q0:], y[i][1][q0:], y[i][2][q0:], y[i][3][q0:], bias, hasBias)
+			}
+		}
+	}
+}
+
+// interleave writes y0[x], y1[x], y2[x], y3[x] (plus bias, when hasBias)
+// to row[4x], …, row[4x+3]: one output row of a tile row.
+func interleave(row, y0, y1, y2, y3 []float32, bias float32, hasBias bool) {
+	n := len(row) / 4
+	y0, y1, y2, y3 = y0[:n], y1[:n], y2[:n], y3[:n]
+	if !hasBias {
+		for x := range n {
+			r := row[4*x:][:4]
+			r[0], r[1], r[2], r[3] = y0[x], y1[x], y2[x], y3[x]
+		}
+		return
+	}
+	for x := range n {
+		r := row[4*x:][:4]
+		r[0], r[1], r[2], r[3] = y0[x]+bias, y1[x]+bias, y2[x]+bias, y3[x]+bias
+	}
+}
+
+// at6To is Aᵀ of F(4×4, 3×3) on six runs, element by element:
+//
+//	o0 = m0 + m1 + m2 + m3 + m4
+//	o1 = (m1 − m2) + 2·(m3 − m4)
+//	o2 = (m1 + m2) + 4·(m3 + m4)
+//	o3 = (m1 − m2) + 8·(m3 − m4) + m5
+func at6To(o [4][]float32, m0, m1, m2, m3, m4, m5 []float32) {
+	n := len(o[0])
+	m0, m1, m2, m3, m4, m5 = m0[:n], m1[:n], m2[:n], m3[:n], m4[:n], m5[:n]
+	o0, o1, o2, o3 := o[0][:n], o[1][:n], o[2][:n], o[3][:n]
+	for k := vecAT6(o, m0, m1, m2, m3, m4, m5); k < n; k++ {
+		a, b, c, d := m1[k], m2[k], m3[k], m4[k]
+		s12, d12, s34, d34 := a+b, a-b, c+d, c-d
+		o0[k] = m0[k] + s12 + s34
+		o1[k] = d12 + 2*d34
+		o2[k] = s12 + 4*s34
+		o3[k] = d12 + 8*d34 + m5[k]
+	}
+}

@@ -1,0 +1,248 @@
+package winograd
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/dropexp/dropexp/internal/kernels"
+	"github.com/dropexp/dropexp/internal/tile"
+)
+
+// conv is the definition, in float64: out[k][m][y][x] = bias[m] +
+// Σ_c Σ_i Σ_j w[m][c][i][j]·(x·mask)[k][c][y+i−1][x+j−1].
+func conv(x, mask, w, bias []float32, n, c, m, h, wd int) []float64 {
+	out := make([]float64, n*m*h*wd)
+	for k := 0; k < n; k++ {
+		for o := 0; o < m; o++ {
+			for y := 0; y < h; y++ {
+				for xx := 0; xx < wd; xx++ {
+					s := 0.0
+					if bias != nil {
+						s = float64(bias[o])
+					}
+					for ci := 0; ci < c; ci++ {
+						for i := 0; i < 3; i++ {
+							for j := 0; j < 3; j++ {
+								yy, xj := y+i-1, xx+j-1
+								if yy < 0 || yy >= h || xj < 0 || xj >= wd {
+									continue
+								}
+								at := ((k*c+ci)*h+yy)*wd + xj
+								v := float64(x[at])
+								if mask != nil {
+									v *= float64(mask[at])
+								}
+								s += float64(w[((o*c+ci)*3+i)*3+j]) * v
+							}
+						}
+					}
+					out[((k*m+o)*h+y)*wd+xx] = s
+				}
+			}
+		}
+	}
+	return out
+}
+
+func randoms(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	return s
+}
+
+// Conv against the definition, for the shapes of ResNet-20's stages, a
+// partial group, a mask, a bias, and the turned, transposed weights of the
+// input gradient; within float32 rounding of the transforms.
+func TestConvAgainstDefinition(t *testing.T) {
+	if !tile.Wide {
+		t.Skip("no AVX-512 tile on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct {
+		c, m, h, w, n int
+		masked, bias  bool
+		transposed    bool
+	}{
+		{3, 16, 32, 32, 1, false, true, false},
+		{16, 16, 32, 32, 2, true, false, false},
+		{32, 32, 16, 16, 3, false, false, true},
+		{64, 64, 8, 8, 9, true, true, false},
+		{16, 8, 12, 20, 5, false, false, true},
+	} {
+		p := NewPlan(tc.c, tc.m, tc.h, tc.w)
+		x := randoms(rng, tc.n*tc.c*tc.h*tc.w)
+		var mask, bias []float32
+		if tc.masked {
+			mask = randoms(rng, len(x))
+		}
+		if tc.bias {
+			bias = randoms(rng, tc.m)
+		}
+		w := randoms(rng, tc.m*tc.c*9)
+		ref := w
+		if tc.transposed {
+			// w is then c'×m'×3×3 with c' = m and m' = c: the plan's m
+			// outputs read it turned; the reference takes it as an
+			// ordinary m×c kernel.
+			w = randoms(rng, tc.m*tc.c*9)
+			ref = make([]float32, len(w))
+			for o := 0; o < tc.m; o++ {
+				for ci := 0; ci < tc.c; ci++ {
+					for i := 0; i < 3; i++ {
+						for j := 0; j < 3; j++ {
+							ref[((o*tc.c+ci)*3+i)*3+j] = w[((ci*tc.m+o)*3+2-i)*3+2-j]
+						}
+					}
+				}
+			}
+		}
+		u := make([]float32, p.WeightsLen())
+		p.TransformWeights(u, w, tc.transposed)
+		out := make([]float32, tc.n*tc.m*tc.h*tc.w)
+		scratch := make([]float32, p.ScratchLen())
+		img, o := tc.c*tc.h*tc.w, tc.m*tc.h*tc.w
+		for k := 0; k < tc.n; k += p.G {
+			g := min(p.G, tc.n-k)
+			var mk []float32
+			if mask != nil {
+				mk = mask[k*img:]
+			}
+			p.Conv(out[k*o:], x[k*img:], mk, u, bias, scratch, g)
+		}
+		want := conv(x, mask, ref, bias, tc.n, tc.c, tc.m, tc.h, tc.w)
+		var worst float64
+		for i, v := range want {
+			scale := math.Sqrt(float64(tc.c*9)) * 4 // the size of a sum of c·9 unit products
+			worst = max(worst, math.Abs(float64(out[i])-v)/scale)
+		}
+		if worst > 2e-5 {
+			t.Errorf("%+v: worst error %.3g of the sum's scale", tc, worst)
+		}
+	}
+}
+
+// The result does not depend on how images are grouped.
+func TestConvGroupingInvariant(t *testing.T) {
+	if !tile.Wide {
+		t.Skip("no AVX-512 tile on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	c, m, h, w, n := 64, 64, 8, 8, 7
+	p := NewPlan(c, m, h, w)
+	x, wt := randoms(rng, n*c*h*w), randoms(rng, m*c*9)
+	u := make([]float32, p.WeightsLen())
+	p.TransformWeights(u, wt, false)
+	scratch := make([]float32, p.ScratchLen())
+	all := make([]float32, n*m*h*w)
+	p.Conv(all, x, nil, u, nil, scratch, min(n, p.G))
+	if n > p.G {
+		p.Conv(all[p.G*m*h*w:], x[p.G*c*h*w:], nil, u, nil, scratch, n-p.G)
+	}
+	one := make([]float32, len(all))
+	for k := 0; k < n; k++ {
+		p.Conv(one[k*m*h*w:], x[k*c*h*w:], nil, u, nil, scratch, 1)
+	}
+	for i := range all {
+		if math.Float32bits(all[i]) != math.Float32bits(one[i]) {
+			t.Fatalf("output %d: %v in a group, %v alone", i, all[i], one[i])
+		}
+	}
+}
+
+// BenchmarkStages times Conv per image against the direct convolution's
+// forward pass for ResNet-20's three stride-1 shapes.
+func BenchmarkStages(b *testing.B) {
+	if !tile.Wide {
+		b.Skip("no AVX-512 tile on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, s := range []struct{ c, h int }{{16, 32}, {32, 16}, {64, 8}} {
+		const n = 64
+		c, h := s.c, s.h
+		x, wt := randoms(rng, n*c*h*h), randoms(rng, c*c*9)
+		out := make([]float32, n*c*h*h)
+		p := NewPlan(c, c, h, h)
+		u := make([]float32, p.WeightsLen())
+		p.TransformWeights(u, wt, false)
+		scratch := make([]float32, p.ScratchLen())
+		flops := 2 * float64(n*c*c*9*h*h)
+		b.Run("winograd-"+itoa(c), func(b *testing.B) {
+			for b.Loop() {
+				for k := 0; k < n; k += p.G {
+					p.Conv(out[k*c*h*h:], x[k*c*h*h:], nil, u, nil, scratch, min(p.G, n-k))
+				}
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		d := kernels.NewDirect(c, c, h, h, 3, 1, 1)
+		packed := make([]float32, d.PackedLen(c, c))
+		d.Pack(packed, wt)
+		grid := make([]float32, d.Rows(c)*d.Span())
+		planes := make([]float32, c*d.Plane())
+		b.Run("direct-"+itoa(c), func(b *testing.B) {
+			for b.Loop() {
+				for k := 0; k < n; k++ {
+					d.Pad(planes, x[k*c*h*h:(k+1)*c*h*h], nil, c)
+					d.Conv(grid, planes, packed, c, c)
+					d.Unpad(out[k*c*h*h:(k+1)*c*h*h], grid, c, nil, nil)
+				}
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+func itoa(n int) string {
+	return string(rune('0'+n/10)) + string(rune('0'+n%10))
+}
+
+// The vector bodies compute the scalar loops' bits: the same operations
+// in the same order (the scalar loop does all on builds without them).
+func TestTransformsVectorEqualsScalar(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	const n = 48
+	var d [6][]float32
+	for i := range d {
+		d[i] = randoms(rng, n)
+	}
+	var got6, want6 [6][]float32
+	for i := range got6 {
+		got6[i], want6[i] = make([]float32, n), make([]float32, n)
+	}
+	bt6To(got6, d[0], d[1], d[2], d[3], d[4], d[5])
+	for k := 0; k < n; k++ {
+		a, b, c, e, f := d[1][k], d[2][k], d[3][k], d[4][k], d[5][k]
+		want6[0][k] = 4*d[0][k] - 5*b + e
+		want6[1][k] = -4*(a+b) + c + e
+		want6[2][k] = 4*(a-b) - c + e
+		want6[3][k] = 2*(c-a) - b + e
+		want6[4][k] = 2*(a-c) - b + e
+		want6[5][k] = 4*a - 5*c + f
+	}
+	var got4, want4 [4][]float32
+	for i := range got4 {
+		got4[i], want4[i] = make([]float32, n), make([]float32, n)
+	}
+	at6To(got4, d[0], d[1], d[2], d[3], d[4], d[5])
+	for k := 0; k < n; k++ {
+		a, b, c, e := d[1][k], d[2][k], d[3][k], d[4][k]
+		s12, d12, s34, d34 := a+b, a-b, c+e, c-e
+		want4[0][k] = d[0][k] + s12 + s34
+		want4[1][k] = d12 + 2*d34
+		want4[2][k] = s12 + 4*s34
+		want4[3][k] = d12 + 8*d34 + d[5][k]
+	}
+	for i := range 6 {
+		for k := 0; k < n; k++ {
+			if math.Float32bits(got6[i][k]) != math.Float32bits(want6[i][k]) {
+				t.Fatalf("Bᵀ row %d element %d: %v, scalar %v", i, k, got6[i][k], want6[i][k])
+			}
+			if i < 4 && math.Float32bits(got4[i][k]) != math.Float32bits(want4[i][k]) {
+				t.Fatalf("Aᵀ row %d element %d: %v, scalar %v", i, k, got4[i][k], want4[i][k])
+			}
+		}
+	}
+}
