@@ -26,6 +26,7 @@ type team struct {
 	busy     sync.Mutex // one job at a time; a Parallel that finds it held starts goroutines
 	cur      atomic.Pointer[job]
 	helpers  []*helper
+	chunk    time.Duration // how long the caller's last chunk took
 	waiting  atomic.Bool   // the caller is parked on finished
 	finished chan struct{} // capacity 1: the last chunk's worker wakes the caller
 }
@@ -51,9 +52,15 @@ type helper struct {
 // that a helper with nothing to do gives its core back.
 const spinFor = 50 * time.Microsecond
 
-// waitSpin is how long the caller polls for the chunks still being
-// computed before it parks.
-const waitSpin = 20 * time.Microsecond
+// The caller polls for the chunks still being computed for twice as long
+// as a chunk of its own took, within these bounds, and then parks: a
+// helper that is running finishes its chunk within that, one that the OS
+// has descheduled may take milliseconds, and parking early then gives it
+// the core. Parking at once would make every op wait for a wake-up.
+const (
+	minWaitSpin = 20 * time.Microsecond
+	maxWaitSpin = time.Millisecond
+)
 
 // chunksPerWorker is how many chunks a job is cut into per worker, where
 // it has that many items: enough that a descheduled worker's share is
@@ -128,7 +135,9 @@ func (t *team) run(n, chunks int, fn func(worker, lo, hi int)) bool {
 			break
 		}
 		inChunk = true
+		t0 := time.Now()
 		j.compute(0, c)
+		t.chunk = time.Since(t0)
 		inChunk = false
 		j.done.Add(1)
 	}
@@ -144,9 +153,10 @@ func (j *job) compute(w int, c int32) {
 // wait returns when the first handed chunks of j are done.
 func (t *team) wait(j *job, handed int32) {
 	all := func() bool { return j.done.Load() >= handed }
+	spin := min(max(2*t.chunk, minWaitSpin), maxWaitSpin)
 	start := time.Now()
 	for i := 1; !all(); i++ {
-		if i%64 != 0 || time.Since(start) < waitSpin {
+		if i%64 != 0 || time.Since(start) < spin {
 			continue
 		}
 		t.waiting.Store(true)
