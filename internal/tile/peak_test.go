@@ -10,23 +10,3 @@ func TestPeakReturns(t *testing.T) {
 		Peak(n)
 	}
 }
-
-func BenchmarkPeak256(b *testing.B) {
-	if !Available || !Asm {
-		b.Skip("no AVX2 assembly")
-	}
-	for b.Loop() {
-		peak256(1 << 16)
-	}
-	b.ReportMetric(float64(b.N)*(1<<16)*PeakFMAs*8*2/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-}
-
-func BenchmarkPeak512(b *testing.B) {
-	if !Wide || !Asm {
-		b.Skip("no AVX-512 assembly")
-	}
-	for b.Loop() {
-		peak512(1 << 16)
-	}
-	b.ReportMetric(float64(b.N)*(1<<16)*PeakFMAs*16*2/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-}
