@@ -95,6 +95,7 @@ The run config keys (for --axis and --set):
 			if err != nil {
 				return err
 			}
+			warn(cmd.ErrOrStderr(), sweep.Warnings(runs))
 			if out == "" {
 				out = filepath.Join("results", spec.Name)
 			}

@@ -166,6 +166,29 @@ func Expand(s *Spec, o Overrides) ([]Run, error) {
 	return runs, nil
 }
 
+// Warnings returns the runs' config warnings (config.Run.Warnings), each
+// once, with how many of the runs it concerns when not all.
+func Warnings(runs []Run) []string {
+	count := map[string]int{}
+	var order []string
+	for _, r := range runs {
+		for _, w := range r.Config.Warnings() {
+			if count[w] == 0 {
+				order = append(order, w)
+			}
+			count[w]++
+		}
+	}
+	out := make([]string, len(order))
+	for i, w := range order {
+		out[i] = w
+		if count[w] < len(runs) {
+			out[i] = fmt.Sprintf("%d of the %d runs: %s", count[w], len(runs), w)
+		}
+	}
+	return out
+}
+
 // checkAxes reports problems of the axes as a whole, before any run is resolved.
 func checkAxes(s *Spec, ax Axes, o Overrides) error {
 	var errs []error

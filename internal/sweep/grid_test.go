@@ -347,3 +347,34 @@ func TestBaseSweep(t *testing.T) {
 		})
 	}
 }
+
+func TestWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec string
+		want []string
+	}{
+		{"none", "base: base.yaml\naxes: {variant: [plain, standard]}\n", nil},
+		{"every run: said once", "base: base.yaml\nset: {train.eval_every: 20}\naxes: {variant: [plain, standard]}\n",
+			[]string{"train.eval_every 20 is more than train.iterations 10: the run is evaluated once"}},
+		{"some runs: how many", "base: base.yaml\naxes: {variant: [plain], train.iterations: [10, 30], train.eval_every: [20]}\n",
+			[]string{"1 of the 2 runs: train.eval_every 20 is more than train.iterations 10"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runs, err := Expand(writeSpec(t, tc.spec), Overrides{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := Warnings(runs); !slices.Equal(got, tc.want) {
+				for _, w := range tc.want {
+					if len(got) != len(tc.want) || !strings.Contains(strings.Join(got, "\n"), w) {
+						t.Errorf("warnings %q, want %q", got, tc.want)
+					}
+				}
+				if len(tc.want) == 0 {
+					t.Errorf("warnings %q, want none", got)
+				}
+			}
+		})
+	}
+}
