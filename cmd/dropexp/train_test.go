@@ -414,3 +414,27 @@ func TestTrainWarnsEvalEveryBeyondTheRun(t *testing.T) {
 		t.Errorf("a run evaluated every iteration warned (%v):\n%s", err, out)
 	}
 }
+
+// dropexp eval prints a finished run's final accuracy and writes its files.
+func TestEvalCmd(t *testing.T) {
+	dir, file := tinyRun(t)
+	if out, err := dropexp(t, "train", "--config", file); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	run := filepath.Join(dir, "results", "standard-p0.3-layer-s1")
+	sum, err := results.ReadSummary(filepath.Join(run, results.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := dropexp(t, "eval", run)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{fmt.Sprintf("accuracy %.4f (", sum.FinalTestAcc), "wrote eval.csv and confusion.csv in " + run} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	_, err = dropexp(t, "eval", run, "--data", filepath.Join(dir, "nowhere"))
+	checkErr(t, err, "eval: dataset.name cifar10, dataset.path \""+filepath.Join(dir, "nowhere"))
+}
