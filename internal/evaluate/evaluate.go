@@ -155,7 +155,7 @@ func Evaluate(opt Options) (Result, error) {
 			opt.Out = filepath.Join(opt.Run, "eval-"+where.Name+"-"+dataset.Fingerprint(other)[:8])
 		}
 	}
-	res.Data = fmt.Sprintf("the %s test set at %s (%d images)", where.Name, pathText(where.Path), test.Len())
+	res.Data = fmt.Sprintf("the %s test set at %s (%d images)", where.Name, pathText(where.Name, where.Path), test.Len())
 	if test.C != m.C || test.H != m.H || test.W != m.W {
 		return res, fmt.Errorf("%s: its images are %d×%d×%d, and the model in %s takes %d×%d×%d (it was trained on %s); give data of that shape (--data PATH, --set dataset.name=NAME)",
 			res.Data, test.C, test.H, test.W, modelFile, m.C, m.H, m.W, cfg.Dataset.Name)
@@ -203,11 +203,15 @@ func evalSets(sets []string) []string {
 	return sets
 }
 
-func pathText(p string) string {
-	if p == "" {
+// pathText names where data set name was read from path.
+func pathText(name, path string) string {
+	if d, err := dataset.Lookup(name); err == nil && path == "" && d.Module != "" {
+		return "the Go module " + d.Module
+	}
+	if path == "" {
 		return "its default place"
 	}
-	return p
+	return path
 }
 
 func short(s string) string { return s[:min(len(s), 12)] }
