@@ -27,7 +27,7 @@ paper's tables and figures.
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newSweepCmd(), newReportCmd(), newStatusCmd())
+	root.AddCommand(newSweepCmd(), newReportCmd(), newStatusCmd(), newEvalCmd())
 	root.AddCommand(newDataCmd())
 	root.AddCommand(newDumpStepCmd())
 	root.AddCommand(newTrainCmd(), newBenchCmd(), &cobra.Command{

@@ -35,12 +35,13 @@ into named runs and train them into one sweep directory (default results/NAME):
 DIR/runs/NAME/ per run, and DIR/index.json listing every run with its status.
 
 --axis KEY=V1,V2 (repeatable) crosses the values of KEY with the rest of the
-grid: a named axis (variant, ratio, q, seed, gradient, dataset) or any run
-config key (train.lr, train.batch_size, dropout.sites, ...; list values in
+grid: a named axis (variant, ratio, q, seed, gradient, dataset; also spelled
+dropout.variant, dropout.ratio, dropout.gradient) or any run config key (train.lr, train.batch_size, dropout.sites, ...; list values in
 brackets: --axis dropout.sites=[conv2,conv3],[ip1]). It replaces the sweep
 file's axis of that key or adds one. Without --config, --base CONFIG is the
 run config every run starts from (default: the embedded demo config), and
-runs take its variant, ratio and seed unless an axis sweeps them. Each value
+runs take its variant, ratio, seed and gradient unless an axis sweeps them
+(a swept variant takes the base config's ratio). Each value
 is checked as --set checks it. Run names add the swept keys' values:
 standard-p0.3-layer-s1-lr0.01.
 
@@ -94,6 +95,7 @@ The run config keys (for --axis and --set):
 			if err != nil {
 				return err
 			}
+			warn(cmd.ErrOrStderr(), sweep.Warnings(runs))
 			if out == "" {
 				out = filepath.Join("results", spec.Name)
 			}

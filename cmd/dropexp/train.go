@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/dropexp/dropexp/internal/config"
@@ -51,6 +52,7 @@ against the paper's Figure 1 (forward dropout underfits).
 				if err != nil {
 					return err
 				}
+				warn(cmd.ErrOrStderr(), cfg.Warnings())
 				_, err = runner.Resume(cmd.Context(), resume, cfg, restart, w, cmd.ErrOrStderr())
 				return err
 			}
@@ -58,6 +60,7 @@ against the paper's Figure 1 (forward dropout underfits).
 			if err != nil {
 				return err
 			}
+			warn(cmd.ErrOrStderr(), cfg.Warnings())
 			if file == "" && !runner.VariantSet(sets, os.Environ()) {
 				if restart {
 					return fmt.Errorf("--restart: the demo trains four runs; give --resume DIR --restart for the one to start again")
@@ -74,6 +77,13 @@ against the paper's Figure 1 (forward dropout underfits).
 	cmd.Flags().BoolVar(&restart, "restart", false, "train an interrupted run again from iteration 0, discarding its checkpoint (never a finished run)")
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a config key: --set dropout.ratio=0.2 (repeatable)")
 	return cmd
+}
+
+// warn prints a config's warnings before it trains.
+func warn(w io.Writer, warnings []string) {
+	for _, m := range warnings {
+		fmt.Fprintf(w, "warning: %s\n", m)
+	}
 }
 
 // resumeConfig is the config a resume continues with: --config if given,

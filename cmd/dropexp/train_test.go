@@ -392,3 +392,49 @@ func TestRunsWithoutIdentity(t *testing.T) {
 		t.Errorf("the run without identity was changed")
 	}
 }
+
+// An eval_every beyond the run trains, evaluates at the last iteration
+// and says so before it starts.
+func TestTrainWarnsEvalEveryBeyondTheRun(t *testing.T) {
+	dir, file := tinyRun(t, func(s string) string { return strings.Replace(s, "eval_every: 1,", "eval_every: 5,", 1) })
+	out, err := dropexp(t, "train", "--config", file)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if want := "warning: train.eval_every 5 is more than train.iterations 2: the run is evaluated once, at its last iteration"; !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+	rows, err := results.ReadMetrics(filepath.Join(dir, "results", "standard-p0.3-layer-s1", results.MetricsFile))
+	if err != nil || len(rows) != 1 || rows[0].Iteration != 2 {
+		t.Errorf("metrics rows %+v (%v), want one, of iteration 2", rows, err)
+	}
+	_, spec := tinyRun(t)
+	out, err = dropexp(t, "train", "--config", spec)
+	if err != nil || strings.Contains(out, "eval_every") {
+		t.Errorf("a run evaluated every iteration warned (%v):\n%s", err, out)
+	}
+}
+
+// dropexp eval prints a finished run's final accuracy and writes its files.
+func TestEvalCmd(t *testing.T) {
+	dir, file := tinyRun(t)
+	if out, err := dropexp(t, "train", "--config", file); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	run := filepath.Join(dir, "results", "standard-p0.3-layer-s1")
+	sum, err := results.ReadSummary(filepath.Join(run, results.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := dropexp(t, "eval", run)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{fmt.Sprintf("accuracy %.4f (", sum.FinalTestAcc), "wrote eval.csv and confusion.csv in " + run} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	_, err = dropexp(t, "eval", run, "--data", filepath.Join(dir, "nowhere"))
+	checkErr(t, err, "eval: dataset.name cifar10, dataset.path \""+filepath.Join(dir, "nowhere"))
+}

@@ -40,6 +40,9 @@ func TestHelp(t *testing.T) {
 		"  dropout.sites           a list of strings (or a comma-separated string) — layer inputs that get a site; empty = the default; convnet-quick: conv1 conv2 conv3 ip1 ip2 (default conv2 conv3 ip1 ip2); resnet20",
 		": conv1 sXbY.conv1 sXbY.conv2 fc (default *.conv2)\n", // once for all the ResNets
 		"  train.lr_steps          a list of {at: ITERATION, lr: RATE} — ",
+		// The limits cut stratified subsets (dataset.Split.Limit), not the first N images.
+		"  dataset.train_limit     an integer — train on a stratified subset of N training images",
+		"  dataset.test_limit      an integer — evaluate on a stratified subset of N test images",
 	} {
 		if !strings.Contains(h, want) {
 			t.Errorf("help lacks %q:\n%s", want, h)

@@ -72,13 +72,14 @@ func isTerminal(w io.Writer) bool {
 func newReporter(w io.Writer, total, batchSize int, label string, tty bool) *Reporter {
 	r := &Reporter{w: w, total: total, batch: batchSize, label: label, every: lineEvery, now: time.Now}
 	if tty && total > 0 {
+		// The bar's own rate and time left would count a resumed run's
+		// earlier iterations as done in this process's first second; the
+		// description carries the rate and ETA of this process instead.
 		r.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(label),
 			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("it"),
-			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetPredictTime(false),
 			progressbar.OptionSetWidth(25),
 		)
 	}
@@ -113,7 +114,7 @@ func (r *Reporter) Step(iter int, loss float64) {
 	}
 }
 
-// draw redraws the bar with the current count, loss and image rate.
+// draw redraws the bar with the current count, loss, image rate and ETA.
 func (r *Reporter) draw(now time.Time) {
 	r.lastDraw = now
 	desc := r.prefix()
@@ -121,8 +122,8 @@ func (r *Reporter) draw(now time.Time) {
 		desc += "loss " + strconv.FormatFloat(r.loss, 'f', 4, 64)
 	}
 	// A rate over less than a second is mostly noise.
-	if ips := r.imagesPerSecond(r.iter, now); ips > 0 && now.Sub(r.start) >= time.Second {
-		desc += fmt.Sprintf("  %.0f img/s", ips)
+	if now.Sub(r.start) >= time.Second {
+		desc += r.rateETA(r.iter, now)
 	}
 	// Both calls redraw; count first, so no frame shows a count behind the loss.
 	r.bar.Set(min(r.iter, r.total))

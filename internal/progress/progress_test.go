@@ -98,21 +98,45 @@ func TestTerminalBar(t *testing.T) {
 	r.Finish()
 	r.Finish() // idempotent
 	out := buf.String()
-	for _, want := range []string{"run: loss 0.5000", "run: iter 5/10  lr 0.01", "10/10", "it/s", "9 img/s", "test_acc 0.7000  9 img/s  eta 0s"} {
+	for _, want := range []string{"run: loss 0.5000", "run: iter 5/10  lr 0.01", "10/10", "run: loss 0.5000  9 img/s  eta 0s", "test_acc 0.7000  9 img/s  eta 0s"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%q", want, out)
 		}
 	}
 	// After the eval line at 5 the bar is redrawn below it; the full bar
 	// stays above the last eval line.
-	if after5 := out[strings.Index(out, "run: iter 5/10"):]; !strings.Contains(after5, "\n\r") || !strings.Contains(after5, "(5/10,") {
+	if after5 := out[strings.Index(out, "run: iter 5/10"):]; !strings.Contains(after5, "\n\r") || !strings.Contains(after5, "(5/10)") {
 		t.Errorf("bar not redrawn after the eval line:\n%q", out)
 	}
-	if !strings.Contains(out, "(10/10, ") || !strings.Contains(out[strings.LastIndex(out, "(10/10, "):], ")\nrun: iter 10/10") {
+	if !strings.Contains(out, "(10/10)") || !strings.Contains(out[strings.LastIndex(out, "(10/10)"):], ") \nrun: iter 10/10") {
 		t.Errorf("last eval line should follow the full bar:\n%q", out)
 	}
 	if !strings.HasSuffix(out, "eta 0s\n") {
 		t.Errorf("output should end with the last eval line: %q", out)
+	}
+}
+
+// A resumed run's bar gives the rate of this process's iterations: 9
+// iterations of 100 images in 9 s after the first Step, 100 img/s, never
+// the 2,000 iterations of its earlier sessions as done in the first second.
+func TestTerminalBarResumedRate(t *testing.T) {
+	var buf bytes.Buffer
+	r := newReporter(&buf, 5000, 100, "run", true)
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r.now = func() time.Time { return clock }
+	r.Step(2001, 0.5)
+	clock = clock.Add(9 * time.Second)
+	for it := 2002; it <= 2010; it++ {
+		r.Step(it, 0.5)
+	}
+	r.Finish()
+	out := buf.String()
+	if !strings.Contains(out, "run: loss 0.5000  100 img/s  eta 49m50s") || !strings.Contains(out, "(2010/5000)") {
+		t.Errorf("bar lacks this process's rate and ETA at 2010/5000:\n%q", out)
+	}
+	// Any other rate on the bar would count the resumed iterations.
+	if n := strings.Count(out, "/s"); n != strings.Count(out, "img/s") {
+		t.Errorf("bar shows a rate besides img/s:\n%q", out)
 	}
 }
 

@@ -50,7 +50,9 @@ var sweptKeys = []struct{ key, how string }{
 // semantics (for plain both semantics are the same computation) and the
 // first value of the keys it ignores (dropout.sites). Without a variant
 // axis the runs take the base config's variant and, without a ratio axis,
-// its ratio. Every run's config goes through config.Load, so its checks
+// its ratio; without a ratio axis, the base config's ratio (for every
+// variant swept); without a seed or gradient axis, its seed and gradient
+// semantics. Every run's config goes through config.Load, so its checks
 // and messages are the train command's.
 func Expand(s *Spec, o Overrides) ([]Run, error) {
 	ax := s.Axes
@@ -92,9 +94,10 @@ func Expand(s *Spec, o Overrides) ([]Run, error) {
 	var order []string
 	// Each data set's variants and ratios: the axes', or its base config's.
 	variants, ratios := make([][]string, len(datasets)), make([][]string, len(datasets))
+	baseRatio := make([]string, len(datasets))
 	for di, d := range datasets {
 		variants[di], ratios[di] = ax.Variant, ax.Ratio
-		if len(ax.Variant) > 0 {
+		if len(ax.Variant) > 0 && (len(ax.Ratio) > 0 || !slices.ContainsFunc(ax.Variant, func(v string) bool { return v != string(dropout.Plain) })) {
 			continue
 		}
 		cfg, err := config.Load(baseOf(s, d), datasetSets(s, d, o), o.Env)
@@ -102,16 +105,19 @@ func Expand(s *Spec, o Overrides) ([]Run, error) {
 			errs = append(errs, fmt.Errorf("%s: %s: %w", s.Source(), describeDataset(d, di), err))
 			continue
 		}
-		variants[di] = []string{cfg.Dropout.Variant}
-		if len(ratios[di]) == 0 && cfg.Variant() != dropout.Plain {
-			ratios[di] = []string{cfg.Dropout.Ratio}
+		if len(variants[di]) == 0 {
+			variants[di] = []string{cfg.Dropout.Variant}
 		}
-		if len(ratiosFor(cfg.Variant(), ratios[di], qsFor(d, ax))) == 0 {
-			errs = append(errs, fmt.Errorf("%s: the base config's variant %s has no ratio among %s (%s)", s.Source(), cfg.Dropout.Variant, strings.Join(ratios[di], ", "), describeDataset(d, di)))
+		baseRatio[di] = cfg.Dropout.Ratio
+		if len(ratios[di]) == 0 && cfg.Dropout.Ratio != "" {
+			ratios[di] = []string{cfg.Dropout.Ratio}
 		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
+	}
+	if err := checkRatios(s, ax, datasets, variants, ratios, baseRatio); err != nil {
+		return nil, err
 	}
 	combos := crossKeys(ax.Keys)
 	for _, seed := range seeds {
@@ -160,13 +166,35 @@ func Expand(s *Spec, o Overrides) ([]Run, error) {
 	return runs, nil
 }
 
+// Warnings returns the runs' config warnings (config.Run.Warnings), each
+// once, with how many of the runs it concerns when not all.
+func Warnings(runs []Run) []string {
+	count := map[string]int{}
+	var order []string
+	for _, r := range runs {
+		for _, w := range r.Config.Warnings() {
+			if count[w] == 0 {
+				order = append(order, w)
+			}
+			count[w]++
+		}
+	}
+	out := make([]string, len(order))
+	for i, w := range order {
+		out[i] = w
+		if count[w] < len(runs) {
+			out[i] = fmt.Sprintf("%d of the %d runs: %s", count[w], len(runs), w)
+		}
+	}
+	return out
+}
+
 // checkAxes reports problems of the axes as a whole, before any run is resolved.
 func checkAxes(s *Spec, ax Axes, o Overrides) error {
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{s.Source()}, args...)...))
 	}
-	needRatio := false
 	for i, v := range ax.Variant {
 		if _, err := dropout.ParseVariant(v); err != nil {
 			bad("axes.variant[%d]: %v", i, err)
@@ -174,10 +202,6 @@ func checkAxes(s *Spec, ax Axes, o Overrides) error {
 		if j := slices.Index(ax.Variant, v); j < i {
 			bad("axes.variant: %q listed twice", v)
 		}
-		needRatio = needRatio || v != string(dropout.Plain)
-	}
-	if needRatio && len(ax.Ratio) == 0 {
-		bad("axes.ratio: empty; variants other than plain need ratios (in the file or by --ratios 0.3,0.1)")
 	}
 	for i, r := range ax.Ratio {
 		if _, err := dropout.ParseRatio(dropout.Augmented, r); err != nil {
@@ -192,21 +216,6 @@ func checkAxes(s *Spec, ax Axes, o Overrides) error {
 	for i, g := range ax.Gradient {
 		if _, err := dropout.ParseSemantics(g); err != nil {
 			bad("axes.gradient[%d]: %v", i, err)
-		}
-	}
-	for _, v := range ax.Variant {
-		if v == string(dropout.Plain) || !slices.Contains(dropout.Variants, dropout.Variant(v)) {
-			continue
-		}
-		for di, d := range datasetsOrOne(ax.Dataset) {
-			if len(ratiosFor(dropout.Variant(v), ax.Ratio, qsFor(d, ax))) > 0 {
-				continue
-			}
-			if v == string(dropout.Augmented) {
-				bad("variant augmented has no ratio for data set %s: give axes.q (or the data set's q) for ratios written as p, or write p/q ratios", describeDataset(d, di))
-			} else {
-				bad("variant %s has no ratio: axes.ratio holds only p/q ratios, which pair with augmented alone", v)
-			}
 		}
 	}
 	if _, err := os.Stat(s.Base); s.Base != "" && err != nil {
@@ -246,7 +255,8 @@ func checkAxes(s *Spec, ax Axes, o Overrides) error {
 				case "dropout.gradient":
 					owned = owned && len(ax.Gradient) > 0
 				case "dropout.ratio":
-					owned = owned && (len(ax.Variant) > 0 || len(ax.Ratio) > 0)
+					// Without a ratio axis the runs take the ratio of the base config with its sets.
+					owned = owned && len(ax.Ratio) > 0
 				default:
 					// Without a variant axis the base config's variant is the one run.
 					owned = owned && len(ax.Variant) > 0
@@ -266,6 +276,46 @@ func checkAxes(s *Spec, ax Axes, o Overrides) error {
 	}
 	check("--set", o.Set)
 	return errors.Join(errs...)
+}
+
+// checkRatios reports each variant of each data set that has no ratio to
+// run with, once, saying where its ratios came from: the ratio axis, or
+// (without one) the base config's dropout.ratio baseRatio[di].
+func checkRatios(s *Spec, ax Axes, datasets []Dataset, variants, ratios [][]string, baseRatio []string) error {
+	var errs []error
+	seen := map[string]bool{}
+	for di, d := range datasets {
+		for _, v := range variants[di] {
+			if len(ratiosFor(dropout.Variant(v), ratios[di], qsFor(d, ax))) > 0 {
+				continue
+			}
+			msg := noRatio(dropout.Variant(v), len(ax.Ratio) > 0, baseRatio[di])
+			if len(datasets) > 1 {
+				msg = fmt.Sprintf("data set %s: %s", describeDataset(d, di), msg)
+			}
+			if !seen[msg] {
+				seen[msg] = true
+				errs = append(errs, fmt.Errorf("%s: %s", s.Source(), msg))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// noRatio says why variant v has no ratio and how to give it one.
+func noRatio(v dropout.Variant, axis bool, base string) string {
+	head := fmt.Sprintf("variant %s has no ratio: ", v)
+	switch {
+	case axis && v == dropout.Augmented:
+		return head + "axes.ratio holds only ratios written as p and there is no q; give axes.q (--axis q=0.0002, or the data set's q) or write p/q ratios (--axis ratio=0.3/0.0002)"
+	case axis:
+		return head + "axes.ratio holds only p/q ratios, which pair with augmented alone; add ratios written as p (--axis ratio=0.3)"
+	case base == "":
+		return head + "nothing sweeps the ratio and the base config has no dropout.ratio; sweep it with --axis ratio=0.3 (axes.ratio in a sweep file) or set it with --set dropout.ratio=0.3"
+	case v == dropout.Augmented:
+		return head + fmt.Sprintf("nothing sweeps the ratio and the base config's dropout.ratio %q has no q; give axes.q (--axis q=0.0002) or sweep p/q ratios (--axis ratio=0.3/0.0002)", base)
+	}
+	return head + fmt.Sprintf("nothing sweeps the ratio and the base config's dropout.ratio %q is a p/q ratio, which pairs with augmented alone; sweep ratios written as p (--axis ratio=0.3) or set one (--set dropout.ratio=0.3)", base)
 }
 
 func datasetsOrOne(ds []Dataset) []Dataset {

@@ -17,6 +17,12 @@ dropout: {variant: standard, ratio: "0.5", gradient: layer}
 train: {batch_size: 10, iterations: 10, lr: 0.01, eval_every: 5}
 `
 
+// plainYAML and augYAML are base configs whose ratios no other variant can take.
+const (
+	plainYAML = "model: convnet-quick\nseed: 9\ndataset: {name: mnist}\ndropout: {variant: plain}\ntrain: {batch_size: 10, iterations: 10, lr: 0.01, eval_every: 5}\n"
+	augYAML   = "model: convnet-quick\nseed: 9\ndataset: {name: mnist}\ndropout: {variant: augmented, ratio: 0.1/0.0002}\ntrain: {batch_size: 10, iterations: 10, lr: 0.01, eval_every: 5}\n"
+)
+
 // writeSpec writes base.yaml and the sweep file sweep.yaml (which names
 // base.yaml unless it has its own base) into a fresh directory and reads the sweep.
 func writeSpec(t *testing.T, sweepYAML string) *Spec {
@@ -31,8 +37,10 @@ func writeSpec(t *testing.T, sweepYAML string) *Spec {
 func parseSpecFile(t *testing.T, sweepYAML string) (*Spec, error) {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "base.yaml"), []byte(baseYAML), 0o644); err != nil {
-		t.Fatal(err)
+	for name, text := range map[string]string{"base.yaml": baseYAML, "plain.yaml": plainYAML, "aug.yaml": augYAML} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	file := filepath.Join(dir, "sweep.yaml")
 	if err := os.WriteFile(file, []byte(sweepYAML), 0o644); err != nil {
@@ -100,6 +108,30 @@ func TestExpand(t *testing.T) {
 			name: "p/q ratios pair with augmented alone",
 			spec: "base: base.yaml\naxes: {variant: [standard, augmented], ratio: [0.1, 0.2/0.001], q: [0.01], seed: [1]}\n",
 			want: []string{"standard-p0.1-layer-s1", "augmented-p0.1q0.01-layer-s1", "augmented-p0.2q0.001-layer-s1"},
+		},
+		{
+			name: "no ratio axis: every swept variant takes the base config's ratio",
+			spec: "base: base.yaml\naxes: {variant: [plain, forward, backward], seed: [1, 2]}\n",
+			want: []string{
+				"plain-layer-s1", "forward-p0.5-layer-s1", "backward-p0.5-layer-s1",
+				"plain-layer-s2", "forward-p0.5-layer-s2", "backward-p0.5-layer-s2",
+			},
+		},
+		{
+			name: "no ratio axis: the base config's ratio after --set",
+			spec: "base: base.yaml\naxes: {variant: [forward], seed: [1]}\n",
+			o:    Overrides{Set: []string{"dropout.ratio=0.20"}},
+			want: []string{"forward-p0.2-layer-s1"},
+		},
+		{
+			name: "no ratio axis, augmented base: its p/q ratio",
+			spec: "base: aug.yaml\naxes: {variant: [plain, augmented], gradient: [elementwise]}\n",
+			want: []string{"plain-elementwise-s9", "augmented-p0.1q0.0002-elementwise-s9"},
+		},
+		{
+			name: "dropout.variant is the variant axis",
+			spec: "base: base.yaml\naxes: {dropout.variant: [standard, backward], dropout.gradient: [elementwise]}\n",
+			want: []string{"standard-p0.5-elementwise-s9", "backward-p0.5-elementwise-s9"},
 		},
 		{
 			name: "a single scalar is a list of one",
@@ -180,16 +212,21 @@ func TestSpecAndExpandErrors(t *testing.T) {
 			Overrides{}, []string{"base: missing; name the run config"}},
 		{"base file missing", "base: nope.yaml\naxes: {variant: [plain]}\n",
 			Overrides{}, []string{"base: stat", "nope.yaml"}},
-		{"no ratios", "base: base.yaml\naxes: {variant: [plain, standard]}\n",
-			Overrides{}, []string{"axes.ratio: empty; variants other than plain need ratios"}},
+		{"no ratio axis, base without a ratio", "base: plain.yaml\naxes: {variant: [plain, standard, forward]}\n",
+			Overrides{}, []string{"variant standard has no ratio: nothing sweeps the ratio and the base config has no dropout.ratio; sweep it with --axis ratio=0.3",
+				"variant forward has no ratio"}},
+		{"no ratio axis, p/q base ratio", "base: aug.yaml\naxes: {variant: [forward, augmented]}\n",
+			Overrides{}, []string{`variant forward has no ratio: nothing sweeps the ratio and the base config's dropout.ratio "0.1/0.0002" is a p/q ratio`}},
+		{"no ratio axis, augmented without q", "base: base.yaml\naxes: {variant: [augmented]}\n",
+			Overrides{}, []string{`variant augmented has no ratio: nothing sweeps the ratio and the base config's dropout.ratio "0.5" has no q`}},
 		{"bad ratio", "base: base.yaml\naxes: {variant: [standard], ratio: [0.3, 1.5]}\n",
 			Overrides{}, []string{`axes.ratio[1] (or --ratios) "1.5"`, "must be in [0,1)"}},
 		{"bad variant", "base: base.yaml\naxes: {variant: [sideways], ratio: [0.3]}\n",
 			Overrides{}, []string{`axes.variant[0]: unknown dropout variant "sideways"`}},
 		{"augmented without q", "base: base.yaml\naxes: {variant: [augmented], ratio: [0.3]}\n",
-			Overrides{}, []string{"variant augmented has no ratio for data set the base data set: give axes.q"}},
+			Overrides{}, []string{"variant augmented has no ratio: axes.ratio holds only ratios written as p and there is no q; give axes.q"}},
 		{"only p/q ratios for standard", "base: base.yaml\naxes: {variant: [standard], ratio: [0.3/0.1]}\n",
-			Overrides{}, []string{"variant standard has no ratio"}},
+			Overrides{}, []string{"variant standard has no ratio: axes.ratio holds only p/q ratios"}},
 		{"swept key in the file's set", "base: base.yaml\nset: {dropout.ratio: 0.2}\naxes: {variant: [standard], ratio: [0.3]}\n",
 			Overrides{}, []string{"set dropout.ratio=0.2: the grid sweeps dropout.ratio; change it with axes.ratio, --ratios or --axis ratio=..."}},
 		{"swept key in --set", "base: base.yaml\naxes: {variant: [standard], ratio: [0.3], seed: [1]}\n",
@@ -224,6 +261,15 @@ func TestSpecAndExpandErrors(t *testing.T) {
 					t.Errorf("error %q\nlacks %q", err, w)
 				}
 			}
+			// One error per problem: a variant without a ratio is reported once.
+			for _, v := range []string{"plain", "standard", "forward", "backward", "augmented"} {
+				if n := strings.Count(err.Error(), "variant "+v+" has no ratio"); n > 1 {
+					t.Errorf("error %q\nsays %d times that %s has no ratio", err, n, v)
+				}
+			}
+			if strings.Contains(err.Error(), "has no ratio") && strings.Count(err.Error(), "\n") != strings.Count(err.Error(), "has no ratio")-1 {
+				t.Errorf("error %q: a missing ratio must be the only error", err)
+			}
 		})
 	}
 }
@@ -248,6 +294,86 @@ func TestShippedSweeps(t *testing.T) {
 			}
 			if len(runs) != tc.runs {
 				t.Errorf("%d runs, want %d", len(runs), tc.runs)
+			}
+		})
+	}
+}
+
+// TestBaseSweep is the documented sweep without a sweep file: the axes
+// given by --axis, everything else the base config's.
+func TestBaseSweep(t *testing.T) {
+	base := filepath.Join("..", "..", "configs", "convnet-quick-cifar10.yaml")
+	for _, tc := range []struct {
+		name  string
+		axes  []string
+		o     Overrides
+		want  []string
+		error string
+	}{
+		{"variant and seed axes take the base config's ratio", []string{"variant=forward,backward", "seed=1,2"}, Overrides{},
+			[]string{"forward-p0.3-layer-s1", "backward-p0.3-layer-s1", "forward-p0.3-layer-s2", "backward-p0.3-layer-s2"}, ""},
+		{"dropout.variant is the variant axis", []string{"dropout.variant=forward,backward", "seed=1,2"}, Overrides{},
+			[]string{"forward-p0.3-layer-s1", "backward-p0.3-layer-s1", "forward-p0.3-layer-s2", "backward-p0.3-layer-s2"}, ""},
+		{"the later of variant and dropout.variant wins", []string{"variant=plain", "dropout.variant=backward"}, Overrides{},
+			[]string{"backward-p0.3-layer-s1"}, ""},
+		{"gradient axis alone: the base config's variant, ratio and seed", []string{"dropout.gradient=layer,elementwise"}, Overrides{},
+			[]string{"standard-p0.3-layer-s1", "standard-p0.3-elementwise-s1"}, ""},
+		{"ratio axis alone: the base config's variant", []string{"ratio=0.1,0.5"}, Overrides{},
+			[]string{"standard-p0.1-layer-s1", "standard-p0.5-layer-s1"}, ""},
+		{"augmented without a ratio axis", []string{"variant=standard,augmented"}, Overrides{}, nil,
+			`variant augmented has no ratio: nothing sweeps the ratio and the base config's dropout.ratio "0.3" has no q`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := NewSpec(base, tc.axes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs, err := Expand(s, tc.o)
+			if tc.error != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.error) {
+					t.Fatalf("error %v, want one containing %q", err, tc.error)
+				}
+				if strings.Contains(err.Error(), "\n") {
+					t.Errorf("error %q: want the one error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := names(runs); !slices.Equal(got, tc.want) {
+				t.Errorf("names\n got  %q\n want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec string
+		want []string
+	}{
+		{"none", "base: base.yaml\naxes: {variant: [plain, standard]}\n", nil},
+		{"every run: said once", "base: base.yaml\nset: {train.eval_every: 20}\naxes: {variant: [plain, standard]}\n",
+			[]string{"train.eval_every 20 is more than train.iterations 10: the run is evaluated once"}},
+		{"some runs: how many", "base: base.yaml\naxes: {variant: [plain], train.iterations: [10, 30], train.eval_every: [20]}\n",
+			[]string{"1 of the 2 runs: train.eval_every 20 is more than train.iterations 10"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runs, err := Expand(writeSpec(t, tc.spec), Overrides{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := Warnings(runs); !slices.Equal(got, tc.want) {
+				for _, w := range tc.want {
+					if len(got) != len(tc.want) || !strings.Contains(strings.Join(got, "\n"), w) {
+						t.Errorf("warnings %q, want %q", got, tc.want)
+					}
+				}
+				if len(tc.want) == 0 {
+					t.Errorf("warnings %q, want none", got)
+				}
 			}
 		})
 	}

@@ -64,7 +64,7 @@ func (s *Spec) Source() string {
 // Axes are the values crossed to form the grid.
 type Axes struct {
 	Variant  []string  // dropout variants; plain is not crossed with ratios; empty: the base config's variant and ratio
-	Ratio    []string  // "p" or "p/q"; p/q entries only pair with augmented
+	Ratio    []string  // "p" or "p/q"; p/q entries only pair with augmented; empty: the base config's ratio
 	Q        []string  // q of augmented for "p" entries (a data set may give its own)
 	Seed     []int64   // empty: the base config's seed
 	Gradient []string  // gradient semantics; empty: the base config's
@@ -122,7 +122,7 @@ func ParseSpec(file string, data []byte) (*Spec, error) {
 	s.Base = p.scalar(top["base"], "base")
 	s.Set = p.sets(top["set"], "set")
 	if n := top["axes"]; n == nil {
-		p.errorf(doc.Content[0], "axes", "missing; list at least axes.variant (and axes.ratio for variants other than plain)")
+		p.errorf(doc.Content[0], "axes", "missing; list the axes to sweep, e.g. axes: {variant: [plain, standard], ratio: [0.3]} (an axis left out takes the base config's value)")
 	} else {
 		ax := p.axesMapping(n, &s.Axes)
 		s.Axes.Variant = p.list(ax["variant"], "axes.variant")

@@ -498,24 +498,10 @@ func (tr *trainer) step() (float64, error) {
 
 // evaluate runs the whole test set without dropout and returns its mean loss and accuracy.
 func (tr *trainer) evaluate() (loss, acc float64, err error) {
-	test := tr.data.Test
-	b := tr.cfg.Train.BatchSize
-	x, y := tr.eval.Input()
-	idx := make([]int, 0, b)
-	var sumLoss float64
-	var correct int
-	for lo := 0; lo < test.Len(); lo += b {
-		idx = idx[:0]
-		for i := lo; i < min(lo+b, test.Len()); i++ {
-			idx = append(idx, i)
-		}
-		tr.prep.fill(x, y, test, idx, nil)
-		if err := tr.eval.Run(); err != nil {
-			return 0, 0, fmt.Errorf("evaluation at iteration %d: %w", tr.iter, err)
-		}
-		sumLoss += tr.eval.Loss.Sum()
-		correct += tr.eval.Loss.Correct()
+	sumLoss, correct, err := evalSet(tr.eval, tr.prep, tr.data.Test, tr.cfg.Train.BatchSize, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("evaluation at iteration %d: %w", tr.iter, err)
 	}
-	n := float64(test.Len())
+	n := float64(tr.data.Test.Len())
 	return sumLoss / n, float64(correct) / n, nil
 }

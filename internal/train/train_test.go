@@ -269,3 +269,51 @@ func TestSIGKILLAndResume(t *testing.T) {
 		t.Errorf("summary after resume: %+v %v", s, err)
 	}
 }
+
+// TestShortRunEvaluatesItsLastIteration: a run whose iterations are not a
+// multiple of eval_every gets a row at its last iteration too, and so does
+// the same run interrupted and resumed, also when it had written that row
+// before it stopped (a kill between the last evaluation and model.gob).
+func TestShortRunEvaluatesItsLastIteration(t *testing.T) {
+	cfg := tinyConfig(t, fixtureDir, "train.iterations=25", "train.eval_every=10", "train.checkpoint_every=7", "train.lr_steps=[{at: 22, lr: 0.0005}]")
+	ref := filepath.Join(t.TempDir(), "ref")
+	sum, err := runTo(t, cfg, ref, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := results.ReadMetrics(filepath.Join(ref, results.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var its []int
+	for _, r := range rows {
+		its = append(its, r.Iteration)
+	}
+	if fmt.Sprint(its) != "[10 20 25]" || rows[2].LR != 0.0005 || sum.FinalTestAcc != rows[2].TestAcc {
+		t.Fatalf("rows at iterations %v (last %+v, summary's final_test_acc %v), want rows at 10, 20, 25, the last at lr 0.0005 and the summary's", its, rows[len(rows)-1], sum.FinalTestAcc)
+	}
+	want := read(t, filepath.Join(ref, results.MetricsFile))
+	for _, tc := range []struct {
+		name     string
+		at       int
+		lastRows bool // metrics.csv holds the run's final rows when it resumes
+	}{
+		{"interrupted before the last evaluation", 23, false},
+		{"interrupted after the last evaluation was written", 21, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := interruptedRun(t, cfg, tc.at)
+			if tc.lastRows {
+				if err := os.WriteFile(filepath.Join(dir, results.MetricsFile), want, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := runTo(t, cfg, dir, true, nil); err != nil {
+				t.Fatal(err)
+			}
+			if got := read(t, filepath.Join(dir, results.MetricsFile)); !bytes.Equal(got, want) {
+				t.Errorf("resumed: metrics.csv\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
