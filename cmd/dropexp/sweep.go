@@ -236,10 +236,13 @@ func emitJobs(w io.Writer, kind, exe, out string, spec *sweep.Spec, runs []sweep
 				return fmt.Errorf("sweep: finding this binary for the job script: %w (pass --exe)", err)
 			}
 		}
+		name = sweep.SlurmFile
+		if content, err = sweep.SlurmScript(spec.Name, len(runs), job); err != nil {
+			return err
+		}
 		if err := os.MkdirAll(filepath.Join(out, "slurm"), 0o755); err != nil {
 			return fmt.Errorf("sweep: %w", err)
 		}
-		name, content = sweep.SlurmFile, sweep.SlurmScript(spec.Name, len(runs), job)
 	case "k8s":
 		// Paths as the pod sees them: the config relative to the image's
 		// working directory, the sweep directory on the mounted claim.
@@ -253,7 +256,11 @@ func emitJobs(w io.Writer, kind, exe, out string, spec *sweep.Spec, runs []sweep
 		if job.Exe = exe; job.Exe == "" {
 			job.Exe = "dropexp"
 		}
-		name, content = sweep.K8sFile, sweep.K8sJob(spec.Name, len(runs), job)
+		name = sweep.K8sFile
+		var err error
+		if content, err = sweep.K8sJob(spec.Name, len(runs), job); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("sweep: --emit %q: want slurm or k8s", kind)
 	}
