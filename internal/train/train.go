@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -168,9 +169,15 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	if rec.Identity != id.identity && rec.Holds(cfg.Identities(fp)...) {
+		// A run recorded before its sites were spelled canonically goes
+		// on under the identity it recorded, so that its files agree.
+		id.identity, id.text = rec.Identity, cfg.IdentityTextOf(rec.Identity, fp)
+		sum.Identity = id.identity
+	}
 	ckPath := filepath.Join(opt.Dir, CheckpointFile)
 	switch {
-	case !rec.Empty() && !rec.Holds(id.identity):
+	case !rec.Empty() && !rec.Holds(cfg.Identities(fp)...):
 		err := Mismatch(rec, cfg, fp)
 		if !opt.Resume {
 			err = fmt.Errorf("%w; it is never overwritten: %w", ErrOccupied, err)
@@ -354,8 +361,7 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 // else ErrConfigMismatch with the config lines that differ; nil if it
 // holds that run.
 func Mismatch(rec results.Recorded, cfg config.Run, fp string) error {
-	id := cfg.Identity(fp)
-	if rec.Holds(id) {
+	if rec.Holds(cfg.Identities(fp)...) {
 		return nil
 	}
 	file := filepath.Join(rec.Dir, results.ConfigFile)
@@ -374,7 +380,7 @@ func Mismatch(rec results.Recorded, cfg config.Run, fp string) error {
 	if rec.Identity == "" {
 		return fmt.Errorf("%w in %s (a run of a dropexp before run identities, or written by hand), which is neither resumed nor overwritten; to train its config again: dropexp train --config %s (the new run gets a directory of its own)", ErrNoIdentity, file, file)
 	}
-	if saved.Identity(rec.DataFingerprint) != rec.Identity {
+	if !slices.Contains(saved.Identities(rec.DataFingerprint), rec.Identity) {
 		return fmt.Errorf("%w: %s was edited after the run wrote it (its identity no longer matches its content)", ErrConfigMismatch, file)
 	}
 	size := ""
