@@ -21,6 +21,7 @@ func newSweepCmd() *cobra.Command {
 		ratios, sets, axes []string
 		seeds              []int64
 		jobs, cores        int
+		maxRuns            int
 		index              string
 		list               bool
 		job                sweep.JobOptions
@@ -67,7 +68,10 @@ The run config keys (for --axis and --set):
 			trainsRuns.Store(true)
 			var spec *sweep.Spec
 			var err error
-			o := sweep.Overrides{Set: sets, Env: os.Environ()}
+			if maxRuns < 1 {
+				return fmt.Errorf("sweep: --max-runs %d: give a positive number of runs", maxRuns)
+			}
+			o := sweep.Overrides{Set: sets, Env: os.Environ(), MaxRuns: maxRuns}
 			switch {
 			case file != "":
 				if spec, err = sweep.ReadSpec(file); err != nil {
@@ -135,6 +139,7 @@ The run config keys (for --axis and --set):
 	f.IntVar(&cores, "cores", 0, "cores to share between the jobs (default: all of this machine's)")
 	f.StringVar(&index, "index", "", "run only these runs of the grid, 0-based, in this order: I, a range I-J, or a list 20,39,13-15 (job arrays, a chosen order)")
 	f.BoolVar(&list, "list", false, "print the grid with each run's status and run nothing")
+	f.IntVar(&maxRuns, "max-runs", sweep.DefaultMaxRuns, "refuse a grid of more runs than this, before planning it")
 	f.StringVar(&emit, "emit", "", "write a job array instead of running: slurm (DIR/sweep.sbatch) or k8s (DIR/sweep-job.yaml)")
 	f.StringVar(&exe, "exe", "", "dropexp binary the jobs run (default: this binary for slurm, dropexp for k8s)")
 	f.IntVar(&job.CPUs, "cpus", 2, "with --emit: cores per task")

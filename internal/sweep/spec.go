@@ -15,13 +15,15 @@ package sweep
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/dataset"
 )
 
 // Spec is a sweep config file: a base run config, overrides applied to every
@@ -93,9 +95,9 @@ var (
 // ReadSpec reads and checks the sweep config file. Relative base paths are
 // resolved against the file's directory.
 func ReadSpec(file string) (*Spec, error) {
-	data, err := os.ReadFile(file)
+	data, err := dataset.ReadSmall("sweep", file, config.MaxFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("sweep: %w", err)
+		return nil, err
 	}
 	return ParseSpec(file, data)
 }

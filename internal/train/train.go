@@ -62,12 +62,43 @@ type Options struct {
 	Restart bool
 }
 
-// Threads resolves the configured thread count (0: every core).
+// Threads resolves the configured thread count (0: every core), capped at
+// MaxThreads: more threads than that only cost memory (each has its
+// stack and buffers) and never change the numbers.
 func Threads(cfg config.Run) int {
 	if cfg.Threads > 0 {
-		return cfg.Threads
+		return min(cfg.Threads, MaxThreads())
 	}
 	return runtime.NumCPU()
+}
+
+// MaxThreads is the most threads a run uses: 4 per core.
+func MaxThreads() int { return 4 * runtime.NumCPU() }
+
+// ThreadsNote says that the configured thread count is capped, "" if not.
+func ThreadsNote(cfg config.Run) string {
+	if cfg.Threads <= MaxThreads() {
+		return ""
+	}
+	return fmt.Sprintf("warning: threads %d capped at %d (4 per core of %d); more threads only take memory", cfg.Threads, MaxThreads(), runtime.NumCPU())
+}
+
+// fitMemory refuses a network whose graphs need more than the avail bytes
+// the machine has (from says where that figure comes from; avail < 0: no
+// limit known), before they are built.
+func fitMemory(opt model.Options, avail int64, from string) error {
+	if avail < 0 {
+		return nil
+	}
+	need, err := model.EstimateBytes(opt)
+	if err != nil {
+		return err
+	}
+	if need > avail {
+		return fmt.Errorf("model: %s at train.batch_size %d needs about %.1f GB for its activations and gradients, more than the %.1f GB available (%s); lower train.batch_size, free memory, or run where there is more",
+			opt.Model, opt.Batch, float64(need)/1e9, float64(avail)/1e9, from)
+	}
+	return nil
 }
 
 // LoadData reads the configured data set and cuts its stratified subsets
@@ -451,6 +482,10 @@ func newTrainer(cfg config.Run, data *dataset.Split, id runID, tweaks ...func(*m
 		Threads: Threads(cfg), Train: true}
 	for _, tweak := range tweaks {
 		tweak(&opt)
+	}
+	avail, from := dataset.AvailableMemory()
+	if err := fitMemory(opt, avail, from); err != nil {
+		return nil, err
 	}
 	var err error
 	if tr.net, err = model.Build(opt, nil); err != nil {
