@@ -65,6 +65,9 @@ func one(ctx context.Context, cfg config.Run, data *dataset.Split, fp string, re
 	if err := data.CheckFit(cfg.Train.BatchSize, cfg.Dataset.CropPad); err != nil {
 		return results.Summary{}, err
 	}
+	if err := train.CheckMemory(cfg, data); err != nil {
+		return results.Summary{}, err
+	}
 	if fp == "" {
 		fp = dataset.Fingerprint(data)
 	}

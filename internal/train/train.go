@@ -83,6 +83,22 @@ func ThreadsNote(cfg config.Run) string {
 	return fmt.Sprintf("warning: threads %d capped at %d (4 per core of %d); more threads only take memory", cfg.Threads, MaxThreads(), runtime.NumCPU())
 }
 
+// CheckMemory refuses a run whose network would not fit in the memory the
+// machine has now (the data already loaded), before anything is built or
+// written.
+func CheckMemory(cfg config.Run, data *dataset.Split) error {
+	avail, from := dataset.AvailableMemory()
+	return fitMemory(graphOptions(cfg, data), avail, from)
+}
+
+// graphOptions are the options of a run's training graph.
+func graphOptions(cfg config.Run, data *dataset.Split) model.Options {
+	s := data.Train
+	return model.Options{Model: cfg.Model, Batch: cfg.Train.BatchSize, C: s.C, H: s.H, W: s.W,
+		Classes: len(s.Classes), Variant: cfg.Variant(), Semantics: cfg.Semantics(), Sites: cfg.Dropout.Sites,
+		Threads: Threads(cfg), Train: true}
+}
+
 // fitMemory refuses a network whose graphs need more than the avail bytes
 // the machine has (from says where that figure comes from; avail < 0: no
 // limit known), before they are built.
@@ -477,9 +493,7 @@ type trainer struct {
 func newTrainer(cfg config.Run, data *dataset.Split, id runID, tweaks ...func(*model.Options)) (*trainer, error) {
 	tr := &trainer{cfg: cfg, data: data, id: id}
 	s := data.Train
-	opt := model.Options{Model: cfg.Model, Batch: cfg.Train.BatchSize, C: s.C, H: s.H, W: s.W,
-		Classes: len(s.Classes), Variant: cfg.Variant(), Semantics: cfg.Semantics(), Sites: cfg.Dropout.Sites,
-		Threads: Threads(cfg), Train: true}
+	opt := graphOptions(cfg, data)
 	for _, tweak := range tweaks {
 		tweak(&opt)
 	}
