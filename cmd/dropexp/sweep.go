@@ -281,9 +281,9 @@ func emitJobs(w io.Writer, kind, exe, out string, spec *sweep.Spec, runs []sweep
 	}
 	fmt.Fprintf(w, "wrote %s: %d runs, one per task\n", path, len(runs))
 	if kind == "slurm" {
-		fmt.Fprintf(w, "submit with: sbatch %s\nthen: dropexp report --in %s\n", path, out)
+		fmt.Fprintf(w, "submit with: sbatch %s\nthen: dropexp report --in %s\n", sweep.ShellQuote(path), sweep.ShellQuote(out))
 	} else {
-		fmt.Fprintf(w, "apply with: kubectl apply -f %s\n", path)
+		fmt.Fprintf(w, "apply with: kubectl apply -f %s\n", sweep.ShellQuote(path))
 	}
 	return nil
 }

@@ -36,6 +36,9 @@ type JobOptions struct {
 	Mount       string   // where the claim is mounted in the container
 }
 
+// ShellQuote quotes s for a POSIX shell, for commands printed to be pasted.
+func ShellQuote(s string) string { return shellQuote(s) }
+
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@%+") == "" {
