@@ -168,7 +168,8 @@ echo "--- the first task's output"
 cat "$(ls "$sweep"/slurm/*.out | head -1)"
 echo "== the same array again: every task must skip its finished run"
 submit || ok=1
-grep -h 'already finished, skipped' "$sweep"/slurm/*.out | sort | uniq -c | sed 's/^/  /'
+# The log line is "TAG: already finished (RUN_DIR), skipped"; counted without the run directory.
+grep -hE ': already finished \(.*\), skipped$' "$sweep"/slurm/*.out | sed -E 's/ \(.*\), skipped$/, skipped/; s/^[^:]*: //' | sort | uniq -c | sed 's/^/  /'
 
 echo "== job completion records ($work/log/jobcomp.txt)"
 awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }

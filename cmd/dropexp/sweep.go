@@ -21,6 +21,7 @@ func newSweepCmd() *cobra.Command {
 		ratios, sets, axes []string
 		seeds              []int64
 		jobs, cores        int
+		maxRuns            int
 		index              string
 		list               bool
 		job                sweep.JobOptions
@@ -68,7 +69,10 @@ The run config keys (for --axis and --set):
 			trainsRuns.Store(true)
 			var spec *sweep.Spec
 			var err error
-			o := sweep.Overrides{Set: sets, Env: os.Environ()}
+			if maxRuns < 1 {
+				return fmt.Errorf("sweep: --max-runs %d: give a positive number of runs", maxRuns)
+			}
+			o := sweep.Overrides{Set: sets, Env: os.Environ(), MaxRuns: maxRuns}
 			switch {
 			case file != "":
 				if spec, err = sweep.ReadSpec(file); err != nil {
@@ -137,6 +141,7 @@ The run config keys (for --axis and --set):
 	f.IntVar(&cores, "cores", 0, "cores to share between the jobs (default: all of this machine's)")
 	f.StringVar(&index, "index", "", "run only these runs of the grid, 0-based, in this order: I, a range I-J, or a list 20,39,13-15 (job arrays, a chosen order)")
 	f.BoolVar(&list, "list", false, "print the grid with each run's status and run nothing")
+	f.IntVar(&maxRuns, "max-runs", sweep.DefaultMaxRuns, "refuse a grid of more runs than this, before planning it")
 	f.StringVar(&emit, "emit", "", "write a job array instead of running: slurm (DIR/sweep.sbatch) or k8s (DIR/sweep-job.yaml)")
 	f.StringVar(&exe, "exe", "", "dropexp binary the jobs run (default: this binary for slurm, dropexp for k8s)")
 	f.IntVar(&job.CPUs, "cpus", 2, "with --emit: cores per task")
@@ -238,10 +243,13 @@ func emitJobs(w io.Writer, kind, exe, out string, spec *sweep.Spec, runs []sweep
 				return fmt.Errorf("sweep: finding this binary for the job script: %w (pass --exe)", err)
 			}
 		}
+		name = sweep.SlurmFile
+		if content, err = sweep.SlurmScript(spec.Name, len(runs), job); err != nil {
+			return err
+		}
 		if err := os.MkdirAll(filepath.Join(out, "slurm"), 0o755); err != nil {
 			return fmt.Errorf("sweep: %w", err)
 		}
-		name, content = sweep.SlurmFile, sweep.SlurmScript(spec.Name, len(runs), job)
 	case "k8s":
 		// Paths as the pod sees them: the config relative to the image's
 		// working directory, the sweep directory on the mounted claim.
@@ -255,7 +263,11 @@ func emitJobs(w io.Writer, kind, exe, out string, spec *sweep.Spec, runs []sweep
 		if job.Exe = exe; job.Exe == "" {
 			job.Exe = "dropexp"
 		}
-		name, content = sweep.K8sFile, sweep.K8sJob(spec.Name, len(runs), job)
+		name = sweep.K8sFile
+		var err error
+		if content, err = sweep.K8sJob(spec.Name, len(runs), job); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("sweep: --emit %q: want slurm or k8s", kind)
 	}
@@ -271,9 +283,9 @@ func emitJobs(w io.Writer, kind, exe, out string, spec *sweep.Spec, runs []sweep
 	}
 	fmt.Fprintf(w, "wrote %s: %d runs, one per task\n", path, len(runs))
 	if kind == "slurm" {
-		fmt.Fprintf(w, "submit with: sbatch %s\nthen: dropexp report --in %s\n", path, out)
+		fmt.Fprintf(w, "submit with: sbatch %s\nthen: dropexp report --in %s\n", sweep.ShellQuote(path), sweep.ShellQuote(out))
 	} else {
-		fmt.Fprintf(w, "apply with: kubectl apply -f %s\n", path)
+		fmt.Fprintf(w, "apply with: kubectl apply -f %s\n", sweep.ShellQuote(path))
 	}
 	return nil
 }

@@ -324,6 +324,12 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{`dropout.ratio: malformed dropout ratio "0.1/x": "x" is not a number`, "write p (e.g. 0.3) or p/q (e.g. 0.1/0.0002)", "run.yaml)"},
 		},
 		{
+			name: "augmented without q",
+			file: minimal,
+			sets: []string{"dropout.variant=augmented", "dropout.ratio=0.3"},
+			want: []string{`dropout.ratio: "0.3": variant augmented takes p/q, e.g. 0.3/0.0002`, "(from --set dropout.ratio=0.3)"},
+		},
+		{
 			name: "three-part ratio",
 			file: minimal,
 			sets: []string{"dropout.variant=augmented", "dropout.ratio=0.1/0.2/0.3"},

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/model"
 )
 
 // A run's identity says which computation it is: two runs with one
@@ -51,7 +52,20 @@ var identityNeutral = map[string]string{}
 // is its type's zero value (so a key added later with a zero default leaves
 // the text of older runs alone). The ratio is written in its canonical
 // spelling (0.30 -> 0.3) and a plain run has none.
+//
+// The sites are written as the set they are: the model's default sites
+// when the list is empty, sorted. The runs of every config written before
+// (sites listed in sorted order, as every shipped config does) keep their
+// text; a run recorded with its sites spelled otherwise is recognised by
+// Identities.
 func (r Run) IdentityText() string {
+	r.Dropout.Sites = r.canonicalSites()
+	return r.spelledIdentityText()
+}
+
+// spelledIdentityText is IdentityText with the sites as written, the text
+// of runs recorded before sites were canonical.
+func (r Run) spelledIdentityText() string {
 	r.Dropout.Ratio = r.canonicalRatio()
 	var b strings.Builder
 	b.WriteString(IdentityVersion + "\n")
@@ -63,8 +77,53 @@ func (r Run) IdentityText() string {
 // dataFingerprint (hex, from dataset.Fingerprint): the hex SHA-256 of
 // IdentityText and a last line "data: " + dataFingerprint.
 func (r Run) Identity(dataFingerprint string) string {
-	sum := sha256.Sum256([]byte(r.IdentityText() + "data: " + dataFingerprint + "\n"))
+	return identityOf(r.IdentityText(), dataFingerprint)
+}
+
+// Identities returns r's identity on data of fingerprint dataFingerprint
+// and, when r's sites are not spelled canonically (empty for the default,
+// or unsorted), the identity a run of r recorded before they were: a run
+// directory that holds either holds r's run, the first being the one new
+// runs record.
+func (r Run) Identities(dataFingerprint string) []string {
+	ids := []string{r.Identity(dataFingerprint)}
+	if old := identityOf(r.spelledIdentityText(), dataFingerprint); old != ids[0] {
+		ids = append(ids, old)
+	}
+	return ids
+}
+
+// IdentityTextOf returns the identity text whose identity on
+// dataFingerprint is id, of those Identities returns; "" for none.
+func (r Run) IdentityTextOf(id, dataFingerprint string) string {
+	for _, text := range []string{r.IdentityText(), r.spelledIdentityText()} {
+		if identityOf(text, dataFingerprint) == id {
+			return text
+		}
+	}
+	return ""
+}
+
+func identityOf(text, dataFingerprint string) string {
+	sum := sha256.Sum256([]byte(text + "data: " + dataFingerprint + "\n"))
 	return hex.EncodeToString(sum[:])
+}
+
+// canonicalSites returns the sites as a set: the model's default sites
+// for an empty list, sorted. (A set written otherwise, e.g. as a pattern
+// where a list was, is another spelling and another identity.)
+func (r Run) canonicalSites() []string {
+	sites := r.Dropout.Sites
+	if len(sites) == 0 {
+		net, err := model.Lookup(r.Model)
+		if err != nil {
+			return nil
+		}
+		sites = net.DefaultSites
+	}
+	sites = slices.Clone(sites)
+	slices.Sort(sites)
+	return sites
 }
 
 // IdentityYAML returns r's YAML without the keys that are not part of its
@@ -73,6 +132,7 @@ func (r Run) IdentityYAML() ([]byte, error) {
 	r.Out, r.Threads, r.Dataset.Path, r.Train.CheckpointEvery = "", 0, "", 0
 	r.Diagnostics = Diagnostics{Draws: DefaultDiagnosticDraws}
 	r.Dropout.Ratio = r.canonicalRatio()
+	r.Dropout.Sites = r.canonicalSites()
 	return r.YAML()
 }
 

@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -159,5 +160,51 @@ func TestIdentityOfPlain(t *testing.T) {
 	s.Dropout.Ratio = ""
 	if r.IdentityText() != s.IdentityText() || strings.Contains(r.IdentityText(), "dropout.ratio") {
 		t.Errorf("a plain run's ratio is part of its identity:\n%s", r.IdentityText())
+	}
+}
+
+// Sites are a set: the model's default when empty, in any order. The
+// runs recorded with their sites spelled otherwise stay recognised.
+func TestIdentityOfSites(t *testing.T) {
+	fp := strings.Repeat("0", 64)
+	with := func(model string, sites ...string) Run {
+		r := identityBase(t)
+		r.Model, r.Dropout.Sites = model, sites
+		return r
+	}
+	one := []Run{
+		with("convnet-quick"),
+		with("convnet-quick", "conv2", "conv3", "ip1", "ip2"),
+		with("convnet-quick", "ip2", "conv3", "ip1", "conv2"),
+	}
+	for _, r := range one[1:] {
+		if r.Identity(fp) != one[0].Identity(fp) {
+			t.Errorf("sites %q: identity differs from the default's:\n%s\nvs\n%s", r.Dropout.Sites, r.IdentityText(), one[0].IdentityText())
+		}
+	}
+	if with("convnet-quick", "conv2", "ip1").Identity(fp) != identityBase(t).Identity(fp) {
+		t.Errorf("the base's explicit sorted sites changed identity")
+	}
+	if with("convnet-quick", "conv2").Identity(fp) == one[0].Identity(fp) {
+		t.Errorf("other sites, one identity")
+	}
+	if with("resnet20").Identity(fp) != with("resnet20", "*.conv2").Identity(fp) {
+		t.Errorf("resnet20: default sites and *.conv2 give two identities")
+	}
+	// The identities runs recorded before: as the sites were spelled.
+	for _, r := range one {
+		ids := r.Identities(fp)
+		spelled := identityOf(r.spelledIdentityText(), fp)
+		if ids[0] != r.Identity(fp) || !slices.Contains(ids, spelled) {
+			t.Errorf("sites %q: Identities = %v, want the identity and %s", r.Dropout.Sites, ids, spelled)
+		}
+		for _, id := range ids {
+			if text := r.IdentityTextOf(id, fp); identityOf(text, fp) != id {
+				t.Errorf("IdentityTextOf(%s) = %q", id, text)
+			}
+		}
+	}
+	if ids := one[1].Identities(fp); len(ids) != 1 {
+		t.Errorf("canonical sites: %d identities, want 1", len(ids))
 	}
 }

@@ -3,12 +3,13 @@ package config
 import (
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"strings"
 
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dropexp/dropexp/internal/dataset"
 )
 
 // override is one key set by an environment variable or a --set flag.
@@ -113,6 +114,10 @@ func origin(by map[string]string, file, key string) string {
 	return fmt.Sprintf("not set; add it to %s or give --set %s=VALUE", file, key)
 }
 
+// MaxFileBytes is the largest config file read: a run or sweep config is
+// a few kB, and a bigger file is not one (or would take the memory).
+const MaxFileBytes = 4 << 20
+
 // readConfig returns the file's name for messages and its contents.
 func readConfig(file string) (string, []byte, error) {
 	if file == "" {
@@ -122,9 +127,9 @@ func readConfig(file string) (string, []byte, error) {
 		}
 		return "embedded configs/" + demoFile, data, nil
 	}
-	data, err := os.ReadFile(file)
+	data, err := dataset.ReadSmall("config", file, MaxFileBytes)
 	if err != nil {
-		return "", nil, fmt.Errorf("config: %w", err)
+		return "", nil, err
 	}
 	return file, data, nil
 }

@@ -79,6 +79,10 @@ func (r Run) problems() []problem {
 	} else if _, err := dropout.ParseRatio(v, r.Dropout.Ratio); err != nil {
 		// Only a known variant says whether a ratio, or a p/q ratio, is allowed.
 		bad("dropout.ratio", "%v", err)
+	} else if v == dropout.Augmented && !strings.Contains(r.Dropout.Ratio, "/") {
+		// p alone would be augmented dropout with q = 0: standard dropout
+		// under another name (a sweep refuses it too).
+		bad("dropout.ratio", "%q: variant augmented takes p/q, e.g. %s/0.0002 (with q = 0 it is standard dropout)", r.Dropout.Ratio, strings.TrimSpace(r.Dropout.Ratio))
 	}
 	if _, err := dropout.ParseSemantics(r.Dropout.Gradient); err != nil {
 		bad("dropout.gradient", "%v", err)

@@ -25,7 +25,11 @@ import (
 const (
 	DialTimeout   = 10 * time.Second // to connect, TLS handshake included
 	HeaderTimeout = 30 * time.Second // from request sent to response headers
-	IdleTimeout   = 60 * time.Second // without a byte of the body
+	IdleTimeout   = 60 * time.Second // the window in which StallBytes must arrive
+	StallBytes    = 32 << 10         // fewer bytes of the body than this in IdleTimeout is a stall
+	Deadline      = 2 * time.Hour    // one file's download, start to end
+	// MaxUnknownSize caps a file whose official size is not known.
+	MaxUnknownSize = 4 << 30
 )
 
 // NewClient returns the HTTP client a Fetcher uses by default: it fails
@@ -49,6 +53,8 @@ type Fetcher struct {
 	Out         io.Writer     // one line per file: what was done and where; nil: discard
 	Progress    io.Writer     // a progress bar while downloading, if it is a terminal; nil: none
 	IdleTimeout time.Duration // 0: IdleTimeout
+	StallBytes  int64         // 0: StallBytes
+	Deadline    time.Duration // 0: Deadline
 }
 
 func (f *Fetcher) out() io.Writer {
@@ -131,7 +137,26 @@ func (f *Fetcher) download(ctx context.Context, name string, file File, dir stri
 	if fi, err := os.Stat(part); err == nil {
 		offset = fi.Size()
 	}
-	dctx, stop := context.WithCancelCause(ctx)
+	limit := file.Size
+	if limit <= 0 {
+		limit = MaxUnknownSize
+	}
+	if offset > limit {
+		// More than the whole file: nothing of it can be right.
+		if err := os.Remove(part); err != nil {
+			return fmt.Errorf("datafetch: %w", err)
+		}
+		offset = 0
+	}
+	deadline := f.Deadline
+	if deadline <= 0 {
+		deadline = Deadline
+	}
+	// A server that trickles a byte now and then defeats the stall check
+	// of a slow but honest link; the deadline ends it.
+	tctx, cancel := context.WithTimeoutCause(ctx, deadline, fmt.Errorf("%w: not done after %v", errDeadline, deadline))
+	defer cancel()
+	dctx, stop := context.WithCancelCause(tctx)
 	defer stop(nil)
 	req, err := http.NewRequestWithContext(dctx, http.MethodGet, file.URL, nil)
 	if err != nil {
@@ -176,6 +201,9 @@ func (f *Fetcher) download(ctx context.Context, name string, file File, dir stri
 	default:
 		return byHand(fmt.Errorf("the server answered %s", resp.Status), "moved or down?")
 	}
+	if total > limit {
+		return byHand(fmt.Errorf("the server announces %d bytes, more than the %d of the official file", total, limit), "the server sends another file;")
+	}
 	out, err := os.OpenFile(part, flag, 0o644)
 	if err != nil {
 		return fmt.Errorf("datafetch: %w (choose another --dir)", err)
@@ -183,12 +211,21 @@ func (f *Fetcher) download(ctx context.Context, name string, file File, dir stri
 	if offset > 0 {
 		fmt.Fprintf(f.out(), "%s: resuming %s at byte %d\n", name, file.Name, offset)
 	}
-	n, err := f.copyBody(stop, out, resp.Body, file.Name, offset, total)
+	// One byte more than the file may have tells a body that goes on.
+	n, err := f.copyBody(stop, out, io.LimitReader(resp.Body, limit-offset+1), file.Name, offset, total)
 	if err == nil {
 		err = out.Sync()
 	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil && offset+n > limit {
+		// Not the official file, and its bytes are worth nothing.
+		os.Remove(part)
+		return byHand(fmt.Errorf("the server sent more than the %d bytes of the official file; removed %s", limit, part), "the server sends another file;")
+	}
+	if err != nil && errors.Is(context.Cause(tctx), errDeadline) {
+		err = context.Cause(tctx)
 	}
 	if err != nil {
 		return byHand(err, fmt.Sprintf("interrupted after %d bytes, kept in %s: run fetch again to resume, or", offset+n, part))
@@ -257,6 +294,10 @@ func (f *Fetcher) copyBody(stop context.CancelCauseFunc, out io.Writer, body io.
 	if idle <= 0 {
 		idle = IdleTimeout
 	}
+	least := f.StallBytes
+	if least <= 0 {
+		least = StallBytes
+	}
 	timer := time.AfterFunc(idle, func() { stop(errStalled) })
 	defer timer.Stop()
 	if pf, ok := f.Progress.(*os.File); ok && term.IsTerminal(int(pf.Fd())) {
@@ -272,27 +313,38 @@ func (f *Fetcher) copyBody(stop context.CancelCauseFunc, out io.Writer, body io.
 		out = io.MultiWriter(out, bar)
 		defer bar.Finish()
 	}
-	n, err := io.Copy(out, &watchedReader{r: body, timer: timer, idle: idle})
+	wr := &watchedReader{r: body, timer: timer, idle: idle, least: least}
+	n, err := io.Copy(out, wr)
 	if err != nil && !timer.Stop() {
 		// The timer fired: the read failed because the request was cancelled.
-		return n, fmt.Errorf("no data for %v", idle)
+		if wr.got == 0 {
+			return n, fmt.Errorf("no data for %v", idle)
+		}
+		return n, fmt.Errorf("stalled: %d bytes in %v, want at least %d", wr.got, idle, least)
 	}
 	return n, err
 }
 
-var errStalled = errors.New("download stalled")
+var (
+	errStalled  = errors.New("download stalled")
+	errDeadline = errors.New("download deadline")
+)
 
-// watchedReader restarts an idle timer whenever data arrives.
+// watchedReader restarts an idle timer whenever least bytes have arrived
+// since it last did: a body that comes slower than least per idle stalls.
 type watchedReader struct {
 	r     io.Reader
 	timer *time.Timer
 	idle  time.Duration
+	least int64
+	got   int64 // since the timer last restarted
 }
 
 func (w *watchedReader) Read(p []byte) (int, error) {
 	n, err := w.r.Read(p)
-	if n > 0 {
+	if w.got += int64(n); w.got >= w.least {
 		w.timer.Reset(w.idle)
+		w.got = 0
 	}
 	return n, err
 }

@@ -251,7 +251,7 @@ func TestFetchStall(t *testing.T) {
 	})
 	defer close(release)
 	dir := t.TempDir()
-	f := &Fetcher{IdleTimeout: 300 * time.Millisecond}
+	f := &Fetcher{IdleTimeout: 300 * time.Millisecond, StallBytes: 1}
 	start := time.Now()
 	err := f.Fetch(context.Background(), source(srv.URL, sum), dir)
 	checkErr(t, err, "no data for 300ms", "run fetch again to resume")

@@ -73,6 +73,11 @@ func readSmall(what, name string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
+// ReadSmall returns the content of name, which must be a regular file (or
+// a link to one) of at most limit bytes: a FIFO, a device or a runaway
+// file is refused before it is read. Errors start with what.
+func ReadSmall(what, name string, limit int64) ([]byte, error) { return readSmall(what, name, limit) }
+
 // OpenRegular opens name for reading as the loaders do: only a regular
 // file or a link to one, never blocking on a FIFO. Errors start with what.
 func OpenRegular(what, name string) (*os.File, error) {

@@ -49,9 +49,10 @@ const (
 //
 // The sorted class names give the label order, and the test classes must
 // equal the training classes. All images must have one size. The first
-// image (first training class, first file name) decides grey (C=1) or colour
-// (C=3); the others are converted to match. Images are stored sorted by
-// class, then file name.
+// folder is read as colour (C=3) if any image is colour, its grey images
+// expanded (the load line counts them), and as grey (C=1) only if every
+// image is grey; a colour image is never made grey. Images are stored
+// sorted by class, then file name.
 //
 // Hostile input is refused before it costs much: an image file must be a
 // regular file (or a link to one: never a FIFO or a device); every image's
@@ -94,6 +95,7 @@ type imageEntry struct {
 	data  []byte // encoded bytes when read from an archive; nil means read name from disk
 
 	w, h int   // from the header
+	grey bool  // from the header: a grey image (decoded as one plane)
 	err  error // the first problem met with the file
 }
 
@@ -123,6 +125,7 @@ func (e *imageEntry) readHeader() {
 		return
 	}
 	e.w, e.h = cfg.Width, cfg.Height
+	e.grey = cfg.ColorModel == color.GrayModel || cfg.ColorModel == color.Gray16Model
 }
 
 func notAnImage(name string, err error) error {
@@ -617,10 +620,21 @@ func assembleFolder(root string, entries []*imageEntry, classes [2][]string, ld 
 				e.name, e.w, e.h, W, H, first.name)
 		}
 	}
-	// The first image decides grey or colour; until it is decoded, the
-	// estimate takes colour.
+	// Colour if any header says so: one grey image, or a grey first one,
+	// must not turn a colour folder grey.
+	C, greys := 1, 0
+	for _, e := range entries {
+		if e.grey {
+			greys++
+		} else {
+			C = 3
+		}
+	}
+	if C == 3 {
+		ld.expanded += greys
+	}
 	n := int64(len(entries))
-	if err := ld.reserve("imagefolder", root, n*(3*int64(H)*int64(W)+4),
+	if err := ld.reserve("imagefolder", root, n*(int64(C)*int64(H)*int64(W)+4),
 		fmt.Sprintf("decoding its %d images of %d×%d (width×height)", n, W, H)); err != nil {
 		return nil, err
 	}
@@ -631,10 +645,6 @@ func assembleFolder(root string, entries []*imageEntry, classes [2][]string, ld 
 	var count [2]int
 	for _, e := range entries {
 		count[e.split]++
-	}
-	C, firstPix, err := first.decode()
-	if err != nil {
-		return nil, err
 	}
 	sz := C * H * W
 	var sets [2]*Set
@@ -650,10 +660,9 @@ func assembleFolder(root string, entries []*imageEntry, classes [2][]string, ld 
 		s.Labels[k] = label[e.class]
 		pos[e.split]++
 	}
-	copy(dst[0], firstPix)
 	errs := make([]error, len(entries))
-	parallel(len(entries)-1, func(i int) {
-		errs[i+1] = entries[i+1].decodeInto(dst[i+1], C)
+	parallel(len(entries), func(i int) {
+		errs[i] = entries[i].decodeInto(dst[i], C)
 	})
 	for _, err := range errs {
 		if err != nil {

@@ -1,9 +1,11 @@
 package dataset
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -73,32 +75,40 @@ func TestLoadImageFolderJPEG(t *testing.T) {
 	}
 }
 
-// TestLoadImageFolderChannels checks that the first image decides between
-// grey and colour and that the others are converted.
+// TestLoadImageFolderChannels checks that a folder with any colour image
+// is read as colour, its grey images expanded and counted in the load
+// line, whichever comes first: one grey image turned a colour folder grey.
+// Only an all-grey folder is grey.
 func TestLoadImageFolderChannels(t *testing.T) {
 	const h, w = 2, 3
 	grey := []uint8{0, 50, 100, 150, 200, 250}
 	colour := flatImage(255, 0, 0, h, w)
+	expanded := append(append(slices.Clone(grey), grey...), grey...)
 	for _, tc := range []struct {
-		name      string
-		firstGrey bool
-		wantC     int
-		want      []uint8 // both training images, in order
+		name     string
+		a, b     bool // whether the first and second training images are grey
+		wantC    int
+		want     []uint8 // both training images, in order
+		wantLine string
 	}{
-		// Pure red has luma (19595*255+32768)>>16 = 76.
-		{"grey first", true, 1, append(slices.Clone(grey), 76, 76, 76, 76, 76, 76)},
-		{"colour first", false, 3, append(slices.Clone(colour), append(append(slices.Clone(grey), grey...), grey...)...)},
+		{"grey first", true, false, 3, append(slices.Clone(expanded), colour...), "; 2 grey images expanded to colour)"},
+		{"colour first", false, true, 3, append(slices.Clone(colour), expanded...), "; 2 grey images expanded to colour)"},
+		{"all grey", true, true, 1, append(slices.Clone(grey), grey...), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
-			a, b := "a.png", "b.png"
-			if !tc.firstGrey {
-				a, b = b, a
+			write := func(rel string, isGrey bool) {
+				if isGrey {
+					writePNG(t, filepath.Join(root, rel), grey, 1, h, w)
+				} else {
+					writePNG(t, filepath.Join(root, rel), colour, 3, h, w)
+				}
 			}
-			writePNG(t, filepath.Join(root, "train", "k", a), grey, 1, h, w)
-			writePNG(t, filepath.Join(root, "train", "k", b), colour, 3, h, w)
-			writePNG(t, filepath.Join(root, "test", "k", "c.png"), grey, 1, h, w)
-			sp, err := LoadImageFolder(root)
+			write("train/k/a.png", tc.a)
+			write("train/k/b.png", tc.b)
+			write("test/k/c.png", true)
+			var log bytes.Buffer
+			sp, err := LoadWith("imagefolder", root, Options{Log: &log})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,6 +117,10 @@ func TestLoadImageFolderChannels(t *testing.T) {
 			}
 			if !slices.Equal(sp.Train.Images, tc.want) {
 				t.Errorf("pixels %v, want %v", sp.Train.Images, tc.want)
+			}
+			line := strings.SplitN(log.String(), "\n", 3)[1]
+			if tc.wantLine == "" && strings.Contains(line, "expanded") || !strings.Contains(line, tc.wantLine) {
+				t.Errorf("load line %q, want it to say %q", line, tc.wantLine)
 			}
 		})
 	}

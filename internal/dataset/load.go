@@ -59,9 +59,16 @@ func LoadWith(name, path string, opt Options) (*Split, error) {
 	if ld.members > 0 {
 		files = fmt.Sprintf("%d files in 1 archive", ld.members)
 	}
-	logf(opt.Log, "data: %s: %s, %d train / %d test images of %d×%d×%d (%s), in %.1fs",
+	expanded := ""
+	if ld.expanded > 0 {
+		expanded = fmt.Sprintf("; %d grey images expanded to colour", ld.expanded)
+		if ld.expanded == 1 {
+			expanded = "; 1 grey image expanded to colour"
+		}
+	}
+	logf(opt.Log, "data: %s: %s, %d train / %d test images of %d×%d×%d (%s%s), in %.1fs",
 		name, files, sp.Train.Len(), sp.Test.Len(), sp.Train.C, sp.Train.H, sp.Train.W,
-		formatBytes(int64(len(sp.Train.Images)+len(sp.Test.Images))), time.Since(start).Seconds())
+		formatBytes(int64(len(sp.Train.Images)+len(sp.Test.Images))), expanded, time.Since(start).Seconds())
 	sp.warnings = append(sp.warnings, ld.warnings...)
 	seed := opt.SubsetSeed
 	if seed == 0 {
@@ -90,6 +97,7 @@ type loader struct {
 	memFrom  string // where mem came from, for messages
 	files    int    // files opened
 	members  int    // archive members read
+	expanded int    // grey images expanded to colour
 	warnings []string
 	// expandCap, if positive, replaces the most bytes a compressed
 	// archive may expand to (tests lower it).

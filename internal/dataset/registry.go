@@ -42,13 +42,14 @@ type File struct {
 	Name string // file name in the data directory, e.g. cifar-10-binary.tar.gz
 	URL  string // official download; empty if the file comes another way
 	MD5  string // published md5, hex
+	Size int64  // the official file's bytes, which a download may not exceed; 0 if not downloaded
 }
 
 // infos are the data sets Load reads, in the order help lists them.
 var infos = [...]Info{
 	{
 		Name: "cifar10", Title: "CIFAR-10", Classes: 10, C: 3, H: 32, W: 32, Train: 50000, Test: 10000,
-		Files:    []File{{"cifar-10-binary.tar.gz", CIFAR10URL, CIFAR10MD5}},
+		Files:    []File{{"cifar-10-binary.tar.gz", CIFAR10URL, CIFAR10MD5, 170052171}},
 		Use:      "the cifar10 loader reads the archive without extracting it",
 		PathHelp: "the directory of the binary version or cifar-10-binary.tar.gz, e.g. data/cifar10 after `dropexp data fetch cifar10`",
 		load:     loadCIFAR10,
@@ -58,10 +59,10 @@ var infos = [...]Info{
 		// yann.lecun.com/exdb/mnist, which the module ships unchanged.
 		Name: "mnist", Title: "MNIST", Classes: 10, C: 1, H: 28, W: 28, Train: 60000, Test: 10000,
 		Files: []File{
-			{"train-images-idx3-ubyte.gz", "", "f68b3c2dcbeaaa9fbdd348bbdeb94873"},
-			{"train-labels-idx1-ubyte.gz", "", "d53e105ee54ea40749a09fcbcd1e9432"},
-			{"t10k-images-idx3-ubyte.gz", "", "9fb629c4189551a2d022fa330f9573f3"},
-			{"t10k-labels-idx1-ubyte.gz", "", "ec29112dd5afa0611ce80d1b7f02629c"},
+			{"train-images-idx3-ubyte.gz", "", "f68b3c2dcbeaaa9fbdd348bbdeb94873", 0},
+			{"train-labels-idx1-ubyte.gz", "", "d53e105ee54ea40749a09fcbcd1e9432", 0},
+			{"t10k-images-idx3-ubyte.gz", "", "9fb629c4189551a2d022fa330f9573f3", 0},
+			{"t10k-labels-idx1-ubyte.gz", "", "ec29112dd5afa0611ce80d1b7f02629c", 0},
 		},
 		Module: mnistModule,
 		Use:    "the mnist loader reads them; with no dataset.path it uses the module's copy",
@@ -74,7 +75,7 @@ var infos = [...]Info{
 	},
 	{
 		Name: "cifar100", Title: "CIFAR-100", Classes: 100, C: 3, H: 32, W: 32, Train: 50000, Test: 10000,
-		Files:    []File{{"cifar-100-binary.tar.gz", CIFAR100URL, CIFAR100MD5}},
+		Files:    []File{{"cifar-100-binary.tar.gz", CIFAR100URL, CIFAR100MD5, 168513733}},
 		Use:      "the cifar100 and cifar100-coarse loaders read the archive without extracting it",
 		PathHelp: "the directory of the binary version or cifar-100-binary.tar.gz, e.g. data/cifar100 after `dropexp data fetch cifar100`",
 		load:     func(path string, ld *loader) (*Split, error) { return loadCIFAR100(path, false, ld) },
@@ -89,8 +90,8 @@ var infos = [...]Info{
 	{
 		Name: "svhn", Title: "SVHN", Classes: 10, C: 3, H: 32, W: 32, Train: 73257, Test: 26032,
 		Files: []File{
-			{"train_32x32.mat", SVHNTrainURL, SVHNTrainMD5},
-			{"test_32x32.mat", SVHNTestURL, SVHNTestMD5},
+			{"train_32x32.mat", SVHNTrainURL, SVHNTrainMD5, 182040794},
+			{"test_32x32.mat", SVHNTestURL, SVHNTestMD5, 64275384},
 		},
 		Use:      "the svhn loader reads train_32x32.mat and test_32x32.mat",
 		PathHelp: "the directory of train_32x32.mat and test_32x32.mat, e.g. data/svhn after `dropexp data fetch svhn`",

@@ -72,10 +72,14 @@ code{background:#f3f3f3;padding:0 .2rem;border-radius:3px}ul{padding-left:1.4rem
 .files a{margin-right:.8rem}
 `
 
+// esc escapes text for HTML: the one function every name, label, path and
+// message goes through on its way into the page, in text and in
+// attributes (always double-quoted) alike.
+func esc(text string) string { return html.EscapeString(text) }
+
 // render returns the page.
 func (h *htmlReport) render() []byte {
 	var b bytes.Buffer
-	esc := html.EscapeString
 	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
 	b.WriteString("<title>dropexp report</title>\n<style>" + pageCSS + "</style>\n</head>\n<body>\n")
 	b.WriteString("<header>\n<h1>dropexp report</h1>\n")
@@ -88,7 +92,7 @@ func (h *htmlReport) render() []byte {
 	}
 	for _, d := range docs {
 		if d.name == Table1MD || d.name == Table2MD {
-			fmt.Fprintf(&b, "<a href=\"#%s\">%s</a>", docID(d.name), esc(docTitle(d)))
+			fmt.Fprintf(&b, "<a href=\"#%s\">%s</a>", esc(docID(d.name)), esc(docTitle(d)))
 		}
 	}
 	if len(h.figures) > 0 {
@@ -96,7 +100,7 @@ func (h *htmlReport) render() []byte {
 	}
 	for _, d := range docs {
 		if d.name != Table1MD && d.name != Table2MD {
-			fmt.Fprintf(&b, "<a href=\"#%s\">%s</a>", docID(d.name), esc(docTitle(d)))
+			fmt.Fprintf(&b, "<a href=\"#%s\">%s</a>", esc(docID(d.name)), esc(docTitle(d)))
 		}
 	}
 	if len(h.runs) > 0 {
@@ -108,7 +112,7 @@ func (h *htmlReport) render() []byte {
 	isTable := func(d htmlDoc) bool { return d.name == Table1MD || d.name == Table2MD }
 	for _, d := range docs {
 		if isTable(d) {
-			fmt.Fprintf(&b, "<section id=\"%s\" class=\"doc\">\n%s</section>\n", docID(d.name), markdownHTML(string(d.data), 1))
+			fmt.Fprintf(&b, "<section id=\"%s\" class=\"doc\">\n%s</section>\n", esc(docID(d.name)), markdownHTML(string(d.data), 1))
 		}
 	}
 	if len(h.figures) > 0 {
@@ -122,7 +126,7 @@ func (h *htmlReport) render() []byte {
 	}
 	for _, d := range docs {
 		if !isTable(d) {
-			fmt.Fprintf(&b, "<section id=\"%s\" class=\"doc\">\n%s</section>\n", docID(d.name), markdownHTML(string(d.data), 1))
+			fmt.Fprintf(&b, "<section id=\"%s\" class=\"doc\">\n%s</section>\n", esc(docID(d.name)), markdownHTML(string(d.data), 1))
 		}
 	}
 	if len(h.runs) > 0 {
@@ -175,7 +179,6 @@ func inlineSVG(data []byte) string {
 // renderRuns writes the runs section: a table of every run with its status
 // and swept settings, then each run's curves and config differences.
 func (h *htmlReport) renderRuns(b *bytes.Buffer) {
-	esc := html.EscapeString
 	names := runNames(h.runs)
 	keys := sweptKeys(h.runs)
 	runs := slices.Clone(h.runs)
@@ -202,7 +205,7 @@ func (h *htmlReport) renderRuns(b *bytes.Buffer) {
 	for _, r := range runs {
 		set := settingsOf(r)
 		fmt.Fprintf(b, "<tr><td><a href=\"#%s\">%s</a></td><td>%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>",
-			runID(names[r.Dir]), esc(names[r.Dir]), statusHTML(r), finalNum(r, r.Summary.FinalTestAcc), finalNum(r, r.Summary.FinalTrainLoss))
+			esc(runID(names[r.Dir])), esc(names[r.Dir]), statusHTML(r), finalNum(r, r.Summary.FinalTestAcc), finalNum(r, r.Summary.FinalTrainLoss))
 		for _, k := range keys {
 			fmt.Fprintf(b, "<td>%s</td>", esc(dash(set[k])))
 		}
@@ -212,7 +215,7 @@ func (h *htmlReport) renderRuns(b *bytes.Buffer) {
 	b.WriteString("<div class=\"run-grid\">\n")
 	for _, r := range runs {
 		name := names[r.Dir]
-		fmt.Fprintf(b, "<div id=\"%s\" class=\"run\">\n<h3>%s: %s</h3>\n", runID(name), esc(name), statusHTML(r))
+		fmt.Fprintf(b, "<div id=\"%s\" class=\"run\">\n<h3>%s: %s</h3>\n", esc(runID(name)), esc(name), statusHTML(r))
 		fmt.Fprintf(b, "<div class=\"run-curves\">%s</div>\n", runCurvesSVG(r))
 		switch d := diffs[r.Dir]; {
 		case d.base == "" && len(bases) == 0:
@@ -233,14 +236,23 @@ func (h *htmlReport) renderRuns(b *bytes.Buffer) {
 	b.WriteString("</div>\n</section>\n")
 }
 
-// runID is the anchor of a run's details.
+// runID is the anchor of a run's details, one HTML token whatever the
+// run directory is called: letters, digits, '-' and '.' kept, '_' as "__"
+// and any other byte as _XX (hex), so that two names never share one.
 func runID(name string) string {
-	return "run-" + strings.Map(func(r rune) rune {
-		if r == '/' || r == ' ' {
-			return '_'
+	var b strings.Builder
+	b.WriteString("run-")
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '.':
+			b.WriteByte(c)
+		case c == '_':
+			b.WriteString("__")
+		default:
+			fmt.Fprintf(&b, "_%02x", c)
 		}
-		return r
-	}, name)
+	}
+	return b.String()
 }
 
 // statusHTML says how a run ended, or how far an unfinished one got.
@@ -252,7 +264,7 @@ func statusHTML(r Run) string {
 	case s.Status == results.StatusDiverged:
 		return fmt.Sprintf("<span class=\"diverged\">diverged at %d</span>", s.DivergedAt)
 	}
-	return fmt.Sprintf("<span class=\"partial\">unfinished (%s), %s</span>", html.EscapeString(s.Status), progressText(r))
+	return fmt.Sprintf("<span class=\"partial\">unfinished (%s), %s</span>", esc(s.Status), esc(progressText(r)))
 }
 
 // finalNum is a finished run's final value; "–" for others (an unfinished
@@ -419,7 +431,7 @@ func runCurvesSVG(r Run) string {
 	runPanel(&b, 0, "loss", total, []curveSeries{{"training", "#0072b2", train}, {"test", "#d55e00", test}}, partial)
 	runPanel(&b, curveW, "test accuracy", total, []curveSeries{{"test accuracy", "#009e73", acc}}, partial)
 	if partial {
-		fmt.Fprintf(&b, `<text x="%g" y="%g" fill="#a04000" text-anchor="end">unfinished: %s</text>`, 2*curveW-padR, curveH-4, html.EscapeString(progressText(r)))
+		fmt.Fprintf(&b, `<text x="%g" y="%g" fill="#a04000" text-anchor="end">unfinished: %s</text>`, 2*curveW-padR, curveH-4, esc(progressText(r)))
 	}
 	b.WriteString("</svg>")
 	return b.String()
@@ -453,7 +465,7 @@ func runPanel(b *strings.Builder, ox float64, title string, total float64, ss []
 	px := func(x float64) float64 { return x0 + (x1-x0)*x/total }
 	py := func(y float64) float64 { return y0 + (y1-y0)*(y-lo)/(hi-lo) }
 	fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="none" stroke="#999"/>`, x0, y1, x1-x0, y0-y1)
-	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-weight="600">%s</text>`, x0, padT-8, html.EscapeString(title))
+	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-weight="600">%s</text>`, x0, padT-8, esc(title))
 	for i := 0; i <= 2; i++ {
 		v := lo + (hi-lo)*float64(i)/2
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="end">%s</text>`, x0-3, py(v)+4, strconv.FormatFloat(v, 'g', 3, 64))
@@ -468,7 +480,7 @@ func runPanel(b *strings.Builder, ox float64, title string, total float64, ss []
 		if len(ss) > 1 {
 			lx -= 7 * float64(len(s.label)+3)
 			fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2"/><text x="%.1f" y="%.1f">%s</text>`,
-				lx, padT-11, lx+14, padT-11, s.color, lx+17, padT-7, html.EscapeString(s.label))
+				lx, padT-11, lx+14, padT-11, s.color, lx+17, padT-7, esc(s.label))
 		}
 		var pts []string
 		for _, p := range s.pts {
@@ -579,7 +591,7 @@ var (
 
 // inlineHTML escapes text and renders its **bold**, *emphasis* and `code`.
 func inlineHTML(text string) string {
-	s := html.EscapeString(text)
+	s := esc(text)
 	s = codeRE.ReplaceAllString(s, "<code>$1</code>")
 	s = boldRE.ReplaceAllString(s, "<strong>$1</strong>")
 	s = emRE.ReplaceAllString(s, "$1<em>$2</em>$3")

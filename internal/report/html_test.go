@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -8,6 +9,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/dropexp/dropexp/internal/results"
 )
 
 // writeIndex writes the index.json a sweep writes into dir, naming base as every run's base config.
@@ -156,5 +160,84 @@ func TestIndexHTMLInChromium(t *testing.T) {
 			t.Fatalf("no screenshot at %s (%v)", shot, err)
 		}
 		t.Logf("screenshot: %s", shot)
+	}
+}
+
+// hostileRuns are run directories named (by a sweep's data-set label, a
+// copy, a name taken by another identity) with markup in their names.
+var hostileRuns = []fakeRun{
+	with(cq("standard", "0.3", 1, 0.70), func(r *fakeRun) { r.suffix = "-b\"><svg\tonload=alert(1)>" }),
+	with(cq("standard", "0.3", 2, 0.71), func(r *fakeRun) { r.label = "x'><img src=x onerror=alert(2)>" }),
+	with(cq("forward", "0.3", 1, 0.60), func(r *fakeRun) { r.suffix = "-<\\code><script>alert(3)<\\script><b onmouseover=alert(4)>" }),
+	with(cq("backward", "0.3", 1, 0.72), func(r *fakeRun) { r.suffix = "-a b&amp;\"c"; r.status = results.StatusRunning }),
+}
+
+// injected matches an element the page's own markup never makes: a script,
+// an image, or any element with an event handler attribute.
+var injected = regexp.MustCompile(`(?i)<(script|img)\b|<[a-z][^>]*\son[a-z]+\s*=`)
+
+// TestIndexHTMLHostileNames reports runs whose directory names carry
+// markup: every name reaches the page escaped, as text and in attributes
+// (the run anchors are one token of safe characters), and, with chromium
+// on PATH, the DOM Chromium builds holds no element the names made.
+func TestIndexHTMLHostileNames(t *testing.T) {
+	dir := t.TempDir()
+	writeRuns(t, dir, hostileRuns)
+	out := t.TempDir()
+	if _, _, err := Write(Options{In: []string{dir}, Out: out, Partial: true}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, IndexHTML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(data)
+	if m := injected.FindAllString(page, -1); m != nil {
+		t.Errorf("index.html holds markup from run names: %q", m)
+	}
+	for _, r := range hostileRuns {
+		for _, p := range []string{r.suffix, r.label} {
+			if p != "" && strings.Contains(page, p) {
+				t.Errorf("index.html holds %q unescaped", p)
+			}
+		}
+	}
+	ids := regexp.MustCompile(`\b(id|href)="#?(run-[^"]*)"`).FindAllStringSubmatch(page, -1)
+	if len(ids) != 2*len(hostileRuns) {
+		t.Errorf("%d run anchors and links, want %d", len(ids), 2*len(hostileRuns))
+	}
+	for _, m := range ids {
+		if !regexp.MustCompile(`^run-[A-Za-z0-9_.-]+$`).MatchString(m[2]) {
+			t.Errorf("run anchor %q is not one token of safe characters", m[2])
+		}
+	}
+	if !strings.Contains(page, "-b&#34;&gt;&lt;svg\tonload=alert(1)&gt;") {
+		t.Errorf("the first run's name is not shown, escaped")
+	}
+	if t.Failed() {
+		return // the page is not safe to open, even headless
+	}
+	chromium, err := exec.LookPath("chromium")
+	if err != nil || testing.Short() {
+		t.Log("no chromium on PATH (or -short): the page is not rendered")
+		return
+	}
+	index, err := filepath.Abs(filepath.Join(out, IndexHTML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A script the names smuggled in blocks Chromium on its alert dialog.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dom, err := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir="+t.TempDir(),
+		"--dump-dom", "file://"+filepath.ToSlash(index)).Output()
+	if err != nil {
+		t.Fatalf("chromium --dump-dom: %v (a script on the page may have opened a dialog)", err)
+	}
+	if m := injected.FindAllString(string(dom), -1); m != nil {
+		t.Errorf("the DOM Chromium built holds elements from run names: %q", m)
+	}
+	if n := strings.Count(string(dom), `class="run"`); n != len(hostileRuns) {
+		t.Errorf("%d runs in the DOM, want %d", n, len(hostileRuns))
 	}
 }

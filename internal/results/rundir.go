@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -73,8 +74,12 @@ func (r Recorded) Final() bool {
 	return r.Summary != nil && (r.Summary.Status == StatusFinished || r.Summary.Status == StatusDiverged)
 }
 
-// Holds reports whether the directory holds the run of identity id.
-func (r Recorded) Holds(id string) bool { return r.Identity != "" && r.Identity == id }
+// Holds reports whether the directory holds the run of one of the
+// identities ids (a run's identity and those it recorded before, see
+// config.Run.Identities).
+func (r Recorded) Holds(ids ...string) bool {
+	return r.Identity != "" && slices.Contains(ids, r.Identity)
+}
 
 // ReadRecorded reads the identity, config, summary and checkpoint presence
 // of the run directory dir. A missing directory is an empty one.
@@ -180,7 +185,10 @@ type Placement struct {
 // it already, else root/name if that holds no run, else root/name-SHORT
 // (SHORT the first 8 hex digits of id). A directory holding another run is
 // never chosen, so no command can overwrite a run of another config.
-func Place(root, name, id string) (Placement, error) {
+//
+// A directory holding one of the identities old (those the run recorded
+// before, see config.Run.Identities) holds the run too.
+func Place(root, name, id string, old ...string) (Placement, error) {
 	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) {
 		return Placement{}, fmt.Errorf("results: run name %q is not a single directory name", name)
 	}
@@ -190,7 +198,7 @@ func Place(root, name, id string) (Placement, error) {
 		if err != nil {
 			return Placement{}, err
 		}
-		if rec.Holds(id) {
+		if rec.Holds(append([]string{id}, old...)...) {
 			return Placement{Dir: dir, Recorded: rec}, nil
 		}
 		if plain == nil {

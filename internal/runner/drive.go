@@ -45,7 +45,8 @@ type Plan struct {
 // PlanRun places the run of cfg on data of fingerprint fp, whose plain
 // directory name is name, under root.
 func PlanRun(root, name string, cfg config.Run, fp string) (Plan, error) {
-	p, err := results.Place(root, name, cfg.Identity(fp))
+	ids := cfg.Identities(fp)
+	p, err := results.Place(root, name, ids[0], ids[1:]...)
 	if err != nil {
 		return Plan{}, err
 	}

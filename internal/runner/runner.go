@@ -49,6 +49,9 @@ func Name(cfg config.Run) string {
 
 // one is One on data already loaded (nil: load them) with fingerprint fp ("": compute it).
 func one(ctx context.Context, cfg config.Run, data *dataset.Split, fp string, restart bool, stdout, stderr io.Writer) (results.Summary, error) {
+	if note := train.ThreadsNote(cfg); note != "" {
+		fmt.Fprintln(stderr, note)
+	}
 	// Sites and data first: a wrong site or dataset.path then leaves no run directory behind.
 	if err := model.CheckSites(cfg.Model, cfg.Dropout.Sites); err != nil {
 		return results.Summary{}, err
@@ -60,6 +63,9 @@ func one(ctx context.Context, cfg config.Run, data *dataset.Split, fp string, re
 		}
 	}
 	if err := data.CheckFit(cfg.Train.BatchSize, cfg.Dataset.CropPad); err != nil {
+		return results.Summary{}, err
+	}
+	if err := train.CheckMemory(cfg, data); err != nil {
 		return results.Summary{}, err
 	}
 	if fp == "" {

@@ -8,10 +8,13 @@ import (
 )
 
 func TestSlurmScript(t *testing.T) {
-	got := SlurmScript("table1", 57, JobOptions{
+	got, err := SlurmScript("table1", 57, JobOptions{
 		Exe: "/opt/bin/dropexp", Config: "/src/configs/sweeps/table1.yaml", Out: "/scratch/t1", Workdir: "/src",
 		Args: []string{"--ratios", "0.3,0.1", "--set", "dataset.path=/data/my cifar"}, CPUs: 4, Mem: "4G", Parallelism: 8, Time: "1:00:00",
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{
 		"#!/bin/bash\n",
 		"#SBATCH --job-name=dropexp-table1\n",
@@ -61,10 +64,13 @@ func TestShellQuote(t *testing.T) {
 }
 
 func TestK8sJob(t *testing.T) {
-	got := K8sJob("Table 2", 54, JobOptions{
+	got, err := K8sJob("Table 2", 54, JobOptions{
 		Exe: "dropexp", Config: "configs/sweeps/table2.yaml", Out: "/results/table2", Workdir: "/dropexp",
 		Args: []string{"--seeds", "1,2"}, CPUs: 2, Mem: "3G", Parallelism: 6, Image: "registry/dropexp:1", Claim: "runs", Mount: "/results",
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var job struct {
 		APIVersion string `yaml:"apiVersion"`
 		Kind       string `yaml:"kind"`
@@ -126,12 +132,19 @@ func TestK8sJob(t *testing.T) {
 // A sweep of --base and --axis has no file: its tasks repeat those flags instead.
 func TestJobsWithoutASweepFile(t *testing.T) {
 	o := JobOptions{Exe: "dropexp", Out: "/scratch/lr", Workdir: "/src", Args: []string{"--base", "configs/demo.yaml", "--axis", "train.lr=0.001,0.01"}}
-	slurm := SlurmScript("demo-lr", 2, o)
+	slurm, err := SlurmScript("demo-lr", 2, o)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if want := `exec dropexp sweep --out /scratch/lr --index "$SLURM_ARRAY_TASK_ID" --jobs 1 --cores "${SLURM_CPUS_PER_TASK:-1}" --base configs/demo.yaml --axis train.lr=0.001,0.01` + "\n"; !strings.Contains(slurm, want) {
 		t.Errorf("slurm script lacks %q:\n%s", want, slurm)
 	}
-	k8s := K8sJob("demo-lr", 2, o)
-	if want := `args: ["sweep", "--out", "/scratch/lr", "--index", "$(JOB_COMPLETION_INDEX)", "--jobs", "1", "--cores", "1", "--base", "configs/demo.yaml", "--axis", "train.lr=0.001,0.01"]`; !strings.Contains(k8s, want) {
-		t.Errorf("k8s job lacks %q:\n%s", want, k8s)
+	o.Claim = "runs"
+	k8s, err := K8sJob("demo-lr", 2, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(k8sArgs(t, k8s), " "), "sweep --out /scratch/lr --index $(JOB_COMPLETION_INDEX) --jobs 1 --cores 1 --base configs/demo.yaml --axis train.lr=0.001,0.01"; got != want {
+		t.Errorf("k8s job args %q, want %q:\n%s", got, want, k8s)
 	}
 }

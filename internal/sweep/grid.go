@@ -21,7 +21,14 @@ type Overrides struct {
 	Axes   []string // --axis KEY=V1,V2 arguments, applied after Ratios and Seeds (see ApplyAxisFlags)
 	Set    []string // "key=value", applied to every run after the file's set
 	Env    []string // environment for config.Load (its DROPEXP_* variables apply to every run)
+	// MaxRuns is the most runs the grid may have (0: DefaultMaxRuns); a
+	// bigger grid is refused before it is expanded.
+	MaxRuns int
 }
+
+// DefaultMaxRuns is the most runs a sweep plans unless told otherwise:
+// more than any table needs, few enough to plan in seconds.
+const DefaultMaxRuns = 100000
 
 // Run is one point of the grid with its resolved configuration.
 type Run struct {
@@ -67,6 +74,9 @@ func Expand(s *Spec, o Overrides) ([]Run, error) {
 		return nil, err
 	}
 	if err := checkAxes(s, ax, o); err != nil {
+		return nil, err
+	}
+	if err := checkSize(s, ax, o.MaxRuns); err != nil {
 		return nil, err
 	}
 	if err := checkKeyValues(s, ax, o); err != nil {
@@ -503,4 +513,54 @@ func nameRuns(s *Spec, keys []KeyAxis, runs []Run, withDataset bool) error {
 		seen[name] = i
 	}
 	return errors.Join(errs...)
+}
+
+// checkSize refuses a grid of more than maxRuns runs (0: DefaultMaxRuns)
+// from the lengths of its axes, before anything of its size is made:
+// --axis with 10^8 combinations grew without end while it was planned.
+// The count is a bound (plain is not crossed with ratios and gradients,
+// nor with the values of keys it ignores), exact for the other variants.
+func checkSize(s *Spec, ax Axes, maxRuns int) error {
+	if maxRuns <= 0 {
+		maxRuns = DefaultMaxRuns
+	}
+	limit := uint64(maxRuns)
+	n := uint64(1)
+	mul := func(k int) {
+		// Saturating: a product past the limit stays just past it.
+		if k > 1 {
+			if n > limit/uint64(k) {
+				n = limit + 1
+			} else {
+				n *= uint64(k)
+			}
+		}
+	}
+	mul(len(ax.Seed))
+	mul(len(ax.Dataset))
+	for _, k := range ax.Keys {
+		mul(len(k.Values))
+	}
+	qs := len(ax.Q)
+	for _, d := range ax.Dataset {
+		qs = max(qs, len(d.Q))
+	}
+	perPoint := 0 // runs per seed, data set and key combination
+	variants := ax.Variant
+	if len(variants) == 0 {
+		variants = []string{""} // the base config's: as many runs as ratios
+	}
+	for _, v := range variants {
+		switch v {
+		case string(dropout.Plain):
+			perPoint++
+		default:
+			perPoint += max(len(ax.Ratio)*max(qs, 1), 1) * max(len(ax.Gradient), 1)
+		}
+	}
+	mul(perPoint)
+	if n > limit {
+		return fmt.Errorf("%s: the grid has more than %d runs (the product of its axes' lengths); split it into several sweeps, shorten an axis, or raise the limit with --max-runs", s.Source(), maxRuns)
+	}
+	return nil
 }

@@ -316,7 +316,7 @@ func keyName(axes []KeyAxis, short map[string]string, vals []AxisValue, plain bo
 func defaultName(base string, ax Axes) string {
 	name := "demo"
 	if base != "" {
-		name = strings.TrimSuffix(filepath.Base(base), filepath.Ext(base))
+		name = safeName(strings.TrimSuffix(filepath.Base(base), filepath.Ext(base)))
 	}
 	short := shortKeys(ax.Keys)
 	for _, a := range ax.Keys {

@@ -15,13 +15,15 @@ package sweep
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/dataset"
 )
 
 // Spec is a sweep config file: a base run config, overrides applied to every
@@ -93,9 +95,9 @@ var (
 // ReadSpec reads and checks the sweep config file. Relative base paths are
 // resolved against the file's directory.
 func ReadSpec(file string) (*Spec, error) {
-	data, err := os.ReadFile(file)
+	data, err := dataset.ReadSmall("sweep", file, config.MaxFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("sweep: %w", err)
+		return nil, err
 	}
 	return ParseSpec(file, data)
 }
@@ -114,10 +116,11 @@ func ParseSpec(file string, data []byte) (*Spec, error) {
 	}
 	top := p.mapping(doc.Content[0], "", topKeys)
 	s.Name = p.scalar(top["name"], "name")
-	if n := top["name"]; n != nil && (strings.ContainsAny(s.Name, `/\`) || s.Name == "." || s.Name == "..") {
-		// The name becomes the default sweep directory results/NAME and
-		// the report's label: a path there would write outside results/.
-		p.errorf(n, "name", "%q is not a single directory name; write it without / or \\ (use --out DIR to choose where the sweep goes)", s.Name)
+	if n := top["name"]; n != nil && !dirName(s.Name) {
+		// The name becomes the default sweep directory results/NAME, the
+		// report's label and the job files' names: a path there would
+		// write outside results/, markup or a newline would reach them.
+		p.errorf(n, "name", "%q is not a single directory name of letters, digits, '-', '_' or '.' (use --out DIR to choose where the sweep goes)", s.Name)
 	}
 	s.Base = p.scalar(top["base"], "base")
 	s.Set = p.sets(top["set"], "set")
@@ -147,7 +150,7 @@ func ParseSpec(file string, data []byte) (*Spec, error) {
 		}
 	}
 	if s.Name == "" {
-		s.Name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+		s.Name = safeName(strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)))
 	}
 	if s.Base == "" && !allHaveBase(s.Axes.Dataset) {
 		p.errorf(doc.Content[0], "base", "missing; name the run config every run starts from (relative to this file), e.g. base: ../convnet-quick-cifar10.yaml")
@@ -385,8 +388,33 @@ func (p *specParser) dataset(n *yaml.Node, at string) Dataset {
 		Set:   p.sets(m["set"], at+".set"),
 		Q:     p.list(m["q"], at+".q"),
 	}
-	if strings.ContainsAny(d.Label, `/\ `) {
+	if d.Label != "" && !dirName(d.Label) {
 		p.errorf(m["label"], at+".label", "%q: a label goes into run directory names; use letters, digits, '-', '_' or '.'", d.Label)
 	}
 	return d
+}
+
+// dirName reports whether s can be one directory name in a sweep's or a
+// run's path as the messages promise: ASCII letters, digits, '-', '_' and
+// '.', and not "." or "..".
+func dirName(s string) bool {
+	if s == "" || s == "." || s == ".." {
+		return false
+	}
+	return safeName(s) == s
+}
+
+// safeName is s with every character dirName refuses as '_', for the
+// names dropexp makes of file names.
+func safeName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '_'
+	}, s)
+	if s == "." || s == ".." {
+		return "_"
+	}
+	return s
 }

@@ -84,7 +84,7 @@ func Inspect(root string, r Run, locked bool, fp string) State {
 		if want == "" {
 			want = rec.DataFingerprint
 		}
-		if !rec.Holds(r.Config.Identity(want)) {
+		if !rec.Holds(r.Config.Identities(want)...) {
 			continue
 		}
 		// Without the data, several directories may hold this config on

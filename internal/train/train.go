@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -61,12 +62,59 @@ type Options struct {
 	Restart bool
 }
 
-// Threads resolves the configured thread count (0: every core).
+// Threads resolves the configured thread count (0: every core), capped at
+// MaxThreads: more threads than that only cost memory (each has its
+// stack and buffers) and never change the numbers.
 func Threads(cfg config.Run) int {
 	if cfg.Threads > 0 {
-		return cfg.Threads
+		return min(cfg.Threads, MaxThreads())
 	}
 	return runtime.NumCPU()
+}
+
+// MaxThreads is the most threads a run uses: 4 per core.
+func MaxThreads() int { return 4 * runtime.NumCPU() }
+
+// ThreadsNote says that the configured thread count is capped, "" if not.
+func ThreadsNote(cfg config.Run) string {
+	if cfg.Threads <= MaxThreads() {
+		return ""
+	}
+	return fmt.Sprintf("warning: threads %d capped at %d (4 per core of %d); more threads only take memory", cfg.Threads, MaxThreads(), runtime.NumCPU())
+}
+
+// CheckMemory refuses a run whose network would not fit in the memory the
+// machine has now (the data already loaded), before anything is built or
+// written.
+func CheckMemory(cfg config.Run, data *dataset.Split) error {
+	avail, from := dataset.AvailableMemory()
+	return fitMemory(graphOptions(cfg, data), avail, from)
+}
+
+// graphOptions are the options of a run's training graph.
+func graphOptions(cfg config.Run, data *dataset.Split) model.Options {
+	s := data.Train
+	return model.Options{Model: cfg.Model, Batch: cfg.Train.BatchSize, C: s.C, H: s.H, W: s.W,
+		Classes: len(s.Classes), Variant: cfg.Variant(), Semantics: cfg.Semantics(), Sites: cfg.Dropout.Sites,
+		Threads: Threads(cfg), Train: true}
+}
+
+// fitMemory refuses a network whose graphs need more than the avail bytes
+// the machine has (from says where that figure comes from; avail < 0: no
+// limit known), before they are built.
+func fitMemory(opt model.Options, avail int64, from string) error {
+	if avail < 0 {
+		return nil
+	}
+	need, err := model.EstimateBytes(opt)
+	if err != nil {
+		return err
+	}
+	if need > avail {
+		return fmt.Errorf("model: %s at train.batch_size %d needs about %.1f GB for its activations and gradients, more than the %.1f GB available (%s); lower train.batch_size, free memory, or run where there is more",
+			opt.Model, opt.Batch, float64(need)/1e9, float64(avail)/1e9, from)
+	}
+	return nil
 }
 
 // LoadData reads the configured data set and cuts its stratified subsets
@@ -168,9 +216,15 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	if rec.Identity != id.identity && rec.Holds(cfg.Identities(fp)...) {
+		// A run recorded before its sites were spelled canonically goes
+		// on under the identity it recorded, so that its files agree.
+		id.identity, id.text = rec.Identity, cfg.IdentityTextOf(rec.Identity, fp)
+		sum.Identity = id.identity
+	}
 	ckPath := filepath.Join(opt.Dir, CheckpointFile)
 	switch {
-	case !rec.Empty() && !rec.Holds(id.identity):
+	case !rec.Empty() && !rec.Holds(cfg.Identities(fp)...):
 		err := Mismatch(rec, cfg, fp)
 		if !opt.Resume {
 			err = fmt.Errorf("%w; it is never overwritten: %w", ErrOccupied, err)
@@ -354,8 +408,7 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 // else ErrConfigMismatch with the config lines that differ; nil if it
 // holds that run.
 func Mismatch(rec results.Recorded, cfg config.Run, fp string) error {
-	id := cfg.Identity(fp)
-	if rec.Holds(id) {
+	if rec.Holds(cfg.Identities(fp)...) {
 		return nil
 	}
 	file := filepath.Join(rec.Dir, results.ConfigFile)
@@ -374,7 +427,7 @@ func Mismatch(rec results.Recorded, cfg config.Run, fp string) error {
 	if rec.Identity == "" {
 		return fmt.Errorf("%w in %s (a run of a dropexp before run identities, or written by hand), which is neither resumed nor overwritten; to train its config again: dropexp train --config %s (the new run gets a directory of its own)", ErrNoIdentity, file, file)
 	}
-	if saved.Identity(rec.DataFingerprint) != rec.Identity {
+	if !slices.Contains(saved.Identities(rec.DataFingerprint), rec.Identity) {
 		return fmt.Errorf("%w: %s was edited after the run wrote it (its identity no longer matches its content)", ErrConfigMismatch, file)
 	}
 	size := ""
@@ -440,11 +493,13 @@ type trainer struct {
 func newTrainer(cfg config.Run, data *dataset.Split, id runID, tweaks ...func(*model.Options)) (*trainer, error) {
 	tr := &trainer{cfg: cfg, data: data, id: id}
 	s := data.Train
-	opt := model.Options{Model: cfg.Model, Batch: cfg.Train.BatchSize, C: s.C, H: s.H, W: s.W,
-		Classes: len(s.Classes), Variant: cfg.Variant(), Semantics: cfg.Semantics(), Sites: cfg.Dropout.Sites,
-		Threads: Threads(cfg), Train: true}
+	opt := graphOptions(cfg, data)
 	for _, tweak := range tweaks {
 		tweak(&opt)
+	}
+	avail, from := dataset.AvailableMemory()
+	if err := fitMemory(opt, avail, from); err != nil {
+		return nil, err
 	}
 	var err error
 	if tr.net, err = model.Build(opt, nil); err != nil {
