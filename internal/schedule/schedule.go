@@ -11,6 +11,7 @@ package schedule
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -29,7 +30,7 @@ const (
 var kinds = [...]Kind{Step, Cosine, Linear, OneCycle}
 
 // Kinds returns the allowed schedules, the default (step) first.
-func Kinds() []Kind { return kinds[:len(kinds):len(kinds)] }
+func Kinds() []Kind { return slices.Clone(kinds[:]) }
 
 // Names returns the allowed schedules as the config spells them.
 func Names() []string {
