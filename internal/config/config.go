@@ -19,6 +19,7 @@ import (
 	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/dropout"
 	"github.com/dropexp/dropexp/internal/model"
+	"github.com/dropexp/dropexp/internal/schedule"
 )
 
 // Run is the complete configuration of one training run.
@@ -58,6 +59,8 @@ type Train struct {
 	BatchSize       int      `mapstructure:"batch_size" yaml:"batch_size"`
 	Iterations      int      `mapstructure:"iterations" yaml:"iterations"`
 	LR              float64  `mapstructure:"lr" yaml:"lr"`
+	LRSchedule      string   `mapstructure:"lr_schedule" yaml:"lr_schedule"` // step | cosine | linear | onecycle; see package schedule
+	Warmup          int      `mapstructure:"warmup" yaml:"warmup"`           // iterations of linear warm-up (cosine, linear)
 	LRSteps         []LRStep `mapstructure:"lr_steps" yaml:"lr_steps"`
 	Momentum        float64  `mapstructure:"momentum" yaml:"momentum"`
 	WeightDecay     float64  `mapstructure:"weight_decay" yaml:"weight_decay"`
@@ -104,6 +107,9 @@ func Models() []string { return model.Names() }
 // sets of package dataset's registry.
 func DatasetNames() []string { return dataset.Names() }
 
+// LRSchedules returns the allowed values of the key train.lr_schedule.
+func LRSchedules() []string { return schedule.Names() }
+
 // Preprocessings returns the allowed values of the key dataset.preprocess.
 func Preprocessings() []string { return slices.Clone(preprocessings[:]) }
 
@@ -123,6 +129,7 @@ func Defaults() Run {
 		},
 		Train: Train{
 			BatchSize:   100,
+			LRSchedule:  string(schedule.Step),
 			Momentum:    0.9,
 			WeightDecay: 0.004,
 			BiasLRMult:  2,
@@ -172,15 +179,26 @@ func (r Run) Semantics() dropout.Semantics {
 	return s
 }
 
-// LRAt returns the learning rate of the 1-based iteration iter.
-func (r Run) LRAt(iter int) float64 {
-	lr := r.Train.LR
-	for _, s := range r.Train.LRSteps {
-		if iter > s.At {
-			lr = s.LR
-		}
+// Schedule returns the learning-rate schedule of train.lr_schedule,
+// train.lr, train.warmup and train.lr_steps; it panics if Validate would
+// fail. A run config written before train.lr_schedule existed (read by
+// Decode) has the step schedule.
+func (r Run) Schedule() schedule.Schedule {
+	k, err := schedule.Parse(r.Train.LRSchedule)
+	if err != nil {
+		panic("config: Schedule on an unvalidated Run: " + err.Error())
 	}
-	return lr
+	s := schedule.Schedule{Kind: k, LR: r.Train.LR, Iterations: r.Train.Iterations, Warmup: r.Train.Warmup}
+	for _, st := range r.Train.LRSteps {
+		s.Steps = append(s.Steps, schedule.Milestone{At: st.At, LR: st.LR})
+	}
+	return s
+}
+
+// LRAt returns the learning rate of the 1-based iteration iter: a pure
+// function of iter, so a resumed run continues its schedule exactly.
+func (r Run) LRAt(iter int) float64 {
+	return r.Schedule().At(iter)
 }
 
 // YAML returns the resolved configuration as YAML in struct order; Load reads it back unchanged.

@@ -428,6 +428,17 @@ func TestValidate(t *testing.T) {
 		{"lr steps", func(r *Run) {
 			r.Train.LRSteps = []LRStep{{0, 0.1}, {400, 0.1}, {300, 0}, {5000, 0.1}}
 		}, []string{"train.lr_steps[0].at: 0 outside 1..train.iterations (1000)", "train.lr_steps[2].at: 300 not after", "train.lr_steps[2].lr", "train.lr_steps[3].at: 5000 outside"}},
+		{"cosine with warm-up", func(r *Run) { r.Train.LRSchedule, r.Train.Warmup = "cosine", 999 }, nil},
+		{"onecycle", func(r *Run) { r.Train.LRSchedule = "onecycle" }, nil},
+		{"lr schedule unset", func(r *Run) { r.Train.LRSchedule = "" }, nil},
+		{"lr schedule", func(r *Run) { r.Train.LRSchedule = "Cosine" }, []string{`train.lr_schedule: unknown schedule "Cosine" (allowed: step, cosine, linear, onecycle)`}},
+		{"warmup negative", func(r *Run) { r.Train.LRSchedule, r.Train.Warmup = "linear", -1 }, []string{"train.warmup: -1 is negative (0 = no warm-up)"}},
+		{"warmup of step", func(r *Run) { r.Train.Warmup = 10 }, []string{"train.warmup: 10, but train.lr_schedule step takes no warm-up", "set train.warmup=0"}},
+		{"warmup of onecycle", func(r *Run) { r.Train.LRSchedule, r.Train.Warmup = "onecycle", 10 }, []string{"train.warmup: 10, but train.lr_schedule onecycle takes no warm-up"}},
+		{"warmup too long", func(r *Run) { r.Train.LRSchedule, r.Train.Warmup = "cosine", 1000 }, []string{"train.warmup: 1000 leaves no iteration to decay over; it must be below train.iterations (1000)"}},
+		{"lr steps of cosine", func(r *Run) {
+			r.Train.LRSchedule, r.Train.LRSteps = "cosine", []LRStep{{5000, 0}}
+		}, []string{"train.lr_steps: set, but train.lr_schedule cosine sets the rate of every iteration itself", "--set train.lr_steps="}},
 		{"diagnostics on", func(r *Run) { r.Diagnostics = Diagnostics{Every: 250, Draws: 2} }, nil},
 		{"diagnostics every", func(r *Run) { r.Diagnostics.Every = -1 }, []string{"diagnostics.every: -1 is negative"}},
 		{"diagnostics draws", func(r *Run) { r.Diagnostics = Diagnostics{Every: 10, Draws: 1} }, []string{"diagnostics.draws: 1 is below 2"}},

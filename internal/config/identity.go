@@ -14,6 +14,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/dropout"
 	"github.com/dropexp/dropexp/internal/model"
+	"github.com/dropexp/dropexp/internal/schedule"
 )
 
 // A run's identity says which computation it is: two runs with one
@@ -44,7 +45,9 @@ var notIdentity = []string{"out", "threads", "dataset.path", "train.checkpoint_e
 // what runs did before the key existed: like a zero value it is left out of
 // IdentityText, so those runs keep their identity. (A key whose zero value
 // is the old behaviour needs no entry.)
-var identityNeutral = map[string]string{}
+var identityNeutral = map[string]string{
+	"train.lr_schedule": `"step"`,
+}
 
 // IdentityText returns the canonical text of everything in r that can change
 // a run's numbers: one "key: value" line per leaf key in the order of the
@@ -133,6 +136,10 @@ func (r Run) IdentityYAML() ([]byte, error) {
 	r.Diagnostics = Diagnostics{Draws: DefaultDiagnosticDraws}
 	r.Dropout.Ratio = r.canonicalRatio()
 	r.Dropout.Sites = r.canonicalSites()
+	if r.Train.LRSchedule == "" {
+		// Written before the key existed: the same schedule, so no difference to show.
+		r.Train.LRSchedule = string(schedule.Step)
+	}
 	return r.YAML()
 }
 

@@ -75,6 +75,8 @@ func TestIdentityKeys(t *testing.T) {
 		"diagnostics.every":      func(r *Run) { r.Diagnostics.Every = 250 },
 		"diagnostics.draws":      func(r *Run) { r.Diagnostics = Diagnostics{Every: 250, Draws: 3} },
 		"ratio spelling":         func(r *Run) { r.Dropout.Ratio = "0.3" },
+		// A config.yaml written before train.lr_schedule existed.
+		"lr_schedule unset": func(r *Run) { r.Train.LRSchedule = "" },
 	}
 	for name, edit := range same {
 		r := base
@@ -99,6 +101,8 @@ func TestIdentityKeys(t *testing.T) {
 		"train.batch_size":    func(r *Run) { r.Train.BatchSize = 128 },
 		"train.iterations":    func(r *Run) { r.Train.Iterations = 4000 },
 		"train.lr":            func(r *Run) { r.Train.LR = 0.002 },
+		"train.lr_schedule":   func(r *Run) { r.Train.LRSchedule = "cosine" },
+		"train.warmup":        func(r *Run) { r.Train.Warmup = 10 },
 		"train.lr_steps":      func(r *Run) { r.Train.LRSteps = []LRStep{{At: 4000, LR: 0.00011}} },
 		"train.momentum":      func(r *Run) { r.Train.Momentum = 0.8 },
 		"train.weight_decay":  func(r *Run) { r.Train.WeightDecay = 0 },
@@ -206,5 +210,24 @@ func TestIdentityOfSites(t *testing.T) {
 	}
 	if ids := one[1].Identities(fp); len(ids) != 1 {
 		t.Errorf("canonical sites: %d identities, want 1", len(ids))
+	}
+}
+
+// A run config written before train.lr_schedule existed shows no
+// difference in its schedule from one that says step.
+func TestIdentityYAMLOfUnsetSchedule(t *testing.T) {
+	r := identityBase(t)
+	old := r
+	old.Train.LRSchedule = ""
+	a, err := old.IdentityYAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.IdentityYAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a) != string(b) || !strings.Contains(string(b), "lr_schedule: step") {
+		t.Errorf("IdentityYAML differs for an unset schedule:\n%s\nvs\n%s", a, b)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/schedule"
 )
 
 // Validate reports every problem of r at once, each naming its key and what
@@ -110,7 +111,24 @@ func (r Run) problems() []problem {
 	if !(t.LR > 0) || math.IsInf(t.LR, 0) {
 		bad("train.lr", "%v must be a positive number", t.LR)
 	}
-	for i, s := range t.LRSteps {
+	kind, schedErr := schedule.Parse(t.LRSchedule)
+	if schedErr != nil {
+		bad("train.lr_schedule", "%v", schedErr)
+	}
+	switch {
+	case t.Warmup < 0:
+		bad("train.warmup", "%d is negative (0 = no warm-up)", t.Warmup)
+	case t.Warmup > 0 && schedErr == nil && !kind.Warms():
+		bad("train.warmup", "%d, but train.lr_schedule %s takes no warm-up (only cosine and linear do: onecycle rises by itself, and a step schedule warms up with a low train.lr and a first lr_steps entry); set train.warmup=0", t.Warmup, kind)
+	case t.Warmup > 0 && t.Warmup >= t.Iterations:
+		bad("train.warmup", "%d leaves no iteration to decay over; it must be below train.iterations (%d)", t.Warmup, t.Iterations)
+	}
+	steps := t.LRSteps
+	if schedErr == nil && kind != schedule.Step && len(steps) > 0 {
+		bad("train.lr_steps", "set, but train.lr_schedule %s sets the rate of every iteration itself; steps belong to lr_schedule step: clear them with --set train.lr_steps= (or lr_steps: [] in the file)", kind)
+		steps = nil // what is wrong inside them does not matter
+	}
+	for i, s := range steps {
 		key := fmt.Sprintf("train.lr_steps[%d]", i)
 		if s.At < 1 || s.At > t.Iterations {
 			// Commonly hit when a smoke run cuts train.iterations alone.

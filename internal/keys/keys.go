@@ -45,8 +45,10 @@ var docs = map[string]string{
 	"dropout.sites":          "layer inputs that get a site; empty = the default",
 	"train.batch_size":       "images per iteration",
 	"train.iterations":       "length of the run",
-	"train.lr":               "base learning rate",
-	"train.lr_steps":         "from iteration at+1 use lr, e.g. [{at: 4000, lr: 0.0001}]",
+	"train.lr":               "base learning rate (the peak of onecycle)",
+	"train.lr_schedule":      "step: train.lr, then lr_steps; cosine, linear: decay to 0 over the run; onecycle: up to lr and down (PyTorch's schedulers)",
+	"train.warmup":           "cosine, linear: first N iterations rise linearly to lr (lr·k/(N+1) at iteration k); 0 = off",
+	"train.lr_steps":         "lr_schedule step: from iteration at+1 use lr, e.g. [{at: 4000, lr: 0.0001}]",
 	"train.momentum":         "μ in v = μv + lr·(g + λw); w −= v",
 	"train.weight_decay":     "λ, L2 on every parameter",
 	"train.bias_lr_mult":     "learning-rate multiplier of the biases",
@@ -65,6 +67,8 @@ func values(key string) []string {
 		return config.DatasetNames()
 	case "dataset.preprocess":
 		return config.Preprocessings()
+	case "train.lr_schedule":
+		return config.LRSchedules()
 	case "dataset.flip":
 		return []string{"true", "false"}
 	case "dropout.variant":

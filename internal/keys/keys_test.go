@@ -65,7 +65,8 @@ func TestComplete(t *testing.T) {
 		noSpace bool
 	}{
 		{"dropout.", []string{"dropout.variant=", "dropout.ratio=", "dropout.gradient=", "dropout.sites="}, true},
-		{"train.lr", []string{"train.lr=", "train.lr_steps="}, true},
+		{"train.lr", []string{"train.lr=", "train.lr_schedule=", "train.lr_steps="}, true},
+		{"train.lr_schedule=", []string{"train.lr_schedule=step", "train.lr_schedule=cosine", "train.lr_schedule=linear", "train.lr_schedule=onecycle"}, false},
 		{"dropout.variant=", []string{"dropout.variant=plain", "dropout.variant=standard", "dropout.variant=forward", "dropout.variant=backward", "dropout.variant=augmented"}, false},
 		{"dropout.variant=ba", []string{"dropout.variant=backward"}, false},
 		{"model=resnet2", []string{"model=resnet20"}, false},

@@ -289,7 +289,7 @@ func TestShippedSweeps(t *testing.T) {
 	for _, tc := range []struct {
 		file string
 		runs int
-	}{{"table1.yaml", 3 * 19}, {"table2.yaml", 3 * 18}} {
+	}{{"table1.yaml", 3 * 19}, {"table2.yaml", 3 * 18}, {"table2-budget.yaml", 3 * 7}} {
 		t.Run(tc.file, func(t *testing.T) {
 			s, err := ReadSpec(filepath.Join(root, tc.file))
 			if err != nil {
@@ -386,5 +386,44 @@ func TestWarnings(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The budget grid of Table 2 is the paper's CIFAR-10 comparison (plain,
+// standard at p, augmented at p/0.0001, three seeds) with the gradient
+// diagnostics on, every run under the one budget protocol.
+func TestTable2BudgetGrid(t *testing.T) {
+	s, err := ReadSpec(filepath.Join("..", "..", "configs", "sweeps", "table2-budget.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := Expand(s, Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, seed := range []string{"1", "2", "3"} {
+		want = append(want, "plain-layer-s"+seed)
+		for _, p := range []string{"0.1", "0.2", "0.3"} {
+			want = append(want, "standard-p"+p+"-layer-s"+seed, "augmented-p"+p+"q0.0001-layer-s"+seed)
+		}
+	}
+	var got []string
+	for _, r := range runs {
+		got = append(got, r.Name)
+		c := r.Config
+		if c.Model != "resnet20" || c.Dataset.Name != "imagefolder" || c.Diagnostics.Every <= 0 ||
+			c.Train.LRSchedule == "step" || c.Train.LRSchedule == "" || c.Dropout.Gradient != "layer" {
+			t.Errorf("%s: not the budget protocol with diagnostics: model %s, data %s, diagnostics every %d, schedule %q, gradient %s",
+				r.Name, c.Model, c.Dataset.Name, c.Diagnostics.Every, c.Train.LRSchedule, c.Dropout.Gradient)
+		}
+		if c.Train.Iterations != runs[0].Config.Train.Iterations || c.Train.LR != runs[0].Config.Train.LR {
+			t.Errorf("%s: train section differs from %s's", r.Name, runs[0].Name)
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("runs %v\nwant %v", got, want)
 	}
 }

@@ -126,11 +126,31 @@ func (c *cancelAt) Step(iter int, _ float64) {
 func (c *cancelAt) Eval(int, float64, float64, float64, float64) {}
 func (c *cancelAt) Finish()                                      {}
 
+// A resumed run continues where it stopped, its learning-rate schedule too
+// (the rate is a function of the iteration alone).
 func TestInterruptAndResumeMatchesUninterrupted(t *testing.T) {
-	cfg := tinyConfig(t, fixtureDir)
+	for name, sets := range map[string][]string{
+		"step":          nil, // tinyConfig's
+		"cosine-warmup": {"train.lr_schedule=cosine", "train.warmup=3", "train.lr_steps="},
+		"onecycle":      {"train.lr_schedule=onecycle", "train.lr_steps="},
+	} {
+		t.Run(name, func(t *testing.T) { interruptAndResume(t, tinyConfig(t, fixtureDir, sets...)) })
+	}
+}
+
+func interruptAndResume(t *testing.T, cfg config.Run) {
 	ref := filepath.Join(t.TempDir(), "ref")
 	if _, err := runTo(t, cfg, ref, false, nil); err != nil {
 		t.Fatal(err)
+	}
+	rows, err := results.ReadMetrics(filepath.Join(ref, results.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.LR != cfg.LRAt(r.Iteration) {
+			t.Errorf("metrics.csv: lr %v at iteration %d, schedule %v", r.LR, r.Iteration, cfg.LRAt(r.Iteration))
+		}
 	}
 	for _, at := range []int{2, 7} {
 		dir := filepath.Join(t.TempDir(), fmt.Sprint(at))
