@@ -12,17 +12,16 @@ import (
 
 // TestCommittedRunsKeepTheirIdentity reads every run committed under the
 // repository's results/: the identity its config.yaml recorded is the one
-// this dropexp computes from that config and data fingerprint, and
-// placing the run again finds its directory under its name, finished.
-// If this fails, the identity format changed and every finished run would
-// be trained again.
+// this dropexp computes from that config and data fingerprint, both read
+// as written (as a resume reads a run directory) and resolved again over
+// today's defaults (as a train or sweep command that asks for the same run
+// does), and placing the run again finds its directory under its name,
+// finished. If this fails, the identity format changed, or a key added to
+// the config changed it, and every finished run would be trained again.
 func TestCommittedRunsKeepTheirIdentity(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("..", "..", "results", "*", "runs", "*", results.ConfigFile))
 	if err != nil {
 		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Skip("no committed runs under results/")
 	}
 	checked, before := 0, 0
 	for _, file := range files {
@@ -48,6 +47,12 @@ func TestCommittedRunsKeepTheirIdentity(t *testing.T) {
 		if got := cfg.Identity(fp); got != id {
 			t.Errorf("%s: identity %s, recorded %s\n%s", file, got, id, cfg.IdentityText())
 		}
+		loaded, err := config.Load(file, nil, nil)
+		if err != nil {
+			t.Errorf("%s: %v", file, err)
+		} else if got := loaded.Identity(fp); got != id {
+			t.Errorf("%s: identity loaded over the defaults %s, recorded %s\n%s", file, got, id, loaded.IdentityText())
+		}
 		if name := Name(cfg); name != filepath.Base(dir) {
 			t.Errorf("%s: the run is named %s now", dir, name)
 		}
@@ -60,8 +65,9 @@ func TestCommittedRunsKeepTheirIdentity(t *testing.T) {
 			t.Errorf("%s: placed in %s with action %v, want its own directory, finished", dir, plan.Dir, plan.Action)
 		}
 	}
-	if checked == 0 {
-		t.Errorf("none of the %d committed runs records an identity", len(files))
+	// 73 when written; fewer means the glob no longer finds the runs.
+	if checked < 70 {
+		t.Errorf("%d of the %d committed runs record an identity, want at least 70", checked, len(files))
 	}
 	t.Logf("%d committed runs checked, %d from before identities", checked, before)
 }
