@@ -343,6 +343,29 @@ case_sweep_bad_index_and_name() {
 	[ ! -e ../escape ] || die "wrote outside"
 }
 
+# A symbolic link to a sweep's runs directory (or to one of its runs) takes the sweep's lock of the run.
+case_symlink_alias_takes_sweep_lock() {
+	run_yaml run.yaml 40
+	printf 'name: t\nbase: run.yaml\naxes: {variant: [standard], ratio: [0.3], seed: [1]}\n' >sweep.yaml
+	dx sweep --config sweep.yaml --out sw --emit slurm >/dev/null
+	run=$(interrupted sw/runs)
+	ln -s sw/runs alias
+	ln -s "$run" runlink
+	flock -o sw/locks/standard-p0.3-layer-s1.lock sleep 60 &
+	holder=$!
+	for ((i = 0; i < 100; i++)); do [ -n "$(pgrep -P $holder)" ] && break; sleep 0.1; done
+	before=$(same_tree sw/runs)
+	expect_fail dx train --config run.yaml --out alias
+	has out "is being trained by another process"
+	expect_fail dx train --resume runlink
+	has out "the run is being trained by another process"
+	[ "$(same_tree sw/runs)" = "$before" ] || die "the run was touched while the sweep held its lock"
+	kill $(pgrep -P $holder) $holder
+	wait $holder || true
+	dx train --config run.yaml --out alias >/dev/null 2>&1
+	has "$run/summary.json" '"status": "finished"'
+}
+
 # --- runner ------------------------------------------------------------------
 
 # The cases above run in their own directory under set -e. Files in

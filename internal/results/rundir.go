@@ -213,20 +213,32 @@ func Place(root, name, id string) (Placement, error) {
 }
 
 // LockFile returns the lock file of the run whose plain name is name under
-// root: a sweep's SWEEP/locks/NAME.lock when root is a sweep's runs
-// directory, else root/.locks/NAME.lock. It creates the directory.
+// root (see LockPath) and creates its directory.
 func LockFile(root, name string) (string, error) {
-	path := TrainLock(root, name)
-	if filepath.Base(root) == SweepRunsDir {
-		sweep := filepath.Dir(root)
-		if fileExists(filepath.Join(sweep, SweepIndex)) || fileExists(filepath.Join(sweep, SweepLocksDir)) {
-			path = SweepLock(sweep, name)
-		}
-	}
+	path := LockPath(root, name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", fmt.Errorf("results: creating the lock directory: %w", explain(err))
 	}
 	return path, nil
+}
+
+// LockPath returns the lock file of the run whose plain name is name under
+// root: a sweep's SWEEP/locks/NAME.lock when root is a sweep's runs
+// directory, else root/.locks/NAME.lock. root is taken with its symbolic
+// links resolved, so every alias of a directory names the one lock its
+// real path has, and a sweep's runs directory reached through another
+// name is still the sweep's.
+func LockPath(root, name string) string {
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real
+	}
+	if filepath.Base(root) == SweepRunsDir {
+		sweep := filepath.Dir(root)
+		if fileExists(filepath.Join(sweep, SweepIndex)) || fileExists(filepath.Join(sweep, SweepLocksDir)) {
+			return SweepLock(sweep, name)
+		}
+	}
+	return TrainLock(root, name)
 }
 
 // TrainLock is the lock file of the run whose plain name is name under the

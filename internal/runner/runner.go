@@ -160,7 +160,13 @@ func Resume(ctx context.Context, dir string, cfg config.Run, restart bool, stdou
 	if rec.Final() {
 		return finished(rec, restart, stdout)
 	}
-	root, name := filepath.Dir(dir), results.PlainName(filepath.Base(dir))
+	// The lock of the directory's real path: a symbolic link to a sweep's
+	// run must take the sweep's lock of it.
+	real := dir
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		real = r
+	}
+	root, name := filepath.Dir(real), results.PlainName(filepath.Base(real))
 	lock, lockFile, err := lockRun(root, name)
 	if err != nil {
 		return results.Summary{}, err

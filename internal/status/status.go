@@ -151,11 +151,9 @@ func Read(dir string, now time.Time) (Report, error) {
 	case isRunDir(dir):
 		rep.Kind = "run"
 		name, parent := filepath.Base(filepath.Clean(dir)), filepath.Dir(filepath.Clean(dir))
-		lock := results.TrainLock(parent, name)
-		if filepath.Base(parent) == sweep.RunsDir {
-			// A run of a sweep: its lock lives in the sweep directory.
-			lock = results.SweepLock(filepath.Dir(parent), name)
-		}
+		// A run of a sweep has its lock in the sweep directory, also when
+		// dir is reached through a symbolic link.
+		lock := results.LockPath(parent, results.PlainName(name))
 		rep.Runs = []Run{readRun(name, dir, lock, host, now)}
 	case exists(filepath.Join(dir, sweep.IndexFile)) || isDir(filepath.Join(dir, sweep.RunsDir)):
 		rep.Kind = "sweep"
