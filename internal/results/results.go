@@ -169,6 +169,32 @@ func WriteTiming(path string, rows []Timing) error {
 	return WriteFileAtomic(path, buf.Bytes())
 }
 
+// ReadTiming reads a file written by WriteTiming.
+func ReadTiming(path string) ([]Timing, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	records, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	if len(records) == 0 || strings.Join(records[0], ",") != "iteration,seconds,images_per_second" {
+		return nil, fmt.Errorf("results: %s: not a timing file: want header iteration,seconds,images_per_second", path)
+	}
+	rows := make([]Timing, 0, len(records)-1)
+	for i, rec := range records[1:] {
+		it, err1 := strconv.Atoi(rec[0])
+		secs, err2 := strconv.ParseFloat(rec[1], 64)
+		ips, err3 := strconv.ParseFloat(rec[2], 64)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return nil, fmt.Errorf("results: %s:%d: %w", path, i+2, err)
+		}
+		rows = append(rows, Timing{Iteration: it, Seconds: secs, ImagesPerSecond: ips})
+	}
+	return rows, nil
+}
+
 // WriteMetrics atomically writes rows as metrics.csv-formatted CSV to path.
 func WriteMetrics(path string, rows []Metric) error {
 	var buf bytes.Buffer
@@ -253,6 +279,14 @@ type Summary struct {
 
 	// DiagnosticsSeconds is the wall time of the gradient diagnostics' extra passes (diagnostics.every > 0).
 	DiagnosticsSeconds float64 `json:"diagnostics_seconds,omitempty"`
+
+	// KernelChanges records each resume under another kernel set, dropexp
+	// or Go version that --allow-kernel-change let through: the run's
+	// numbers after it are those of neither set alone.
+	KernelChanges []string `json:"kernel_changes,omitempty"`
+	// Repaired says when dropexp repair rebuilt this file from the run's
+	// other files, and what it could not recover.
+	Repaired string `json:"repaired,omitempty"`
 }
 
 // jsonFloat writes NaN and ±Inf, which JSON cannot hold and a diverged run
