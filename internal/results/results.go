@@ -238,14 +238,43 @@ func ReadMetrics(path string) ([]Metric, error) {
 		}
 		var f [4]float64
 		for j := range f {
-			// ParseFloat reads the NaN and ±Inf that FormatFloat writes for a diverged run.
+			// ParseFloat reads NaN and ±Inf; check refuses them.
 			if f[j], err = strconv.ParseFloat(rec[j+1], 64); err != nil {
 				return nil, fmt.Errorf("results: %s:%d: %s: %w", path, line, metricsHeader[j+1], err)
 			}
 		}
-		rows = append(rows, Metric{Iteration: it, LR: f[0], TrainLoss: f[1], TestLoss: f[2], TestAcc: f[3]})
+		m := Metric{Iteration: it, LR: f[0], TrainLoss: f[1], TestLoss: f[2], TestAcc: f[3]}
+		if err := m.check(); err != nil {
+			return nil, fmt.Errorf("results: %s:%d: %w", path, line, err)
+		}
+		if n := len(rows); n > 0 && it <= rows[n-1].Iteration {
+			what := "out of order"
+			if it == rows[n-1].Iteration {
+				what = "a duplicate"
+			}
+			return nil, fmt.Errorf("results: %s:%d: iteration %d after %d: the row is %s (a run writes one row per evaluation, in order)", path, line, it, rows[n-1].Iteration, what)
+		}
+		rows = append(rows, m)
 	}
 	return rows, nil
+}
+
+// check reports a value no evaluation of a run can have: a run that
+// diverges stops before writing a row that is not finite.
+func (m Metric) check() error {
+	switch {
+	case m.Iteration < 1:
+		return fmt.Errorf("iteration %d is not positive", m.Iteration)
+	case math.IsNaN(m.LR) || math.IsInf(m.LR, 0) || m.LR < 0:
+		return fmt.Errorf("lr %v is not a finite, non-negative rate", m.LR)
+	case math.IsNaN(m.TrainLoss) || math.IsInf(m.TrainLoss, 0) || m.TrainLoss < 0:
+		return fmt.Errorf("train_loss %v is not a finite, non-negative loss", m.TrainLoss)
+	case math.IsNaN(m.TestLoss) || math.IsInf(m.TestLoss, 0) || m.TestLoss < 0:
+		return fmt.Errorf("test_loss %v is not a finite, non-negative loss", m.TestLoss)
+	case !(m.TestAcc >= 0 && m.TestAcc <= 1):
+		return fmt.Errorf("test_acc %v is outside [0, 1]", m.TestAcc)
+	}
+	return nil
 }
 
 // Summary is the outcome of a run, as summary.json.

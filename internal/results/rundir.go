@@ -108,7 +108,7 @@ func (r Recorded) Damaged() error {
 	}
 	switch {
 	case r.SummaryErr != nil:
-		return fmt.Errorf("%s cannot be read (%v); %s", file, unwrapResults(r.SummaryErr), fix)
+		return fmt.Errorf("%s cannot be read (%s); %s", file, strings.TrimPrefix(unwrapResults(r.SummaryErr), file+": "), fix)
 	case r.Summary == nil && r.trained():
 		return fmt.Errorf("%s is missing although the run finished (%s); %s", file, why, fix)
 	case r.Summary == nil && r.Checkpoint:
