@@ -213,7 +213,18 @@ func WriteMetrics(path string, rows []Metric) error {
 	return WriteFileAtomic(path, buf.Bytes())
 }
 
-// ReadMetrics reads a file written by WriteMetrics.
+// CheckLoss reports a loss no run can have: not finite, negative, or
+// beyond float32, in which losses are computed.
+func CheckLoss(name string, l float64) error {
+	if math.IsNaN(l) || l < 0 || l > math.MaxFloat32 {
+		return fmt.Errorf("%s %v is not a finite, non-negative loss a float32 holds", name, l)
+	}
+	return nil
+}
+
+// ReadMetrics reads a file written by WriteMetrics. It refuses a row no
+// run writes: a value out of its range, or an iteration not after the
+// previous row's (a duplicated or an old row).
 func ReadMetrics(path string) ([]Metric, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -260,17 +271,18 @@ func ReadMetrics(path string) ([]Metric, error) {
 }
 
 // check reports a value no evaluation of a run can have: a run that
-// diverges stops before writing a row that is not finite.
+// diverges stops before writing a row that is not finite, and losses are
+// computed in float32.
 func (m Metric) check() error {
 	switch {
 	case m.Iteration < 1:
 		return fmt.Errorf("iteration %d is not positive", m.Iteration)
 	case math.IsNaN(m.LR) || math.IsInf(m.LR, 0) || m.LR < 0:
 		return fmt.Errorf("lr %v is not a finite, non-negative rate", m.LR)
-	case math.IsNaN(m.TrainLoss) || math.IsInf(m.TrainLoss, 0) || m.TrainLoss < 0:
-		return fmt.Errorf("train_loss %v is not a finite, non-negative loss", m.TrainLoss)
-	case math.IsNaN(m.TestLoss) || math.IsInf(m.TestLoss, 0) || m.TestLoss < 0:
-		return fmt.Errorf("test_loss %v is not a finite, non-negative loss", m.TestLoss)
+	case CheckLoss("train_loss", m.TrainLoss) != nil:
+		return CheckLoss("train_loss", m.TrainLoss)
+	case CheckLoss("test_loss", m.TestLoss) != nil:
+		return CheckLoss("test_loss", m.TestLoss)
 	case !(m.TestAcc >= 0 && m.TestAcc <= 1):
 		return fmt.Errorf("test_acc %v is outside [0, 1]", m.TestAcc)
 	}
