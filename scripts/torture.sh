@@ -101,7 +101,7 @@ reference() { dx train --config run.yaml --out ref >/dev/null 2>&1 && cat ref/st
 
 # --- cases -------------------------------------------------------------------
 
-# Issue 1: another train.lr or dataset.name into one --out: the finished run stays, the new one gets its own directory.
+# Another train.lr or dataset.name into one --out: the finished run stays, the new one gets its own directory.
 case_other_config_gets_own_directory() {
 	run_yaml run.yaml
 	dx train --config run.yaml >/dev/null 2>&1
@@ -116,7 +116,7 @@ case_other_config_gets_own_directory() {
 	for d in results/standard-p0.3-layer-s1-*; do has "$d/summary.json" '"status": "finished"'; done
 }
 
-# Issue 1: make demo's default out does not replace a CIFAR run of the same name.
+# Make demo's default out does not replace a CIFAR run of the same name.
 case_demo_beside_a_cifar_run() {
 	run_yaml run.yaml
 	dx train --config run.yaml --set dropout.variant=plain >/dev/null 2>&1
@@ -141,7 +141,7 @@ case_same_run_already_finished() {
 	[ "$(same_tree results)" = "$before" ] || die "a finished run was touched"
 }
 
-# Issue 2: train without --resume on an interrupted run resumes it, with the numbers of an uninterrupted run.
+# Train without --resume on an interrupted run resumes it, with the numbers of an uninterrupted run.
 case_interrupted_run_resumes_itself() {
 	run_yaml run.yaml 40
 	want=$(reference)
@@ -180,7 +180,7 @@ case_restart() {
 	has out "never overwritten"
 }
 
-# Issue 6: a flipped byte in checkpoint.gob is refused (15 trials), the file kept, and --restart named.
+# A flipped byte in checkpoint.gob is refused (15 trials), the file kept, and --restart named.
 case_flipped_checkpoint_byte() {
 	run_yaml run.yaml 40
 	run=$(interrupted results)
@@ -217,7 +217,7 @@ case_metrics_disagree_with_checkpoint() {
 	has out "disagree"
 }
 
-# Issue 7: the data set changed (200 -> 100 images, fewer than the saved position) or has other pixels: a clear error, no panic.
+# The data set changed (200 -> 100 images, fewer than the saved position) or has other pixels: a clear error, no panic.
 case_data_changed() {
 	run_yaml run.yaml 40
 	sed -i "s|path: $DATA|path: $PWD/d|" run.yaml
@@ -234,7 +234,7 @@ case_data_changed() {
 	done
 }
 
-# Issue 8: a run that diverges before its first evaluation has no final accuracy (null) and says why.
+# A run that diverges before its first evaluation has no final accuracy (null) and says why.
 case_diverged_before_first_evaluation() {
 	run_yaml run.yaml
 	expect_fail dx train --config run.yaml --set train.lr=1e6 --set dropout.variant=plain
@@ -341,6 +341,154 @@ case_sweep_bad_index_and_name() {
 	expect_fail dx sweep --config bad.yaml
 	has out 'is not a single directory name'
 	[ ! -e ../escape ] || die "wrote outside"
+}
+
+# A symbolic link to a sweep's runs directory (or to one of its runs) takes the sweep's lock of the run.
+case_symlink_alias_takes_sweep_lock() {
+	run_yaml run.yaml 40
+	printf 'name: t\nbase: run.yaml\naxes: {variant: [standard], ratio: [0.3], seed: [1]}\n' >sweep.yaml
+	dx sweep --config sweep.yaml --out sw --emit slurm >/dev/null
+	run=$(interrupted sw/runs)
+	ln -s sw/runs alias
+	ln -s "$run" runlink
+	flock -o sw/locks/standard-p0.3-layer-s1.lock sleep 60 &
+	holder=$!
+	for ((i = 0; i < 100; i++)); do [ -n "$(pgrep -P $holder)" ] && break; sleep 0.1; done
+	before=$(same_tree sw/runs)
+	expect_fail dx train --config run.yaml --out alias
+	has out "is being trained by another process"
+	expect_fail dx train --resume runlink
+	has out "the run is being trained by another process"
+	[ "$(same_tree sw/runs)" = "$before" ] || die "the run was touched while the sweep held its lock"
+	kill $(pgrep -P $holder) $holder
+	wait $holder || true
+	dx train --config run.yaml --out alias >/dev/null 2>&1
+	has "$run/summary.json" '"status": "finished"'
+}
+
+# A finished run whose summary.json is truncated or missing is never trained again; dropexp repair rebuilds it.
+case_damaged_summary_never_retrained() {
+	run_yaml run.yaml
+	dx train --config run.yaml >/dev/null 2>&1
+	run=results/standard-p0.3-layer-s1
+	cp "$run/summary.json" good.json
+	for damage in truncate missing running; do
+		case $damage in
+		truncate) head -c 40 good.json >"$run/summary.json" ;;
+		missing) rm "$run/summary.json" ;;
+		running) sed 's/"status": "finished"/"status": "running"/' good.json >"$run/summary.json" ;;
+		esac
+		before=$(same_tree "$run")
+		expect_fail dx train --config run.yaml
+		has out "$run/summary.json"
+		has out "dropexp repair $run"
+		expect_fail dx train --resume "$run"
+		has out "dropexp repair $run"
+		printf 'name: t\nbase: run.yaml\naxes: {variant: [standard], ratio: [0.3], seed: [1]}\n' >sweep.yaml
+		mkdir -p sw/runs && cp -r "$run" sw/runs/ && sbefore=$(same_tree sw/runs)
+		expect_fail dx sweep --config sweep.yaml --out sw
+		has out "dropexp repair sw/runs/standard-p0.3-layer-s1"
+		[ "$(same_tree sw/runs)" = "$sbefore" ] || die "$damage: the sweep touched the finished run"
+		rm -rf sw
+		dx status results >out 2>&1 || true
+		has out "finished"
+		! grep -q "eta 0s" out || die "$damage: status shows eta 0s"
+		[ "$(same_tree "$run")" = "$before" ] || die "$damage: the finished run was touched"
+		dx repair "$run" >out 2>&1
+		has out "wrote $run/summary.json: finished"
+		for k in final_test_acc final_test_loss final_train_loss identity data_fingerprint train_size test_size; do
+			has "$run/summary.json" "$(grep "\"$k\"" good.json)"
+		done
+		dx train --config run.yaml >out 2>&1
+		has out "already finished: $run"
+		dx repair "$run" >out 2>&1
+		has out "nothing to repair"
+		cp good.json "$run/summary.json"
+	done
+}
+
+# status and report name a damaged file; report refuses metrics out of range, by file and row.
+case_damaged_files_named() {
+	run_yaml run.yaml
+	dx train --config run.yaml >/dev/null 2>&1
+	run=results/standard-p0.3-layer-s1
+	head -c 40 "$run/summary.json" >s.json && cp "$run/summary.json" good.json && cp s.json "$run/summary.json"
+	rm "$run/model.gob"
+	sed -i '$d' "$run/metrics.csv" # no longer finished by any file: damaged
+	dx status results >out 2>&1 || true
+	has out "damaged"
+	has out "$run/summary.json cannot be read"
+	! grep -q "eta 0s" out || die "status shows eta 0s"
+	expect_fail dx report --in results --out rep
+	has out "$run/summary.json"
+	! grep -q "no run directories" out || die "report says no run directories"
+	cp good.json "$run/summary.json"
+	echo "30,0.001,1.0,1.0,1.7" >>"$run/metrics.csv"
+	expect_fail dx report --in results --out rep
+	has out "$run/metrics.csv:3: test_acc 1.7 is outside [0, 1]"
+	printf '\x00\x01garbage\n' >"$run/metrics.csv"
+	expect_fail dx report --in results --out rep
+	has out "$run/metrics.csv: not a metrics file"
+	dx status results >out 2>&1 || true
+	has out "could not read $run/metrics.csv: not a metrics file"
+}
+
+# Loose ends: seed out of range, --interval 0s, --resume "", stale report temporaries, negative --jobs/--cores, read-only --out hint.
+case_loose_ends() {
+	run_yaml run.yaml
+	expect_fail dx train --config run.yaml --set seed=18446744073709551616
+	has out "out of range"
+	expect_fail dx train --config run.yaml --set seed=9223372036854775808
+	has out "out of range"
+	expect_fail dx train --resume ""
+	has out '--resume "": give the run directory'
+	[ ! -e results ] || die "--resume \"\" trained something"
+	dx train --config run.yaml >/dev/null 2>&1
+	expect_fail timeout 10 "$BIN" status --watch --interval 0s results
+	has out "--interval 0s: give at least 1s"
+	for f in .figure1.png.tmp123 .table1.md.tmp4; do touch -d '1 hour ago' "results/$f"; done
+	dx report --in results >/dev/null 2>&1
+	! ls -a results | grep -q '\.tmp' || die "stale report temporaries left: $(ls -a results)"
+	printf 'name: t\nbase: run.yaml\naxes: {variant: [standard], ratio: [0.3], seed: [1]}\n' >sweep.yaml
+	expect_fail dx sweep --config sweep.yaml --out sw --jobs -1
+	has out "--jobs -1"
+	expect_fail dx sweep --config sweep.yaml --out sw --cores -2
+	has out "--cores -2"
+	expect_fail dx report --in results --out run.yaml/sub
+	has out "write the report elsewhere with --out DIR"
+}
+
+# A killed sweep's finished run loses its left-over checkpoint on the next pass.
+case_finished_run_checkpoint_removed() {
+	run_yaml run.yaml
+	printf 'name: t\nbase: run.yaml\naxes: {variant: [standard], ratio: [0.3], seed: [1]}\n' >sweep.yaml
+	dx sweep --config sweep.yaml --out sw >/dev/null 2>&1
+	run=sw/runs/standard-p0.3-layer-s1
+	cp "$run/model.gob" "$run/checkpoint.gob" # as a pass killed before removing it leaves
+	dx sweep --config sweep.yaml --out sw >out 2>&1
+	has out "removed the checkpoint"
+	[ ! -e "$run/checkpoint.gob" ] || die "the finished run kept its checkpoint"
+	has "$run/summary.json" '"status": "finished"'
+}
+
+# A resume under another OpenBLAS core (or an edited version) is refused naming both; --allow-kernel-change is recorded.
+case_resume_other_kernels() {
+	run_yaml run.yaml 40
+	run=$(interrupted results)
+	k=$(sed -n 's/.*"kernels": "\(.*\)".*/\1/p' "$run/summary.json")
+	case "$k" in *", core "*) ;; *) die "kernels without the BLAS core: $k" ;; esac
+	sed -i 's/"kernels": "[^"]*"/"kernels": "blas openblas, vector avx2, conv direct-avx2, core Elsewhere"/' "$run/summary.json"
+	expect_fail dx train --resume "$run"
+	has out "core Elsewhere"
+	has out "$k"
+	has out "--restart"
+	has out "--allow-kernel-change"
+	expect_fail dx train --config run.yaml
+	has out "core Elsewhere"
+	dx train --resume "$run" --allow-kernel-change >/dev/null 2>&1
+	has "$run/summary.json" '"kernel_changes"'
+	has "$run/summary.json" "core Elsewhere"
+	has "$run/summary.json" '"status": "finished"'
 }
 
 # --- runner ------------------------------------------------------------------

@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/keys"
 	"github.com/dropexp/dropexp/internal/train"
 	"github.com/spf13/cobra"
@@ -57,7 +56,7 @@ var examples = map[string]string{
 
 // versionLine is what dropexp version and dropexp --version print.
 func versionLine() string {
-	return fmt.Sprintf("dropexp %s (%s, %s/%s, %s)", train.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, kernels.Impl())
+	return fmt.Sprintf("dropexp %s (%s, %s/%s, %s)", train.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, train.KernelSet())
 }
 
 // finish gives every command of the tree its examples, flag-typo

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"syscall"
 
 	"github.com/dropexp/dropexp/internal/report"
 	"github.com/spf13/cobra"
@@ -59,6 +62,9 @@ they never enter a table, a comparison or the accuracy-against-ratio figure.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			files, c, err := report.Write(opt)
+			if err != nil && (errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.ENOTDIR)) {
+				return fmt.Errorf("%w; write the report elsewhere with --out DIR", err)
+			}
 			if err != nil {
 				return err
 			}

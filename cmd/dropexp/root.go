@@ -21,13 +21,14 @@ paper's tables and figures.
   sweep    a grid of runs into one sweep directory; rerunning skips finished runs
   status   how far a sweep or run has got: iteration, losses, img/s, ETA
   report   Table 1, Table 2 and the figures from finished runs
+  repair   rebuild a run's damaged summary.json from its other files
   data     fetch, verify and describe the data sets`,
 		Version:       versionLine(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newSweepCmd(), newReportCmd(), newStatusCmd(), newEvalCmd())
+	root.AddCommand(newSweepCmd(), newReportCmd(), newStatusCmd(), newEvalCmd(), newRepairCmd())
 	root.AddCommand(newDataCmd())
 	root.AddCommand(newDumpStepCmd())
 	root.AddCommand(newTrainCmd(), newBenchCmd(), &cobra.Command{

@@ -23,7 +23,7 @@ func newSweepCmd() *cobra.Command {
 		jobs, cores        int
 		maxRuns            int
 		index              string
-		list               bool
+		list, allowKernels bool
 		job                sweep.JobOptions
 		exe                string
 	)
@@ -67,6 +67,9 @@ The run config keys (for --axis and --set):
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			trainsRuns.Store(true)
+			if jobs < 0 || cores < 0 {
+				return fmt.Errorf("sweep: --jobs %d, --cores %d: give a positive number, or 0 for the default (jobs: one per core; cores: all of this machine's)", jobs, cores)
+			}
 			var spec *sweep.Spec
 			var err error
 			if maxRuns < 1 {
@@ -117,7 +120,7 @@ The run config keys (for --axis and --set):
 				job.Args = forwardedFlags(cmd, ratios, seeds, sets, axes, base)
 				return emitJobs(stdout, emit, exe, out, spec, runs, job)
 			}
-			opt := sweep.Options{Dir: out, Jobs: jobs, Cores: cores, Log: stderr, Indices: indices}
+			opt := sweep.Options{Dir: out, Jobs: jobs, Cores: cores, Log: stderr, Indices: indices, AllowKernelChange: allowKernels}
 			rep, err := sweep.Execute(cmd.Context(), spec, runs, opt)
 			if err != nil {
 				return err
@@ -142,6 +145,7 @@ The run config keys (for --axis and --set):
 	f.StringVar(&index, "index", "", "run only these runs of the grid, 0-based, in this order: I, a range I-J, or a list 20,39,13-15 (job arrays, a chosen order)")
 	f.BoolVar(&list, "list", false, "print the grid with each run's status and run nothing")
 	f.IntVar(&maxRuns, "max-runs", sweep.DefaultMaxRuns, "refuse a grid of more runs than this, before planning it")
+	f.BoolVar(&allowKernels, "allow-kernel-change", false, "resume runs computed so far by another kernel set, dropexp or Go version (their numbers then match neither; summary.json records it)")
 	f.StringVar(&emit, "emit", "", "write a job array instead of running: slurm (DIR/sweep.sbatch) or k8s (DIR/sweep-job.yaml)")
 	f.StringVar(&exe, "exe", "", "dropexp binary the jobs run (default: this binary for slurm, dropexp for k8s)")
 	f.IntVar(&job.CPUs, "cpus", 2, "with --emit: cores per task")

@@ -35,6 +35,37 @@ func TestSweepIndexOutsideTheGrid(t *testing.T) {
 	}
 }
 
+// Negative --jobs and --cores are refused, not clamped.
+func TestSweepNegativeJobsCores(t *testing.T) {
+	_, _, spec, out := tinySweep(t)
+	for _, args := range [][]string{{"--jobs", "-1"}, {"--cores", "-4"}} {
+		_, err := dropexp(t, append([]string{"sweep", "--config", spec, "--out", out}, args...)...)
+		checkErr(t, err, args[0]+" "+args[1], "give a positive number, or 0 for the default")
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a refused sweep made the sweep directory (%v)", err)
+	}
+}
+
+// A report that cannot write into its directory says to use --out.
+func TestReportUnwritableOut(t *testing.T) {
+	dir, file := tinyRun(t)
+	if _, err := dropexp(t, "train", "--config", file); err != nil {
+		t.Fatal(err)
+	}
+	// Root ignores permissions: a path under a regular file cannot be written either.
+	_, err := dropexp(t, "report", "--in", filepath.Join(dir, "results"), "--out", filepath.Join(file, "sub"))
+	checkErr(t, err, "not a directory", "write the report elsewhere with --out DIR")
+	ro := filepath.Join(dir, "ro")
+	os.MkdirAll(ro, 0o555)
+	if f, err := os.Create(filepath.Join(ro, "probe")); err == nil {
+		f.Close()
+		t.Skip("running as root: a read-only directory is writable")
+	}
+	_, err = dropexp(t, "report", "--in", filepath.Join(dir, "results"), "--out", ro)
+	checkErr(t, err, "permission denied", "write the report elsewhere with --out DIR")
+}
+
 // A run whose process was killed (its summary still says running, and so
 // does index.json) shows as interrupted once nobody holds its lock, in
 // --list and in the index.json --list rewrites.

@@ -14,7 +14,7 @@ import (
 func newTrainCmd() *cobra.Command {
 	var file, out, resume string
 	var sets []string
-	var restart bool
+	var mode runner.Mode
 	cmd := &cobra.Command{
 		Use:   "train [--config FILE] [--out DIR] [--set key=value ...]",
 		Short: "Train one network (no --config: the embedded MNIST demo over four variants)",
@@ -28,7 +28,10 @@ identity is reported (already finished: DIR) and not trained again, an
 interrupted one is resumed, and a directory holding a run of another config
 is never written to (the new run goes to NAME-XXXXXXXX, XXXXXXXX from its
 identity). --restart trains an interrupted run again from the start,
-discarding its checkpoint.
+discarding its checkpoint. A run is resumed only under the kernel set,
+dropexp and Go version that computed it so far (summary.json's kernels,
+dropexp_version, go_version; dropexp version names this binary's):
+otherwise --restart, or --allow-kernel-change, which summary.json records.
 
 Without --config, train runs the embedded demo (configs/demo.yaml): ConvNet-Quick
 on MNIST from the GoMNIST Go module with plain, standard, forward and backward
@@ -47,13 +50,16 @@ against the paper's Figure 1 (forward dropout underfits).
 				sets = append(sets, "out="+out)
 			}
 			w := cmd.OutOrStdout()
+			if cmd.Flags().Changed("resume") && resume == "" {
+				return fmt.Errorf("--resume \"\": give the run directory to continue, e.g. --resume results/standard-p0.3-layer-s1")
+			}
 			if resume != "" {
 				cfg, err := resumeConfig(resume, file, sets)
 				if err != nil {
 					return err
 				}
 				warn(cmd.ErrOrStderr(), cfg.Warnings())
-				_, err = runner.Resume(cmd.Context(), resume, cfg, restart, w, cmd.ErrOrStderr())
+				_, err = runner.Resume(cmd.Context(), resume, cfg, mode, w, cmd.ErrOrStderr())
 				return err
 			}
 			cfg, err := config.Load(file, sets, os.Environ())
@@ -62,19 +68,20 @@ against the paper's Figure 1 (forward dropout underfits).
 			}
 			warn(cmd.ErrOrStderr(), cfg.Warnings())
 			if file == "" && !runner.VariantSet(sets, os.Environ()) {
-				if restart {
-					return fmt.Errorf("--restart: the demo trains four runs; give --resume DIR --restart for the one to start again")
+				if mode.Restart || mode.AllowKernelChange {
+					return fmt.Errorf("--restart, --allow-kernel-change: the demo trains four runs; give --resume DIR with the flag for the one it is meant for")
 				}
 				return runner.Demo(cmd.Context(), cfg, w, cmd.ErrOrStderr())
 			}
-			_, err = runner.One(cmd.Context(), cfg, restart, w, cmd.ErrOrStderr())
+			_, err = runner.One(cmd.Context(), cfg, mode, w, cmd.ErrOrStderr())
 			return err
 		},
 	}
 	cmd.Flags().StringVar(&file, "config", "", "YAML run config (default: the embedded demo)")
 	cmd.Flags().StringVar(&out, "out", "", "results root directory (the key out)")
 	cmd.Flags().StringVar(&resume, "resume", "", "continue the run in this directory from its checkpoint")
-	cmd.Flags().BoolVar(&restart, "restart", false, "train an interrupted run again from iteration 0, discarding its checkpoint (never a finished run)")
+	cmd.Flags().BoolVar(&mode.AllowKernelChange, "allow-kernel-change", false, "resume a run computed so far by another kernel set, dropexp or Go version (its numbers then match neither; summary.json records it)")
+	cmd.Flags().BoolVar(&mode.Restart, "restart", false, "train an interrupted run again from iteration 0, discarding its checkpoint (never a finished run)")
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a config key: --set dropout.ratio=0.2 (repeatable)")
 	return cmd
 }

@@ -121,6 +121,13 @@ func TestTrainBadInput(t *testing.T) {
 			},
 		},
 		{
+			name: "empty --resume",
+			args: func(_, file string) []string { return []string{"--resume", ""} },
+			errHas: func(_, _ string) []string {
+				return []string{`--resume "": give the run directory to continue`}
+			},
+		},
+		{
 			// Root ignores permissions; a path under a regular file is
 			// equally impossible to write to.
 			name: "output directory not writable",

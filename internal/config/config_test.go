@@ -223,6 +223,28 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{"run.yaml", "train.iterations", "expected an integer", "not a whole number"},
 		},
 		{
+			name: "integer beyond int64 in file",
+			file: with("seed: 18446744073709551616"),
+			want: []string{"run.yaml", "seed", "out of range", "-9223372036854775808..9223372036854775807"},
+		},
+		{
+			name: "integer beyond int64 (as uint64) in file",
+			file: with("seed: 9223372036854775808"),
+			want: []string{"seed", "out of range"},
+		},
+		{
+			name: "integer beyond int64 in --set",
+			file: minimal,
+			sets: []string{"seed=18446744073709551616"},
+			want: []string{"--set seed=18446744073709551616", "out of range"},
+		},
+		{
+			name: "integer beyond int in --set",
+			file: minimal,
+			sets: []string{"train.iterations=-99999999999999999999"},
+			want: []string{"train.iterations", "out of range"},
+		},
+		{
 			name: "boolean for a number",
 			file: with("train: {iterations: 10, lr: true}"),
 			want: []string{"train.lr: expected a number, got true"},

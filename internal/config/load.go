@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 
@@ -204,6 +205,10 @@ func checkValue(source, key string, v any, t reflect.Type) []error {
 		}
 		return errs
 	}
+	if r := intRange(v, t); r != "" {
+		// Before decoding, which wraps a uint64 past the int64 range around.
+		return typeErr(r)
+	}
 	if err := decodeStrict(v, reflect.New(t).Interface()); err != nil {
 		detail := ""
 		if strings.Contains(err.Error(), "is not an integer") {
@@ -212,6 +217,34 @@ func checkValue(source, key string, v any, t reflect.Type) []error {
 		return typeErr(detail)
 	}
 	return nil
+}
+
+// intRange says "out of range: MIN..MAX" when v is a whole number that a
+// signed integer key of type t cannot hold, else "".
+func intRange(v any, t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+	default:
+		return ""
+	}
+	bits := t.Bits()
+	lo, hi := int64(-1)<<(bits-1), int64(1)<<(bits-1)-1
+	out := false
+	switch x := v.(type) {
+	case int:
+		out = int64(x) < lo || int64(x) > hi
+	case int64:
+		out = x < lo || x > hi
+	case uint64:
+		out = x > uint64(hi)
+	case float64:
+		// YAML reads integers past uint64 as floats; 2^(bits-1) is exact in a float64.
+		out = x == math.Trunc(x) && (x >= -float64(lo) || x < float64(lo))
+	}
+	if !out {
+		return ""
+	}
+	return fmt.Sprintf("out of range: %d..%d", lo, hi)
 }
 
 // unknownKey reports key, unknown in section (of struct type t), with the

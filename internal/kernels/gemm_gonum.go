@@ -10,6 +10,10 @@ import (
 // Backend names the matrix-multiply implementation compiled in.
 const Backend = "gonum"
 
+// BLASCore names the matrix-multiply kernels chosen at run time; the pure-Go
+// BLAS has one set of kernels.
+func BLASCore() string { return "gonum" }
+
 func gemm(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	ta, tb := blas.NoTrans, blas.NoTrans
 	if tA {

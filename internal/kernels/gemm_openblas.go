@@ -11,6 +11,7 @@ void cblas_sgemm(int order, int transA, int transB, int m, int n, int k,
                  float alpha, const float *a, int lda, const float *b, int ldb,
                  float beta, float *c, int ldc);
 void openblas_set_num_threads(int n);
+char *openblas_get_corename(void);
 */
 import "C"
 
@@ -18,6 +19,11 @@ import "unsafe"
 
 // Backend names the matrix-multiply implementation compiled in.
 const Backend = "openblas"
+
+// BLASCore names the kernel core OpenBLAS picked for this CPU at run time
+// (or OPENBLAS_CORETYPE forced), e.g. "Haswell" or "SkylakeX": cores
+// round differently, so it is part of the kernel set.
+func BLASCore() string { return C.GoString(C.openblas_get_corename()) }
 
 func init() {
 	// Ops parallelise across the batch themselves; BLAS threads on top of

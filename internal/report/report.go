@@ -30,6 +30,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dropexp/dropexp/internal/results"
 )
@@ -112,10 +113,14 @@ func (c *Collection) add(dir string) {
 		c.Pending = append(c.Pending, dir)
 		return
 	case err != nil:
-		c.Problems = append(c.Problems, err.Error())
+		c.Problems = append(c.Problems, err.Error()+"; rebuild it with: dropexp repair "+dir)
 		return
 	case sum.Status != results.StatusFinished && sum.Status != results.StatusDiverged:
 		c.Pending = append(c.Pending, dir)
+		return
+	}
+	if err := checkFinal(sum); err != nil {
+		c.Problems = append(c.Problems, fmt.Sprintf("%s: %v", filepath.Join(dir, results.SummaryFile), err))
 		return
 	}
 	r := Run{Dir: dir, Summary: sum, DataLabel: dataLabel(dir, sum), DataFingerprint: dataFingerprint(filepath.Join(dir, results.SummaryFile))}
@@ -127,12 +132,39 @@ func (c *Collection) add(dir string) {
 		r.Config = cfg
 	}
 	m, err := results.ReadMetrics(filepath.Join(dir, results.MetricsFile))
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// Runs of early builds: the final numbers are in summary.json.
+		c.Problems = append(c.Problems, err.Error()+" (no curves for this run)")
+	case err != nil:
+		// A metrics.csv no run wrote: the run's numbers are not trusted.
 		c.Problems = append(c.Problems, err.Error())
-	} else {
+		return
+	default:
 		r.Metrics = m
 	}
 	c.Runs = append(c.Runs, r)
+}
+
+// checkFinal reports final numbers a finished run cannot have: a diverged
+// run's may be missing (NaN), a finished run's are finite, the losses
+// non-negative and the accuracy in [0, 1].
+func checkFinal(s results.Summary) error {
+	if s.Status == results.StatusDiverged {
+		return nil
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"final_train_loss", s.FinalTrainLoss}, {"final_test_loss", s.FinalTestLoss}} {
+		if err := results.CheckLoss(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if !(s.FinalTestAcc >= 0 && s.FinalTestAcc <= 1) {
+		return fmt.Errorf("final_test_acc %v is outside [0, 1]", s.FinalTestAcc)
+	}
+	return nil
 }
 
 // dataFingerprint returns the data_fingerprint field of a summary.json, or "".
@@ -287,6 +319,9 @@ func Write(opt Options) (files []string, c Collection, err error) {
 		return nil, c, err
 	}
 	if len(c.Runs) == 0 && len(c.Pending) == 0 {
+		if len(c.Problems) > 0 {
+			return nil, c, fmt.Errorf("report: no run under %s could be read:\n  %s", strings.Join(opt.In, ", "), strings.Join(c.Problems, "\n  "))
+		}
 		return nil, c, fmt.Errorf("report: no run directories under %s (a sweep directory holds runs/NAME/summary.json)", strings.Join(opt.In, ", "))
 	}
 	out := opt.Out
@@ -295,6 +330,10 @@ func Write(opt Options) (files []string, c Collection, err error) {
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, c, fmt.Errorf("report: %w", err)
+	}
+	// Before writing: a report killed while writing left its temporary files.
+	if err := removeStaleTemps(out, time.Now()); err != nil {
+		return nil, c, err
 	}
 	ratios := opt.FigRatios
 	if len(ratios) == 0 {
@@ -359,4 +398,38 @@ func Write(opt Options) (files []string, c Collection, err error) {
 		return files, c, err
 	}
 	return files, c, nil
+}
+
+// staleTemp is the age past which a temporary file of an atomic write in a
+// report directory is taken for one a killed report left: a report takes
+// seconds.
+const staleTemp = 10 * time.Minute
+
+// removeStaleTemps removes from dir the temporary files (.NAME.tmpNNN) of
+// atomic writes of the files a report writes (tables, figures, index.html,
+// any .md, .csv, .png, .svg or .html) older than staleTemp; a report
+// running now into the same directory keeps its own.
+func removeStaleTemps(dir string, now time.Time) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	for _, e := range entries {
+		name, ok := strings.CutPrefix(e.Name(), ".")
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		base, _, ok := strings.Cut(name, ".tmp")
+		if !ok || !slices.Contains([]string{".md", ".csv", ".png", ".svg", ".html"}, filepath.Ext(base)) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || now.Sub(fi.ModTime()) < staleTemp {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("report: removing a temporary file a killed report left: %w", err)
+		}
+	}
+	return nil
 }

@@ -8,8 +8,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/results"
@@ -683,5 +685,86 @@ func TestWallNote(t *testing.T) {
 		if got := wallNote(c.runs); got != c.want {
 			t.Errorf("wallNote(%d runs) = %q, want %q", len(c.runs), got, c.want)
 		}
+	}
+}
+
+// Damaged files are named and their runs refused: a truncated summary.json
+// (with the repair command), metrics or final numbers outside their range
+// (by file and row), a garbage metrics.csv; a report that can read no run
+// names the files instead of saying there are no run directories.
+func TestDamagedFilesReported(t *testing.T) {
+	cases := []struct {
+		name, file, content string
+		want                []string
+	}{
+		{"truncated summary", results.SummaryFile, `{"status": "fini`, []string{results.SummaryFile + ": unexpected end of JSON input", "dropexp repair "}},
+		{"accuracy above 1", results.MetricsFile, "iteration,lr,train_loss,test_loss,test_acc\n100,0.1,1,1,0.5\n200,0.1,1,1,1.7\n", []string{results.MetricsFile + ":3: test_acc 1.7 is outside [0, 1]"}},
+		{"infinite loss", results.MetricsFile, "iteration,lr,train_loss,test_loss,test_acc\n100,0.1,1,+Inf,0.5\n", []string{results.MetricsFile + ":2: test_loss +Inf"}},
+		{"negative loss", results.MetricsFile, "iteration,lr,train_loss,test_loss,test_acc\n100,0.1,-1,1,0.5\n", []string{results.MetricsFile + ":2: train_loss -1"}},
+		{"duplicated row", results.MetricsFile, "iteration,lr,train_loss,test_loss,test_acc\n100,0.1,1,1,0.5\n100,0.1,1,1,0.5\n", []string{results.MetricsFile + ":3: iteration 100 after 100"}},
+		{"garbage metrics", results.MetricsFile, "\x00\x01 garbage\n", []string{results.MetricsFile + ": not a metrics file"}},
+		{"summary accuracy above 1", results.SummaryFile, `{"status": "finished", "final_test_acc": 1.7, "final_test_loss": 1, "final_train_loss": 1}`, []string{results.SummaryFile + ": final_test_acc 1.7 is outside [0, 1]"}},
+		{"summary loss beyond float32", results.SummaryFile, `{"status": "finished", "final_test_acc": 0.5, "final_test_loss": 1e308, "final_train_loss": 1}`, []string{results.SummaryFile + ": final_test_loss 1e+308"}},
+		{"summary loss missing", results.SummaryFile, `{"status": "finished", "final_test_acc": 0.5, "final_test_loss": 1, "final_train_loss": null}`, []string{results.SummaryFile + ": final_train_loss NaN"}},
+		{"metrics loss beyond float32", results.MetricsFile, "iteration,lr,train_loss,test_loss,test_acc\n100,0.1,1e308,1,0.5\n", []string{results.MetricsFile + ":2: train_loss 1e+308"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, _ := collect(t, []fakeRun{cq("plain", "", 1, 0.7)})
+			entries, _ := os.ReadDir(filepath.Join(dir, "runs"))
+			p := filepath.Join(dir, "runs", entries[0].Name(), tc.file)
+			if err := os.WriteFile(p, []byte(tc.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c, err := Collect(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Runs) != 0 || len(c.Problems) != 1 {
+				t.Fatalf("runs %d, problems %q", len(c.Runs), c.Problems)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(c.Problems[0], filepath.Dir(p)+string(filepath.Separator)+w) && !strings.Contains(c.Problems[0], w) {
+					t.Errorf("problem %q lacks %q", c.Problems[0], w)
+				}
+			}
+			if !strings.Contains(c.Problems[0], p) {
+				t.Errorf("problem %q does not name %s", c.Problems[0], p)
+			}
+			_, _, err = Write(Options{In: []string{dir}, Out: t.TempDir()})
+			if err == nil || strings.Contains(err.Error(), "no run directories") || !strings.Contains(err.Error(), p) {
+				t.Errorf("report of the one damaged run: %v", err)
+			}
+		})
+	}
+}
+
+// Temporary files a killed report left in its directory are removed by the
+// next report once they are stale; a fresh one (a report running now) stays.
+func TestStaleReportTempsRemoved(t *testing.T) {
+	dir, _ := collect(t, []fakeRun{cq("plain", "", 1, 0.7)})
+	out := t.TempDir()
+	old := time.Now().Add(-time.Hour)
+	for _, n := range []string{".figure1.png.tmp123", ".table1.md.tmp9", ".index.html.tmp77", ".fresh.svg.tmp1", ".notes.txt.tmp5"} {
+		p := filepath.Join(out, n)
+		if err := os.WriteFile(p, []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if n != ".fresh.svg.tmp1" {
+			os.Chtimes(p, old, old)
+		}
+	}
+	if _, _, err := Write(Options{In: []string{dir}, Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp") {
+			left = append(left, e.Name())
+		}
+	}
+	if !slices.Equal(left, []string{".fresh.svg.tmp1", ".notes.txt.tmp5"}) {
+		t.Errorf("temporary files left: %q; want the fresh one and the one that is not the report's", left)
 	}
 }

@@ -169,6 +169,32 @@ func WriteTiming(path string, rows []Timing) error {
 	return WriteFileAtomic(path, buf.Bytes())
 }
 
+// ReadTiming reads a file written by WriteTiming.
+func ReadTiming(path string) ([]Timing, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	records, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	if len(records) == 0 || strings.Join(records[0], ",") != "iteration,seconds,images_per_second" {
+		return nil, fmt.Errorf("results: %s: not a timing file: want header iteration,seconds,images_per_second", path)
+	}
+	rows := make([]Timing, 0, len(records)-1)
+	for i, rec := range records[1:] {
+		it, err1 := strconv.Atoi(rec[0])
+		secs, err2 := strconv.ParseFloat(rec[1], 64)
+		ips, err3 := strconv.ParseFloat(rec[2], 64)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return nil, fmt.Errorf("results: %s:%d: %w", path, i+2, err)
+		}
+		rows = append(rows, Timing{Iteration: it, Seconds: secs, ImagesPerSecond: ips})
+	}
+	return rows, nil
+}
+
 // WriteMetrics atomically writes rows as metrics.csv-formatted CSV to path.
 func WriteMetrics(path string, rows []Metric) error {
 	var buf bytes.Buffer
@@ -187,7 +213,18 @@ func WriteMetrics(path string, rows []Metric) error {
 	return WriteFileAtomic(path, buf.Bytes())
 }
 
-// ReadMetrics reads a file written by WriteMetrics.
+// CheckLoss reports a loss no run can have: not finite, negative, or
+// beyond float32, in which losses are computed.
+func CheckLoss(name string, l float64) error {
+	if math.IsNaN(l) || l < 0 || l > math.MaxFloat32 {
+		return fmt.Errorf("%s %v is not a finite, non-negative loss a float32 holds", name, l)
+	}
+	return nil
+}
+
+// ReadMetrics reads a file written by WriteMetrics. It refuses a row no
+// run writes: a value out of its range, or an iteration not after the
+// previous row's (a duplicated or an old row).
 func ReadMetrics(path string) ([]Metric, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -212,14 +249,44 @@ func ReadMetrics(path string) ([]Metric, error) {
 		}
 		var f [4]float64
 		for j := range f {
-			// ParseFloat reads the NaN and ±Inf that FormatFloat writes for a diverged run.
+			// ParseFloat reads NaN and ±Inf; check refuses them.
 			if f[j], err = strconv.ParseFloat(rec[j+1], 64); err != nil {
 				return nil, fmt.Errorf("results: %s:%d: %s: %w", path, line, metricsHeader[j+1], err)
 			}
 		}
-		rows = append(rows, Metric{Iteration: it, LR: f[0], TrainLoss: f[1], TestLoss: f[2], TestAcc: f[3]})
+		m := Metric{Iteration: it, LR: f[0], TrainLoss: f[1], TestLoss: f[2], TestAcc: f[3]}
+		if err := m.check(); err != nil {
+			return nil, fmt.Errorf("results: %s:%d: %w", path, line, err)
+		}
+		if n := len(rows); n > 0 && it <= rows[n-1].Iteration {
+			what := "out of order"
+			if it == rows[n-1].Iteration {
+				what = "a duplicate"
+			}
+			return nil, fmt.Errorf("results: %s:%d: iteration %d after %d: the row is %s (a run writes one row per evaluation, in order)", path, line, it, rows[n-1].Iteration, what)
+		}
+		rows = append(rows, m)
 	}
 	return rows, nil
+}
+
+// check reports a value no evaluation of a run can have: a run that
+// diverges stops before writing a row that is not finite, and losses are
+// computed in float32.
+func (m Metric) check() error {
+	switch {
+	case m.Iteration < 1:
+		return fmt.Errorf("iteration %d is not positive", m.Iteration)
+	case math.IsNaN(m.LR) || math.IsInf(m.LR, 0) || m.LR < 0:
+		return fmt.Errorf("lr %v is not a finite, non-negative rate", m.LR)
+	case CheckLoss("train_loss", m.TrainLoss) != nil:
+		return CheckLoss("train_loss", m.TrainLoss)
+	case CheckLoss("test_loss", m.TestLoss) != nil:
+		return CheckLoss("test_loss", m.TestLoss)
+	case !(m.TestAcc >= 0 && m.TestAcc <= 1):
+		return fmt.Errorf("test_acc %v is outside [0, 1]", m.TestAcc)
+	}
+	return nil
 }
 
 // Summary is the outcome of a run, as summary.json.
@@ -253,6 +320,14 @@ type Summary struct {
 
 	// DiagnosticsSeconds is the wall time of the gradient diagnostics' extra passes (diagnostics.every > 0).
 	DiagnosticsSeconds float64 `json:"diagnostics_seconds,omitempty"`
+
+	// KernelChanges records each resume under another kernel set, dropexp
+	// or Go version that --allow-kernel-change let through: the run's
+	// numbers after it are those of neither set alone.
+	KernelChanges []string `json:"kernel_changes,omitempty"`
+	// Repaired says when dropexp repair rebuilt this file from the run's
+	// other files, and what it could not recover.
+	Repaired string `json:"repaired,omitempty"`
 }
 
 // jsonFloat writes NaN and ±Inf, which JSON cannot hold and a diverged run

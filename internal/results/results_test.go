@@ -178,6 +178,14 @@ func TestMetricsRoundTrip(t *testing.T) {
 	if string(data) != wantText {
 		t.Errorf("metrics.csv:\n%s\nwant:\n%s", data, wantText)
 	}
+	// No run writes a row that is not finite (it diverges first): such a row is refused, by file and line.
+	if _, err := ReadMetrics(path); err == nil || !strings.Contains(err.Error(), path+":4: train_loss NaN") {
+		t.Errorf("non-finite row: %v", err)
+	}
+	rows = rows[:2]
+	if err := WriteMetrics(path, rows); err != nil {
+		t.Fatal(err)
+	}
 	got, err := ReadMetrics(path)
 	if err != nil {
 		t.Fatal(err)
@@ -222,6 +230,16 @@ func TestReadMetricsErrors(t *testing.T) {
 		{"iteration", "iteration,lr,train_loss,test_loss,test_acc\nx,1,1,1,1\n", ":2: iteration"},
 		{"float", "iteration,lr,train_loss,test_loss,test_acc\n1,1,1,oops,1\n", ":2: test_loss"},
 		{"columns", "iteration,lr,train_loss,test_loss,test_acc\n1,1,1\n", "wrong number of fields"},
+		{"accuracy above 1", "iteration,lr,train_loss,test_loss,test_acc\n1,1,1,1,1.7\n", ":2: test_acc 1.7 is outside [0, 1]"},
+		{"negative accuracy", "iteration,lr,train_loss,test_loss,test_acc\n1,1,1,1,-0.1\n", ":2: test_acc -0.1 is outside [0, 1]"},
+		{"infinite loss", "iteration,lr,train_loss,test_loss,test_acc\n1,0.1,1,1,0.5\n2,0.1,1,+Inf,0.5\n", ":3: test_loss +Inf is not a finite"},
+		{"NaN loss", "iteration,lr,train_loss,test_loss,test_acc\n1,0.1,NaN,1,0.5\n", ":2: train_loss NaN"},
+		{"negative loss", "iteration,lr,train_loss,test_loss,test_acc\n1,0.1,-2,1,0.5\n", ":2: train_loss -2 is not a finite, non-negative"},
+		{"negative rate", "iteration,lr,train_loss,test_loss,test_acc\n1,-0.1,2,1,0.5\n", ":2: lr -0.1"},
+		{"iteration zero", "iteration,lr,train_loss,test_loss,test_acc\n0,0.1,2,1,0.5\n", ":2: iteration 0 is not positive"},
+		{"duplicated row", "iteration,lr,train_loss,test_loss,test_acc\n10,0.1,2,1,0.5\n20,0.1,2,1,0.6\n20,0.1,2,1,0.6\n", ":4: iteration 20 after 20: the row is a duplicate"},
+		{"old row at the end", "iteration,lr,train_loss,test_loss,test_acc\n10,0.1,2,1,0.5\n20,0.1,2,1,0.6\n10,0.1,2,1,0.5\n", ":4: iteration 10 after 20: the row is out of order"},
+		{"garbage", "\x00\x01garbage\xff\n", "not a metrics file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), MetricsFile)

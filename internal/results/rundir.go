@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // A run directory records the identity of the run in it (see
@@ -39,6 +41,10 @@ const (
 // CheckpointFile is the name of a run's checkpoint inside its directory.
 const CheckpointFile = "checkpoint.gob"
 
+// ModelFile holds a finished run's final state, in the checkpoint format;
+// only a run that reached its last iteration writes it.
+const ModelFile = "model.gob"
+
 // WriteConfig atomically writes a run's config.yaml: the identity header,
 // then the resolved config yaml.
 func WriteConfig(path string, yaml []byte, identity, fingerprint string) error {
@@ -61,17 +67,77 @@ type Recorded struct {
 	Summary         *Summary // nil if summary.json is absent or unreadable
 	SummaryErr      error    // why summary.json could not be read, if it exists
 	Checkpoint      bool     // checkpoint.gob exists
+	Model           bool     // model.gob exists: the run reached its last iteration
+	// Iterations is config.yaml's train.iterations and LastRow the
+	// iteration of metrics.csv's last row (0: unknown, or no row): a run
+	// whose last row is at its last iteration has finished training.
+	Iterations, LastRow int
 }
 
 // Empty reports whether the directory holds no run at all (it may not exist).
 func (r Recorded) Empty() bool {
-	return r.Config == nil && r.Summary == nil && r.SummaryErr == nil && !r.Checkpoint
+	return r.Config == nil && r.Summary == nil && r.SummaryErr == nil && !r.Checkpoint && !r.Model
 }
 
-// Final reports whether the run there is over: finished or diverged. Such
-// a directory is never written again.
+// Final reports whether the run there is over: finished or diverged, as
+// summary.json says, or finished as model.gob or the last row of
+// metrics.csv says whatever summary.json says. Such a directory is never
+// trained again.
 func (r Recorded) Final() bool {
+	return r.summaryFinal() || r.trained()
+}
+
+func (r Recorded) summaryFinal() bool {
 	return r.Summary != nil && (r.Summary.Status == StatusFinished || r.Summary.Status == StatusDiverged)
+}
+
+// trained reports whether the files beside summary.json say the run reached its last iteration.
+func (r Recorded) trained() bool {
+	return r.Model || (r.Iterations > 0 && r.LastRow >= r.Iterations)
+}
+
+// Damaged returns an error naming summary.json and the command that
+// rebuilds it when the file cannot be read, or is missing or says the run
+// is unfinished although the other files of a started run say otherwise;
+// nil when it can be trusted (or the run has not started).
+func (r Recorded) Damaged() error {
+	file := filepath.Join(r.Dir, SummaryFile)
+	fix := "the run is not trained again; rebuild the file from " + MetricsFile + ", " + ModelFile + " and " + ConfigFile + " with: dropexp repair " + r.Dir
+	why := ModelFile + " is there"
+	if !r.Model {
+		why = fmt.Sprintf("the last row of %s is at its last iteration, %d", MetricsFile, r.Iterations)
+	}
+	switch {
+	case r.SummaryErr != nil:
+		return fmt.Errorf("%s cannot be read (%s); %s", file, strings.TrimPrefix(unwrapResults(r.SummaryErr), file+": "), fix)
+	case r.Summary == nil && r.trained():
+		return fmt.Errorf("%s is missing although the run finished (%s); %s", file, why, fix)
+	case r.Summary == nil && r.Checkpoint:
+		return fmt.Errorf("%s is missing beside the run's %s; %s", file, CheckpointFile, fix)
+	case r.Summary != nil && !r.summaryFinal() && r.trained():
+		return fmt.Errorf("%s says %s although the run finished (%s); %s", file, r.Summary.Status, why, fix)
+	}
+	return nil
+}
+
+// RemoveStaleCheckpoint removes the checkpoint of a run that finished (a
+// process killed between writing its final summary and removing the
+// checkpoint leaves one) and reports whether it did; a diverged run keeps
+// its last good checkpoint. Only the holder of the run's lock may call it.
+func (r Recorded) RemoveStaleCheckpoint() (bool, error) {
+	if !r.Checkpoint || r.Summary == nil || r.Summary.Status != StatusFinished || r.Damaged() != nil {
+		return false, nil
+	}
+	if err := os.Remove(filepath.Join(r.Dir, CheckpointFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("results: removing the checkpoint of a finished run: %w", err)
+	}
+	return true, nil
+}
+
+// unwrapResults drops the "results: " prefix of this package's errors,
+// which a message that names the file already says.
+func unwrapResults(err error) string {
+	return strings.TrimPrefix(err.Error(), "results: ")
 }
 
 // Holds reports whether the directory holds the run of one of the
@@ -111,7 +177,36 @@ func ReadRecorded(dir string) (Recorded, error) {
 	if _, err := os.Stat(filepath.Join(dir, CheckpointFile)); err == nil {
 		rec.Checkpoint = true
 	}
+	if _, err := os.Stat(filepath.Join(dir, ModelFile)); err == nil {
+		rec.Model = true
+	}
+	if rec.Config != nil {
+		rec.Iterations = configIterations(rec.Config)
+		rec.LastRow = lastRow(filepath.Join(dir, MetricsFile))
+	}
 	return rec, nil
+}
+
+// configIterations returns train.iterations of a config.yaml, 0 if it does not read.
+func configIterations(cfg []byte) int {
+	var c struct {
+		Train struct {
+			Iterations int `yaml:"iterations"`
+		} `yaml:"train"`
+	}
+	if yaml.Unmarshal(cfg, &c) != nil {
+		return 0
+	}
+	return c.Train.Iterations
+}
+
+// lastRow returns the iteration of the last row of a metrics.csv, 0 if it has none or does not read.
+func lastRow(path string) int {
+	rows, err := ReadMetrics(path)
+	if err != nil || len(rows) == 0 {
+		return 0
+	}
+	return rows[len(rows)-1].Iteration
 }
 
 // ReadIdentity returns the identity and data fingerprint recorded in a
@@ -221,20 +316,32 @@ func Place(root, name, id string, old ...string) (Placement, error) {
 }
 
 // LockFile returns the lock file of the run whose plain name is name under
-// root: a sweep's SWEEP/locks/NAME.lock when root is a sweep's runs
-// directory, else root/.locks/NAME.lock. It creates the directory.
+// root (see LockPath) and creates its directory.
 func LockFile(root, name string) (string, error) {
-	path := TrainLock(root, name)
-	if filepath.Base(root) == SweepRunsDir {
-		sweep := filepath.Dir(root)
-		if fileExists(filepath.Join(sweep, SweepIndex)) || fileExists(filepath.Join(sweep, SweepLocksDir)) {
-			path = SweepLock(sweep, name)
-		}
-	}
+	path := LockPath(root, name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", fmt.Errorf("results: creating the lock directory: %w", explain(err))
 	}
 	return path, nil
+}
+
+// LockPath returns the lock file of the run whose plain name is name under
+// root: a sweep's SWEEP/locks/NAME.lock when root is a sweep's runs
+// directory, else root/.locks/NAME.lock. root is taken with its symbolic
+// links resolved, so every alias of a directory names the one lock its
+// real path has, and a sweep's runs directory reached through another
+// name is still the sweep's.
+func LockPath(root, name string) string {
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real
+	}
+	if filepath.Base(root) == SweepRunsDir {
+		sweep := filepath.Dir(root)
+		if fileExists(filepath.Join(sweep, SweepIndex)) || fileExists(filepath.Join(sweep, SweepLocksDir)) {
+			return SweepLock(sweep, name)
+		}
+	}
+	return TrainLock(root, name)
 }
 
 // TrainLock is the lock file of the run whose plain name is name under the

@@ -141,7 +141,10 @@ func TestRemoveTemps(t *testing.T) {
 }
 
 func TestLockFile(t *testing.T) {
-	root := t.TempDir()
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if p, err := LockFile(filepath.Join(root, "results"), "x"); err != nil || p != filepath.Join(root, "results", ".locks", "x.lock") {
 		t.Errorf("plain results root: %q %v", p, err)
 	}
@@ -163,5 +166,36 @@ func TestLockFile(t *testing.T) {
 		t.Errorf("a released lock could not be taken")
 	} else {
 		l.Unlock()
+	}
+}
+
+// Every alias of a sweep's runs directory (a symbolic link to it, or to the
+// sweep) names the sweep's lock, and an alias of a results root its lock.
+func TestLockPathResolvesSymlinks(t *testing.T) {
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sweep := filepath.Join(root, "sw")
+	os.MkdirAll(filepath.Join(sweep, SweepRunsDir), 0o755)
+	os.WriteFile(filepath.Join(sweep, SweepIndex), []byte("{}"), 0o644)
+	plain := filepath.Join(root, "results")
+	os.MkdirAll(plain, 0o755)
+	for _, l := range [][2]string{{"alias", filepath.Join(sweep, SweepRunsDir)}, {"swalias", sweep}, {"resalias", plain}} {
+		if err := os.Symlink(l[1], filepath.Join(root, l[0])); err != nil {
+			t.Skip("no symbolic links here:", err)
+		}
+	}
+	want := filepath.Join(sweep, SweepLocksDir, "x.lock")
+	for _, alias := range []string{
+		filepath.Join(root, "alias"),
+		filepath.Join(root, "swalias", SweepRunsDir),
+	} {
+		if p, err := LockFile(alias, "x"); err != nil || p != want {
+			t.Errorf("LockFile(%s) = %q, %v; want the sweep's %s", alias, p, err, want)
+		}
+	}
+	if p := LockPath(filepath.Join(root, "resalias"), "x"); p != TrainLock(plain, "x") {
+		t.Errorf("LockPath(resalias) = %q; want %q", p, TrainLock(plain, "x"))
 	}
 }

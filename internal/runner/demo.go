@@ -84,7 +84,7 @@ func Demo(ctx context.Context, cfg config.Run, stdout, stderr io.Writer) error {
 		if v == dropout.Plain {
 			row.Ratio = "–"
 		}
-		sum, err := one(ctx, c, data, fp, false, stdout, stderr)
+		sum, err := one(ctx, c, data, fp, Mode{}, stdout, stderr)
 		if errors.Is(err, train.ErrDiverged) && ctx.Err() == nil {
 			// A variant that blows up is one of the things the demo can
 			// show; the others still run.

@@ -122,7 +122,7 @@ type TrainFunc func(ctx context.Context, opt train.Options) (results.Summary, er
 // need be), reporting progress to w under the directory's name and in its
 // progress.json (for dropexp status); the caller holds the run's lock.
 // run nil means train.Run. It is the one way train and sweep start a run.
-func Train(ctx context.Context, run TrainFunc, cfg config.Run, plan Plan, data *dataset.Split, fp string, restart bool, w io.Writer) (results.Summary, error) {
+func Train(ctx context.Context, run TrainFunc, cfg config.Run, plan Plan, data *dataset.Split, fp string, mode Mode, w io.Writer) (results.Summary, error) {
 	dir := plan.Dir
 	if _, err := results.NewRunDir(filepath.Dir(dir), filepath.Base(dir)); err != nil {
 		return results.Summary{}, err
@@ -134,7 +134,7 @@ func Train(ctx context.Context, run TrainFunc, cfg config.Run, plan Plan, data *
 	prog.Record(dir)
 	defer prog.Finish()
 	return run(ctx, train.Options{Config: cfg, Dir: dir, Data: data, DataFingerprint: fp, Progress: prog,
-		Resume: plan.Action == Continue, Restart: restart})
+		Resume: plan.Action == Continue, Restart: mode.Restart, AllowKernelChange: mode.AllowKernelChange})
 }
 
 // Describe says in a few words which network and dropout cfg trains.

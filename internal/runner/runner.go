@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dataset"
@@ -29,13 +30,22 @@ import (
 	"github.com/dropexp/dropexp/internal/train"
 )
 
+// Mode says how a run already under way is continued.
+type Mode struct {
+	// Restart trains an unfinished run again from iteration 0, discarding its checkpoint.
+	Restart bool
+	// AllowKernelChange resumes a run under another kernel set, dropexp or
+	// Go version than computed its first part, recorded in its summary.
+	AllowKernelChange bool
+}
+
 // One trains cfg into its run directory under cfg.Out and prints where it
 // went. A finished run of the same identity is reported and not trained
-// again; an interrupted one is resumed (restart: started again, its
+// again; an interrupted one is resumed (mode.Restart: started again, its
 // checkpoint discarded). A directory holding a run of another config is
 // never written to: the run gets a directory with an identity suffix.
-func One(ctx context.Context, cfg config.Run, restart bool, stdout, stderr io.Writer) (results.Summary, error) {
-	return one(ctx, cfg, nil, "", restart, stdout, stderr)
+func One(ctx context.Context, cfg config.Run, mode Mode, stdout, stderr io.Writer) (results.Summary, error) {
+	return one(ctx, cfg, nil, "", mode, stdout, stderr)
 }
 
 // Name returns the plain run directory name of cfg.
@@ -48,7 +58,7 @@ func Name(cfg config.Run) string {
 }
 
 // one is One on data already loaded (nil: load them) with fingerprint fp ("": compute it).
-func one(ctx context.Context, cfg config.Run, data *dataset.Split, fp string, restart bool, stdout, stderr io.Writer) (results.Summary, error) {
+func one(ctx context.Context, cfg config.Run, data *dataset.Split, fp string, mode Mode, stdout, stderr io.Writer) (results.Summary, error) {
 	if note := train.ThreadsNote(cfg); note != "" {
 		fmt.Fprintln(stderr, note)
 	}
@@ -77,7 +87,10 @@ func one(ctx context.Context, cfg config.Run, data *dataset.Split, fp string, re
 		return results.Summary{}, fmt.Errorf("out %s: %w (give a writable results root with --out DIR or --set out=DIR)", cfg.Out, err)
 	}
 	if plan.Action == Done {
-		return finished(plan.Recorded, restart, stdout)
+		return finished(plan.Recorded, mode.Restart, stdout)
+	}
+	if err := plan.Recorded.Damaged(); err != nil {
+		return results.Summary{}, err
 	}
 	if _, err := results.NewRunDir(filepath.Dir(plan.Dir), filepath.Base(plan.Dir)); err != nil {
 		return results.Summary{}, fmt.Errorf("out %s: %w (give a writable results root with --out DIR or --set out=DIR)", cfg.Out, err)
@@ -95,17 +108,20 @@ func one(ctx context.Context, cfg config.Run, data *dataset.Split, fp string, re
 		return results.Summary{}, err
 	}
 	if plan.Action == Done {
-		return finished(plan.Recorded, restart, stdout)
+		return finished(plan.Recorded, mode.Restart, stdout)
 	}
 	if plan.Taken != "" {
 		fmt.Fprintf(stderr, "run %s: %s; this run goes to %s\n", name, plan.Taken, plan.Dir)
 	}
-	return inDir(ctx, cfg, plan, data, fp, restart, stdout, stderr)
+	return inDir(ctx, cfg, plan, data, fp, mode, stdout, stderr)
 }
 
 // finished reports a run that is over and returns its summary; --restart
 // cannot undo it.
 func finished(rec results.Recorded, restart bool, stdout io.Writer) (results.Summary, error) {
+	if err := rec.Damaged(); err != nil {
+		return results.Summary{}, err
+	}
 	s := *rec.Summary
 	if restart {
 		return s, fmt.Errorf("--restart: %s holds a %s run of this config, which is never overwritten (--restart discards the checkpoint of an unfinished run); move the directory away to train it again", rec.Dir, s.Status)
@@ -142,9 +158,9 @@ func LoadData(cfg config.Run, log io.Writer) (*dataset.Split, error) {
 
 // Resume continues the run in dir. cfg is the config to continue with (read
 // from dir's config.yaml when the caller gave none); a run of a different
-// config, or on other data, is refused with the differences. restart
+// config, or on other data, is refused with the differences. mode.Restart
 // discards the run's checkpoint and trains it from the start.
-func Resume(ctx context.Context, dir string, cfg config.Run, restart bool, stdout, stderr io.Writer) (results.Summary, error) {
+func Resume(ctx context.Context, dir string, cfg config.Run, mode Mode, stdout, stderr io.Writer) (results.Summary, error) {
 	rec, err := results.ReadRecorded(dir)
 	if err == nil && rec.Config == nil {
 		err = fs.ErrNotExist
@@ -163,10 +179,19 @@ func Resume(ctx context.Context, dir string, cfg config.Run, restart bool, stdou
 			"To continue the run, resume without --config and --set (its own %s is used); to train the new config, run it without --resume.",
 			dir, train.ErrConfigMismatch, diff, results.ConfigFile)
 	}
-	if rec.Final() {
-		return finished(rec, restart, stdout)
+	if err := rec.Damaged(); err != nil {
+		return results.Summary{}, fmt.Errorf("--resume %s: %w", dir, err)
 	}
-	root, name := filepath.Dir(dir), results.PlainName(filepath.Base(dir))
+	if rec.Final() {
+		return finished(rec, mode.Restart, stdout)
+	}
+	// The lock of the directory's real path: a symbolic link to a sweep's
+	// run must take the sweep's lock of it.
+	real := dir
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		real = r
+	}
+	root, name := filepath.Dir(real), results.PlainName(filepath.Base(real))
 	lock, lockFile, err := lockRun(root, name)
 	if err != nil {
 		return results.Summary{}, err
@@ -184,12 +209,12 @@ func Resume(ctx context.Context, dir string, cfg config.Run, restart bool, stdou
 		return results.Summary{}, err
 	}
 	if rec.Final() {
-		return finished(rec, restart, stdout)
+		return finished(rec, mode.Restart, stdout)
 	}
 	if err := train.Mismatch(rec, cfg, fp); err != nil {
 		return results.Summary{}, fmt.Errorf("--resume %s: %w", dir, Explain(err, dir))
 	}
-	return inDir(ctx, cfg, Plan{Dir: dir, Action: Continue, Recorded: rec}, data, fp, restart, stdout, stderr)
+	return inDir(ctx, cfg, Plan{Dir: dir, Action: Continue, Recorded: rec}, data, fp, mode, stdout, stderr)
 }
 
 // ConfigOf loads the config.yaml of run directory dir with overrides.
@@ -208,10 +233,10 @@ func notRunDir(dir string, err error) error {
 }
 
 // inDir trains cfg into plan.Dir as the plan says; the caller holds the run's lock.
-func inDir(ctx context.Context, cfg config.Run, plan Plan, data *dataset.Split, fp string, restart bool, stdout, stderr io.Writer) (results.Summary, error) {
+func inDir(ctx context.Context, cfg config.Run, plan Plan, data *dataset.Split, fp string, mode Mode, stdout, stderr io.Writer) (results.Summary, error) {
 	name := filepath.Base(plan.Dir)
-	fmt.Fprintf(stderr, "run %s: %s\n", name, plan.Start(cfg, cfg.Dataset.Name, restart))
-	sum, err := Train(ctx, nil, cfg, plan, data, fp, restart, stderr)
+	fmt.Fprintf(stderr, "run %s: %s\n", name, plan.Start(cfg, cfg.Dataset.Name, mode.Restart))
+	sum, err := Train(ctx, nil, cfg, plan, data, fp, mode, stderr)
 	if err != nil {
 		return sum, fmt.Errorf("run %s (%s): %w", name, plan.Dir, Explain(err, plan.Dir))
 	}
@@ -242,4 +267,39 @@ func VariantSet(sets, env []string) bool {
 		}
 	}
 	return false
+}
+
+// Repair rebuilds the summary.json of the run directory dir from its other
+// files (train.RebuildSummary) under the run's lock, writes it atomically
+// and says what it wrote. A summary that needs no repair is left as it is.
+func Repair(dir string, stdout io.Writer) (results.Summary, error) {
+	if _, err := os.Stat(filepath.Join(dir, results.ConfigFile)); err != nil {
+		return results.Summary{}, fmt.Errorf("repair %s: %w (give a run directory, e.g. results/standard-p0.3-layer-s1, which holds %s)", dir, err, results.ConfigFile)
+	}
+	real := dir
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		real = r
+	}
+	lock, lockFile, err := lockRun(filepath.Dir(real), results.PlainName(filepath.Base(real)))
+	if err != nil {
+		return results.Summary{}, err
+	}
+	if lock == nil {
+		return results.Summary{}, fmt.Errorf("repair %s: the run is being trained by another process (it holds %s); nothing done", dir, lockFile)
+	}
+	defer lock.Unlock()
+	sum, err := train.RebuildSummary(dir, time.Now())
+	if errors.Is(err, train.ErrNothingToRepair) {
+		fmt.Fprintf(stdout, "%v; left as it is\n", err)
+		return sum, nil
+	}
+	if err != nil {
+		return sum, fmt.Errorf("repair %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, results.SummaryFile)
+	if err := results.WriteSummary(path, sum); err != nil {
+		return sum, err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %s, %s (%s)\n", path, sum.Status, Result(sum), sum.Repaired)
+	return sum, nil
 }

@@ -103,8 +103,12 @@ func Write(w io.Writer, rep Report) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 		if n > 0 {
-			if r := rep.Runs[n-1]; r.Detail != "" && (r.State == Failed || r.State == Stalled || r.State == Conflict || r.State == Interrupted) {
+			r := rep.Runs[n-1]
+			if r.Detail != "" && (r.State == Failed || r.State == Stalled || r.State == Conflict || r.State == Interrupted || r.State == Damaged || r.State == Finished) {
 				fmt.Fprintf(w, "  └ %s\n", r.Detail)
+			}
+			for _, p := range r.Problems {
+				fmt.Fprintf(w, "  └ could not read %s\n", p)
 			}
 		}
 	}
@@ -141,10 +145,17 @@ func duration(d time.Duration) string {
 	return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
 }
 
+// MinInterval is the shortest time between two refreshes of Watch.
+const MinInterval = time.Second
+
 // Watch prints the status of dir every interval until ctx ends or no run
 // is running any more. On a terminal (tty) each refresh redraws the screen;
 // elsewhere (a log file) each is a block of its own, headed by its time.
 func Watch(ctx context.Context, w io.Writer, dir string, interval time.Duration, tty bool) error {
+	if interval < MinInterval {
+		// Each refresh reads every run's files: a shorter interval only busies the disk.
+		return fmt.Errorf("status: --interval %s: give at least %s, e.g. --interval 5s", interval, MinInterval)
+	}
 	for {
 		rep, err := Read(dir, time.Now())
 		if err != nil {

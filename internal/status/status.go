@@ -16,6 +16,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,7 @@ const (
 	Finished    = "finished"
 	Diverged    = "diverged"
 	Conflict    = "conflict" // a sweep found a finished run of another config here
+	Damaged     = "damaged"  // summary.json cannot be read (or is missing beside a checkpoint): dropexp repair rebuilds it
 )
 
 // How long a run may go without a sign of life before status calls it
@@ -53,10 +55,12 @@ const (
 
 // Run is what status knows about one run.
 type Run struct {
-	Name       string
-	Dir        string
-	State      string
-	Detail     string // why it failed or stalled, one line
+	Name   string
+	Dir    string
+	State  string
+	Detail string // why it failed or stalled, one line
+	// Problems names each file of the run that could not be read, and why.
+	Problems   []string
 	Model      string
 	Dataset    string // a sweep's data set label ("" outside sweeps)
 	Iteration  int    // last finished iteration known (heartbeat, else the last evaluation)
@@ -110,7 +114,7 @@ type Report struct {
 // Counts returns the number of runs in each state, in a fixed order.
 func (r Report) Counts() [][2]string {
 	var out [][2]string
-	for _, s := range []string{Finished, Diverged, Running, Stalled, Interrupted, Failed, Conflict, Pending} {
+	for _, s := range []string{Finished, Diverged, Running, Stalled, Interrupted, Failed, Damaged, Conflict, Pending} {
 		n := 0
 		for _, run := range r.Runs {
 			if run.State == s {
@@ -151,11 +155,9 @@ func Read(dir string, now time.Time) (Report, error) {
 	case isRunDir(dir):
 		rep.Kind = "run"
 		name, parent := filepath.Base(filepath.Clean(dir)), filepath.Dir(filepath.Clean(dir))
-		lock := results.TrainLock(parent, name)
-		if filepath.Base(parent) == sweep.RunsDir {
-			// A run of a sweep: its lock lives in the sweep directory.
-			lock = results.SweepLock(filepath.Dir(parent), name)
-		}
+		// A run of a sweep has its lock in the sweep directory, also when
+		// dir is reached through a symbolic link.
+		lock := results.LockPath(parent, results.PlainName(name))
 		rep.Runs = []Run{readRun(name, dir, lock, host, now)}
 	case exists(filepath.Join(dir, sweep.IndexFile)) || isDir(filepath.Join(dir, sweep.RunsDir)):
 		rep.Kind = "sweep"
@@ -240,6 +242,12 @@ func readRun(name, dir, lock, host string, now time.Time) Run {
 	}
 	r.Updated = cfgTime
 	sum, sumErr := results.ReadSummary(filepath.Join(dir, results.SummaryFile))
+	problem := func(err error) {
+		r.Problems = append(r.Problems, strings.TrimPrefix(err.Error(), "results: "))
+	}
+	if sumErr != nil && !errors.Is(sumErr, fs.ErrNotExist) {
+		problem(sumErr)
+	}
 	if sumErr == nil {
 		r.Model = cmpOr(sum.Model, r.Model)
 		if sum.Iterations > 0 {
@@ -247,10 +255,16 @@ func readRun(name, dir, lock, host string, now time.Time) Run {
 		}
 		r.DivergedAt = sum.DivergedAt
 	}
-	if rows, err := results.ReadMetrics(filepath.Join(dir, results.MetricsFile)); err == nil && len(rows) > 0 {
+	rows, err := results.ReadMetrics(filepath.Join(dir, results.MetricsFile))
+	if err == nil && len(rows) > 0 {
 		last := rows[len(rows)-1]
 		r.Iteration, r.EvalAt = last.Iteration, last.Iteration
 		r.TrainLoss, r.TrainAt, r.TestLoss, r.TestAcc = last.TrainLoss, last.Iteration, last.TestLoss, last.TestAcc
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		problem(err)
+	}
+	if _, err := results.ReadTiming(filepath.Join(dir, results.TimingFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		problem(err)
 	}
 	r.ImagesPerSecond = wallRate(dir, r.BatchSize)
 	if sumErr == nil && sum.Status == results.StatusFinished && sum.WallSeconds > 0 && sum.Iterations > 0 && r.BatchSize > 0 {
@@ -280,7 +294,20 @@ func readRun(name, dir, lock, host string, now time.Time) Run {
 		}
 	}
 	locked := lock != "" && lockHeld(lock)
+	// What the directory says without trusting summary.json, as train decides it.
+	rec, _ := results.ReadRecorded(dir)
+	if rec.Damaged() != nil {
+		// The state's detail names summary.json and the repair.
+		r.Problems = slices.DeleteFunc(r.Problems, func(p string) bool {
+			return strings.HasPrefix(p, filepath.Join(dir, results.SummaryFile))
+		})
+	}
 	switch {
+	case !locked && rec.Damaged() != nil && rec.Final():
+		// model.gob or the last metrics row: finished, whatever summary.json says.
+		r.State, r.Iteration, r.Detail = Finished, max(r.Iteration, r.Iterations), rec.Damaged().Error()
+	case !locked && rec.Damaged() != nil:
+		r.State, r.Detail = Damaged, rec.Damaged().Error()
 	case sumErr == nil && sum.Status == results.StatusFinished:
 		r.State, r.Iteration = Finished, max(r.Iteration, sum.Iterations)
 		if !sum.Finished.IsZero() {
@@ -351,7 +378,13 @@ func readConfig(r *Run) time.Time {
 			Iterations int `yaml:"iterations"`
 		} `yaml:"train"`
 	}
-	if data, err := os.ReadFile(path); err == nil && yaml.Unmarshal(data, &cfg) == nil {
+	data, err := os.ReadFile(path)
+	if err == nil {
+		err = yaml.Unmarshal(data, &cfg)
+	}
+	if err != nil {
+		r.Problems = append(r.Problems, fmt.Sprintf("%s: %v", path, err))
+	} else {
 		r.Model, r.Iterations, r.BatchSize = cfg.Model, cfg.Train.Iterations, cfg.Train.BatchSize
 	}
 	return fi.ModTime()

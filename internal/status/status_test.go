@@ -298,3 +298,71 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+// Damaged files are named: a truncated summary.json of a finished run
+// (model.gob there) shows finished with the repair command, of an unfinished
+// one damaged; a duplicated or garbage metrics.csv and a bad config.yaml are
+// named with why, and never taken for the run's latest row.
+func TestDamagedFilesNamed(t *testing.T) {
+	root := t.TempDir()
+	rows := []results.Metric{{Iteration: 500, LR: 0.01, TrainLoss: 0.9, TestLoss: 1, TestAcc: 0.6}, {Iteration: 1000, LR: 0.01, TrainLoss: 0.5, TestLoss: 0.6, TestAcc: 0.8}}
+	fin := filepath.Join(root, "fin")
+	writeRun(t, fin, fixture{summary: results.StatusFinished, metrics: rows})
+	os.WriteFile(filepath.Join(fin, results.ModelFile), []byte("model"), 0o644)
+	os.Truncate(filepath.Join(fin, results.SummaryFile), 30)
+	unf := filepath.Join(root, "unf")
+	writeRun(t, unf, fixture{summary: results.StatusRunning, metrics: rows[:1]})
+	os.Truncate(filepath.Join(unf, results.SummaryFile), 30)
+	dup := filepath.Join(root, "dup")
+	writeRun(t, dup, fixture{summary: results.StatusInterrupted})
+	os.WriteFile(filepath.Join(dup, results.MetricsFile), []byte("iteration,lr,train_loss,test_loss,test_acc\n500,0.01,0.9,1,0.6\n1000,0.01,0.5,0.6,0.8\n500,0.01,0.9,1,0.6\n"), 0o644)
+	garbage := filepath.Join(root, "garbage")
+	writeRun(t, garbage, fixture{summary: results.StatusInterrupted})
+	os.WriteFile(filepath.Join(garbage, results.MetricsFile), []byte("\x00\x01\x02 not csv at all\n"), 0o644)
+	os.WriteFile(filepath.Join(garbage, results.ConfigFile), []byte("model: [\n"), 0o644)
+
+	rep, err := Read(root, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	Write(&out, rep)
+	byName := map[string]Run{}
+	for _, r := range rep.Runs {
+		byName[r.Name] = r
+	}
+	if r := byName["fin"]; r.State != Finished || !strings.Contains(r.Detail, filepath.Join(fin, results.SummaryFile)) || !strings.Contains(r.Detail, "dropexp repair "+fin) || r.ETA >= 0 {
+		t.Errorf("finished run with a truncated summary: %+v", r)
+	}
+	if r := byName["unf"]; r.State != Damaged || !strings.Contains(r.Detail, "cannot be read") || !strings.Contains(r.Detail, "dropexp repair "+unf) {
+		t.Errorf("unfinished run with a truncated summary: %+v", r)
+	}
+	if r := byName["dup"]; r.EvalAt == 500 || len(r.Problems) != 1 || !strings.Contains(r.Problems[0], filepath.Join(dup, results.MetricsFile)+":4: iteration 500 after 1000") {
+		t.Errorf("duplicated metrics row: %+v", r)
+	}
+	if r := byName["garbage"]; len(r.Problems) != 2 {
+		t.Errorf("garbage metrics.csv and config.yaml: %q", r.Problems)
+	}
+	for _, want := range []string{
+		"damaged", "└ " + filepath.Join(unf, results.SummaryFile) + " cannot be read",
+		"└ could not read " + filepath.Join(dup, results.MetricsFile) + ":4:",
+		"└ could not read " + filepath.Join(garbage, results.MetricsFile) + ": not a metrics file",
+		"└ could not read " + filepath.Join(garbage, results.ConfigFile) + ": yaml",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("status lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// --watch refuses an interval that would re-read every run's files in a busy loop.
+func TestWatchRefusesTinyInterval(t *testing.T) {
+	root := t.TempDir()
+	writeRun(t, filepath.Join(root, "a"), fixture{summary: results.StatusFinished})
+	for _, d := range []time.Duration{0, -time.Second, time.Millisecond} {
+		var buf bytes.Buffer
+		if err := Watch(t.Context(), &buf, root, d, false); err == nil || !strings.Contains(err.Error(), "--interval") || buf.Len() != 0 {
+			t.Errorf("interval %s: %v, output %q", d, err, buf.String())
+		}
+	}
+}

@@ -43,6 +43,9 @@ type Options struct {
 	Train    TrainFunc                                // nil: train.Run
 	LoadData func(config.Run) (*dataset.Split, error) // nil: runner.LoadData
 	LockWait time.Duration                            // how long a run waits for its lock; 0: DefaultLockWait
+	// AllowKernelChange resumes runs computed so far by another kernel
+	// set, dropexp or Go version (recorded in their summaries).
+	AllowKernelChange bool
 }
 
 // Outcome is what one sweep process did with one run.
@@ -91,6 +94,7 @@ func Execute(ctx context.Context, s *Spec, runs []Run, opt Options) (rep Report,
 	x := &executor{
 		dir: opt.Dir, spec: s, runs: runs, log: opt.Log, train: opt.Train, lockWait: cmp.Or(opt.LockWait, DefaultLockWait),
 		data: &dataCache{load: opt.LoadData, m: map[string]*dataEntry{}}, fps: map[int]string{},
+		allowKernelChange: opt.AllowKernelChange,
 	}
 	if x.log == nil {
 		x.log = io.Discard
@@ -171,9 +175,11 @@ type executor struct {
 	train    TrainFunc
 	data     *dataCache
 	lockWait time.Duration
-	indexMu  sync.Mutex
-	fpMu     sync.Mutex
-	fps      map[int]string // data fingerprint by grid index, once loaded
+	// allowKernelChange is Options.AllowKernelChange.
+	allowKernelChange bool
+	indexMu           sync.Mutex
+	fpMu              sync.Mutex
+	fps               map[int]string // data fingerprint by grid index, once loaded
 }
 
 func (x *executor) runsDir() string { return filepath.Join(x.dir, RunsDir) }
@@ -264,7 +270,18 @@ func (x *executor) do(ctx context.Context, r Run) Outcome {
 	if plan.Taken != "" {
 		fmt.Fprintf(x.log, "%s: %s; this run goes to %s\n", tag, plan.Taken, plan.Dir)
 	}
+	if err := plan.Recorded.Damaged(); err != nil {
+		out.Action, out.Err, out.State = "skipped", err, x.inspect(r, false)
+		fmt.Fprintf(x.log, "%s: skipped: %v\n", tag, err)
+		return out
+	}
 	if plan.Action == runner.Done {
+		// We hold the lock: a checkpoint a killed pass left beside a finished run goes.
+		if removed, err := plan.Recorded.RemoveStaleCheckpoint(); err != nil {
+			fmt.Fprintf(x.log, "%s: %v\n", tag, err)
+		} else if removed {
+			fmt.Fprintf(x.log, "%s: removed the checkpoint a killed pass left beside the finished run\n", tag)
+		}
 		out.Action, out.State = "skipped", x.inspect(r, false)
 		fmt.Fprintf(x.log, "%s: already %s (%s), skipped\n", tag, out.State.Status, plan.Dir)
 		return out
@@ -356,7 +373,7 @@ func (x *executor) attempt(ctx context.Context, r Run, plan runner.Plan, data *d
 	cfg := r.Config
 	cfg.Threads = x.threads
 	cfg.Out = filepath.Dir(plan.Dir)
-	return runner.Train(ctx, x.train, cfg, plan, data, fp, false, x.progress)
+	return runner.Train(ctx, x.train, cfg, plan, data, fp, runner.Mode{AllowKernelChange: x.allowKernelChange}, x.progress)
 }
 
 func firstLine(s string) string {

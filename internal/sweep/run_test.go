@@ -517,16 +517,26 @@ func TestInspect(t *testing.T) {
 			y, _ := r.Config.YAML()
 			os.WriteFile(filepath.Join(d, results.ConfigFile), append(y, "future_key: 1\n"...), 0o644)
 		}, Pending},
+		// Not retrained (it may have finished): failed until dropexp repair rebuilds the summary.
 		{"summary unreadable", func(d string) {
 			mustWriteRun(t, d, r.Config, "", 0)
 			os.WriteFile(filepath.Join(d, results.SummaryFile), []byte("{"), 0o644)
-		}, Unfinished},
+		}, Failed},
+		{"finished, summary unreadable", func(d string) {
+			mustWriteRun(t, d, r.Config, results.StatusFinished, 0.5)
+			os.WriteFile(filepath.Join(d, results.ModelFile), []byte("model"), 0o644)
+			os.WriteFile(filepath.Join(d, results.SummaryFile), []byte("{"), 0o644)
+		}, Failed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), r.Name)
 			tc.setup(dir)
-			if got := Inspect(filepath.Dir(dir), r, false, "").Status; got != tc.want {
-				t.Errorf("status %s, want %s", got, tc.want)
+			st := Inspect(filepath.Dir(dir), r, false, "")
+			if st.Status != tc.want {
+				t.Errorf("status %s, want %s", st.Status, tc.want)
+			}
+			if strings.Contains(tc.name, "summary unreadable") && !strings.Contains(st.Detail, "dropexp repair "+dir) {
+				t.Errorf("detail %q lacks the repair command", st.Detail)
 			}
 		})
 	}

@@ -115,6 +115,10 @@ func Inspect(root string, r Run, locked bool, fp string) State {
 	switch {
 	case locked:
 		st.Status = Running
+	case match.Damaged() != nil:
+		// Never trained again if it finished (Final), and never taken for
+		// finished without a summary to report: it waits for dropexp repair.
+		st.Status, st.Detail = Failed, match.Damaged().Error()
 	case sum != nil && (sum.Status == results.StatusFinished || sum.Status == results.StatusDiverged):
 		st.Status = Status(sum.Status)
 	case match.SummaryErr != nil:

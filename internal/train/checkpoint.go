@@ -21,7 +21,7 @@ import (
 const CheckpointFile = results.CheckpointFile
 
 // ModelFile holds a finished run's final state, in the checkpoint format.
-const ModelFile = "model.gob"
+const ModelFile = results.ModelFile
 
 // ErrCheckpoint reports a checkpoint that cannot be resumed: damaged,
 // written by an older dropexp, of another run, or at odds with the run's

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/dataset/datasettest"
-	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -288,7 +287,7 @@ func TestNoEvaluationNoAccuracy(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	raw := string(read(t, filepath.Join(dir, results.SummaryFile)))
-	for _, w := range []string{`"final_test_acc": null`, `"final_test_loss": null`, `"final_train_loss": null`, `"kernels": "` + kernels.Impl() + `"`} {
+	for _, w := range []string{`"final_test_acc": null`, `"final_test_loss": null`, `"final_train_loss": null`, `"kernels": "` + KernelSet() + `"`} {
 		if !strings.Contains(raw, w) {
 			t.Errorf("summary.json lacks %s:\n%s", w, raw)
 		}

@@ -7,6 +7,7 @@
 package train
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,15 @@ import (
 
 // Version is the dropexp version recorded in every summary.
 const Version = "0.1.0"
+
+// KernelSet names the kernels that compute a run's numbers in this process:
+// this build's on this CPU (kernels.Impl) and the BLAS core chosen at run
+// time. Another set rounds differently.
+func KernelSet() string { return kernels.Impl() + ", core " + kernels.BLASCore() }
+
+// ErrKernelChange reports a resume under another kernel set, dropexp or
+// Go version than computed the run so far.
+var ErrKernelChange = errors.New("the run was computed by other kernels")
 
 // ErrDiverged reports a NaN or infinite training or test loss, or weights
 // that are no longer finite.
@@ -60,6 +70,10 @@ type Options struct {
 	// Restart discards Dir's checkpoint and starts the run from scratch.
 	// Without Resume or Restart, a Dir holding a checkpoint is an error.
 	Restart bool
+	// AllowKernelChange resumes from a checkpoint computed by another
+	// kernel set, dropexp or Go version (ErrKernelChange without it),
+	// recorded in the summary's kernel_changes.
+	AllowKernelChange bool
 }
 
 // Threads resolves the configured thread count (0: every core), capped at
@@ -185,7 +199,7 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 		Status: results.StatusRunning, Seed: cfg.Seed, Model: cfg.Model, Variant: cfg.Dropout.Variant,
 		Ratio: cfg.Ratio().String(), Semantics: cfg.Dropout.Gradient, Dataset: cfg.Dataset.Name,
 		DatasetPath: cfg.Dataset.Path, Iterations: cfg.Train.Iterations, DropexpVersion: Version,
-		GoVersion: runtime.Version(), Kernels: kernels.Impl(), Threads: Threads(cfg), Started: st.start.UTC(),
+		GoVersion: runtime.Version(), Kernels: KernelSet(), Threads: Threads(cfg), Started: st.start.UTC(),
 		FinalTestAcc: math.NaN(), FinalTestLoss: math.NaN(), FinalTrainLoss: math.NaN(),
 	}
 	if cfg.Variant() == dropout.Plain {
@@ -230,6 +244,11 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 			err = fmt.Errorf("%w; it is never overwritten: %w", ErrOccupied, err)
 		}
 		return sum, err
+	case rec.Damaged() != nil && (rec.Final() || !opt.Restart):
+		// A finished run whose summary.json was lost is never trained
+		// again, and a resume needs the summary's record of what computed
+		// it; --restart of an unfinished one needs neither.
+		return sum, fmt.Errorf("%w: %w", ErrOccupied, rec.Damaged())
 	case rec.Final():
 		return sum, fmt.Errorf("%w: %s holds a %s run; it is never written again (move it away to train it anew)", ErrOccupied, opt.Dir, rec.Summary.Status)
 	case rec.Checkpoint && opt.Restart:
@@ -254,6 +273,9 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 				return sum, err
 			}
 			if err := checkMetrics(filepath.Join(opt.Dir, results.MetricsFile), ckPath, ck); err != nil {
+				return sum, err
+			}
+			if err := checkMachine(opt, rec.Summary, &sum, ck.Iteration); err != nil {
 				return sum, err
 			}
 		}
@@ -436,6 +458,36 @@ func Mismatch(rec results.Recorded, cfg config.Run, fp string) error {
 	}
 	return fmt.Errorf("%w: %s was trained on %sfingerprint %s; the data now loaded have fingerprint %s (the files at dataset.path changed, or dataset.path, the limits or the subset now select other images; point dataset.path at the original data)",
 		ErrDataChanged, rec.Dir, size, short(rec.DataFingerprint), short(fp))
+}
+
+// checkMachine refuses to resume at iteration iter a run whose summary
+// prev records another kernel set, dropexp or Go version than this
+// process's sum, unless opt.AllowKernelChange, which sum then records.
+func checkMachine(opt Options, prev *results.Summary, sum *results.Summary, iter int) error {
+	if prev == nil {
+		// Damaged() refuses a checkpoint without a summary before this.
+		return fmt.Errorf("%w: %s has no %s", ErrKernelChange, opt.Dir, results.SummaryFile)
+	}
+	sum.KernelChanges = prev.KernelChanges
+	was, now := machine(*prev), machine(*sum)
+	if was == now {
+		return nil
+	}
+	if opt.AllowKernelChange {
+		sum.KernelChanges = append(slices.Clone(prev.KernelChanges), fmt.Sprintf("at iteration %d from %s to %s", iter, was, now))
+		return nil
+	}
+	return fmt.Errorf("%w: %s was computed up to iteration %d by %s; this process is %s, whose numbers differ in the last bits, so the run would match neither. "+
+		"Resume it where it was computed (the same build, and OPENBLAS_CORETYPE for another BLAS core), "+
+		"or train it again from the start: dropexp train --resume %s --restart; "+
+		"or continue anyway with --allow-kernel-change (dropexp train --resume %s --allow-kernel-change, or sweep --allow-kernel-change), which summary.json records",
+		ErrKernelChange, opt.Dir, iter, was, now, opt.Dir, opt.Dir)
+}
+
+// machine names what besides the config and data decides a run's bits.
+func machine(s results.Summary) string {
+	or := func(v string) string { return cmp.Or(v, "not recorded") }
+	return fmt.Sprintf("dropexp %s (%s, kernels %s)", or(s.DropexpVersion), or(s.GoVersion), or(s.Kernels))
 }
 
 // evaluate is the trainer's evaluation; a test replaces it to see a run
