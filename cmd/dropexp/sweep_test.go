@@ -83,6 +83,7 @@ func TestSweepListShowsKilledRunsInterrupted(t *testing.T) {
 	if err := results.WriteSummary(filepath.Join(run, results.SummaryFile), sum); err != nil {
 		t.Fatal(err)
 	}
+	unfinish(t, run)
 	o, err := dropexp(t, "sweep", "--config", spec, "--out", out, "--list")
 	if err != nil || !strings.Contains(o, "interrupted standard-p0.3-layer-s1") {
 		t.Errorf("--list: %v\n%s", err, o)

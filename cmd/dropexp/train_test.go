@@ -368,6 +368,25 @@ func TestTrainResumesInterrupted(t *testing.T) {
 // A run directory of a dropexp before identities (its config.yaml records
 // none) is neither resumed nor overwritten: a train of its config goes
 // beside it, and --resume says why it cannot continue it.
+// unfinish makes the finished run in dir look stopped before its end, as
+// a kill leaves it: no final model, metrics short of the last iteration
+// (otherwise its files say it finished whatever summary.json says).
+func unfinish(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.Remove(filepath.Join(dir, results.ModelFile)); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, results.MetricsFile)
+	metrics, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(string(metrics), "\n"), "\n")
+	if err := os.WriteFile(file, []byte(strings.Join(lines[:len(lines)-1], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestRunsWithoutIdentity(t *testing.T) {
 	dir, file := tinyRun(t)
 	run := filepath.Join(dir, "results", "standard-p0.3-layer-s1")
@@ -387,6 +406,7 @@ func TestRunsWithoutIdentity(t *testing.T) {
 	sum, _ := results.ReadSummary(filepath.Join(run, results.SummaryFile))
 	sum.Identity, sum.DataFingerprint, sum.Status = "", "", results.StatusInterrupted
 	results.WriteSummary(filepath.Join(run, results.SummaryFile), sum)
+	unfinish(t, run)
 	before := snapshotDir(t, run)
 
 	_, err := dropexp(t, "train", "--resume", run)
