@@ -91,9 +91,14 @@ func (r Recorded) summaryFinal() bool {
 	return r.Summary != nil && (r.Summary.Status == StatusFinished || r.Summary.Status == StatusDiverged)
 }
 
-// trained reports whether the files beside summary.json say the run reached its last iteration.
+// trained reports whether the files beside summary.json say the run
+// reached its last iteration: its final model, or a last metrics row at
+// its last iteration with no checkpoint to go on from. A process killed
+// after writing that row but before the model leaves the checkpoint, and
+// resuming from it computes the last steps again to the same bytes and
+// writes the model.
 func (r Recorded) trained() bool {
-	return r.Model || (r.Iterations > 0 && r.LastRow >= r.Iterations)
+	return r.Model || (!r.Checkpoint && r.Iterations > 0 && r.LastRow >= r.Iterations)
 }
 
 // Damaged returns an error naming summary.json and the command that

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -197,5 +198,38 @@ func TestLockPathResolvesSymlinks(t *testing.T) {
 	}
 	if p := LockPath(filepath.Join(root, "resalias"), "x"); p != TrainLock(plain, "x") {
 		t.Errorf("LockPath(resalias) = %q; want %q", p, TrainLock(plain, "x"))
+	}
+}
+
+// Damaged trusts summary.json unless the other files say the run finished
+// although it says otherwise: its final model, or a last metrics row at the
+// last iteration with no checkpoint to go on from (with one, a resume
+// computes the last steps again to the same bytes).
+func TestDamaged(t *testing.T) {
+	interrupted := &Summary{Status: StatusInterrupted}
+	for _, tc := range []struct {
+		name string
+		r    Recorded
+		want string // "" = not damaged
+	}{
+		{"interrupted mid-run", Recorded{Summary: interrupted, Checkpoint: true, Iterations: 25, LastRow: 20}, ""},
+		{"interrupted after its last row, with a checkpoint", Recorded{Summary: interrupted, Checkpoint: true, Iterations: 25, LastRow: 25}, ""},
+		{"interrupted after its last row, no checkpoint", Recorded{Summary: interrupted, Iterations: 25, LastRow: 25}, "says interrupted although the run finished"},
+		{"interrupted beside its model", Recorded{Summary: interrupted, Checkpoint: true, Model: true}, "model.gob is there"},
+		{"no summary beside its model", Recorded{Model: true}, "is missing although the run finished"},
+		{"no summary beside a checkpoint", Recorded{Checkpoint: true}, "is missing beside the run's checkpoint.gob"},
+		{"unreadable summary", Recorded{SummaryErr: errors.New("unexpected end of JSON input")}, "cannot be read"},
+		{"finished", Recorded{Summary: &Summary{Status: StatusFinished}, Model: true, Iterations: 25, LastRow: 25}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.r.Dir = "run"
+			err := tc.r.Damaged()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("damaged: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "dropexp repair run")):
+				t.Errorf("error %v, want one containing %q and the repair command", err, tc.want)
+			}
+		})
 	}
 }
