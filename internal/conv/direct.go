@@ -112,7 +112,8 @@ func (s *directWeightGrad) WeightGrad(dw, h, d, m []float32, saved *Saved, n int
 		kept = saved.buf
 	}
 	lanes := s.lanes.Get(dc.LaneLen())
-	kernels.Parallel(dc.Tiles(), s.threads, func(wk, t0, t1 int) {
+	// Each chunk pads the maps of δ its tiles read for the whole batch.
+	kernels.ParallelCoarse(dc.Tiles(), s.threads, func(wk, t0, t1 int) {
 		l0, l1 := dc.TileLanes(t0, t1)
 		clear(lanes[l0:l1])
 		m0, m1 := dc.TileMaps(t0, t1)

@@ -237,6 +237,18 @@ func Col2im(col []float32, c, h, w, k, pad, stride int, img []float32, ld int) {
 // goroutines at once) or there are more workers than GOMAXPROCS, a
 // goroutine each runs one chunk.
 func Parallel(n, workers int, fn func(worker, lo, hi int)) {
+	parallel(n, workers, chunksPerWorker, fn)
+}
+
+// ParallelCoarse is Parallel with one chunk per worker, for jobs whose
+// chunks each repeat set-up work (padding the maps they read) that finer
+// chunks would repeat more often.
+func ParallelCoarse(n, workers int, fn func(worker, lo, hi int)) {
+	parallel(n, workers, 1, fn)
+}
+
+// parallel is Parallel with perWorker chunks per worker.
+func parallel(n, workers, perWorker int, fn func(worker, lo, hi int)) {
 	if workers < 1 {
 		workers = 1
 	}
@@ -251,7 +263,7 @@ func Parallel(n, workers int, fn func(worker, lo, hi int)) {
 	}
 	// More workers than Ps would leave spinning helpers holding the Ps
 	// the others need: goroutines then, one chunk each.
-	if workers <= runtime.GOMAXPROCS(0) && teamOf(workers).run(n, min(n, chunksPerWorker*workers), fn) {
+	if workers <= runtime.GOMAXPROCS(0) && teamOf(workers).run(n, min(n, perWorker*workers), fn) {
 		return
 	}
 	chunk := (n + workers - 1) / workers

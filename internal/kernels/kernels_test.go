@@ -98,7 +98,7 @@ func TestIm2colAdjoint(t *testing.T) {
 
 func TestParallelCoversRange(t *testing.T) {
 	for _, tc := range []struct{ n, workers int }{{0, 2}, {1, 4}, {10, 3}, {7, 1}, {5, 0}} {
-		for _, each := range []bool{false, true} {
+		for _, mode := range []string{"parallel", "coarse", "each"} {
 			var count atomic.Int64
 			seen := make([]int32, tc.n)
 			visit := func(w, i int) {
@@ -108,21 +108,25 @@ func TestParallelCoversRange(t *testing.T) {
 				atomic.AddInt32(&seen[i], 1)
 				count.Add(1)
 			}
-			if each {
+			byRange := func(w, lo, hi int) {
+				for i := lo; i < hi; i++ {
+					visit(w, i)
+				}
+			}
+			switch mode {
+			case "each":
 				Each(tc.n, tc.workers, visit)
-			} else {
-				Parallel(tc.n, tc.workers, func(w, lo, hi int) {
-					for i := lo; i < hi; i++ {
-						visit(w, i)
-					}
-				})
+			case "coarse":
+				ParallelCoarse(tc.n, tc.workers, byRange)
+			default:
+				Parallel(tc.n, tc.workers, byRange)
 			}
 			if int(count.Load()) != tc.n {
-				t.Errorf("n=%d workers=%d each=%v: visited %d", tc.n, tc.workers, each, count.Load())
+				t.Errorf("n=%d workers=%d %s: visited %d", tc.n, tc.workers, mode, count.Load())
 			}
 			for i, s := range seen {
 				if s != 1 {
-					t.Errorf("n=%d each=%v: index %d visited %d times", tc.n, each, i, s)
+					t.Errorf("n=%d %s: index %d visited %d times", tc.n, mode, i, s)
 				}
 			}
 		}
