@@ -169,8 +169,8 @@ func WriteTiming(path string, rows []Timing) error {
 	return WriteFileAtomic(path, buf.Bytes())
 }
 
-// ReadTiming reads a file written by WriteTiming.
-func ReadTiming(path string) ([]Timing, error) {
+// readCSV reads the records of the CSV file at path.
+func readCSV(path string) ([][]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
@@ -178,6 +178,15 @@ func ReadTiming(path string) ([]Timing, error) {
 	records, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	if err != nil {
 		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	return records, nil
+}
+
+// ReadTiming reads a file written by WriteTiming.
+func ReadTiming(path string) ([]Timing, error) {
+	records, err := readCSV(path)
+	if err != nil {
+		return nil, err
 	}
 	if len(records) == 0 || strings.Join(records[0], ",") != "iteration,seconds,images_per_second" {
 		return nil, fmt.Errorf("results: %s: not a timing file: want header iteration,seconds,images_per_second", path)
@@ -226,13 +235,9 @@ func CheckLoss(name string, l float64) error {
 // run writes: a value out of its range, or an iteration not after the
 // previous row's (a duplicated or an old row).
 func ReadMetrics(path string) ([]Metric, error) {
-	data, err := os.ReadFile(path)
+	records, err := readCSV(path)
 	if err != nil {
-		return nil, fmt.Errorf("results: %w", err)
-	}
-	records, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("results: %s: %w", path, err)
+		return nil, err
 	}
 	want := strings.Join(metricsHeader[:], ",")
 	// Runs of dropexp 0.1.0 before timing.csv existed carry a trailing
