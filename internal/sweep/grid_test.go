@@ -297,9 +297,6 @@ func TestShippedSweeps(t *testing.T) {
 			}
 			runs, err := Expand(s, Overrides{})
 			if err != nil {
-				if tc.file == "table2.yaml" && strings.Contains(err.Error(), "resnet20-") {
-					t.Skipf("the ResNet-20 base configs are not there yet: %v", err)
-				}
 				t.Fatal(err)
 			}
 			if len(runs) != tc.runs {
