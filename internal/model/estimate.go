@@ -30,6 +30,7 @@ func EstimateBytes(opt Options) (int64, error) {
 				total += 2 * 4 * int64(p.Value.Shape().TotalSize()) // the solver's momentum and update
 			}
 		}
+		net.Close() // only its shapes were wanted
 	}
 	return total, nil
 }
