@@ -69,3 +69,23 @@ def holm(ps):
 print("# holm")
 for ps in [[0.01, 0.04, 0.03, 0.005], [0.2, 0.01, 0.5], [0.03, 0.03]]:
     print(ps, holm(ps))
+
+def paired_power(effect, n, alpha):
+    # Two-sided paired t-test with n pairs at level alpha, true mean
+    # difference / its standard deviation = effect: the noncentral t.
+    df, nc = n - 1, effect * np.sqrt(n)
+    c = stats.t.ppf(1 - alpha / 2, df)
+    return stats.nct.sf(c, df, nc) + stats.nct.cdf(-c, df, nc)
+
+def seeds_needed(effect, alpha, power=0.8, most=1000):
+    for n in range(2, most + 1):
+        if paired_power(effect, n, alpha) >= power:
+            return n
+    return -1
+
+print("# paired power: effect, n, alpha, power")
+for effect, n, alpha in [(1.0, 5, 0.05), (0.5, 10, 0.05), (2.0, 3, 0.05), (0.3, 40, 0.0125), (1.5, 4, 0.01), (-0.8, 12, 0.05), (0.0, 6, 0.05)]:
+    print("power", effect, n, alpha, repr(paired_power(effect, n, alpha)))
+print("# seeds needed at 80 % power: effect, alpha, n")
+for effect, alpha in [(1.0, 0.05), (0.5, 0.05), (2.0, 0.05), (0.3, 0.01), (3.0, 0.005), (0.1, 0.05)]:
+    print("seeds", effect, alpha, seeds_needed(effect, alpha))
