@@ -32,12 +32,22 @@ NUMERIC := ./internal/tile/ ./internal/kernels/ ./internal/conv/ ./internal/drop
 CHROMIUM := $(shell command -v chromium 2>/dev/null)
 HTML_CHECK_OUT ?= $(OUT)/html-check
 
-.PHONY: all build test cross demo deps bench vet fmt table1 clean
+.PHONY: all build install test cross demo deps bench vet fmt table1 clean
 
 all: build
 
 build:
 	$(GO) build $(TAGS) -o $(BIN) ./cmd/dropexp
+
+# dropexp on the PATH: bin/dropexp, built as above, copied to $(GOBIN), or
+# to the bin directory of the first GOPATH entry (~/go/bin) where go install
+# puts programs. make install GOBIN=DIR installs elsewhere.
+GOBIN   ?= $(shell $(GO) env GOBIN)
+INSTALL_DIR := $(if $(GOBIN),$(GOBIN),$(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin)
+install: build
+	mkdir -p '$(INSTALL_DIR)'
+	install -m 0755 $(BIN) '$(INSTALL_DIR)/dropexp'
+	@case ":$$PATH:" in *':$(INSTALL_DIR):'*) ;; *) echo "install: $(INSTALL_DIR) is not on your PATH; add it, e.g. export PATH=\"\$$PATH:$(INSTALL_DIR)\"";; esac
 
 deps:
 	@ldconfig -p | grep -q 'libopenblas\.so ' || { apt-get update -qq && apt-get install -y -qq libopenblas-dev; }
