@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // repoRoot is the repository's top directory, seen from this package.
@@ -198,7 +199,7 @@ func TestDocsLinksStayInTheRepository(t *testing.T) {
 			if strings.Contains(link, "://") || strings.HasPrefix(link, "#") || strings.HasPrefix(link, "mailto:") {
 				continue
 			}
-			link, _, _ = strings.Cut(link, "#")
+			link, anchor, _ := strings.Cut(link, "#")
 			target := filepath.Join(repoRoot, filepath.Dir(page), filepath.FromSlash(link))
 			rel, err := filepath.Rel(repoRoot, target)
 			if err != nil || strings.HasPrefix(rel, "..") {
@@ -207,6 +208,10 @@ func TestDocsLinksStayInTheRepository(t *testing.T) {
 			}
 			if _, err := os.Stat(target); err != nil {
 				t.Errorf("%s links to %s: %v", page, m[1], err)
+				continue
+			}
+			if anchor != "" && strings.HasSuffix(target, ".md") && !hasHeading(t, target, anchor) {
+				t.Errorf("%s links to %s: %s has no heading %q", page, m[1], link, anchor)
 			}
 		}
 		for _, outside := range []string{"../shared", "/work/", "/root/", "/tmp/"} {
@@ -239,4 +244,33 @@ func TestDocsRetrainedRunsAreByteIdentical(t *testing.T) {
 			t.Errorf("%s/runs/%s/metrics.csv differs from the kept run's", tc.again, tc.run)
 		}
 	}
+}
+
+// hasHeading reports whether the Markdown file holds a heading whose
+// GitHub anchor is anchor: lower case, spaces to hyphens, punctuation other
+// than hyphens and underscores dropped.
+func hasHeading(t *testing.T, file, anchor string) bool {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(l, "#") {
+			continue
+		}
+		var b strings.Builder
+		for _, r := range strings.ToLower(strings.TrimSpace(strings.TrimLeft(l, "#"))) {
+			switch {
+			case r == ' ':
+				b.WriteRune('-')
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				b.WriteRune(r)
+			}
+		}
+		if b.String() == anchor {
+			return true
+		}
+	}
+	return false
 }
