@@ -168,7 +168,7 @@ sweep-kill-test: build
 # the others on one thread, direct) at iterations 1 and 21, mask
 # statistics over 100 steps and a 200-step ConvNet-Quick trajectory, on
 # small synthetic CIFAR-10. CROSSCHECK_ARGS adds options (e.g. --data
-# ../shared/data/cifar10-jpeg.tar.xz --models convnet-quick --iters 1,101
+# cifar10-jpeg.tar.xz --models convnet-quick --iters 1,101
 # for the real data).
 CROSSCHECK_ARGS ?=
 .PHONY: crosscheck
