@@ -32,12 +32,22 @@ NUMERIC := ./internal/tile/ ./internal/kernels/ ./internal/conv/ ./internal/drop
 CHROMIUM := $(shell command -v chromium 2>/dev/null)
 HTML_CHECK_OUT ?= $(OUT)/html-check
 
-.PHONY: all build test cross demo deps bench vet fmt table1 clean
+.PHONY: all build install test cross demo deps bench vet fmt table1 clean
 
 all: build
 
 build:
 	$(GO) build $(TAGS) -o $(BIN) ./cmd/dropexp
+
+# dropexp on the PATH: bin/dropexp, built as above, copied to $(GOBIN), or
+# to the bin directory of the first GOPATH entry (~/go/bin) where go install
+# puts programs. make install GOBIN=DIR installs elsewhere.
+GOBIN   ?= $(shell $(GO) env GOBIN)
+INSTALL_DIR := $(if $(GOBIN),$(GOBIN),$(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin)
+install: build
+	mkdir -p '$(INSTALL_DIR)'
+	install -m 0755 $(BIN) '$(INSTALL_DIR)/dropexp'
+	@case ":$$PATH:" in *':$(INSTALL_DIR):'*) ;; *) echo "install: $(INSTALL_DIR) is not on your PATH; add it, e.g. export PATH=\"\$$PATH:$(INSTALL_DIR)\"";; esac
 
 deps:
 	@ldconfig -p | grep -q 'libopenblas\.so ' || { apt-get update -qq && apt-get install -y -qq libopenblas-dev; }
@@ -158,7 +168,7 @@ sweep-kill-test: build
 # the others on one thread, direct) at iterations 1 and 21, mask
 # statistics over 100 steps and a 200-step ConvNet-Quick trajectory, on
 # small synthetic CIFAR-10. CROSSCHECK_ARGS adds options (e.g. --data
-# ../shared/data/cifar10-jpeg.tar.xz --models convnet-quick --iters 1,101
+# cifar10-jpeg.tar.xz --models convnet-quick --iters 1,101
 # for the real data).
 CROSSCHECK_ARGS ?=
 .PHONY: crosscheck

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -68,7 +69,11 @@ func (f *Fetcher) out() io.Writer {
 // published md5 is kept, a missing one is downloaded. A file there whose
 // md5 is wrong is an error, not overwritten. For a data set that a Go
 // module ships (mnist) Fetch only says where its files are.
-func (f *Fetcher) Fetch(ctx context.Context, src Source, dir string) error {
+//
+// A failed Fetch leaves no directory of its own making empty: a data path
+// that exists but holds nothing would turn the loader's plain "run dropexp
+// data fetch" advice into a list of the files it looked for.
+func (f *Fetcher) Fetch(ctx context.Context, src Source, dir string) (err error) {
 	w := f.out()
 	if src.Module != "" {
 		mdir, err := resolveDir(src, "")
@@ -83,7 +88,13 @@ func (f *Fetcher) Fetch(ctx context.Context, src Source, dir string) error {
 		fmt.Fprintln(w)
 		return nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	made, err := mkdirAll(dir)
+	defer func() {
+		if err != nil {
+			removeEmpty(made)
+		}
+	}()
+	if err != nil {
 		return fmt.Errorf("datafetch: %w (choose another --dir)", err)
 	}
 	for i, file := range src.Files {
@@ -115,6 +126,33 @@ func (f *Fetcher) Fetch(ctx context.Context, src Source, dir string) error {
 	}
 	fmt.Fprintf(w, "%s: ready in %s; %s: use --set dataset.name=%s --set dataset.path=%s\n", src.Name, dir, src.Use, src.Name, dir)
 	return nil
+}
+
+// mkdirAll makes dir and its missing parents, as os.MkdirAll does, and
+// returns the directories it made, deepest first.
+func mkdirAll(dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	// Even a failed MkdirAll may have made some of them.
+	return missing, os.MkdirAll(dir, 0o755)
+}
+
+// removeEmpty removes the directories made, deepest first, as long as they
+// are empty: one holding a .part kept for a resume stays, with its parents.
+func removeEmpty(made []string) {
+	for _, d := range made {
+		if err := os.Remove(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return
+		}
+	}
 }
 
 // Download gets file into dir/file.Name: the body goes to dir/NAME.part,

@@ -365,3 +365,54 @@ func TestContentRange(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedFetchLeavesNoEmptyDirectory checks that a fetch that fails
+// removes the directories it made while they are empty, and keeps a
+// directory that was there before or that holds bytes kept for a resume.
+func TestFailedFetchLeavesNoEmptyDirectory(t *testing.T) {
+	data, sum := payload(100_000)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String() // nothing listens there: no network
+	l.Close()
+	cut := newServer(t, data, func(s *server, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		w.Write(s.data[:30_000])
+	})
+	for _, tc := range []struct {
+		name     string
+		url      string
+		existing bool     // whether dir's parent exists beforehand
+		sub      []string // dir below the temporary directory
+		keep     string   // the deepest directory that must exist afterwards ("" = the temporary directory)
+	}{
+		{"no network, new dir and parent", closed, false, []string{"data", "cifar10"}, ""},
+		{"no network, new dir", closed, true, []string{"data", "cifar10"}, "data"},
+		{"no network, existing dir", closed, true, nil, ""},
+		{"connection cut keeps the .part", cut.URL, false, []string{"data", "cifar10"}, "data/cifar10"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(append([]string{root}, tc.sub...)...)
+			if tc.existing && len(tc.sub) > 0 {
+				if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := (&Fetcher{}).Fetch(context.Background(), source(tc.url, sum), dir); err == nil {
+				t.Fatal("fetch succeeded, want a failure")
+			}
+			keep := filepath.Join(root, filepath.FromSlash(tc.keep))
+			if _, err := os.Stat(keep); err != nil {
+				t.Errorf("%s was removed: %v", keep, err)
+			}
+			for d := dir; d != keep && len(d) > len(keep); d = filepath.Dir(d) {
+				if _, err := os.Stat(d); err == nil {
+					t.Errorf("%s is left behind by the failed fetch", d)
+				}
+			}
+		})
+	}
+}

@@ -57,6 +57,9 @@ func loadCIFAR10(path string, ld *loader) (*Split, error) {
 	if !fi.IsDir() {
 		return loadCIFARArchive(path, ld)
 	}
+	if note := emptyDir(path); note != "" {
+		return nil, fmt.Errorf("cifar10: %s (%s; it may stay packed)", note, fetchHint("cifar10", path, CIFAR10URL))
+	}
 	var looked []string
 	for _, dir := range []string{path, filepath.Join(path, cifarDirName)} {
 		looked = append(looked, filepath.Join(dir, "{"+strings.Join(cifarFiles, ",")+"}"))

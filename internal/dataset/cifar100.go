@@ -67,6 +67,9 @@ func loadCIFAR100(path string, coarse bool, ld *loader) (*Split, error) {
 	if !fi.IsDir() {
 		return loadCIFAR100Archive(path, coarse, ld)
 	}
+	if note := emptyDir(path); note != "" {
+		return nil, fmt.Errorf("cifar100: %s (%s; it may stay packed)", note, fetchHint("cifar100", path, CIFAR100URL))
+	}
 	var looked []string
 	for _, dir := range []string{path, filepath.Join(path, cifar100DirName)} {
 		looked = append(looked, filepath.Join(dir, "{"+strings.Join(cifar100Files, ",")+"}"))

@@ -169,7 +169,11 @@ func TestLoadCIFAR100Errors(t *testing.T) {
 			return dir
 		}, []string{"missing test.bin", CIFAR100URL}},
 		{"nothing there", func(t *testing.T, dir string) string { return dir },
-			[]string{"no CIFAR-100 files found", "train.bin", cifar100DirName, cifar100ArchiveName, CIFAR100URL, "dropexp data fetch cifar100 --dir"}},
+			[]string{" is empty (run `dropexp data fetch cifar100 --dir", CIFAR100URL}},
+		{"other files there", func(t *testing.T, dir string) string {
+			writeFile(t, filepath.Join(dir, "notes.txt"), []byte("x"))
+			return dir
+		}, []string{"no CIFAR-100 files found", "train.bin", cifar100DirName, cifar100ArchiveName, CIFAR100URL, "dropexp data fetch cifar100 --dir"}},
 		{"no such path", func(t *testing.T, dir string) string { return filepath.Join(dir, "data", "cifar100") },
 			[]string{"no such file", CIFAR100URL, "dropexp data fetch cifar100 --dir " + "", filepath.Join("data", "cifar100")}},
 		{"no such archive", func(t *testing.T, dir string) string { return filepath.Join(dir, "d", cifar100ArchiveName) },

@@ -86,7 +86,15 @@ func TestLoadCIFAR10Errors(t *testing.T) {
 			return dir
 		}, []string{"missing test_batch.bin", CIFAR10URL}},
 		{"nothing there", func(t *testing.T, dir string) string { return dir },
-			[]string{"data_batch_1.bin", cifarDirName, cifarArchiveName, CIFAR10URL, "dropexp data fetch cifar10 --dir", "by hand"}},
+			[]string{" is empty (run `dropexp data fetch cifar10 --dir", CIFAR10URL, "by hand"}},
+		{"only an interrupted download", func(t *testing.T, dir string) string {
+			writeFile(t, filepath.Join(dir, cifarArchiveName+".part"), []byte{1, 2})
+			return dir
+		}, []string{"holds only the interrupted download " + cifarArchiveName + ".part", "run the fetch again", "dropexp data fetch cifar10 --dir"}},
+		{"other files there", func(t *testing.T, dir string) string {
+			writeFile(t, filepath.Join(dir, "notes.txt"), []byte("x"))
+			return dir
+		}, []string{"no CIFAR-10 files found", "data_batch_1.bin", cifarDirName, cifarArchiveName, CIFAR10URL, "dropexp data fetch cifar10 --dir", "by hand"}},
 		{"no such path", func(t *testing.T, dir string) string { return filepath.Join(dir, "data", "cifar10") },
 			[]string{"no such file", "dropexp data fetch cifar10 --dir ", filepath.Join("data", "cifar10") + "`", CIFAR10URL}},
 		{"empty test set", func(t *testing.T, dir string) string {

@@ -26,6 +26,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -75,6 +76,27 @@ func fetchHint(name, path string, urls ...string) string {
 		dir = filepath.Dir(path)
 	}
 	return fmt.Sprintf("run `dropexp data fetch %s --dir %s`, or download %s by hand into %s", name, dir, strings.Join(urls, " and "), dir)
+}
+
+// emptyDir says so when dir holds nothing, or only the .part files of an
+// interrupted download, which the list of files looked for would bury; ""
+// otherwise.
+func emptyDir(dir string) string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	var parts []string
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".part") {
+			return ""
+		}
+		parts = append(parts, e.Name())
+	}
+	if len(parts) == 0 {
+		return dir + " is empty"
+	}
+	return fmt.Sprintf("%s holds only the interrupted download %s (run the fetch again to resume it)", dir, strings.Join(parts, ", "))
 }
 
 // VerifyMD5 returns an error unless the md5 of file is want (hex, any case).

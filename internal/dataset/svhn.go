@@ -61,6 +61,9 @@ func loadSVHN(path string, ld *loader) (*Split, error) {
 	switch len(missing) {
 	case 0:
 	case len(svhnFiles):
+		if note := emptyDir(dir); note != "" {
+			return nil, fmt.Errorf("svhn: %s (%s)", note, fetchHint("svhn", dir, SVHNTrainURL, SVHNTestURL))
+		}
 		return nil, fmt.Errorf("svhn: no SVHN files found; looked for %s (%s)",
 			filepath.Join(dir, "{"+strings.Join(svhnFiles, ",")+"}"), fetchHint("svhn", dir, SVHNTrainURL, SVHNTestURL))
 	default:

@@ -144,7 +144,15 @@ func TestLoadSVHNErrors(t *testing.T) {
 		errHas []string
 	}{
 		{"nothing there", func(t *testing.T, dir string) string { return dir },
-			[]string{"no SVHN files found", svhnTrainFile, svhnTestFile, SVHNTrainURL, SVHNTestURL, "dropexp data fetch svhn --dir"}},
+			[]string{" is empty (run `dropexp data fetch svhn --dir", SVHNTrainURL, SVHNTestURL}},
+		{"only an interrupted download", func(t *testing.T, dir string) string {
+			writeFile(t, filepath.Join(dir, svhnTrainFile+".part"), []byte{1, 2})
+			return dir
+		}, []string{"holds only the interrupted download " + svhnTrainFile + ".part", "dropexp data fetch svhn --dir"}},
+		{"other files there", func(t *testing.T, dir string) string {
+			writeFile(t, filepath.Join(dir, "notes.txt"), []byte("x"))
+			return dir
+		}, []string{"no SVHN files found", svhnTrainFile, svhnTestFile, SVHNTrainURL, SVHNTestURL, "dropexp data fetch svhn --dir"}},
 		{"no such directory", func(t *testing.T, dir string) string { return filepath.Join(dir, "data", "svhn") },
 			[]string{"no such file", "dropexp data fetch svhn --dir ", filepath.Join("data", "svhn") + "`", SVHNTrainURL, SVHNTestURL, "by hand into"}},
 		{"test file missing", func(t *testing.T, dir string) string {
