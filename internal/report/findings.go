@@ -404,7 +404,8 @@ func findingsDoc(note string, groups []*Group) string {
 			findingsMarkdown(&b, fs)
 		}
 	}
-	if n == 0 {
+	n2 := table2FindingsDoc(&b, groups)
+	if n == 0 && n2 == 0 {
 		b.WriteString("No ConvNet-Quick dropout runs: nothing to check.\n")
 	}
 	return b.String()

@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -162,10 +163,66 @@ func TestFindings(t *testing.T) {
 }
 
 func TestFindingsWithoutConvNetQuick(t *testing.T) {
-	_, c := collect(t, []fakeRun{resnet("svhn", "standard", "0.1", 1, 0.95)})
+	_, c := collect(t, []fakeRun{resnet("svhn", "plain", "", 1, 0.95)})
 	groups, _ := Groups(c.Runs)
 	if doc := findingsDoc("", groups); !strings.Contains(doc, "No ConvNet-Quick dropout runs: nothing to check.") {
 		t.Errorf("findings.md:\n%s", doc)
 	}
 	_ = results.StatusFinished
+}
+
+// table2Runs is standard against augmented on the JPEG-size CIFAR-10 with
+// 4 seeds; augmented is ahead by gain[i] at table2Ratios[i].
+func table2Runs(gain [3]float64) []fakeRun {
+	var runs []fakeRun
+	noise := []float64{0.0006, -0.0004, 0.0001, -0.0003}
+	for i, p := range table2Ratios {
+		for s := range noise {
+			e := noise[(s+i)%len(noise)]
+			runs = append(runs,
+				resnet("cifar10", "standard", p, int64(s+1), 0.90+e),
+				resnet("cifar10", "augmented", p+"/0.0001", int64(s+1), 0.90+gain[i]+e/2))
+		}
+	}
+	return runs
+}
+
+func TestTable2Findings(t *testing.T) {
+	only01 := slices.DeleteFunc(table2Runs([3]float64{0.01, 0.01, 0.01}), func(r fakeRun) bool { return r.ratio != "0.1" && r.ratio != "0.1/0.0001" })
+	for _, tc := range []struct {
+		name string
+		runs []fakeRun
+		want Verdict
+		text []string
+	}{
+		{"augmented ahead at every ratio", table2Runs([3]float64{0.01, 0.012, 0.008}), Holds,
+			[]string{"| augmented beats standard at p = 0.2 | augmented/0.2/0.0001/layer | standard/0.2/layer | paired | 4 pairs | +0.0120 |"}},
+		{"behind at one ratio", table2Runs([3]float64{0.01, -0.01, 0.008}), DoesNotHold, nil},
+		{"level at one ratio", table2Runs([3]float64{0.01, 0, 0.008}), NotResolved, nil},
+		{"one ratio ran", only01, Holds,
+			[]string{"Verdict: **holds** for what ran", "| augmented beats standard at p = 0.3 | – | – | – | – | – | – | – | – | not run: augmented at p = 0.3 not run |"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, c := collect(t, tc.runs)
+			groups, _ := Groups(c.Runs)
+			if len(groups) != 1 {
+				t.Fatalf("%d groups", len(groups))
+			}
+			f := table2Findings(groups[0], "layer")
+			if f.Verdict != tc.want {
+				var b strings.Builder
+				findingsMarkdown(&b, []Finding{f})
+				t.Errorf("%s, want %s\n%s", f.Verdict, tc.want, b.String())
+			}
+			doc := findingsDoc("", groups)
+			for _, w := range append(tc.text, "## ResNet-20 on CIFAR-10, layer gradient", "| (T2) | "+string(tc.want)+" |", Table2Claim) {
+				if !strings.Contains(doc, w) {
+					t.Errorf("findings.md lacks %q\n%s", w, doc)
+				}
+			}
+			if strings.Contains(doc, "NaN") || strings.Contains(doc, "No ConvNet-Quick dropout runs") {
+				t.Errorf("findings.md:\n%s", doc)
+			}
+		})
+	}
 }

@@ -1,0 +1,91 @@
+package report
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Table2Claim is the paper's claim about Table 2, checked by table2Findings.
+const Table2Claim = "(T2) Augmented dropout beats standard dropout at every ratio: at p = 0.1, 0.2 and 0.3, adding the q mask's noise to the backward pass raises ResNet-20's test accuracy."
+
+// table2Ratios are the dropout ratios of Table 2's rows.
+var table2Ratios = [...]string{"0.1", "0.2", "0.3"}
+
+// table2Findings checks Table2Claim against the ResNet-20 cells of g under
+// semantics sem: at every ratio, augmented p/q against standard p (paired
+// by seed), all checks one Holm family, by FindingsRule. The paper's ratios
+// without an augmented cell read "not run"; other ratios that ran are
+// checked too.
+func table2Findings(g *Group, sem string) Finding {
+	var ks []check
+	covered := map[string]bool{}
+	for _, c := range g.Cells {
+		if c.Variant != "augmented" || c.Semantics != sem {
+			continue
+		}
+		p := strconv.FormatFloat(ratioP(c.Ratio), 'g', -1, 64)
+		covered[p] = true
+		k := check{what: "augmented beats standard at p = " + p, kind: positive, metric: "test accuracy"}
+		if s := g.standard(p, sem); s != nil {
+			k.ran, k.c = true, compare(c, s, accOf, 1)
+		} else {
+			k.note = "standard/" + p + " not run"
+		}
+		ks = append(ks, k)
+	}
+	for _, p := range table2Ratios {
+		if !covered[p] {
+			ks = append(ks, check{what: "augmented beats standard at p = " + p, kind: positive, metric: "test accuracy", note: "augmented at p = " + p + " not run"})
+		}
+	}
+	var fam []Comparison
+	for _, k := range ks {
+		if k.ran {
+			fam = append(fam, k.c)
+		}
+	}
+	holm(fam)
+	i := 0
+	for j := range ks {
+		if ks[j].ran {
+			ks[j].c = fam[i]
+			i++
+		}
+	}
+	return Finding{ID: "T2", Claim: Table2Claim, Semantics: sem, Checks: ks, Verdict: combine(ks)}
+}
+
+// table2FindingsDoc renders the Table 2 sections of findings.md: one per
+// ResNet-20 group and semantics with augmented or standard cells.
+func table2FindingsDoc(b *strings.Builder, groups []*Group) int {
+	n := 0
+	for _, g := range groups {
+		if g.Model != Table2Model {
+			continue
+		}
+		for _, sem := range g.semantics() {
+			if !hasTable2Cells(g, sem) {
+				continue
+			}
+			n++
+			f := table2Findings(g, sem)
+			b.WriteString("## " + g.Title() + ", " + sem + " gradient\n\n")
+			if ok, why := paperBasis(g); !ok {
+				b.WriteString("The claim is about Table 2's protocol (164 epochs); " + why + ", so this check says what these runs show, not whether the paper reproduces.\n\n")
+			}
+			b.WriteString("| claim | verdict |\n|---|---|\n| (T2) | " + string(f.Verdict) + " |\n\n")
+			findingsMarkdown(b, []Finding{f})
+		}
+	}
+	return n
+}
+
+// hasTable2Cells reports whether g has an augmented or standard cell under sem.
+func hasTable2Cells(g *Group, sem string) bool {
+	for _, c := range g.Cells {
+		if (c.Variant == "augmented" && c.Semantics == sem) || c.Variant == "standard" {
+			return true
+		}
+	}
+	return false
+}
