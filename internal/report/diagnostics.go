@@ -447,6 +447,9 @@ func noiseMarkdown(rows []NoiseRow, note string) string {
 		"squared distance from g0 less its sampling error tr Cov / K (0 when the sampling error explains it all). "+
 		"Gap: final test loss − final training loss (the logged training loss, with the variant's masks). "+
 		"Each value: mean ± sample std over seeds (n runs).\n", endFraction*100)
+	if aug := augmentedNoiseMarkdown(rows); aug != "" {
+		b.WriteString("\n" + aug)
+	}
 	return b.String()
 }
 
