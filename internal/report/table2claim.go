@@ -72,8 +72,11 @@ func table2FindingsDoc(b *strings.Builder, groups []*Group) int {
 			n++
 			f := table2Findings(g, sem)
 			b.WriteString("## " + g.Title() + ", " + sem + " gradient\n\n")
-			if ok, why := paperBasis(g); !ok {
+			switch ok, why := paperBasis(g); {
+			case !ok:
 				b.WriteString("The claim is about Table 2's protocol (164 epochs); " + why + ", so this check says what these runs show, not whether the paper reproduces.\n\n")
+			case why != "":
+				b.WriteString("Note: " + why + ".\n\n")
 			}
 			b.WriteString("| claim | verdict |\n|---|---|\n| (T2) | " + string(f.Verdict) + " |\n\n")
 			findingsMarkdown(b, []Finding{f})

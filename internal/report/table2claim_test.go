@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/dropexp/dropexp/internal/config"
 )
 
 func TestAugmentedNoise(t *testing.T) {
@@ -27,5 +29,46 @@ func TestAugmentedNoise(t *testing.T) {
 	}
 	if got := augmentedNoiseMarkdown(rows[:3]); got != "" {
 		t.Errorf("without augmented rows: %q", got)
+	}
+}
+
+// A budgeted protocol (shorter, another schedule) keeps the paper's
+// column, marked as the full protocol's; any other change drops it.
+func TestTable2BudgetKeepsThePaperColumn(t *testing.T) {
+	budget := func(r fakeRun) fakeRun {
+		r.edit = func(c *config.Run) {
+			c.Train.Iterations, c.Train.LRSchedule, c.Train.LRSteps = 5860, "linear", nil
+		}
+		return r
+	}
+	other := func(r fakeRun) fakeRun {
+		r.edit = func(c *config.Run) {
+			c.Train.Iterations, c.Train.LRSchedule, c.Train.LRSteps, c.Train.Momentum = 5860, "linear", nil, 0.5
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		name      string
+		edit      func(fakeRun) fakeRun
+		want, not string
+	}{
+		{"budget", budget, "| standard | 0.1 | layer | 0.9000 | [0.8752, 0.9248] | 0.9193 |", "No paper column"},
+		{"another solver", other, "No paper column: the runs do not follow the paper's protocol", "| 0.9193 |"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var runs []fakeRun
+			for s, acc := range []float64{0.89, 0.90, 0.91} {
+				runs = append(runs, tc.edit(resnet("cifar10", "standard", "0.1", int64(s+1), acc)))
+			}
+			_, c := collect(t, runs)
+			groups, _ := Groups(c.Runs)
+			md := BuildTable(Table2Model, groups).Markdown("")
+			if !strings.Contains(md, tc.want) || strings.Contains(md, tc.not) {
+				t.Errorf("want %q and not %q in\n%s", tc.want, tc.not, md)
+			}
+			if tc.name == "budget" && !strings.Contains(md, "Note: the paper's values are its full protocol's") {
+				t.Errorf("the paper column is not marked as the full protocol's:\n%s", md)
+			}
+		})
 	}
 }
