@@ -20,7 +20,7 @@ func TestAugmentedNoise(t *testing.T) {
 		row("CIFAR-10", "standard", "0.2", 3, 0.3, 0.4, 0.09, 0.91),
 		row("CIFAR-10", "augmented", "0.1/0.0001", 2, 0.5, 0.6, 0.05, 0.92),
 		row("CIFAR-10", "augmented", "0.3/0.0001", 2, 0.5, 0.6, 0.05, 0.92), // no standard at 0.3
-		row("SVHN", "standard", "0.1", 3, 9, 9, 9, 0.96), // another data set: no pair
+		row("SVHN", "standard", "0.1", 3, 9, 9, 9, 0.96),                    // another data set: no pair
 	}
 	md := augmentedNoiseMarkdown(rows)
 	want := "| CIFAR-10 | 0.1 | 0.1/0.0001 | 3 / 2 | 0.2 ± 0.01 → 0.5 ± 0.01 | 2.5 | 0.3 → 0.6 | 2 | 0.1 ± 0.002 → 0.05 ± 0.002 | 0.9100 → 0.9200 |\n"
