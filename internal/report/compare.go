@@ -20,11 +20,19 @@ type Comparison struct {
 	Test  stats.Test
 	Err   error   // why no test could be made (Test then has NaN p and interval)
 	PHolm float64 // Test.P adjusted over its family; NaN without a test
+	Alpha float64 // the level of the Holm step that decided it (stats.HolmAlphas); NaN without a test
+	// HLow and HHigh are the interval of the difference at level 1 − Alpha:
+	// it excludes 0 exactly when the comparison is significant after Holm.
+	HLow, HHigh float64
 }
+
+// HolmInterval returns the interval at the level of the Holm step that
+// decided the comparison; NaN without a test.
+func (c Comparison) HolmInterval() (lo, hi float64) { return c.HLow, c.HHigh }
 
 // compare tests f(A) − Scale·f(B) over the finished runs of a and b.
 func compare(a, b *CellRuns, f func(results.Summary) float64, scale float64) Comparison {
-	c := Comparison{A: a, B: b, Scale: scale, PHolm: math.NaN()}
+	c := Comparison{A: a, B: b, Scale: scale, PHolm: math.NaN(), Alpha: math.NaN(), HLow: math.NaN(), HHigh: math.NaN()}
 	va, vb := a.values(f), b.values(f)
 	for i := range vb {
 		vb[i] *= scale
@@ -62,8 +70,13 @@ func holm(cs []Comparison) {
 			ps[i] = c.Test.P
 		}
 	}
+	alphas := stats.HolmAlphas(ps)
 	for i, p := range stats.Holm(ps) {
-		cs[i].PHolm = p
+		cs[i].PHolm, cs[i].Alpha = p, alphas[i]
+		cs[i].HLow, cs[i].HHigh = math.NaN(), math.NaN()
+		if cs[i].Err == nil {
+			cs[i].HLow, cs[i].HHigh = cs[i].Test.Interval(alphas[i])
+		}
 	}
 }
 

@@ -36,17 +36,20 @@ const UnderfitFactor = 1.3
 var FindingsRule = fmt.Sprintf(`Rule. Every check is a two-sided t-test of a difference of means over seeds
 (paired by seed when both cells ran the same seeds, Welch otherwise); the
 p-values of all checks of one section form one family, adjusted by Holm's
-method, and a check is significant when its adjusted p < %.2g.
+method, and a check is significant when its adjusted p < %.2g. Its interval
+is drawn at the level of the Holm step that decided it (1 − 0.05/k, k the
+checks still in the family at that step), so it excludes 0 exactly when
+the check is significant.
 
 - "A beats B" (or "A is above B"): holds when A − B is significant and
   positive; does not hold when it is significant and negative; otherwise not
   resolved at this n.
 - "A is indistinguishable from B": does not hold when A − B is significant;
-  holds when the 95 %% interval of A − B lies inside ±%.3g (%.1f points, the
+  holds when the interval of A − B lies inside ±%.3g (%.1f points, the
   paper's own gain of backward over plain at p = 0.005); otherwise not
   resolved.
 - "A does not beat B": does not hold when A − B is significant and positive;
-  holds when the 95 %% interval of A − B ends below +%.3g; otherwise not
+  holds when the interval of A − B ends below +%.3g; otherwise not
   resolved.
 - "A's training loss is at least %.1f× B's": the same as "beats" for
   loss(A) − %.1f·loss(B).
@@ -88,6 +91,7 @@ func (k check) verdict() Verdict {
 		return NotResolved
 	}
 	sig, d := c.Significant(), c.Test.Diff
+	lo, hi := c.HolmInterval()
 	switch k.kind {
 	case positive, underfitRatio:
 		return direction(sig, d > 0)
@@ -97,14 +101,14 @@ func (k check) verdict() Verdict {
 		switch {
 		case sig:
 			return DoesNotHold
-		case c.Test.Low > -Margin && c.Test.High < Margin:
+		case lo > -Margin && hi < Margin:
 			return Holds
 		}
 	case notPositive:
 		switch {
 		case sig && d > 0:
 			return DoesNotHold
-		case c.Test.High < Margin:
+		case hi < Margin:
 			return Holds
 		}
 	}
@@ -300,10 +304,10 @@ func findingsMarkdown(b *strings.Builder, fs []Finding) {
 			fmt.Fprintf(b, "Not run: %s.\n\n", strings.Join(notRun, "; "))
 			continue
 		}
-		b.WriteString("| check | a | b | test | n | a − b | 95 % interval | p | p (Holm) | verdict |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		b.WriteString("| check | a | b | test | n | a − b | interval (Holm level) | p | p (Holm) | verdict | seeds to resolve |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, k := range f.Checks {
 			if !k.ran {
-				fmt.Fprintf(b, "| %s | – | – | – | – | – | – | – | – | not run: %s |\n", k.what, k.note)
+				fmt.Fprintf(b, "| %s | – | – | – | – | – | – | – | – | not run: %s | – |\n", k.what, k.note)
 				continue
 			}
 			c := k.c
@@ -318,8 +322,9 @@ func findingsMarkdown(b *strings.Builder, fs []Finding) {
 			if c.Err != nil {
 				v += ": " + c.why()
 			}
-			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", k.what, a, bb, testName(c), nText(c),
-				signed(c.Test.Diff), interval(c.Test.Low, c.Test.High), pText(c.Test.P), pText(c.PHolm), v)
+			lo, hi := c.HolmInterval()
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", k.what, a, bb, testName(c), nText(c),
+				signed(c.Test.Diff), intervalAt(lo, hi, c.Alpha), pText(c.Test.P), pText(c.PHolm), v, k.seedsText(len(familyOf(fs))))
 		}
 		if f.ID == "a" && f.Checks[0].ran && f.Checks[0].c.A.TrainLoss.N > 0 && f.Checks[0].c.B.TrainLoss.N > 0 {
 			fa, fb := f.Checks[0].c.A.TrainLoss.Mean, f.Checks[0].c.B.TrainLoss.Mean
@@ -372,40 +377,64 @@ func pText(p float64) string {
 	return fmt.Sprintf("%.4f", p)
 }
 
-// findingsDoc renders findings.md over the ConvNet-Quick groups.
+// findingsDoc renders findings.md: the answer first, then every check of
+// the poster's claims about Table 1 (ConvNet-Quick groups) and of the
+// paper's claim about Table 2 (ResNet-20 groups).
 func findingsDoc(note string, groups []*Group) string {
+	var secs []findingSection
+	var notes []string
+	for _, g := range groups {
+		if g.Model != Table1Model {
+			continue
+		}
+		for _, sem := range g.semantics() {
+			secs = append(secs, findingSection{title: g.Title() + ", " + sem + " gradient", g: g, fs: findings(g, sem)})
+			n := ""
+			if ok, why := paperBasis(g); !ok {
+				n = fmt.Sprintf("The claims are about CIFAR-10 under the Table 1 protocol; %s, so these checks say what these runs show, not whether the paper reproduces.\n\n", why)
+			}
+			notes = append(notes, n)
+		}
+	}
+	t1 := len(secs)
+	for _, g := range groups {
+		if g.Model != Table2Model {
+			continue
+		}
+		for _, sem := range g.semantics() {
+			if !hasTable2Cells(g, sem) {
+				continue
+			}
+			secs = append(secs, findingSection{title: g.Title() + ", " + sem + " gradient", g: g, fs: []Finding{table2Findings(g, sem)}})
+			n := ""
+			switch ok, why := paperBasis(g); {
+			case !ok:
+				n = "The claim is about Table 2's protocol (164 epochs); " + why + ", so this check says what these runs show, not whether the paper reproduces.\n\n"
+			case why != "":
+				n = "Note: " + why + ".\n\n"
+			}
+			notes = append(notes, n)
+		}
+	}
+
 	var b strings.Builder
 	b.WriteString("# The poster's claims, checked against the runs\n\n")
 	if note != "" {
 		b.WriteString(note + "\n\n")
 	}
+	answerMarkdown(&b, secs)
 	b.WriteString(FindingsRule + "\n\n")
-	n := 0
-	for _, g := range groups {
-		if g.Model != Table1Model {
-			continue
+	for i, sec := range secs {
+		fmt.Fprintf(&b, "## %s\n\n", sec.title)
+		b.WriteString(notes[i])
+		b.WriteString("| claim | verdict |\n|---|---|\n")
+		for _, f := range sec.fs {
+			fmt.Fprintf(&b, "| %s | %s |\n", f.Claim, f.Verdict)
 		}
-		sems := g.semantics()
-		if len(sems) == 0 {
-			continue
-		}
-		for _, sem := range sems {
-			n++
-			fmt.Fprintf(&b, "## %s, %s gradient\n\n", g.Title(), sem)
-			if ok, why := paperBasis(g); !ok {
-				fmt.Fprintf(&b, "The claims are about CIFAR-10 under the Table 1 protocol; %s, so these checks say what these runs show, not whether the paper reproduces.\n\n", why)
-			}
-			fs := findings(g, sem)
-			b.WriteString("| claim | verdict |\n|---|---|\n")
-			for _, f := range fs {
-				fmt.Fprintf(&b, "| (%s) | %s |\n", f.ID, f.Verdict)
-			}
-			b.WriteString("\n")
-			findingsMarkdown(&b, fs)
-		}
+		b.WriteString("\n")
+		findingsMarkdown(&b, sec.fs)
 	}
-	n2 := table2FindingsDoc(&b, groups)
-	if n == 0 && n2 == 0 {
+	if t1 == 0 && len(secs) == 0 {
 		b.WriteString("No ConvNet-Quick dropout runs: nothing to check.\n")
 	}
 	return b.String()

@@ -91,6 +91,11 @@ func (h *htmlReport) render() []byte {
 		}
 	}
 	for _, d := range docs {
+		if d.name == FindingsMD && strings.Contains(string(d.data), answerHeading) {
+			b.WriteString("<a href=\"#answer\">Answer</a>")
+		}
+	}
+	for _, d := range docs {
 		if d.name == Table1MD || d.name == Table2MD {
 			fmt.Fprintf(&b, "<a href=\"#%s\">%s</a>", esc(docID(d.name)), esc(docTitle(d)))
 		}
@@ -108,7 +113,17 @@ func (h *htmlReport) render() []byte {
 	}
 	b.WriteString("</nav>\n</header>\n")
 
-	// The tables first, then the figures, then the findings and the rest.
+	// The answer first (from findings.md), then the tables, the figures,
+	// the findings and the rest.
+	for i, d := range docs {
+		if d.name != FindingsMD {
+			continue
+		}
+		if answer, rest, ok := cutAnswer(string(d.data)); ok {
+			fmt.Fprintf(&b, "<section id=\"answer\" class=\"doc\">\n%s</section>\n", markdownHTML(answer, 1))
+			docs[i].data = []byte(rest)
+		}
+	}
 	isTable := func(d htmlDoc) bool { return d.name == Table1MD || d.name == Table2MD }
 	for _, d := range docs {
 		if isTable(d) {
@@ -148,6 +163,23 @@ func (h *htmlReport) render() []byte {
 	}
 	b.WriteString("</p>\n</footer>\n</body>\n</html>\n")
 	return b.Bytes()
+}
+
+// answerHeading opens the answer section of findings.md.
+const answerHeading = "## The answer\n"
+
+// cutAnswer splits findings.md into its answer section (up to the rule that
+// follows it) and the rest.
+func cutAnswer(md string) (answer, rest string, ok bool) {
+	i := strings.Index(md, answerHeading)
+	if i < 0 {
+		return "", md, false
+	}
+	j := strings.Index(md[i:], "\nRule. ")
+	if j < 0 {
+		return "", md, false
+	}
+	return md[i : i+j+1], md[:i] + md[i+j+1:], true
 }
 
 // docID is the anchor of a Markdown file's section.

@@ -256,7 +256,7 @@ func TestGroupingKeepsDifferentRunsApart(t *testing.T) {
 			},
 			groups: []string{"convnet-quick cifar10 1000/200, data fingerprint aaaaaaaa", "convnet-quick cifar10 1000/200, data fingerprint bbbbbbbb",
 				"convnet-quick cifar10 1000/200, no data fingerprint"},
-			want: []string{"| standard | 0.3 | layer | 2 | 0.7100 |", "Data: cifar10 from data/cifar10, /copy."},
+			want: []string{"| standard | 0.3 | layer | 2 | 0.7100 |", "Data: cifar10 from cifar10, copy."},
 		},
 		{
 			// A run directory whose name was taken gets the identity's first 8 hex digits.
@@ -361,7 +361,7 @@ func TestTable1(t *testing.T) {
 	md := tab.Markdown(c.Note([]string{"SWEEP"}))
 	for _, want := range []string{
 		"From SWEEP: 14 finished runs, 1 diverged, 1 not finished (left out).",
-		"## ConvNet-Quick on CIFAR-10\n\nRuns: 5000 iterations, 50000 train / 10000 test images; seeds 1, 2, 3. Data: cifar10 from data/cifar10.\n",
+		"## ConvNet-Quick on CIFAR-10\n\nRuns: 5000 iterations, 50000 train / 10000 test images; seeds 1, 2, 3. Data: cifar10 from cifar10.\n",
 		// testdata/table1_reference.py: mean 0.755, std 0.005, t.interval(0.95, 2) = [0.74258, 0.76742]
 		"| plain | – | – | 3 | 0.7550 | [0.7426, 0.7674] | 0.0050 | 0.7450 [0.7326, 0.7574] |",
 		// significantly below plain after Holm

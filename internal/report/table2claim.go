@@ -57,34 +57,6 @@ func table2Findings(g *Group, sem string) Finding {
 	return Finding{ID: "T2", Claim: Table2Claim, Semantics: sem, Checks: ks, Verdict: combine(ks)}
 }
 
-// table2FindingsDoc renders the Table 2 sections of findings.md: one per
-// ResNet-20 group and semantics with augmented or standard cells.
-func table2FindingsDoc(b *strings.Builder, groups []*Group) int {
-	n := 0
-	for _, g := range groups {
-		if g.Model != Table2Model {
-			continue
-		}
-		for _, sem := range g.semantics() {
-			if !hasTable2Cells(g, sem) {
-				continue
-			}
-			n++
-			f := table2Findings(g, sem)
-			b.WriteString("## " + g.Title() + ", " + sem + " gradient\n\n")
-			switch ok, why := paperBasis(g); {
-			case !ok:
-				b.WriteString("The claim is about Table 2's protocol (164 epochs); " + why + ", so this check says what these runs show, not whether the paper reproduces.\n\n")
-			case why != "":
-				b.WriteString("Note: " + why + ".\n\n")
-			}
-			b.WriteString("| claim | verdict |\n|---|---|\n| (T2) | " + string(f.Verdict) + " |\n\n")
-			findingsMarkdown(b, []Finding{f})
-		}
-	}
-	return n
-}
-
 // hasTable2Cells reports whether g has an augmented or standard cell under sem.
 func hasTable2Cells(g *Group, sem string) bool {
 	for _, c := range g.Cells {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,10 +91,13 @@ func (s Section) markdown(b *strings.Builder) {
 		}
 	}
 	fmt.Fprintf(b, "Runs: %s; seeds %s.", protocol(runs), joinInts(slices.Sorted(maps.Keys(seeds))))
+	// The file names only: where the data sat on the machine that trained
+	// is no business of a report that travels (the fingerprint in each
+	// run's summary.json says which data it was).
 	var paths []string
 	for _, p := range g.Paths {
-		if p != "" {
-			paths = append(paths, p)
+		if p != "" && !slices.Contains(paths, filepath.Base(p)) {
+			paths = append(paths, filepath.Base(p))
 		}
 	}
 	if len(paths) > 0 {
