@@ -226,3 +226,56 @@ func TestTable2Findings(t *testing.T) {
 		})
 	}
 }
+
+// A sweep that ran none of the claims' cells gets, in the answer, the
+// comparisons it did run; an open check, the seeds that would settle it.
+func TestAnswer(t *testing.T) {
+	var runs []fakeRun
+	for s, e := range []float64{0.001, -0.002, 0.0005} {
+		runs = append(runs, full(cq("forward", "0.1", int64(s+1), 0.74+e)), full(cq("backward", "0.1", int64(s+1), 0.73+e/2)))
+	}
+	_, c := collect(t, runs)
+	groups, _ := Groups(c.Runs)
+	doc := findingsDoc("", groups)
+	for _, w := range []string{"## The answer\n", "None of the claims' cells ran; the comparisons that did (test accuracy, one Holm family):",
+		"  - forward/0.1/layer − backward/0.1/layer = +0.0099, ", ": significant\n", "- Not run: (a), (b), (c), (d), (e)"} {
+		if !strings.Contains(doc, w) {
+			t.Errorf("findings.md lacks %q\n%s", w, doc)
+		}
+	}
+
+	_, c = collect(t, claimRuns(false)[:20]) // plain, standard, forward and backward at 0.3 with 5 seeds
+	groups, _ = Groups(c.Runs)
+	doc = findingsDoc("", groups)
+	for _, w := range []string{"- **(a) Forward dropout at p = 0.3 underfits: holds with 5 seeds per cell.** forward's training loss ≥ 1.3 × standard's holds (a − b = ",
+		"| check | a | b | test | n | a − b | interval (Holm level) | p | p (Holm) | verdict | seeds to resolve |"} {
+		if !strings.Contains(doc, w) {
+			t.Errorf("findings.md lacks %q\n%s", w, doc)
+		}
+	}
+}
+
+// The seeds that would settle an open check: the paired t-test's power at
+// the observed difference and spread, at Holm's strictest level.
+func TestCheckSeeds(t *testing.T) {
+	open := func(kind checkKind, diff, se float64, n int) check {
+		return check{kind: kind, ran: true, c: Comparison{Test: stats.Test{Diff: diff, SE: se, NA: n, NB: n, DF: float64(n - 1)}, PHolm: 0.5,
+			HLow: diff - 10*se, HHigh: diff + 10*se}}
+	}
+	// effect = diff / (se·√n) = 1 standard deviation of the differences.
+	k := open(positive, 0.01, 0.01/math.Sqrt(3), 3)
+	if n, ok, _ := k.seeds(1); !ok || n != 10 { // stats.SeedsNeeded(1, 0.05, 0.8) = 10 (SciPy)
+		t.Errorf("seeds of an open check, one in its family: %d, %v; want 10", n, ok)
+	}
+	if n, ok, _ := k.seeds(4); !ok || n <= 10 {
+		t.Errorf("seeds in a family of 4: %d, %v; want more than alone", n, ok)
+	}
+	held := k
+	held.c.PHolm, held.c.HLow = 0.001, 0.001
+	if _, ok, _ := held.seeds(1); ok {
+		t.Error("a settled check asks for seeds")
+	}
+	if n, ok, _ := open(equivalent, 0.0005, 0.002, 3).seeds(1); !ok || n < 3 {
+		t.Errorf("an open equivalence check: %d, %v", n, ok)
+	}
+}
