@@ -170,14 +170,13 @@ func Resume(ctx context.Context, dir string, cfg config.Run, mode Mode, stdout, 
 	}
 	// The config first, before the data are loaded: a wrong one is told at once.
 	if saved, err := config.Decode(rec.Config); err != nil || saved.IdentityText() != cfg.IdentityText() {
-		m := train.Mismatch(rec, cfg, "")
-		if err != nil || !errors.Is(m, train.ErrConfigMismatch) {
-			m = fmt.Errorf("%w: %s does not read as a run config of this dropexp (%v)", train.ErrConfigMismatch, filepath.Join(dir, results.ConfigFile), err)
+		var diff []string
+		if m := (*train.MismatchError)(nil); err == nil && errors.As(train.Mismatch(rec, cfg, ""), &m) && !m.DataChanged {
+			diff = m.Diff
 		}
-		_, diff, _ := strings.Cut(m.Error(), "Differences (- run, + now):\n")
 		return results.Summary{}, fmt.Errorf("--resume %s: %w; refusing. Differences (- run, + now):\n%s\n"+
 			"To continue the run, resume without --config and --set (its own %s is used); to train the new config, run it without --resume.",
-			dir, train.ErrConfigMismatch, diff, results.ConfigFile)
+			dir, train.ErrConfigMismatch, strings.Join(diff, "\n"), results.ConfigFile)
 	}
 	if err := rec.Damaged(); err != nil {
 		return results.Summary{}, fmt.Errorf("--resume %s: %w", dir, err)

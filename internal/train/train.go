@@ -425,38 +425,64 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 	return sum, nil
 }
 
+// MismatchError says how a run directory or checkpoint differs from the run
+// of a config, for callers that report the difference their own way
+// (errors.As); it unwraps to ErrConfigMismatch, ErrDataChanged or
+// ErrNoIdentity.
+type MismatchError struct {
+	// Diff lists the identity lines only in the recorded run ("- ") and
+	// only in the config now ("+ "); empty when the configs cannot be
+	// compared line by line or do not differ.
+	Diff []string
+	// DataChanged: the config is the same, the data are not.
+	DataChanged bool
+	err         error // the whole message, wrapping the sentinel
+}
+
+func (e *MismatchError) Error() string { return e.err.Error() }
+
+func (e *MismatchError) Unwrap() error { return e.err }
+
+// mismatch is a MismatchError of message format (whose first verb wraps the
+// sentinel) with diff.
+func mismatch(diff []string, format string, args ...any) *MismatchError {
+	err := fmt.Errorf(format, args...)
+	return &MismatchError{Diff: diff, DataChanged: errors.Is(err, ErrDataChanged), err: err}
+}
+
 // Mismatch explains why the run directory rec does not hold the run of cfg
-// on data of fingerprint fp: ErrDataChanged when only the data differ,
-// else ErrConfigMismatch with the config lines that differ; nil if it
-// holds that run.
+// on data of fingerprint fp, as a *MismatchError: ErrDataChanged when only
+// the data differ, else ErrConfigMismatch with the config lines that
+// differ; nil if it holds that run.
 func Mismatch(rec results.Recorded, cfg config.Run, fp string) error {
 	if rec.Holds(cfg.Identities(fp)...) {
 		return nil
 	}
 	file := filepath.Join(rec.Dir, results.ConfigFile)
 	if rec.Config == nil {
-		return fmt.Errorf("%w: %s has no %s to compare with", ErrConfigMismatch, rec.Dir, results.ConfigFile)
+		return mismatch(nil, "%w: %s has no %s to compare with", ErrConfigMismatch, rec.Dir, results.ConfigFile)
 	}
 	saved, err := config.Decode(rec.Config)
 	if err != nil {
-		return fmt.Errorf("%w: %s does not read as a run config of this dropexp (%v)", ErrConfigMismatch, file, err)
+		return mismatch(nil, "%w: %s does not read as a run config of this dropexp (%v)", ErrConfigMismatch, file, err)
 	}
 	if saved.IdentityText() != cfg.IdentityText() {
 		a, _ := saved.IdentityYAML()
 		b, _ := cfg.IdentityYAML()
-		return fmt.Errorf("%w: %s holds a run of another config. Differences (- run, + now):\n%s", ErrConfigMismatch, rec.Dir, DiffLines(string(a), string(b)))
+		diff := DiffLines(string(a), string(b))
+		return mismatch(diff, "%w: %s holds a run of another config. Differences (- run, + now):\n%s", ErrConfigMismatch, rec.Dir, strings.Join(diff, "\n"))
 	}
 	if rec.Identity == "" {
-		return fmt.Errorf("%w in %s (a run of a dropexp before run identities, or written by hand), which is neither resumed nor overwritten; to train its config again: dropexp train --config %s (the new run gets a directory of its own)", ErrNoIdentity, file, file)
+		return mismatch(nil, "%w in %s (a run of a dropexp before run identities, or written by hand), which is neither resumed nor overwritten; to train its config again: dropexp train --config %s (the new run gets a directory of its own)", ErrNoIdentity, file, file)
 	}
 	if !slices.Contains(saved.Identities(rec.DataFingerprint), rec.Identity) {
-		return fmt.Errorf("%w: %s was edited after the run wrote it (its identity no longer matches its content)", ErrConfigMismatch, file)
+		return mismatch(nil, "%w: %s was edited after the run wrote it (its identity no longer matches its content)", ErrConfigMismatch, file)
 	}
 	size := ""
 	if s := rec.Summary; s != nil {
 		size = fmt.Sprintf("%d training and %d test images, ", s.TrainSize, s.TestSize)
 	}
-	return fmt.Errorf("%w: %s was trained on %sfingerprint %s; the data now loaded have fingerprint %s (the files at dataset.path changed, or dataset.path, the limits or the subset now select other images; point dataset.path at the original data)",
+	return mismatch(nil, "%w: %s was trained on %sfingerprint %s; the data now loaded have fingerprint %s (the files at dataset.path changed, or dataset.path, the limits or the subset now select other images; point dataset.path at the original data)",
 		ErrDataChanged, rec.Dir, size, short(rec.DataFingerprint), short(fp))
 }
 
@@ -500,7 +526,7 @@ type errDivergedNow struct{ what string }
 func (e errDivergedNow) Error() string { return e.what }
 
 // DiffLines lists the lines only in a (prefixed "- ") and only in b ("+ ").
-func DiffLines(a, b string) string {
+func DiffLines(a, b string) []string {
 	in := func(lines []string) map[string]bool {
 		m := map[string]bool{}
 		for _, l := range lines {
@@ -521,7 +547,7 @@ func DiffLines(a, b string) string {
 			out = append(out, "+ "+l)
 		}
 	}
-	return strings.Join(out, "\n")
+	return out
 }
 
 // trainer holds the graphs, solver and random sources of one run.
