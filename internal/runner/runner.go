@@ -27,6 +27,7 @@ import (
 	"github.com/dropexp/dropexp/internal/dropout"
 	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/threads"
 	"github.com/dropexp/dropexp/internal/train"
 )
 
@@ -59,7 +60,7 @@ func Name(cfg config.Run) string {
 
 // one is One on data already loaded (nil: load them) with fingerprint fp ("": compute it).
 func one(ctx context.Context, cfg config.Run, data *dataset.Split, fp string, mode Mode, stdout, stderr io.Writer) (results.Summary, error) {
-	if note := train.ThreadsNote(cfg); note != "" {
+	if note := threads.Note(cfg.Threads); note != "" {
 		fmt.Fprintln(stderr, note)
 	}
 	// Sites and data first: a wrong site or dataset.path then leaves no run directory behind.

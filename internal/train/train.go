@@ -29,6 +29,7 @@ import (
 	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/threads"
 )
 
 // Version is the dropexp version recorded in every summary.
@@ -76,41 +77,21 @@ type Options struct {
 	AllowKernelChange bool
 }
 
-// Threads resolves the configured thread count (0: every core), capped at
-// MaxThreads: more threads than that only cost memory (each has its
-// stack and buffers) and never change the numbers.
-func Threads(cfg config.Run) int {
-	if cfg.Threads > 0 {
-		return min(cfg.Threads, MaxThreads())
-	}
-	return runtime.NumCPU()
-}
-
-// MaxThreads is the most threads a run uses: 4 per core.
-func MaxThreads() int { return 4 * runtime.NumCPU() }
-
-// ThreadsNote says that the configured thread count is capped, "" if not.
-func ThreadsNote(cfg config.Run) string {
-	if cfg.Threads <= MaxThreads() {
-		return ""
-	}
-	return fmt.Sprintf("warning: threads %d capped at %d (4 per core of %d); more threads only take memory", cfg.Threads, MaxThreads(), runtime.NumCPU())
-}
-
 // CheckMemory refuses a run whose network would not fit in the memory the
 // machine has now (the data already loaded), before anything is built or
 // written.
 func CheckMemory(cfg config.Run, data *dataset.Split) error {
 	avail, from := dataset.AvailableMemory()
-	return fitMemory(graphOptions(cfg, data), avail, from)
+	// The estimate builds its graphs on one thread of its own.
+	return fitMemory(graphOptions(cfg, threads.Executor{}, data), avail, from)
 }
 
-// graphOptions are the options of a run's training graph.
-func graphOptions(cfg config.Run, data *dataset.Split) model.Options {
+// graphOptions are the options of a run's training graph on the threads ex.
+func graphOptions(cfg config.Run, ex threads.Executor, data *dataset.Split) model.Options {
 	s := data.Train
 	return model.Options{Model: cfg.Model, Batch: cfg.Train.BatchSize, C: s.C, H: s.H, W: s.W,
 		Classes: len(s.Classes), Variant: cfg.Variant(), Semantics: cfg.Semantics(), Sites: cfg.Dropout.Sites,
-		Threads: Threads(cfg), Train: true}
+		Exec: ex, Train: true}
 }
 
 // fitMemory refuses a network whose graphs need more than the avail bytes
@@ -136,10 +117,12 @@ func fitMemory(opt model.Options, avail int64, from string) error {
 func LoadData(cfg config.Run) (*dataset.Split, error) { return LoadDataLog(cfg, nil) }
 
 // LoadDataLog is LoadData writing what it loads, how long it took, the
-// class counts and any warnings to log (nil: silent).
+// class counts and any warnings to log (nil: silent). It decodes on the
+// configured threads.
 func LoadDataLog(cfg config.Run, log io.Writer) (*dataset.Split, error) {
 	return dataset.LoadWith(cfg.Dataset.Name, cfg.Dataset.Path, dataset.Options{
-		TrainLimit: cfg.Dataset.TrainLimit, TestLimit: cfg.Dataset.TestLimit, Log: log})
+		TrainLimit: cfg.Dataset.TrainLimit, TestLimit: cfg.Dataset.TestLimit, Log: log,
+		Exec: threads.Resolve(cfg.Threads)})
 }
 
 // ErrConfigMismatch reports a resume against a run directory of another config.
@@ -194,12 +177,13 @@ func Training() bool { return training.Load() > 0 }
 // that holds a finished run or a run of another identity (ErrOccupied).
 func Run(ctx context.Context, opt Options) (results.Summary, error) {
 	cfg := opt.Config
+	ex := threads.Resolve(cfg.Threads)
 	st := &loopState{start: time.Now()}
 	sum := results.Summary{
 		Status: results.StatusRunning, Seed: cfg.Seed, Model: cfg.Model, Variant: cfg.Dropout.Variant,
 		Ratio: cfg.Ratio().String(), Semantics: cfg.Dropout.Gradient, Dataset: cfg.Dataset.Name,
 		DatasetPath: cfg.Dataset.Path, Iterations: cfg.Train.Iterations, DropexpVersion: Version,
-		GoVersion: runtime.Version(), Kernels: KernelSet(), Threads: Threads(cfg), Started: st.start.UTC(),
+		GoVersion: runtime.Version(), Kernels: KernelSet(), Threads: ex.Threads(), Started: st.start.UTC(),
 		FinalTestAcc: math.NaN(), FinalTestLoss: math.NaN(), FinalTrainLoss: math.NaN(),
 	}
 	if cfg.Variant() == dropout.Plain {
@@ -280,7 +264,7 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 			}
 		}
 	}
-	tr, err := newTrainer(cfg, data, id)
+	tr, err := newTrainer(cfg, ex, data, id)
 	if err != nil {
 		return sum, err
 	}
@@ -553,6 +537,7 @@ func DiffLines(a, b string) []string {
 // trainer holds the graphs, solver and random sources of one run.
 type trainer struct {
 	cfg       config.Run
+	exec      threads.Executor
 	id        runID
 	data      *dataset.Split
 	net, eval *model.Net
@@ -566,12 +551,13 @@ type trainer struct {
 	diag      *diagnostics.Diagnoser // nil: diagnostics off
 }
 
-// newTrainer builds a run's graphs, solver and random sources; tweaks
-// change the graph options first (Stepper forces the im2col path with one).
-func newTrainer(cfg config.Run, data *dataset.Split, id runID, tweaks ...func(*model.Options)) (*trainer, error) {
-	tr := &trainer{cfg: cfg, data: data, id: id}
+// newTrainer builds a run's graphs, solver and random sources on the
+// threads ex; tweaks change the graph options first (Stepper forces the
+// im2col path with one).
+func newTrainer(cfg config.Run, ex threads.Executor, data *dataset.Split, id runID, tweaks ...func(*model.Options)) (*trainer, error) {
+	tr := &trainer{cfg: cfg, exec: ex, data: data, id: id}
 	s := data.Train
-	opt := graphOptions(cfg, data)
+	opt := graphOptions(cfg, ex, data)
 	for _, tweak := range tweaks {
 		tweak(&opt)
 	}
@@ -593,12 +579,12 @@ func newTrainer(cfg config.Run, data *dataset.Split, id runID, tweaks ...func(*m
 	}
 	tr.solver = NewSolver(tr.net.Params, cfg.Train.Momentum, cfg.Train.WeightDecay, cfg.Train.BiasLRMult)
 	tr.sampler = dropout.NewSampler(cfg.Variant(), cfg.Ratio(), seed^0xd0d0)
-	tr.sampler.Threads = Threads(cfg)
+	tr.sampler.Threads = ex.Threads()
 	tr.order = dataset.NewOrder(s.Len(), seed^0x5eed)
 	tr.prep = newPreprocessor(cfg.Dataset.Preprocess, s)
 	tr.aug = newAugmenter(cfg.Dataset.CropPad, cfg.Dataset.Flip, seed)
 	tr.idx = make([]int, cfg.Train.BatchSize)
-	tr.diag = diagnostics.ForRun(cfg, tr.net, Threads(cfg))
+	tr.diag = diagnostics.ForRun(cfg, tr.net, ex)
 	return tr, nil
 }
 
