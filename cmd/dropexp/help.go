@@ -26,14 +26,6 @@ var examples = map[string]string{
       --set dropout.variant=augmented --set dropout.ratio=0.1/0.0001 --out results/rn
   dropexp train --resume results/forward-p0.2-layer-s1   # continue after Ctrl-C or a crash
   DROPEXP_TRAIN_ITERATIONS=100 dropexp train --config run.yaml   # environment overrides too`,
-	"dropexp sweep": `  dropexp sweep --config configs/sweeps/table1.yaml --list     # the grid and each run's status
-  dropexp sweep --axis train.lr=0.001,0.01 --set train.iterations=100   # the demo config at two learning rates
-  dropexp sweep --base configs/convnet-quick-cifar10.yaml --axis variant=plain,forward \
-      --axis ratio=0.3 --axis train.batch_size=50,100 --set dataset.path=data/cifar10
-  dropexp sweep --config configs/sweeps/table1.yaml --ratios 0.3,0.1 --seeds 1,2,3 \
-      --set dataset.path=data/cifar10
-  dropexp sweep --config configs/sweeps/table1.yaml --jobs 1 --set train.iterations=500
-  dropexp sweep --config configs/sweeps/table2.yaml --emit slurm --cpus 4 --time 20:00:00`,
 	"dropexp report": `  dropexp report --in results/table1
   dropexp report --in results/table1 --in results/table2 --out paper/
   dropexp report --in results/table1 --ratio 0.3,0.1,0.05     # one Figure 1 row per ratio

@@ -28,7 +28,7 @@ paper's tables and figures.
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newSweepCmd(), newReportCmd(), newStatusCmd(), newEvalCmd(), newRepairCmd())
+	root.AddCommand(newSweepCmd(nil), newReportCmd(), newStatusCmd(), newEvalCmd(), newRepairCmd())
 	root.AddCommand(newDataCmd())
 	root.AddCommand(newDumpStepCmd())
 	root.AddCommand(newTrainCmd(), newBenchCmd(), &cobra.Command{
