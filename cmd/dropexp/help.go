@@ -18,14 +18,6 @@ var examples = map[string]string{
       --set dataset.name=imagefolder --set dataset.path=data/cifar10-jpeg.tar.xz
   dropexp status --watch results/table1             # how far it has got, ETA
   dropexp report --in results/table1                # tables and figures`,
-	"dropexp train": `  dropexp train                                   # the demo (embedded configs/demo.yaml)
-  dropexp train --set seed=2                       # the demo with another seed
-  dropexp train --config configs/convnet-quick-cifar10.yaml \
-      --set dataset.path=data/cifar10 --set dropout.variant=forward --set dropout.ratio=0.2
-  dropexp train --config configs/resnet20-cifar10.yaml --set dataset.path=data/cifar10 \
-      --set dropout.variant=augmented --set dropout.ratio=0.1/0.0001 --out results/rn
-  dropexp train --resume results/forward-p0.2-layer-s1   # continue after Ctrl-C or a crash
-  DROPEXP_TRAIN_ITERATIONS=100 dropexp train --config run.yaml   # environment overrides too`,
 	"dropexp report": `  dropexp report --in results/table1
   dropexp report --in results/table1 --in results/table2 --out paper/
   dropexp report --in results/table1 --ratio 0.3,0.1,0.05     # one Figure 1 row per ratio

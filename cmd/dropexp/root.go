@@ -31,7 +31,7 @@ paper's tables and figures.
 	root.AddCommand(newSweepCmd(nil), newReportCmd(), newStatusCmd(), newEvalCmd(), newRepairCmd())
 	root.AddCommand(newDataCmd())
 	root.AddCommand(newDumpStepCmd())
-	root.AddCommand(newTrainCmd(), newBenchCmd(), &cobra.Command{
+	root.AddCommand(newTrainCmd(nil), newBenchCmd(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the dropexp version, Go version and matrix-multiply backend",
 		Args:  cobra.NoArgs,

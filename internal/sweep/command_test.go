@@ -21,7 +21,7 @@ func TestRunCommand(t *testing.T) {
 		want    []string // in stdout
 		not     string   // not in stdout
 		file    string   // written into the sweep directory
-		args    string // the tasks' arguments end with these
+		args    string   // the tasks' arguments end with these
 	}{
 		{name: "negative jobs", o: CommandOptions{File: spec.File, Jobs: -1, MaxRuns: 10}, wantErr: "--jobs -1, --cores 0: give a positive number"},
 		{name: "no max runs", o: CommandOptions{File: spec.File}, wantErr: "--max-runs 0: give a positive number"},
