@@ -7,6 +7,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/keys"
 	"github.com/dropexp/dropexp/internal/train"
+	"github.com/dropexp/dropexp/internal/typo"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -132,7 +133,7 @@ func nearestFlag(c *cobra.Command, bad string) string {
 		if f.Hidden {
 			return
 		}
-		d := editDistance(bad, f.Name)
+		d := typo.Distance(bad, f.Name)
 		if len(bad) >= 3 && strings.HasPrefix(f.Name, bad) {
 			d = min(d, 1)
 		}
@@ -143,30 +144,4 @@ func nearestFlag(c *cobra.Command, bad string) string {
 	c.Flags().VisitAll(visit)
 	c.InheritedFlags().VisitAll(visit)
 	return best
-}
-
-// editDistance is the Levenshtein distance with adjacent transpositions ("ratoi").
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range rb {
-		d[0][j+1] = j + 1
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }
