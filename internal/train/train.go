@@ -179,32 +179,14 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 	cfg := opt.Config
 	ex := threads.Resolve(cfg.Threads)
 	st := &loopState{start: time.Now()}
-	sum := results.Summary{
-		Status: results.StatusRunning, Seed: cfg.Seed, Model: cfg.Model, Variant: cfg.Dropout.Variant,
-		Ratio: cfg.Ratio().String(), Semantics: cfg.Dropout.Gradient, Dataset: cfg.Dataset.Name,
-		DatasetPath: cfg.Dataset.Path, Iterations: cfg.Train.Iterations, DropexpVersion: Version,
-		GoVersion: runtime.Version(), Kernels: KernelSet(), Threads: ex.Threads(), Started: st.start.UTC(),
-		FinalTestAcc: math.NaN(), FinalTestLoss: math.NaN(), FinalTrainLoss: math.NaN(),
-	}
-	if cfg.Variant() == dropout.Plain {
-		sum.Ratio = ""
-	}
+	sum := startSummary(cfg, ex, st.start)
 	resolved, err := cfg.YAML()
 	if err != nil {
 		return sum, err
 	}
-	data := opt.Data
-	if data == nil {
-		if data, err = LoadData(cfg); err != nil {
-			return sum, err
-		}
-	}
-	if err := data.CheckFit(cfg.Train.BatchSize, cfg.Dataset.CropPad); err != nil {
+	data, fp, err := runData(opt)
+	if err != nil {
 		return sum, err
-	}
-	fp := opt.DataFingerprint
-	if fp == "" {
-		fp = dataset.Fingerprint(data)
 	}
 	id := runID{identity: cfg.Identity(fp), text: cfg.IdentityText(), fingerprint: fp, resolved: resolved}
 	sum.Identity, sum.DataFingerprint = id.identity, fp
@@ -221,48 +203,12 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 		sum.Identity = id.identity
 	}
 	ckPath := filepath.Join(opt.Dir, CheckpointFile)
-	switch {
-	case !rec.Empty() && !rec.Holds(cfg.Identities(fp)...):
-		err := Mismatch(rec, cfg, fp)
-		if !opt.Resume {
-			err = fmt.Errorf("%w; it is never overwritten: %w", ErrOccupied, err)
-		}
-		return sum, err
-	case rec.Damaged() != nil && (rec.Final() || !opt.Restart):
-		// A finished run whose summary.json was lost is never trained
-		// again, and a resume needs the summary's record of what computed
-		// it; --restart of an unfinished one needs neither.
-		return sum, fmt.Errorf("%w: %w", ErrOccupied, rec.Damaged())
-	case rec.Final():
-		return sum, fmt.Errorf("%w: %s holds a %s run; it is never written again (move it away to train it anew)", ErrOccupied, opt.Dir, rec.Summary.Status)
-	case rec.Checkpoint && opt.Restart:
-		if err := os.Remove(ckPath); err != nil {
-			return sum, fmt.Errorf("--restart: %w", err)
-		}
-	case rec.Checkpoint && !opt.Resume:
-		return sum, fmt.Errorf("%w: %s holds the checkpoint of an interrupted run; resume it (dropexp train --resume %s) or discard it (add --restart)", ErrHasCheckpoint, opt.Dir, opt.Dir)
-	}
-	// Only the holder of the run (its lock, or the only process) gets here:
-	// what a killed atomic write left behind is nobody's.
-	if _, err := results.RemoveTemps(opt.Dir); err != nil {
+	if err := claim(opt, rec, fp, ckPath); err != nil {
 		return sum, err
 	}
-	var ck *checkpoint
-	if opt.Resume && !opt.Restart {
-		if ck, err = loadCheckpoint(ckPath); err != nil {
-			return sum, err
-		}
-		if ck != nil {
-			if err := check(ckPath, ck, cfg, data, id); err != nil {
-				return sum, err
-			}
-			if err := checkMetrics(filepath.Join(opt.Dir, results.MetricsFile), ckPath, ck); err != nil {
-				return sum, err
-			}
-			if err := checkMachine(opt, rec.Summary, &sum, ck.Iteration); err != nil {
-				return sum, err
-			}
-		}
+	ck, err := resumePoint(opt, rec, data, id, &sum, ckPath)
+	if err != nil {
+		return sum, err
 	}
 	tr, err := newTrainer(cfg, ex, data, id)
 	if err != nil {
@@ -277,83 +223,139 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 	if err := results.WriteConfig(filepath.Join(opt.Dir, results.ConfigFile), resolved, id.identity, fp); err != nil {
 		return sum, err
 	}
+	s := &session{opt: opt, tr: tr, st: st, sum: sum, ckPath: ckPath}
+	return s.train(ctx)
+}
 
-	write := func(status string) error {
-		sum.Status = status
-		sum.WallSeconds = st.wall()
-		if st.trainTime > 0 {
-			sum.ImagesPerSecond = float64(tr.iter*cfg.Train.BatchSize) / st.trainTime.Seconds()
-		}
-		if status != results.StatusRunning {
-			sum.Finished = time.Now().UTC()
-		}
-		if n := len(st.rows); n > 0 {
-			last := st.rows[n-1]
-			sum.FinalTestAcc, sum.FinalTestLoss, sum.FinalTrainLoss = last.TestAcc, last.TestLoss, last.TrainLoss
-		}
-		if err := results.WriteMetrics(filepath.Join(opt.Dir, results.MetricsFile), st.rows); err != nil {
-			return err
-		}
-		if err := results.WriteTiming(filepath.Join(opt.Dir, results.TimingFile), st.timing); err != nil {
-			return err
-		}
-		if err := tr.diag.Write(opt.Dir); err != nil { // nil unless diagnostics.every > 0
-			return err
-		}
-		sum.DiagnosticsSeconds = tr.diag.Seconds()
-		return results.WriteSummary(filepath.Join(opt.Dir, results.SummaryFile), sum)
+// startSummary is the summary of a run of cfg on the threads ex that
+// started at start, before anything about its data or directory is known.
+func startSummary(cfg config.Run, ex threads.Executor, start time.Time) results.Summary {
+	sum := results.Summary{
+		Status: results.StatusRunning, Seed: cfg.Seed, Model: cfg.Model, Variant: cfg.Dropout.Variant,
+		Ratio: cfg.Ratio().String(), Semantics: cfg.Dropout.Gradient, Dataset: cfg.Dataset.Name,
+		DatasetPath: cfg.Dataset.Path, Iterations: cfg.Train.Iterations, DropexpVersion: Version,
+		GoVersion: runtime.Version(), Kernels: KernelSet(), Threads: ex.Threads(), Started: start.UTC(),
+		FinalTestAcc: math.NaN(), FinalTestLoss: math.NaN(), FinalTrainLoss: math.NaN(),
 	}
-	// diverged ends the run: the loss or the weights of iteration iter are
-	// not finite. The last checkpoint was written from finite weights and
-	// stays.
-	diverged := func(iter int, what string) (results.Summary, error) {
-		sum.DivergedAt, sum.DivergedReason = iter, what
-		if werr := write(results.StatusDiverged); werr != nil {
-			return sum, werr
-		}
-		kept := "no checkpoint was written before"
-		if _, err := os.Stat(ckPath); err == nil {
-			kept = "the last good checkpoint is kept in " + ckPath
-		}
-		return sum, fmt.Errorf("%w: %s at iteration %d (lower train.lr or check the data); %s", ErrDiverged, what, iter, kept)
+	if cfg.Variant() == dropout.Plain {
+		sum.Ratio = ""
 	}
-	// checkpoint saves the state; weights that are no longer finite end
-	// the run as diverged instead (errDivergedNow).
-	checkpoint := func(path string) error {
-		err := tr.save(path, st)
-		if errors.Is(err, ErrDiverged) {
-			return errDivergedNow{strings.TrimPrefix(err.Error(), ErrDiverged.Error()+": ")}
+	return sum
+}
+
+// runData is the run's data (opt.Data, or loaded) checked to fit its batch
+// and crop, and their fingerprint.
+func runData(opt Options) (*dataset.Split, string, error) {
+	cfg := opt.Config
+	data := opt.Data
+	if data == nil {
+		var err error
+		if data, err = LoadData(cfg); err != nil {
+			return nil, "", err
+		}
+	}
+	if err := data.CheckFit(cfg.Train.BatchSize, cfg.Dataset.CropPad); err != nil {
+		return nil, "", err
+	}
+	fp := opt.DataFingerprint
+	if fp == "" {
+		fp = dataset.Fingerprint(data)
+	}
+	return data, fp, nil
+}
+
+// claim decides whether the run of opt.Config on data of fingerprint fp
+// may be written into opt.Dir, which holds rec: never over another run or
+// a finished one, over a checkpoint only to resume it or (Restart, which
+// removes it here) to start again. What a killed atomic write left behind
+// is then removed.
+func claim(opt Options, rec results.Recorded, fp, ckPath string) error {
+	cfg := opt.Config
+	switch {
+	case !rec.Empty() && !rec.Holds(cfg.Identities(fp)...):
+		err := Mismatch(rec, cfg, fp)
+		if !opt.Resume {
+			err = fmt.Errorf("%w; it is never overwritten: %w", ErrOccupied, err)
 		}
 		return err
+	case rec.Damaged() != nil && (rec.Final() || !opt.Restart):
+		// A finished run whose summary.json was lost is never trained
+		// again, and a resume needs the summary's record of what computed
+		// it; --restart of an unfinished one needs neither.
+		return fmt.Errorf("%w: %w", ErrOccupied, rec.Damaged())
+	case rec.Final():
+		return fmt.Errorf("%w: %s holds a %s run; it is never written again (move it away to train it anew)", ErrOccupied, opt.Dir, rec.Summary.Status)
+	case rec.Checkpoint && opt.Restart:
+		if err := os.Remove(ckPath); err != nil {
+			return fmt.Errorf("--restart: %w", err)
+		}
+	case rec.Checkpoint && !opt.Resume:
+		return fmt.Errorf("%w: %s holds the checkpoint of an interrupted run; resume it (dropexp train --resume %s) or discard it (add --restart)", ErrHasCheckpoint, opt.Dir, opt.Dir)
 	}
-	if err := write(results.StatusRunning); err != nil {
-		return sum, err
+	// Only the holder of the run (its lock, or the only process) gets here:
+	// what a killed atomic write left behind is nobody's.
+	_, err := results.RemoveTemps(opt.Dir)
+	return err
+}
+
+// resumePoint is the checkpoint at ckPath that a resume continues from,
+// once it has passed its checks against the run (id, data), its metrics
+// and the machine (which sum records); nil when the run starts from
+// scratch.
+func resumePoint(opt Options, rec results.Recorded, data *dataset.Split, id runID, sum *results.Summary, ckPath string) (*checkpoint, error) {
+	if !opt.Resume || opt.Restart {
+		return nil, nil
+	}
+	ck, err := loadCheckpoint(ckPath)
+	if err != nil || ck == nil {
+		return nil, err
+	}
+	if err := check(ckPath, ck, opt.Config, data, id); err != nil {
+		return nil, err
+	}
+	if err := checkMetrics(filepath.Join(opt.Dir, results.MetricsFile), ckPath, ck); err != nil {
+		return nil, err
+	}
+	if err := checkMachine(opt, rec.Summary, sum, ck.Iteration); err != nil {
+		return nil, err
+	}
+	return ck, nil
+}
+
+// session is a run in its training loop: the trainer, the loop's
+// bookkeeping and the summary that its files are written from.
+type session struct {
+	opt    Options
+	tr     *trainer
+	st     *loopState
+	sum    results.Summary
+	ckPath string
+}
+
+// train runs the training loop to the last iteration, evaluating,
+// writing the results and checkpointing as configured; a cancelled ctx
+// ends it in a checkpoint.
+func (s *session) train(ctx context.Context) (results.Summary, error) {
+	cfg, tr, st := s.opt.Config, s.tr, s.st
+	if err := s.write(results.StatusRunning); err != nil {
+		return s.sum, err
 	}
 	training.Add(1)
 	defer training.Add(-1)
-	prog := opt.Progress
+	prog := s.opt.Progress
 	every := cfg.Train.CheckpointEvery
 	for tr.iter < cfg.Train.Iterations {
 		if err := ctx.Err(); err != nil {
-			if werr := checkpoint(ckPath); werr != nil {
-				if d, ok := werr.(errDivergedNow); ok {
-					return diverged(tr.iter, d.what)
-				}
-				return sum, werr
-			}
-			if werr := write(results.StatusInterrupted); werr != nil {
-				return sum, werr
-			}
-			return sum, fmt.Errorf("interrupted at iteration %d; checkpoint saved, continue with: dropexp train --resume %s", tr.iter, opt.Dir)
+			return s.interrupt()
 		}
 		t0 := time.Now()
 		loss, err := tr.step()
 		st.trainTime += time.Since(t0)
 		if err != nil {
-			return sum, err
+			return s.sum, err
 		}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return diverged(tr.iter, fmt.Sprintf("training loss is %v", loss))
+			return s.diverged(tr.iter, fmt.Sprintf("training loss is %v", loss))
 		}
 		st.lossSum += loss
 		st.lossN++
@@ -362,32 +364,13 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 		}
 		evalNow := tr.iter%cfg.Train.EvalEvery == 0 || tr.iter == cfg.Train.Iterations
 		if evalNow {
-			testLoss, testAcc, err := evaluate(tr)
-			if err != nil {
-				return sum, err
-			}
-			if math.IsNaN(testLoss) || math.IsInf(testLoss, 0) {
-				return diverged(tr.iter, fmt.Sprintf("test loss is %v", testLoss))
-			}
-			row := results.Metric{Iteration: tr.iter, LR: cfg.LRAt(tr.iter), TrainLoss: st.lossSum / float64(st.lossN),
-				TestLoss: testLoss, TestAcc: testAcc}
-			st.rows = append(st.rows, row)
-			st.timing = append(st.timing, results.Timing{Iteration: tr.iter, Seconds: st.wall(),
-				ImagesPerSecond: float64(tr.iter*cfg.Train.BatchSize) / st.trainTime.Seconds()})
-			st.lossSum, st.lossN = 0, 0
-			if err := write(results.StatusRunning); err != nil {
-				return sum, err
-			}
-			if prog != nil {
-				prog.Eval(row.Iteration, row.LR, row.TrainLoss, row.TestLoss, row.TestAcc)
+			if stop, err := s.evaluate(); stop {
+				return s.sum, err
 			}
 		}
 		if every > 0 && tr.iter%every == 0 && tr.iter < cfg.Train.Iterations {
-			if err := checkpoint(ckPath); err != nil {
-				if d, ok := err.(errDivergedNow); ok {
-					return diverged(tr.iter, d.what)
-				}
-				return sum, err
+			if err := s.checkpoint(s.ckPath); err != nil {
+				return s.failed(err)
 			}
 		}
 	}
@@ -395,18 +378,117 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 		prog.Finish()
 	}
 	// The final state (weights, BatchNorm statistics, …) stays with the run.
-	if err := checkpoint(filepath.Join(opt.Dir, ModelFile)); err != nil {
-		if d, ok := err.(errDivergedNow); ok {
-			return diverged(tr.iter, d.what)
-		}
-		return sum, err
+	if err := s.checkpoint(filepath.Join(s.opt.Dir, ModelFile)); err != nil {
+		return s.failed(err)
 	}
-	if err := write(results.StatusFinished); err != nil {
-		return sum, err
+	if err := s.write(results.StatusFinished); err != nil {
+		return s.sum, err
 	}
 	// A finished run needs no checkpoint; its results are complete.
-	os.Remove(ckPath)
-	return sum, nil
+	os.Remove(s.ckPath)
+	return s.sum, nil
+}
+
+// evaluate runs the test set at the current iteration, records the
+// metrics row and writes the results; stop says that the run ends here
+// (with err, or as diverged).
+func (s *session) evaluate() (stop bool, err error) {
+	cfg, tr, st := s.opt.Config, s.tr, s.st
+	testLoss, testAcc, err := evaluate(tr)
+	if err != nil {
+		return true, err
+	}
+	if math.IsNaN(testLoss) || math.IsInf(testLoss, 0) {
+		_, err := s.diverged(tr.iter, fmt.Sprintf("test loss is %v", testLoss))
+		return true, err
+	}
+	row := results.Metric{Iteration: tr.iter, LR: cfg.LRAt(tr.iter), TrainLoss: st.lossSum / float64(st.lossN),
+		TestLoss: testLoss, TestAcc: testAcc}
+	st.rows = append(st.rows, row)
+	st.timing = append(st.timing, results.Timing{Iteration: tr.iter, Seconds: st.wall(),
+		ImagesPerSecond: float64(tr.iter*cfg.Train.BatchSize) / st.trainTime.Seconds()})
+	st.lossSum, st.lossN = 0, 0
+	if err := s.write(results.StatusRunning); err != nil {
+		return true, err
+	}
+	if prog := s.opt.Progress; prog != nil {
+		prog.Eval(row.Iteration, row.LR, row.TrainLoss, row.TestLoss, row.TestAcc)
+	}
+	return false, nil
+}
+
+// interrupt ends a cancelled run in a checkpoint and an interrupted summary.
+func (s *session) interrupt() (results.Summary, error) {
+	if err := s.checkpoint(s.ckPath); err != nil {
+		return s.failed(err)
+	}
+	if err := s.write(results.StatusInterrupted); err != nil {
+		return s.sum, err
+	}
+	return s.sum, fmt.Errorf("interrupted at iteration %d; checkpoint saved, continue with: dropexp train --resume %s", s.tr.iter, s.opt.Dir)
+}
+
+// failed ends the run on a checkpoint's error: as diverged when the state
+// was no longer finite.
+func (s *session) failed(err error) (results.Summary, error) {
+	if d, ok := err.(errDivergedNow); ok {
+		return s.diverged(s.tr.iter, d.what)
+	}
+	return s.sum, err
+}
+
+// write writes the results so far (metrics, timing, diagnostics, the
+// summary with status).
+func (s *session) write(status string) error {
+	cfg, tr, st, sum, dir := s.opt.Config, s.tr, s.st, &s.sum, s.opt.Dir
+	sum.Status = status
+	sum.WallSeconds = st.wall()
+	if st.trainTime > 0 {
+		sum.ImagesPerSecond = float64(tr.iter*cfg.Train.BatchSize) / st.trainTime.Seconds()
+	}
+	if status != results.StatusRunning {
+		sum.Finished = time.Now().UTC()
+	}
+	if n := len(st.rows); n > 0 {
+		last := st.rows[n-1]
+		sum.FinalTestAcc, sum.FinalTestLoss, sum.FinalTrainLoss = last.TestAcc, last.TestLoss, last.TrainLoss
+	}
+	if err := results.WriteMetrics(filepath.Join(dir, results.MetricsFile), st.rows); err != nil {
+		return err
+	}
+	if err := results.WriteTiming(filepath.Join(dir, results.TimingFile), st.timing); err != nil {
+		return err
+	}
+	if err := tr.diag.Write(dir); err != nil { // nil unless diagnostics.every > 0
+		return err
+	}
+	sum.DiagnosticsSeconds = tr.diag.Seconds()
+	return results.WriteSummary(filepath.Join(dir, results.SummaryFile), *sum)
+}
+
+// diverged ends the run: the loss or the weights of iteration iter are
+// not finite. The last checkpoint was written from finite weights and
+// stays.
+func (s *session) diverged(iter int, what string) (results.Summary, error) {
+	s.sum.DivergedAt, s.sum.DivergedReason = iter, what
+	if werr := s.write(results.StatusDiverged); werr != nil {
+		return s.sum, werr
+	}
+	kept := "no checkpoint was written before"
+	if _, err := os.Stat(s.ckPath); err == nil {
+		kept = "the last good checkpoint is kept in " + s.ckPath
+	}
+	return s.sum, fmt.Errorf("%w: %s at iteration %d (lower train.lr or check the data); %s", ErrDiverged, what, iter, kept)
+}
+
+// checkpoint saves the state; weights that are no longer finite end
+// the run as diverged instead (errDivergedNow).
+func (s *session) checkpoint(path string) error {
+	err := s.tr.save(path, s.st)
+	if errors.Is(err, ErrDiverged) {
+		return errDivergedNow{strings.TrimPrefix(err.Error(), ErrDiverged.Error()+": ")}
+	}
+	return err
 }
 
 // MismatchError says how a run directory or checkpoint differs from the run
