@@ -28,7 +28,7 @@ paper's tables and figures.
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newSweepCmd(nil), newReportCmd(), newStatusCmd(), newEvalCmd(), newRepairCmd())
+	root.AddCommand(newSweepCmd(nil), newReportCmd(), newStatusCmd(nil), newEvalCmd(nil), newRepairCmd(nil))
 	root.AddCommand(newDataCmd())
 	root.AddCommand(newDumpStepCmd())
 	root.AddCommand(newTrainCmd(nil), newBenchCmd(), &cobra.Command{

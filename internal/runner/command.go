@@ -72,3 +72,15 @@ func resumeConfig(dir, file string, sets, env []string) (config.Run, error) {
 	}
 	return ConfigOf(dir, sets, env)
 }
+
+// RepairOptions are what dropexp repair is given.
+type RepairOptions struct {
+	Dir    string // the run directory whose summary.json is rebuilt
+	Stdout io.Writer
+}
+
+// RepairCommand rebuilds the summary.json of o.Dir (see Repair).
+func RepairCommand(o RepairOptions) error {
+	_, err := Repair(o.Dir, o.Stdout)
+	return err
+}

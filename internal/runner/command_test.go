@@ -15,6 +15,7 @@ import (
 // TrainCommand is dropexp train without cobra: it refuses what it cannot
 // do before loading data, trains a config into --out, reads overrides from
 // its environment, and resumes a run directory with its own config.
+// RepairCommand, dropexp repair, then rebuilds the run's lost summary.
 func TestTrainCommand(t *testing.T) {
 	dir := t.TempDir()
 	if err := datasettest.WriteCIFAR10(filepath.Join(dir, "data"), 20, 10, 1); err != nil {
@@ -59,5 +60,19 @@ func TestTrainCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(run, results.SummaryFile)); err != nil {
 		t.Errorf("the run did not go into --out: %v", err)
+	}
+	// RepairCommand rebuilds the summary.json the run lost.
+	if err := os.Remove(filepath.Join(run, results.SummaryFile)); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := RepairCommand(RepairOptions{Dir: run, Stdout: &buf}); err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := results.ReadSummary(filepath.Join(run, results.SummaryFile)); err != nil || sum.Status != results.StatusFinished || buf.Len() == 0 {
+		t.Errorf("repaired summary %+v, %v; output %q", sum, err, buf.String())
+	}
+	if err := RepairCommand(RepairOptions{Dir: dir, Stdout: &buf}); err == nil {
+		t.Errorf("repair of a directory that holds no run: no error")
 	}
 }
