@@ -12,27 +12,9 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// examples are the Example sections of the commands, by command path.
+// examples are the Example sections of the commands that cobra makes
+// (completion), by command path; the others carry their own.
 var examples = map[string]string{
-	"dropexp": `  dropexp train                                   # the demo: 4 variants on MNIST, a few minutes
-  dropexp sweep --config configs/sweeps/table1.yaml --ratios 0.3 --seeds 1,2 \
-      --set dataset.name=imagefolder --set dataset.path=data/cifar10-jpeg.tar.xz
-  dropexp status --watch results/table1             # how far it has got, ETA
-  dropexp report --in results/table1                # tables and figures`,
-	"dropexp report": `  dropexp report --in results/table1
-  dropexp report --in results/table1 --in results/table2 --out paper/
-  dropexp report --in results/table1 --ratio 0.3,0.1,0.05     # one Figure 1 row per ratio
-  dropexp report --in results/demo --ratio 0.5                # the demo's curves`,
-	"dropexp bench": `  dropexp bench
-  dropexp bench --model resnet20 --threads 1 --dropout 0.1 --iters 4
-  dropexp bench --json >> bench.jsonl`,
-	"dropexp data": `  dropexp data fetch cifar10
-  dropexp data verify cifar10 --dir data/cifar10
-  dropexp data info imagefolder --dir data/cifar10-jpeg.tar.xz`,
-	"dropexp data fetch":  "  dropexp data fetch cifar10\n  dropexp data fetch svhn --dir /scratch/svhn",
-	"dropexp data verify": "  dropexp data verify cifar10\n  dropexp data verify cifar100 --dir /scratch/cifar100",
-	"dropexp data info":   "  dropexp data info mnist\n  dropexp data info imagefolder --dir data/cifar10-jpeg.tar.xz",
-	"dropexp version":     "  dropexp version\n  dropexp --version",
 	"dropexp completion": `  source <(dropexp completion bash)              # this shell
   dropexp completion bash > /etc/bash_completion.d/dropexp
   dropexp completion zsh > "${fpath[1]}/_dropexp"
