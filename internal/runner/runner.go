@@ -3,10 +3,11 @@
 // is not trained again, an interrupted one resumes, another config never
 // lands in its directory), says what it trains and does (Describe,
 // Plan.Start), wires progress output to the terminal or a log and trains
-// (Train), and prints the outcome (Result). `dropexp train` (One, Resume)
-// and package sweep go through these same functions, so a run is named,
-// placed, checked and started one way. The demo (four variants on the
-// embedded MNIST config) lives here too.
+// (Train), and prints the outcome (Result). `dropexp train` (TrainCommand:
+// One, Resume) and package sweep go through these same functions, so a run
+// is named, placed, checked and started one way. The demo (four variants on
+// the embedded MNIST config) and `dropexp repair` (RepairCommand) live here
+// too.
 package runner
 
 import (

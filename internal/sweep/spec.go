@@ -9,7 +9,8 @@
 // index.json is derived from the run directories and rewritten whenever the
 // state changes. A run is named, placed by its identity and started by
 // package runner, as `dropexp train` does it; what is the sweep's own is
-// the grid, the jobs, the shared data and the index.
+// the grid, the jobs, the shared data and the index. RunCommand is
+// `dropexp sweep` itself, from the options its flags give.
 package sweep
 
 import (
