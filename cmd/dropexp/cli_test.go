@@ -1,12 +1,18 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/dropexp/dropexp/internal/evaluate"
 	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/runner"
+	"github.com/dropexp/dropexp/internal/status"
 	"github.com/spf13/cobra"
 )
 
@@ -114,4 +120,43 @@ func TestStatusCmd(t *testing.T) {
 	}
 	_, err = dropexp(t, "status", filepath.Join(dir, "nope"))
 	checkErr(t, err, "status:", "give a sweep directory")
+}
+
+// The flags and arguments of status, eval and repair parse into the
+// options their run functions take.
+func TestCommandOptions(t *testing.T) {
+	var st *status.CommandOptions
+	var ev *evaluate.CommandOptions
+	var rp *runner.RepairOptions
+	for _, tc := range []struct {
+		cmd   *cobra.Command
+		args  []string
+		check func() bool
+	}{
+		{newStatusCmd(func(o *status.CommandOptions) error { st = o; return nil }), []string{"d"},
+			func() bool {
+				return st.Dir == "d" && !st.Watch && st.Interval == 5*time.Second && st.Stdout != nil && !st.TTY
+			}},
+		{newStatusCmd(func(o *status.CommandOptions) error { st = o; return nil }), []string{"-w", "--interval", "1m", "d"},
+			func() bool { return st.Dir == "d" && st.Watch && st.Interval == time.Minute }},
+		{newEvalCmd(func(o *evaluate.CommandOptions) error { ev = o; return nil }), []string{"r"},
+			func() bool {
+				return ev.Run == "r" && ev.Data == "" && ev.Sets == nil && ev.Log != nil && ev.Stdout != nil
+			}},
+		{newEvalCmd(func(o *evaluate.CommandOptions) error { ev = o; return nil }), []string{"r", "--data", "p", "--set", "a=1", "--train-data", "t", "--out", "o"},
+			func() bool {
+				return ev.Run == "r" && ev.Data == "p" && slices.Equal(ev.Sets, []string{"a=1"}) && ev.TrainPath == "t" && ev.Out == "o"
+			}},
+		{newRepairCmd(func(o *runner.RepairOptions) error { rp = o; return nil }), []string{"r"},
+			func() bool { return rp.Dir == "r" && rp.Stdout != nil }},
+	} {
+		tc.cmd.SetArgs(tc.args)
+		tc.cmd.SetOut(io.Discard)
+		if err := tc.cmd.Execute(); err != nil {
+			t.Fatalf("%s %q: %v", tc.cmd.Name(), tc.args, err)
+		}
+		if !tc.check() {
+			t.Errorf("%s %q parsed to %+v %+v %+v", tc.cmd.Name(), tc.args, st, ev, rp)
+		}
+	}
 }

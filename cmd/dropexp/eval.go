@@ -1,15 +1,14 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/dropexp/dropexp/internal/evaluate"
 	"github.com/spf13/cobra"
 )
 
-func newEvalCmd() *cobra.Command {
-	var opt evaluate.Options
-	var data string
+// newEvalCmd is dropexp eval; runF, when not nil, gets the options in
+// place of evaluate.RunCommand (tests see what the flags parse to).
+func newEvalCmd(runF func(*evaluate.CommandOptions) error) *cobra.Command {
+	o := &evaluate.CommandOptions{}
 	cmd := &cobra.Command{
 		Use:   "eval RUN_DIR [--data PATH] [--set dataset.name=NAME ...] [--out DIR]",
 		Short: "Evaluate a finished run's model: accuracy, loss, per-class accuracy, confusion matrix",
@@ -33,27 +32,17 @@ numbers are the run's final_test_acc and final_test_loss.`,
   dropexp eval results/demo/forward-p0.5-layer-s1 --set dataset.test_limit=0   # the whole MNIST test set`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opt.Run = args[0]
-			if data != "" {
-				opt.Sets = append([]string{"dataset.path=" + data}, opt.Sets...)
+			o.Run, o.Log, o.Stdout = args[0], cmd.ErrOrStderr(), cmd.OutOrStdout()
+			if runF != nil {
+				return runF(o)
 			}
-			opt.Log = cmd.ErrOrStderr()
-			res, err := evaluate.Evaluate(opt)
-			if err != nil {
-				return fmt.Errorf("eval: %w", err)
-			}
-			if err := res.Write(); err != nil {
-				return fmt.Errorf("eval: %w", err)
-			}
-			fmt.Fprint(cmd.OutOrStdout(), res.Text())
-			fmt.Fprintf(cmd.OutOrStdout(), "\nwrote %s and %s in %s\n", evaluate.EvalFile, evaluate.ConfusionFile, res.Out)
-			return nil
+			return evaluate.RunCommand(*o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&data, "data", "", "evaluate on the data at PATH (as --set dataset.path=PATH)")
-	f.StringArrayVar(&opt.Sets, "set", nil, "change the data to evaluate on: --set dataset.name=NAME, dataset.test_limit=N (repeatable)")
-	f.StringVar(&opt.TrainPath, "train-data", "", "where the run's training data are now, if they have moved from its dataset.path")
-	f.StringVar(&opt.Out, "out", "", "directory for eval.csv and confusion.csv (default: see above)")
+	f.StringVar(&o.Data, "data", "", "evaluate on the data at PATH (as --set dataset.path=PATH)")
+	f.StringArrayVar(&o.Sets, "set", nil, "change the data to evaluate on: --set dataset.name=NAME, dataset.test_limit=N (repeatable)")
+	f.StringVar(&o.TrainPath, "train-data", "", "where the run's training data are now, if they have moved from its dataset.path")
+	f.StringVar(&o.Out, "out", "", "directory for eval.csv and confusion.csv (default: see above)")
 	return cmd
 }

@@ -7,47 +7,14 @@ import (
 
 	"github.com/dropexp/dropexp/internal/keys"
 	"github.com/dropexp/dropexp/internal/train"
+	"github.com/dropexp/dropexp/internal/typo"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
-// examples are the Example sections of the commands, by command path.
+// examples are the Example sections of the commands that cobra makes
+// (completion), by command path; the others carry their own.
 var examples = map[string]string{
-	"dropexp": `  dropexp train                                   # the demo: 4 variants on MNIST, a few minutes
-  dropexp sweep --config configs/sweeps/table1.yaml --ratios 0.3 --seeds 1,2 \
-      --set dataset.name=imagefolder --set dataset.path=data/cifar10-jpeg.tar.xz
-  dropexp status --watch results/table1             # how far it has got, ETA
-  dropexp report --in results/table1                # tables and figures`,
-	"dropexp train": `  dropexp train                                   # the demo (embedded configs/demo.yaml)
-  dropexp train --set seed=2                       # the demo with another seed
-  dropexp train --config configs/convnet-quick-cifar10.yaml \
-      --set dataset.path=data/cifar10 --set dropout.variant=forward --set dropout.ratio=0.2
-  dropexp train --config configs/resnet20-cifar10.yaml --set dataset.path=data/cifar10 \
-      --set dropout.variant=augmented --set dropout.ratio=0.1/0.0001 --out results/rn
-  dropexp train --resume results/forward-p0.2-layer-s1   # continue after Ctrl-C or a crash
-  DROPEXP_TRAIN_ITERATIONS=100 dropexp train --config run.yaml   # environment overrides too`,
-	"dropexp sweep": `  dropexp sweep --config configs/sweeps/table1.yaml --list     # the grid and each run's status
-  dropexp sweep --axis train.lr=0.001,0.01 --set train.iterations=100   # the demo config at two learning rates
-  dropexp sweep --base configs/convnet-quick-cifar10.yaml --axis variant=plain,forward \
-      --axis ratio=0.3 --axis train.batch_size=50,100 --set dataset.path=data/cifar10
-  dropexp sweep --config configs/sweeps/table1.yaml --ratios 0.3,0.1 --seeds 1,2,3 \
-      --set dataset.path=data/cifar10
-  dropexp sweep --config configs/sweeps/table1.yaml --jobs 1 --set train.iterations=500
-  dropexp sweep --config configs/sweeps/table2.yaml --emit slurm --cpus 4 --time 20:00:00`,
-	"dropexp report": `  dropexp report --in results/table1
-  dropexp report --in results/table1 --in results/table2 --out paper/
-  dropexp report --in results/table1 --ratio 0.3,0.1,0.05     # one Figure 1 row per ratio
-  dropexp report --in results/demo --ratio 0.5                # the demo's curves`,
-	"dropexp bench": `  dropexp bench
-  dropexp bench --model resnet20 --threads 1 --dropout 0.1 --iters 4
-  dropexp bench --json >> bench.jsonl`,
-	"dropexp data": `  dropexp data fetch cifar10
-  dropexp data verify cifar10 --dir data/cifar10
-  dropexp data info imagefolder --dir data/cifar10-jpeg.tar.xz`,
-	"dropexp data fetch":  "  dropexp data fetch cifar10\n  dropexp data fetch svhn --dir /scratch/svhn",
-	"dropexp data verify": "  dropexp data verify cifar10\n  dropexp data verify cifar100 --dir /scratch/cifar100",
-	"dropexp data info":   "  dropexp data info mnist\n  dropexp data info imagefolder --dir data/cifar10-jpeg.tar.xz",
-	"dropexp version":     "  dropexp version\n  dropexp --version",
 	"dropexp completion": `  source <(dropexp completion bash)              # this shell
   dropexp completion bash > /etc/bash_completion.d/dropexp
   dropexp completion zsh > "${fpath[1]}/_dropexp"
@@ -148,7 +115,7 @@ func nearestFlag(c *cobra.Command, bad string) string {
 		if f.Hidden {
 			return
 		}
-		d := editDistance(bad, f.Name)
+		d := typo.Distance(bad, f.Name)
 		if len(bad) >= 3 && strings.HasPrefix(f.Name, bad) {
 			d = min(d, 1)
 		}
@@ -159,30 +126,4 @@ func nearestFlag(c *cobra.Command, bad string) string {
 	c.Flags().VisitAll(visit)
 	c.InheritedFlags().VisitAll(visit)
 	return best
-}
-
-// editDistance is the Levenshtein distance with adjacent transpositions ("ratoi").
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range rb {
-		d[0][j+1] = j + 1
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }

@@ -5,7 +5,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newRepairCmd() *cobra.Command {
+// newRepairCmd is dropexp repair; runF, when not nil, gets the options in
+// place of runner.RepairCommand (tests see what the arguments parse to).
+func newRepairCmd(runF func(*runner.RepairOptions) error) *cobra.Command {
+	o := &runner.RepairOptions{}
 	return &cobra.Command{
 		Use:   "repair RUN_DIR",
 		Short: "Rebuild a run's damaged or missing summary.json from its other files",
@@ -27,8 +30,11 @@ that reads and agrees with the other files is left as it is.`,
 			return nil, cobra.ShellCompDirectiveFilterDirs
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := runner.Repair(args[0], cmd.OutOrStdout())
-			return err
+			o.Dir, o.Stdout = args[0], cmd.OutOrStdout()
+			if runF != nil {
+				return runF(o)
+			}
+			return runner.RepairCommand(*o)
 		},
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"syscall"
 
@@ -10,8 +11,16 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newReportCmd() *cobra.Command {
-	var opt report.Options
+// reportOptions are what dropexp report is given.
+type reportOptions struct {
+	report.Options // --in, --out, --partial, --ratio
+	Stdout, Stderr io.Writer
+}
+
+// newReportCmd is dropexp report; runF, when not nil, gets the options in
+// place of runReport (tests see what the flags parse to).
+func newReportCmd(runF func(*reportOptions) error) *cobra.Command {
+	o := &reportOptions{}
 	cmd := &cobra.Command{
 		Use:   "report --in SWEEPDIR [--in DIR ...] [--out DIR] [--ratio 0.3] [--partial]",
 		Short: "Write the paper's tables and figures from finished run directories",
@@ -59,34 +68,48 @@ run while a sweep is still going. With --partial the curves of unfinished runs
 are drawn too, dashed and labelled "at iteration N of M", in Figure 1, the
 settings figure, runs.csv (status running or interrupted) and index.html;
 they never enter a table, a comparison or the accuracy-against-ratio figure.`,
+		Example: `  dropexp report --in results/table1
+  dropexp report --in results/table1 --in results/table2 --out paper/
+  dropexp report --in results/table1 --ratio 0.3,0.1,0.05     # one Figure 1 row per ratio
+  dropexp report --in results/demo --ratio 0.5                # the demo's curves`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			files, c, err := report.Write(opt)
-			if err != nil && (errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.ENOTDIR)) {
-				return fmt.Errorf("%w; write the report elsewhere with --out DIR", err)
+			o.Stdout, o.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
+			if runF != nil {
+				return runF(o)
 			}
-			if err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintln(w, c.Note(opt.In))
-			for _, p := range c.Problems {
-				fmt.Fprintln(cmd.ErrOrStderr(), "report: skipped:", p)
-			}
-			for _, warn := range c.Warnings {
-				fmt.Fprintln(cmd.ErrOrStderr(), "report: warning:", warn)
-			}
-			for _, f := range files {
-				fmt.Fprintln(w, "wrote", f)
-			}
-			return nil
+			return runReport(*o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&opt.In, "in", nil, "sweep directory to read (repeatable; results roots and run directories work too)")
-	f.StringVar(&opt.Out, "out", "", "directory for the tables and figures (default: the first --in)")
-	f.BoolVar(&opt.Partial, "partial", false, "draw unfinished runs' curves too, dashed and marked with their iteration (never in the statistics)")
-	f.StringSliceVar(&opt.FigRatios, "ratio", []string{report.DefaultFigRatio}, "dropout ratio(s) of Figure 1, e.g. 0.3 or 0.2,0.05,0.005 (one row each)")
+	f.StringArrayVar(&o.In, "in", nil, "sweep directory to read (repeatable; results roots and run directories work too)")
+	f.StringVar(&o.Out, "out", "", "directory for the tables and figures (default: the first --in)")
+	f.BoolVar(&o.Partial, "partial", false, "draw unfinished runs' curves too, dashed and marked with their iteration (never in the statistics)")
+	f.StringSliceVar(&o.FigRatios, "ratio", []string{report.DefaultFigRatio}, "dropout ratio(s) of Figure 1, e.g. 0.3 or 0.2,0.05,0.005 (one row each)")
 	cmd.MarkFlagRequired("in")
 	return cmd
+}
+
+// runReport writes the report o asks for and names what it wrote, and
+// what it skipped and why.
+func runReport(o reportOptions) error {
+	files, c, err := report.Write(o.Options)
+	if err != nil && (errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.ENOTDIR)) {
+		return fmt.Errorf("%w; write the report elsewhere with --out DIR", err)
+	}
+	if err != nil {
+		return err
+	}
+	w := o.Stdout
+	fmt.Fprintln(w, c.Note(o.In))
+	for _, p := range c.Problems {
+		fmt.Fprintln(o.Stderr, "report: skipped:", p)
+	}
+	for _, warn := range c.Warnings {
+		fmt.Fprintln(o.Stderr, "report: warning:", warn)
+	}
+	for _, f := range files {
+		fmt.Fprintln(w, "wrote", f)
+	}
+	return nil
 }

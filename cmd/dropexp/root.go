@@ -23,18 +23,24 @@ paper's tables and figures.
   report   Table 1, Table 2 and the figures from finished runs
   repair   rebuild a run's damaged summary.json from its other files
   data     fetch, verify and describe the data sets`,
+		Example: `  dropexp train                                   # the demo: 4 variants on MNIST, a few minutes
+  dropexp sweep --config configs/sweeps/table1.yaml --ratios 0.3 --seeds 1,2 \
+      --set dataset.name=imagefolder --set dataset.path=data/cifar10-jpeg.tar.xz
+  dropexp status --watch results/table1             # how far it has got, ETA
+  dropexp report --in results/table1                # tables and figures`,
 		Version:       versionLine(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newSweepCmd(), newReportCmd(), newStatusCmd(), newEvalCmd(), newRepairCmd())
+	root.AddCommand(newSweepCmd(nil), newReportCmd(nil), newStatusCmd(nil), newEvalCmd(nil), newRepairCmd(nil))
 	root.AddCommand(newDataCmd())
 	root.AddCommand(newDumpStepCmd())
-	root.AddCommand(newTrainCmd(), newBenchCmd(), &cobra.Command{
-		Use:   "version",
-		Short: "Print the dropexp version, Go version and matrix-multiply backend",
-		Args:  cobra.NoArgs,
+	root.AddCommand(newTrainCmd(nil), newBenchCmd(), &cobra.Command{
+		Use:     "version",
+		Short:   "Print the dropexp version, Go version and matrix-multiply backend",
+		Example: "  dropexp version\n  dropexp --version",
+		Args:    cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
 			fmt.Fprintln(cmd.OutOrStdout(), versionLine())
 		},

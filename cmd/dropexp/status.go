@@ -8,9 +8,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newStatusCmd() *cobra.Command {
-	var watch bool
-	var interval time.Duration
+// newStatusCmd is dropexp status; runF, when not nil, gets the options in
+// place of status.RunCommand (tests see what the flags parse to).
+func newStatusCmd(runF func(*status.CommandOptions) error) *cobra.Command {
+	o := &status.CommandOptions{}
 	cmd := &cobra.Command{
 		Use:   "status DIR",
 		Short: "Show how far a sweep or a run has got: state, iteration, losses, accuracy, img/s and ETA",
@@ -33,19 +34,15 @@ whose process is gone is shown as stalled, with the command that continues it.`,
 			return nil, cobra.ShellCompDirectiveFilterDirs
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			w := cmd.OutOrStdout()
-			if watch {
-				return status.Watch(cmd.Context(), w, args[0], interval, progress.IsTerminal(w))
+			o.Dir, o.Stdout = args[0], cmd.OutOrStdout()
+			o.TTY = progress.IsTerminal(o.Stdout)
+			if runF != nil {
+				return runF(o)
 			}
-			rep, err := status.Read(args[0], time.Now())
-			if err != nil {
-				return err
-			}
-			status.Write(w, rep)
-			return nil
+			return status.RunCommand(cmd.Context(), *o)
 		},
 	}
-	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "refresh until no run is running (redraws on a terminal, appends a timestamped block elsewhere)")
-	cmd.Flags().DurationVar(&interval, "interval", 5*time.Second, "time between refreshes with --watch")
+	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "refresh until no run is running (redraws on a terminal, appends a timestamped block elsewhere)")
+	cmd.Flags().DurationVar(&o.Interval, "interval", 5*time.Second, "time between refreshes with --watch")
 	return cmd
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -189,5 +191,50 @@ func TestSweepIndexList(t *testing.T) {
 	o, err = dropexp(t, "sweep", "--config", spec, "--out", out, "--index", "1", "--list")
 	if err != nil || !strings.Contains(o, "finished    standard-p0.3-layer-s1") || strings.Contains(o, "plain") {
 		t.Errorf("--index 1 --list: %v\n%s", err, o)
+	}
+}
+
+// The sweep command's flags parse into the options sweep.RunCommand takes,
+// with which of the grid's overrides were given.
+func TestSweepFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args  []string
+		check func(o *sweep.CommandOptions) bool
+	}{
+		{[]string{"--config", "s.yaml"}, func(o *sweep.CommandOptions) bool {
+			return o.File == "s.yaml" && !o.BaseGiven && !o.RatiosGiven && !o.SeedsGiven && !o.IndexGiven &&
+				o.MaxRuns == sweep.DefaultMaxRuns && o.Job.CPUs == 2 && o.Job.Image == "dropexp:latest" && o.Job.Mount == "/results"
+		}},
+		{[]string{"--base", "", "--axis", "train.lr=0.1,0.2", "--axis", "seed=1,2"}, func(o *sweep.CommandOptions) bool {
+			return o.BaseGiven && o.Base == "" && slices.Equal(o.Axes, []string{"train.lr=0.1,0.2", "seed=1,2"})
+		}},
+		{[]string{"--config", "s.yaml", "--ratios", "0.3,0.1/0.01", "--seeds", "1,2", "--index", "0", "--set", "a=1", "--set", "b=2"}, func(o *sweep.CommandOptions) bool {
+			return o.RatiosGiven && slices.Equal(o.Ratios, []string{"0.3", "0.1/0.01"}) && o.SeedsGiven && slices.Equal(o.Seeds, []int64{1, 2}) &&
+				o.IndexGiven && o.Index == "0" && slices.Equal(o.Sets, []string{"a=1", "b=2"})
+		}},
+		{[]string{"--config", "s.yaml", "--jobs", "3", "--cores", "4", "--list", "--allow-kernel-change", "--max-runs", "9", "--out", "o"}, func(o *sweep.CommandOptions) bool {
+			return o.Jobs == 3 && o.Cores == 4 && o.List && o.AllowKernelChange && o.MaxRuns == 9 && o.Out == "o"
+		}},
+		{[]string{"--config", "s.yaml", "--emit", "slurm", "--exe", "/bin/d", "--cpus", "8", "--mem", "4G", "--parallelism", "5", "--time", "1:00:00", "--partition", "p"}, func(o *sweep.CommandOptions) bool {
+			j := o.Job
+			return o.Emit == "slurm" && o.Exe == "/bin/d" && j.CPUs == 8 && j.Mem == "4G" && j.Parallelism == 5 && j.Time == "1:00:00" && j.Partition == "p"
+		}},
+		{[]string{"--config", "s.yaml", "--emit", "k8s", "--image", "i", "--workdir", "/w", "--claim", "c", "--mount", "/m"}, func(o *sweep.CommandOptions) bool {
+			j := o.Job
+			return j.Image == "i" && j.Workdir == "/w" && j.Claim == "c" && j.Mount == "/m"
+		}},
+	} {
+		var got *sweep.CommandOptions
+		cmd := newSweepCmd(func(o *sweep.CommandOptions) error { got = o; return nil })
+		cmd.SetArgs(tc.args)
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		if err := cmd.Execute(); err != nil {
+			t.Fatalf("%q: %v", tc.args, err)
+		}
+		if got == nil || got.Stdout == nil || got.Stderr == nil || !tc.check(got) {
+			t.Errorf("%q parsed to %+v", tc.args, got)
+		}
 	}
 }

@@ -1,20 +1,17 @@
 package main
 
 import (
-	"fmt"
-	"io"
 	"os"
 
-	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/keys"
 	"github.com/dropexp/dropexp/internal/runner"
 	"github.com/spf13/cobra"
 )
 
-func newTrainCmd() *cobra.Command {
-	var file, out, resume string
-	var sets []string
-	var mode runner.Mode
+// newTrainCmd is dropexp train; runF, when not nil, gets the options in
+// place of runner.TrainCommand (tests see what the flags parse to).
+func newTrainCmd(runF func(*runner.TrainOptions) error) *cobra.Command {
+	o := &runner.TrainOptions{}
 	cmd := &cobra.Command{
 		Use:   "train [--config FILE] [--out DIR] [--set key=value ...]",
 		Short: "Train one network (no --config: the embedded MNIST demo over four variants)",
@@ -43,61 +40,30 @@ against the paper's Figure 1 (forward dropout underfits).
 (DROPEXP_DROPOUT_RATIO=0.2). The keys:
 
 ` + keys.Help(),
+		Example: `  dropexp train                                   # the demo (embedded configs/demo.yaml)
+  dropexp train --set seed=2                       # the demo with another seed
+  dropexp train --config configs/convnet-quick-cifar10.yaml \
+      --set dataset.path=data/cifar10 --set dropout.variant=forward --set dropout.ratio=0.2
+  dropexp train --config configs/resnet20-cifar10.yaml --set dataset.path=data/cifar10 \
+      --set dropout.variant=augmented --set dropout.ratio=0.1/0.0001 --out results/rn
+  dropexp train --resume results/forward-p0.2-layer-s1   # continue after Ctrl-C or a crash
+  DROPEXP_TRAIN_ITERATIONS=100 dropexp train --config run.yaml   # environment overrides too`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.ResumeGiven = cmd.Flags().Changed("resume")
+			o.Env, o.Stdout, o.Stderr = os.Environ(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+			if runF != nil {
+				return runF(o)
+			}
 			trainsRuns.Store(true)
-			if out != "" {
-				sets = append(sets, "out="+out)
-			}
-			w := cmd.OutOrStdout()
-			if cmd.Flags().Changed("resume") && resume == "" {
-				return fmt.Errorf("--resume \"\": give the run directory to continue, e.g. --resume results/standard-p0.3-layer-s1")
-			}
-			if resume != "" {
-				cfg, err := resumeConfig(resume, file, sets)
-				if err != nil {
-					return err
-				}
-				warn(cmd.ErrOrStderr(), cfg.Warnings())
-				_, err = runner.Resume(cmd.Context(), resume, cfg, mode, w, cmd.ErrOrStderr())
-				return err
-			}
-			cfg, err := config.Load(file, sets, os.Environ())
-			if err != nil {
-				return err
-			}
-			warn(cmd.ErrOrStderr(), cfg.Warnings())
-			if file == "" && !runner.VariantSet(sets, os.Environ()) {
-				if mode.Restart || mode.AllowKernelChange {
-					return fmt.Errorf("--restart, --allow-kernel-change: the demo trains four runs; give --resume DIR with the flag for the one it is meant for")
-				}
-				return runner.Demo(cmd.Context(), cfg, w, cmd.ErrOrStderr())
-			}
-			_, err = runner.One(cmd.Context(), cfg, mode, w, cmd.ErrOrStderr())
-			return err
+			return runner.TrainCommand(cmd.Context(), *o)
 		},
 	}
-	cmd.Flags().StringVar(&file, "config", "", "YAML run config (default: the embedded demo)")
-	cmd.Flags().StringVar(&out, "out", "", "results root directory (the key out)")
-	cmd.Flags().StringVar(&resume, "resume", "", "continue the run in this directory from its checkpoint")
-	cmd.Flags().BoolVar(&mode.AllowKernelChange, "allow-kernel-change", false, "resume a run computed so far by another kernel set, dropexp or Go version (its numbers then match neither; summary.json records it)")
-	cmd.Flags().BoolVar(&mode.Restart, "restart", false, "train an interrupted run again from iteration 0, discarding its checkpoint (never a finished run)")
-	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a config key: --set dropout.ratio=0.2 (repeatable)")
+	cmd.Flags().StringVar(&o.File, "config", "", "YAML run config (default: the embedded demo)")
+	cmd.Flags().StringVar(&o.Out, "out", "", "results root directory (the key out)")
+	cmd.Flags().StringVar(&o.Resume, "resume", "", "continue the run in this directory from its checkpoint")
+	cmd.Flags().BoolVar(&o.Mode.AllowKernelChange, "allow-kernel-change", false, "resume a run computed so far by another kernel set, dropexp or Go version (its numbers then match neither; summary.json records it)")
+	cmd.Flags().BoolVar(&o.Mode.Restart, "restart", false, "train an interrupted run again from iteration 0, discarding its checkpoint (never a finished run)")
+	cmd.Flags().StringArrayVar(&o.Sets, "set", nil, "override a config key: --set dropout.ratio=0.2 (repeatable)")
 	return cmd
-}
-
-// warn prints a config's warnings before it trains.
-func warn(w io.Writer, warnings []string) {
-	for _, m := range warnings {
-		fmt.Fprintf(w, "warning: %s\n", m)
-	}
-}
-
-// resumeConfig is the config a resume continues with: --config if given,
-// else the run directory's own config.yaml, with the overrides on top.
-func resumeConfig(dir, file string, sets []string) (config.Run, error) {
-	if file != "" {
-		return config.Load(file, sets, os.Environ())
-	}
-	return runner.ConfigOf(dir, sets, os.Environ())
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/dataset/datasettest"
 	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/runner"
 	"github.com/dropexp/dropexp/internal/train"
 )
 
@@ -464,4 +466,33 @@ func TestEvalCmd(t *testing.T) {
 	}
 	_, err = dropexp(t, "eval", run, "--data", filepath.Join(dir, "nowhere"))
 	checkErr(t, err, "eval: dataset.name cifar10, dataset.path \""+filepath.Join(dir, "nowhere"))
+}
+
+// The train command's flags parse into the options runner.TrainCommand takes.
+func TestTrainFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want runner.TrainOptions
+	}{
+		{nil, runner.TrainOptions{}},
+		{[]string{"--config", "c.yaml", "--out", "o", "--set", "a=1", "--set", "b=2"}, runner.TrainOptions{File: "c.yaml", Out: "o", Sets: []string{"a=1", "b=2"}}},
+		{[]string{"--resume", ""}, runner.TrainOptions{ResumeGiven: true}},
+		{[]string{"--resume", "r", "--restart", "--allow-kernel-change"}, runner.TrainOptions{Resume: "r", ResumeGiven: true, Mode: runner.Mode{Restart: true, AllowKernelChange: true}}},
+	} {
+		var got *runner.TrainOptions
+		cmd := newTrainCmd(func(o *runner.TrainOptions) error { got = o; return nil })
+		cmd.SetArgs(tc.args)
+		cmd.SetOut(io.Discard)
+		if err := cmd.Execute(); err != nil {
+			t.Fatalf("%q: %v", tc.args, err)
+		}
+		if got == nil || got.Stdout == nil || got.Stderr == nil || got.Env == nil {
+			t.Fatalf("%q: options %+v without their writers or environment", tc.args, got)
+		}
+		g := *got
+		g.Stdout, g.Stderr, g.Env = nil, nil, nil
+		if !reflect.DeepEqual(g, tc.want) {
+			t.Errorf("%q parsed to %+v, want %+v", tc.args, g, tc.want)
+		}
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/dropexp/dropexp/internal/dropout"
 	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/model"
+	"github.com/dropexp/dropexp/internal/threads"
 )
 
 // Options select what to measure.
@@ -54,7 +55,7 @@ type nets struct {
 // build makes the graphs o describes and fills their inputs.
 func build(o Options) (*nets, error) {
 	opt := model.Options{Model: o.Model, Batch: o.Batch, C: 3, H: 32, W: 32, Classes: 10,
-		Variant: o.Variant, Semantics: dropout.Layer, Threads: o.Threads, Train: true}
+		Variant: o.Variant, Semantics: dropout.Layer, Exec: threads.N(o.Threads), Train: true}
 	tr, err := model.Build(opt, nil)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dropexp/dropexp/internal/typo"
 	"github.com/go-viper/mapstructure/v2"
 )
 
@@ -210,8 +211,8 @@ func closest(bad, badLast string, keys []string, name func(string) string) strin
 	best, bestD, bestFull := "", math.MaxInt, math.MaxInt
 	for _, k := range keys {
 		last := k[strings.LastIndex(k, ".")+1:]
-		full := osa(bad, name(k))
-		d := min(full, osa(badLast, last))
+		full := typo.Distance(bad, name(k))
+		d := min(full, typo.Distance(badLast, last))
 		if len(badLast) >= 3 && strings.HasPrefix(last, badLast) {
 			d = min(d, 1)
 		}
@@ -223,33 +224,6 @@ func closest(bad, badLast string, keys []string, name func(string) string) strin
 		return ""
 	}
 	return best
-}
-
-// osa is the optimal-string-alignment edit distance: Levenshtein plus
-// adjacent transpositions, the commonest typo ("ratoi").
-func osa(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
 
 // sortedKeys returns m's keys in order, so messages come out deterministically.

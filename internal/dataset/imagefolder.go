@@ -17,12 +17,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/ulikunitz/xz"
 )
@@ -75,7 +72,7 @@ func loadImageFolder(path string, ld *loader) (*Split, error) {
 		entries, classes, err = listFolder(path)
 		if err == nil {
 			ld.files += len(entries)
-			parallel(len(entries), func(i int) { entries[i].readHeader() })
+			ld.exec.Each(len(entries), func(i int) { entries[i].readHeader() })
 		}
 	} else {
 		entries, classes, err = streamArchive(path, ld)
@@ -182,25 +179,6 @@ func (e *imageEntry) decodeInto(dst []uint8, c int) error {
 	}
 	appendChannels(dst[:0], pix, ch, c)
 	return nil
-}
-
-// parallel calls fn(i) for i in [0, n) on as many goroutines as there are
-// cores.
-func parallel(n int, fn func(i int)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.NumCPU(), max(n, 1)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				fn(i)
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // toCHW returns the channel count (1 grey, 3 colour) and the pixels of img
@@ -661,7 +639,7 @@ func assembleFolder(root string, entries []*imageEntry, classes [2][]string, ld 
 		pos[e.split]++
 	}
 	errs := make([]error, len(entries))
-	parallel(len(entries), func(i int) {
+	ld.exec.Each(len(entries), func(i int) {
 		errs[i] = entries[i].decodeInto(dst[i], C)
 	})
 	for _, err := range errs {

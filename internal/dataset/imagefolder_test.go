@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dropexp/dropexp/internal/threads"
 )
 
 func TestLoadImageFolderPNG(t *testing.T) {
@@ -45,6 +47,25 @@ func TestLoadImageFolderPNG(t *testing.T) {
 			equalSets(t, "train", got.Train, want.Train)
 			equalSets(t, "test", got.Test, want.Test)
 		})
+	}
+}
+
+// Images are decoded on the threads Options.Exec gives, into the same sets
+// on any count.
+func TestLoadImageFolderThreads(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "set")
+	want := pngFolder(t, root)
+	writeTar(t, filepath.Join(dir, "set.tar"), root, "")
+	for _, path := range []string{root, filepath.Join(dir, "set.tar")} {
+		for _, n := range []int{0, 1, 2, 5} {
+			got, err := LoadWith("imagefolder", path, Options{Exec: threads.N(n)})
+			if err != nil {
+				t.Fatalf("%s on %d threads: %v", path, n, err)
+			}
+			equalSets(t, "train", got.Train, want.Train)
+			equalSets(t, "test", got.Test, want.Test)
+		}
 	}
 }
 

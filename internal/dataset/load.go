@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dropexp/dropexp/internal/threads"
 )
 
 // Options control LoadWith. The zero value loads everything, silently,
@@ -28,19 +30,26 @@ type Options struct {
 	// under a cgroup limit; no limit where neither can be read), and a
 	// negative value means no limit.
 	MemLimit int64
+	// Exec decodes the images of an image folder; the zero Executor on
+	// one thread.
+	Exec threads.Executor
 }
 
 // Load reads data set name (one of Names, any case) from path with the
-// zero Options: everything, silently, within the available memory. Each
+// zero Options but every core: everything, silently, within the available
+// memory. Each
 // name's loader is its entry's in the registry (see Infos); for mnist an
 // empty path means the copy in the Go module cache.
-func Load(name, path string) (*Split, error) { return LoadWith(name, path, Options{}) }
+func Load(name, path string) (*Split, error) {
+	return LoadWith(name, path, Options{Exec: threads.Resolve(0)})
+}
 
 // LoadWith reads data set name from path (as Load does), refuses data that
 // would not fit opt.MemLimit before reading it, cuts the limited subsets,
 // and writes its progress lines to opt.Log.
 func LoadWith(name, path string, opt Options) (*Split, error) {
 	ld := newLoader(opt.MemLimit)
+	ld.exec = opt.Exec
 	name = strings.ToLower(name)
 	from := path
 	if d, err := Lookup(name); err == nil && from == "" && d.Module != "" {
@@ -99,6 +108,7 @@ type loader struct {
 	members  int    // archive members read
 	expanded int    // grey images expanded to colour
 	warnings []string
+	exec     threads.Executor // decodes images
 	// expandCap, if positive, replaces the most bytes a compressed
 	// archive may expand to (tests lower it).
 	expandCap int64
@@ -112,8 +122,13 @@ func newLoader(limit int64) *loader {
 	return ld
 }
 
-// defaultLoader is the loader of the Load* functions.
-func defaultLoader() *loader { return newLoader(0) }
+// defaultLoader is the loader of the Load* functions: within the memory
+// available, on every core.
+func defaultLoader() *loader {
+	ld := newLoader(0)
+	ld.exec = threads.Resolve(0)
+	return ld
+}
 
 func (ld *loader) load(name, path string) (*Split, error) {
 	d, err := Lookup(name)

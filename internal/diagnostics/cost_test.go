@@ -9,6 +9,7 @@ import (
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dropout"
 	"github.com/dropexp/dropexp/internal/model"
+	"github.com/dropexp/dropexp/internal/threads"
 )
 
 // BenchmarkCost times a diagnosed step's extra passes against a training
@@ -31,7 +32,7 @@ func BenchmarkCost(b *testing.B) {
 	} {
 		b.Run(fmt.Sprintf("%s/threads%d", tc.model, tc.threads), func(b *testing.B) {
 			opt := model.Options{Model: tc.model, Batch: tc.batch, C: 3, H: 32, W: 32, Classes: 10,
-				Variant: dropout.Standard, Semantics: dropout.Layer, Threads: tc.threads, Train: true}
+				Variant: dropout.Standard, Semantics: dropout.Layer, Exec: threads.N(tc.threads), Train: true}
 			n, err := model.Build(opt, nil)
 			if err != nil {
 				b.Fatal(err)
@@ -49,7 +50,7 @@ func BenchmarkCost(b *testing.B) {
 			cfg := config.Defaults()
 			cfg.Dropout.Variant, cfg.Dropout.Ratio = "standard", tc.ratio
 			cfg.Diagnostics = config.Diagnostics{Every: 1, Draws: config.DefaultDiagnosticDraws}
-			d := ForRun(cfg, n, tc.threads)
+			d := ForRun(cfg, n, threads.N(tc.threads))
 			s := dropout.NewSampler(dropout.Standard, cfg.Ratio(), 3)
 			s.Threads = tc.threads
 			var step, diag time.Duration

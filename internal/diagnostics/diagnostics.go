@@ -42,6 +42,7 @@ import (
 	"github.com/dropexp/dropexp/internal/dropout"
 	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/threads"
 )
 
 // The quantities of diagnostics.csv, in the order each tensor's rows have.
@@ -101,12 +102,13 @@ const streamSeed = 0xd1a9_0000
 
 // ForRun returns the diagnostics cfg asks for on the training net n, or nil
 // when diagnostics.every is 0 (every method of a nil *Diagnoser does nothing).
-func ForRun(cfg config.Run, n *model.Net, threads int) *Diagnoser {
+// Its masks are drawn on the run's threads ex.
+func ForRun(cfg config.Run, n *model.Net, ex threads.Executor) *Diagnoser {
 	if cfg.Diagnostics.Every <= 0 {
 		return nil
 	}
 	s := dropout.NewSampler(cfg.Variant(), cfg.Ratio(), uint64(cfg.Seed)^streamSeed)
-	s.Threads = threads
+	s.Threads = ex.Threads()
 	return New(cfg.Diagnostics.Every, cfg.Diagnostics.Draws, FromNet(n), s)
 }
 

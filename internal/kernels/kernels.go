@@ -1,7 +1,13 @@
 // Package kernels holds the numeric inner loops the network ops are built
-// from: single-precision matrix multiply (pure Go by default, OpenBLAS with
-// the openblas build tag), im2col/col2im for convolutions, and a parallel-for
-// that splits a batch across worker goroutines.
+// from: single-precision matrix multiply (Gemm: gonum's pure Go, or
+// OpenBLAS with the openblas build tag), im2col/col2im, the direct
+// convolution on the assembly tiles of package tile (Direct), the
+// element-wise kernels with their vector bodies (AVX2 with
+// GOEXPERIMENT=simd, bit-identical to the scalar loops), and the
+// parallel-for (Parallel, Each) that splits a job across a team of worker
+// goroutines, with Block cutting sums so that their bits do not depend on
+// the thread count. Impl names the kernel set a build runs on a CPU: the
+// same set gives the same bits.
 package kernels
 
 import (
@@ -185,7 +191,7 @@ func validRange(x0, n, w int) (lo, hi int) {
 // Col2im adds a (C·k·k)×(OH·OW) column matrix with row stride ld back into
 // a C×H×W image (the adjoint of Im2col); img must be zeroed by the caller.
 // Convolutions that keep the image size take their input gradient as a
-// transposed convolution instead (see dropout.convInputGrad).
+// transposed convolution instead (see conv.PlanBackward).
 func Col2im(col []float32, c, h, w, k, pad, stride int, img []float32, ld int) {
 	oh, ow := ConvOut(h, k, pad, stride), ConvOut(w, k, pad, stride)
 	p := oh * ow

@@ -347,8 +347,9 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-// TestStickyError checks that Next keeps failing after an error, and
-// returns io.EOF, not an error, after the last variable.
+// TestNextEnd checks that Next returns io.EOF, not an error, after the
+// last variable (and again when called again), and keeps returning the
+// same error after one.
 func TestNextEnd(t *testing.T) {
 	data, err := datasettest.EncodeMAT([]datasettest.MATVar{{Name: "a", Class: int(DoubleClass), Type: int(Double), Dims: []int{1, 1}, Values: []float64{1}}}, false, true)
 	if err != nil {

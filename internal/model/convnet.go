@@ -10,7 +10,7 @@ import (
 // convnetQuick builds Caffe's cifar10_quick (docs/DESIGN.md §2):
 // conv1 → maxpool → relu → conv2 → relu → avgpool → conv3 → relu → avgpool → ip1 → ip2.
 func (b *builder) convnetQuick(x *G.Node) (*G.Node, error) {
-	t := b.opt.Threads
+	t := b.opt.Exec.Threads()
 	conv := func(name string, h *G.Node, out int, std float64, needDx bool) (*G.Node, error) {
 		c := h.Shape()[1]
 		w := b.param(name+"/W", tensor.Shape{out, c, 5, 5}, std, false)
@@ -29,12 +29,12 @@ func (b *builder) convnetQuick(x *G.Node) (*G.Node, error) {
 	steps := []func(*G.Node) (*G.Node, error){
 		func(h *G.Node) (*G.Node, error) { return conv("conv1", h, 32, 1e-4, b.opt.InputNeedsDx) },
 		func(h *G.Node) (*G.Node, error) { return layers.Pool("pool1", layers.MaxPool, h, 3, 0, 2, t) },
-		func(h *G.Node) (*G.Node, error) { return layers.ReLU("relu1", h, b.opt.Threads) },
+		func(h *G.Node) (*G.Node, error) { return layers.ReLU("relu1", h, b.opt.Exec.Threads()) },
 		func(h *G.Node) (*G.Node, error) { return conv("conv2", h, 32, 1e-2, true) },
-		func(h *G.Node) (*G.Node, error) { return layers.ReLU("relu2", h, b.opt.Threads) },
+		func(h *G.Node) (*G.Node, error) { return layers.ReLU("relu2", h, b.opt.Exec.Threads()) },
 		func(h *G.Node) (*G.Node, error) { return layers.Pool("pool2", layers.AvgPool, h, 3, 0, 2, t) },
 		func(h *G.Node) (*G.Node, error) { return conv("conv3", h, 64, 1e-2, true) },
-		func(h *G.Node) (*G.Node, error) { return layers.ReLU("relu3", h, b.opt.Threads) },
+		func(h *G.Node) (*G.Node, error) { return layers.ReLU("relu3", h, b.opt.Exec.Threads()) },
 		func(h *G.Node) (*G.Node, error) { return layers.Pool("pool3", layers.AvgPool, h, 3, 0, 2, t) },
 		func(h *G.Node) (*G.Node, error) { return linear("ip1", h, 64, 0.1) },
 		func(h *G.Node) (*G.Node, error) { return linear("ip2", h, b.opt.Classes, 0.1) },

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/dropexp/dropexp/internal/threads"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -14,7 +15,7 @@ import (
 // not counted: it is a floor, not a ceiling.
 func EstimateBytes(opt Options) (int64, error) {
 	one := opt
-	one.Batch, one.Threads = 1, 1
+	one.Batch, one.Exec = 1, threads.N(1)
 	var total int64
 	for _, train := range []bool{true, false} {
 		one.Train = train

@@ -22,6 +22,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/dropout"
 	"github.com/dropexp/dropexp/internal/layers"
+	"github.com/dropexp/dropexp/internal/threads"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -34,10 +35,10 @@ type Options struct {
 	Classes      int
 	Variant      dropout.Variant
 	Semantics    dropout.Semantics
-	Sites        []string // empty: the model's default sites
-	Threads      int
-	Train        bool // training graph: dropout sites, gradients
-	InputNeedsDx bool // compute ∂J/∂x of the input (tests only)
+	Sites        []string         // empty: the model's default sites
+	Exec         threads.Executor // the threads every layer computes on
+	Train        bool             // training graph: dropout sites, gradients
+	InputNeedsDx bool             // compute ∂J/∂x of the input (tests only)
 	// OpByOp builds an evaluation graph layer by layer even where a chain
 	// op could take the batch image by image (tests compare the two).
 	OpByOp bool
@@ -141,9 +142,6 @@ func (b *builder) mode() dropout.Mode { return b.opt.Variant.Mode(b.opt.Semantic
 // graph shares the training graph's); nil creates fresh, uninitialised ones
 // (see Init).
 func Build(opt Options, from *Net) (*Net, error) {
-	if opt.Threads < 1 {
-		opt.Threads = 1
-	}
 	net, err := Lookup(opt.Model)
 	if err != nil {
 		return nil, err

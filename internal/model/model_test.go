@@ -5,11 +5,12 @@ import (
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/threads"
 )
 
-func quick(batch, c, h, w int, train bool, v dropout.Variant, threads int) Options {
+func quick(batch, c, h, w int, train bool, v dropout.Variant, nthreads int) Options {
 	return Options{Model: "convnet-quick", Batch: batch, C: c, H: h, W: w, Classes: 10,
-		Variant: v, Semantics: dropout.Layer, Threads: threads, Train: train}
+		Variant: v, Semantics: dropout.Layer, Exec: threads.N(nthreads), Train: train}
 }
 
 func TestConvNetQuickShapes(t *testing.T) {

@@ -40,13 +40,13 @@ func (b *builder) resnet(x *G.Node, n int) (*G.Node, error) {
 		return nil, err
 	}
 	s := h.Shape()
-	if h, err = layers.Pool("gap", layers.AvgPool, h, s[2], 0, 1, b.opt.Threads); err != nil {
+	if h, err = layers.Pool("gap", layers.AvgPool, h, s[2], 0, 1, b.opt.Exec.Threads()); err != nil {
 		return nil, err
 	}
 	d := s[1]
 	w := b.param("fc/W", tensor.Shape{b.opt.Classes, d}, math.Sqrt(2/float64(d)), false)
 	bias := b.param("fc/b", tensor.Shape{b.opt.Classes}, 0, true)
-	spec := dropout.LinearSpec{Name: "fc", Mode: b.mode(), InputGrad: true, Threads: b.opt.Threads}
+	spec := dropout.LinearSpec{Name: "fc", Mode: b.mode(), InputGrad: true, Threads: b.opt.Exec.Threads()}
 	return dropout.Linear(spec, h, b.site("fc", h), w, bias)
 }
 
@@ -96,7 +96,7 @@ func (b *builder) resnetChain(x *G.Node, n int) (*G.Node, error) {
 		in = maps
 		return nil
 	})
-	return chain.Apply("resnet", x, steps, b.opt.Threads)
+	return chain.Apply("resnet", x, steps, b.opt.Exec.Threads())
 }
 
 // basicBlock is conv-BN-ReLU-conv-BN plus the shortcut, then ReLU; the
@@ -108,7 +108,7 @@ func (b *builder) basicBlock(name string, x *G.Node, maps, stride int) (*G.Node,
 	}
 	short := x
 	if stride != 1 || x.Shape()[1] != maps {
-		if short, err = layers.ShortcutA(name+".shortcut", x, stride, maps, b.opt.Threads); err != nil {
+		if short, err = layers.ShortcutA(name+".shortcut", x, stride, maps, b.opt.Exec.Threads()); err != nil {
 			return nil, err
 		}
 	}
@@ -120,7 +120,7 @@ func (b *builder) basicBlock(name string, x *G.Node, maps, stride int) (*G.Node,
 	if h, err = b.convBN(name+".conv2", name+".bn2", h, maps, 1, true, false, nil); err != nil {
 		return nil, err
 	}
-	return layers.AddReLU(name+".add", h, short, b.opt.Threads)
+	return layers.AddReLU(name+".add", h, short, b.opt.Exec.Threads())
 }
 
 // convBN is a bias-free 3×3 convolution (with its dropout site) followed by
@@ -128,7 +128,7 @@ func (b *builder) basicBlock(name string, x *G.Node, maps, stride int) (*G.Node,
 // adding res (when not nil) before the ReLU.
 func (b *builder) convBN(conv, bn string, x *G.Node, maps, stride int, needDx, relu bool, res *G.Node) (*G.Node, error) {
 	w, affine := b.convBNParams(conv, bn, x.Shape()[1], maps)
-	spec := dropout.ConvSpec{Name: conv, K: 3, Pad: 1, Stride: stride, Mode: b.mode(), InputGrad: needDx, Threads: b.opt.Threads, Im2col: b.opt.Im2col}
+	spec := dropout.ConvSpec{Name: conv, K: 3, Pad: 1, Stride: stride, Mode: b.mode(), InputGrad: needDx, Threads: b.opt.Exec.Threads(), Im2col: b.opt.Im2col}
 	if !b.opt.Train {
 		// Evaluation normalises with fixed statistics, which the convolution
 		// applies as it writes each image: one pass over the maps less.
@@ -140,7 +140,7 @@ func (b *builder) convBN(conv, bn string, x *G.Node, maps, stride int, needDx, r
 		return nil, err
 	}
 	gamma, beta := b.params[len(b.params)-2].Node, b.params[len(b.params)-1].Node
-	cfg := layers.BNConfig{Name: bn, Train: b.opt.Train, Momentum: bnMomentum, Threads: b.opt.Threads, ReLU: relu}
+	cfg := layers.BNConfig{Name: bn, Train: b.opt.Train, Momentum: bnMomentum, Threads: b.opt.Exec.Threads(), ReLU: relu}
 	return layers.BatchNorm(cfg, h, gamma, beta, b.bn[bn])
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/chain"
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/threads"
 )
 
 // gaussianBatch fills n's input with N(0,1) pixels drawn from seed and labels 0…9 in turn.
@@ -23,7 +24,7 @@ func gaussianBatch(n *Net, seed uint64) {
 
 func resnetOpts(batch, size int, train bool, v dropout.Variant) Options {
 	return Options{Model: "resnet20", Batch: batch, C: 3, H: size, W: size, Classes: 10,
-		Variant: v, Semantics: dropout.Layer, Threads: 2, Train: train}
+		Variant: v, Semantics: dropout.Layer, Exec: threads.N(2), Train: train}
 }
 
 func TestResNet20Shape(t *testing.T) {
@@ -157,13 +158,13 @@ func TestResNetChainMatchesLayers(t *testing.T) {
 		t.Skip("no direct convolution on this CPU")
 	}
 	for _, size := range []int{32, 11} {
-		for _, threads := range []int{1, 2} {
+		for _, nthreads := range []int{1, 2} {
 			tr, err := Build(resnetOpts(3, size, true, dropout.Standard), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			Init(tr.Params, rand.New(rand.NewPCG(5, uint64(size))))
-			r := rand.New(rand.NewPCG(6, uint64(threads)))
+			r := rand.New(rand.NewPCG(6, uint64(nthreads)))
 			for _, p := range tr.Params {
 				d := p.Data()
 				for i := range d {
@@ -178,7 +179,7 @@ func TestResNetChainMatchesLayers(t *testing.T) {
 			var logits [2][]float32
 			for k, byOp := range []bool{false, true} {
 				o := resnetOpts(3, size, false, dropout.Standard)
-				o.Threads, o.OpByOp = threads, byOp
+				o.Exec, o.OpByOp = threads.N(nthreads), byOp
 				ev, err := Build(o, tr)
 				if err != nil {
 					t.Fatal(err)
@@ -192,7 +193,7 @@ func TestResNetChainMatchesLayers(t *testing.T) {
 			}
 			for i := range logits[0] {
 				if math.Float32bits(logits[0][i]) != math.Float32bits(logits[1][i]) {
-					t.Fatalf("size %d, %d threads: logit %d is %v chained, %v layer by layer", size, threads, i, logits[0][i], logits[1][i])
+					t.Fatalf("size %d, %d threads: logit %d is %v chained, %v layer by layer", size, nthreads, i, logits[0][i], logits[1][i])
 				}
 			}
 			tr.Close()

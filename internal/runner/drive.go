@@ -70,22 +70,22 @@ func actionOf(rec results.Recorded) Action {
 // difference says in one line what another run is, from the Mismatch
 // error that compares it with this one.
 func difference(err error) string {
-	msg := err.Error()
 	switch {
 	case errors.Is(err, train.ErrDataChanged):
 		return "a run of this config on other data"
 	case errors.Is(err, train.ErrNoIdentity):
 		return "a run that records no identity (written before run identities)"
 	}
-	if _, diff, ok := strings.Cut(msg, "Differences (- run, + now):\n"); ok {
+	if m := (*train.MismatchError)(nil); errors.As(err, &m) && len(m.Diff) > 0 {
 		var lines []string
-		for _, l := range strings.Split(diff, "\n") {
+		for _, l := range m.Diff {
 			if f := strings.Fields(l); len(f) > 0 {
 				lines = append(lines, strings.Join(f, " "))
 			}
 		}
 		return "a run of another config (" + strings.Join(lines, ", ") + ")"
 	}
+	msg := err.Error()
 	if _, why, ok := strings.Cut(msg, ": "); ok {
 		msg = why
 	}

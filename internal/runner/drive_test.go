@@ -6,6 +6,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/train"
 )
 
 // The line that starts a run says what it trains and what happens to its
@@ -55,6 +56,40 @@ func TestName(t *testing.T) {
 		cfg.Dropout.Variant, cfg.Dropout.Ratio = tc.variant, tc.ratio
 		if got := Name(cfg); got != tc.want {
 			t.Errorf("Name(%s %s) = %s, want %s", tc.variant, tc.ratio, got, tc.want)
+		}
+	}
+}
+
+// The line that says why a run's plain name is taken reads the mismatch's
+// typed differences: the config lines that differ, or that only the data do.
+func TestDifference(t *testing.T) {
+	cfg := config.Default()
+	cfg.Dropout.Variant, cfg.Dropout.Ratio = "standard", "0.3"
+	recOf := func(c config.Run, fp string) results.Recorded {
+		y, err := c.YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return results.Recorded{Dir: "runs/x", Config: y, Identity: c.Identity(fp), DataFingerprint: fp}
+	}
+	other := cfg
+	other.Dropout.Ratio, other.Seed = "0.2", 7
+	noID := recOf(cfg, "fp1")
+	noID.Identity = ""
+	edited := recOf(cfg, "fp1")
+	edited.Identity = "0123456789abcdef"
+	for _, tc := range []struct {
+		name string
+		rec  results.Recorded
+		want string
+	}{
+		{"other config", recOf(other, "fp1"), `a run of another config (- seed: 7, - ratio: "0.2", + seed: 1, + ratio: "0.3")`},
+		{"other data", recOf(cfg, "fp0"), "a run of this config on other data"},
+		{"no identity", noID, "a run that records no identity (written before run identities)"},
+		{"edited", edited, "another run (runs/x/config.yaml was edited after the run wrote it (its identity no longer matches its content))"},
+	} {
+		if got := difference(train.Mismatch(tc.rec, cfg, "fp1")); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }

@@ -3,10 +3,11 @@
 // is not trained again, an interrupted one resumes, another config never
 // lands in its directory), says what it trains and does (Describe,
 // Plan.Start), wires progress output to the terminal or a log and trains
-// (Train), and prints the outcome (Result). `dropexp train` (One, Resume)
-// and package sweep go through these same functions, so a run is named,
-// placed, checked and started one way. The demo (four variants on the
-// embedded MNIST config) lives here too.
+// (Train), and prints the outcome (Result). `dropexp train` (TrainCommand:
+// One, Resume) and package sweep go through these same functions, so a run
+// is named, placed, checked and started one way. The demo (four variants on
+// the embedded MNIST config) and `dropexp repair` (RepairCommand) live here
+// too.
 package runner
 
 import (
@@ -27,6 +28,7 @@ import (
 	"github.com/dropexp/dropexp/internal/dropout"
 	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/threads"
 	"github.com/dropexp/dropexp/internal/train"
 )
 
@@ -59,7 +61,7 @@ func Name(cfg config.Run) string {
 
 // one is One on data already loaded (nil: load them) with fingerprint fp ("": compute it).
 func one(ctx context.Context, cfg config.Run, data *dataset.Split, fp string, mode Mode, stdout, stderr io.Writer) (results.Summary, error) {
-	if note := train.ThreadsNote(cfg); note != "" {
+	if note := threads.Note(cfg.Threads); note != "" {
 		fmt.Fprintln(stderr, note)
 	}
 	// Sites and data first: a wrong site or dataset.path then leaves no run directory behind.
@@ -170,14 +172,13 @@ func Resume(ctx context.Context, dir string, cfg config.Run, mode Mode, stdout, 
 	}
 	// The config first, before the data are loaded: a wrong one is told at once.
 	if saved, err := config.Decode(rec.Config); err != nil || saved.IdentityText() != cfg.IdentityText() {
-		m := train.Mismatch(rec, cfg, "")
-		if err != nil || !errors.Is(m, train.ErrConfigMismatch) {
-			m = fmt.Errorf("%w: %s does not read as a run config of this dropexp (%v)", train.ErrConfigMismatch, filepath.Join(dir, results.ConfigFile), err)
+		var diff []string
+		if m := (*train.MismatchError)(nil); err == nil && errors.As(train.Mismatch(rec, cfg, ""), &m) && !m.DataChanged {
+			diff = m.Diff
 		}
-		_, diff, _ := strings.Cut(m.Error(), "Differences (- run, + now):\n")
 		return results.Summary{}, fmt.Errorf("--resume %s: %w; refusing. Differences (- run, + now):\n%s\n"+
 			"To continue the run, resume without --config and --set (its own %s is used); to train the new config, run it without --resume.",
-			dir, train.ErrConfigMismatch, diff, results.ConfigFile)
+			dir, train.ErrConfigMismatch, strings.Join(diff, "\n"), results.ConfigFile)
 	}
 	if err := rec.Damaged(); err != nil {
 		return results.Summary{}, fmt.Errorf("--resume %s: %w", dir, err)

@@ -335,7 +335,7 @@ func (w *stepWriter) step(st *train.Stepper, cfg config.Run, resolved string, op
 	w.idx = Index{
 		Format: Format, Iteration: st.Iter(), Model: cfg.Model, Variant: string(cfg.Variant()),
 		Ratio: map[string]float64{"p": r.P, "q": r.Q}, Gradient: string(cfg.Semantics()),
-		Threads: train.Threads(cfg), TrainSize: st.TrainSize(), ConvPath: path, ConvKernels: kernels.ConvImpl(), BLAS: kernels.Backend,
+		Threads: st.Threads(), TrainSize: st.TrainSize(), ConvPath: path, ConvKernels: kernels.ConvImpl(), BLAS: kernels.Backend,
 		Vector: kernels.Vector(), LR: cfg.LRAt(st.Iter()), Momentum: sol.Momentum, WeightDecay: sol.WeightDecay,
 		BiasLRMult: sol.BiasLRMult, Loss: loss, Full: full, BN: bnNames(st), Config: resolved, Tensors: w.idx.Tensors,
 		Params: []ParamInfo{}, Sites: []SiteInfo{},

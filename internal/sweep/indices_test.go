@@ -34,3 +34,20 @@ func TestParseIndices(t *testing.T) {
 		}
 	}
 }
+
+// An unknown sweep key is answered with the allowed key a typo of it is,
+// transposed letters counting as one edit.
+func TestSuggest(t *testing.T) {
+	allowed := []string{"name", "base", "set", "axes", "variant", "ratio", "seed"}
+	for _, tc := range []struct{ typed, want string }{
+		{"ratoi", " (did you mean ratio?)"},
+		{"rtaoi", " (did you mean ratio?)"}, // two transpositions
+		{"ax", " (did you mean axes?)"},
+		{"aexs", " (did you mean axes?)"},
+		{"gradient", ""},
+	} {
+		if got := suggest(tc.typed, allowed); got != tc.want {
+			t.Errorf("suggest(%q) = %q, want %q", tc.typed, got, tc.want)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/runner"
+	"github.com/dropexp/dropexp/internal/threads"
 	"github.com/dropexp/dropexp/internal/train"
 )
 
@@ -122,7 +123,7 @@ func Execute(ctx context.Context, s *Spec, runs []Run, opt Options) (rep Report,
 	}
 	cores := opt.Cores
 	if cores <= 0 {
-		cores = runtime.NumCPU()
+		cores = threads.Resolve(0).Threads() // every core, as a run's threads 0
 	}
 	// Never more busy threads than cores: runs beyond them would only
 	// take turns on the cores, and every step would wait for a run that

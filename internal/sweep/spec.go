@@ -9,7 +9,8 @@
 // index.json is derived from the run directories and rewritten whenever the
 // state changes. A run is named, placed by its identity and started by
 // package runner, as `dropexp train` does it; what is the sweep's own is
-// the grid, the jobs, the shared data and the index.
+// the grid, the jobs, the shared data and the index. RunCommand is
+// `dropexp sweep` itself, from the options its flags give.
 package sweep
 
 import (
@@ -24,6 +25,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dataset"
+	"github.com/dropexp/dropexp/internal/typo"
 )
 
 // Spec is a sweep config file: a base run config, overrides applied to every
@@ -273,32 +275,11 @@ func join(at, k string) string {
 // suggest returns " (did you mean X?)" for the allowed key closest to k, if any is close.
 func suggest(k string, allowed []string) string {
 	for _, a := range allowed {
-		if strings.HasPrefix(a, k) || strings.HasPrefix(k, a) || editDistance(a, k) <= 2 {
+		if strings.HasPrefix(a, k) || strings.HasPrefix(k, a) || typo.Distance(a, k) <= 2 {
 			return " (did you mean " + a + "?)"
 		}
 	}
 	return ""
-}
-
-// editDistance is the Levenshtein distance, enough to catch a typo in a short key.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // scalar returns the text of scalar node n ("" if n is nil).

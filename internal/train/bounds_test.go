@@ -1,43 +1,18 @@
 package train
 
 import (
-	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/model"
+	"github.com/dropexp/dropexp/internal/threads"
 )
-
-// A thread count far past the cores is capped, with a warning: threads
-// 1,000,000 took 3.55 GB of stacks and buffers.
-func TestThreadsCapped(t *testing.T) {
-	for _, tc := range []struct {
-		threads, want int
-		warn          bool
-	}{
-		{0, runtime.NumCPU(), false},
-		{1, 1, false},
-		{4 * runtime.NumCPU(), 4 * runtime.NumCPU(), false},
-		{4*runtime.NumCPU() + 1, 4 * runtime.NumCPU(), true},
-		{1000000, 4 * runtime.NumCPU(), true},
-	} {
-		cfg := config.Default()
-		cfg.Threads = tc.threads
-		if got := Threads(cfg); got != tc.want {
-			t.Errorf("threads %d: Threads = %d, want %d", tc.threads, got, tc.want)
-		}
-		if note := ThreadsNote(cfg); (note != "") != tc.warn || (tc.warn && !strings.Contains(note, "capped")) {
-			t.Errorf("threads %d: note %q, want a warning: %v", tc.threads, note, tc.warn)
-		}
-	}
-}
 
 // A network whose activations would not fit is refused before it is
 // built: ResNet-110 at batch 10,000 went past 8 GB.
 func TestFitMemory(t *testing.T) {
 	opt := func(m string, batch int) model.Options {
-		return model.Options{Model: m, Batch: batch, C: 3, H: 32, W: 32, Classes: 10, Train: true, Threads: 1}
+		return model.Options{Model: m, Batch: batch, C: 3, H: 32, W: 32, Classes: 10, Train: true, Exec: threads.N(1)}
 	}
 	for _, tc := range []struct {
 		opt   model.Options

@@ -191,11 +191,12 @@ func loadCheckpoint(path string) (*checkpoint, error) {
 func check(path string, c *checkpoint, cfg config.Run, data *dataset.Split, id runID) error {
 	if c.Identity != id.identity {
 		if c.DataFingerprint != id.fingerprint {
-			return fmt.Errorf("%w: %s was trained on %d training and %d test images with fingerprint %s; the data now loaded are %d and %d images with fingerprint %s (the data at dataset.path changed, or dataset.path, the limits or the subset now select other images; point dataset.path at the original data to resume)",
+			return mismatch(nil, "%w: %s was trained on %d training and %d test images with fingerprint %s; the data now loaded are %d and %d images with fingerprint %s (the data at dataset.path changed, or dataset.path, the limits or the subset now select other images; point dataset.path at the original data to resume)",
 				ErrDataChanged, path, c.TrainSize, c.TestSize, short(c.DataFingerprint), data.Train.Len(), data.Test.Len(), short(id.fingerprint))
 		}
-		return fmt.Errorf("%w: %s belongs to another run (identity %s, this run %s). Differences (- checkpoint, + now):\n%s",
-			ErrConfigMismatch, path, short(c.Identity), short(id.identity), DiffLines(c.IdentityText, id.text))
+		diff := DiffLines(c.IdentityText, id.text)
+		return mismatch(diff, "%w: %s belongs to another run (identity %s, this run %s). Differences (- checkpoint, + now):\n%s",
+			ErrConfigMismatch, path, short(c.Identity), short(id.identity), strings.Join(diff, "\n"))
 	}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s: %s (the file is kept)", ErrCheckpoint, path, fmt.Sprintf(format, args...))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/dataset/datasettest"
 	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/threads"
 )
 
 // A checkpoint with one flipped byte anywhere (header, payload, last byte)
@@ -210,7 +211,7 @@ func TestCheckpointOnlyOfFiniteWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := newTrainer(cfg, data, runID{identity: "x"})
+	tr, err := newTrainer(cfg, threads.Resolve(cfg.Threads), data, runID{identity: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/model"
+	"github.com/dropexp/dropexp/internal/threads"
 )
 
 // evalSet runs set through the evaluation graph net in batches of batch
@@ -97,7 +98,7 @@ func LoadModel(path string, cfg config.Run, trainSet *dataset.Set) (*Model, erro
 	}
 	opt := model.Options{Model: cfg.Model, Batch: cfg.Train.BatchSize, C: trainSet.C, H: trainSet.H, W: trainSet.W,
 		Classes: len(trainSet.Classes), Variant: cfg.Variant(), Semantics: cfg.Semantics(), Sites: cfg.Dropout.Sites,
-		Threads: Threads(cfg)}
+		Exec: threads.Resolve(cfg.Threads)}
 	net, err := model.Build(opt, nil)
 	if err != nil {
 		return nil, err

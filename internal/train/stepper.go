@@ -6,6 +6,7 @@ import (
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/model"
+	"github.com/dropexp/dropexp/internal/threads"
 )
 
 // Stepper drives a run's own trainer one training step at a time, without
@@ -29,7 +30,7 @@ type StepperOptions struct {
 
 // NewStepper builds the trainer of cfg on data, initialised as Run would.
 func NewStepper(cfg config.Run, data *dataset.Split, opt StepperOptions) (*Stepper, error) {
-	tr, err := newTrainer(cfg, data, runID{}, func(o *model.Options) { o.Im2col = opt.Im2col })
+	tr, err := newTrainer(cfg, threads.Resolve(cfg.Threads), data, runID{}, func(o *model.Options) { o.Im2col = opt.Im2col })
 	if err != nil {
 		return nil, err
 	}
@@ -52,6 +53,9 @@ func NewStepper(cfg config.Run, data *dataset.Split, opt StepperOptions) (*Stepp
 // Step runs the next training iteration (batch, masks, forward, backward,
 // solver update) and returns its mean loss.
 func (s *Stepper) Step() (float64, error) { return s.tr.step() }
+
+// Threads returns the number of threads the steps compute on.
+func (s *Stepper) Threads() int { return s.tr.exec.Threads() }
 
 // Iter returns the number of steps taken so far.
 func (s *Stepper) Iter() int { return s.tr.iter }

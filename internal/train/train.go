@@ -29,6 +29,7 @@ import (
 	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/threads"
 )
 
 // Version is the dropexp version recorded in every summary.
@@ -76,41 +77,21 @@ type Options struct {
 	AllowKernelChange bool
 }
 
-// Threads resolves the configured thread count (0: every core), capped at
-// MaxThreads: more threads than that only cost memory (each has its
-// stack and buffers) and never change the numbers.
-func Threads(cfg config.Run) int {
-	if cfg.Threads > 0 {
-		return min(cfg.Threads, MaxThreads())
-	}
-	return runtime.NumCPU()
-}
-
-// MaxThreads is the most threads a run uses: 4 per core.
-func MaxThreads() int { return 4 * runtime.NumCPU() }
-
-// ThreadsNote says that the configured thread count is capped, "" if not.
-func ThreadsNote(cfg config.Run) string {
-	if cfg.Threads <= MaxThreads() {
-		return ""
-	}
-	return fmt.Sprintf("warning: threads %d capped at %d (4 per core of %d); more threads only take memory", cfg.Threads, MaxThreads(), runtime.NumCPU())
-}
-
 // CheckMemory refuses a run whose network would not fit in the memory the
 // machine has now (the data already loaded), before anything is built or
 // written.
 func CheckMemory(cfg config.Run, data *dataset.Split) error {
 	avail, from := dataset.AvailableMemory()
-	return fitMemory(graphOptions(cfg, data), avail, from)
+	// The estimate builds its graphs on one thread of its own.
+	return fitMemory(graphOptions(cfg, threads.Executor{}, data), avail, from)
 }
 
-// graphOptions are the options of a run's training graph.
-func graphOptions(cfg config.Run, data *dataset.Split) model.Options {
+// graphOptions are the options of a run's training graph on the threads ex.
+func graphOptions(cfg config.Run, ex threads.Executor, data *dataset.Split) model.Options {
 	s := data.Train
 	return model.Options{Model: cfg.Model, Batch: cfg.Train.BatchSize, C: s.C, H: s.H, W: s.W,
 		Classes: len(s.Classes), Variant: cfg.Variant(), Semantics: cfg.Semantics(), Sites: cfg.Dropout.Sites,
-		Threads: Threads(cfg), Train: true}
+		Exec: ex, Train: true}
 }
 
 // fitMemory refuses a network whose graphs need more than the avail bytes
@@ -136,10 +117,12 @@ func fitMemory(opt model.Options, avail int64, from string) error {
 func LoadData(cfg config.Run) (*dataset.Split, error) { return LoadDataLog(cfg, nil) }
 
 // LoadDataLog is LoadData writing what it loads, how long it took, the
-// class counts and any warnings to log (nil: silent).
+// class counts and any warnings to log (nil: silent). It decodes on the
+// configured threads.
 func LoadDataLog(cfg config.Run, log io.Writer) (*dataset.Split, error) {
 	return dataset.LoadWith(cfg.Dataset.Name, cfg.Dataset.Path, dataset.Options{
-		TrainLimit: cfg.Dataset.TrainLimit, TestLimit: cfg.Dataset.TestLimit, Log: log})
+		TrainLimit: cfg.Dataset.TrainLimit, TestLimit: cfg.Dataset.TestLimit, Log: log,
+		Exec: threads.Resolve(cfg.Threads)})
 }
 
 // ErrConfigMismatch reports a resume against a run directory of another config.
@@ -194,33 +177,16 @@ func Training() bool { return training.Load() > 0 }
 // that holds a finished run or a run of another identity (ErrOccupied).
 func Run(ctx context.Context, opt Options) (results.Summary, error) {
 	cfg := opt.Config
+	ex := threads.Resolve(cfg.Threads)
 	st := &loopState{start: time.Now()}
-	sum := results.Summary{
-		Status: results.StatusRunning, Seed: cfg.Seed, Model: cfg.Model, Variant: cfg.Dropout.Variant,
-		Ratio: cfg.Ratio().String(), Semantics: cfg.Dropout.Gradient, Dataset: cfg.Dataset.Name,
-		DatasetPath: cfg.Dataset.Path, Iterations: cfg.Train.Iterations, DropexpVersion: Version,
-		GoVersion: runtime.Version(), Kernels: KernelSet(), Threads: Threads(cfg), Started: st.start.UTC(),
-		FinalTestAcc: math.NaN(), FinalTestLoss: math.NaN(), FinalTrainLoss: math.NaN(),
-	}
-	if cfg.Variant() == dropout.Plain {
-		sum.Ratio = ""
-	}
+	sum := startSummary(cfg, ex, st.start)
 	resolved, err := cfg.YAML()
 	if err != nil {
 		return sum, err
 	}
-	data := opt.Data
-	if data == nil {
-		if data, err = LoadData(cfg); err != nil {
-			return sum, err
-		}
-	}
-	if err := data.CheckFit(cfg.Train.BatchSize, cfg.Dataset.CropPad); err != nil {
+	data, fp, err := runData(opt)
+	if err != nil {
 		return sum, err
-	}
-	fp := opt.DataFingerprint
-	if fp == "" {
-		fp = dataset.Fingerprint(data)
 	}
 	id := runID{identity: cfg.Identity(fp), text: cfg.IdentityText(), fingerprint: fp, resolved: resolved}
 	sum.Identity, sum.DataFingerprint = id.identity, fp
@@ -237,50 +203,14 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 		sum.Identity = id.identity
 	}
 	ckPath := filepath.Join(opt.Dir, CheckpointFile)
-	switch {
-	case !rec.Empty() && !rec.Holds(cfg.Identities(fp)...):
-		err := Mismatch(rec, cfg, fp)
-		if !opt.Resume {
-			err = fmt.Errorf("%w; it is never overwritten: %w", ErrOccupied, err)
-		}
-		return sum, err
-	case rec.Damaged() != nil && (rec.Final() || !opt.Restart):
-		// A finished run whose summary.json was lost is never trained
-		// again, and a resume needs the summary's record of what computed
-		// it; --restart of an unfinished one needs neither.
-		return sum, fmt.Errorf("%w: %w", ErrOccupied, rec.Damaged())
-	case rec.Final():
-		return sum, fmt.Errorf("%w: %s holds a %s run; it is never written again (move it away to train it anew)", ErrOccupied, opt.Dir, rec.Summary.Status)
-	case rec.Checkpoint && opt.Restart:
-		if err := os.Remove(ckPath); err != nil {
-			return sum, fmt.Errorf("--restart: %w", err)
-		}
-	case rec.Checkpoint && !opt.Resume:
-		return sum, fmt.Errorf("%w: %s holds the checkpoint of an interrupted run; resume it (dropexp train --resume %s) or discard it (add --restart)", ErrHasCheckpoint, opt.Dir, opt.Dir)
-	}
-	// Only the holder of the run (its lock, or the only process) gets here:
-	// what a killed atomic write left behind is nobody's.
-	if _, err := results.RemoveTemps(opt.Dir); err != nil {
+	if err := claim(opt, rec, fp, ckPath); err != nil {
 		return sum, err
 	}
-	var ck *checkpoint
-	if opt.Resume && !opt.Restart {
-		if ck, err = loadCheckpoint(ckPath); err != nil {
-			return sum, err
-		}
-		if ck != nil {
-			if err := check(ckPath, ck, cfg, data, id); err != nil {
-				return sum, err
-			}
-			if err := checkMetrics(filepath.Join(opt.Dir, results.MetricsFile), ckPath, ck); err != nil {
-				return sum, err
-			}
-			if err := checkMachine(opt, rec.Summary, &sum, ck.Iteration); err != nil {
-				return sum, err
-			}
-		}
+	ck, err := resumePoint(opt, rec, data, id, &sum, ckPath)
+	if err != nil {
+		return sum, err
 	}
-	tr, err := newTrainer(cfg, data, id)
+	tr, err := newTrainer(cfg, ex, data, id)
 	if err != nil {
 		return sum, err
 	}
@@ -293,83 +223,139 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 	if err := results.WriteConfig(filepath.Join(opt.Dir, results.ConfigFile), resolved, id.identity, fp); err != nil {
 		return sum, err
 	}
+	s := &session{opt: opt, tr: tr, st: st, sum: sum, ckPath: ckPath}
+	return s.train(ctx)
+}
 
-	write := func(status string) error {
-		sum.Status = status
-		sum.WallSeconds = st.wall()
-		if st.trainTime > 0 {
-			sum.ImagesPerSecond = float64(tr.iter*cfg.Train.BatchSize) / st.trainTime.Seconds()
-		}
-		if status != results.StatusRunning {
-			sum.Finished = time.Now().UTC()
-		}
-		if n := len(st.rows); n > 0 {
-			last := st.rows[n-1]
-			sum.FinalTestAcc, sum.FinalTestLoss, sum.FinalTrainLoss = last.TestAcc, last.TestLoss, last.TrainLoss
-		}
-		if err := results.WriteMetrics(filepath.Join(opt.Dir, results.MetricsFile), st.rows); err != nil {
-			return err
-		}
-		if err := results.WriteTiming(filepath.Join(opt.Dir, results.TimingFile), st.timing); err != nil {
-			return err
-		}
-		if err := tr.diag.Write(opt.Dir); err != nil { // nil unless diagnostics.every > 0
-			return err
-		}
-		sum.DiagnosticsSeconds = tr.diag.Seconds()
-		return results.WriteSummary(filepath.Join(opt.Dir, results.SummaryFile), sum)
+// startSummary is the summary of a run of cfg on the threads ex that
+// started at start, before anything about its data or directory is known.
+func startSummary(cfg config.Run, ex threads.Executor, start time.Time) results.Summary {
+	sum := results.Summary{
+		Status: results.StatusRunning, Seed: cfg.Seed, Model: cfg.Model, Variant: cfg.Dropout.Variant,
+		Ratio: cfg.Ratio().String(), Semantics: cfg.Dropout.Gradient, Dataset: cfg.Dataset.Name,
+		DatasetPath: cfg.Dataset.Path, Iterations: cfg.Train.Iterations, DropexpVersion: Version,
+		GoVersion: runtime.Version(), Kernels: KernelSet(), Threads: ex.Threads(), Started: start.UTC(),
+		FinalTestAcc: math.NaN(), FinalTestLoss: math.NaN(), FinalTrainLoss: math.NaN(),
 	}
-	// diverged ends the run: the loss or the weights of iteration iter are
-	// not finite. The last checkpoint was written from finite weights and
-	// stays.
-	diverged := func(iter int, what string) (results.Summary, error) {
-		sum.DivergedAt, sum.DivergedReason = iter, what
-		if werr := write(results.StatusDiverged); werr != nil {
-			return sum, werr
-		}
-		kept := "no checkpoint was written before"
-		if _, err := os.Stat(ckPath); err == nil {
-			kept = "the last good checkpoint is kept in " + ckPath
-		}
-		return sum, fmt.Errorf("%w: %s at iteration %d (lower train.lr or check the data); %s", ErrDiverged, what, iter, kept)
+	if cfg.Variant() == dropout.Plain {
+		sum.Ratio = ""
 	}
-	// checkpoint saves the state; weights that are no longer finite end
-	// the run as diverged instead (errDivergedNow).
-	checkpoint := func(path string) error {
-		err := tr.save(path, st)
-		if errors.Is(err, ErrDiverged) {
-			return errDivergedNow{strings.TrimPrefix(err.Error(), ErrDiverged.Error()+": ")}
+	return sum
+}
+
+// runData is the run's data (opt.Data, or loaded) checked to fit its batch
+// and crop, and their fingerprint.
+func runData(opt Options) (*dataset.Split, string, error) {
+	cfg := opt.Config
+	data := opt.Data
+	if data == nil {
+		var err error
+		if data, err = LoadData(cfg); err != nil {
+			return nil, "", err
+		}
+	}
+	if err := data.CheckFit(cfg.Train.BatchSize, cfg.Dataset.CropPad); err != nil {
+		return nil, "", err
+	}
+	fp := opt.DataFingerprint
+	if fp == "" {
+		fp = dataset.Fingerprint(data)
+	}
+	return data, fp, nil
+}
+
+// claim decides whether the run of opt.Config on data of fingerprint fp
+// may be written into opt.Dir, which holds rec: never over another run or
+// a finished one, over a checkpoint only to resume it or (Restart, which
+// removes it here) to start again. What a killed atomic write left behind
+// is then removed.
+func claim(opt Options, rec results.Recorded, fp, ckPath string) error {
+	cfg := opt.Config
+	switch {
+	case !rec.Empty() && !rec.Holds(cfg.Identities(fp)...):
+		err := Mismatch(rec, cfg, fp)
+		if !opt.Resume {
+			err = fmt.Errorf("%w; it is never overwritten: %w", ErrOccupied, err)
 		}
 		return err
+	case rec.Damaged() != nil && (rec.Final() || !opt.Restart):
+		// A finished run whose summary.json was lost is never trained
+		// again, and a resume needs the summary's record of what computed
+		// it; --restart of an unfinished one needs neither.
+		return fmt.Errorf("%w: %w", ErrOccupied, rec.Damaged())
+	case rec.Final():
+		return fmt.Errorf("%w: %s holds a %s run; it is never written again (move it away to train it anew)", ErrOccupied, opt.Dir, rec.Summary.Status)
+	case rec.Checkpoint && opt.Restart:
+		if err := os.Remove(ckPath); err != nil {
+			return fmt.Errorf("--restart: %w", err)
+		}
+	case rec.Checkpoint && !opt.Resume:
+		return fmt.Errorf("%w: %s holds the checkpoint of an interrupted run; resume it (dropexp train --resume %s) or discard it (add --restart)", ErrHasCheckpoint, opt.Dir, opt.Dir)
 	}
-	if err := write(results.StatusRunning); err != nil {
-		return sum, err
+	// Only the holder of the run (its lock, or the only process) gets here:
+	// what a killed atomic write left behind is nobody's.
+	_, err := results.RemoveTemps(opt.Dir)
+	return err
+}
+
+// resumePoint is the checkpoint at ckPath that a resume continues from,
+// once it has passed its checks against the run (id, data), its metrics
+// and the machine (which sum records); nil when the run starts from
+// scratch.
+func resumePoint(opt Options, rec results.Recorded, data *dataset.Split, id runID, sum *results.Summary, ckPath string) (*checkpoint, error) {
+	if !opt.Resume || opt.Restart {
+		return nil, nil
+	}
+	ck, err := loadCheckpoint(ckPath)
+	if err != nil || ck == nil {
+		return nil, err
+	}
+	if err := check(ckPath, ck, opt.Config, data, id); err != nil {
+		return nil, err
+	}
+	if err := checkMetrics(filepath.Join(opt.Dir, results.MetricsFile), ckPath, ck); err != nil {
+		return nil, err
+	}
+	if err := checkMachine(opt, rec.Summary, sum, ck.Iteration); err != nil {
+		return nil, err
+	}
+	return ck, nil
+}
+
+// session is a run in its training loop: the trainer, the loop's
+// bookkeeping and the summary that its files are written from.
+type session struct {
+	opt    Options
+	tr     *trainer
+	st     *loopState
+	sum    results.Summary
+	ckPath string
+}
+
+// train runs the training loop to the last iteration, evaluating,
+// writing the results and checkpointing as configured; a cancelled ctx
+// ends it in a checkpoint.
+func (s *session) train(ctx context.Context) (results.Summary, error) {
+	cfg, tr, st := s.opt.Config, s.tr, s.st
+	if err := s.write(results.StatusRunning); err != nil {
+		return s.sum, err
 	}
 	training.Add(1)
 	defer training.Add(-1)
-	prog := opt.Progress
+	prog := s.opt.Progress
 	every := cfg.Train.CheckpointEvery
 	for tr.iter < cfg.Train.Iterations {
 		if err := ctx.Err(); err != nil {
-			if werr := checkpoint(ckPath); werr != nil {
-				if d, ok := werr.(errDivergedNow); ok {
-					return diverged(tr.iter, d.what)
-				}
-				return sum, werr
-			}
-			if werr := write(results.StatusInterrupted); werr != nil {
-				return sum, werr
-			}
-			return sum, fmt.Errorf("interrupted at iteration %d; checkpoint saved, continue with: dropexp train --resume %s", tr.iter, opt.Dir)
+			return s.interrupt()
 		}
 		t0 := time.Now()
 		loss, err := tr.step()
 		st.trainTime += time.Since(t0)
 		if err != nil {
-			return sum, err
+			return s.sum, err
 		}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return diverged(tr.iter, fmt.Sprintf("training loss is %v", loss))
+			return s.diverged(tr.iter, fmt.Sprintf("training loss is %v", loss))
 		}
 		st.lossSum += loss
 		st.lossN++
@@ -378,32 +364,13 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 		}
 		evalNow := tr.iter%cfg.Train.EvalEvery == 0 || tr.iter == cfg.Train.Iterations
 		if evalNow {
-			testLoss, testAcc, err := evaluate(tr)
-			if err != nil {
-				return sum, err
-			}
-			if math.IsNaN(testLoss) || math.IsInf(testLoss, 0) {
-				return diverged(tr.iter, fmt.Sprintf("test loss is %v", testLoss))
-			}
-			row := results.Metric{Iteration: tr.iter, LR: cfg.LRAt(tr.iter), TrainLoss: st.lossSum / float64(st.lossN),
-				TestLoss: testLoss, TestAcc: testAcc}
-			st.rows = append(st.rows, row)
-			st.timing = append(st.timing, results.Timing{Iteration: tr.iter, Seconds: st.wall(),
-				ImagesPerSecond: float64(tr.iter*cfg.Train.BatchSize) / st.trainTime.Seconds()})
-			st.lossSum, st.lossN = 0, 0
-			if err := write(results.StatusRunning); err != nil {
-				return sum, err
-			}
-			if prog != nil {
-				prog.Eval(row.Iteration, row.LR, row.TrainLoss, row.TestLoss, row.TestAcc)
+			if stop, err := s.evaluate(); stop {
+				return s.sum, err
 			}
 		}
 		if every > 0 && tr.iter%every == 0 && tr.iter < cfg.Train.Iterations {
-			if err := checkpoint(ckPath); err != nil {
-				if d, ok := err.(errDivergedNow); ok {
-					return diverged(tr.iter, d.what)
-				}
-				return sum, err
+			if err := s.checkpoint(s.ckPath); err != nil {
+				return s.failed(err)
 			}
 		}
 	}
@@ -411,52 +378,177 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 		prog.Finish()
 	}
 	// The final state (weights, BatchNorm statistics, …) stays with the run.
-	if err := checkpoint(filepath.Join(opt.Dir, ModelFile)); err != nil {
-		if d, ok := err.(errDivergedNow); ok {
-			return diverged(tr.iter, d.what)
-		}
-		return sum, err
+	if err := s.checkpoint(filepath.Join(s.opt.Dir, ModelFile)); err != nil {
+		return s.failed(err)
 	}
-	if err := write(results.StatusFinished); err != nil {
-		return sum, err
+	if err := s.write(results.StatusFinished); err != nil {
+		return s.sum, err
 	}
 	// A finished run needs no checkpoint; its results are complete.
-	os.Remove(ckPath)
-	return sum, nil
+	os.Remove(s.ckPath)
+	return s.sum, nil
+}
+
+// evaluate runs the test set at the current iteration, records the
+// metrics row and writes the results; stop says that the run ends here
+// (with err, or as diverged).
+func (s *session) evaluate() (stop bool, err error) {
+	cfg, tr, st := s.opt.Config, s.tr, s.st
+	testLoss, testAcc, err := evaluate(tr)
+	if err != nil {
+		return true, err
+	}
+	if math.IsNaN(testLoss) || math.IsInf(testLoss, 0) {
+		_, err := s.diverged(tr.iter, fmt.Sprintf("test loss is %v", testLoss))
+		return true, err
+	}
+	row := results.Metric{Iteration: tr.iter, LR: cfg.LRAt(tr.iter), TrainLoss: st.lossSum / float64(st.lossN),
+		TestLoss: testLoss, TestAcc: testAcc}
+	st.rows = append(st.rows, row)
+	st.timing = append(st.timing, results.Timing{Iteration: tr.iter, Seconds: st.wall(),
+		ImagesPerSecond: float64(tr.iter*cfg.Train.BatchSize) / st.trainTime.Seconds()})
+	st.lossSum, st.lossN = 0, 0
+	if err := s.write(results.StatusRunning); err != nil {
+		return true, err
+	}
+	if prog := s.opt.Progress; prog != nil {
+		prog.Eval(row.Iteration, row.LR, row.TrainLoss, row.TestLoss, row.TestAcc)
+	}
+	return false, nil
+}
+
+// interrupt ends a cancelled run in a checkpoint and an interrupted summary.
+func (s *session) interrupt() (results.Summary, error) {
+	if err := s.checkpoint(s.ckPath); err != nil {
+		return s.failed(err)
+	}
+	if err := s.write(results.StatusInterrupted); err != nil {
+		return s.sum, err
+	}
+	return s.sum, fmt.Errorf("interrupted at iteration %d; checkpoint saved, continue with: dropexp train --resume %s", s.tr.iter, s.opt.Dir)
+}
+
+// failed ends the run on a checkpoint's error: as diverged when the state
+// was no longer finite.
+func (s *session) failed(err error) (results.Summary, error) {
+	if d, ok := err.(errDivergedNow); ok {
+		return s.diverged(s.tr.iter, d.what)
+	}
+	return s.sum, err
+}
+
+// write writes the results so far (metrics, timing, diagnostics, the
+// summary with status).
+func (s *session) write(status string) error {
+	cfg, tr, st, sum, dir := s.opt.Config, s.tr, s.st, &s.sum, s.opt.Dir
+	sum.Status = status
+	sum.WallSeconds = st.wall()
+	if st.trainTime > 0 {
+		sum.ImagesPerSecond = float64(tr.iter*cfg.Train.BatchSize) / st.trainTime.Seconds()
+	}
+	if status != results.StatusRunning {
+		sum.Finished = time.Now().UTC()
+	}
+	if n := len(st.rows); n > 0 {
+		last := st.rows[n-1]
+		sum.FinalTestAcc, sum.FinalTestLoss, sum.FinalTrainLoss = last.TestAcc, last.TestLoss, last.TrainLoss
+	}
+	if err := results.WriteMetrics(filepath.Join(dir, results.MetricsFile), st.rows); err != nil {
+		return err
+	}
+	if err := results.WriteTiming(filepath.Join(dir, results.TimingFile), st.timing); err != nil {
+		return err
+	}
+	if err := tr.diag.Write(dir); err != nil { // nil unless diagnostics.every > 0
+		return err
+	}
+	sum.DiagnosticsSeconds = tr.diag.Seconds()
+	return results.WriteSummary(filepath.Join(dir, results.SummaryFile), *sum)
+}
+
+// diverged ends the run: the loss or the weights of iteration iter are
+// not finite. The last checkpoint was written from finite weights and
+// stays.
+func (s *session) diverged(iter int, what string) (results.Summary, error) {
+	s.sum.DivergedAt, s.sum.DivergedReason = iter, what
+	if werr := s.write(results.StatusDiverged); werr != nil {
+		return s.sum, werr
+	}
+	kept := "no checkpoint was written before"
+	if _, err := os.Stat(s.ckPath); err == nil {
+		kept = "the last good checkpoint is kept in " + s.ckPath
+	}
+	return s.sum, fmt.Errorf("%w: %s at iteration %d (lower train.lr or check the data); %s", ErrDiverged, what, iter, kept)
+}
+
+// checkpoint saves the state; weights that are no longer finite end
+// the run as diverged instead (errDivergedNow).
+func (s *session) checkpoint(path string) error {
+	err := s.tr.save(path, s.st)
+	if errors.Is(err, ErrDiverged) {
+		return errDivergedNow{strings.TrimPrefix(err.Error(), ErrDiverged.Error()+": ")}
+	}
+	return err
+}
+
+// MismatchError says how a run directory or checkpoint differs from the run
+// of a config, for callers that report the difference their own way
+// (errors.As); it unwraps to ErrConfigMismatch, ErrDataChanged or
+// ErrNoIdentity.
+type MismatchError struct {
+	// Diff lists the identity lines only in the recorded run ("- ") and
+	// only in the config now ("+ "); empty when the configs cannot be
+	// compared line by line or do not differ.
+	Diff []string
+	// DataChanged: the config is the same, the data are not.
+	DataChanged bool
+	err         error // the whole message, wrapping the sentinel
+}
+
+func (e *MismatchError) Error() string { return e.err.Error() }
+
+func (e *MismatchError) Unwrap() error { return e.err }
+
+// mismatch is a MismatchError of message format (whose first verb wraps the
+// sentinel) with diff.
+func mismatch(diff []string, format string, args ...any) *MismatchError {
+	err := fmt.Errorf(format, args...)
+	return &MismatchError{Diff: diff, DataChanged: errors.Is(err, ErrDataChanged), err: err}
 }
 
 // Mismatch explains why the run directory rec does not hold the run of cfg
-// on data of fingerprint fp: ErrDataChanged when only the data differ,
-// else ErrConfigMismatch with the config lines that differ; nil if it
-// holds that run.
+// on data of fingerprint fp, as a *MismatchError: ErrDataChanged when only
+// the data differ, else ErrConfigMismatch with the config lines that
+// differ; nil if it holds that run.
 func Mismatch(rec results.Recorded, cfg config.Run, fp string) error {
 	if rec.Holds(cfg.Identities(fp)...) {
 		return nil
 	}
 	file := filepath.Join(rec.Dir, results.ConfigFile)
 	if rec.Config == nil {
-		return fmt.Errorf("%w: %s has no %s to compare with", ErrConfigMismatch, rec.Dir, results.ConfigFile)
+		return mismatch(nil, "%w: %s has no %s to compare with", ErrConfigMismatch, rec.Dir, results.ConfigFile)
 	}
 	saved, err := config.Decode(rec.Config)
 	if err != nil {
-		return fmt.Errorf("%w: %s does not read as a run config of this dropexp (%v)", ErrConfigMismatch, file, err)
+		return mismatch(nil, "%w: %s does not read as a run config of this dropexp (%v)", ErrConfigMismatch, file, err)
 	}
 	if saved.IdentityText() != cfg.IdentityText() {
 		a, _ := saved.IdentityYAML()
 		b, _ := cfg.IdentityYAML()
-		return fmt.Errorf("%w: %s holds a run of another config. Differences (- run, + now):\n%s", ErrConfigMismatch, rec.Dir, DiffLines(string(a), string(b)))
+		diff := DiffLines(string(a), string(b))
+		return mismatch(diff, "%w: %s holds a run of another config. Differences (- run, + now):\n%s", ErrConfigMismatch, rec.Dir, strings.Join(diff, "\n"))
 	}
 	if rec.Identity == "" {
-		return fmt.Errorf("%w in %s (a run of a dropexp before run identities, or written by hand), which is neither resumed nor overwritten; to train its config again: dropexp train --config %s (the new run gets a directory of its own)", ErrNoIdentity, file, file)
+		return mismatch(nil, "%w in %s (a run of a dropexp before run identities, or written by hand), which is neither resumed nor overwritten; to train its config again: dropexp train --config %s (the new run gets a directory of its own)", ErrNoIdentity, file, file)
 	}
 	if !slices.Contains(saved.Identities(rec.DataFingerprint), rec.Identity) {
-		return fmt.Errorf("%w: %s was edited after the run wrote it (its identity no longer matches its content)", ErrConfigMismatch, file)
+		return mismatch(nil, "%w: %s was edited after the run wrote it (its identity no longer matches its content)", ErrConfigMismatch, file)
 	}
 	size := ""
 	if s := rec.Summary; s != nil {
 		size = fmt.Sprintf("%d training and %d test images, ", s.TrainSize, s.TestSize)
 	}
-	return fmt.Errorf("%w: %s was trained on %sfingerprint %s; the data now loaded have fingerprint %s (the files at dataset.path changed, or dataset.path, the limits or the subset now select other images; point dataset.path at the original data)",
+	return mismatch(nil, "%w: %s was trained on %sfingerprint %s; the data now loaded have fingerprint %s (the files at dataset.path changed, or dataset.path, the limits or the subset now select other images; point dataset.path at the original data)",
 		ErrDataChanged, rec.Dir, size, short(rec.DataFingerprint), short(fp))
 }
 
@@ -500,7 +592,7 @@ type errDivergedNow struct{ what string }
 func (e errDivergedNow) Error() string { return e.what }
 
 // DiffLines lists the lines only in a (prefixed "- ") and only in b ("+ ").
-func DiffLines(a, b string) string {
+func DiffLines(a, b string) []string {
 	in := func(lines []string) map[string]bool {
 		m := map[string]bool{}
 		for _, l := range lines {
@@ -521,12 +613,13 @@ func DiffLines(a, b string) string {
 			out = append(out, "+ "+l)
 		}
 	}
-	return strings.Join(out, "\n")
+	return out
 }
 
 // trainer holds the graphs, solver and random sources of one run.
 type trainer struct {
 	cfg       config.Run
+	exec      threads.Executor
 	id        runID
 	data      *dataset.Split
 	net, eval *model.Net
@@ -540,12 +633,13 @@ type trainer struct {
 	diag      *diagnostics.Diagnoser // nil: diagnostics off
 }
 
-// newTrainer builds a run's graphs, solver and random sources; tweaks
-// change the graph options first (Stepper forces the im2col path with one).
-func newTrainer(cfg config.Run, data *dataset.Split, id runID, tweaks ...func(*model.Options)) (*trainer, error) {
-	tr := &trainer{cfg: cfg, data: data, id: id}
+// newTrainer builds a run's graphs, solver and random sources on the
+// threads ex; tweaks change the graph options first (Stepper forces the
+// im2col path with one).
+func newTrainer(cfg config.Run, ex threads.Executor, data *dataset.Split, id runID, tweaks ...func(*model.Options)) (*trainer, error) {
+	tr := &trainer{cfg: cfg, exec: ex, data: data, id: id}
 	s := data.Train
-	opt := graphOptions(cfg, data)
+	opt := graphOptions(cfg, ex, data)
 	for _, tweak := range tweaks {
 		tweak(&opt)
 	}
@@ -567,12 +661,12 @@ func newTrainer(cfg config.Run, data *dataset.Split, id runID, tweaks ...func(*m
 	}
 	tr.solver = NewSolver(tr.net.Params, cfg.Train.Momentum, cfg.Train.WeightDecay, cfg.Train.BiasLRMult)
 	tr.sampler = dropout.NewSampler(cfg.Variant(), cfg.Ratio(), seed^0xd0d0)
-	tr.sampler.Threads = Threads(cfg)
+	tr.sampler.Threads = ex.Threads()
 	tr.order = dataset.NewOrder(s.Len(), seed^0x5eed)
 	tr.prep = newPreprocessor(cfg.Dataset.Preprocess, s)
 	tr.aug = newAugmenter(cfg.Dataset.CropPad, cfg.Dataset.Flip, seed)
 	tr.idx = make([]int, cfg.Train.BatchSize)
-	tr.diag = diagnostics.ForRun(cfg, tr.net, Threads(cfg))
+	tr.diag = diagnostics.ForRun(cfg, tr.net, ex)
 	return tr, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -335,5 +336,54 @@ func TestShortRunEvaluatesItsLastIteration(t *testing.T) {
 				t.Errorf("resumed: metrics.csv\n%s\nwant\n%s", got, want)
 			}
 		})
+	}
+}
+
+// Mismatch says how a run directory differs in a value a caller reads
+// (errors.As), not only in its message: the identity lines that differ, or
+// that only the data do.
+func TestMismatchIsTyped(t *testing.T) {
+	cfg := tinyConfig(t, fixtureDir)
+	recOf := func(c config.Run, fp string) results.Recorded {
+		y, err := c.YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return results.Recorded{Dir: "runs/x", Config: y, Identity: c.Identity(fp), DataFingerprint: fp}
+	}
+	noID := recOf(cfg, "fp1")
+	noID.Identity = ""
+	for _, tc := range []struct {
+		name     string
+		rec      results.Recorded
+		fp       string
+		sentinel error
+		data     bool
+		diff     []string
+	}{
+		{"same run", recOf(cfg, "fp1"), "fp1", nil, false, nil},
+		{"other ratio", recOf(tinyConfig(t, fixtureDir, "dropout.ratio=0.2"), "fp1"), "fp1", ErrConfigMismatch, false, []string{`-   ratio: "0.2"`, `+   ratio: "0.3"`}},
+		{"other data", recOf(cfg, "fp0"), "fp1", ErrDataChanged, true, nil},
+		{"no identity", noID, "fp1", ErrNoIdentity, false, nil},
+		{"no config", results.Recorded{Dir: "runs/x", Identity: "abc"}, "fp1", ErrConfigMismatch, false, nil},
+	} {
+		err := Mismatch(tc.rec, cfg, tc.fp)
+		if tc.sentinel == nil {
+			if err != nil {
+				t.Errorf("%s: %v, want nil", tc.name, err)
+			}
+			continue
+		}
+		var m *MismatchError
+		if !errors.As(err, &m) || !errors.Is(err, tc.sentinel) {
+			t.Errorf("%s: %v (%T), want a *MismatchError wrapping %v", tc.name, err, err, tc.sentinel)
+			continue
+		}
+		if m.DataChanged != tc.data || !slices.Equal(m.Diff, tc.diff) {
+			t.Errorf("%s: DataChanged %v, Diff %q; want %v, %q", tc.name, m.DataChanged, m.Diff, tc.data, tc.diff)
+		}
+		if len(tc.diff) > 0 && !strings.Contains(err.Error(), "Differences (- run, + now):\n"+strings.Join(tc.diff, "\n")) {
+			t.Errorf("%s: the message does not show the differences:\n%v", tc.name, err)
+		}
 	}
 }
