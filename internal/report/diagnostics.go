@@ -255,8 +255,8 @@ func DiagnosticsFigure(runs []diagRun, ratios []string) (Figure, string) {
 				row.Panels = append(row.Panels, p)
 			}
 			if banded {
-				row.Legend.Add("band: mean ± 1 std", bandKey())
-				row.Legend.Add("  over seeds")
+				row.Legend.Add("band: 95 % interval of", bandKey())
+				row.Legend.Add("  the mean over seeds")
 			}
 			fig.Rows = append(fig.Rows, row)
 		}
@@ -324,8 +324,9 @@ func DiagnosticsVsRatio(runs []diagRun) (Figure, string) {
 					if math.IsNaN(sd) {
 						sd = 0
 					}
+					h := stat{mean: m, std: sd, n: len(vals)}.halfWidth()
 					e.XYs = append(e.XYs, plotter.XY{X: ratioP(g.ratio), Y: m})
-					e.YErrors = append(e.YErrors, struct{ Low, High float64 }{sd, sd})
+					e.YErrors = append(e.YErrors, struct{ Low, High float64 }{h, h})
 					nMin, nMax = min(nMin, len(vals)), max(nMax, len(vals))
 				}
 				if len(e.XYs) == 0 {
@@ -346,7 +347,8 @@ func DiagnosticsVsRatio(runs []diagRun) (Figure, string) {
 			ratioAxis(p, ps, 0.1)
 			row.Panels = append(row.Panels, p)
 		}
-		row.Legend.Add("bars: ± 1 std over seeds")
+		row.Legend.Add("bars: 95 % interval of the")
+		row.Legend.Add("  mean over seeds")
 		fig.Rows = append(fig.Rows, row)
 	}
 	if len(fig.Rows) == 0 {

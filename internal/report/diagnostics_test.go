@@ -155,7 +155,7 @@ func TestDiagnosticsReport(t *testing.T) {
 		t.Errorf("diagnostics against ratio: %d rows, warning %q", len(fig.Rows), warn)
 	}
 	// Seeds give a band, labelled; the row names the network and the data.
-	for _, want := range []string{"band: mean ± 1 std", "ConvNet-Quick on CIFAR-10, layer gradient, dropout ratio 0.3"} {
+	for _, want := range []string{"band: 95 % interval of", "ConvNet-Quick on CIFAR-10, layer gradient, dropout ratio 0.3"} {
 		if !bytes.Contains(svg, []byte(want)) {
 			t.Errorf("%s lacks %q", DiagnosticsSVG, want)
 		}

@@ -20,6 +20,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/stats"
 )
 
 // Figure is one figure file: rows of panels, each row with a title above it
@@ -154,6 +155,7 @@ func lossCurves(g *Group, sem string, p0 float64) []curve {
 			cells = append(cells, c)
 		}
 	}
+	cells = withStandard(g, sem, cells, func(c *CellRuns) bool { return ratioP(c.Ratio) == p0 })
 	for _, c := range cells {
 		label := c.Variant + " " + c.Ratio
 		if c.Variant == "plain" {
@@ -170,12 +172,40 @@ func lossCurves(g *Group, sem string, p0 float64) []curve {
 	return cs
 }
 
+// withStandard adds to cells, drawn under semantics sem, the standard
+// cells of the other semantics that keep picks, where sem has none of its
+// own at their ratio: standard dropout is one computation under both
+// gradient rules, so the tables compare an elementwise cell with
+// standard's layer runs, and the figures draw them too.
+func withStandard(g *Group, sem string, cells []*CellRuns, keep func(*CellRuns) bool) []*CellRuns {
+	for _, c := range g.Cells {
+		if c.Variant != "standard" || c.Semantics == sem || !keep(c) {
+			continue
+		}
+		if g.standard(c.Ratio, sem) == c && !slices.Contains(cells, c) {
+			cells = append(cells, c)
+		}
+	}
+	slices.SortStableFunc(cells, func(a, b *CellRuns) int { return cmp.Compare(variantRank(a.Variant), variantRank(b.Variant)) })
+	return cells
+}
+
 // partialDashes is the dash pattern of an unfinished run's curve.
 func partialDashes() []vg.Length { return []vg.Length{vg.Points(2), vg.Points(2)} }
 
-// stat is the mean and sample standard deviation of a metric over seeds at one iteration.
+// stat is the mean and sample standard deviation of a metric over n seeds at one iteration.
 type stat struct {
 	x, mean, std float64 // std is 0 for one run
+	n            int
+}
+
+// halfWidth is the half-width of the Student-t interval of the mean (the
+// tables' interval, at stats.Level); 0 for one run.
+func (s stat) halfWidth() float64 {
+	if s.n < 2 || s.std == 0 {
+		return 0
+	}
+	return stats.TQuantile(1-(1-stats.Level)/2, float64(s.n-1)) * s.std / math.Sqrt(float64(s.n))
 }
 
 // seedStats returns, at each iteration that every run recorded with a
@@ -213,7 +243,7 @@ func statsOver(series []map[int]float64) []stat {
 		if math.IsNaN(sd) {
 			sd = 0
 		}
-		out[i] = stat{x: float64(it), mean: m, std: sd}
+		out[i] = stat{x: float64(it), mean: m, std: sd, n: len(vals[it])}
 	}
 	return out
 }
@@ -233,17 +263,18 @@ func meanLine(sts []stat, style int) (*plotter.Line, *plotter.Scatter, error) {
 	return l, sc, nil
 }
 
-// band is the shaded mean ± std of stats; nil when every std is 0 (one seed).
+// band is the shaded 95 % interval of the mean of stats (the tables'
+// interval); nil when it has no width anywhere (one seed).
 func band(sts []stat, style int) *plotter.Polygon {
-	if !slices.ContainsFunc(sts, func(s stat) bool { return s.std > 0 }) {
+	if !slices.ContainsFunc(sts, func(s stat) bool { return s.halfWidth() > 0 }) {
 		return nil
 	}
 	xys := make(plotter.XYs, 0, 2*len(sts))
 	for _, s := range sts {
-		xys = append(xys, plotter.XY{X: s.x, Y: s.mean + s.std})
+		xys = append(xys, plotter.XY{X: s.x, Y: s.mean + s.halfWidth()})
 	}
 	for i := len(sts) - 1; i >= 0; i-- {
-		xys = append(xys, plotter.XY{X: sts[i].x, Y: sts[i].mean - sts[i].std})
+		xys = append(xys, plotter.XY{X: sts[i].x, Y: sts[i].mean - sts[i].halfWidth()})
 	}
 	pg, err := plotter.NewPolygon(xys)
 	if err != nil {
@@ -294,6 +325,44 @@ func (intTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
+// roundTicks labels an axis at round values (1, 2 or 5 × 10^k), three to
+// six of them, with as many decimals as the step needs.
+type roundTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (roundTicks) Ticks(lo, hi float64) []plot.Tick {
+	step := roundStep(lo, hi)
+	if !(step > 0) {
+		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	prec := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
+	var ticks []plot.Tick
+	for k := math.Ceil(lo/step - 1e-9); k*step <= hi+step*1e-9; k++ {
+		v := k * step
+		if v == 0 {
+			v = 0 // not −0
+		}
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', prec, 64)})
+	}
+	return ticks
+}
+
+// roundStep is the smallest step of 1, 2 or 5 × 10^k that cuts [lo, hi]
+// into at most five intervals.
+func roundStep(lo, hi float64) float64 {
+	span := hi - lo
+	if !(span > 0) || math.IsInf(span, 0) {
+		return 0
+	}
+	base := math.Pow(10, math.Floor(math.Log10(span/5)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if span/(m*base) <= 5 {
+			return m * base
+		}
+	}
+	return 10 * base
+}
+
 // newPlot returns a panel with the report's common look.
 func newPlot(title, x, y string) *plot.Plot {
 	p := plot.New()
@@ -301,6 +370,7 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Title.TextStyle.Font.Size = vg.Points(11)
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
+	p.Y.Tick.Marker = roundTicks{}
 	p.Add(plotter.NewGrid())
 	return p
 }
@@ -316,7 +386,7 @@ func newLegend() plot.Legend {
 
 // lossMetrics are the panels of Figure 1's rows and of the settings figure.
 var lossMetrics = []curveMetric{
-	{"Training loss (running mean)", "training loss", func(m results.Metric) float64 { return m.TrainLoss }},
+	{"Training loss (running mean, with the masks)", "training loss", func(m results.Metric) float64 { return m.TrainLoss }},
 	{"Test loss", "test loss", func(m results.Metric) float64 { return m.TestLoss }},
 	{"Test accuracy", "test accuracy", func(m results.Metric) float64 { return m.TestAcc }},
 }
@@ -328,9 +398,10 @@ type curveMetric struct {
 }
 
 // Figure1 draws Figure 1: for each group of runs and each ratio, a row of
-// the training loss (running mean), the test loss and the test accuracy
-// against iteration, one line per variant: the mean over seeds with a band
-// of ± 1 standard deviation, plain included. Like the paper's it shows the
+// the training loss (running mean, measured with each variant's masks),
+// the test loss and the test accuracy against iteration, one line per
+// variant: the mean over seeds with a band of its 95 % interval, plain
+// included; the panels of a metric share one y range across rows. Like the paper's it shows the
 // ConvNet-Quick runs when there are any, else every group. With nothing to
 // draw it returns no rows and a warning.
 func Figure1(runs []Run, ratios []string) (Figure, string) {
@@ -352,7 +423,12 @@ func Figure1(runs []Run, ratios []string) (Figure, string) {
 			}
 		}
 	}
-	for _, k := range keys {
+	first := 0 // the first row of the current group
+	for i, k := range keys {
+		if i > 0 && k.g != keys[i-1].g {
+			shareY(fig.Rows[first:])
+			first = len(fig.Rows)
+		}
 		curves := lossCurves(k.g, k.sem, ratioP(k.ratio))
 		if !slices.ContainsFunc(curves, func(c curve) bool { return c.style != 0 }) {
 			continue // plain alone is no comparison at this ratio
@@ -360,10 +436,34 @@ func Figure1(runs []Run, ratios []string) (Figure, string) {
 		title := fmt.Sprintf("%s, %s gradient, dropout ratio %s", groupTitle(k.g), k.sem, canonRatio(k.ratio))
 		fig.Rows = append(fig.Rows, curveRow(title, curves, lossMetrics))
 	}
+	shareY(fig.Rows[first:])
 	if len(fig.Rows) == 0 {
 		return fig, fmt.Sprintf("%s not written: no finished run with metrics at dropout ratio %s%s", fig.Name, strings.Join(ratios, ", "), ratiosHint(runs))
 	}
 	return fig, ""
+}
+
+// shareY gives the panels in each column of rows one y range, the union
+// of theirs, so rows that are read against each other are drawn to one
+// scale.
+func shareY(rows []FigureRow) {
+	cols := 0
+	for _, r := range rows {
+		cols = max(cols, len(r.Panels))
+	}
+	for j := 0; j < cols; j++ {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, r := range rows {
+			if j < len(r.Panels) {
+				lo, hi = min(lo, r.Panels[j].Y.Min), max(hi, r.Panels[j].Y.Max)
+			}
+		}
+		for _, r := range rows {
+			if j < len(r.Panels) && lo <= hi {
+				r.Panels[j].Y.Min, r.Panels[j].Y.Max = lo, hi
+			}
+		}
+	}
 }
 
 // ratiosHint names the ratios the finished non-plain runs do have.
@@ -386,7 +486,7 @@ func ratiosHint(runs []Run) string {
 }
 
 // AccuracyVsRatio draws one row per group and gradient semantics: final
-// test accuracy against p per variant (mean with ± 1 std bars over seeds),
+// test accuracy against p per variant (mean with the tables' 95 % interval as bars),
 // plain as a horizontal line, and the paper's values dashed in the
 // variant's colour where the runs are comparable with them (the full data
 // set under the paper's protocol, as the tables decide). With nothing to
@@ -414,8 +514,14 @@ func accuracyRow(g *Group, sem string, paperOK bool) (FigureRow, bool) {
 	byLabel := map[string][]*CellRuns{} // by variant (augmented with its q)
 	var labels []string
 	var ps []float64
+	var own []*CellRuns
 	for _, c := range g.Cells {
-		if c.Semantics != sem || c.Acc.N == 0 {
+		if c.Semantics == sem {
+			own = append(own, c)
+		}
+	}
+	for _, c := range withStandard(g, sem, own, func(*CellRuns) bool { return true }) {
+		if c.Acc.N == 0 {
 			continue
 		}
 		label := c.Variant
@@ -442,12 +548,12 @@ func accuracyRow(g *Group, sem string, paperOK bool) (FigureRow, bool) {
 		n := 0
 		slices.SortFunc(cells, func(a, b *CellRuns) int { return cmp.Compare(ratioP(a.Ratio), ratioP(b.Ratio)) })
 		for _, c := range cells {
-			std := c.Acc.Std
-			if math.IsNaN(std) {
-				std = 0
+			lo, hi := c.Acc.Mean-c.Acc.Low, c.Acc.High-c.Acc.Mean // the tables' 95 % interval
+			if math.IsNaN(lo) || math.IsNaN(hi) {
+				lo, hi = 0, 0
 			}
 			pts.XYs = append(pts.XYs, plotter.XY{X: ratioP(c.Ratio), Y: c.Acc.Mean})
-			pts.YErrors = append(pts.YErrors, struct{ Low, High float64 }{std, std})
+			pts.YErrors = append(pts.YErrors, struct{ Low, High float64 }{lo, hi})
 			n = max(n, c.Acc.N)
 		}
 		l, sc, err := errLine(p, pts, style)
@@ -497,7 +603,8 @@ func accuracyRow(g *Group, sem string, paperOK bool) (FigureRow, bool) {
 	for _, k := range paperKeys {
 		row.Legend.Add(k, paperThumbs[k]...)
 	}
-	row.Legend.Add("bars: ± 1 std over seeds")
+	row.Legend.Add("bars: 95 % interval of the")
+	row.Legend.Add("  mean over seeds (as the tables)")
 	ratioAxis(p, ps, 0.15)
 	// An accuracy lies in [0, 1]; a single point would get an axis of ±1 around it.
 	if p.Y.Max-p.Y.Min < 0.01 {
@@ -644,6 +751,7 @@ func encode(name string, w, h vg.Length, paint func(dc draw.Canvas)) (pngData, s
 func ratioAxis(p *plot.Plot, ps []float64, m float64) {
 	if ps[0] > 0 && len(ps) > 1 && ps[len(ps)-1]/ps[0] >= 10 {
 		p.X.Scale = plot.LogScale{}
+		p.X.Label.Text += " (log scale)"
 	}
 	ticks := make([]plot.Tick, len(ps))
 	for i, x := range ps {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/png"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -88,7 +89,7 @@ func TestFigure1(t *testing.T) {
 	for _, p := range row.Panels {
 		titles = append(titles, p.Title.Text)
 	}
-	if !slices.Equal(titles, []string{"Training loss (running mean)", "Test loss", "Test accuracy"}) {
+	if !slices.Equal(titles, []string{"Training loss (running mean, with the masks)", "Test loss", "Test accuracy"}) {
 		t.Errorf("panels %q", titles)
 	}
 	// Three seeds of standard differ in training loss: their band is drawn and explained.
@@ -96,7 +97,7 @@ func TestFigure1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"plain (n=3)", "standard 0.3 (n=3)", "band: mean ± 1 std", "over seeds", "ConvNet-Quick on CIFAR-10, layer gradient"} {
+	for _, want := range []string{"plain (n=3)", "standard 0.3 (n=3)", "band: 95 % interval of", "over seeds", "ConvNet-Quick on CIFAR-10, layer gradient"} {
 		if !bytes.Contains(svg, []byte(want)) {
 			t.Errorf("figure lacks %q", want)
 		}
@@ -145,7 +146,7 @@ func TestAccuracyVsRatio(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Each variant's paper values have their own legend entry (and colour).
-	for _, want := range []string{"standard (n=3)", "standard, paper", "forward, paper", "backward, paper", "plain, paper", "bars: ± 1 std over seeds"} {
+	for _, want := range []string{"standard (n=3)", "standard, paper", "forward, paper", "backward, paper", "plain, paper", "bars: 95 % interval of the"} {
 		if !bytes.Contains(svg, []byte(want)) {
 			t.Errorf("accuracy figure lacks %q", want)
 		}
@@ -182,16 +183,113 @@ func TestSeedStats(t *testing.T) {
 	}
 	sts := seedStats([]Run{run(1, 2, 3), run(3, math.NaN(), 5)}, func(m results.Metric) float64 { return m.TrainLoss })
 	// Iteration 200 has a NaN and is left out; the others: mean, sample std.
-	want := []stat{{100, 2, math.Sqrt2}, {300, 4, math.Sqrt2}}
+	want := []stat{{100, 2, math.Sqrt2, 2}, {300, 4, math.Sqrt2, 2}}
 	if len(sts) != len(want) {
 		t.Fatalf("stats %v", sts)
 	}
 	for i := range want {
-		if sts[i].x != want[i].x || sts[i].mean != want[i].mean || math.Abs(sts[i].std-want[i].std) > 1e-12 {
+		if sts[i].x != want[i].x || sts[i].mean != want[i].mean || math.Abs(sts[i].std-want[i].std) > 1e-12 || sts[i].n != 2 {
 			t.Errorf("stat %d = %+v, want %+v", i, sts[i], want[i])
 		}
 	}
+	// The band is the tables' interval: t(0.975, 1)·std/√2 = 12.7062·1 (SciPy).
+	if h := sts[0].halfWidth(); math.Abs(h-12.706204736174707) > 1e-9 {
+		t.Errorf("band half-width %v, want the 95 %% t interval's 12.7062", h)
+	}
 	if band(seedStats([]Run{run(1, 2)}, func(m results.Metric) float64 { return m.TrainLoss }), 1) != nil {
 		t.Error("one seed drew a band")
+	}
+}
+
+func TestRoundTicks(t *testing.T) {
+	for _, tc := range []struct {
+		lo, hi float64
+		want   []string
+	}{
+		{0.26, 0.44, []string{"0.30", "0.35", "0.40"}},
+		{0.2, 0.45, []string{"0.20", "0.25", "0.30", "0.35", "0.40", "0.45"}},
+		{0, 2.3, []string{"0.0", "0.5", "1.0", "1.5", "2.0"}},
+		{0.7, 0.76, []string{"0.70", "0.72", "0.74", "0.76"}},
+		{12, 180, []string{"50", "100", "150"}},
+	} {
+		var got []string
+		for _, tk := range (roundTicks{}).Ticks(tc.lo, tc.hi) {
+			got = append(got, tk.Label)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("ticks of [%v, %v] = %v, want %v", tc.lo, tc.hi, got, tc.want)
+		}
+	}
+}
+
+// The figures read as the tables do: standard (one computation under both
+// rules) is drawn under elementwise too, rows of one group share their y
+// ranges, a log ratio axis says so, and a run's panels share the y range of
+// the runs of its network and data.
+func TestFiguresReadAsTheTables(t *testing.T) {
+	runs := figureRuns(t)
+	fig, _ := Figure1(runs, []string{"0.3", "0.1"})
+	var elementwise *FigureRow
+	for i, r := range fig.Rows {
+		if strings.Contains(r.Title, "elementwise gradient, dropout ratio 0.3") {
+			elementwise = &fig.Rows[i]
+		}
+	}
+	if elementwise == nil {
+		t.Fatalf("no elementwise row at 0.3: %d rows", len(fig.Rows))
+	}
+	_, svg, err := Figure{Name: "x", Rows: []FigureRow{*elementwise}, PanelW: fig.PanelW, PanelH: fig.PanelH}.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(svg, []byte("standard 0.3 (n=3)")) {
+		t.Error("the elementwise row leaves out standard's runs, which its comparisons use")
+	}
+	if len(fig.Rows) < 2 {
+		t.Fatalf("%d rows", len(fig.Rows))
+	}
+	for j := range fig.Rows[0].Panels {
+		for _, r := range fig.Rows[1:] {
+			a, b := fig.Rows[0].Panels[j].Y, r.Panels[j].Y
+			if a.Min != b.Min || a.Max != b.Max {
+				t.Errorf("panel %d: y [%v, %v] in %q, [%v, %v] in %q", j, a.Min, a.Max, fig.Rows[0].Title, b.Min, b.Max, r.Title)
+			}
+		}
+	}
+
+	p := newPlot("", "dropout ratio p", "")
+	ratioAxis(p, []float64{0.005, 0.05, 0.3}, 0.1)
+	if p.X.Label.Text != "dropout ratio p (log scale)" {
+		t.Errorf("log axis labelled %q", p.X.Label.Text)
+	}
+	p = newPlot("", "dropout ratio p", "")
+	ratioAxis(p, []float64{0.1, 0.2, 0.3}, 0.1)
+	if p.X.Label.Text != "dropout ratio p" {
+		t.Errorf("linear axis labelled %q", p.X.Label.Text)
+	}
+
+	// The runs' panels carry the same y ticks: one scale for all of them.
+	ranges := runRanges(runs)
+	if len(ranges) != 1 {
+		t.Fatalf("%d range keys for one network on one data set", len(ranges))
+	}
+	ticks := regexp.MustCompile(`text-anchor="end">([^<]*)</text>`)
+	var first []string
+	for _, r := range runs {
+		if len(r.Metrics) == 0 {
+			continue
+		}
+		var got []string
+		for _, m := range ticks.FindAllStringSubmatch(runCurvesSVG(r, ranges[rangeKey(r)]), -1) {
+			got = append(got, m[1])
+		}
+		if first == nil {
+			first = got
+		} else if !slices.Equal(got, first) {
+			t.Errorf("%s: y ticks %q, another run's %q", r.Dir, got, first)
+		}
+	}
+	if len(first) < 4 {
+		t.Errorf("y ticks %q", first)
 	}
 }

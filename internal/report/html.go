@@ -244,11 +244,12 @@ func (h *htmlReport) renderRuns(b *bytes.Buffer) {
 		b.WriteString("</tr>\n")
 	}
 	b.WriteString("</table>\n")
+	ranges := runRanges(runs)
 	b.WriteString("<div class=\"run-grid\">\n")
 	for _, r := range runs {
 		name := names[r.Dir]
 		fmt.Fprintf(b, "<div id=\"%s\" class=\"run\">\n<h3>%s: %s</h3>\n", esc(runID(name)), esc(name), statusHTML(r))
-		fmt.Fprintf(b, "<div class=\"run-curves\">%s</div>\n", runCurvesSVG(r))
+		fmt.Fprintf(b, "<div class=\"run-curves\">%s</div>\n", runCurvesSVG(r, ranges[rangeKey(r)]))
 		switch d := diffs[r.Dir]; {
 		case d.base == "" && len(bases) == 0:
 		case d.base == "":
@@ -432,8 +433,40 @@ const (
 	padT, padB     = 22.0, 28.0
 )
 
-// runCurvesSVG draws a run's curves as an inline SVG.
-func runCurvesSVG(r Run) string {
+// yRanges are the y ranges of a run's two panels: [lo, hi] of the losses
+// and of the test accuracy.
+type yRanges struct{ loss, acc [2]float64 }
+
+// rangeKey is what runs share their panels' y ranges by: the network and
+// the data, so runs read against each other are drawn to one scale.
+func rangeKey(r Run) string { return r.Summary.Model + "\x00" + DataTitle(r.Summary) }
+
+// runRanges returns the y ranges of the runs' panels by rangeKey.
+func runRanges(runs []Run) map[string]yRanges {
+	out := map[string]yRanges{}
+	grow := func(rg *[2]float64, v float64) {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			rg[0], rg[1] = min(rg[0], v), max(rg[1], v)
+		}
+	}
+	for _, r := range runs {
+		k := rangeKey(r)
+		yr, ok := out[k]
+		if !ok {
+			yr = yRanges{loss: [2]float64{math.Inf(1), math.Inf(-1)}, acc: [2]float64{math.Inf(1), math.Inf(-1)}}
+		}
+		for _, m := range r.Metrics {
+			grow(&yr.loss, m.TrainLoss)
+			grow(&yr.loss, m.TestLoss)
+			grow(&yr.acc, m.TestAcc)
+		}
+		out[k] = yr
+	}
+	return out
+}
+
+// runCurvesSVG draws a run's curves as an inline SVG, on the y ranges yr.
+func runCurvesSVG(r Run, yr yRanges) string {
 	total := float64(r.Summary.Iterations)
 	if total == 0 {
 		total, _ = strconv.ParseFloat(r.Config["train.iterations"], 64)
@@ -460,8 +493,8 @@ func runCurvesSVG(r Run) string {
 	}
 	train, test := series(func(m results.Metric) float64 { return m.TrainLoss }), series(func(m results.Metric) float64 { return m.TestLoss })
 	acc := series(func(m results.Metric) float64 { return m.TestAcc })
-	runPanel(&b, 0, "loss", total, []curveSeries{{"training", "#0072b2", train}, {"test", "#d55e00", test}}, partial)
-	runPanel(&b, curveW, "test accuracy", total, []curveSeries{{"test accuracy", "#009e73", acc}}, partial)
+	runPanel(&b, 0, "loss", total, []curveSeries{{"training (with masks)", "#0072b2", train}, {"test", "#d55e00", test}}, partial, yr.loss)
+	runPanel(&b, curveW, "test accuracy", total, []curveSeries{{"test accuracy", "#009e73", acc}}, partial, yr.acc)
 	if partial {
 		fmt.Fprintf(&b, `<text x="%g" y="%g" fill="#a04000" text-anchor="end">unfinished: %s</text>`, 2*curveW-padR, curveH-4, esc(progressText(r)))
 	}
@@ -475,16 +508,17 @@ type curveSeries struct {
 	pts          [][2]float64
 }
 
-// runPanel draws one panel at x offset ox: axes, 0..total iterations, the
-// series' range on y, and a legend in the top row.
-func runPanel(b *strings.Builder, ox float64, title string, total float64, ss []curveSeries, dashed bool) {
-	lo, hi := math.Inf(1), math.Inf(-1)
+// runPanel draws one panel at x offset ox: axes, 0..total iterations, rg
+// on y (widened to the series' own range if they leave it) with ticks at
+// round values, and a legend in the top row.
+func runPanel(b *strings.Builder, ox float64, title string, total float64, ss []curveSeries, dashed bool, rg [2]float64) {
+	lo, hi := rg[0], rg[1]
 	for _, s := range ss {
 		for _, p := range s.pts {
 			lo, hi = min(lo, p[1]), max(hi, p[1])
 		}
 	}
-	if math.IsInf(lo, 0) {
+	if math.IsInf(lo, 0) || math.IsInf(hi, 0) {
 		return
 	}
 	if hi-lo < 1e-9 {
@@ -498,9 +532,8 @@ func runPanel(b *strings.Builder, ox float64, title string, total float64, ss []
 	py := func(y float64) float64 { return y0 + (y1-y0)*(y-lo)/(hi-lo) }
 	fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="none" stroke="#999"/>`, x0, y1, x1-x0, y0-y1)
 	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-weight="600">%s</text>`, x0, padT-8, esc(title))
-	for i := 0; i <= 2; i++ {
-		v := lo + (hi-lo)*float64(i)/2
-		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="end">%s</text>`, x0-3, py(v)+4, strconv.FormatFloat(v, 'g', 3, 64))
+	for _, t := range (roundTicks{}).Ticks(lo, hi) {
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="end">%s</text>`, x0-3, py(t.Value)+4, esc(t.Label))
 	}
 	for _, x := range []float64{0, total / 2, total} {
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, px(x), y0+13, strconv.FormatFloat(math.Round(x), 'f', 0, 64))

@@ -19,7 +19,7 @@ const SettingsFigureName = "curves_by_setting"
 // ratio, gradient) that two or more of those groups ran, the training
 // loss, test loss and test accuracy against iteration, one curve per
 // group labelled with what sets it apart (train.lr=0.01): the mean over
-// seeds with a ±1 std band, unfinished runs dashed on their own. It has no
+// seeds with the band of its 95 % interval, unfinished runs dashed on their own. It has no
 // rows when no runs differ that way.
 func SettingsFigure(runs []Run) Figure {
 	fig := Figure{Name: SettingsFigureName, PanelW: 4.2 * vg.Inch, PanelH: 3.3 * vg.Inch}
@@ -38,6 +38,7 @@ func SettingsFigure(runs []Run) Figure {
 		if len(gs) < 2 {
 			continue
 		}
+		first := len(fig.Rows) // this model and data set's rows share y ranges
 		// The cells in the order of the first group that has each.
 		var names []string
 		cellsOf := map[string][]*CellRuns{}
@@ -81,6 +82,7 @@ func SettingsFigure(runs []Run) Figure {
 			title := fmt.Sprintf("%s on %s, %s: by setting", modelTitle(k.model), gs[0].dataTitle(), cellTitle)
 			fig.Rows = append(fig.Rows, curveRow(title, curves, lossMetrics))
 		}
+		shareY(fig.Rows[first:])
 	}
 	return fig
 }
@@ -123,9 +125,11 @@ func curveRow(title string, curves []curve, metrics []curveMetric) FigureRow {
 		row.Panels = append(row.Panels, p)
 	}
 	if banded {
-		row.Legend.Add("band: mean ± 1 std", bandKey())
-		row.Legend.Add("  over seeds")
+		row.Legend.Add("band: 95 % interval of", bandKey())
+		row.Legend.Add("  the mean over seeds")
 	}
+	row.Legend.Add("training loss: measured")
+	row.Legend.Add("  with the variant's masks")
 	if partial {
 		row.Legend.Add("dashed: unfinished run,")
 		row.Legend.Add("  not in any statistic")

@@ -6,7 +6,7 @@
 // adjusted); the poster's claims checked against them; the paper's values
 // beside the cells only where the runs are the paper's data and protocol;
 // Figure 1 (training loss, test loss and test accuracy against iteration
-// per variant at a ratio, mean over seeds with a ±1 std band) and test
+// per variant at a ratio, mean over seeds with the band of its 95 % interval) and test
 // accuracy against ratio per variant; and, for runs that recorded gradient
 // diagnostics, the gradient's deviation and noise per variant with the
 // generalisation gap beside them (diagnostics.go).
