@@ -29,7 +29,7 @@ import (
 // The files an evaluation writes.
 const (
 	EvalFile      = "eval.csv"      // one row per class, then the row "all" with the loss
-	ConfusionFile = "confusion.csv" // images by true class (rows) and predicted class (columns)
+	ConfusionFile = results.ConfusionFile // images by true class (rows) and predicted class (columns)
 )
 
 // Options say which run to evaluate on which data, and where the files go.
@@ -221,7 +221,7 @@ func (r Result) Write() error {
 	if err := os.MkdirAll(r.Out, 0o755); err != nil {
 		return err
 	}
-	var ev, cm bytes.Buffer
+	var ev bytes.Buffer
 	w := csv.NewWriter(&ev)
 	w.Write([]string{"class", "label", "images", "correct", "accuracy", "loss"})
 	for c, name := range r.Classes {
@@ -230,20 +230,10 @@ func (r Result) Write() error {
 	}
 	w.Write([]string{"all", "", strconv.Itoa(r.Images()), strconv.Itoa(r.Correct()), ratio(r.Correct(), r.Images()), strconv.FormatFloat(r.Loss, 'g', -1, 64)})
 	w.Flush()
-	w = csv.NewWriter(&cm)
-	w.Write(append([]string{`true\predicted`}, r.Classes...))
-	for c, row := range r.Confusion {
-		rec := []string{r.Classes[c]}
-		for _, v := range row {
-			rec = append(rec, strconv.Itoa(v))
-		}
-		w.Write(rec)
-	}
-	w.Flush()
 	if err := results.WriteFileAtomic(filepath.Join(r.Out, EvalFile), ev.Bytes()); err != nil {
 		return err
 	}
-	return results.WriteFileAtomic(filepath.Join(r.Out, ConfusionFile), cm.Bytes())
+	return results.WriteConfusion(filepath.Join(r.Out, ConfusionFile), results.Confusion{Classes: r.Classes, Counts: r.Confusion})
 }
 
 // classCounts returns the images of class c and how many of them were classified right.

@@ -250,6 +250,9 @@ func (h *htmlReport) renderRuns(b *bytes.Buffer) {
 		name := names[r.Dir]
 		fmt.Fprintf(b, "<div id=\"%s\" class=\"run\">\n<h3>%s: %s</h3>\n", esc(runID(name)), esc(name), statusHTML(r))
 		fmt.Fprintf(b, "<div class=\"run-curves\">%s</div>\n", runCurvesSVG(r, ranges[rangeKey(r)]))
+		for _, e := range evaluations(r.Dir) {
+			fmt.Fprintf(b, "<div class=\"run-eval\"><p>%s</p>%s</div>\n", esc(e.caption), confusionSVG(e.c))
+		}
 		switch d := diffs[r.Dir]; {
 		case d.base == "" && len(bases) == 0:
 		case d.base == "":

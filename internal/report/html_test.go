@@ -241,3 +241,40 @@ func TestIndexHTMLHostileNames(t *testing.T) {
 		t.Errorf("%d runs in the DOM, want %d", n, len(hostileRuns))
 	}
 }
+
+// A run that dropexp eval evaluated shows its confusion matrix, class names
+// escaped; one that does not read is left out.
+func TestIndexHTMLConfusion(t *testing.T) {
+	dir := t.TempDir()
+	writeRuns(t, dir, table1Runs[:4])
+	runDirs, _ := filepath.Glob(filepath.Join(dir, "runs", "*"))
+	if len(runDirs) < 2 {
+		t.Fatalf("%d run directories", len(runDirs))
+	}
+	hostile := results.Confusion{Classes: []string{"<img src=x onerror=alert(5)>", `a"b`}, Counts: [][]int{{2, 1}, {0, 1}}}
+	if err := results.WriteConfusion(filepath.Join(runDirs[0], results.ConfusionFile), hostile); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(runDirs[0], "eval-svhn-0123abcd"), 0o755)
+	if err := results.WriteConfusion(filepath.Join(runDirs[0], "eval-svhn-0123abcd", results.ConfusionFile), hostile); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(runDirs[1], results.ConfusionFile), []byte("not,a\nmatrix\n"), 0o644)
+	out := t.TempDir()
+	if _, _, err := Write(Options{In: []string{dir}, Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(out, IndexHTML))
+	page := string(data)
+	if n := strings.Count(page, `class="confusion"`); n != 2 {
+		t.Errorf("%d confusion matrices drawn, want 2 (own test set and other data)", n)
+	}
+	for _, w := range []string{"overall accuracy 0.7500 (3 of 4)", "dropexp eval on other data (eval-svhn-0123abcd)", "&lt;img src=x onerror=alert(5)&gt;"} {
+		if !strings.Contains(page, w) {
+			t.Errorf("index.html lacks %q", w)
+		}
+	}
+	if m := injected.FindAllString(page, -1); m != nil {
+		t.Errorf("index.html holds markup from class names: %q", m)
+	}
+}
