@@ -2,7 +2,6 @@ package stats
 
 import (
 	"math"
-	"slices"
 
 	"gonum.org/v1/gonum/integrate/quad"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -25,23 +24,10 @@ func (t Test) Interval(alpha float64) (lo, hi float64) {
 func HolmAlphas(ps []float64) []float64 {
 	alpha := 1 - Level
 	out := make([]float64, len(ps))
-	var idx []int
-	for i, p := range ps {
+	for i := range out {
 		out[i] = math.NaN()
-		if !math.IsNaN(p) {
-			idx = append(idx, i)
-		}
 	}
-	// Holm's order, as Holm sorts it.
-	slices.SortStableFunc(idx, func(i, j int) int {
-		switch {
-		case ps[i] < ps[j]:
-			return -1
-		case ps[i] > ps[j]:
-			return 1
-		}
-		return 0
-	})
+	idx := holmOrder(ps)
 	m, stopped := len(idx), -1
 	for k, i := range idx {
 		if stopped < 0 && ps[i]*float64(m-k) >= alpha {

@@ -188,14 +188,30 @@ func roundoff(a, b []float64) float64 {
 // members of the family and stay NaN.
 func Holm(ps []float64) []float64 {
 	adj := make([]float64, len(ps))
+	for i := range adj {
+		adj[i] = math.NaN()
+	}
+	idx := holmOrder(ps)
+	m := len(idx)
+	running := 0.0
+	for k, i := range idx {
+		// p_(k) · (m − k), made monotone so a smaller raw p never gets a larger adjusted one.
+		running = math.Max(running, math.Min(1, ps[i]*float64(m-k)))
+		adj[i] = running
+	}
+	return adj
+}
+
+// holmOrder returns the indices of the tests of ps that are members of the
+// family (p not NaN) in Holm's order: ascending p, stable, so tied p-values
+// keep their order and get the same adjusted value.
+func holmOrder(ps []float64) []int {
 	var idx []int
 	for i, p := range ps {
-		adj[i] = math.NaN()
 		if !math.IsNaN(p) {
 			idx = append(idx, i)
 		}
 	}
-	// Stable, so tied p-values keep their order and get the same adjusted value.
 	slices.SortStableFunc(idx, func(i, j int) int {
 		switch {
 		case ps[i] < ps[j]:
@@ -205,12 +221,5 @@ func Holm(ps []float64) []float64 {
 		}
 		return 0
 	})
-	m := len(idx)
-	running := 0.0
-	for k, i := range idx {
-		// p_(k) · (m − k), made monotone so a smaller raw p never gets a larger adjusted one.
-		running = math.Max(running, math.Min(1, ps[i]*float64(m-k)))
-		adj[i] = running
-	}
-	return adj
+	return idx
 }
