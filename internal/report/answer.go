@@ -193,6 +193,9 @@ func seedsNote(f Finding) string {
 	if n == 0 {
 		return ""
 	}
+	if n == 1 {
+		return " with 1 seed per cell"
+	}
 	return fmt.Sprintf(" with %d seeds per cell", n)
 }
 
