@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/dropexp/dropexp/internal/bench"
-	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/tile"
 	"github.com/spf13/cobra"
@@ -44,7 +44,7 @@ can show more than 100 %).`,
 				fmt.Fprintf(out, "peak %.1f GFLOP/s on %d threads (FP32 multiply-add, %d lanes)\n", g, o.Threads, tile.Lanes())
 				return nil
 			}
-			v, err := dropout.ParseVariant(variant)
+			v, err := experiment.ParseVariant(variant)
 			if err != nil {
 				return err
 			}

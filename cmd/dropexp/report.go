@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"syscall"
 
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/report"
 	"github.com/spf13/cobra"
 )
@@ -59,8 +60,9 @@ and, when runs recorded gradient diagnostics (diagnostics.every > 0):
                           generalisation gap (final test − final training loss)
 
 A table cell holds the seeds of one run: runs whose config.yaml differs in
-anything but the seed (and threads, out, checkpoint_every, dataset.path) are
-reported in separate sections, titled with what differs. Each cell gives n,
+anything but the seed (and the keys
+` + experiment.NotIdentityText() + `)
+are reported in separate sections, titled with what differs. Each cell gives n,
 mean, sample std and the 95 % Student-t interval of the final test accuracy.
 The paper's values stand beside the cells only for the full data set under
 the paper's protocol. Only finished runs count; report never trains and can

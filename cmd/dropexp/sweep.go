@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/keys"
 	"github.com/dropexp/dropexp/internal/sweep"
 	"github.com/spf13/cobra"
@@ -33,11 +34,13 @@ standard-p0.3-layer-s1-lr0.01.
 
 Runs go --jobs at a time, each with cores/jobs threads. Rerunning the same
 command skips finished runs of the same identity (config and data, as dropexp
-train decides it; threads, out and dataset.path do not matter), resumes
-unfinished, interrupted and failed ones, and never touches a run of another
-config: a grid point whose name holds one trains into runs/NAME-XXXXXXXX and
-the log and index.json say so. A failed or diverged run does not stop the
-others; the command exits non-zero at the end if any run did not finish.
+train decides it; the keys
+` + experiment.NotIdentityText() + `
+do not matter), resumes unfinished, interrupted and failed ones, and never
+touches a run of another config: a grid point whose name holds one trains
+into runs/NAME-XXXXXXXX and the log and index.json say so. A failed or
+diverged run does not stop the others; the command exits non-zero at the end
+if any run did not finish.
 
 --index runs only some runs of the grid, in the order given: one (--index 7,
 for job arrays), a range (8-11) or a list (20,39,13-15: the cells a question

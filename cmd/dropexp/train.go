@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/keys"
 	"github.com/dropexp/dropexp/internal/runner"
 	"github.com/spf13/cobra"
@@ -19,12 +20,12 @@ func newTrainCmd(runF func(*runner.TrainOptions) error) *cobra.Command {
 summary.json into a run directory under out (default results/).
 
 The run directory is OUT/NAME (e.g. results/standard-p0.3-layer-s1). A run is
-its identity, a hash of its config (all but out, threads, dataset.path and
-train.checkpoint_every) and of the loaded data: a finished run of the same
-identity is reported (already finished: DIR) and not trained again, an
-interrupted one is resumed, and a directory holding a run of another config
-is never written to (the new run goes to NAME-XXXXXXXX, XXXXXXXX from its
-identity). --restart trains an interrupted run again from the start,
+its identity, a hash of the loaded data and of its config but for the keys
+` + experiment.NotIdentityText() + `.
+A finished run of the same identity is reported (already finished: DIR) and
+not trained again, an interrupted one is resumed, and a directory holding a
+run of another config is never written to (the new run goes to
+NAME-XXXXXXXX, XXXXXXXX from its identity). --restart trains an interrupted run again from the start,
 discarding its checkpoint. A run is resumed only under the kernel set,
 dropexp and Go version that computed it so far (summary.json's kernels,
 dropexp_version, go_version; dropexp version names this binary's):

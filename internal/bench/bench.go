@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/threads"
@@ -28,7 +29,7 @@ type Options struct {
 	Warmup  int
 	Blocks  int // timed blocks; the median is reported
 	Threads int
-	Variant dropout.Variant
+	Variant experiment.Variant
 	Ratio   float64
 }
 
@@ -55,7 +56,7 @@ type nets struct {
 // build makes the graphs o describes and fills their inputs.
 func build(o Options) (*nets, error) {
 	opt := model.Options{Model: o.Model, Batch: o.Batch, C: 3, H: 32, W: 32, Classes: 10,
-		Variant: o.Variant, Semantics: dropout.Layer, Exec: threads.N(o.Threads), Train: true}
+		Variant: o.Variant, Semantics: experiment.Layer, Exec: threads.N(o.Threads), Train: true}
 	tr, err := model.Build(opt, nil)
 	if err != nil {
 		return nil, err
@@ -77,7 +78,7 @@ func build(o Options) (*nets, error) {
 			y[i] = float32(rng.IntN(10))
 		}
 	}
-	sampler := dropout.NewSampler(o.Variant, dropout.Ratio{P: o.Ratio}, 3)
+	sampler := dropout.NewSampler(o.Variant, experiment.Ratio{P: o.Ratio}, 3)
 	sampler.Threads = o.Threads
 	return &nets{tr: tr, ev: ev, sampler: sampler}, nil
 }

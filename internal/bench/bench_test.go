@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/opbase"
 )
 
 func TestRunReportsEveryFigure(t *testing.T) {
-	r, err := Run(Options{Model: "convnet-quick", Batch: 4, Iters: 2, Warmup: 1, Blocks: 1, Threads: 1, Variant: dropout.Standard, Ratio: 0.3})
+	r, err := Run(Options{Model: "convnet-quick", Batch: 4, Iters: 2, Warmup: 1, Blocks: 1, Threads: 1, Variant: experiment.Standard, Ratio: 0.3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func TestRunReportsEveryFigure(t *testing.T) {
 // connected layer, counts their FLOPs as a direct convolution computes
 // them, and accounts for the whole step.
 func TestRunLayersCoversTheStep(t *testing.T) {
-	o := Options{Model: "convnet-quick", Batch: 4, Iters: 2, Warmup: 1, Threads: 1, Variant: dropout.Standard, Ratio: 0.3}
+	o := Options{Model: "convnet-quick", Batch: 4, Iters: 2, Warmup: 1, Threads: 1, Variant: experiment.Standard, Ratio: 0.3}
 	r, err := RunLayers(o, 100)
 	if err != nil {
 		t.Fatal(err)

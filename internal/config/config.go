@@ -17,7 +17,7 @@ import (
 
 	"github.com/dropexp/dropexp/configs"
 	"github.com/dropexp/dropexp/internal/dataset"
-	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/schedule"
 )
@@ -125,7 +125,7 @@ func Defaults() Run {
 			Preprocess: "mean_image",
 		},
 		Dropout: Dropout{
-			Gradient: string(dropout.Layer),
+			Gradient: string(experiment.Layer),
 		},
 		Train: Train{
 			BatchSize:   100,
@@ -153,8 +153,8 @@ func Default() Run {
 }
 
 // Variant returns the parsed dropout.variant; it panics if Validate would fail.
-func (r Run) Variant() dropout.Variant {
-	v, err := dropout.ParseVariant(r.Dropout.Variant)
+func (r Run) Variant() experiment.Variant {
+	v, err := experiment.ParseVariant(r.Dropout.Variant)
 	if err != nil {
 		panic("config: Variant on an unvalidated Run: " + err.Error())
 	}
@@ -162,8 +162,8 @@ func (r Run) Variant() dropout.Variant {
 }
 
 // Ratio returns the parsed dropout.ratio; it panics if Validate would fail.
-func (r Run) Ratio() dropout.Ratio {
-	p, err := dropout.ParseRatio(r.Variant(), r.Dropout.Ratio)
+func (r Run) Ratio() experiment.Ratio {
+	p, err := experiment.ParseRatio(r.Variant(), r.Dropout.Ratio)
 	if err != nil {
 		panic("config: Ratio on an unvalidated Run: " + err.Error())
 	}
@@ -171,8 +171,8 @@ func (r Run) Ratio() dropout.Ratio {
 }
 
 // Semantics returns the parsed dropout.gradient; it panics if Validate would fail.
-func (r Run) Semantics() dropout.Semantics {
-	s, err := dropout.ParseSemantics(r.Dropout.Gradient)
+func (r Run) Semantics() experiment.Semantics {
+	s, err := experiment.ParseSemantics(r.Dropout.Gradient)
 	if err != nil {
 		panic("config: Semantics on an unvalidated Run: " + err.Error())
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/dataset"
-	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 )
 
 // writeConfig writes a config file into a fresh temporary directory.
@@ -51,7 +51,7 @@ func TestDefault(t *testing.T) {
 		t.Fatalf("embedded default does not validate: %v", err)
 	}
 	if r.Model != "convnet-quick" || r.Dataset.Name != "mnist" || r.Dataset.Path != "" ||
-		r.Variant() != dropout.Standard || r.Ratio() != (dropout.Ratio{P: 0.5}) || r.Semantics() != dropout.Layer {
+		r.Variant() != experiment.Standard || r.Ratio() != (experiment.Ratio{P: 0.5}) || r.Semantics() != experiment.Layer {
 		t.Errorf("unexpected default: %+v", r)
 	}
 	if r.Train.BatchSize != 100 || r.Train.Momentum != 0.9 || r.Train.WeightDecay != 0.004 ||

@@ -12,7 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/schedule"
 )
@@ -32,13 +32,9 @@ import (
 // format must (which makes every earlier run a different identity).
 const IdentityVersion = "dropexp run identity 1"
 
-// notIdentity are the keys that change where a run is written, how fast it
-// goes or how often it is saved, not what it computes. dataset.path is out
-// because the data fingerprint stands for it: the same images read from
-// another place are the same run. The gradient diagnostics add passes
-// that leave the run's numbers as they are (metrics.csv is byte-identical
-// with them on and off).
-var notIdentity = []string{"out", "threads", "dataset.path", "train.checkpoint_every", "diagnostics.every", "diagnostics.draws"}
+// The keys of experiment.NotIdentity change where a run is written, how
+// fast it goes or how often it is saved, not what it computes: they are
+// left out of the identity.
 
 // identityNeutral holds, for keys added to Run after IdentityVersion was
 // frozen whose default is not their type's zero value, the value that does
@@ -51,7 +47,7 @@ var identityNeutral = map[string]string{
 
 // IdentityText returns the canonical text of everything in r that can change
 // a run's numbers: one "key: value" line per leaf key in the order of the
-// Run struct, leaving out the keys of notIdentity and every key whose value
+// Run struct, leaving out the keys of experiment.NotIdentity and every key whose value
 // is its type's zero value (so a key added later with a zero default leaves
 // the text of older runs alone). The ratio is written in its canonical
 // spelling (0.30 -> 0.3) and a plain run has none.
@@ -132,8 +128,9 @@ func (r Run) canonicalSites() []string {
 // IdentityYAML returns r's YAML without the keys that are not part of its
 // identity, for showing how two runs differ.
 func (r Run) IdentityYAML() ([]byte, error) {
-	r.Out, r.Threads, r.Dataset.Path, r.Train.CheckpointEvery = "", 0, "", 0
-	r.Diagnostics = Diagnostics{Draws: DefaultDiagnosticDraws}
+	for _, k := range experiment.NotIdentity {
+		zeroKey(reflect.ValueOf(&r).Elem(), k)
+	}
 	r.Dropout.Ratio = r.canonicalRatio()
 	r.Dropout.Sites = r.canonicalSites()
 	if r.Train.LRSchedule == "" {
@@ -143,18 +140,36 @@ func (r Run) IdentityYAML() ([]byte, error) {
 	return r.YAML()
 }
 
+// zeroKey sets the leaf of v (a struct) at the dotted key to its zero
+// value; a key v does not have is left alone (TestNotIdentityKeysExist).
+func zeroKey(v reflect.Value, key string) {
+	name, rest, nested := strings.Cut(key, ".")
+	for i := range v.NumField() {
+		if tagName(v.Type().Field(i)) != name {
+			continue
+		}
+		f := v.Field(i)
+		if nested {
+			zeroKey(f, rest)
+		} else {
+			f.SetZero()
+		}
+		return
+	}
+}
+
 // canonicalRatio returns dropout.ratio as Validate's parser spells it, none
 // for plain, and the text as written when it does not parse (a run
 // directory's config is read without validation).
 func (r Run) canonicalRatio() string {
-	v, err := dropout.ParseVariant(r.Dropout.Variant)
+	v, err := experiment.ParseVariant(r.Dropout.Variant)
 	if err != nil {
 		return r.Dropout.Ratio
 	}
-	if v == dropout.Plain {
+	if v == experiment.Plain {
 		return ""
 	}
-	p, err := dropout.ParseRatio(v, r.Dropout.Ratio)
+	p, err := experiment.ParseRatio(v, r.Dropout.Ratio)
 	if err != nil {
 		return r.Dropout.Ratio
 	}
@@ -166,7 +181,7 @@ func identityLines(b *strings.Builder, v reflect.Value, prefix string) {
 	for i := range t.NumField() {
 		key := joinKey(prefix, tagName(t.Field(i)))
 		f := v.Field(i)
-		if slices.Contains(notIdentity, key) {
+		if slices.Contains(experiment.NotIdentity[:], key) {
 			continue
 		}
 		if f.Kind() == reflect.Struct {

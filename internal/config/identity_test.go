@@ -5,6 +5,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dropexp/dropexp/internal/experiment"
 )
 
 // identityBase is a fixed, fully specified run config.
@@ -125,7 +129,7 @@ func TestIdentityKeys(t *testing.T) {
 	// Every key is either in the identity or deliberately not.
 	for _, k := range Keys() {
 		if !seen[k] && same[k] == nil {
-			t.Errorf("key %s: neither tested as part of the identity nor listed in notIdentity; decide which it is", k)
+			t.Errorf("key %s: neither tested as part of the identity nor listed in experiment.NotIdentity; decide which it is", k)
 		}
 	}
 }
@@ -230,4 +234,54 @@ func TestIdentityYAMLOfUnsetSchedule(t *testing.T) {
 	if string(a) != string(b) || !strings.Contains(string(b), "lr_schedule: step") {
 		t.Errorf("IdentityYAML differs for an unset schedule:\n%s\nvs\n%s", a, b)
 	}
+}
+
+// Every key the identity leaves out is a key of Run, and IdentityYAML
+// shows none of their values: the one list is the one rule.
+func TestNotIdentityKeysExist(t *testing.T) {
+	keys := Keys()
+	r := Default()
+	r.Out, r.Threads, r.Dataset.Path, r.Train.CheckpointEvery = "elsewhere", 3, "/data", 7
+	r.Diagnostics = Diagnostics{Every: 5, Draws: 4}
+	y, err := r.IdentityYAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := map[string]bool{}
+	for k, v := range flatYAML(t, y) {
+		shown[k] = v != nil && v != "" && v != 0
+	}
+	for _, k := range experiment.NotIdentity {
+		if !slices.Contains(keys, k) {
+			t.Errorf("experiment.NotIdentity lists %s, which is no config key", k)
+		}
+		if shown[k] {
+			t.Errorf("IdentityYAML shows %s, which is not part of the identity", k)
+		}
+	}
+}
+
+// flatYAML returns the dotted leaf keys of a YAML document.
+func flatYAML(t *testing.T, data []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]any{}
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			if prefix != "" {
+				k = prefix + "." + k
+			}
+			if sub, ok := v.(map[string]any); ok {
+				walk(k, sub)
+				continue
+			}
+			out[k] = v
+		}
+	}
+	walk("", m)
+	return out
 }

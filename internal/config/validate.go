@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/dropexp/dropexp/internal/dataset"
-	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/schedule"
 )
 
@@ -75,17 +75,17 @@ func (r Run) problems() []problem {
 		bad("dataset.crop_pad", "%d is negative (0 = no random crops)", d.CropPad)
 	}
 
-	if v, err := dropout.ParseVariant(r.Dropout.Variant); err != nil {
+	if v, err := experiment.ParseVariant(r.Dropout.Variant); err != nil {
 		bad("dropout.variant", "%v", err)
-	} else if _, err := dropout.ParseRatio(v, r.Dropout.Ratio); err != nil {
+	} else if _, err := experiment.ParseRatio(v, r.Dropout.Ratio); err != nil {
 		// Only a known variant says whether a ratio, or a p/q ratio, is allowed.
 		bad("dropout.ratio", "%v", err)
-	} else if v == dropout.Augmented && !strings.Contains(r.Dropout.Ratio, "/") {
+	} else if v == experiment.Augmented && !strings.Contains(r.Dropout.Ratio, "/") {
 		// p alone would be augmented dropout with q = 0: standard dropout
 		// under another name (a sweep refuses it too).
 		bad("dropout.ratio", "%q: variant augmented takes p/q, e.g. %s/0.0002 (with q = 0 it is standard dropout)", r.Dropout.Ratio, strings.TrimSpace(r.Dropout.Ratio))
 	}
-	if _, err := dropout.ParseSemantics(r.Dropout.Gradient); err != nil {
+	if _, err := experiment.ParseSemantics(r.Dropout.Gradient); err != nil {
 		bad("dropout.gradient", "%v", err)
 	}
 	for i, s := range r.Dropout.Sites {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/threads"
 )
@@ -32,7 +33,7 @@ func BenchmarkCost(b *testing.B) {
 	} {
 		b.Run(fmt.Sprintf("%s/threads%d", tc.model, tc.threads), func(b *testing.B) {
 			opt := model.Options{Model: tc.model, Batch: tc.batch, C: 3, H: 32, W: 32, Classes: 10,
-				Variant: dropout.Standard, Semantics: dropout.Layer, Exec: threads.N(tc.threads), Train: true}
+				Variant: experiment.Standard, Semantics: experiment.Layer, Exec: threads.N(tc.threads), Train: true}
 			n, err := model.Build(opt, nil)
 			if err != nil {
 				b.Fatal(err)
@@ -51,7 +52,7 @@ func BenchmarkCost(b *testing.B) {
 			cfg.Dropout.Variant, cfg.Dropout.Ratio = "standard", tc.ratio
 			cfg.Diagnostics = config.Diagnostics{Every: 1, Draws: config.DefaultDiagnosticDraws}
 			d := ForRun(cfg, n, threads.N(tc.threads))
-			s := dropout.NewSampler(dropout.Standard, cfg.Ratio(), 3)
+			s := dropout.NewSampler(experiment.Standard, cfg.Ratio(), 3)
 			s.Threads = tc.threads
 			var step, diag time.Duration
 			b.ResetTimer()

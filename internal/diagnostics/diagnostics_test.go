@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/layers"
 	"github.com/dropexp/dropexp/internal/results"
 	G "gorgonia.org/gorgonia"
@@ -98,19 +99,19 @@ func eps(r *rand.Rand, n int, p float64) []float32 {
 // drawFor returns one draw of the variant's masks straight from its table
 // (docs/DESIGN.md §1): mf, mb = ε, ε (standard), ε, 1 (forward), 1, ε
 // (backward), ε, ε⊙ε_q (augmented).
-func drawFor(r *rand.Rand, v dropout.Variant) maskSet {
+func drawFor(r *rand.Rand, v experiment.Variant) maskSet {
 	var m maskSet
 	for site, n := range []int{sN * sD, sN * sH} {
 		e := eps(r, n, 0.4)
 		mf, mb := ones(n), ones(n)
 		switch v {
-		case dropout.Standard:
+		case experiment.Standard:
 			mf, mb = e, e
-		case dropout.Forward:
+		case experiment.Forward:
 			mf = e
-		case dropout.Backward:
+		case experiment.Backward:
 			mb = e
-		case dropout.Augmented:
+		case experiment.Augmented:
 			q := eps(r, n, 0.25)
 			mf, mb = e, make([]float32, n)
 			for i := range mb {
@@ -133,7 +134,7 @@ func tensorOf(data []float32, shape ...int) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(slices.Clone(data)))
 }
 
-func (n smallNet) build(t *testing.T, v dropout.Variant, sem dropout.Semantics) built {
+func (n smallNet) build(t *testing.T, v experiment.Variant, sem experiment.Semantics) built {
 	t.Helper()
 	g := G.NewGraph()
 	x := G.NewMatrix(g, tensor.Float32, G.WithName("x"), G.WithValue(tensorOf(n.x, sN, sD)))
@@ -142,7 +143,7 @@ func (n smallNet) build(t *testing.T, v dropout.Variant, sem dropout.Semantics) 
 	w2 := G.NewMatrix(g, tensor.Float32, G.WithName("ip2/W"), G.WithValue(tensorOf(n.w2, sC, sH)))
 	b2 := G.NewVector(g, tensor.Float32, G.WithName("ip2/b"), G.WithValue(tensorOf(n.b2, sC)))
 	y := G.NewVector(g, tensor.Float32, G.WithName("y"), G.WithValue(tensorOf(n.y, sN)))
-	mode := v.Mode(sem)
+	mode := dropout.ModeOf(v, sem)
 	var sites []*dropout.Site
 	site := func(name string, h *G.Node) *dropout.Site {
 		if !mode.Masked() {
@@ -194,10 +195,10 @@ func (n smallNet) build(t *testing.T, v dropout.Variant, sem dropout.Semantics) 
 // rule and w = mf under the elementwise rule. So forward dropout under the
 // layer rule (mb = 1) computes ∂W2 from the undropped a, although the loss
 // it differentiates saw a⊙mf2.
-func (n smallNet) reference(m maskSet, sem dropout.Semantics) [4][]float64 {
+func (n smallNet) reference(m maskSet, sem experiment.Semantics) [4][]float64 {
 	mf1, mb1, mf2, mb2 := m[0], m[1], m[2], m[3]
 	w1m, w2m := mb1, mb2
-	if sem == dropout.Elementwise {
+	if sem == experiment.Elementwise {
 		w1m, w2m = mf1, mf2
 	}
 	z1 := make([]float64, sN*sH)
@@ -325,8 +326,8 @@ func setMasks(sites []*dropout.Site, m maskSet) { (&fixedMasks{sets: []maskSet{m
 
 func TestQuantitiesMatchHandComputation(t *testing.T) {
 	clean := maskSet{ones(sN * sD), ones(sN * sD), ones(sN * sH), ones(sN * sH)}
-	for _, v := range dropout.Variants {
-		for _, sem := range []dropout.Semantics{dropout.Layer, dropout.Elementwise} {
+	for _, v := range experiment.Variants() {
+		for _, sem := range []experiment.Semantics{experiment.Layer, experiment.Elementwise} {
 			t.Run(fmt.Sprintf("%s/%s", v, sem), func(t *testing.T) {
 				net := newSmall(5)
 				r := rand.New(rand.NewPCG(9, 9))
@@ -349,7 +350,7 @@ func TestQuantitiesMatchHandComputation(t *testing.T) {
 				for i, name := range names {
 					for j, q := range Quantities {
 						g, w := got[i][j], want[i][j]
-						if v == dropout.Plain && (q == RelDev || q == Noise || q == MeanDev) {
+						if v == experiment.Plain && (q == RelDev || q == Noise || q == MeanDev) {
 							// Nothing is dropped: every pass is the same pass, to the bit.
 							if g != 0 {
 								t.Errorf("%s %s = %g, want exactly 0", name, q, g)
@@ -402,15 +403,15 @@ func runStep(t *testing.T, d *Diagnoser, g Graph, iter int) [][]float64 {
 func TestForwardRulesDiffer(t *testing.T) {
 	net := newSmall(2)
 	r := rand.New(rand.NewPCG(4, 4))
-	step := drawFor(r, dropout.Forward)
-	draws := &fixedMasks{sets: []maskSet{drawFor(r, dropout.Forward), drawFor(r, dropout.Forward)}}
-	vals := map[dropout.Semantics][][]float64{}
-	for _, sem := range []dropout.Semantics{dropout.Layer, dropout.Elementwise} {
-		b := net.build(t, dropout.Forward, sem)
+	step := drawFor(r, experiment.Forward)
+	draws := &fixedMasks{sets: []maskSet{drawFor(r, experiment.Forward), drawFor(r, experiment.Forward)}}
+	vals := map[experiment.Semantics][][]float64{}
+	for _, sem := range []experiment.Semantics{experiment.Layer, experiment.Elementwise} {
+		b := net.build(t, experiment.Forward, sem)
 		setMasks(b.sites, step)
 		vals[sem] = runStep(t, New(1, 2, b.graph, &fixedMasks{sets: draws.sets}), b.graph, 1)
 	}
-	l, e := vals[dropout.Layer], vals[dropout.Elementwise]
+	l, e := vals[experiment.Layer], vals[experiment.Elementwise]
 	const w2, b2, relDev = 2, 3, 2
 	if l[w2][relDev] == e[w2][relDev] {
 		t.Errorf("ip2/W: rel_dev %g under both rules, want them to differ", l[w2][relDev])
@@ -419,8 +420,8 @@ func TestForwardRulesDiffer(t *testing.T) {
 		t.Errorf("ip2/b: rel_dev %g (layer) and %g (elementwise), want the same", l[b2][relDev], e[b2][relDev])
 	}
 	// Pinned: ∂W2 under the layer rule is δ2ᵀ a with a undropped.
-	want := net.reference(maskSet{step[0], ones(sN * sD), step[2], ones(sN * sH)}, dropout.Layer)
-	b := net.build(t, dropout.Forward, dropout.Layer)
+	want := net.reference(maskSet{step[0], ones(sN * sD), step[2], ones(sN * sH)}, experiment.Layer)
+	b := net.build(t, experiment.Forward, experiment.Layer)
 	setMasks(b.sites, step)
 	if err := b.graph.Run(); err != nil {
 		t.Fatal(err)
@@ -435,11 +436,11 @@ func TestForwardRulesDiffer(t *testing.T) {
 // Only every N-th iteration is diagnosed, and a nil Diagnoser does nothing.
 func TestScheduleAndNil(t *testing.T) {
 	net := newSmall(1)
-	b := net.build(t, dropout.Standard, dropout.Layer)
+	b := net.build(t, experiment.Standard, experiment.Layer)
 	r := rand.New(rand.NewPCG(1, 1))
-	d := New(3, 2, b.graph, &fixedMasks{sets: []maskSet{drawFor(r, dropout.Standard), drawFor(r, dropout.Standard)}})
+	d := New(3, 2, b.graph, &fixedMasks{sets: []maskSet{drawFor(r, experiment.Standard), drawFor(r, experiment.Standard)}})
 	for it := 1; it <= 7; it++ {
-		setMasks(b.sites, drawFor(r, dropout.Standard))
+		setMasks(b.sites, drawFor(r, experiment.Standard))
 		if err := d.Before(it); err != nil {
 			t.Fatal(err)
 		}
@@ -477,10 +478,10 @@ func TestScheduleAndNil(t *testing.T) {
 func TestMarshalRoundTrip(t *testing.T) {
 	net := newSmall(3)
 	r := rand.New(rand.NewPCG(2, 2))
-	sets := []maskSet{drawFor(r, dropout.Backward), drawFor(r, dropout.Backward), drawFor(r, dropout.Backward)}
-	step := drawFor(r, dropout.Backward)
+	sets := []maskSet{drawFor(r, experiment.Backward), drawFor(r, experiment.Backward), drawFor(r, experiment.Backward)}
+	step := drawFor(r, experiment.Backward)
 	mk := func() (*Diagnoser, built) {
-		b := net.build(t, dropout.Backward, dropout.Layer)
+		b := net.build(t, experiment.Backward, experiment.Layer)
 		return New(1, 2, b.graph, &fixedMasks{sets: sets}), b
 	}
 	a, ab := mk()

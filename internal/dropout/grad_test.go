@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/layers"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -65,24 +66,24 @@ func mul(a, b []float32) []float32 {
 }
 
 // masksFor returns mf and mb of one site straight from the table of docs/DESIGN.md §1.
-func masksFor(r *rand.Rand, v dropout.Variant, n int) (mf, mb []float32) {
+func masksFor(r *rand.Rand, v experiment.Variant, n int) (mf, mb []float32) {
 	eps := bernoulli(r, n, 0.4)
 	switch v {
-	case dropout.Plain:
+	case experiment.Plain:
 		return ones(n), ones(n)
-	case dropout.Standard:
+	case experiment.Standard:
 		return eps, eps
-	case dropout.Forward:
+	case experiment.Forward:
 		return eps, ones(n)
-	case dropout.Backward:
+	case experiment.Backward:
 		return ones(n), eps
-	case dropout.Augmented:
+	case experiment.Augmented:
 		return eps, mul(eps, bernoulli(r, n, 0.3))
 	}
 	panic(v)
 }
 
-func newTiny(v dropout.Variant, seed uint64) *tinyNet {
+func newTiny(v experiment.Variant, seed uint64) *tinyNet {
 	r := rand.New(rand.NewPCG(seed, 1))
 	t := &tinyNet{
 		x:  randSlice(r, tN*tC*tH*tW, 1),
@@ -106,7 +107,7 @@ type grads struct {
 }
 
 // reference computes the loss and the gradients of docs/DESIGN.md §1 with direct loops in float64.
-func (t *tinyNet) reference(sem dropout.Semantics) grads {
+func (t *tinyNet) reference(sem experiment.Semantics) grads {
 	at := func(img []float32, n, c, y, x int) float64 {
 		if y < 0 || y >= tH || x < 0 || x >= tW {
 			return 0
@@ -114,7 +115,7 @@ func (t *tinyNet) reference(sem dropout.Semantics) grads {
 		return float64(img[((n*tC+c)*tH+y)*tW+x])
 	}
 	wsel := func(mf, mb []float32) []float32 { // features the weight gradient sees
-		if sem == dropout.Elementwise {
+		if sem == experiment.Elementwise {
 			return mf
 		}
 		return mb
@@ -227,7 +228,7 @@ var convPaths = []struct {
 	im2col  bool
 }{{"direct/threads1", 1, false}, {"direct/threads2", 2, false}, {"im2col/threads1", 1, true}, {"im2col/threads2", 2, true}}
 
-func (t *tinyNet) graph(tb testing.TB, v dropout.Variant, sem dropout.Semantics, threads int, im2col bool) grads {
+func (t *tinyNet) graph(tb testing.TB, v experiment.Variant, sem experiment.Semantics, threads int, im2col bool) grads {
 	g := G.NewGraph()
 	x := G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithValue(tensorOf(t.x, tN, tC, tH, tW)))
 	w1 := G.NewTensor(g, tensor.Float32, 4, G.WithName("w1"), G.WithValue(tensorOf(t.w1, tM, tC, tK, tK)))
@@ -235,11 +236,11 @@ func (t *tinyNet) graph(tb testing.TB, v dropout.Variant, sem dropout.Semantics,
 	w2 := G.NewMatrix(g, tensor.Float32, G.WithName("w2"), G.WithValue(tensorOf(t.w2, tClasses, tD)))
 	b2 := G.NewVector(g, tensor.Float32, G.WithName("b2"), G.WithValue(tensorOf(t.b2, tClasses)))
 	labels := G.NewVector(g, tensor.Float32, G.WithName("y"), G.WithValue(tensorOf(t.labels, tN)))
-	mode := v.Mode(sem)
+	mode := dropout.ModeOf(v, sem)
 	site1 := dropout.NewSite(g, "s1", x.Shape(), v)
 	set := func(s *dropout.Site, mf, mb []float32) {
 		copy(s.Forward(), mf)
-		if v != dropout.Standard && v != dropout.Forward {
+		if v != experiment.Standard && v != experiment.Forward {
 			copy(s.Backward(), mb)
 		}
 	}
@@ -290,8 +291,8 @@ func assertClose(t *testing.T, what string, got, want []float64) {
 }
 
 func TestGradientsMatchFormulas(t *testing.T) {
-	for _, v := range dropout.Variants {
-		for _, sem := range []dropout.Semantics{dropout.Layer, dropout.Elementwise} {
+	for _, v := range experiment.Variants() {
+		for _, sem := range []experiment.Semantics{experiment.Layer, experiment.Elementwise} {
 			for _, c := range convPaths {
 				t.Run(fmt.Sprintf("%s/%s/%s", v, sem, c.name), func(t *testing.T) {
 					net := newTiny(v, 7)
@@ -314,9 +315,9 @@ func TestGradientsMatchFormulas(t *testing.T) {
 // The variants must actually differ: forward's weight gradient under layer
 // semantics sees undropped features, so it differs from elementwise's.
 func TestSemanticsDiffer(t *testing.T) {
-	for _, v := range []dropout.Variant{dropout.Forward, dropout.Backward, dropout.Augmented} {
+	for _, v := range []experiment.Variant{experiment.Forward, experiment.Backward, experiment.Augmented} {
 		net := newTiny(v, 3)
-		a, b := net.graph(t, v, dropout.Layer, 1, false), net.graph(t, v, dropout.Elementwise, 1, false)
+		a, b := net.graph(t, v, experiment.Layer, 1, false), net.graph(t, v, experiment.Elementwise, 1, false)
 		same := true
 		for i := range a.w2 {
 			if math.Abs(a.w2[i]-b.w2[i]) > 1e-6 {
@@ -332,20 +333,20 @@ func TestSemanticsDiffer(t *testing.T) {
 // For plain and standard the gradient is the derivative of the forward loss
 // with the masks held fixed: check it by central differences.
 func TestFiniteDifferences(t *testing.T) {
-	for _, v := range []dropout.Variant{dropout.Plain, dropout.Standard} {
+	for _, v := range []experiment.Variant{experiment.Plain, experiment.Standard} {
 		t.Run(string(v), func(t *testing.T) {
 			net := newTiny(v, 11)
-			ana := net.reference(dropout.Layer)
-			got := net.graph(t, v, dropout.Layer, 1, false)
+			ana := net.reference(experiment.Layer)
+			got := net.graph(t, v, experiment.Layer, 1, false)
 			assertClose(t, "graph vs formula dW1", got.w1, ana.w1)
 			const eps = 1e-3
 			check := func(name string, p []float32, grad []float64) {
 				for _, i := range []int{0, len(p) / 3, len(p) / 2, len(p) - 1} {
 					old := p[i]
 					p[i] = old + eps
-					lp := net.reference(dropout.Layer).loss
+					lp := net.reference(experiment.Layer).loss
 					p[i] = old - eps
-					lm := net.reference(dropout.Layer).loss
+					lm := net.reference(experiment.Layer).loss
 					p[i] = old
 					fd := (lp - lm) / (2 * eps)
 					if math.Abs(fd-grad[i]) > 2e-3*math.Max(1, math.Abs(fd)) {

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/kernels"
 
 	G "gorgonia.org/gorgonia"
@@ -15,13 +16,13 @@ import (
 // Mode says which masks a site applies and which features its layer's
 // weight gradient sees.
 type Mode struct {
-	UseF bool      // forward value uses h ⊙ mf
-	UseB bool      // error to h is multiplied by mb
-	Sem  Semantics // weight gradient: layer → h ⊙ mb, elementwise → h ⊙ mf
+	UseF bool                 // forward value uses h ⊙ mf
+	UseB bool                 // error to h is multiplied by mb
+	Sem  experiment.Semantics // weight gradient: layer → h ⊙ mb, elementwise → h ⊙ mf
 }
 
-// Mode returns the masks variant v applies under semantics sem.
-func (v Variant) Mode(sem Semantics) Mode {
+// ModeOf returns the masks variant v applies under semantics sem.
+func ModeOf(v experiment.Variant, sem experiment.Semantics) Mode {
 	return Mode{UseF: v.MasksForward(), UseB: v.MasksBackward(), Sem: sem}
 }
 
@@ -31,16 +32,17 @@ func (m Mode) Masked() bool { return m.UseF || m.UseB }
 // weightMask returns which mask the weight gradient multiplies h by: 'f', 'b' or 0 for none.
 func (m Mode) weightMask() byte {
 	switch {
-	case m.Sem == Elementwise && m.UseF:
+	case m.Sem == experiment.Elementwise && m.UseF:
 		return 'f'
-	case m.Sem != Elementwise && m.UseB:
+	case m.Sem != experiment.Elementwise && m.UseB:
 		return 'b'
 	}
 	return 0
 }
 
 // Site is one dropout site: the mask inputs of the layer that consumes h.
-// For the standard variant MF and MB are one node, so one draw serves both passes.
+// Unless the variant's backward mask is its own draw, MF and MB are one
+// node, so one draw serves both passes.
 type Site struct {
 	Name   string
 	MF, MB *G.Node
@@ -49,7 +51,7 @@ type Site struct {
 
 // NewSite adds the mask input nodes of a site on an input of the given shape
 // to g; variant v decides whether the backward mask is its own draw.
-func NewSite(g *G.ExprGraph, name string, shape tensor.Shape, v Variant) *Site {
+func NewSite(g *G.ExprGraph, name string, shape tensor.Shape, v experiment.Variant) *Site {
 	mk := func(suffix string) (*G.Node, *tensor.Dense) {
 		t := tensor.New(tensor.WithShape(shape.Clone()...), tensor.Of(tensor.Float32))
 		t.Memset(float32(1))
@@ -57,7 +59,7 @@ func NewSite(g *G.ExprGraph, name string, shape tensor.Shape, v Variant) *Site {
 	}
 	s := &Site{Name: name}
 	s.MF, s.mf = mk("mf")
-	if v == Backward || v == Augmented {
+	if v.OwnBackwardDraw() {
 		s.MB, s.mb = mk("mb")
 	} else {
 		s.MB, s.mb = s.MF, s.mf
@@ -73,8 +75,8 @@ func (s *Site) Backward() []float32 { return s.mb.Float32s() }
 
 // Sampler draws fresh masks for every site at every training step from its own seeded source.
 type Sampler struct {
-	Variant Variant
-	Ratio   Ratio
+	Variant experiment.Variant
+	Ratio   experiment.Ratio
 	// Threads draws a large mask in this many parts at once, each part
 	// from the source jumped ahead to where a single draw would be there:
 	// the masks do not depend on it.
@@ -83,23 +85,38 @@ type Sampler struct {
 }
 
 // NewSampler returns a sampler for variant v and ratio r seeded with seed.
-func NewSampler(v Variant, r Ratio, seed uint64) *Sampler {
+func NewSampler(v experiment.Variant, r experiment.Ratio, seed uint64) *Sampler {
 	return &Sampler{Variant: v, Ratio: r, Threads: 1, pcg: rand.NewPCG(seed, 0x9e3779b97f4a7c15)}
+}
+
+// maskRules are the variants' mask rules: how a sampler draws one site's
+// masks for a training step. Every variant of the variant table has one
+// (TestEveryVariantHasAMaskRule); plain's draws nothing.
+var maskRules = map[experiment.Variant]func(s *Sampler, site *Site){
+	experiment.Plain: func(*Sampler, *Site) {},
+	// MB is MF: one draw drops the features and their errors.
+	experiment.Standard: func(s *Sampler, site *Site) { s.fill(site.Forward(), s.Ratio.P, false) },
+	// MB is MF, which the backward pass does not apply.
+	experiment.Forward: func(s *Sampler, site *Site) { s.fill(site.Forward(), s.Ratio.P, false) },
+	// MB is its own node (its draw only), which the forward pass does not apply.
+	experiment.Backward: func(s *Sampler, site *Site) { s.fill(site.Backward(), s.Ratio.P, false) },
+	// mb = mf ⊙ ε_q: the backward pass drops what the forward pass did, and more.
+	experiment.Augmented: func(s *Sampler, site *Site) {
+		s.fill(site.Forward(), s.Ratio.P, false)
+		copy(site.Backward(), site.Forward())
+		s.fill(site.Backward(), s.Ratio.Q, true)
+	},
 }
 
 // Sample fills the masks of every site for one training step.
 func (s *Sampler) Sample(sites []*Site) {
+	rule, ok := maskRules[s.Variant]
+	if !ok {
+		// Validation admits only the variant table's variants, and each has a rule.
+		panic("dropout: no mask rule for variant " + string(s.Variant))
+	}
 	for _, site := range sites {
-		switch s.Variant {
-		case Standard, Forward:
-			s.fill(site.Forward(), s.Ratio.P, false)
-		case Backward:
-			s.fill(site.Backward(), s.Ratio.P, false)
-		case Augmented:
-			s.fill(site.Forward(), s.Ratio.P, false)
-			copy(site.Backward(), site.Forward())
-			s.fill(site.Backward(), s.Ratio.Q, true)
-		}
+		rule(s, site)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -40,14 +41,14 @@ func TestSampledMasks(t *testing.T) {
 	g := G.NewGraph()
 	shape := tensor.Shape{n}
 	for _, tc := range []struct {
-		v    dropout.Variant
-		r    dropout.Ratio
+		v    experiment.Variant
+		r    experiment.Ratio
 		seed uint64
 	}{
-		{dropout.Standard, dropout.Ratio{P: 0.3}, 1},
-		{dropout.Forward, dropout.Ratio{P: 0.2}, 2},
-		{dropout.Backward, dropout.Ratio{P: 0.05}, 3},
-		{dropout.Augmented, dropout.Ratio{P: 0.1, Q: 0.02}, 4},
+		{experiment.Standard, experiment.Ratio{P: 0.3}, 1},
+		{experiment.Forward, experiment.Ratio{P: 0.2}, 2},
+		{experiment.Backward, experiment.Ratio{P: 0.05}, 3},
+		{experiment.Augmented, experiment.Ratio{P: 0.1, Q: 0.02}, 4},
 	} {
 		t.Run(string(tc.v), func(t *testing.T) {
 			site := dropout.NewSite(g, "s-"+string(tc.v), shape, tc.v)
@@ -56,16 +57,16 @@ func TestSampledMasks(t *testing.T) {
 			mf, mb := site.Forward(), site.Backward()
 			p := tc.r.P
 			switch tc.v {
-			case dropout.Standard:
+			case experiment.Standard:
 				if site.MF != site.MB {
 					t.Error("standard dropout must use one mask for both passes")
 				}
 				within(t, "mf", rate(t, "mf", mf, 1/(1-p)), p, n)
-			case dropout.Forward:
+			case experiment.Forward:
 				within(t, "mf", rate(t, "mf", mf, 1/(1-p)), p, n)
-			case dropout.Backward:
+			case experiment.Backward:
 				within(t, "mb", rate(t, "mb", mb, 1/(1-p)), p, n)
-			case dropout.Augmented:
+			case experiment.Augmented:
 				within(t, "mf", rate(t, "mf", mf, 1/(1-p)), p, n)
 				// mb = mf ⊙ ε_q: zero wherever mf is, and ε_q drops a fraction q of the rest.
 				kept, dropped := 0, 0
@@ -93,7 +94,7 @@ func TestSampledMasks(t *testing.T) {
 					same++
 				}
 			}
-			if tc.v != dropout.Backward && same == len(before) {
+			if tc.v != experiment.Backward && same == len(before) {
 				t.Error("the second step drew the same mask")
 			}
 		})
@@ -102,13 +103,46 @@ func TestSampledMasks(t *testing.T) {
 
 func TestSamplerIsSeeded(t *testing.T) {
 	g := G.NewGraph()
-	a := dropout.NewSite(g, "a", tensor.Shape{1000}, dropout.Standard)
-	b := dropout.NewSite(g, "b", tensor.Shape{1000}, dropout.Standard)
-	dropout.NewSampler(dropout.Standard, dropout.Ratio{P: 0.5}, 9).Sample([]*dropout.Site{a})
-	dropout.NewSampler(dropout.Standard, dropout.Ratio{P: 0.5}, 9).Sample([]*dropout.Site{b})
+	a := dropout.NewSite(g, "a", tensor.Shape{1000}, experiment.Standard)
+	b := dropout.NewSite(g, "b", tensor.Shape{1000}, experiment.Standard)
+	dropout.NewSampler(experiment.Standard, experiment.Ratio{P: 0.5}, 9).Sample([]*dropout.Site{a})
+	dropout.NewSampler(experiment.Standard, experiment.Ratio{P: 0.5}, 9).Sample([]*dropout.Site{b})
 	for i := range a.Forward() {
 		if a.Forward()[i] != b.Forward()[i] {
 			t.Fatal("the same seed drew different masks")
+		}
+	}
+}
+
+// Every variant of the variant table has a mask rule, and a sampler of
+// it draws the masks the table says: the forward mask only if the variant
+// masks forward, a backward mask of its own only if the table says so.
+func TestEveryVariantHasAMaskRule(t *testing.T) {
+	for _, v := range experiment.Variants() {
+		g := G.NewGraph()
+		site := dropout.NewSite(g, "s", tensor.Shape{64, 64}, v)
+		r, err := experiment.ParseRatio(v, "0.5")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := dropout.NewSampler(v, r, 1)
+		s.Sample([]*dropout.Site{site}) // panics without a rule
+		if (site.MF != site.MB) != v.OwnBackwardDraw() {
+			t.Errorf("%s: backward mask is its own node: %v, table says %v", v, site.MF != site.MB, v.OwnBackwardDraw())
+		}
+		drawn := func(m []float32) bool {
+			for _, x := range m {
+				if x != 1 {
+					return true
+				}
+			}
+			return false
+		}
+		if v.OwnBackwardDraw() && drawn(site.Forward()) != v.MasksForward() {
+			t.Errorf("%s: forward mask drawn %v, table says it masks forward: %v", v, drawn(site.Forward()), v.MasksForward())
+		}
+		if drawn(site.Backward()) && !(v.MasksBackward() || !v.OwnBackwardDraw()) {
+			t.Errorf("%s draws a backward mask it does not apply", v)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/layers"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -20,8 +21,8 @@ import (
 // takes the im2col gradients whatever the CPU.
 func TestOpsThreadInvariant(t *testing.T) {
 	const n, c, h, m, classes = 40, 3, 8, 8, 10
-	for _, v := range []dropout.Variant{dropout.Standard, dropout.Backward, dropout.Augmented} {
-		for _, sem := range []dropout.Semantics{dropout.Layer, dropout.Elementwise} {
+	for _, v := range []experiment.Variant{experiment.Standard, experiment.Backward, experiment.Augmented} {
+		for _, sem := range []experiment.Semantics{experiment.Layer, experiment.Elementwise} {
 			for _, path := range []struct {
 				name         string
 				stride       int
@@ -50,12 +51,12 @@ func TestOpsThreadInvariant(t *testing.T) {
 						site := func(name string, shape tensor.Shape, mf, mb []float32) *dropout.Site {
 							s := dropout.NewSite(g, name, shape, v)
 							copy(s.Forward(), mf)
-							if v != dropout.Standard {
+							if v != experiment.Standard {
 								copy(s.Backward(), mb)
 							}
 							return s
 						}
-						mode := v.Mode(sem)
+						mode := dropout.ModeOf(v, sem)
 						z1, err := dropout.Conv(dropout.ConvSpec{Name: "c", K: 5, Pad: 2, Stride: path.stride, Mode: mode, InputGrad: true,
 							Threads: threads, Im2col: path.im2col, KeepCols: path.keep}, xn, site("s1", xn.Shape(), mf1, mb1), w1n, b1n)
 						if err != nil {

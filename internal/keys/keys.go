@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/dropexp/dropexp/internal/config"
-	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/model"
 )
 
@@ -73,12 +73,12 @@ func values(key string) []string {
 		return []string{"true", "false"}
 	case "dropout.variant":
 		var vs []string
-		for _, v := range dropout.Variants {
+		for _, v := range experiment.Variants() {
 			vs = append(vs, string(v))
 		}
 		return vs
 	case "dropout.gradient":
-		return []string{string(dropout.Layer), string(dropout.Elementwise)}
+		return []string{string(experiment.Layer), string(experiment.Elementwise)}
 	}
 	return nil
 }

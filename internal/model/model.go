@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/layers"
 	"github.com/dropexp/dropexp/internal/threads"
 	G "gorgonia.org/gorgonia"
@@ -33,8 +34,8 @@ type Options struct {
 	Batch        int
 	C, H, W      int // input image shape
 	Classes      int
-	Variant      dropout.Variant
-	Semantics    dropout.Semantics
+	Variant      experiment.Variant
+	Semantics    experiment.Semantics
 	Sites        []string         // empty: the model's default sites
 	Exec         threads.Executor // the threads every layer computes on
 	Train        bool             // training graph: dropout sites, gradients
@@ -127,7 +128,7 @@ func (b *builder) param(name string, shape tensor.Shape, std float64, bias bool)
 
 // site returns the dropout site on the input h of layer, or nil.
 func (b *builder) site(layer string, h *G.Node) *dropout.Site {
-	if !b.opt.Train || !b.want[layer] || !b.opt.Variant.Mode(b.opt.Semantics).Masked() {
+	if !b.opt.Train || !b.want[layer] || !dropout.ModeOf(b.opt.Variant, b.opt.Semantics).Masked() {
 		return nil
 	}
 	s := dropout.NewSite(b.g, layer, h.Shape(), b.opt.Variant)
@@ -135,7 +136,7 @@ func (b *builder) site(layer string, h *G.Node) *dropout.Site {
 	return s
 }
 
-func (b *builder) mode() dropout.Mode { return b.opt.Variant.Mode(b.opt.Semantics) }
+func (b *builder) mode() dropout.Mode { return dropout.ModeOf(b.opt.Variant, b.opt.Semantics) }
 
 // Build builds the graph opt describes. from is an already built graph whose
 // parameters and BatchNorm statistics the new one shares (the evaluation

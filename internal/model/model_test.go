@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/threads"
 )
 
-func quick(batch, c, h, w int, train bool, v dropout.Variant, nthreads int) Options {
+func quick(batch, c, h, w int, train bool, v experiment.Variant, nthreads int) Options {
 	return Options{Model: "convnet-quick", Batch: batch, C: c, H: h, W: w, Classes: 10,
-		Variant: v, Semantics: dropout.Layer, Exec: threads.N(nthreads), Train: train}
+		Variant: v, Semantics: experiment.Layer, Exec: threads.N(nthreads), Train: train}
 }
 
 func TestConvNetQuickShapes(t *testing.T) {
@@ -25,7 +26,7 @@ func TestConvNetQuickShapes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			n, err := Build(quick(2, tc.c, tc.h, tc.w, true, dropout.Standard, 1), nil)
+			n, err := Build(quick(2, tc.c, tc.h, tc.w, true, experiment.Standard, 1), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -46,7 +47,7 @@ func TestConvNetQuickShapes(t *testing.T) {
 }
 
 func TestUnknownSite(t *testing.T) {
-	o := quick(2, 3, 32, 32, true, dropout.Standard, 1)
+	o := quick(2, 3, 32, 32, true, experiment.Standard, 1)
 	o.Sites = []string{"conv9"}
 	if _, err := Build(o, nil); err == nil {
 		t.Fatal("want an error for site conv9")
@@ -55,12 +56,12 @@ func TestUnknownSite(t *testing.T) {
 
 // Evaluation drops nothing: the evaluation graph has no sites and two runs agree.
 func TestEvalIsDeterministic(t *testing.T) {
-	tr, err := Build(quick(4, 3, 32, 32, true, dropout.Standard, 1), nil)
+	tr, err := Build(quick(4, 3, 32, 32, true, experiment.Standard, 1), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	Init(tr.Params, rand.New(rand.NewPCG(1, 2)))
-	ev, err := Build(quick(4, 3, 32, 32, false, dropout.Standard, 1), tr)
+	ev, err := Build(quick(4, 3, 32, 32, false, experiment.Standard, 1), tr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func benchTrain(b *testing.B, o Options, ratio float64) {
 		b.Fatal(err)
 	}
 	Init(n.Params, rand.New(rand.NewPCG(1, 2)))
-	s := dropout.NewSampler(o.Variant, dropout.Ratio{P: ratio}, 1)
+	s := dropout.NewSampler(o.Variant, experiment.Ratio{P: ratio}, 1)
 	x, y := n.Input()
 	for i := range x {
 		x[i] = float32(i%251)/128 - 1
@@ -112,10 +113,10 @@ func benchTrain(b *testing.B, o Options, ratio float64) {
 }
 
 func BenchmarkConvNetQuickTrain1(b *testing.B) {
-	benchTrain(b, quick(100, 3, 32, 32, true, dropout.Standard, 1), 0.3)
+	benchTrain(b, quick(100, 3, 32, 32, true, experiment.Standard, 1), 0.3)
 }
 func BenchmarkConvNetQuickTrain2(b *testing.B) {
-	benchTrain(b, quick(100, 3, 32, 32, true, dropout.Standard, 2), 0.3)
+	benchTrain(b, quick(100, 3, 32, 32, true, experiment.Standard, 2), 0.3)
 }
 
 // benchEval times evaluation forward passes of the graph o describes (o.Train false).
@@ -140,5 +141,5 @@ func benchEval(b *testing.B, o Options) {
 }
 
 func BenchmarkConvNetQuickEval2(b *testing.B) {
-	benchEval(b, quick(100, 3, 32, 32, false, dropout.Standard, 2))
+	benchEval(b, quick(100, 3, 32, 32, false, experiment.Standard, 2))
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 )
 
 // The CIFAR ResNets have the parameter counts of He et al. 2016's Table 6
@@ -29,7 +30,7 @@ func TestResNetFamilyParameters(t *testing.T) {
 		{"resnet110", 18, 1727962, 1.7},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := resnetOpts(1, 8, false, dropout.Standard)
+			o := resnetOpts(1, 8, false, experiment.Standard)
 			o.Model = tc.name
 			net, err := Build(o, nil)
 			if err != nil {
@@ -60,7 +61,7 @@ func TestResNetFamilyParameters(t *testing.T) {
 func TestNetworkSitesAreBuilt(t *testing.T) {
 	for _, net := range Networks() {
 		t.Run(net.Name, func(t *testing.T) {
-			o := resnetOpts(1, 8, true, dropout.Standard)
+			o := resnetOpts(1, 8, true, experiment.Standard)
 			o.Model, o.Sites = net.Name, []string{"*"}
 			if net.Name == "convnet-quick" {
 				o.H, o.W = 32, 32 // its three pools need the size
@@ -102,7 +103,7 @@ func TestNetworkSitesAreBuilt(t *testing.T) {
 // A training step of ResNet-32 on a tiny batch runs: the loss is finite
 // and every parameter tensor gets a finite gradient, not all zero.
 func TestResNet32Step(t *testing.T) {
-	o := resnetOpts(2, 8, true, dropout.Standard)
+	o := resnetOpts(2, 8, true, experiment.Standard)
 	o.Model = "resnet32"
 	n, err := Build(o, nil)
 	if err != nil {
@@ -113,7 +114,7 @@ func TestResNet32Step(t *testing.T) {
 		t.Errorf("%d dropout sites, want 15 (the default *.conv2 of 3×5 blocks)", len(n.Sites))
 	}
 	Init(n.Params, rand.New(rand.NewPCG(1, 2)))
-	dropout.NewSampler(o.Variant, dropout.Ratio{P: 0.1}, 1).Sample(n.Sites)
+	dropout.NewSampler(o.Variant, experiment.Ratio{P: 0.1}, 1).Sample(n.Sites)
 	gaussianBatch(n, 3)
 	if err := n.Run(); err != nil {
 		t.Fatal(err)

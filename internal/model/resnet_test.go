@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/chain"
-	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/threads"
 )
 
@@ -22,13 +22,13 @@ func gaussianBatch(n *Net, seed uint64) {
 	}
 }
 
-func resnetOpts(batch, size int, train bool, v dropout.Variant) Options {
+func resnetOpts(batch, size int, train bool, v experiment.Variant) Options {
 	return Options{Model: "resnet20", Batch: batch, C: 3, H: size, W: size, Classes: 10,
-		Variant: v, Semantics: dropout.Layer, Exec: threads.N(2), Train: train}
+		Variant: v, Semantics: experiment.Layer, Exec: threads.N(2), Train: train}
 }
 
 func TestResNet20Shape(t *testing.T) {
-	n, err := Build(resnetOpts(2, 32, true, dropout.Standard), nil)
+	n, err := Build(resnetOpts(2, 32, true, experiment.Standard), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestResNet20Shape(t *testing.T) {
 }
 
 func TestResNetSitePatterns(t *testing.T) {
-	o := resnetOpts(2, 8, true, dropout.Standard)
+	o := resnetOpts(2, 8, true, experiment.Standard)
 	o.Sites = []string{"s3b*.conv1", "fc"}
 	n, err := Build(o, nil)
 	if err != nil {
@@ -67,7 +67,7 @@ func TestResNetSitePatterns(t *testing.T) {
 // differentiates correctly: central differences on the loss agree with the
 // gradient for a sample of weights.
 func TestResNetFiniteDifferences(t *testing.T) {
-	n, err := Build(resnetOpts(4, 8, true, dropout.Plain), nil)
+	n, err := Build(resnetOpts(4, 8, true, experiment.Plain), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,11 +120,11 @@ func TestResNetFiniteDifferences(t *testing.T) {
 
 // The evaluation graph shares parameters and running statistics with the training graph.
 func TestResNetEvalSharesState(t *testing.T) {
-	tr, err := Build(resnetOpts(2, 8, true, dropout.Standard), nil)
+	tr, err := Build(resnetOpts(2, 8, true, experiment.Standard), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := Build(resnetOpts(2, 8, false, dropout.Standard), tr)
+	ev, err := Build(resnetOpts(2, 8, false, experiment.Standard), tr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,11 +142,11 @@ func TestResNetEvalSharesState(t *testing.T) {
 }
 
 func BenchmarkResNet20Train2(b *testing.B) {
-	benchTrain(b, resnetOpts(128, 32, true, dropout.Standard), 0.1)
+	benchTrain(b, resnetOpts(128, 32, true, experiment.Standard), 0.1)
 }
 
 func BenchmarkResNet20Eval2(b *testing.B) {
-	benchEval(b, resnetOpts(128, 32, false, dropout.Standard))
+	benchEval(b, resnetOpts(128, 32, false, experiment.Standard))
 }
 
 // The evaluation chain (the whole trunk image by image) gives the same
@@ -159,7 +159,7 @@ func TestResNetChainMatchesLayers(t *testing.T) {
 	}
 	for _, size := range []int{32, 11} {
 		for _, nthreads := range []int{1, 2} {
-			tr, err := Build(resnetOpts(3, size, true, dropout.Standard), nil)
+			tr, err := Build(resnetOpts(3, size, true, experiment.Standard), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +178,7 @@ func TestResNetChainMatchesLayers(t *testing.T) {
 			}
 			var logits [2][]float32
 			for k, byOp := range []bool{false, true} {
-				o := resnetOpts(3, size, false, dropout.Standard)
+				o := resnetOpts(3, size, false, experiment.Standard)
 				o.Exec, o.OpByOp = threads.N(nthreads), byOp
 				ev, err := Build(o, tr)
 				if err != nil {

@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dropexp/dropexp/internal/experiment"
 )
 
 // A run directory records the identity of the run in it (see
@@ -52,7 +54,7 @@ func WriteConfig(path string, yaml []byte, identity, fingerprint string) error {
 	b.WriteString(IdentityComment + identity + "\n")
 	b.WriteString(FingerprintComment + fingerprint + "\n")
 	b.WriteString("# The identity is the SHA-256 of the keys below that can change the run's\n" +
-		"# numbers (all but out, threads, dataset.path and train.checkpoint_every)\n" +
+		"# numbers (all but " + experiment.NotIdentityText() + ")\n" +
 		"# and of the data fingerprint, a SHA-256 of the loaded images, labels and classes.\n")
 	b.Write(yaml)
 	return WriteFileAtomic(path, b.Bytes())

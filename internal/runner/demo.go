@@ -14,13 +14,13 @@ import (
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dataset"
-	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/train"
 )
 
 // DemoVariants are the variants the demo compares, in the paper's order.
-var DemoVariants = []dropout.Variant{dropout.Plain, dropout.Standard, dropout.Forward, dropout.Backward}
+var DemoVariants = []experiment.Variant{experiment.Plain, experiment.Standard, experiment.Forward, experiment.Backward}
 
 // ExplodeFactor sets when a loss counts as diverged although it is still a
 // number: above ExplodeFactor times ln(classes), the loss of a uniform guess
@@ -38,7 +38,7 @@ func Exploded(loss float64, classes int) bool {
 
 // DemoRow is one variant's outcome in the demo table.
 type DemoRow struct {
-	Variant    dropout.Variant
+	Variant    experiment.Variant
 	Ratio      string // "–" for plain
 	Summary    results.Summary
 	DivergedAt int // first iteration (or evaluation) at which the loss exploded; 0: it did not
@@ -81,7 +81,7 @@ func Demo(ctx context.Context, cfg config.Run, stdout, stderr io.Writer) error {
 			return err
 		}
 		row := DemoRow{Variant: v, Ratio: c.Ratio().String()}
-		if v == dropout.Plain {
+		if v == experiment.Plain {
 			row.Ratio = "–"
 		}
 		sum, err := one(ctx, c, data, fp, Mode{}, stdout, stderr)
@@ -150,7 +150,7 @@ const narrow = 1.1
 // standard comes next, and plain and backward reach the lowest. It is
 // computed from the rows, so it says so when the order does not hold.
 func DemoReading(rows []DemoRow) string {
-	loss := map[dropout.Variant]float64{}
+	loss := map[experiment.Variant]float64{}
 	var diverged []string
 	for _, r := range rows {
 		if r.DivergedAt > 0 {
@@ -166,10 +166,10 @@ func DemoReading(rows []DemoRow) string {
 	if len(diverged) > 0 {
 		return "Reading: " + strings.Join(diverged, ", ") + ", so the paper's order of training losses cannot be checked; lower train.lr or dropout.ratio."
 	}
-	f, okF := loss[dropout.Forward]
-	s, okS := loss[dropout.Standard]
-	p, okP := loss[dropout.Plain]
-	b, okB := loss[dropout.Backward]
+	f, okF := loss[experiment.Forward]
+	s, okS := loss[experiment.Standard]
+	p, okP := loss[experiment.Plain]
+	b, okB := loss[experiment.Backward]
 	if !okF || !okS || !okP || !okB {
 		return "Reading: the demo needs plain, standard, forward and backward to compare their training losses."
 	}
@@ -182,7 +182,7 @@ func DemoReading(rows []DemoRow) string {
 			f, f/s, s, p, b)
 	}
 	order := slices.Clone(DemoVariants)
-	slices.SortStableFunc(order, func(x, y dropout.Variant) int { return cmp.Compare(loss[y], loss[x]) })
+	slices.SortStableFunc(order, func(x, y experiment.Variant) int { return cmp.Compare(loss[y], loss[x]) })
 	parts := make([]string, len(order))
 	for i, v := range order {
 		parts[i] = fmt.Sprintf("%s %.3g", v, loss[v])

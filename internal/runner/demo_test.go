@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -47,7 +47,7 @@ func demoRows(train [4]float64) []DemoRow {
 	var rows []DemoRow
 	for i, v := range DemoVariants {
 		r := DemoRow{Variant: v, Ratio: "0.3", Summary: results.Summary{Status: results.StatusFinished, FinalTestAcc: 0.9, FinalTestLoss: 0.3, FinalTrainLoss: train[i]}}
-		if v == dropout.Plain {
+		if v == experiment.Plain {
 			r.Ratio = "–"
 		}
 		rows = append(rows, r)

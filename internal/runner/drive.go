@@ -11,7 +11,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dataset"
-	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/progress"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/train"
@@ -139,11 +139,11 @@ func Train(ctx context.Context, run TrainFunc, cfg config.Run, plan Plan, data *
 
 // Describe says in a few words which network and dropout cfg trains.
 func Describe(cfg config.Run) string {
-	if cfg.Dropout.Variant == string(dropout.Plain) {
+	if cfg.Dropout.Variant == string(experiment.Plain) {
 		return cfg.Model + " plain"
 	}
 	ratio := cfg.Dropout.Ratio
-	if p, err := dropout.ParseRatio(dropout.Variant(cfg.Dropout.Variant), ratio); err == nil {
+	if p, err := experiment.ParseRatio(experiment.Variant(cfg.Dropout.Variant), ratio); err == nil {
 		ratio = p.String()
 	}
 	return fmt.Sprintf("%s %s dropout %s (%s gradient)", cfg.Model, cfg.Dropout.Variant, ratio, cfg.Dropout.Gradient)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -19,7 +19,7 @@ func committedDemo(t *testing.T, seed int) []DemoRow {
 	for _, v := range DemoVariants {
 		name := fmt.Sprintf("%s-p0.5-layer-s%d", v, seed)
 		ratio := "0.5"
-		if v == dropout.Plain {
+		if v == experiment.Plain {
 			name, ratio = fmt.Sprintf("plain-layer-s%d", seed), "–"
 		}
 		sum, err := results.ReadSummary(filepath.Join("..", "..", "results", "demo", name, results.SummaryFile))

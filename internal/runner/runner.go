@@ -25,7 +25,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dataset"
-	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/threads"
@@ -53,7 +53,7 @@ func One(ctx context.Context, cfg config.Run, mode Mode, stdout, stderr io.Write
 // Name returns the plain run directory name of cfg.
 func Name(cfg config.Run) string {
 	ratio := cfg.Ratio().String()
-	if cfg.Variant() == dropout.Plain {
+	if cfg.Variant() == experiment.Plain {
 		ratio = ""
 	}
 	return results.RunName(cfg.Dropout.Variant, ratio, cfg.Dropout.Gradient, cfg.Seed)

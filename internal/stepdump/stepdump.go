@@ -68,6 +68,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dataset"
+	"github.com/dropexp/dropexp/internal/dropout"
 	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/train"
 )
@@ -346,7 +347,7 @@ func (w *stepWriter) step(st *train.Stepper, cfg config.Run, resolved string, op
 	x, y := net.Input()
 	w.f32("input/x", []int(net.X.Shape()), x)
 	w.f32("input/labels", []int{len(y)}, y)
-	mode := cfg.Variant().Mode(cfg.Semantics())
+	mode := dropout.ModeOf(cfg.Variant(), cfg.Semantics())
 	for _, s := range net.Sites {
 		shape := []int(s.MF.Shape())
 		w.idx.Sites = append(w.idx.Sites, SiteInfo{Name: s.Name, Shape: shape})

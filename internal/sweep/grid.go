@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/dropexp/dropexp/internal/config"
-	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/runner"
 )
@@ -107,7 +107,7 @@ func Expand(s *Spec, o Overrides) ([]Run, error) {
 	baseRatio := make([]string, len(datasets))
 	for di, d := range datasets {
 		variants[di], ratios[di] = ax.Variant, ax.Ratio
-		if len(ax.Variant) > 0 && (len(ax.Ratio) > 0 || !slices.ContainsFunc(ax.Variant, func(v string) bool { return v != string(dropout.Plain) })) {
+		if len(ax.Variant) > 0 && (len(ax.Ratio) > 0 || !slices.ContainsFunc(ax.Variant, func(v string) bool { return v != string(experiment.Plain) })) {
 			continue
 		}
 		cfg, err := config.Load(baseOf(s, d), datasetSets(s, d, o), o.Env)
@@ -134,12 +134,12 @@ func Expand(s *Spec, o Overrides) ([]Run, error) {
 		for di, d := range datasets {
 			for _, kc := range combos {
 				for _, v := range variants[di] {
-					if v == string(dropout.Plain) && plainSkips(ax.Keys, kc) {
+					if v == string(experiment.Plain) && plainSkips(ax.Keys, kc) {
 						continue
 					}
-					for _, ratio := range ratiosFor(dropout.Variant(v), ratios[di], qsFor(d, ax)) {
+					for _, ratio := range ratiosFor(experiment.Variant(v), ratios[di], qsFor(d, ax)) {
 						gs := gradients
-						if v == string(dropout.Plain) {
+						if v == string(experiment.Plain) {
 							gs = gradients[:1]
 						}
 						for _, g := range gs {
@@ -206,7 +206,7 @@ func checkAxes(s *Spec, ax Axes, o Overrides) error {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{s.Source()}, args...)...))
 	}
 	for i, v := range ax.Variant {
-		if _, err := dropout.ParseVariant(v); err != nil {
+		if _, err := experiment.ParseVariant(v); err != nil {
 			bad("axes.variant[%d]: %v", i, err)
 		}
 		if j := slices.Index(ax.Variant, v); j < i {
@@ -214,17 +214,17 @@ func checkAxes(s *Spec, ax Axes, o Overrides) error {
 		}
 	}
 	for i, r := range ax.Ratio {
-		if _, err := dropout.ParseRatio(dropout.Augmented, r); err != nil {
+		if _, _, err := experiment.ParseAnyRatio(r); err != nil {
 			bad("axes.ratio[%d] (or --ratios) %q: %v", i, r, err)
 		}
 	}
 	for _, q := range ax.Q {
-		if _, err := dropout.ParseRatio(dropout.Standard, q); err != nil {
+		if _, err := experiment.ParseRatio(experiment.Standard, q); err != nil {
 			bad("axes.q: %v", err)
 		}
 	}
 	for i, g := range ax.Gradient {
-		if _, err := dropout.ParseSemantics(g); err != nil {
+		if _, err := experiment.ParseSemantics(g); err != nil {
 			bad("axes.gradient[%d]: %v", i, err)
 		}
 	}
@@ -243,7 +243,7 @@ func checkAxes(s *Spec, ax Axes, o Overrides) error {
 			bad("axes.dataset[%d].base: %v", i, err)
 		}
 		for _, q := range d.Q {
-			if _, err := dropout.ParseRatio(dropout.Standard, q); err != nil {
+			if _, err := experiment.ParseRatio(experiment.Standard, q); err != nil {
 				bad("axes.dataset[%d].q: %v", i, err)
 			}
 		}
@@ -296,10 +296,10 @@ func checkRatios(s *Spec, ax Axes, datasets []Dataset, variants, ratios [][]stri
 	seen := map[string]bool{}
 	for di, d := range datasets {
 		for _, v := range variants[di] {
-			if len(ratiosFor(dropout.Variant(v), ratios[di], qsFor(d, ax))) > 0 {
+			if len(ratiosFor(experiment.Variant(v), ratios[di], qsFor(d, ax))) > 0 {
 				continue
 			}
-			msg := noRatio(dropout.Variant(v), len(ax.Ratio) > 0, baseRatio[di])
+			msg := noRatio(experiment.Variant(v), len(ax.Ratio) > 0, baseRatio[di])
 			if len(datasets) > 1 {
 				msg = fmt.Sprintf("data set %s: %s", describeDataset(d, di), msg)
 			}
@@ -313,16 +313,16 @@ func checkRatios(s *Spec, ax Axes, datasets []Dataset, variants, ratios [][]stri
 }
 
 // noRatio says why variant v has no ratio and how to give it one.
-func noRatio(v dropout.Variant, axis bool, base string) string {
+func noRatio(v experiment.Variant, axis bool, base string) string {
 	head := fmt.Sprintf("variant %s has no ratio: ", v)
 	switch {
-	case axis && v == dropout.Augmented:
+	case axis && v.Form() == experiment.RatioPQ:
 		return head + "axes.ratio holds only ratios written as p and there is no q; give axes.q (--axis q=0.0002, or the data set's q) or write p/q ratios (--axis ratio=0.3/0.0002)"
 	case axis:
 		return head + "axes.ratio holds only p/q ratios, which pair with augmented alone; add ratios written as p (--axis ratio=0.3)"
 	case base == "":
 		return head + "nothing sweeps the ratio and the base config has no dropout.ratio; sweep it with --axis ratio=0.3 (axes.ratio in a sweep file) or set it with --set dropout.ratio=0.3"
-	case v == dropout.Augmented:
+	case v.Form() == experiment.RatioPQ:
 		return head + fmt.Sprintf("nothing sweeps the ratio and the base config's dropout.ratio %q has no q; give axes.q (--axis q=0.0002) or sweep p/q ratios (--axis ratio=0.3/0.0002)", base)
 	}
 	return head + fmt.Sprintf("nothing sweeps the ratio and the base config's dropout.ratio %q is a p/q ratio, which pairs with augmented alone; sweep ratios written as p (--axis ratio=0.3) or set one (--set dropout.ratio=0.3)", base)
@@ -344,24 +344,26 @@ func qsFor(d Dataset, ax Axes) []string {
 }
 
 // ratiosFor returns the ratios variant v runs with, in canonical spelling:
-// none for plain (it has none); for augmented, p/q entries as written and
-// p entries crossed with qs; for the others, the p entries.
-func ratiosFor(v dropout.Variant, ratios, qs []string) []string {
-	if v == dropout.Plain {
+// none for plain (it has none); for a variant of p/q ratios (augmented),
+// p/q entries as written and p entries crossed with qs; for the others,
+// the p entries.
+func ratiosFor(v experiment.Variant, ratios, qs []string) []string {
+	form := v.Form()
+	if form == experiment.NoRatio {
 		return []string{""}
 	}
 	var out []string
 	add := func(s string) {
-		if r, err := dropout.ParseRatio(v, s); err == nil && !slices.Contains(out, r.String()) {
+		if r, err := experiment.ParseRatio(v, s); err == nil && !slices.Contains(out, r.String()) {
 			out = append(out, r.String())
 		}
 	}
 	for _, r := range ratios {
 		pq := strings.Contains(r, "/")
 		switch {
-		case v == dropout.Augmented && pq:
+		case form == experiment.RatioPQ && pq:
 			add(r)
-		case v == dropout.Augmented:
+		case form == experiment.RatioPQ:
 			for _, q := range qs {
 				add(strings.TrimSpace(r) + "/" + strings.TrimSpace(q))
 			}
@@ -505,7 +507,7 @@ func nameRuns(s *Spec, keys []KeyAxis, runs []Run, withDataset bool) error {
 		if withDataset {
 			name = r.Dataset + "-" + name
 		}
-		name += keyName(keys, short, r.Axes, r.Config.Variant() == dropout.Plain)
+		name += keyName(keys, short, r.Axes, r.Config.Variant() == experiment.Plain)
 		r.Index, r.Name = i, name
 		if j, ok := seen[name]; ok {
 			errs = append(errs, fmt.Errorf("%s: runs %d and %d are both named %s (a value listed twice in the axes, e.g. ratios 0.3 and 0.30, or two data sets with one label)", s.Source(), j, i, name))
@@ -552,7 +554,7 @@ func checkSize(s *Spec, ax Axes, maxRuns int) error {
 	}
 	for _, v := range variants {
 		switch v {
-		case string(dropout.Plain):
+		case string(experiment.Plain):
 			perPoint++
 		default:
 			perPoint += max(len(ax.Ratio)*max(qs, 1), 1) * max(len(ax.Gradient), 1)

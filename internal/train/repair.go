@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/dropexp/dropexp/internal/config"
-	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -48,7 +48,7 @@ func RebuildSummary(dir string, now time.Time) (results.Summary, error) {
 	if rec.Identity == "" || cfg.Identity(rec.DataFingerprint) != rec.Identity {
 		return results.Summary{}, fmt.Errorf("%s records no identity, or one that no longer matches its content (edited by hand?); summary.json cannot be rebuilt from it", cfgFile)
 	}
-	ratio, err := dropout.ParseRatio(cfg.Variant(), cfg.Dropout.Ratio)
+	ratio, err := experiment.ParseRatio(cfg.Variant(), cfg.Dropout.Ratio)
 	if err != nil {
 		return results.Summary{}, fmt.Errorf("%s: dropout.ratio: %w", cfgFile, err)
 	}
@@ -64,7 +64,7 @@ func RebuildSummary(dir string, now time.Time) (results.Summary, error) {
 	sum.Identity, sum.DataFingerprint = rec.Identity, rec.DataFingerprint
 	sum.Seed, sum.Model, sum.Variant, sum.Semantics = cfg.Seed, cfg.Model, cfg.Dropout.Variant, cfg.Dropout.Gradient
 	sum.Ratio = ratio.String()
-	if cfg.Variant() == dropout.Plain {
+	if cfg.Variant() == experiment.Plain {
 		sum.Ratio = ""
 	}
 	sum.Dataset, sum.DatasetPath, sum.Iterations = cfg.Dataset.Name, cfg.Dataset.Path, cfg.Train.Iterations

@@ -26,6 +26,7 @@ import (
 	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/diagnostics"
 	"github.com/dropexp/dropexp/internal/dropout"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/results"
@@ -237,7 +238,7 @@ func startSummary(cfg config.Run, ex threads.Executor, start time.Time) results.
 		GoVersion: runtime.Version(), Kernels: KernelSet(), Threads: ex.Threads(), Started: start.UTC(),
 		FinalTestAcc: math.NaN(), FinalTestLoss: math.NaN(), FinalTrainLoss: math.NaN(),
 	}
-	if cfg.Variant() == dropout.Plain {
+	if cfg.Variant() == experiment.Plain {
 		sum.Ratio = ""
 	}
 	return sum
