@@ -2,8 +2,9 @@
 // typed struct, Run: built-in defaults, then a YAML file, then DROPEXP_*
 // environment variables, then --set overrides. Every problem is reported with
 // its source and key, and Run.Validate checks the whole struct in one place.
-// The allowed networks and data sets are those of the registries of
-// packages model and dataset, which config reads (Models, DatasetNames).
+// The allowed networks are those of experiment's catalog and the data sets
+// those of package dataset's registry (Models, DatasetNames); config links
+// no training code.
 package config
 
 import (
@@ -18,7 +19,6 @@ import (
 	"github.com/dropexp/dropexp/configs"
 	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/experiment"
-	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/schedule"
 )
 
@@ -100,8 +100,8 @@ const EnvPrefix = "DROPEXP_"
 var preprocessings = [...]string{"mean_image", "channel_norm"}
 
 // Models returns the allowed values of the key model: the networks of
-// package model's registry.
-func Models() []string { return model.Names() }
+// experiment's catalog.
+func Models() []string { return experiment.NetworkNames() }
 
 // DatasetNames returns the allowed values of the key dataset.name: the data
 // sets of package dataset's registry.

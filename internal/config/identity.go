@@ -13,7 +13,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dropexp/dropexp/internal/experiment"
-	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/schedule"
 )
 
@@ -114,7 +113,7 @@ func identityOf(text, dataFingerprint string) string {
 func (r Run) canonicalSites() []string {
 	sites := r.Dropout.Sites
 	if len(sites) == 0 {
-		net, err := model.Lookup(r.Model)
+		net, err := experiment.LookupNetwork(r.Model)
 		if err != nil {
 			return nil
 		}

@@ -152,3 +152,19 @@ func TestLookup(t *testing.T) {
 		}
 	}
 }
+
+// Every network of experiment's catalog has a builder, and every builder
+// a catalog entry: a builder without one is a network no config can name.
+func TestEveryNetworkBuilds(t *testing.T) {
+	names := Names()
+	for name := range builders {
+		if !slices.Contains(names, name) {
+			t.Errorf("builder %s has no entry in experiment's network catalog", name)
+		}
+	}
+	for _, n := range Networks() {
+		if n.build == nil {
+			t.Errorf("network %s of experiment's catalog has no builder", n.Name)
+		}
+	}
+}

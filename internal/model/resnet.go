@@ -11,18 +11,6 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// resnetSites lists the dropout sites of a CIFAR ResNet with n blocks per
-// stage: the stem conv, both convs of every block (sXbY.conv1, sXbY.conv2) and fc.
-func resnetSites(n int) []string {
-	s := []string{"conv1"}
-	for st := 1; st <= 3; st++ {
-		for bl := 1; bl <= n; bl++ {
-			s = append(s, fmt.Sprintf("s%db%d.conv1", st, bl), fmt.Sprintf("s%db%d.conv2", st, bl))
-		}
-	}
-	return append(s, "fc")
-}
-
 // bnMomentum is the weight of each new batch in the running statistics (PyTorch's default).
 const bnMomentum = 0.1
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/dropexp/dropexp/configs"
 	"github.com/dropexp/dropexp/internal/dataset"
-	"github.com/dropexp/dropexp/internal/model"
+	"github.com/dropexp/dropexp/internal/experiment"
 )
 
 // The test accuracies of "Demystifying Dropout" (docs/DESIGN.md §3). The paper reports
@@ -101,9 +101,9 @@ func datasetRank(name string) int {
 	return len(paperOrder)
 }
 
-// modelTitle returns the paper's name of model m, from package model's registry.
+// modelTitle returns the paper's name of model m, from experiment's network catalog.
 func modelTitle(m string) string {
-	if n, err := model.Lookup(m); err == nil {
+	if n, err := experiment.LookupNetwork(m); err == nil {
 		return n.Title
 	}
 	return m
