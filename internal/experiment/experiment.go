@@ -348,3 +348,20 @@ func NotIdentityText() string {
 	keys := NotIdentity[:]
 	return strings.Join(keys[:len(keys)-1], ", ") + " and " + keys[len(keys)-1]
 }
+
+// QText is the ratio's q as the config writes it, "" when it has none.
+func (r Ratio) QText() string {
+	if r.Q == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(r.Q, 'g', -1, 64)
+}
+
+// Ratios joins ratios as the config writes them: "0.3, 0.1/0.0002".
+func Ratios(rs []Ratio) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = r.String()
+	}
+	return strings.Join(s, ", ")
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/stats"
 )
@@ -81,11 +82,13 @@ func holm(cs []Comparison) {
 }
 
 // comparisons returns the test accuracy comparisons of a group, as one Holm
-// family: every dropout cell against plain; forward and backward against
-// standard, and forward against backward, at the same ratio and semantics
-// (standard has one semantics: its two rules are one computation, so an
-// elementwise cell meets standard's layer runs when those are all there
-// is); layer against elementwise for the same variant and ratio.
+// family: every dropout cell against plain; then each comparison of the
+// variant table (experiment.VariantSpec.Against: e.g. forward against
+// standard and against backward at the same ratio and semantics,
+// augmented against standard at its p), in the order the table first
+// names it; layer against elementwise for the same variant and ratio. A
+// variant whose two gradient rules are one computation (standard) is met
+// under the other semantics when only that ran.
 func comparisons(g *Group) []Comparison {
 	var cs []Comparison
 	if g.Plain != nil {
@@ -93,31 +96,23 @@ func comparisons(g *Group) []Comparison {
 			cs = append(cs, compare(c, g.Plain, accOf, 1))
 		}
 	}
-	for _, c := range g.Cells {
-		switch c.Variant {
-		case "forward", "backward":
-			if s := g.standard(c.Ratio, c.Semantics); s != nil {
-				cs = append(cs, compare(c, s, accOf, 1))
+	for _, a := range againsts() {
+		for _, c := range g.Cells {
+			if !slices.Contains(c.Variant.Spec().Against, a) {
+				continue
+			}
+			r := c.Ratio
+			if a.AtP {
+				r = r.OfP()
+			}
+			if o := g.cellOrAlike(experiment.NewCell(a.Variant, r, c.Semantics)); o != nil {
+				cs = append(cs, compare(c, o, accOf, 1))
 			}
 		}
 	}
 	for _, c := range g.Cells {
-		if c.Variant == "forward" {
-			if b := g.cell("backward", c.Ratio, c.Semantics); b != nil {
-				cs = append(cs, compare(c, b, accOf, 1))
-			}
-		}
-	}
-	for _, c := range g.Cells {
-		if c.Variant == "augmented" {
-			if s := g.standard(strconv.FormatFloat(ratioP(c.Ratio), 'g', -1, 64), c.Semantics); s != nil {
-				cs = append(cs, compare(c, s, accOf, 1))
-			}
-		}
-	}
-	for _, c := range g.Cells {
-		if c.Semantics == "layer" {
-			if e := g.cell(c.Variant, c.Ratio, "elementwise"); e != nil {
+		if c.Semantics == experiment.Layer {
+			if e := g.cell(experiment.NewCell(c.Variant, c.Ratio, experiment.Elementwise)); e != nil {
 				cs = append(cs, compare(c, e, accOf, 1))
 			}
 		}
@@ -126,10 +121,24 @@ func comparisons(g *Group) []Comparison {
 	return cs
 }
 
+// againsts returns the comparisons of the variant table, each once, in the
+// order the table first names them.
+func againsts() []experiment.Against {
+	var as []experiment.Against
+	for _, s := range experiment.VariantSpecs() {
+		for _, a := range s.Against {
+			if !slices.Contains(as, a) {
+				as = append(as, a)
+			}
+		}
+	}
+	return as
+}
+
 // versusPlain returns the comparison of cell c against plain in cs, if any.
 func versusPlain(cs []Comparison, c *CellRuns) (Comparison, bool) {
 	for _, x := range cs {
-		if x.A == c && x.B.Variant == "plain" {
+		if x.A == c && x.B.Variant.Form() == experiment.NoRatio {
 			return x, true
 		}
 	}
@@ -164,16 +173,17 @@ func csvFloat(v float64) string {
 	return strconv.FormatFloat(v, 'f', 6, 64)
 }
 
-// standard returns the standard cell at ratio for a cell of semantics: of
-// that semantics if it ran, else of the other, since mf = mb makes the
-// layer and elementwise rules one computation for standard dropout.
-func (g *Group) standard(ratio, semantics string) *CellRuns {
-	if s := g.cell("standard", ratio, semantics); s != nil {
-		return s
+// cellOrAlike returns the cell of key k: of its semantics if it ran, else,
+// for a variant whose layer and elementwise rules are one computation
+// (mf = mb, as for standard dropout), of the other semantics.
+func (g *Group) cellOrAlike(k experiment.Cell) *CellRuns {
+	if c := g.cell(k); c != nil || !k.Variant.SemanticsInvariant() {
+		return c
 	}
-	for _, other := range []string{"layer", "elementwise"} {
-		if s := g.cell("standard", ratio, other); other != semantics && s != nil {
-			return s
+	for _, other := range experiment.SemanticsOrder {
+		k.Semantics = other
+		if c := g.cell(k); c != nil {
+			return c
 		}
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -154,37 +155,37 @@ func loadDiagnostics(c *Collection) []diagRun {
 
 // diagGroup is the runs of one variant and ratio in one panel (seeds).
 type diagGroup struct {
-	label, ratio string
-	style        int
-	runs         []diagRun
+	label string
+	cell  experiment.Cell
+	style int
+	runs  []diagRun
 }
 
 // diagGroups groups the runs of panel pn by variant and ratio, plain first;
 // keep filters the non-plain groups by their ratio.
-func diagGroups(runs []diagRun, pn panel, keep func(ratio string) bool) []diagGroup {
+func diagGroups(runs []diagRun, pn panel, keep func(experiment.Ratio) bool) []diagGroup {
 	var gs []diagGroup
 	for _, r := range runs {
-		s := r.Summary
 		if !pn.member(r.Run) {
 			continue
 		}
-		label, ratio := s.Variant, ""
-		if s.Variant != "plain" {
-			ratio = canonRatio(s.Ratio)
-			if !keep(ratio) {
+		c := r.Cell
+		label := string(c.Variant)
+		if c.Variant.Form() != experiment.NoRatio {
+			if !keep(c.Ratio) {
 				continue
 			}
-			label += " " + ratio
+			label += " " + c.Ratio.String()
 		}
 		i := slices.IndexFunc(gs, func(g diagGroup) bool { return g.label == label })
 		if i < 0 {
-			gs = append(gs, diagGroup{label: label, ratio: ratio, style: variantRank(s.Variant)})
+			gs = append(gs, diagGroup{label: label, cell: c, style: c.Variant.Rank()})
 			i = len(gs) - 1
 		}
 		gs[i].runs = append(gs[i].runs, r)
 	}
 	slices.SortFunc(gs, func(a, b diagGroup) int {
-		return cmp.Or(cmp.Compare(a.style, b.style), cmp.Compare(ratioP(b.ratio), ratioP(a.ratio)), strings.Compare(a.label, b.label))
+		return cmp.Or(cmp.Compare(a.style, b.style), cmp.Compare(b.cell.Ratio.P, a.cell.Ratio.P), strings.Compare(a.label, b.label))
 	})
 	return gs
 }
@@ -222,16 +223,15 @@ var diagTitles = [...]struct{ q, title, axis string }{
 // iteration: one line per variant, the mean over seeds with a band of ± 1
 // standard deviation, plain included. With nothing to draw it returns no
 // rows and a warning.
-func DiagnosticsFigure(runs []diagRun, ratios []string) (Figure, string) {
+func DiagnosticsFigure(runs []diagRun, ratios []experiment.Ratio) (Figure, string) {
 	fig := Figure{Name: strings.TrimSuffix(DiagnosticsPNG, ".png"), PanelW: 4.6 * vg.Inch, PanelH: 3.3 * vg.Inch}
 	for _, pn := range diagPanels(runs) {
 		for _, ratio := range ratios {
-			p0 := ratioP(ratio)
-			gs := diagGroups(runs, pn, func(r string) bool { return ratioP(r) == p0 })
-			if !slices.ContainsFunc(gs, func(g diagGroup) bool { return g.style != 0 }) {
+			gs := diagGroups(runs, pn, func(r experiment.Ratio) bool { return r.P == ratio.P })
+			if !slices.ContainsFunc(gs, func(g diagGroup) bool { return g.cell.Variant.Form() != experiment.NoRatio }) {
 				continue // plain alone is no comparison at this ratio
 			}
-			row := FigureRow{Title: fmt.Sprintf("%s, dropout ratio %s", pn.title(), canonRatio(ratio)), Legend: newLegend()}
+			row := FigureRow{Title: fmt.Sprintf("%s, dropout ratio %s", pn.title(), ratio), Legend: newLegend()}
 			banded := false
 			for _, t := range diagTitles {
 				p := newPlot(t.title, "iteration", t.axis)
@@ -262,7 +262,7 @@ func DiagnosticsFigure(runs []diagRun, ratios []string) (Figure, string) {
 		}
 	}
 	if len(fig.Rows) == 0 {
-		return fig, fmt.Sprintf("%s not written: no finished runs with diagnostics at dropout ratio %s", fig.Name, strings.Join(ratios, ", "))
+		return fig, fmt.Sprintf("%s not written: no finished runs with diagnostics at dropout ratio %s", fig.Name, experiment.Ratios(ratios))
 	}
 	return fig, ""
 }
@@ -275,11 +275,11 @@ func DiagnosticsFigure(runs []diagRun, ratios []string) (Figure, string) {
 func DiagnosticsVsRatio(runs []diagRun) (Figure, string) {
 	fig := Figure{Name: strings.TrimSuffix(DiagnosticsRatioPNG, ".png"), PanelW: 4.6 * vg.Inch, PanelH: 3.3 * vg.Inch}
 	for _, pn := range diagPanels(runs) {
-		gs := diagGroups(runs, pn, func(string) bool { return true })
-		gs = slices.DeleteFunc(gs, func(g diagGroup) bool { return g.style == 0 })
+		gs := diagGroups(runs, pn, func(experiment.Ratio) bool { return true })
+		gs = slices.DeleteFunc(gs, func(g diagGroup) bool { return g.cell.Variant.Form() == experiment.NoRatio })
 		var ps []float64
 		for _, g := range gs {
-			if x := ratioP(g.ratio); x > 0 && !slices.Contains(ps, x) {
+			if x := g.cell.Ratio.P; x > 0 && !slices.Contains(ps, x) {
 				ps = append(ps, x)
 			}
 		}
@@ -291,8 +291,8 @@ func DiagnosticsVsRatio(runs []diagRun) (Figure, string) {
 		byLine := map[string][]diagGroup{}
 		var lines []string
 		for _, g := range gs {
-			v := strings.Fields(g.label)[0]
-			if _, q, ok := strings.Cut(g.ratio, "/"); ok {
+			v := string(g.cell.Variant)
+			if q := g.cell.Ratio.QText(); q != "" {
 				v += " q=" + q
 			}
 			if _, ok := byLine[v]; !ok {
@@ -308,7 +308,7 @@ func DiagnosticsVsRatio(runs []diagRun) (Figure, string) {
 				var e errPoints
 				groups := byLine[name]
 				style := groups[0].style
-				slices.SortFunc(groups, func(a, b diagGroup) int { return cmp.Compare(ratioP(a.ratio), ratioP(b.ratio)) })
+				slices.SortFunc(groups, func(a, b diagGroup) int { return cmp.Compare(a.cell.Ratio.P, b.cell.Ratio.P) })
 				nMin, nMax := math.MaxInt, 0
 				for _, g := range groups {
 					var vals []float64
@@ -325,7 +325,7 @@ func DiagnosticsVsRatio(runs []diagRun) (Figure, string) {
 						sd = 0
 					}
 					h := stat{mean: m, std: sd, n: len(vals)}.halfWidth()
-					e.XYs = append(e.XYs, plotter.XY{X: ratioP(g.ratio), Y: m})
+					e.XYs = append(e.XYs, plotter.XY{X: g.cell.Ratio.P, Y: m})
 					e.YErrors = append(e.YErrors, struct{ Low, High float64 }{h, h})
 					nMin, nMax = min(nMin, len(vals)), max(nMax, len(vals))
 				}
@@ -375,23 +375,24 @@ func meanStd(v []float64) (mean, std float64) {
 
 // NoiseRow is one variant and ratio of the gradient-noise table.
 type NoiseRow struct {
-	Model, Dataset, Semantics, Variant, Ratio string
-	Data                                      string // the data set's title (DataTitle)
-	N                                         int
-	Noise, NoiseStd                           float64 // mean over the run's diagnosed iterations, then over seeds
-	NoiseEnd, NoiseEndStd                     float64 // at the end of training
-	RelDevEnd, RelDevEndStd                   float64
-	Bias, BiasStd                             float64 // ‖E g − g0‖ / ‖g0‖ over the run (diagRun.bias)
-	Gap, GapStd                               float64 // final test loss − final training loss
-	TestAcc                                   float64
+	Model, Dataset, Semantics string          // the panel's (a plain row's semantics is its panel's)
+	Cell                      experiment.Cell // variant and ratio
+	Data                      string          // the data set's title (DataTitle)
+	N                         int
+	Noise, NoiseStd           float64 // mean over the run's diagnosed iterations, then over seeds
+	NoiseEnd, NoiseEndStd     float64 // at the end of training
+	RelDevEnd, RelDevEndStd   float64
+	Bias, BiasStd             float64 // ‖E g − g0‖ / ‖g0‖ over the run (diagRun.bias)
+	Gap, GapStd               float64 // final test loss − final training loss
+	TestAcc                   float64
 }
 
 // NoiseTable returns a row per panel, variant and ratio of the runs with diagnostics.
 func NoiseTable(runs []diagRun) []NoiseRow {
 	var rows []NoiseRow
 	for _, pn := range diagPanels(runs) {
-		for _, g := range diagGroups(runs, pn, func(string) bool { return true }) {
-			row := NoiseRow{Model: pn.model, Dataset: pn.dataset, Semantics: pn.semantics, Data: pn.data, Variant: strings.Fields(g.label)[0], Ratio: g.ratio, N: len(g.runs)}
+		for _, g := range diagGroups(runs, pn, func(experiment.Ratio) bool { return true }) {
+			row := NoiseRow{Model: pn.model, Dataset: pn.dataset, Semantics: pn.semantics, Data: pn.data, Cell: g.cell, N: len(g.runs)}
 			col := func(f func(diagRun) float64) (float64, float64) {
 				v := make([]float64, len(g.runs))
 				for i, r := range g.runs {
@@ -438,7 +439,7 @@ func noiseMarkdown(rows []NoiseRow, note string) string {
 			fmt.Fprintf(&b, "## %s\n\n", pn.title())
 			b.WriteString("| variant | ratio | n | noise (run mean) | noise (end) | deviation (end) | bias | gap | test acc |\n|---|---|---|---|---|---|---|---|---|\n")
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %s | %.4f |\n", r.Variant, cmp.Or(r.Ratio, "–"), r.N,
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %s | %.4f |\n", r.Cell.Variant, cmp.Or(r.Cell.RatioText(), "–"), r.N,
 			pm(r.Noise, r.NoiseStd), pm(r.NoiseEnd, r.NoiseEndStd), pm(r.RelDevEnd, r.RelDevEndStd), pm(r.Bias, r.BiasStd), pm(r.Gap, r.GapStd), r.TestAcc)
 	}
 	b.WriteString("\n")
@@ -466,7 +467,7 @@ func noiseCSV(rows []NoiseRow) string {
 	out := [][]string{{"model", "dataset", "gradient", "variant", "ratio", "n", "noise", "noise_std", "noise_end", "noise_end_std",
 		"rel_dev_end", "rel_dev_end_std", "bias", "bias_std", "gap", "gap_std", "test_acc"}}
 	for _, r := range rows {
-		out = append(out, []string{r.Model, r.Dataset, r.Semantics, r.Variant, r.Ratio, strconv.Itoa(r.N), f(r.Noise), f(r.NoiseStd),
+		out = append(out, []string{r.Model, r.Dataset, r.Semantics, string(r.Cell.Variant), r.Cell.RatioText(), strconv.Itoa(r.N), f(r.Noise), f(r.NoiseStd),
 			f(r.NoiseEnd), f(r.NoiseEndStd), f(r.RelDevEnd), f(r.RelDevEndStd), f(r.Bias), f(r.BiasStd), f(r.Gap), f(r.GapStd), f(r.TestAcc)})
 	}
 	return writeCSV(out)
@@ -474,7 +475,7 @@ func noiseCSV(rows []NoiseRow) string {
 
 // writeDiagnostics writes the diagnostics' figures and table through write
 // when any finished run of c recorded diagnostics; otherwise nothing.
-func writeDiagnostics(c *Collection, ratios []string, note string, write func(name string, data []byte) error) error {
+func writeDiagnostics(c *Collection, ratios []experiment.Ratio, note string, write func(name string, data []byte) error) error {
 	runs := loadDiagnostics(c)
 	if len(runs) == 0 {
 		return nil

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -161,7 +162,7 @@ func TestDiagnosticsReport(t *testing.T) {
 		}
 	}
 	// Nothing to draw at a ratio no run has: a warning, no figure.
-	if fig, warn := DiagnosticsFigure(runs, []string{"0.05"}); len(fig.Rows) != 0 || !strings.Contains(warn, "0.05") {
+	if fig, warn := DiagnosticsFigure(runs, []experiment.Ratio{{P: 0.05}}); len(fig.Rows) != 0 || !strings.Contains(warn, "0.05") {
 		t.Errorf("diagnostics at a ratio without runs: %d rows, warning %q", len(fig.Rows), warn)
 	}
 	// standard has 2 seeds at 0.3 and 1 at 0.1.

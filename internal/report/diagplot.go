@@ -5,6 +5,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"slices"
 	"strings"
 )
@@ -26,7 +27,7 @@ func panels(runs []Run) []panel {
 	var ps []panel
 	for _, r := range runs {
 		s := r.Summary
-		if s.Variant == "plain" {
+		if r.Cell.Variant.Form() == experiment.NoRatio {
 			continue
 		}
 		p := panel{s.Model, s.Dataset, s.Semantics, DataTitle(s)}
@@ -45,5 +46,5 @@ func panels(runs []Run) []panel {
 // member reports whether run r is drawn in panel p.
 func (p panel) member(r Run) bool {
 	s := r.Summary
-	return s.Model == p.model && s.Dataset == p.dataset && (s.Variant == "plain" || s.Semantics == p.semantics)
+	return s.Model == p.model && s.Dataset == p.dataset && (r.Cell.Variant.Form() == experiment.NoRatio || s.Semantics == p.semantics)
 }

@@ -19,6 +19,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/stats"
 )
@@ -44,7 +45,7 @@ type FigureRow struct {
 // to draw is left out, with a warning saying why (none for the last: most
 // reports have no such runs). Unfinished runs among runs are drawn as
 // partial curves and left out of every statistic.
-func Figures(runs []Run, ratios []string) (figs []Figure, warnings []string) {
+func Figures(runs []Run, ratios []experiment.Ratio) (figs []Figure, warnings []string) {
 	for _, f := range []func() (Figure, string){
 		func() (Figure, string) { return Figure1(runs, ratios) },
 		func() (Figure, string) { return AccuracyVsRatio(runs) },
@@ -101,26 +102,28 @@ func withMetrics(runs []Run) []Run {
 	return slices.DeleteFunc(slices.Clone(runs), func(r Run) bool { return len(r.Metrics) == 0 })
 }
 
-// variantOrder fixes each variant's colour, marker and legend position across figures.
-var variantOrder = [...]string{"plain", "standard", "forward", "backward", "augmented"}
+// A curve's style is its variant's rank in the variant table
+// (experiment.Variant.Rank), which fixes its colour, marker and legend
+// position across figures.
 
-func variantRank(v string) int {
-	if i := slices.Index(variantOrder[:], v); i >= 0 {
-		return i
+// palette is the variant table's colours in its order (Okabe and Ito's
+// colour-blind safe palette), then the rest of that palette (orange, sky
+// blue and yellow) for other styles.
+var palette = func() []color.RGBA {
+	var p []color.RGBA
+	for _, s := range experiment.VariantSpecs() {
+		p = append(p, s.Colour)
 	}
-	return len(variantOrder)
-}
-
-// palette is Okabe and Ito's colour-blind safe palette, in variantOrder:
-// plain dark grey, standard blue, forward vermilion, backward bluish green,
-// augmented reddish purple; then orange, sky blue and yellow for others.
-var palette = []color.RGBA{
-	{0x44, 0x44, 0x44, 0xff}, {0x00, 0x72, 0xb2, 0xff}, {0xd5, 0x5e, 0x00, 0xff}, {0x00, 0x9e, 0x73, 0xff},
-	{0xcc, 0x79, 0xa7, 0xff}, {0xe6, 0x9f, 0x00, 0xff}, {0x56, 0xb4, 0xe9, 0xff}, {0xf0, 0xe4, 0x42, 0xff},
-}
+	for _, c := range []color.RGBA{{0xe6, 0x9f, 0x00, 0xff}, {0x56, 0xb4, 0xe9, 0xff}, {0xf0, 0xe4, 0x42, 0xff}} {
+		if !slices.Contains(p, c) {
+			p = append(p, c)
+		}
+	}
+	return p
+}()
 
 // markers tell the variants apart in print without colour: filled shapes
-// for measured values (hollow ones for the paper's), in variantOrder.
+// for measured values (hollow ones for the paper's), in the variant table's order.
 var markers = []draw.GlyphDrawer{
 	draw.CrossGlyph{}, draw.BoxGlyph{}, draw.PyramidGlyph{}, draw.CircleGlyph{}, draw.PlusGlyph{}, draw.BoxGlyph{}, draw.PyramidGlyph{}, draw.CircleGlyph{},
 }
@@ -144,49 +147,49 @@ type curve struct {
 // lossCurves returns the curves of group g under semantics sem at ratio
 // p0: plain, and each dropout cell whose p is p0, with their finished runs
 // that have metrics, then each unfinished run of those cells on its own.
-func lossCurves(g *Group, sem string, p0 float64) []curve {
+func lossCurves(g *Group, sem experiment.Semantics, p0 float64) []curve {
 	var cs []curve
 	var cells []*CellRuns
 	if g.Plain != nil {
 		cells = append(cells, g.Plain)
 	}
 	for _, c := range g.Cells {
-		if c.Semantics == sem && ratioP(c.Ratio) == p0 {
+		if c.Semantics == sem && c.Ratio.P == p0 {
 			cells = append(cells, c)
 		}
 	}
-	cells = withStandard(g, sem, cells, func(c *CellRuns) bool { return ratioP(c.Ratio) == p0 })
+	cells = withStandard(g, sem, cells, func(c *CellRuns) bool { return c.Ratio.P == p0 })
 	for _, c := range cells {
-		label := c.Variant + " " + c.Ratio
-		if c.Variant == "plain" {
-			label = "plain"
+		label := string(c.Variant)
+		if c.Variant.Form() != experiment.NoRatio {
+			label += " " + c.Ratio.String()
 		}
 		if rs := withMetrics(c.Runs); len(rs) > 0 {
-			cs = append(cs, curve{label: fmt.Sprintf("%s (n=%d)", label, len(rs)), style: variantRank(c.Variant), runs: rs})
+			cs = append(cs, curve{label: fmt.Sprintf("%s (n=%d)", label, len(rs)), style: c.Variant.Rank(), runs: rs})
 		}
 		for _, r := range withMetrics(c.Partial) {
 			cs = append(cs, curve{label: fmt.Sprintf("%s s%d, %s", label, r.Summary.Seed, progressText(r)),
-				style: variantRank(c.Variant), runs: []Run{r}, partial: true})
+				style: c.Variant.Rank(), runs: []Run{r}, partial: true})
 		}
 	}
 	return cs
 }
 
-// withStandard adds to cells, drawn under semantics sem, the standard
-// cells of the other semantics that keep picks, where sem has none of its
-// own at their ratio: standard dropout is one computation under both
-// gradient rules, so the tables compare an elementwise cell with
-// standard's layer runs, and the figures draw them too.
-func withStandard(g *Group, sem string, cells []*CellRuns, keep func(*CellRuns) bool) []*CellRuns {
+// withStandard adds to cells, drawn under semantics sem, the cells of the
+// other semantics that keep picks of a variant whose two gradient rules
+// are one computation (standard dropout), where sem has none of its own at
+// their ratio: the tables compare an elementwise cell with standard's
+// layer runs, and the figures draw them too.
+func withStandard(g *Group, sem experiment.Semantics, cells []*CellRuns, keep func(*CellRuns) bool) []*CellRuns {
 	for _, c := range g.Cells {
-		if c.Variant != "standard" || c.Semantics == sem || !keep(c) {
+		if !c.Variant.SemanticsInvariant() || c.Semantics == sem || !keep(c) {
 			continue
 		}
-		if g.standard(c.Ratio, sem) == c && !slices.Contains(cells, c) {
+		if g.cellOrAlike(experiment.NewCell(c.Variant, c.Ratio, sem)) == c && !slices.Contains(cells, c) {
 			cells = append(cells, c)
 		}
 	}
-	slices.SortStableFunc(cells, func(a, b *CellRuns) int { return cmp.Compare(variantRank(a.Variant), variantRank(b.Variant)) })
+	slices.SortStableFunc(cells, func(a, b *CellRuns) int { return cmp.Compare(a.Variant.Rank(), b.Variant.Rank()) })
 	return cells
 }
 
@@ -404,7 +407,7 @@ type curveMetric struct {
 // included; the panels of a metric share one y range across rows. Like the paper's it shows the
 // ConvNet-Quick runs when there are any, else every group. With nothing to
 // draw it returns no rows and a warning.
-func Figure1(runs []Run, ratios []string) (Figure, string) {
+func Figure1(runs []Run, ratios []experiment.Ratio) (Figure, string) {
 	fig := Figure{Name: strings.TrimSuffix(Figure1PNG, ".png"), PanelW: 4.2 * vg.Inch, PanelH: 3.3 * vg.Inch}
 	groups := figureGroups(runs)
 	if slices.ContainsFunc(groups, func(g *Group) bool { return g.Model == Table1Model }) {
@@ -412,8 +415,8 @@ func Figure1(runs []Run, ratios []string) (Figure, string) {
 	}
 	type rowKey struct {
 		g     *Group
-		sem   string
-		ratio string
+		sem   experiment.Semantics
+		ratio experiment.Ratio
 	}
 	var keys []rowKey
 	for _, g := range groups {
@@ -429,16 +432,16 @@ func Figure1(runs []Run, ratios []string) (Figure, string) {
 			shareY(fig.Rows[first:])
 			first = len(fig.Rows)
 		}
-		curves := lossCurves(k.g, k.sem, ratioP(k.ratio))
-		if !slices.ContainsFunc(curves, func(c curve) bool { return c.style != 0 }) {
+		curves := lossCurves(k.g, k.sem, k.ratio.P)
+		if !slices.ContainsFunc(curves, func(c curve) bool { return c.style != experiment.Plain.Rank() }) {
 			continue // plain alone is no comparison at this ratio
 		}
-		title := fmt.Sprintf("%s, %s gradient, dropout ratio %s", groupTitle(k.g), k.sem, canonRatio(k.ratio))
+		title := fmt.Sprintf("%s, %s gradient, dropout ratio %s", groupTitle(k.g), k.sem, k.ratio)
 		fig.Rows = append(fig.Rows, curveRow(title, curves, lossMetrics))
 	}
 	shareY(fig.Rows[first:])
 	if len(fig.Rows) == 0 {
-		return fig, fmt.Sprintf("%s not written: no finished run with metrics at dropout ratio %s%s", fig.Name, strings.Join(ratios, ", "), ratiosHint(runs))
+		return fig, fmt.Sprintf("%s not written: no finished run with metrics at dropout ratio %s%s", fig.Name, experiment.Ratios(ratios), ratiosHint(runs))
 	}
 	return fig, ""
 }
@@ -468,21 +471,20 @@ func shareY(rows []FigureRow) {
 
 // ratiosHint names the ratios the finished non-plain runs do have.
 func ratiosHint(runs []Run) string {
-	var rs []string
+	var rs []experiment.Ratio
 	for _, r := range runs {
-		s := r.Summary
-		if s.Variant == "plain" || s.Status != results.StatusFinished || len(r.Metrics) == 0 {
+		if r.Cell.Variant.Form() == experiment.NoRatio || r.Summary.Status != results.StatusFinished || len(r.Metrics) == 0 {
 			continue
 		}
-		if c := canonRatio(strings.SplitN(s.Ratio, "/", 2)[0]); !slices.Contains(rs, c) {
-			rs = append(rs, c)
+		if p := r.Cell.Ratio.OfP(); !slices.Contains(rs, p) {
+			rs = append(rs, p)
 		}
 	}
 	if len(rs) == 0 {
 		return " (none has finished yet)"
 	}
-	slices.SortFunc(rs, func(a, b string) int { return cmp.Compare(ratioP(b), ratioP(a)) })
-	return " (the runs have " + strings.Join(rs, ", ") + "; pass one with --ratio)"
+	slices.SortFunc(rs, func(a, b experiment.Ratio) int { return cmp.Compare(b.P, a.P) })
+	return " (the runs have " + experiment.Ratios(rs) + "; pass one with --ratio)"
 }
 
 // AccuracyVsRatio draws one row per group and gradient semantics: final
@@ -508,7 +510,7 @@ func AccuracyVsRatio(runs []Run) (Figure, string) {
 }
 
 // accuracyRow draws the accuracy of group g's cells of semantics sem against p.
-func accuracyRow(g *Group, sem string, paperOK bool) (FigureRow, bool) {
+func accuracyRow(g *Group, sem experiment.Semantics, paperOK bool) (FigureRow, bool) {
 	p := newPlot("Final test accuracy against dropout ratio", "dropout ratio p", "test accuracy")
 	row := FigureRow{Title: fmt.Sprintf("%s, %s gradient", groupTitle(g), sem), Legend: newLegend()}
 	byLabel := map[string][]*CellRuns{} // by variant (augmented with its q)
@@ -524,15 +526,15 @@ func accuracyRow(g *Group, sem string, paperOK bool) (FigureRow, bool) {
 		if c.Acc.N == 0 {
 			continue
 		}
-		label := c.Variant
-		if _, q, ok := strings.Cut(c.Ratio, "/"); ok {
+		label := string(c.Variant)
+		if q := c.Ratio.QText(); q != "" {
 			label += " q=" + q
 		}
 		if _, ok := byLabel[label]; !ok {
 			labels = append(labels, label)
 		}
 		byLabel[label] = append(byLabel[label], c)
-		if x := ratioP(c.Ratio); x > 0 && !slices.Contains(ps, x) {
+		if x := c.Ratio.P; x > 0 && !slices.Contains(ps, x) {
 			ps = append(ps, x)
 		}
 	}
@@ -543,16 +545,16 @@ func accuracyRow(g *Group, sem string, paperOK bool) (FigureRow, bool) {
 	paperThumbs := map[string][]plot.Thumbnailer{}
 	for _, label := range labels {
 		cells := byLabel[label]
-		style := variantRank(cells[0].Variant)
+		style := cells[0].Variant.Rank()
 		var pts errPoints
 		n := 0
-		slices.SortFunc(cells, func(a, b *CellRuns) int { return cmp.Compare(ratioP(a.Ratio), ratioP(b.Ratio)) })
+		slices.SortFunc(cells, func(a, b *CellRuns) int { return cmp.Compare(a.Ratio.P, b.Ratio.P) })
 		for _, c := range cells {
 			lo, hi := c.Acc.Mean-c.Acc.Low, c.Acc.High-c.Acc.Mean // the tables' 95 % interval
 			if math.IsNaN(lo) || math.IsNaN(hi) {
 				lo, hi = 0, 0
 			}
-			pts.XYs = append(pts.XYs, plotter.XY{X: ratioP(c.Ratio), Y: c.Acc.Mean})
+			pts.XYs = append(pts.XYs, plotter.XY{X: c.Ratio.P, Y: c.Acc.Mean})
 			pts.YErrors = append(pts.YErrors, struct{ Low, High float64 }{lo, hi})
 			n = max(n, c.Acc.N)
 		}
@@ -591,7 +593,7 @@ func accuracyRow(g *Group, sem string, paperOK bool) (FigureRow, bool) {
 			p.Add(l)
 			row.Legend.Add(fmt.Sprintf("plain (n=%d)", g.Plain.Acc.N), l)
 		}
-		if y := paperValue(g, g.Plain); paperOK && !math.IsNaN(y) {
+		if y := paperValue(g, g.Plain.Cell); paperOK && !math.IsNaN(y) {
 			if l, err := plotter.NewLine(plotter.XYs{{X: ps[0], Y: y}, {X: ps[len(ps)-1], Y: y}}); err == nil {
 				l.Color, l.Width, l.Dashes = colorOf(0), vg.Points(1.2), paperDashes()
 				p.Add(l)
@@ -655,9 +657,8 @@ func errLine(p *plot.Plot, pts errPoints, style int) (*plotter.Line, *plotter.Sc
 // paperLine returns the paper's accuracy against p for the variant of
 // cell c (and its q), at every ratio the paper ran, as the tables read the
 // paper's values; nil if it has none.
-func paperLine(g *Group, c *CellRuns, sem string) plotter.XYs {
-	_, q, _ := strings.Cut(c.Ratio, "/")
-	var ratios []string
+func paperLine(g *Group, c *CellRuns, sem experiment.Semantics) plotter.XYs {
+	var ratios []experiment.Ratio
 	switch g.Model {
 	case Table1Model:
 		ratios = table1Ratios[:]
@@ -670,11 +671,9 @@ func paperLine(g *Group, c *CellRuns, sem string) plotter.XYs {
 	}
 	var xys plotter.XYs
 	for _, r := range ratios {
-		if q != "" {
-			r += "/" + q
-		}
-		if y := paperValue(g, &CellRuns{Variant: c.Variant, Ratio: r, Semantics: sem}); !math.IsNaN(y) {
-			xys = append(xys, plotter.XY{X: ratioP(r), Y: y})
+		r.Q = c.Ratio.Q
+		if y := paperValue(g, experiment.NewCell(c.Variant, r, sem)); !math.IsNaN(y) {
+			xys = append(xys, plotter.XY{X: r.P, Y: y})
 		}
 	}
 	slices.SortFunc(xys, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -77,7 +78,7 @@ func figureRuns(t *testing.T) []Run {
 
 func TestFigure1(t *testing.T) {
 	runs := figureRuns(t)
-	fig, warn := Figure1(runs, []string{"0.3"})
+	fig, warn := Figure1(runs, []experiment.Ratio{{P: 0.3}})
 	if warn != "" || len(fig.Rows) != 2 {
 		t.Fatalf("%d rows, warning %q; want the layer and elementwise rows at 0.3", len(fig.Rows), warn)
 	}
@@ -120,14 +121,14 @@ func TestFigure1(t *testing.T) {
 
 func TestFigure1NothingToDraw(t *testing.T) {
 	runs := figureRuns(t)
-	fig, warn := Figure1(runs, []string{"0.2"})
+	fig, warn := Figure1(runs, []experiment.Ratio{{P: 0.2}})
 	if len(fig.Rows) != 0 {
 		t.Errorf("%d rows at a ratio without runs", len(fig.Rows))
 	}
 	if want := "figure1 not written: no finished run with metrics at dropout ratio 0.2 (the runs have 0.3, 0.1; pass one with --ratio)"; warn != want {
 		t.Errorf("warning\n%q\nwant\n%q", warn, want)
 	}
-	figs, warns := Figures(runs, []string{"0.2"})
+	figs, warns := Figures(runs, []experiment.Ratio{{P: 0.2}})
 	if len(figs) != 1 || figs[0].Name != "accuracy_vs_ratio" || len(warns) != 1 {
 		t.Errorf("figures %d, warnings %q", len(figs), warns)
 	}
@@ -228,7 +229,7 @@ func TestRoundTicks(t *testing.T) {
 // the runs of its network and data.
 func TestFiguresReadAsTheTables(t *testing.T) {
 	runs := figureRuns(t)
-	fig, _ := Figure1(runs, []string{"0.3", "0.1"})
+	fig, _ := Figure1(runs, []experiment.Ratio{{P: 0.3}, {P: 0.1}})
 	var elementwise *FigureRow
 	for i, r := range fig.Rows {
 		if strings.Contains(r.Title, "elementwise gradient, dropout ratio 0.3") {

@@ -3,8 +3,10 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/stats"
 )
 
@@ -136,12 +138,14 @@ type Finding struct {
 
 // findings checks the poster's claims against the ConvNet-Quick cells of g
 // under semantics sem, all checks one Holm family.
-func findings(g *Group, sem string) []Finding {
-	cell := func(v, ratio string) *CellRuns {
-		if v == "standard" {
-			return g.standard(ratio, sem) // one computation under either rule
-		}
-		return g.cell(v, ratio, sem)
+func findings(g *Group, sem experiment.Semantics) []Finding {
+	const (
+		standard, forward, backward = experiment.Standard, experiment.Forward, experiment.Backward
+	)
+	plain := string(experiment.Plain)
+	p3, p05, p005 := experiment.Ratio{P: 0.3}, experiment.Ratio{P: 0.05}, experiment.Ratio{P: 0.005}
+	cell := func(v experiment.Variant, ratio experiment.Ratio) *CellRuns {
+		return g.cellOrAlike(experiment.NewCell(v, ratio, sem)) // standard: one computation under either rule
 	}
 	mk := func(what, metric string, kind checkKind, a, b *CellRuns, an, bn string) check {
 		k := check{what: what, kind: kind, metric: metric}
@@ -167,19 +171,19 @@ func findings(g *Group, sem string) []Finding {
 		k.c = compare(a, b, f, scale)
 		return k
 	}
-	name := func(v, r string) string {
+	name := func(v experiment.Variant, r experiment.Ratio) string {
 		if c := cell(v, r); c != nil {
 			return c.Name()
 		}
-		return v + "/" + r + "/" + sem
+		return experiment.NewCell(v, r, sem).String()
 	}
 	var fs []Finding
 	// (a) forward at p = 0.3 underfits.
-	f3, s3 := cell("forward", "0.3"), cell("standard", "0.3")
+	f3, s3 := cell(forward, p3), cell(standard, p3)
 	fs = append(fs, Finding{ID: "a", Claim: "(a) At p = 0.3 forward dropout underfits: its final training loss is at least 1.3× standard's, and its test accuracy is below standard's.",
 		Checks: []check{
-			mk("forward's training loss ≥ 1.3 × standard's", "training loss", underfitRatio, f3, s3, name("forward", "0.3"), name("standard", "0.3")),
-			mk("forward's test accuracy below standard's", "test accuracy", negative, f3, s3, name("forward", "0.3"), name("standard", "0.3")),
+			mk("forward's training loss ≥ 1.3 × standard's", "training loss", underfitRatio, f3, s3, name(forward, p3), name(standard, p3)),
+			mk("forward's test accuracy below standard's", "test accuracy", negative, f3, s3, name(forward, p3), name(standard, p3)),
 		}})
 	// (b) standard beats forward at p ≥ 0.2, and (e) backward trains lower
 	// than standard but does not beat it, at the large ratios the poster
@@ -187,27 +191,27 @@ func findings(g *Group, sem string) []Finding {
 	large := largeRatios(g, sem)
 	var b, e []check
 	for _, r := range large {
-		s, fw, bw := cell("standard", r), cell("forward", r), cell("backward", r)
-		b = append(b, mk("standard beats forward at p = "+r, "test accuracy", positive, s, fw, name("standard", r), name("forward", r)))
+		s, fw, bw := cell(standard, r), cell(forward, r), cell(backward, r)
+		b = append(b, mk("standard beats forward at p = "+r.String(), "test accuracy", positive, s, fw, name(standard, r), name(forward, r)))
 		e = append(e,
-			mk("backward's training loss below standard's at p = "+r, "training loss", negative, bw, s, name("backward", r), name("standard", r)),
-			mk("backward does not beat standard at p = "+r, "test accuracy", notPositive, bw, s, name("backward", r), name("standard", r)))
+			mk("backward's training loss below standard's at p = "+r.String(), "training loss", negative, bw, s, name(backward, r), name(standard, r)),
+			mk("backward does not beat standard at p = "+r.String(), "test accuracy", notPositive, bw, s, name(backward, r), name(standard, r)))
 	}
 	fs = append(fs, Finding{ID: "b", Claim: "(b) At p ≥ 0.2 standard dropout beats forward dropout.", Checks: b})
 	// (c) at p = 0.05.
-	f05, b05 := cell("forward", "0.05"), cell("backward", "0.05")
+	f05, b05 := cell(forward, p05), cell(backward, p05)
 	fs = append(fs, Finding{ID: "c", Claim: "(c) At p = 0.05 forward and backward dropout are a little better than plain, and forward beats backward.",
 		Checks: []check{
-			mk("forward beats plain at p = 0.05", "test accuracy", positive, f05, g.Plain, name("forward", "0.05"), "plain"),
-			mk("backward beats plain at p = 0.05", "test accuracy", positive, b05, g.Plain, name("backward", "0.05"), "plain"),
-			mk("forward beats backward at p = 0.05", "test accuracy", positive, f05, b05, name("forward", "0.05"), name("backward", "0.05")),
+			mk("forward beats plain at p = 0.05", "test accuracy", positive, f05, g.Plain, name(forward, p05), plain),
+			mk("backward beats plain at p = 0.05", "test accuracy", positive, b05, g.Plain, name(backward, p05), plain),
+			mk("forward beats backward at p = 0.05", "test accuracy", positive, f05, b05, name(forward, p05), name(backward, p05)),
 		}})
 	// (d) at p = 0.005.
-	f005, b005 := cell("forward", "0.005"), cell("backward", "0.005")
+	f005, b005 := cell(forward, p005), cell(backward, p005)
 	fs = append(fs, Finding{ID: "d", Claim: "(d) At p = 0.005 backward dropout beats plain, while forward dropout is indistinguishable from plain.",
 		Checks: []check{
-			mk("backward beats plain at p = 0.005", "test accuracy", positive, b005, g.Plain, name("backward", "0.005"), "plain"),
-			mk("forward indistinguishable from plain at p = 0.005", "test accuracy", equivalent, f005, g.Plain, name("forward", "0.005"), "plain"),
+			mk("backward beats plain at p = 0.005", "test accuracy", positive, b005, g.Plain, name(backward, p005), plain),
+			mk("forward indistinguishable from plain at p = 0.005", "test accuracy", equivalent, f005, g.Plain, name(forward, p005), plain),
 		}})
 	fs = append(fs, Finding{ID: "e", Claim: "(e) Backward dropout reaches a lower training loss than standard dropout but does not beat it on the test set (at the large ratios, p ≥ 0.2).", Checks: e})
 
@@ -223,7 +227,7 @@ func findings(g *Group, sem string) []Finding {
 	holm(fam)
 	i := 0
 	for fi := range fs {
-		fs[fi].Semantics = sem
+		fs[fi].Semantics = string(sem)
 		for ki := range fs[fi].Checks {
 			if fs[fi].Checks[ki].ran {
 				fs[fi].Checks[ki].c = fam[i]
@@ -237,29 +241,20 @@ func findings(g *Group, sem string) []Finding {
 
 // largeRatios returns the ratios ≥ 0.2 of sem that ran in g, or the
 // paper's 0.3 and 0.2 when none did (so the claim reads "not run").
-func largeRatios(g *Group, sem string) []string {
-	var rs []string
+func largeRatios(g *Group, sem experiment.Semantics) []experiment.Ratio {
+	var rs []experiment.Ratio
 	for _, c := range g.Cells {
-		if c.Semantics == sem && ratioP(c.Ratio) >= 0.2 && (c.Variant == "standard" || c.Variant == "forward" || c.Variant == "backward") {
-			if !containsRatio(rs, c.Ratio) {
+		if c.Semantics == sem && c.Ratio.P >= 0.2 && slices.Contains(table1Variants[:], c.Variant) {
+			if !slices.Contains(rs, c.Ratio) {
 				rs = append(rs, c.Ratio)
 			}
 		}
 	}
 	if len(rs) == 0 {
-		return []string{"0.3", "0.2"}
+		return []experiment.Ratio{{P: 0.3}, {P: 0.2}}
 	}
 	sortRatios(rs)
 	return rs
-}
-
-func containsRatio(rs []string, r string) bool {
-	for _, x := range rs {
-		if sameRatio(x, r) {
-			return true
-		}
-	}
-	return false
 }
 
 // combine is a claim's verdict from its checks' (FindingsRule). Checks
@@ -388,7 +383,7 @@ func findingsDoc(note string, groups []*Group) string {
 			continue
 		}
 		for _, sem := range g.semantics() {
-			secs = append(secs, findingSection{title: g.Title() + ", " + sem + " gradient", g: g, fs: findings(g, sem)})
+			secs = append(secs, findingSection{title: g.Title() + ", " + string(sem) + " gradient", g: g, fs: findings(g, sem)})
 			n := ""
 			if ok, why := paperBasis(g); !ok {
 				n = fmt.Sprintf("The claims are about CIFAR-10 under the Table 1 protocol; %s, so these checks say what these runs show, not whether the paper reproduces.\n\n", why)
@@ -405,7 +400,7 @@ func findingsDoc(note string, groups []*Group) string {
 			if !hasTable2Cells(g, sem) {
 				continue
 			}
-			secs = append(secs, findingSection{title: g.Title() + ", " + sem + " gradient", g: g, fs: []Finding{table2Findings(g, sem)}})
+			secs = append(secs, findingSection{title: g.Title() + ", " + string(sem) + " gradient", g: g, fs: []Finding{table2Findings(g, sem)}})
 			n := ""
 			switch ok, why := paperBasis(g); {
 			case !ok:

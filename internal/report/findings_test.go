@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/stats"
 )
@@ -142,7 +143,7 @@ func TestFindings(t *testing.T) {
 			if len(groups) != 1 {
 				t.Fatalf("%d groups", len(groups))
 			}
-			for _, f := range findings(groups[0], tc.sem) {
+			for _, f := range findings(groups[0], experiment.Semantics(tc.sem)) {
 				if f.Verdict != tc.want[f.ID] {
 					var b strings.Builder
 					findingsMarkdown(&b, []Finding{f})
@@ -180,8 +181,8 @@ func table2Runs(gain [3]float64) []fakeRun {
 		for s := range noise {
 			e := noise[(s+i)%len(noise)]
 			runs = append(runs,
-				resnet("cifar10", "standard", p, int64(s+1), 0.90+e),
-				resnet("cifar10", "augmented", p+"/0.0001", int64(s+1), 0.90+gain[i]+e/2))
+				resnet("cifar10", "standard", p.String(), int64(s+1), 0.90+e),
+				resnet("cifar10", "augmented", p.String()+"/0.0001", int64(s+1), 0.90+gain[i]+e/2))
 		}
 	}
 	return runs

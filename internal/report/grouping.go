@@ -14,6 +14,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dataset"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/stats"
 )
@@ -158,7 +159,7 @@ func identity(r Run) map[string]string {
 	for _, k := range notIdentity {
 		delete(id, k)
 	}
-	if id["dropout.variant"] == "plain" {
+	if r.Cell.Variant.Form() == experiment.NoRatio {
 		for _, k := range plainIgnores {
 			delete(id, k)
 		}
@@ -177,7 +178,7 @@ func identity(r Run) map[string]string {
 // of a run directory's name (LABEL-standard-p0.3-layer-s1), or "".
 func dataLabel(dir string, s results.Summary) string {
 	ratio := s.Ratio
-	if s.Variant == "plain" {
+	if v, err := experiment.ParseVariant(s.Variant); err == nil && v.Form() == experiment.NoRatio {
 		ratio = ""
 	}
 	name := results.RunName(s.Variant, ratio, s.Semantics, s.Seed)
@@ -230,21 +231,16 @@ func without(m map[string]string, keys ...string) map[string]string {
 // CellRuns is one table cell: the runs of one variant, ratio and gradient
 // semantics of a group, one per seed.
 type CellRuns struct {
-	Variant, Ratio, Semantics string // Ratio and Semantics are "" for plain
-	Runs                      []Run  // finished, sorted by seed
-	Diverged                  []Run
-	Partial                   []Run        // unfinished, drawn as partial curves only; in no statistic
-	Acc                       stats.Sample // final test accuracy over Runs
-	TrainLoss                 stats.Sample // final training loss over Runs
+	experiment.Cell
+	Runs      []Run // finished, sorted by seed
+	Diverged  []Run
+	Partial   []Run        // unfinished, drawn as partial curves only; in no statistic
+	Acc       stats.Sample // final test accuracy over Runs
+	TrainLoss stats.Sample // final training loss over Runs
 }
 
 // Name names the cell in comparisons: "plain" or variant/ratio/semantics.
-func (c *CellRuns) Name() string {
-	if c.Variant == "plain" {
-		return "plain"
-	}
-	return c.Variant + "/" + c.Ratio + "/" + c.Semantics
-}
+func (c *CellRuns) Name() string { return c.Cell.String() }
 
 // Seeds returns the seeds of the finished runs, in order.
 func (c *CellRuns) Seeds() []int64 {
@@ -286,13 +282,13 @@ func (g *Group) all() []*CellRuns {
 	return append([]*CellRuns{g.Plain}, g.Cells...)
 }
 
-// cell returns the cell of variant, ratio and semantics, or nil.
-func (g *Group) cell(variant, ratio, semantics string) *CellRuns {
-	if variant == "plain" {
+// cell returns the cell of key k, or nil.
+func (g *Group) cell(k experiment.Cell) *CellRuns {
+	if k.Variant.Form() == experiment.NoRatio {
 		return g.Plain
 	}
 	for _, c := range g.Cells {
-		if c.Variant == variant && sameRatio(c.Ratio, ratio) && c.Semantics == semantics {
+		if c.Cell == k {
 			return c
 		}
 	}
@@ -300,8 +296,8 @@ func (g *Group) cell(variant, ratio, semantics string) *CellRuns {
 }
 
 // semantics returns the gradient semantics of its dropout cells, layer first.
-func (g *Group) semantics() []string {
-	var s []string
+func (g *Group) semantics() []experiment.Semantics {
+	var s []experiment.Semantics
 	for _, c := range g.Cells {
 		if !slices.Contains(s, c.Semantics) {
 			s = append(s, c.Semantics)
@@ -364,7 +360,10 @@ func fullSize(name, size string) bool {
 // Groups sorts runs into groups (tables). Duplicate runs (same identity and
 // seed) count once; the ones left out are returned as problems.
 func Groups(runs []Run) (groups []*Group, problems []string) {
-	type cellKey struct{ group, variant, ratio, semantics string }
+	type cellKey struct {
+		group string
+		cell  experiment.Cell
+	}
 	byGroup := map[string]*Group{}
 	cells := map[cellKey]*CellRuns{}
 	plains := map[string]*CellRuns{} // by identity less cellKeys (and dropout.sites)
@@ -382,10 +381,10 @@ func Groups(runs []Run) (groups []*Group, problems []string) {
 		seen[dup] = r.Dir
 		rest := without(id, cellKeys...)
 		gk := keyString(rest)
-		if s.Variant == "plain" {
+		if r.Cell.Variant.Form() == experiment.NoRatio {
 			c := plains[gk]
 			if c == nil {
-				c = &CellRuns{Variant: "plain"}
+				c = &CellRuns{Cell: r.Cell}
 				plains[gk], plainSettings[gk] = c, rest
 			}
 			addRun(c, r)
@@ -397,10 +396,10 @@ func Groups(runs []Run) (groups []*Group, problems []string) {
 			byGroup[gk] = g
 			order = append(order, gk)
 		}
-		k := cellKey{gk, s.Variant, canonRatio(s.Ratio), s.Semantics}
+		k := cellKey{gk, r.Cell}
 		c := cells[k]
 		if c == nil {
-			c = &CellRuns{Variant: s.Variant, Ratio: canonRatio(s.Ratio), Semantics: s.Semantics}
+			c = &CellRuns{Cell: r.Cell}
 			cells[k] = c
 			g.Cells = append(g.Cells, c)
 		}
@@ -432,9 +431,9 @@ func Groups(runs []Run) (groups []*Group, problems []string) {
 			}
 		}
 		slices.SortFunc(g.Cells, func(a, b *CellRuns) int {
-			return cmp.Or(strings.Compare(b.Semantics, a.Semantics), // layer, the paper's, before elementwise
-				cmp.Compare(variantRank(a.Variant), variantRank(b.Variant)),
-				cmp.Compare(ratioP(b.Ratio), ratioP(a.Ratio)), strings.Compare(a.Ratio, b.Ratio))
+			return cmp.Or(strings.Compare(string(b.Semantics), string(a.Semantics)), // layer, the paper's, before elementwise
+				cmp.Compare(a.Variant.Rank(), b.Variant.Rank()),
+				cmp.Compare(b.Ratio.P, a.Ratio.P), strings.Compare(a.Ratio.String(), b.Ratio.String()))
 		})
 	}
 	label(groups)

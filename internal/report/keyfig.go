@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"slices"
 	"strings"
 
@@ -76,7 +77,7 @@ func SettingsFigure(runs []Run) Figure {
 				continue
 			}
 			cellTitle := strings.ReplaceAll(n, "/", " ")
-			if c := cells[0]; c.Variant != "plain" {
+			if c := cells[0]; c.Variant.Form() != experiment.NoRatio {
 				cellTitle = fmt.Sprintf("%s %s, %s gradient", c.Variant, c.Ratio, c.Semantics)
 			}
 			title := fmt.Sprintf("%s on %s, %s: by setting", modelTitle(k.model), gs[0].dataTitle(), cellTitle)

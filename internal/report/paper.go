@@ -6,7 +6,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -29,10 +28,10 @@ const (
 const PaperPlain = 0.7579
 
 // table1Ratios are the dropout ratios of Table 1's columns.
-var table1Ratios = [...]string{"0.3", "0.2", "0.1", "0.05", "0.01", "0.005"}
+var table1Ratios = [...]experiment.Ratio{{P: 0.3}, {P: 0.2}, {P: 0.1}, {P: 0.05}, {P: 0.01}, {P: 0.005}}
 
 // table1Variants are the variants of Table 1's rows.
-var table1Variants = [...]string{"standard", "forward", "backward"}
+var table1Variants = [...]experiment.Variant{experiment.Standard, experiment.Forward, experiment.Backward}
 
 // paperTable1 is Table 1: rows in the order of table1Variants, columns in the order of table1Ratios.
 var paperTable1 = [3][6]float64{
@@ -42,10 +41,10 @@ var paperTable1 = [3][6]float64{
 }
 
 // paperT1 returns Table 1's value of variant at ratio, or NaN if it has none.
-func paperT1(variant, ratio string) float64 {
+func paperT1(variant experiment.Variant, ratio experiment.Ratio) float64 {
 	for i, v := range table1Variants {
 		for j, r := range table1Ratios {
-			if v == variant && sameRatio(r, ratio) {
+			if v == variant && r == ratio {
 				return paperTable1[i][j]
 			}
 		}
@@ -56,23 +55,23 @@ func paperT1(variant, ratio string) float64 {
 // paperRow2 is one row of Table 2.
 type paperRow2 struct {
 	Dataset   string // data set name as in configs: svhn, cifar10, cifar100
-	P         string
+	P         experiment.Ratio
 	Standard  float64
 	Augmented float64
-	AugRatio  string // the augmented ratio p/q the paper used
+	AugRatio  experiment.Ratio // the augmented ratio p/q the paper used
 }
 
 // paperTable2 is Table 2 in the paper's order.
 var paperTable2 = [...]paperRow2{
-	{"svhn", "0.1", 0.9618, 0.9627, "0.1/0.0002"},
-	{"svhn", "0.2", 0.9626, 0.9648, "0.2/0.0002"},
-	{"svhn", "0.3", 0.9655, 0.9667, "0.3/0.0002"},
-	{"cifar10", "0.1", 0.9193, 0.9196, "0.1/0.0001"},
-	{"cifar10", "0.2", 0.9176, 0.9195, "0.2/0.0001"},
-	{"cifar10", "0.3", 0.9163, 0.9177, "0.3/0.0001"},
-	{"cifar100", "0.1", 0.6762, 0.6786, "0.1/0.0001"},
-	{"cifar100", "0.2", 0.6748, 0.6770, "0.2/0.0001"},
-	{"cifar100", "0.3", 0.6686, 0.6688, "0.3/0.0001"},
+	{"svhn", experiment.Ratio{P: 0.1}, 0.9618, 0.9627, experiment.Ratio{P: 0.1, Q: 0.0002}},
+	{"svhn", experiment.Ratio{P: 0.2}, 0.9626, 0.9648, experiment.Ratio{P: 0.2, Q: 0.0002}},
+	{"svhn", experiment.Ratio{P: 0.3}, 0.9655, 0.9667, experiment.Ratio{P: 0.3, Q: 0.0002}},
+	{"cifar10", experiment.Ratio{P: 0.1}, 0.9193, 0.9196, experiment.Ratio{P: 0.1, Q: 0.0001}},
+	{"cifar10", experiment.Ratio{P: 0.2}, 0.9176, 0.9195, experiment.Ratio{P: 0.2, Q: 0.0001}},
+	{"cifar10", experiment.Ratio{P: 0.3}, 0.9163, 0.9177, experiment.Ratio{P: 0.3, Q: 0.0001}},
+	{"cifar100", experiment.Ratio{P: 0.1}, 0.6762, 0.6786, experiment.Ratio{P: 0.1, Q: 0.0001}},
+	{"cifar100", experiment.Ratio{P: 0.2}, 0.6748, 0.6770, experiment.Ratio{P: 0.2, Q: 0.0001}},
+	{"cifar100", experiment.Ratio{P: 0.3}, 0.6686, 0.6688, experiment.Ratio{P: 0.3, Q: 0.0001}},
 }
 
 // paperOrder are the data sets in the order of the paper's tables; others
@@ -198,24 +197,25 @@ func protocolSettings(file string) (map[string]string, error) {
 }
 
 // paperValue returns the paper's accuracy of cell c in a group the paper
-// is comparable with, or NaN: Table 1 is for the layer semantics (plain
-// and standard dropout compute the same under both).
-func paperValue(g *Group, c *CellRuns) float64 {
+// is comparable with, or NaN: the paper's tables are for the layer
+// semantics (plain, and standard dropout, whose two rules are one
+// computation, compute the same under both).
+func paperValue(g *Group, c experiment.Cell) float64 {
+	layer := c.Semantics == experiment.Layer || c.Variant.SemanticsInvariant()
 	switch {
-	case g.Model == Table1Model && c.Variant == "plain":
+	case g.Model == Table1Model && c.Variant == experiment.Plain:
 		return PaperPlain
-	case g.Model == Table1Model && (c.Semantics == "layer" || c.Variant == "standard"):
+	case g.Model == Table1Model && layer:
 		return paperT1(c.Variant, c.Ratio)
-	case g.Model == Table2Model && (c.Semantics == "layer" || c.Variant == "standard"):
-		p := strconv.FormatFloat(ratioP(c.Ratio), 'g', -1, 64)
+	case g.Model == Table2Model && layer:
 		for _, row := range paperTable2 {
-			if row.Dataset != g.paperDataset() || !sameRatio(row.P, p) {
+			if row.Dataset != g.paperDataset() || row.P != c.Ratio.OfP() {
 				continue
 			}
 			switch {
-			case c.Variant == "standard":
+			case c.Variant == experiment.Standard:
 				return row.Standard
-			case c.Variant == "augmented" && sameRatio(row.AugRatio, c.Ratio):
+			case c.Variant == experiment.Augmented && row.AugRatio == c.Ratio:
 				return row.Augmented
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -38,7 +39,12 @@ func (c *Collection) readPartial() {
 			sum = results.Summary{Status: "pending", Model: cfg["model"], Dataset: cfg["dataset.name"], Variant: cfg["dropout.variant"],
 				Ratio: cfg["dropout.ratio"], Semantics: cfg["dropout.gradient"], Seed: seed, Iterations: its}
 		}
-		c.Partial = append(c.Partial, Run{Dir: dir, Summary: sum, Metrics: m, Config: cfg, DataLabel: dataLabel(dir, sum),
+		cell, err := experiment.ParseCell(sum.Variant, sum.Ratio, sum.Semantics)
+		if err != nil {
+			c.Problems = append(c.Problems, fmt.Sprintf("%s: %v", dir, err))
+			continue
+		}
+		c.Partial = append(c.Partial, Run{Dir: dir, Summary: sum, Cell: cell, Metrics: m, Config: cfg, DataLabel: dataLabel(dir, sum),
 			DataFingerprint: dataFingerprint(filepath.Join(dir, results.SummaryFile))})
 	}
 }

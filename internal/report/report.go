@@ -28,10 +28,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -39,6 +39,7 @@ import (
 type Run struct {
 	Dir       string
 	Summary   results.Summary
+	Cell      experiment.Cell   // the summary's variant, ratio and semantics, parsed
 	Metrics   []results.Metric  // nil if metrics.csv is missing or unreadable
 	Config    map[string]string // config.yaml as dotted keys (see readConfig); nil if unreadable
 	DataLabel string            // the sweep's data set label in the directory name, "" if none
@@ -123,7 +124,12 @@ func (c *Collection) add(dir string) {
 		c.Problems = append(c.Problems, fmt.Sprintf("%s: %v", filepath.Join(dir, results.SummaryFile), err))
 		return
 	}
-	r := Run{Dir: dir, Summary: sum, DataLabel: dataLabel(dir, sum), DataFingerprint: dataFingerprint(filepath.Join(dir, results.SummaryFile))}
+	cell, err := experiment.ParseCell(sum.Variant, sum.Ratio, sum.Semantics)
+	if err != nil {
+		c.Problems = append(c.Problems, fmt.Sprintf("%s: %v", filepath.Join(dir, results.SummaryFile), err))
+		return
+	}
+	r := Run{Dir: dir, Summary: sum, Cell: cell, DataLabel: dataLabel(dir, sum), DataFingerprint: dataFingerprint(filepath.Join(dir, results.SummaryFile))}
 	if cfg, err := readConfig(filepath.Join(dir, results.ConfigFile)); err != nil {
 		// Without it the run is grouped by what summary.json says, which
 		// cannot tell runs of different settings apart.
@@ -237,51 +243,13 @@ func newCell(runs []Run, paper float64) Cell {
 	return c
 }
 
-// ratioP returns the p of a ratio "p" or "p/q" (NaN for none).
-func ratioP(ratio string) float64 {
-	p, _, _ := strings.Cut(ratio, "/")
-	v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-	if err != nil {
-		return math.NaN()
-	}
-	return v
-}
-
-// sameRatio compares ratios by value, so "0.30" matches "0.3".
-func sameRatio(a, b string) bool {
-	ap, aq, _ := strings.Cut(a, "/")
-	bp, bq, _ := strings.Cut(b, "/")
-	num := func(s string) float64 {
-		if strings.TrimSpace(s) == "" {
-			return 0
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil {
-			return math.NaN()
-		}
-		return v
-	}
-	return num(ap) == num(bp) && num(aq) == num(bq)
-}
-
-// canonRatio spells a ratio the way results and config do.
+// canonRatio spells a ratio the way results and config do; one that does
+// not parse stays as written.
 func canonRatio(r string) string {
-	p, q, pq := strings.Cut(r, "/")
-	pf, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-	if err != nil {
-		return r
+	if x, _, err := experiment.ParseAnyRatio(r); err == nil {
+		return x.String()
 	}
-	s := strconv.FormatFloat(pf, 'g', -1, 64)
-	if pq {
-		qf, err := strconv.ParseFloat(strings.TrimSpace(q), 64)
-		if err != nil {
-			return r
-		}
-		if qf != 0 {
-			s += "/" + strconv.FormatFloat(qf, 'g', -1, 64)
-		}
-	}
-	return s
+	return r
 }
 
 // The files Write produces.
@@ -315,6 +283,10 @@ func Write(opt Options) (files []string, c Collection, err error) {
 	if len(opt.In) == 0 {
 		return nil, c, fmt.Errorf("report: no input: pass --in SWEEPDIR")
 	}
+	ratios, err := figRatios(opt.FigRatios)
+	if err != nil {
+		return nil, c, err
+	}
 	if c, err = Collect(opt.In...); err != nil {
 		return nil, c, err
 	}
@@ -334,10 +306,6 @@ func Write(opt Options) (files []string, c Collection, err error) {
 	// Before writing: a report killed while writing left its temporary files.
 	if err := removeStaleTemps(out, time.Now()); err != nil {
 		return nil, c, err
-	}
-	ratios := opt.FigRatios
-	if len(ratios) == 0 {
-		ratios = []string{DefaultFigRatio}
 	}
 	if opt.Partial {
 		c.readPartial()
@@ -398,6 +366,22 @@ func Write(opt Options) (files []string, c Collection, err error) {
 		return files, c, err
 	}
 	return files, c, nil
+}
+
+// figRatios parses the ratios of Figure 1's rows, DefaultFigRatio for none.
+func figRatios(in []string) ([]experiment.Ratio, error) {
+	if len(in) == 0 {
+		in = []string{DefaultFigRatio}
+	}
+	var rs []experiment.Ratio
+	for _, s := range in {
+		r, _, err := experiment.ParseAnyRatio(s)
+		if err != nil {
+			return nil, fmt.Errorf("report: --ratio: %w", err)
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
 }
 
 // staleTemp is the age past which a temporary file of an atomic write in a

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -547,7 +548,7 @@ func TestWrite(t *testing.T) {
 	// Figure 1 has a row per ConvNet-Quick group and ratio that has runs: the
 	// layer group at 0.3 and 0.1, the elementwise one at 0.3; ResNet-20
 	// (SVHN at 0.1) only when there is no ConvNet-Quick run.
-	if fig, _ := Figure1(c.Runs, []string{"0.3", "0.1"}); len(fig.Rows) != 3 {
+	if fig, _ := Figure1(c.Runs, []experiment.Ratio{{P: 0.3}, {P: 0.1}}); len(fig.Rows) != 3 {
 		t.Errorf("figure 1 has %d rows, want 3", len(fig.Rows))
 	}
 	var rn []Run
@@ -556,7 +557,7 @@ func TestWrite(t *testing.T) {
 			rn = append(rn, r)
 		}
 	}
-	if fig, _ := Figure1(rn, []string{"0.3", "0.1"}); len(fig.Rows) != 1 {
+	if fig, _ := Figure1(rn, []experiment.Ratio{{P: 0.3}, {P: 0.1}}); len(fig.Rows) != 1 {
 		t.Errorf("figure 1 of the ResNet-20 runs has %d rows, want 1", len(fig.Rows))
 	}
 	svg, _ := os.ReadFile(filepath.Join(out, Figure1SVG))

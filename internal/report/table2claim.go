@@ -3,41 +3,46 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/dropexp/dropexp/internal/experiment"
 )
 
 // Table2Claim is the paper's claim about Table 2, checked by table2Findings.
 const Table2Claim = "(T2) Augmented dropout beats standard dropout at every ratio: at p = 0.1, 0.2 and 0.3, adding the q mask's noise to the backward pass raises ResNet-20's test accuracy."
 
 // table2Ratios are the dropout ratios of Table 2's rows.
-var table2Ratios = [...]string{"0.1", "0.2", "0.3"}
+var table2Ratios = [...]experiment.Ratio{{P: 0.1}, {P: 0.2}, {P: 0.3}}
 
 // table2Findings checks Table2Claim against the ResNet-20 cells of g under
 // semantics sem: at every ratio, augmented p/q against standard p (paired
 // by seed), all checks one Holm family, by FindingsRule. The paper's ratios
 // without an augmented cell read "not run"; other ratios that ran are
 // checked too.
-func table2Findings(g *Group, sem string) Finding {
+func table2Findings(g *Group, sem experiment.Semantics) Finding {
+	const augmented, standard = experiment.Augmented, experiment.Standard
 	var ks []check
-	covered := map[string]bool{}
+	var covered []experiment.Ratio
 	for _, c := range g.Cells {
-		if c.Variant != "augmented" || c.Semantics != sem {
+		if c.Variant != augmented || c.Semantics != sem {
 			continue
 		}
-		p := strconv.FormatFloat(ratioP(c.Ratio), 'g', -1, 64)
-		covered[p] = true
-		k := check{what: "augmented beats standard at p = " + p, kind: positive, metric: "test accuracy"}
-		if s := g.standard(p, sem); s != nil {
+		p := c.Ratio.OfP()
+		covered = append(covered, p)
+		k := check{what: fmt.Sprintf("%s beats %s at p = %s", augmented, standard, p), kind: positive, metric: "test accuracy"}
+		if s := g.cellOrAlike(experiment.NewCell(standard, p, sem)); s != nil {
 			k.ran, k.c = true, compare(c, s, accOf, 1)
 		} else {
-			k.note = "standard/" + p + " not run"
+			k.note = fmt.Sprintf("%s/%s not run", standard, p)
 		}
 		ks = append(ks, k)
 	}
 	for _, p := range table2Ratios {
-		if !covered[p] {
-			ks = append(ks, check{what: "augmented beats standard at p = " + p, kind: positive, metric: "test accuracy", note: "augmented at p = " + p + " not run"})
+		if !slices.Contains(covered, p) {
+			ks = append(ks, check{what: fmt.Sprintf("%s beats %s at p = %s", augmented, standard, p), kind: positive, metric: "test accuracy",
+				note: fmt.Sprintf("%s at p = %s not run", augmented, p)})
 		}
 	}
 	var fam []Comparison
@@ -54,13 +59,13 @@ func table2Findings(g *Group, sem string) Finding {
 			i++
 		}
 	}
-	return Finding{ID: "T2", Claim: Table2Claim, Semantics: sem, Checks: ks, Verdict: combine(ks)}
+	return Finding{ID: "T2", Claim: Table2Claim, Semantics: string(sem), Checks: ks, Verdict: combine(ks)}
 }
 
 // hasTable2Cells reports whether g has an augmented or standard cell under sem.
-func hasTable2Cells(g *Group, sem string) bool {
+func hasTable2Cells(g *Group, sem experiment.Semantics) bool {
 	for _, c := range g.Cells {
-		if (c.Variant == "augmented" && c.Semantics == sem) || c.Variant == "standard" {
+		if (c.Variant == experiment.Augmented && c.Semantics == sem) || c.Variant == experiment.Standard {
 			return true
 		}
 	}
@@ -75,12 +80,12 @@ func hasTable2Cells(g *Group, sem string) bool {
 func augmentedNoiseMarkdown(rows []NoiseRow) string {
 	var b strings.Builder
 	for _, a := range rows {
-		if a.Variant != "augmented" {
+		if a.Cell.Variant != experiment.Augmented {
 			continue
 		}
-		p := strconv.FormatFloat(ratioP(a.Ratio), 'g', -1, 64)
+		p := a.Cell.Ratio.OfP()
 		for _, s := range rows {
-			if s.Variant != "standard" || !sameRatio(s.Ratio, p) || s.Model != a.Model || s.Dataset != a.Dataset || s.Data != a.Data {
+			if s.Cell.Variant != experiment.Standard || s.Cell.Ratio != p || s.Model != a.Model || s.Dataset != a.Dataset || s.Data != a.Data {
 				continue
 			}
 			if b.Len() == 0 {
@@ -88,7 +93,7 @@ func augmentedNoiseMarkdown(rows []NoiseRow) string {
 				b.WriteString("| data | p | augmented | n | noise: standard → augmented | × | noise at the end: standard → augmented | × | gap: standard → augmented | test acc: standard → augmented |\n|---|---|---|---|---|---|---|---|---|---|\n")
 			}
 			ratio := func(x, y float64) string { return num3(y / x) }
-			fmt.Fprintf(&b, "| %s | %s | %s | %d / %d | %s → %s | %s | %s → %s | %s | %s → %s | %.4f → %.4f |\n", s.Data, p, a.Ratio, s.N, a.N,
+			fmt.Fprintf(&b, "| %s | %s | %s | %d / %d | %s → %s | %s | %s → %s | %s | %s → %s | %.4f → %.4f |\n", s.Data, p, a.Cell.RatioText(), s.N, a.N,
 				pm(s.Noise, s.NoiseStd), pm(a.Noise, a.NoiseStd), ratio(s.Noise, a.Noise),
 				pm(s.NoiseEnd, s.NoiseEndStd), pm(a.NoiseEnd, a.NoiseEndStd), ratio(s.NoiseEnd, a.NoiseEnd),
 				pm(s.Gap, s.GapStd), pm(a.Gap, a.GapStd), s.TestAcc, a.TestAcc)

@@ -6,12 +6,17 @@ import (
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/experiment"
 )
 
 func TestAugmentedNoise(t *testing.T) {
 	nan := math.NaN()
 	row := func(data, variant, ratio string, n int, noise, end, gap, acc float64) NoiseRow {
-		return NoiseRow{Model: Table2Model, Dataset: "imagefolder", Data: data, Semantics: "layer", Variant: variant, Ratio: ratio, N: n,
+		c, err := experiment.ParseCell(variant, ratio, "layer")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return NoiseRow{Model: Table2Model, Dataset: "imagefolder", Data: data, Semantics: "layer", Cell: c, N: n,
 			Noise: noise, NoiseStd: 0.01, NoiseEnd: end, NoiseEndStd: nan, Gap: gap, GapStd: 0.002, TestAcc: acc}
 	}
 	rows := []NoiseRow{

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/stats"
 )
@@ -122,7 +123,7 @@ func (s Section) markdown(b *strings.Builder) {
 				mark = " ▼"
 			}
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s%s | %s | %s | %s |\n", c.Variant, dash(c.Ratio), dash(c.Semantics), nCell(c),
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s%s | %s | %s | %s |\n", c.Variant, dash(c.RatioText()), dash(string(c.Semantics)), nCell(c),
 			num(c.Acc.Mean), mark, interval4(c.Acc), num(c.Acc.Std), lossText(c.TrainLoss))
 	}
 	b.WriteString("\n")
@@ -146,9 +147,9 @@ func (s Section) markdown(b *strings.Builder) {
 		}
 		b.WriteString("| variant | ratio | gradient | mean | 95 % interval | paper | mean − paper | paper inside the interval |\n|---|---|---|---|---|---|---|---|\n")
 		for _, c := range g.all() {
-			p := paperValue(g, c)
+			p := paperValue(g, c.Cell)
 			if math.IsNaN(p) {
-				fmt.Fprintf(b, "| %s | %s | %s | %s | %s | – | – | no paper value |\n", c.Variant, dash(c.Ratio), dash(c.Semantics), num(c.Acc.Mean), interval4(c.Acc))
+				fmt.Fprintf(b, "| %s | %s | %s | %s | %s | – | – | no paper value |\n", c.Variant, dash(c.RatioText()), dash(string(c.Semantics)), num(c.Acc.Mean), interval4(c.Acc))
 				continue
 			}
 			inside := "–"
@@ -158,7 +159,7 @@ func (s Section) markdown(b *strings.Builder) {
 					inside = "yes"
 				}
 			}
-			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %.4f | %s | %s |\n", c.Variant, dash(c.Ratio), dash(c.Semantics), num(c.Acc.Mean), interval4(c.Acc), p, signed(c.Acc.Mean-p), inside)
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %.4f | %s | %s |\n", c.Variant, dash(c.RatioText()), dash(string(c.Semantics)), num(c.Acc.Mean), interval4(c.Acc), p, signed(c.Acc.Mean-p), inside)
 		}
 		b.WriteString("\n")
 	}
@@ -197,30 +198,30 @@ func (s Section) markdown(b *strings.Builder) {
 func notRun(g *Group) string {
 	var parts []string
 	if g.Plain == nil || g.Plain.Acc.N == 0 {
-		parts = append(parts, "plain")
+		parts = append(parts, string(experiment.Plain))
 	}
 	switch g.Model {
 	case Table1Model:
 		// The paper's grid is of the layer semantics.
-		for _, sem := range []string{"layer"} {
+		for _, sem := range []experiment.Semantics{experiment.Layer} {
 			// Variants that miss the same ratios share one entry.
 			var vs, misses []string
 			for _, v := range table1Variants {
-				var miss []string
+				var miss []experiment.Ratio
 				for _, r := range table1Ratios {
-					if c := g.cell(v, r, sem); c == nil || c.Acc.N == 0 {
+					if c := g.cell(experiment.NewCell(v, r, sem)); c == nil || c.Acc.N == 0 {
 						miss = append(miss, r)
 					}
 				}
 				if len(miss) == 0 {
 					continue
 				}
-				m := strings.Join(miss, ", ")
+				m := experiment.Ratios(miss)
 				if i := slices.Index(misses, m); i >= 0 {
-					vs[i] += ", " + v
+					vs[i] += ", " + string(v)
 					continue
 				}
-				vs, misses = append(vs, v), append(misses, m)
+				vs, misses = append(vs, string(v)), append(misses, m)
 			}
 			for i := range vs {
 				parts = append(parts, fmt.Sprintf("%s at %s", vs[i], misses[i]))
@@ -228,16 +229,16 @@ func notRun(g *Group) string {
 		}
 	case Table2Model:
 		parts = parts[:0] // Table 2 has no plain network
-		for _, sem := range []string{"layer"} {
+		for _, sem := range []experiment.Semantics{experiment.Layer} {
 			for _, row := range paperTable2 {
 				if row.Dataset != g.paperDataset() {
 					continue
 				}
-				if c := g.cell("standard", row.P, sem); c == nil || c.Acc.N == 0 {
-					parts = append(parts, "standard "+row.P)
+				if c := g.cell(experiment.NewCell(experiment.Standard, row.P, sem)); c == nil || c.Acc.N == 0 {
+					parts = append(parts, "standard "+row.P.String())
 				}
-				if c := g.cell("augmented", row.AugRatio, sem); c == nil || c.Acc.N == 0 {
-					parts = append(parts, "augmented "+row.AugRatio)
+				if c := g.cell(experiment.NewCell(experiment.Augmented, row.AugRatio, sem)); c == nil || c.Acc.N == 0 {
+					parts = append(parts, "augmented "+row.AugRatio.String())
 				}
 			}
 		}
@@ -255,9 +256,9 @@ func (t Table) CSV() string {
 		for _, c := range s.Group.all() {
 			paper := math.NaN()
 			if s.Paper {
-				paper = paperValue(s.Group, c)
+				paper = paperValue(s.Group, c.Cell)
 			}
-			rows = append(rows, []string{c.Variant, c.Ratio, c.Semantics, strconv.Itoa(c.Acc.N), csvFloat(c.Acc.Mean), csvFloat(c.Acc.Std),
+			rows = append(rows, []string{string(c.Variant), c.RatioText(), string(c.Semantics), strconv.Itoa(c.Acc.N), csvFloat(c.Acc.Mean), csvFloat(c.Acc.Std),
 				csvFloat(c.Acc.Low), csvFloat(c.Acc.High), csvFloat(paper), csvFloat(c.Acc.Mean - paper), strconv.Itoa(len(c.Diverged)), s.Group.Name()})
 		}
 	}
@@ -307,15 +308,9 @@ func protocol(runs []Run) string {
 }
 
 // sortRatios orders ratios from large to small p (then q), as the paper's columns.
-func sortRatios(rs []string) {
-	slices.SortFunc(rs, func(a, b string) int {
-		if pa, pb := ratioP(a), ratioP(b); pa != pb {
-			if pa > pb {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a, b)
+func sortRatios(rs []experiment.Ratio) {
+	slices.SortFunc(rs, func(a, b experiment.Ratio) int {
+		return cmp.Or(cmp.Compare(b.P, a.P), strings.Compare(a.String(), b.String()))
 	})
 }
 
@@ -496,9 +491,9 @@ func duration(sec float64) string {
 // grid reads at a glance. Only ratios and rows that ran appear.
 func (s Section) paperLayout(b *strings.Builder) {
 	g := s.Group
-	var ratios []string
+	var ratios []experiment.Ratio
 	for _, r := range table1Ratios {
-		if slices.ContainsFunc(g.Cells, func(c *CellRuns) bool { return sameRatio(c.Ratio, r) && c.Acc.N > 0 }) {
+		if slices.ContainsFunc(g.Cells, func(c *CellRuns) bool { return c.Ratio == r && c.Acc.N > 0 }) {
 			ratios = append(ratios, r)
 		}
 	}
@@ -526,7 +521,7 @@ func (s Section) paperLayout(b *strings.Builder) {
 			t += map[bool]string{true: " ▲", false: " ▼"}[x.Test.Diff > 0]
 			marked = true
 		}
-		if p := paperValue(g, c); s.Paper && !math.IsNaN(p) {
+		if p := paperValue(g, c.Cell); s.Paper && !math.IsNaN(p) {
 			t += fmt.Sprintf(" [%.4f]", p)
 		}
 		return t
@@ -546,7 +541,7 @@ func (s Section) paperLayout(b *strings.Builder) {
 			row := make([]string, len(ratios))
 			ran := false
 			for i, r := range ratios {
-				c := g.cell(v, r, sem)
+				c := g.cell(experiment.NewCell(v, r, sem))
 				ran = ran || (c != nil && c.Acc.N > 0)
 				row[i] = cellText(c)
 			}
@@ -561,6 +556,6 @@ func (s Section) paperLayout(b *strings.Builder) {
 	if missing {
 		b.WriteString(" –: not run.")
 	}
-	b.WriteString("\n\n| variant | gradient | " + strings.Join(ratios, " | ") + " |\n|---|---|" + strings.Repeat("---|", len(ratios)) + "\n")
+	b.WriteString("\n\n| variant | gradient | " + strings.ReplaceAll(experiment.Ratios(ratios), ", ", " | ") + " |\n|---|---|" + strings.Repeat("---|", len(ratios)) + "\n")
 	b.WriteString(rows.String() + "\n")
 }
