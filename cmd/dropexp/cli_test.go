@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dropexp/dropexp/internal/evaluate"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/runner"
 	"github.com/dropexp/dropexp/internal/status"
@@ -86,7 +87,7 @@ func TestTrainHelpListsKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"\n  dropout.variant         plain|standard|forward|backward|augmented — ", "Examples:\n  dropexp train "} {
+	for _, want := range []string{"\n  dropout.variant         " + strings.Join(experiment.VariantNames(), "|") + " — ", "Examples:\n  dropexp train "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("train --help lacks %q:\n%s", want, out)
 		}

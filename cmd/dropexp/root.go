@@ -2,9 +2,17 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/spf13/cobra"
 )
+
+// variantList names the variants of the variant table: "plain, standard, … and augmented".
+func variantList() string {
+	names := experiment.VariantNames()
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
 
 func newRoot() *cobra.Command {
 	root := &cobra.Command{
@@ -12,10 +20,10 @@ func newRoot() *cobra.Command {
 		Short: "Find out which pass of dropout makes a network generalise",
 		Long: `dropexp trains ConvNet-Quick (Caffe's cifar10_quick) and ResNet-20 (or the deeper
 CIFAR ResNets: 32, 44, 56, 110) on CIFAR-10, CIFAR-100, SVHN, MNIST or any
-image folder with plain, standard, forward,
-backward and augmented dropout (the variants of "Demystifying Dropout", ICML
-2019), sweeps grids of variants, ratios, seeds and data sets, and writes the
-paper's tables and figures.
+image folder with the dropout variants
+` + variantList() + `
+(those of "Demystifying Dropout", ICML 2019, and more), sweeps grids of
+variants, ratios, seeds and data sets, and writes the paper's tables and figures.
 
   train    one run, or without --config the demo (four variants on MNIST)
   sweep    a grid of runs into one sweep directory; rerunning skips finished runs

@@ -361,7 +361,7 @@ func TestLoadErrors(t *testing.T) {
 			name: "unknown variant from env",
 			file: minimal,
 			env:  []string{"DROPEXP_DROPOUT_VARIANT=inverted"},
-			want: []string{`dropout.variant: unknown dropout variant "inverted" (allowed: plain, standard, forward, backward, augmented)`, "(from environment variable DROPEXP_DROPOUT_VARIANT)"},
+			want: []string{`dropout.variant: unknown dropout variant "inverted" (allowed: ` + strings.Join(experiment.VariantNames(), ", ") + `)`, "(from environment variable DROPEXP_DROPOUT_VARIANT)"},
 		},
 		{
 			name: "unknown model and data set in file",

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/experiment"
 )
 
 // Every key of the schema has a line saying what it does and what it takes.
@@ -34,7 +35,7 @@ func TestHelp(t *testing.T) {
 	}
 	for _, want := range []string{
 		"  model                   convnet-quick|resnet20", // then the other networks of the model registry
-		"  dropout.variant         plain|standard|forward|backward|augmented — ",
+		"  dropout.variant         " + strings.Join(experiment.VariantNames(), "|") + " — ",
 		"  train.iterations        an integer — length of the run",
 		"  dataset.flip            true|false — ",
 		"  dropout.sites           a list of strings (or a comma-separated string) — layer inputs that get a site; empty = the default; convnet-quick: conv1 conv2 conv3 ip1 ip2 (default conv2 conv3 ip1 ip2); resnet20",
@@ -67,7 +68,7 @@ func TestComplete(t *testing.T) {
 		{"dropout.", []string{"dropout.variant=", "dropout.ratio=", "dropout.gradient=", "dropout.sites="}, true},
 		{"train.lr", []string{"train.lr=", "train.lr_schedule=", "train.lr_steps="}, true},
 		{"train.lr_schedule=", []string{"train.lr_schedule=step", "train.lr_schedule=cosine", "train.lr_schedule=linear", "train.lr_schedule=onecycle"}, false},
-		{"dropout.variant=", []string{"dropout.variant=plain", "dropout.variant=standard", "dropout.variant=forward", "dropout.variant=backward", "dropout.variant=augmented"}, false},
+		{"dropout.variant=", variantCompletions(), false},
 		{"dropout.variant=ba", []string{"dropout.variant=backward"}, false},
 		{"model=resnet2", []string{"model=resnet20"}, false},
 		{"dataset.name=cifar1", []string{"dataset.name=cifar10", "dataset.name=cifar100", "dataset.name=cifar100-coarse"}, false},
@@ -81,4 +82,13 @@ func TestComplete(t *testing.T) {
 			t.Errorf("Complete(%q) = %q, %v; want %q, %v", tc.typed, got, noSpace, tc.want, tc.noSpace)
 		}
 	}
+}
+
+// variantCompletions are the completions of "dropout.variant=": every variant of the variant table.
+func variantCompletions() []string {
+	var out []string
+	for _, v := range experiment.VariantNames() {
+		out = append(out, "dropout.variant="+v)
+	}
+	return out
 }
