@@ -79,6 +79,8 @@ func masksFor(r *rand.Rand, v experiment.Variant, n int) (mf, mb []float32) {
 		return ones(n), eps
 	case experiment.Augmented:
 		return eps, mul(eps, bernoulli(r, n, 0.3))
+	case experiment.Independent:
+		return eps, bernoulli(r, n, 0.4)
 	}
 	panic(v)
 }
@@ -315,7 +317,7 @@ func TestGradientsMatchFormulas(t *testing.T) {
 // The variants must actually differ: forward's weight gradient under layer
 // semantics sees undropped features, so it differs from elementwise's.
 func TestSemanticsDiffer(t *testing.T) {
-	for _, v := range []experiment.Variant{experiment.Forward, experiment.Backward, experiment.Augmented} {
+	for _, v := range []experiment.Variant{experiment.Forward, experiment.Backward, experiment.Augmented, experiment.Independent} {
 		net := newTiny(v, 3)
 		a, b := net.graph(t, v, experiment.Layer, 1, false), net.graph(t, v, experiment.Elementwise, 1, false)
 		same := true

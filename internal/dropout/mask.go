@@ -106,6 +106,11 @@ var maskRules = map[experiment.Variant]func(s *Sampler, site *Site){
 		copy(site.Backward(), site.Forward())
 		s.fill(site.Backward(), s.Ratio.Q, true)
 	},
+	// mf and mb: two draws at p, the forward one first.
+	experiment.Independent: func(s *Sampler, site *Site) {
+		s.fill(site.Forward(), s.Ratio.P, false)
+		s.fill(site.Backward(), s.Ratio.P, false)
+	},
 }
 
 // Sample fills the masks of every site for one training step.

@@ -49,6 +49,7 @@ func TestSampledMasks(t *testing.T) {
 		{experiment.Forward, experiment.Ratio{P: 0.2}, 2},
 		{experiment.Backward, experiment.Ratio{P: 0.05}, 3},
 		{experiment.Augmented, experiment.Ratio{P: 0.1, Q: 0.02}, 4},
+		{experiment.Independent, experiment.Ratio{P: 0.3}, 5},
 	} {
 		t.Run(string(tc.v), func(t *testing.T) {
 			site := dropout.NewSite(g, "s-"+string(tc.v), shape, tc.v)
@@ -84,6 +85,17 @@ func TestSampledMasks(t *testing.T) {
 					}
 				}
 				within(t, "ε_q", float64(dropped)/float64(kept), tc.r.Q, kept)
+			case experiment.Independent:
+				within(t, "mf", rate(t, "mf", mf, 1/(1-p)), p, n)
+				within(t, "mb", rate(t, "mb", mb, 1/(1-p)), p, n)
+				// Independent draws: both drop a unit at rate p², not p.
+				both := 0
+				for i := range mf {
+					if mf[i] == 0 && mb[i] == 0 {
+						both++
+					}
+				}
+				within(t, "mf and mb", float64(both)/n, p*p, n)
 			}
 			// Masks are fresh at every step.
 			before := append([]float32(nil), mf...)

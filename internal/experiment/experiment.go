@@ -24,6 +24,9 @@ const (
 	Forward   Variant = "forward"
 	Backward  Variant = "backward"
 	Augmented Variant = "augmented"
+	// Independent is standard's ratio with the backward mask drawn apart
+	// from the forward one: both passes drop, but not the same units.
+	Independent Variant = "independent"
 )
 
 // RatioForm says how a variant's ratio is written.
@@ -83,6 +86,9 @@ var variantSpecs = [...]VariantSpec{
 	{Variant: Augmented, Doc: "standard at p, the backward mask also drops errors at q",
 		MasksForward: true, MasksBackward: true, OwnBackwardDraw: true, Form: RatioPQ,
 		Against: []Against{{Variant: Standard, AtP: true}}, Colour: color.RGBA{0xcc, 0x79, 0xa7, 0xff}},
+	{Variant: Independent, Doc: "drops features forward and errors backward with two independent masks",
+		MasksForward: true, MasksBackward: true, OwnBackwardDraw: true, Form: RatioP,
+		Against: []Against{{Variant: Standard}}, Colour: color.RGBA{0xe6, 0x9f, 0x00, 0xff}},
 }
 
 // VariantSpecs returns the variant table, in order.
