@@ -96,10 +96,10 @@ func (d diagRun) end(q string) float64 {
 // sampling error is the larger (an unbiased variant, within its noise).
 // NaN when the run's draws are unknown.
 func (d diagRun) bias() float64 {
-	k, err := strconv.Atoi(d.Config["diagnostics.draws"])
-	if err != nil || k < 2 {
+	if d.Config == nil || d.Config.Diagnostics.Draws < 2 {
 		return math.NaN()
 	}
+	k := d.Config.Diagnostics.Draws
 	var dev2, sampling float64
 	for i := range d.its {
 		if math.IsNaN(d.vals[qMeanDev][i] + d.vals[qNormMean][i] + d.vals[qNormG0][i] + d.vals[qNoise][i]) {

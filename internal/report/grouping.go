@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/experiment"
@@ -20,23 +18,13 @@ import (
 )
 
 // Runs are seeds of one table cell only when they computed the same thing
-// but for the seed. What they computed is their resolved config.yaml less
-// the keys below, plus what the config does not say about the data (see
-// identity). Everything else that differs splits the runs into groups,
-// each a table of its own, labelled with the settings that set it apart.
-
-// notIdentity are the config keys that change where, how fast or from
-// which copy of the data a run goes, but not what it computes. The data
-// itself is told apart by dataLabelKey and dataSizeKey (and by a data
-// fingerprint, once runs record one: add it in identity). Gradient
-// diagnostics add passes that leave the run's numbers as they are.
-var notIdentity = []string{"seed", "threads", "out", "train.checkpoint_every", "dataset.path", "diagnostics.every", "diagnostics.draws"}
+// but for the seed: config.Computation of their resolved config.yaml, plus
+// what the config does not say about the data (see identity). Everything
+// else that differs splits the runs into groups, each a table of its own,
+// labelled with the settings that set it apart.
 
 // cellKeys tell the cells of one table apart.
 var cellKeys = []string{"dropout.variant", "dropout.ratio", "dropout.gradient"}
-
-// plainIgnores are keys that do not change what a plain run computes: it drops nothing.
-var plainIgnores = []string{"dropout.ratio", "dropout.gradient", "dropout.sites"}
 
 // Pseudo keys of identity for what config.yaml does not hold.
 const (
@@ -45,100 +33,25 @@ const (
 	dataFingerprintKey = "data fingerprint" // of the loaded data (summary.json's data_fingerprint, where the run recorded one)
 )
 
-// readConfig reads a run's config.yaml as dotted keys and their values in
-// one spelling, filling keys that an older dropexp did not write with the
-// built-in defaults (which is what that dropexp used).
-func readConfig(path string) (map[string]string, error) {
+// readConfig reads a run's config.yaml, with the built-in defaults for
+// keys an older dropexp did not write (which is what that dropexp used).
+func readConfig(path string) (*config.Run, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
-	return parseSettings(path, data)
-}
-
-// parseSettings reads a config's YAML as readConfig does; source names it in errors.
-func parseSettings(source string, data []byte) (map[string]string, error) {
-	var m map[string]any
-	if err := yaml.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("results: %s: %w (a run's config.yaml as dropexp train writes it)", source, err)
-	}
-	out := defaultSettings()
-	flattenYAML("", m, out)
-	if r, ok := out["dropout.ratio"]; ok {
-		out["dropout.ratio"] = canonRatio(r)
-	}
-	return out, nil
-}
-
-// defaultSettings returns config.Defaults as readConfig spells settings.
-func defaultSettings() map[string]string {
-	out := map[string]string{}
-	b, err := config.Defaults().YAML()
+	cfg, err := config.DecodeRecorded(data)
 	if err != nil {
-		return out
+		return nil, fmt.Errorf("results: %s: %w (a run's config.yaml as dropexp train writes it)", path, err)
 	}
-	var m map[string]any
-	if yaml.Unmarshal(b, &m) == nil {
-		flattenYAML("", m, out)
-	}
-	return out
-}
-
-// flattenYAML writes the leaves of m into out under dotted keys; lists are leaves.
-func flattenYAML(prefix string, m map[string]any, out map[string]string) {
-	for k, v := range m {
-		key := k
-		if prefix != "" {
-			key = prefix + "." + k
-		}
-		if sub, ok := v.(map[string]any); ok {
-			flattenYAML(key, sub, out)
-			continue
-		}
-		out[key] = renderValue(v)
-	}
-}
-
-// renderValue spells a YAML value one way, so 2 and 2.0, or a list in
-// flow and in block style, compare equal.
-func renderValue(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case bool:
-		return strconv.FormatBool(x)
-	case int:
-		return strconv.Itoa(x)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case uint64:
-		return strconv.FormatUint(x, 10)
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = renderValue(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case map[string]any:
-		keys := slices.Sorted(maps.Keys(x))
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = k + ": " + renderValue(x[k])
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	}
-	return fmt.Sprint(v)
+	return &cfg, nil
 }
 
 // settingsOf returns the settings of a run: its config.yaml, or, when that
 // could not be read, what summary.json says.
 func settingsOf(r Run) map[string]string {
 	if r.Config != nil {
-		return maps.Clone(r.Config)
+		return r.Config.Settings()
 	}
 	s := r.Summary
 	return map[string]string{
@@ -149,27 +62,19 @@ func settingsOf(r Run) map[string]string {
 }
 
 // identity returns what must agree for two runs to be seeds of one cell:
-// the settings less notIdentity (and less plainIgnores for a plain run),
-// plus the data label, the numbers of images and the data fingerprint where
-// the run recorded one (a run that did not cannot show it read the same
-// data, so it does not group with one that did). This is the one place
-// that decides what "the same run but for the seed" means.
+// config.Computation of the settings less the seed, plus the data label,
+// the numbers of images and the data fingerprint where the run recorded
+// one (a run that did not cannot show it read the same data, so it does
+// not group with one that did).
 func identity(r Run) map[string]string {
-	id := settingsOf(r)
-	for _, k := range notIdentity {
-		delete(id, k)
-	}
-	if r.Cell.Variant.Form() == experiment.NoRatio {
-		for _, k := range plainIgnores {
-			delete(id, k)
-		}
-	}
+	id := config.Computation(settingsOf(r))
+	delete(id, "seed")
 	if r.DataLabel != "" {
 		id[dataLabelKey] = r.DataLabel
 	}
 	id[dataSizeKey] = fmt.Sprintf("%d/%d", r.Summary.TrainSize, r.Summary.TestSize)
-	if r.DataFingerprint != "" {
-		id[dataFingerprintKey] = r.DataFingerprint
+	if fp := r.Summary.DataFingerprint; fp != "" {
+		id[dataFingerprintKey] = fp
 	}
 	return id
 }

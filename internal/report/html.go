@@ -416,15 +416,7 @@ func loadBase(file string) map[string]string {
 	if err != nil {
 		return nil
 	}
-	y, err := cfg.YAML()
-	if err != nil {
-		return nil
-	}
-	set, err := parseSettings(file, y)
-	if err != nil {
-		return nil
-	}
-	return set
+	return cfg.Settings()
 }
 
 // Each run's curves: two panels, the training and test loss and the test
@@ -471,8 +463,8 @@ func runRanges(runs []Run) map[string]yRanges {
 // runCurvesSVG draws a run's curves as an inline SVG, on the y ranges yr.
 func runCurvesSVG(r Run, yr yRanges) string {
 	total := float64(r.Summary.Iterations)
-	if total == 0 {
-		total, _ = strconv.ParseFloat(r.Config["train.iterations"], 64)
+	if total == 0 && r.Config != nil {
+		total = float64(r.Config.Train.Iterations)
 	}
 	for _, m := range r.Metrics {
 		total = max(total, float64(m.Iteration))

@@ -8,9 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/dropexp/dropexp/configs"
+	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/experiment"
 )
@@ -117,9 +116,9 @@ var protocolFiles = map[[2]string]string{
 }
 
 // notProtocol are the keys a run may set as it likes and still follow a
-// protocol: what notIdentity lists, the cell keys, the data set's name
-// (checked apart) and how often it evaluates.
-var notProtocol = append(append(slices.Clone(notIdentity), cellKeys...), "dataset.name", "train.eval_every")
+// protocol: what is not part of a run's identity, the seed, the cell keys,
+// the data set's name (checked apart) and how often it evaluates.
+var notProtocol = append(append(slices.Clone(experiment.NotIdentity[:]), cellKeys...), "seed", "dataset.name", "train.eval_every")
 
 // paperBasis says whether a group's accuracies may stand beside the
 // paper's, and why not: the paper's numbers are the full data set under the
@@ -181,19 +180,17 @@ func onlySchedule(keys []string) bool {
 	return true
 }
 
-// protocolSettings reads a shipped config as readConfig spells settings.
+// protocolSettings returns the settings of a shipped config over the built-in defaults.
 func protocolSettings(file string) (map[string]string, error) {
 	data, err := configs.FS.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("report: the shipped protocol config %s: %w", file, err)
 	}
-	var m map[string]any
-	if err := yaml.Unmarshal(data, &m); err != nil {
+	cfg, err := config.DecodeRecorded(data)
+	if err != nil {
 		return nil, fmt.Errorf("report: the shipped protocol config %s: %w", file, err)
 	}
-	out := defaultSettings()
-	flattenYAML("", m, out)
-	return out, nil
+	return cfg.Settings(), nil
 }
 
 // paperValue returns the paper's accuracy of cell c in a group the paper

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"strconv"
 
 	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
@@ -34,18 +33,15 @@ func (c *Collection) readPartial() {
 		sum, err := results.ReadSummary(filepath.Join(dir, results.SummaryFile))
 		if err != nil {
 			// Before the data have loaded the run has no summary yet: say what its config says.
-			seed, _ := strconv.ParseInt(cfg["seed"], 10, 64)
-			its, _ := strconv.Atoi(cfg["train.iterations"])
-			sum = results.Summary{Status: "pending", Model: cfg["model"], Dataset: cfg["dataset.name"], Variant: cfg["dropout.variant"],
-				Ratio: cfg["dropout.ratio"], Semantics: cfg["dropout.gradient"], Seed: seed, Iterations: its}
+			sum = results.Summary{Status: "pending", Model: cfg.Model, Dataset: cfg.Dataset.Name, Variant: cfg.Dropout.Variant,
+				Ratio: canonRatio(cfg.Dropout.Ratio), Semantics: cfg.Dropout.Gradient, Seed: cfg.Seed, Iterations: cfg.Train.Iterations}
 		}
 		cell, err := experiment.ParseCell(sum.Variant, sum.Ratio, sum.Semantics)
 		if err != nil {
 			c.Problems = append(c.Problems, fmt.Sprintf("%s: %v", dir, err))
 			continue
 		}
-		c.Partial = append(c.Partial, Run{Dir: dir, Summary: sum, Cell: cell, Metrics: m, Config: cfg, DataLabel: dataLabel(dir, sum),
-			DataFingerprint: dataFingerprint(filepath.Join(dir, results.SummaryFile))})
+		c.Partial = append(c.Partial, Run{Dir: dir, Summary: sum, Cell: cell, Metrics: m, Config: cfg, DataLabel: dataLabel(dir, sum)})
 	}
 }
 
@@ -61,8 +57,8 @@ func progressText(r Run) string {
 		last = r.Metrics[n-1].Iteration
 	}
 	total := r.Summary.Iterations
-	if total == 0 {
-		total, _ = strconv.Atoi(r.Config["train.iterations"])
+	if total == 0 && r.Config != nil {
+		total = r.Config.Train.Iterations
 	}
 	return fmt.Sprintf("at iteration %d of %d", last, total)
 }

@@ -20,7 +20,6 @@
 package report
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -31,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 )
@@ -39,14 +39,10 @@ import (
 type Run struct {
 	Dir       string
 	Summary   results.Summary
-	Cell      experiment.Cell   // the summary's variant, ratio and semantics, parsed
-	Metrics   []results.Metric  // nil if metrics.csv is missing or unreadable
-	Config    map[string]string // config.yaml as dotted keys (see readConfig); nil if unreadable
-	DataLabel string            // the sweep's data set label in the directory name, "" if none
-	// DataFingerprint is summary.json's data_fingerprint, "" where the run
-	// recorded none. It is read from the file, not results.Summary, so
-	// runs of every dropexp version read alike.
-	DataFingerprint string
+	Cell      experiment.Cell  // the summary's variant, ratio and semantics, parsed
+	Metrics   []results.Metric // nil if metrics.csv is missing or unreadable
+	Config    *config.Run      // config.yaml over the built-in defaults (see readConfig); nil if unreadable
+	DataLabel string           // the sweep's data set label in the directory name, "" if none
 }
 
 // Collection is what the run directories under the report's inputs hold.
@@ -129,7 +125,7 @@ func (c *Collection) add(dir string) {
 		c.Problems = append(c.Problems, fmt.Sprintf("%s: %v", filepath.Join(dir, results.SummaryFile), err))
 		return
 	}
-	r := Run{Dir: dir, Summary: sum, Cell: cell, DataLabel: dataLabel(dir, sum), DataFingerprint: dataFingerprint(filepath.Join(dir, results.SummaryFile))}
+	r := Run{Dir: dir, Summary: sum, Cell: cell, DataLabel: dataLabel(dir, sum)}
 	if cfg, err := readConfig(filepath.Join(dir, results.ConfigFile)); err != nil {
 		// Without it the run is grouped by what summary.json says, which
 		// cannot tell runs of different settings apart.
@@ -171,21 +167,6 @@ func checkFinal(s results.Summary) error {
 		return fmt.Errorf("final_test_acc %v is outside [0, 1]", s.FinalTestAcc)
 	}
 	return nil
-}
-
-// dataFingerprint returns the data_fingerprint field of a summary.json, or "".
-func dataFingerprint(path string) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	var f struct {
-		DataFingerprint string `json:"data_fingerprint"`
-	}
-	if json.Unmarshal(data, &f) != nil {
-		return ""
-	}
-	return f.DataFingerprint
 }
 
 // isRunDir reports whether dir looks like a run directory.
