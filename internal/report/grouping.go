@@ -28,7 +28,7 @@ var cellKeys = []string{"dropout.variant", "dropout.ratio", "dropout.gradient"}
 
 // Pseudo keys of identity for what config.yaml does not hold.
 const (
-	dataLabelKey       = "data label"       // the sweep's label of the data set (axes.dataset[].label), from the run directory's name
+	dataLabelKey       = "data label"       // the sweep's label of the data set (axes.dataset[].label), see dataLabel
 	dataSizeKey        = "data images"      // train/test images the run used (summary.json)
 	dataFingerprintKey = "data fingerprint" // of the loaded data (summary.json's data_fingerprint, where the run recorded one)
 )
@@ -79,9 +79,14 @@ func identity(r Run) map[string]string {
 	return id
 }
 
-// dataLabel returns the label a sweep with several data sets puts in front
-// of a run directory's name (LABEL-standard-p0.3-layer-s1), or "".
+// dataLabel returns the sweep's label of a run's data set, "" for none:
+// what its summary.json records, or, for a run of a dropexp that did not
+// record its grid point, the label a sweep with several data sets puts in
+// front of a run directory's name (LABEL-standard-p0.3-layer-s1).
 func dataLabel(dir string, s results.Summary) string {
+	if s.Sweep != nil {
+		return s.Sweep.DataLabel
+	}
 	ratio := s.Ratio
 	if v, err := experiment.ParseVariant(s.Variant); err == nil && v.Form() == experiment.NoRatio {
 		ratio = ""

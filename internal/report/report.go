@@ -42,7 +42,7 @@ type Run struct {
 	Cell      experiment.Cell  // the summary's variant, ratio and semantics, parsed
 	Metrics   []results.Metric // nil if metrics.csv is missing or unreadable
 	Config    *config.Run      // config.yaml over the built-in defaults (see readConfig); nil if unreadable
-	DataLabel string           // the sweep's data set label in the directory name, "" if none
+	DataLabel string           // the sweep's label of the data set (see dataLabel), "" if none
 }
 
 // Collection is what the run directories under the report's inputs hold.

@@ -333,6 +333,22 @@ type Summary struct {
 	// Repaired says when dropexp repair rebuilt this file from the run's
 	// other files, and what it could not recover.
 	Repaired string `json:"repaired,omitempty"`
+
+	// Sweep is the grid point of a run a sweep trained; nil for a run of
+	// dropexp train, or of a dropexp that did not record it.
+	Sweep *SweepPoint `json:"sweep,omitempty"`
+}
+
+// SweepPoint is where in its sweep's grid a run lies, beyond the variant,
+// ratio, semantics and seed the summary holds: what a report needs to tell
+// and title the sweep's runs without reading their directory names.
+type SweepPoint struct {
+	// DataLabel is the sweep's label of the run's data set
+	// (axes.dataset[].label); "" when the sweep gives none.
+	DataLabel string `json:"data_label,omitempty"`
+	// Axes are the run's values of the sweep's key axes (any other swept
+	// run config key), by key.
+	Axes map[string]string `json:"axes,omitempty"`
 }
 
 // jsonFloat writes NaN and ±Inf, which JSON cannot hold and a diverged run

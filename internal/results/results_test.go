@@ -266,6 +266,7 @@ func TestSummaryRoundTrip(t *testing.T) {
 			Started: started, Finished: started.Add(870 * time.Second),
 		},
 		{Status: StatusRunning, Iterations: 1500, Started: started},
+		{Status: StatusRunning, Started: started, Sweep: &SweepPoint{DataLabel: "svhn", Axes: map[string]string{"train.lr": "0.01"}}},
 	} {
 		path := filepath.Join(t.TempDir(), SummaryFile)
 		if err := WriteSummary(path, s); err != nil {

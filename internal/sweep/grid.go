@@ -11,6 +11,7 @@ import (
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/model"
+	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/runner"
 )
 
@@ -39,6 +40,18 @@ type Run struct {
 	Sets    []string    // the overrides that turn Base into Config
 	Config  config.Run  // validated; the scheduler sets Threads and Out
 	Axes    []AxisValue // its values of the key axes (Axes.Keys), in their order
+}
+
+// Point returns r's grid point as its summary.json records it.
+func (r Run) Point() results.SweepPoint {
+	p := results.SweepPoint{DataLabel: r.Dataset}
+	for _, kv := range r.Axes {
+		if p.Axes == nil {
+			p.Axes = map[string]string{}
+		}
+		p.Axes[kv.Key] = kv.Value
+	}
+	return p
 }
 
 // sweptKeys are the run config keys that the axes own, and how to change each.

@@ -374,7 +374,16 @@ func (x *executor) attempt(ctx context.Context, r Run, plan runner.Plan, data *d
 	cfg := r.Config
 	cfg.Threads = x.threads
 	cfg.Out = filepath.Dir(plan.Dir)
-	return runner.Train(ctx, x.train, cfg, plan, data, fp, runner.Mode{AllowKernelChange: x.allowKernelChange}, x.progress)
+	next := x.train
+	if next == nil {
+		next = train.Run
+	}
+	point := r.Point()
+	recordPoint := func(ctx context.Context, opt train.Options) (results.Summary, error) {
+		opt.Sweep = &point
+		return next(ctx, opt)
+	}
+	return runner.Train(ctx, recordPoint, cfg, plan, data, fp, runner.Mode{AllowKernelChange: x.allowKernelChange}, x.progress)
 }
 
 func firstLine(s string) string {

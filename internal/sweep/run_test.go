@@ -27,6 +27,7 @@ type fake struct {
 	mu                  sync.Mutex
 	calls               []string       // run directory names, in call order
 	threads             map[string]int // Config.Threads per run
+	points              map[string]*results.SweepPoint
 	data                map[string]*dataset.Split
 	fail                map[string]bool
 	panics              map[string]bool
@@ -35,7 +36,7 @@ type fake struct {
 }
 
 func newFake() *fake {
-	return &fake{threads: map[string]int{}, data: map[string]*dataset.Split{}, fail: map[string]bool{}, panics: map[string]bool{}, diverges: map[string]bool{}}
+	return &fake{threads: map[string]int{}, points: map[string]*results.SweepPoint{}, data: map[string]*dataset.Split{}, fail: map[string]bool{}, panics: map[string]bool{}, diverges: map[string]bool{}}
 }
 
 func (f *fake) train(_ context.Context, opt train.Options) (results.Summary, error) {
@@ -44,6 +45,7 @@ func (f *fake) train(_ context.Context, opt train.Options) (results.Summary, err
 	f.calls = append(f.calls, name)
 	f.threads[name] = opt.Config.Threads
 	f.data[name] = opt.Data
+	f.points[name] = opt.Sweep
 	fail, panics, diverges := f.fail[name], f.panics[name], f.diverges[name]
 	f.running++
 	f.maxRunning = max(f.maxRunning, f.running)
@@ -563,5 +565,23 @@ func TestJobsNeverExceedCores(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "4 jobs on 2 cores: training 2 runs at a time") {
 		t.Errorf("log does not say the jobs were capped:\n%s", log.String())
+	}
+}
+
+// A run trained by a sweep records its grid point (data label and key
+// axes) for summary.json, so a report needs no directory name to know it.
+func TestExecuteRecordsGridPoint(t *testing.T) {
+	s := writeSpec(t, "name: t\nbase: base.yaml\naxes: {variant: [standard], ratio: [0.3], seed: [1], train.lr: [0.5], dataset: [{label: lab}]}\n")
+	runs, err := Expand(s, Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFake()
+	if _, err := Execute(context.Background(), s, runs, fakeOptions(t.TempDir(), f)); err != nil {
+		t.Fatal(err)
+	}
+	p := f.points[runs[0].Name]
+	if p == nil || p.DataLabel != "lab" || p.Axes["train.lr"] != "0.5" {
+		t.Errorf("grid point recorded: %+v", p)
 	}
 }

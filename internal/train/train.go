@@ -76,6 +76,8 @@ type Options struct {
 	// kernel set, dropexp or Go version (ErrKernelChange without it),
 	// recorded in the summary's kernel_changes.
 	AllowKernelChange bool
+	// Sweep is the run's grid point when a sweep trains it, recorded in summary.json.
+	Sweep *results.SweepPoint
 }
 
 // CheckMemory refuses a run whose network would not fit in the memory the
@@ -181,6 +183,7 @@ func Run(ctx context.Context, opt Options) (results.Summary, error) {
 	ex := threads.Resolve(cfg.Threads)
 	st := &loopState{start: time.Now()}
 	sum := startSummary(cfg, ex, st.start)
+	sum.Sweep = opt.Sweep
 	resolved, err := cfg.YAML()
 	if err != nil {
 		return sum, err
