@@ -5,18 +5,12 @@ import (
 	"math"
 	"strings"
 
-	"github.com/dropexp/dropexp/internal/stats"
+	"github.com/dropexp/dropexp/internal/report/analysis"
 )
 
 // The answer: what the runs say of each claim, one sentence per claim with
 // the numbers it rests on, and for a check the runs leave open, how many
 // seeds would settle it.
-
-// SeedsPower is the power the seeds a check needs are computed for.
-const SeedsPower = 0.8
-
-// mostSeeds is the most seeds per cell the report will suggest.
-const mostSeeds = 1000
 
 // claimQuestion is each claim in a few words, for the answer.
 var claimQuestion = map[string]string{
@@ -31,72 +25,13 @@ var claimQuestion = map[string]string{
 // findingSection is one group and semantics of findings.md.
 type findingSection struct {
 	title string
-	g     *Group
-	fs    []Finding
-}
-
-// familyOf returns the checks of fs that ran: one Holm family.
-func familyOf(fs []Finding) []check {
-	var ks []check
-	for _, f := range fs {
-		for _, k := range f.Checks {
-			if k.ran {
-				ks = append(ks, k)
-			}
-		}
-	}
-	return ks
-}
-
-// seeds returns how many seeds per cell (paired by seed) would resolve a
-// check that the runs leave open, at the observed difference and spread:
-// for "beats"-type checks 80 % power of the two-sided t-test at Holm's
-// strictest level 0.05/m (m checks in the family), so it resolves in
-// whatever order Holm meets it; for "indistinguishable" and "does not
-// beat" an expected interval at that level narrow enough to fall inside
-// the margin. ok is false when no number of seeds up to mostSeeds would,
-// or the check is not open.
-func (k check) seeds(m int) (n int, ok bool, why string) {
-	c := k.c
-	if !k.ran || c.Err != nil || k.verdict() != NotResolved || m < 1 {
-		return 0, false, ""
-	}
-	pairs := float64(c.Test.NA+c.Test.NB) / 2
-	sd := c.Test.SE * math.Sqrt(pairs) // of the differences, were the runs paired
-	alpha := (1 - stats.Level) / float64(m)
-	switch k.kind {
-	case positive, negative, underfitRatio:
-		n, ok := stats.SeedsNeeded(math.Abs(c.Test.Diff)/sd, alpha, SeedsPower, mostSeeds)
-		if !ok {
-			return 0, false, fmt.Sprintf("more than %d", mostSeeds)
-		}
-		return n, true, ""
-	case equivalent, notPositive:
-		room := Margin - c.Test.Diff // notPositive: the interval must end below +Margin
-		if k.kind == equivalent {
-			room = Margin - math.Abs(c.Test.Diff)
-		}
-		if room <= 0 {
-			// Only a significant difference can settle it (against the claim).
-			n, ok := stats.SeedsNeeded(math.Abs(c.Test.Diff)/sd, alpha, SeedsPower, mostSeeds)
-			if !ok {
-				return 0, false, fmt.Sprintf("more than %d", mostSeeds)
-			}
-			return n, true, ""
-		}
-		for n := 2; n <= mostSeeds; n++ {
-			if stats.TQuantile(1-alpha/2, float64(n-1))*sd/math.Sqrt(float64(n)) < room {
-				return n, true, ""
-			}
-		}
-		return 0, false, fmt.Sprintf("more than %d", mostSeeds)
-	}
-	return 0, false, ""
+	g     *analysis.Group
+	fs    []analysis.Finding
 }
 
 // seedsText is the seeds column of a check: "–" unless it is open.
-func (k check) seedsText(m int) string {
-	n, ok, why := k.seeds(m)
+func seedsText(k analysis.Check, m int) string {
+	n, ok, why := k.Seeds(m)
 	switch {
 	case ok:
 		return fmt.Sprintf("%d", n)
@@ -107,19 +42,19 @@ func (k check) seedsText(m int) string {
 }
 
 // checkPhrase is one check in words with its numbers.
-func checkPhrase(k check, m int) string {
-	if !k.ran {
-		return k.what + ": not run (" + k.note + ")"
+func checkPhrase(k analysis.Check, m int) string {
+	if !k.Ran {
+		return k.What + ": not run (" + k.Note + ")"
 	}
-	c := k.c
+	c := k.C
 	if c.Err != nil {
-		return fmt.Sprintf("%s: %s (a − b = %s)", k.what, c.why(), signed(c.Test.Diff))
+		return fmt.Sprintf("%s: %s (a − b = %s)", k.What, c.Why(), signed(c.Test.Diff))
 	}
 	lo, hi := c.HolmInterval()
-	s := fmt.Sprintf("%s %s (a − b = %s, %s, Holm p %s)", k.what, verdictWord(k.verdict()), signed(c.Test.Diff), intervalAt(lo, hi, c.Alpha), pText(c.PHolm))
-	if n, ok, why := k.seeds(m); ok {
+	s := fmt.Sprintf("%s %s (a − b = %s, %s, Holm p %s)", k.What, verdictWord(k.Verdict()), signed(c.Test.Diff), intervalAt(lo, hi, c.Alpha), pText(c.PHolm))
+	if n, ok, why := k.Seeds(m); ok {
 		s += fmt.Sprintf(", which about %d seeds per cell would settle", n)
-		if k.against() {
+		if k.Against() {
 			s += " (against the claim, at this difference)"
 		}
 	} else if why != "" {
@@ -129,13 +64,13 @@ func checkPhrase(k check, m int) string {
 }
 
 // verdictWord is a check's verdict inside a sentence.
-func verdictWord(v Verdict) string {
+func verdictWord(v analysis.Verdict) string {
 	switch v {
-	case Holds:
+	case analysis.Holds:
 		return "holds"
-	case DoesNotHold:
+	case analysis.DoesNotHold:
 		return "does not hold"
-	case NotRun:
+	case analysis.NotRun:
 		return "was not run"
 	}
 	return "is not resolved"
@@ -151,10 +86,10 @@ func answerMarkdown(b *strings.Builder, secs []findingSection) {
 	b.WriteString(answerHeading + "\n")
 	for _, sec := range secs {
 		fmt.Fprintf(b, "### %s\n\n", sec.title)
-		m := len(familyOf(sec.fs))
+		m := len(analysis.FamilyOf(sec.fs))
 		ran := 0
 		for _, f := range sec.fs {
-			if f.Verdict == NotRun {
+			if f.Verdict == analysis.NotRun {
 				continue
 			}
 			ran++
@@ -166,7 +101,7 @@ func answerMarkdown(b *strings.Builder, secs []findingSection) {
 		}
 		var notRun []string
 		for _, f := range sec.fs {
-			if f.Verdict == NotRun {
+			if f.Verdict == analysis.NotRun {
 				notRun = append(notRun, "("+f.ID+")")
 			}
 		}
@@ -183,11 +118,11 @@ func answerMarkdown(b *strings.Builder, secs []findingSection) {
 }
 
 // seedsNote says how many seeds a claim was checked with.
-func seedsNote(f Finding) string {
+func seedsNote(f analysis.Finding) string {
 	n := 0
 	for _, k := range f.Checks {
-		if k.ran {
-			n = max(n, k.c.Test.NA, k.c.Test.NB)
+		if k.Ran {
+			n = max(n, k.C.Test.NA, k.C.Test.NB)
 		}
 	}
 	if n == 0 {
@@ -200,8 +135,8 @@ func seedsNote(f Finding) string {
 }
 
 // ranComparisons lists a group's comparisons when none of the claims ran.
-func ranComparisons(b *strings.Builder, g *Group) {
-	cs := comparisons(g)
+func ranComparisons(b *strings.Builder, g *analysis.Group) {
+	cs := analysis.Comparisons(g)
 	if len(cs) == 0 {
 		b.WriteString("- None of the claims' cells ran, and the runs have no two cells to compare.\n")
 		return
@@ -209,7 +144,7 @@ func ranComparisons(b *strings.Builder, g *Group) {
 	b.WriteString("- None of the claims' cells ran; the comparisons that did (test accuracy, one Holm family):\n")
 	for _, c := range cs {
 		if c.Err != nil {
-			fmt.Fprintf(b, "  - %s − %s = %s: %s\n", c.A.Name(), c.B.Name(), signed(c.Test.Diff), c.why())
+			fmt.Fprintf(b, "  - %s − %s = %s: %s\n", c.A.Name(), c.B.Name(), signed(c.Test.Diff), c.Why())
 			continue
 		}
 		lo, hi := c.HolmInterval()
@@ -236,21 +171,4 @@ func levelText(l float64) string {
 		return strings.TrimSuffix(s, ".0")
 	}
 	return s
-}
-
-// against reports whether the observed difference points against the
-// check, so that more seeds would rather show it does not hold.
-func (k check) against() bool {
-	d := k.c.Test.Diff
-	switch k.kind {
-	case positive, underfitRatio:
-		return d < 0
-	case negative:
-		return d > 0
-	case equivalent:
-		return math.Abs(d) >= Margin
-	case notPositive:
-		return d >= Margin
-	}
-	return false
 }

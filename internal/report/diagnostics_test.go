@@ -12,6 +12,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/experiment"
+	"github.com/dropexp/dropexp/internal/report/analysis"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -31,7 +32,7 @@ func writeDiagRuns(t *testing.T, dir string, runs []diagFake) {
 	for _, r := range runs {
 		rd := filepath.Join(dir, "runs", results.RunName(r.variant, r.ratio, "layer", r.seed))
 		os.MkdirAll(rd, 0o755)
-		cfg := protocolConfig(t, Table1Model, "cifar10")
+		cfg := protocolConfig(t, analysis.Table1Model, "cifar10")
 		cfg.Seed, cfg.Dropout.Variant, cfg.Dropout.Ratio = r.seed, r.variant, r.ratio
 		cfg.Train.Iterations, cfg.Train.LRSteps = 300, nil
 		if !r.withoutDiagnosticsFile {
@@ -151,7 +152,7 @@ func TestDiagnosticsReport(t *testing.T) {
 		t.Errorf("%s:\n%s", GradientNoiseCSV, csv)
 	}
 	// Against ratio: one panel, the two quantities.
-	runs := loadDiagnostics(&c)
+	runs := analysis.LoadDiagnostics(&c)
 	if fig, warn := DiagnosticsVsRatio(runs); len(fig.Rows) != 1 || len(fig.Rows[0].Panels) != 2 || warn != "" {
 		t.Errorf("diagnostics against ratio: %d rows, warning %q", len(fig.Rows), warn)
 	}
@@ -190,42 +191,5 @@ func TestDiagnosticsReportAbsent(t *testing.T) {
 	_, c, err := Write(Options{In: []string{dir}, Out: t.TempDir()})
 	if err != nil || len(c.Problems) != 1 || !strings.Contains(c.Problems[0], "not a diagnostics file") {
 		t.Errorf("corrupt diagnostics.csv: err %v, problems %v", err, c.Problems)
-	}
-}
-
-// TestDiagBias pins the bias estimate against values worked by hand:
-// bias² = mean(mean_dev²) − mean(noise · (norm_mean / norm_g0)² / K).
-func TestDiagBias(t *testing.T) {
-	run := func(draws int, rows ...[4]float64) diagRun { // mean_dev, noise, norm_mean, norm_g0; draws 0: no config
-		d := diagRun{vals: map[string][]float64{}}
-		if draws > 0 {
-			d.Config = &config.Run{Diagnostics: config.Diagnostics{Every: 50, Draws: draws}}
-		}
-		for i, r := range rows {
-			d.its = append(d.its, 50*(i+1))
-			for j, q := range []string{qMeanDev, qNoise, qNormMean, qNormG0} {
-				d.vals[q] = append(d.vals[q], r[j])
-			}
-		}
-		return d
-	}
-	for _, c := range []struct {
-		name string
-		d    diagRun
-		want float64
-	}{
-		// 0.25 − 0.2·4/8 = 0.15
-		{"one iteration", run(8, [4]float64{0.5, 0.2, 2, 1}), math.Sqrt(0.15)},
-		// (0.25 + 0.01)/2 − (0.1 + 0.05)/2 = 0.055
-		{"two iterations", run(8, [4]float64{0.5, 0.2, 2, 1}, [4]float64{0.1, 0.4, 1, 1}), math.Sqrt(0.055)},
-		// 0.01 − 0.8/8 < 0: all sampling error, an unbiased variant
-		{"clipped at 0", run(8, [4]float64{0.1, 0.8, 1, 1}), 0},
-		{"draws unknown", run(0, [4]float64{0.5, 0.2, 2, 1}), math.NaN()},
-		{"quantity missing", run(8, [4]float64{math.NaN(), 0.2, 2, 1}), math.NaN()},
-	} {
-		got := c.d.bias()
-		if math.IsNaN(c.want) != math.IsNaN(got) || (!math.IsNaN(got) && math.Abs(got-c.want) > 1e-12) {
-			t.Errorf("%s: bias %v, want %v", c.name, got, c.want)
-		}
 	}
 }

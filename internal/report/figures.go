@@ -20,6 +20,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/dropexp/dropexp/internal/experiment"
+	"github.com/dropexp/dropexp/internal/report/analysis"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/stats"
 )
@@ -45,7 +46,7 @@ type FigureRow struct {
 // to draw is left out, with a warning saying why (none for the last: most
 // reports have no such runs). Unfinished runs among runs are drawn as
 // partial curves and left out of every statistic.
-func Figures(runs []Run, ratios []experiment.Ratio) (figs []Figure, warnings []string) {
+func Figures(runs []analysis.Run, ratios []experiment.Ratio) (figs []Figure, warnings []string) {
 	for _, f := range []func() (Figure, string){
 		func() (Figure, string) { return Figure1(runs, ratios) },
 		func() (Figure, string) { return AccuracyVsRatio(runs) },
@@ -64,42 +65,32 @@ func Figures(runs []Run, ratios []experiment.Ratio) (figs []Figure, warnings []s
 
 // figureGroups returns the groups (as the tables form them: runs that
 // differ only in variant, ratio, semantics and seed) that hold dropout runs.
-func figureGroups(runs []Run) []*Group {
-	groups, _ := Groups(runs)
-	return slices.DeleteFunc(groups, func(g *Group) bool { return len(g.Cells) == 0 })
+func figureGroups(runs []analysis.Run) []*analysis.Group {
+	groups, _ := analysis.Groups(runs)
+	return slices.DeleteFunc(groups, func(g *analysis.Group) bool { return len(g.Cells) == 0 })
 }
 
 // groupTitle names a group's network and data for a figure: "ConvNet-Quick
 // on CIFAR-10 (JPEG image folder)", with what sets it apart from the other
 // groups of its data (the tables' label).
-func groupTitle(g *Group) string {
+func groupTitle(g *analysis.Group) string {
 	var s results.Summary
-	for _, c := range g.all() {
+	for _, c := range g.All() {
 		if rs := append(slices.Clone(c.Runs), c.Diverged...); len(rs) > 0 {
 			s = rs[0].Summary
 			break
 		}
 	}
-	t := modelTitle(g.Model) + " on " + DataTitle(s)
+	t := analysis.ModelTitle(g.Model) + " on " + analysis.DataTitle(s)
 	if g.Label != "" {
 		t += ", " + g.Label
 	}
 	return t
 }
 
-func modelRank(m string) int {
-	switch m {
-	case Table1Model:
-		return 0
-	case Table2Model:
-		return 1
-	}
-	return 2
-}
-
 // withMetrics returns the runs that have metrics to draw.
-func withMetrics(runs []Run) []Run {
-	return slices.DeleteFunc(slices.Clone(runs), func(r Run) bool { return len(r.Metrics) == 0 })
+func withMetrics(runs []analysis.Run) []analysis.Run {
+	return slices.DeleteFunc(slices.Clone(runs), func(r analysis.Run) bool { return len(r.Metrics) == 0 })
 }
 
 // A curve's style is its variant's rank in the variant table
@@ -140,16 +131,16 @@ func bandColor(style int) color.NRGBA {
 type curve struct {
 	label   string
 	style   int
-	runs    []Run
+	runs    []analysis.Run
 	partial bool // one unfinished run, drawn dashed and never averaged with others
 }
 
 // lossCurves returns the curves of group g under semantics sem at ratio
 // p0: plain, and each dropout cell whose p is p0, with their finished runs
 // that have metrics, then each unfinished run of those cells on its own.
-func lossCurves(g *Group, sem experiment.Semantics, p0 float64) []curve {
+func lossCurves(g *analysis.Group, sem experiment.Semantics, p0 float64) []curve {
 	var cs []curve
-	var cells []*CellRuns
+	var cells []*analysis.CellRuns
 	if g.Plain != nil {
 		cells = append(cells, g.Plain)
 	}
@@ -158,7 +149,7 @@ func lossCurves(g *Group, sem experiment.Semantics, p0 float64) []curve {
 			cells = append(cells, c)
 		}
 	}
-	cells = withStandard(g, sem, cells, func(c *CellRuns) bool { return c.Ratio.P == p0 })
+	cells = withStandard(g, sem, cells, func(c *analysis.CellRuns) bool { return c.Ratio.P == p0 })
 	for _, c := range cells {
 		label := string(c.Variant)
 		if c.Variant.Form() != experiment.NoRatio {
@@ -169,7 +160,7 @@ func lossCurves(g *Group, sem experiment.Semantics, p0 float64) []curve {
 		}
 		for _, r := range withMetrics(c.Partial) {
 			cs = append(cs, curve{label: fmt.Sprintf("%s s%d, %s", label, r.Summary.Seed, progressText(r)),
-				style: c.Variant.Rank(), runs: []Run{r}, partial: true})
+				style: c.Variant.Rank(), runs: []analysis.Run{r}, partial: true})
 		}
 	}
 	return cs
@@ -180,16 +171,16 @@ func lossCurves(g *Group, sem experiment.Semantics, p0 float64) []curve {
 // are one computation (standard dropout), where sem has none of its own at
 // their ratio: the tables compare an elementwise cell with standard's
 // layer runs, and the figures draw them too.
-func withStandard(g *Group, sem experiment.Semantics, cells []*CellRuns, keep func(*CellRuns) bool) []*CellRuns {
+func withStandard(g *analysis.Group, sem experiment.Semantics, cells []*analysis.CellRuns, keep func(*analysis.CellRuns) bool) []*analysis.CellRuns {
 	for _, c := range g.Cells {
 		if !c.Variant.SemanticsInvariant() || c.Semantics == sem || !keep(c) {
 			continue
 		}
-		if g.cellOrAlike(experiment.NewCell(c.Variant, c.Ratio, sem)) == c && !slices.Contains(cells, c) {
+		if g.CellOrAlike(experiment.NewCell(c.Variant, c.Ratio, sem)) == c && !slices.Contains(cells, c) {
 			cells = append(cells, c)
 		}
 	}
-	slices.SortStableFunc(cells, func(a, b *CellRuns) int { return cmp.Compare(a.Variant.Rank(), b.Variant.Rank()) })
+	slices.SortStableFunc(cells, func(a, b *analysis.CellRuns) int { return cmp.Compare(a.Variant.Rank(), b.Variant.Rank()) })
 	return cells
 }
 
@@ -213,7 +204,7 @@ func (s stat) halfWidth() float64 {
 
 // seedStats returns, at each iteration that every run recorded with a
 // finite value, the mean and standard deviation of metric over the runs.
-func seedStats(runs []Run, metric func(results.Metric) float64) []stat {
+func seedStats(runs []analysis.Run, metric func(results.Metric) float64) []stat {
 	series := make([]map[int]float64, len(runs))
 	for i, r := range runs {
 		series[i] = make(map[int]float64, len(r.Metrics))
@@ -242,7 +233,7 @@ func statsOver(series []map[int]float64) []stat {
 	slices.Sort(its)
 	out := make([]stat, len(its))
 	for i, it := range its {
-		m, sd := meanStd(vals[it])
+		m, sd := analysis.MeanStd(vals[it])
 		if math.IsNaN(sd) {
 			sd = 0
 		}
@@ -407,20 +398,20 @@ type curveMetric struct {
 // included; the panels of a metric share one y range across rows. Like the paper's it shows the
 // ConvNet-Quick runs when there are any, else every group. With nothing to
 // draw it returns no rows and a warning.
-func Figure1(runs []Run, ratios []experiment.Ratio) (Figure, string) {
+func Figure1(runs []analysis.Run, ratios []experiment.Ratio) (Figure, string) {
 	fig := Figure{Name: strings.TrimSuffix(Figure1PNG, ".png"), PanelW: 4.2 * vg.Inch, PanelH: 3.3 * vg.Inch}
 	groups := figureGroups(runs)
-	if slices.ContainsFunc(groups, func(g *Group) bool { return g.Model == Table1Model }) {
-		groups = slices.DeleteFunc(groups, func(g *Group) bool { return g.Model != Table1Model })
+	if slices.ContainsFunc(groups, func(g *analysis.Group) bool { return g.Model == analysis.Table1Model }) {
+		groups = slices.DeleteFunc(groups, func(g *analysis.Group) bool { return g.Model != analysis.Table1Model })
 	}
 	type rowKey struct {
-		g     *Group
+		g     *analysis.Group
 		sem   experiment.Semantics
 		ratio experiment.Ratio
 	}
 	var keys []rowKey
 	for _, g := range groups {
-		for _, sem := range g.semantics() {
+		for _, sem := range g.Semantics() {
 			for _, ratio := range ratios {
 				keys = append(keys, rowKey{g, sem, ratio})
 			}
@@ -470,7 +461,7 @@ func shareY(rows []FigureRow) {
 }
 
 // ratiosHint names the ratios the finished non-plain runs do have.
-func ratiosHint(runs []Run) string {
+func ratiosHint(runs []analysis.Run) string {
 	var rs []experiment.Ratio
 	for _, r := range runs {
 		if r.Cell.Variant.Form() == experiment.NoRatio || r.Summary.Status != results.StatusFinished || len(r.Metrics) == 0 {
@@ -493,11 +484,11 @@ func ratiosHint(runs []Run) string {
 // variant's colour where the runs are comparable with them (the full data
 // set under the paper's protocol, as the tables decide). With nothing to
 // draw it returns no rows and a warning.
-func AccuracyVsRatio(runs []Run) (Figure, string) {
+func AccuracyVsRatio(runs []analysis.Run) (Figure, string) {
 	fig := Figure{Name: strings.TrimSuffix(AccuracyPNG, ".png"), PanelW: 5.5 * vg.Inch, PanelH: 3.8 * vg.Inch}
 	for _, g := range figureGroups(runs) {
-		paperOK, _ := paperBasis(g)
-		for _, sem := range g.semantics() {
+		paperOK, _ := analysis.PaperBasis(g)
+		for _, sem := range g.Semantics() {
 			if row, ok := accuracyRow(g, sem, paperOK); ok {
 				fig.Rows = append(fig.Rows, row)
 			}
@@ -510,19 +501,19 @@ func AccuracyVsRatio(runs []Run) (Figure, string) {
 }
 
 // accuracyRow draws the accuracy of group g's cells of semantics sem against p.
-func accuracyRow(g *Group, sem experiment.Semantics, paperOK bool) (FigureRow, bool) {
+func accuracyRow(g *analysis.Group, sem experiment.Semantics, paperOK bool) (FigureRow, bool) {
 	p := newPlot("Final test accuracy against dropout ratio", "dropout ratio p", "test accuracy")
 	row := FigureRow{Title: fmt.Sprintf("%s, %s gradient", groupTitle(g), sem), Legend: newLegend()}
-	byLabel := map[string][]*CellRuns{} // by variant (augmented with its q)
+	byLabel := map[string][]*analysis.CellRuns{} // by variant (augmented with its q)
 	var labels []string
 	var ps []float64
-	var own []*CellRuns
+	var own []*analysis.CellRuns
 	for _, c := range g.Cells {
 		if c.Semantics == sem {
 			own = append(own, c)
 		}
 	}
-	for _, c := range withStandard(g, sem, own, func(*CellRuns) bool { return true }) {
+	for _, c := range withStandard(g, sem, own, func(*analysis.CellRuns) bool { return true }) {
 		if c.Acc.N == 0 {
 			continue
 		}
@@ -548,7 +539,7 @@ func accuracyRow(g *Group, sem experiment.Semantics, paperOK bool) (FigureRow, b
 		style := cells[0].Variant.Rank()
 		var pts errPoints
 		n := 0
-		slices.SortFunc(cells, func(a, b *CellRuns) int { return cmp.Compare(a.Ratio.P, b.Ratio.P) })
+		slices.SortFunc(cells, func(a, b *analysis.CellRuns) int { return cmp.Compare(a.Ratio.P, b.Ratio.P) })
 		for _, c := range cells {
 			lo, hi := c.Acc.Mean-c.Acc.Low, c.Acc.High-c.Acc.Mean // the tables' 95 % interval
 			if math.IsNaN(lo) || math.IsNaN(hi) {
@@ -593,7 +584,7 @@ func accuracyRow(g *Group, sem experiment.Semantics, paperOK bool) (FigureRow, b
 			p.Add(l)
 			row.Legend.Add(fmt.Sprintf("plain (n=%d)", g.Plain.Acc.N), l)
 		}
-		if y := paperValue(g, g.Plain.Cell); paperOK && !math.IsNaN(y) {
+		if y := analysis.PaperValue(g, g.Plain.Cell); paperOK && !math.IsNaN(y) {
 			if l, err := plotter.NewLine(plotter.XYs{{X: ps[0], Y: y}, {X: ps[len(ps)-1], Y: y}}); err == nil {
 				l.Color, l.Width, l.Dashes = colorOf(0), vg.Points(1.2), paperDashes()
 				p.Add(l)
@@ -657,13 +648,13 @@ func errLine(p *plot.Plot, pts errPoints, style int) (*plotter.Line, *plotter.Sc
 // paperLine returns the paper's accuracy against p for the variant of
 // cell c (and its q), at every ratio the paper ran, as the tables read the
 // paper's values; nil if it has none.
-func paperLine(g *Group, c *CellRuns, sem experiment.Semantics) plotter.XYs {
+func paperLine(g *analysis.Group, c *analysis.CellRuns, sem experiment.Semantics) plotter.XYs {
 	var ratios []experiment.Ratio
 	switch g.Model {
-	case Table1Model:
-		ratios = table1Ratios[:]
-	case Table2Model:
-		for _, row := range paperTable2 {
+	case analysis.Table1Model:
+		ratios = analysis.Table1Ratios[:]
+	case analysis.Table2Model:
+		for _, row := range analysis.PaperTable2 {
 			if !slices.Contains(ratios, row.P) {
 				ratios = append(ratios, row.P)
 			}
@@ -672,7 +663,7 @@ func paperLine(g *Group, c *CellRuns, sem experiment.Semantics) plotter.XYs {
 	var xys plotter.XYs
 	for _, r := range ratios {
 		r.Q = c.Ratio.Q
-		if y := paperValue(g, experiment.NewCell(c.Variant, r, sem)); !math.IsNaN(y) {
+		if y := analysis.PaperValue(g, experiment.NewCell(c.Variant, r, sem)); !math.IsNaN(y) {
 			xys = append(xys, plotter.XY{X: r.P, Y: y})
 		}
 	}

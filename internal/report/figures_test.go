@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/experiment"
+	"github.com/dropexp/dropexp/internal/report/analysis"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -50,7 +51,7 @@ func TestDataTitle(t *testing.T) {
 		{"imagefolder", "cifar10-jpeg.tar.xz", 5000, 1000, "CIFAR-10 (JPEG image folder, 5000/1000 images)"},
 		{"imagefolder", "cifar10-jpeg.tar.xz", 50000, 10000, "CIFAR-10 (JPEG image folder)"},
 	} {
-		if got := DataTitle(results.Summary{Dataset: tc.name, DatasetPath: tc.path, TrainSize: tc.train, TestSize: tc.test}); got != tc.want {
+		if got := analysis.DataTitle(results.Summary{Dataset: tc.name, DatasetPath: tc.path, TrainSize: tc.train, TestSize: tc.test}); got != tc.want {
 			t.Errorf("DataTitle(%s, %q, %d/%d) = %q, want %q", tc.name, tc.path, tc.train, tc.test, got, tc.want)
 		}
 	}
@@ -64,14 +65,14 @@ func TestDataTitle(t *testing.T) {
 		{"svhn", "x", "SVHN"},
 		{"cifar100-coarse", "x", "CIFAR-100 (20 coarse classes)"},
 	} {
-		if got := DataTitle(results.Summary{Dataset: tc.name, DatasetPath: tc.path}); got != tc.want {
+		if got := analysis.DataTitle(results.Summary{Dataset: tc.name, DatasetPath: tc.path}); got != tc.want {
 			t.Errorf("DataTitle(%s, %q) = %q, want %q", tc.name, tc.path, got, tc.want)
 		}
 	}
 }
 
 // figureRuns returns the table 1 fixture runs, read back as a report reads them.
-func figureRuns(t *testing.T) []Run {
+func figureRuns(t *testing.T) []analysis.Run {
 	_, c := collect(t, table1Runs)
 	return c.Runs
 }
@@ -175,14 +176,14 @@ func TestAccuracyVsRatio(t *testing.T) {
 }
 
 func TestSeedStats(t *testing.T) {
-	run := func(losses ...float64) Run {
+	run := func(losses ...float64) analysis.Run {
 		var m []results.Metric
 		for i, l := range losses {
 			m = append(m, results.Metric{Iteration: 100 * (i + 1), TrainLoss: l})
 		}
-		return Run{Metrics: m}
+		return analysis.Run{Metrics: m}
 	}
-	sts := seedStats([]Run{run(1, 2, 3), run(3, math.NaN(), 5)}, func(m results.Metric) float64 { return m.TrainLoss })
+	sts := seedStats([]analysis.Run{run(1, 2, 3), run(3, math.NaN(), 5)}, func(m results.Metric) float64 { return m.TrainLoss })
 	// Iteration 200 has a NaN and is left out; the others: mean, sample std.
 	want := []stat{{100, 2, math.Sqrt2, 2}, {300, 4, math.Sqrt2, 2}}
 	if len(sts) != len(want) {
@@ -197,7 +198,7 @@ func TestSeedStats(t *testing.T) {
 	if h := sts[0].halfWidth(); math.Abs(h-12.706204736174707) > 1e-9 {
 		t.Errorf("band half-width %v, want the 95 %% t interval's 12.7062", h)
 	}
-	if band(seedStats([]Run{run(1, 2)}, func(m results.Metric) float64 { return m.TrainLoss }), 1) != nil {
+	if band(seedStats([]analysis.Run{run(1, 2)}, func(m results.Metric) float64 { return m.TrainLoss }), 1) != nil {
 		t.Error("one seed drew a band")
 	}
 }

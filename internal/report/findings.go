@@ -3,326 +3,57 @@ package report
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 
-	"github.com/dropexp/dropexp/internal/experiment"
+	"github.com/dropexp/dropexp/internal/report/analysis"
 	"github.com/dropexp/dropexp/internal/stats"
 )
 
-// The poster's claims about Table 1 (ConvNet-Quick), each checked against a
-// group's runs with the rule of FindingsRule.
+// findings.md: the claims as package analysis checks them (the rule of
+// analysis.FindingsRule), with the answer on top.
 
-// Verdict is what the runs say about a claim or one check of it.
-type Verdict string
-
-// The verdicts.
-const (
-	Holds       Verdict = "holds"
-	DoesNotHold Verdict = "does not hold"
-	NotResolved Verdict = "not resolved at this n"
-	NotRun      Verdict = "not run"
-)
-
-// Margin is the difference of test accuracy below which two cells count as
-// indistinguishable: 0.2 points, the paper's own gain of backward dropout
-// over plain at p = 0.005 (0.7599 − 0.7579), so that "indistinguishable"
-// is narrower than the effects it is set against.
-const Margin = 0.002
-
-// UnderfitFactor is how much higher forward dropout's final training loss
-// must be than standard's to count as underfitting.
-const UnderfitFactor = 1.3
-
-// FindingsRule states how a verdict is reached, for the top of findings.md.
-var FindingsRule = fmt.Sprintf(`Rule. Every check is a two-sided t-test of a difference of means over seeds
-(paired by seed when both cells ran the same seeds, Welch otherwise); the
-p-values of all checks of one section form one family, adjusted by Holm's
-method, and a check is significant when its adjusted p < %.2g. Its interval
-is drawn at the level of the Holm step that decided it (1 − 0.05/k, k the
-checks still in the family at that step), so it excludes 0 exactly when
-the check is significant.
-
-- "A beats B" (or "A is above B"): holds when A − B is significant and
-  positive; does not hold when it is significant and negative; otherwise not
-  resolved at this n.
-- "A is indistinguishable from B": does not hold when A − B is significant;
-  holds when the interval of A − B lies inside ±%.3g (%.1f points, the
-  paper's own gain of backward over plain at p = 0.005); otherwise not
-  resolved.
-- "A does not beat B": does not hold when A − B is significant and positive;
-  holds when the interval of A − B ends below +%.3g; otherwise not
-  resolved.
-- "A's training loss is at least %.1f× B's": the same as "beats" for
-  loss(A) − %.1f·loss(B).
-
-A claim holds when all its checks hold, does not hold when one of them does
-not, and is otherwise not resolved; a check whose cells did not run, or ran
-once (no spread to test against), is not run or not resolved and says so.
-Test accuracy and training loss are the final ones of each run (training
-loss: the running mean over the last evaluation interval).`,
-	1-stats.Level, Margin, 100*Margin, Margin, UnderfitFactor, UnderfitFactor)
-
-// check is one test a claim rests on.
-type check struct {
-	what   string // in words, e.g. "forward beats backward (test accuracy)"
-	kind   checkKind
-	c      Comparison
-	ran    bool   // both cells ran
-	note   string // what did not run
-	metric string // "test accuracy" or "training loss"
-}
-
-type checkKind int
-
-const (
-	positive      checkKind = iota // A − B > 0
-	negative                       // A − B < 0
-	equivalent                     // |A − B| < Margin
-	notPositive                    // A − B < Margin
-	underfitRatio                  // loss(A) − UnderfitFactor·loss(B) > 0 (sign as positive)
-)
-
-// verdict applies FindingsRule to a check.
-func (k check) verdict() Verdict {
-	if !k.ran {
-		return NotRun
-	}
-	c := k.c
-	if c.Err != nil {
-		return NotResolved
-	}
-	sig, d := c.Significant(), c.Test.Diff
-	lo, hi := c.HolmInterval()
-	switch k.kind {
-	case positive, underfitRatio:
-		return direction(sig, d > 0)
-	case negative:
-		return direction(sig, d < 0)
-	case equivalent:
-		switch {
-		case sig:
-			return DoesNotHold
-		case lo > -Margin && hi < Margin:
-			return Holds
-		}
-	case notPositive:
-		switch {
-		case sig && d > 0:
-			return DoesNotHold
-		case hi < Margin:
-			return Holds
-		}
-	}
-	return NotResolved
-}
-
-func direction(sig, right bool) Verdict {
-	switch {
-	case sig && right:
-		return Holds
-	case sig:
-		return DoesNotHold
-	}
-	return NotResolved
-}
-
-// Finding is one of the poster's claims checked against a group's runs.
-type Finding struct {
-	ID        string // "a" to "e", in the order the claims are listed
-	Claim     string
-	Semantics string
-	Checks    []check
-	Verdict   Verdict
-}
-
-// findings checks the poster's claims against the ConvNet-Quick cells of g
-// under semantics sem, all checks one Holm family.
-func findings(g *Group, sem experiment.Semantics) []Finding {
-	const (
-		standard, forward, backward = experiment.Standard, experiment.Forward, experiment.Backward
-	)
-	plain := string(experiment.Plain)
-	p3, p05, p005 := experiment.Ratio{P: 0.3}, experiment.Ratio{P: 0.05}, experiment.Ratio{P: 0.005}
-	cell := func(v experiment.Variant, ratio experiment.Ratio) *CellRuns {
-		return g.cellOrAlike(experiment.NewCell(v, ratio, sem)) // standard: one computation under either rule
-	}
-	mk := func(what, metric string, kind checkKind, a, b *CellRuns, an, bn string) check {
-		k := check{what: what, kind: kind, metric: metric}
-		var missing []string
-		if a == nil {
-			missing = append(missing, an)
-		}
-		if b == nil {
-			missing = append(missing, bn)
-		}
-		if len(missing) > 0 {
-			k.note = strings.Join(missing, " and ") + " not run"
-			return k
-		}
-		k.ran = true
-		f, scale := accOf, 1.0
-		if metric == "training loss" {
-			f = trainLossOf
-		}
-		if kind == underfitRatio {
-			scale = UnderfitFactor
-		}
-		k.c = compare(a, b, f, scale)
-		return k
-	}
-	name := func(v experiment.Variant, r experiment.Ratio) string {
-		if c := cell(v, r); c != nil {
-			return c.Name()
-		}
-		return experiment.NewCell(v, r, sem).String()
-	}
-	var fs []Finding
-	// (a) forward at p = 0.3 underfits.
-	f3, s3 := cell(forward, p3), cell(standard, p3)
-	fs = append(fs, Finding{ID: "a", Claim: "(a) At p = 0.3 forward dropout underfits: its final training loss is at least 1.3× standard's, and its test accuracy is below standard's.",
-		Checks: []check{
-			mk("forward's training loss ≥ 1.3 × standard's", "training loss", underfitRatio, f3, s3, name(forward, p3), name(standard, p3)),
-			mk("forward's test accuracy below standard's", "test accuracy", negative, f3, s3, name(forward, p3), name(standard, p3)),
-		}})
-	// (b) standard beats forward at p ≥ 0.2, and (e) backward trains lower
-	// than standard but does not beat it, at the large ratios the poster
-	// speaks of: each such ratio that ran (0.3 and 0.2 when none did).
-	large := largeRatios(g, sem)
-	var b, e []check
-	for _, r := range large {
-		s, fw, bw := cell(standard, r), cell(forward, r), cell(backward, r)
-		b = append(b, mk("standard beats forward at p = "+r.String(), "test accuracy", positive, s, fw, name(standard, r), name(forward, r)))
-		e = append(e,
-			mk("backward's training loss below standard's at p = "+r.String(), "training loss", negative, bw, s, name(backward, r), name(standard, r)),
-			mk("backward does not beat standard at p = "+r.String(), "test accuracy", notPositive, bw, s, name(backward, r), name(standard, r)))
-	}
-	fs = append(fs, Finding{ID: "b", Claim: "(b) At p ≥ 0.2 standard dropout beats forward dropout.", Checks: b})
-	// (c) at p = 0.05.
-	f05, b05 := cell(forward, p05), cell(backward, p05)
-	fs = append(fs, Finding{ID: "c", Claim: "(c) At p = 0.05 forward and backward dropout are a little better than plain, and forward beats backward.",
-		Checks: []check{
-			mk("forward beats plain at p = 0.05", "test accuracy", positive, f05, g.Plain, name(forward, p05), plain),
-			mk("backward beats plain at p = 0.05", "test accuracy", positive, b05, g.Plain, name(backward, p05), plain),
-			mk("forward beats backward at p = 0.05", "test accuracy", positive, f05, b05, name(forward, p05), name(backward, p05)),
-		}})
-	// (d) at p = 0.005.
-	f005, b005 := cell(forward, p005), cell(backward, p005)
-	fs = append(fs, Finding{ID: "d", Claim: "(d) At p = 0.005 backward dropout beats plain, while forward dropout is indistinguishable from plain.",
-		Checks: []check{
-			mk("backward beats plain at p = 0.005", "test accuracy", positive, b005, g.Plain, name(backward, p005), plain),
-			mk("forward indistinguishable from plain at p = 0.005", "test accuracy", equivalent, f005, g.Plain, name(forward, p005), plain),
-		}})
-	fs = append(fs, Finding{ID: "e", Claim: "(e) Backward dropout reaches a lower training loss than standard dropout but does not beat it on the test set (at the large ratios, p ≥ 0.2).", Checks: e})
-
-	// One Holm family over every check that has a test.
-	var fam []Comparison
-	for _, f := range fs {
-		for _, k := range f.Checks {
-			if k.ran {
-				fam = append(fam, k.c)
-			}
-		}
-	}
-	holm(fam)
-	i := 0
-	for fi := range fs {
-		fs[fi].Semantics = string(sem)
-		for ki := range fs[fi].Checks {
-			if fs[fi].Checks[ki].ran {
-				fs[fi].Checks[ki].c = fam[i]
-				i++
-			}
-		}
-		fs[fi].Verdict = combine(fs[fi].Checks)
-	}
-	return fs
-}
-
-// largeRatios returns the ratios ≥ 0.2 of sem that ran in g, or the
-// paper's 0.3 and 0.2 when none did (so the claim reads "not run").
-func largeRatios(g *Group, sem experiment.Semantics) []experiment.Ratio {
-	var rs []experiment.Ratio
-	for _, c := range g.Cells {
-		if c.Semantics == sem && c.Ratio.P >= 0.2 && slices.Contains(table1Variants[:], c.Variant) {
-			if !slices.Contains(rs, c.Ratio) {
-				rs = append(rs, c.Ratio)
-			}
-		}
-	}
-	if len(rs) == 0 {
-		return []experiment.Ratio{{P: 0.3}, {P: 0.2}}
-	}
-	sortRatios(rs)
-	return rs
-}
-
-// combine is a claim's verdict from its checks' (FindingsRule). Checks
-// that did not run do not decide, unless none ran.
-func combine(ks []check) Verdict {
-	ran, holds := 0, 0
-	for _, k := range ks {
-		switch k.verdict() {
-		case DoesNotHold:
-			return DoesNotHold
-		case Holds:
-			holds++
-		}
-		if k.ran {
-			ran++
-		}
-	}
-	switch {
-	case ran == 0:
-		return NotRun
-	case holds == ran:
-		return Holds
-	}
-	return NotResolved
-}
-
-// Markdown renders findings of one section.
-func findingsMarkdown(b *strings.Builder, fs []Finding) {
+// findingsMarkdown renders findings of one section.
+func findingsMarkdown(b *strings.Builder, fs []analysis.Finding) {
 	for _, f := range fs {
 		fmt.Fprintf(b, "**%s** Verdict: **%s**", f.Claim, f.Verdict)
 		var notRun []string
 		for _, k := range f.Checks {
-			if !k.ran {
-				notRun = append(notRun, k.what+" ("+k.note+")")
+			if !k.Ran {
+				notRun = append(notRun, k.What+" ("+k.Note+")")
 			}
 		}
-		if f.Verdict != NotRun && len(notRun) > 0 {
+		if f.Verdict != analysis.NotRun && len(notRun) > 0 {
 			b.WriteString(" for what ran")
 		}
 		b.WriteString(".\n\n")
-		if f.Verdict == NotRun {
+		if f.Verdict == analysis.NotRun {
 			fmt.Fprintf(b, "Not run: %s.\n\n", strings.Join(notRun, "; "))
 			continue
 		}
 		b.WriteString("| check | a | b | test | n | a − b | interval (Holm level) | p | p (Holm) | verdict | seeds to resolve |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, k := range f.Checks {
-			if !k.ran {
-				fmt.Fprintf(b, "| %s | – | – | – | – | – | – | – | – | not run: %s | – |\n", k.what, k.note)
+			if !k.Ran {
+				fmt.Fprintf(b, "| %s | – | – | – | – | – | – | – | – | not run: %s | – |\n", k.What, k.Note)
 				continue
 			}
-			c := k.c
+			c := k.C
 			a, bb := c.A.Name(), c.B.Name()
-			if k.kind == underfitRatio {
+			if k.Kind == analysis.UnderfitRatio {
 				bb = fmt.Sprintf("%.1f × %s", c.Scale, bb)
 			}
-			if k.metric == "training loss" {
+			if k.Metric == "training loss" {
 				a, bb = a+" (loss)", bb+" (loss)"
 			}
-			v := string(k.verdict())
+			v := string(k.Verdict())
 			if c.Err != nil {
-				v += ": " + c.why()
+				v += ": " + c.Why()
 			}
 			lo, hi := c.HolmInterval()
-			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", k.what, a, bb, testName(c), nText(c),
-				signed(c.Test.Diff), intervalAt(lo, hi, c.Alpha), pText(c.Test.P), pText(c.PHolm), v, k.seedsText(len(familyOf(fs))))
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", k.What, a, bb, testName(c), nText(c),
+				signed(c.Test.Diff), intervalAt(lo, hi, c.Alpha), pText(c.Test.P), pText(c.PHolm), v, seedsText(k, len(analysis.FamilyOf(fs))))
 		}
-		if f.ID == "a" && f.Checks[0].ran && f.Checks[0].c.A.TrainLoss.N > 0 && f.Checks[0].c.B.TrainLoss.N > 0 {
-			fa, fb := f.Checks[0].c.A.TrainLoss.Mean, f.Checks[0].c.B.TrainLoss.Mean
+		if f.ID == "a" && f.Checks[0].Ran && f.Checks[0].C.A.TrainLoss.N > 0 && f.Checks[0].C.B.TrainLoss.N > 0 {
+			fa, fb := f.Checks[0].C.A.TrainLoss.Mean, f.Checks[0].C.B.TrainLoss.Mean
 			fmt.Fprintf(b, "\nMean final training loss: forward %.4f, standard %.4f (ratio %.2f).\n", fa, fb, fa/fb)
 		}
 		b.WriteString("\n")
@@ -330,7 +61,7 @@ func findingsMarkdown(b *strings.Builder, fs []Finding) {
 }
 
 // testName is "paired", "welch" or "–" for a comparison without a test.
-func testName(c Comparison) string {
+func testName(c analysis.Comparison) string {
 	if c.Err != nil {
 		return "–"
 	}
@@ -338,7 +69,7 @@ func testName(c Comparison) string {
 }
 
 // nText gives the runs on each side: "2" for pairs, "2 / 3" otherwise.
-func nText(c Comparison) string {
+func nText(c analysis.Comparison) string {
 	if c.Err == nil && c.Test.Kind == stats.PairedTest {
 		return fmt.Sprintf("%d pairs", c.Test.NA)
 	}
@@ -375,17 +106,17 @@ func pText(p float64) string {
 // findingsDoc renders findings.md: the answer first, then every check of
 // the poster's claims about Table 1 (ConvNet-Quick groups) and of the
 // paper's claim about Table 2 (ResNet-20 groups).
-func findingsDoc(note string, groups []*Group) string {
+func findingsDoc(note string, groups []*analysis.Group) string {
 	var secs []findingSection
 	var notes []string
 	for _, g := range groups {
-		if g.Model != Table1Model {
+		if g.Model != analysis.Table1Model {
 			continue
 		}
-		for _, sem := range g.semantics() {
-			secs = append(secs, findingSection{title: g.Title() + ", " + string(sem) + " gradient", g: g, fs: findings(g, sem)})
+		for _, sem := range g.Semantics() {
+			secs = append(secs, findingSection{title: g.Title() + ", " + string(sem) + " gradient", g: g, fs: analysis.Findings(g, sem)})
 			n := ""
-			if ok, why := paperBasis(g); !ok {
+			if ok, why := analysis.PaperBasis(g); !ok {
 				n = fmt.Sprintf("The claims are about CIFAR-10 under the Table 1 protocol; %s, so these checks say what these runs show, not whether the paper reproduces.\n\n", why)
 			}
 			notes = append(notes, n)
@@ -393,16 +124,16 @@ func findingsDoc(note string, groups []*Group) string {
 	}
 	t1 := len(secs)
 	for _, g := range groups {
-		if g.Model != Table2Model {
+		if g.Model != analysis.Table2Model {
 			continue
 		}
-		for _, sem := range g.semantics() {
-			if !hasTable2Cells(g, sem) {
+		for _, sem := range g.Semantics() {
+			if !analysis.HasTable2Cells(g, sem) {
 				continue
 			}
-			secs = append(secs, findingSection{title: g.Title() + ", " + string(sem) + " gradient", g: g, fs: []Finding{table2Findings(g, sem)}})
+			secs = append(secs, findingSection{title: g.Title() + ", " + string(sem) + " gradient", g: g, fs: []analysis.Finding{analysis.Table2Findings(g, sem)}})
 			n := ""
-			switch ok, why := paperBasis(g); {
+			switch ok, why := analysis.PaperBasis(g); {
 			case !ok:
 				n = "The claim is about Table 2's protocol (164 epochs); " + why + ", so this check says what these runs show, not whether the paper reproduces.\n\n"
 			case why != "":
@@ -418,7 +149,7 @@ func findingsDoc(note string, groups []*Group) string {
 		b.WriteString(note + "\n\n")
 	}
 	answerMarkdown(&b, secs)
-	b.WriteString(FindingsRule + "\n\n")
+	b.WriteString(analysis.FindingsRule + "\n\n")
 	for i, sec := range secs {
 		fmt.Fprintf(&b, "## %s\n\n", sec.title)
 		b.WriteString(notes[i])

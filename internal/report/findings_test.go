@@ -1,75 +1,14 @@
 package report
 
 import (
-	"errors"
-	"math"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/experiment"
+	"github.com/dropexp/dropexp/internal/report/analysis"
 	"github.com/dropexp/dropexp/internal/results"
-	"github.com/dropexp/dropexp/internal/stats"
 )
-
-func TestCheckVerdict(t *testing.T) {
-	nan := math.NaN()
-	// diff, interval, p (Holm)
-	c := func(d, lo, hi, ph float64) Comparison {
-		return Comparison{Test: stats.Test{Diff: d, Low: lo, High: hi, P: ph}, PHolm: ph, HLow: lo, HHigh: hi}
-	}
-	for _, tc := range []struct {
-		name string
-		kind checkKind
-		c    Comparison
-		ran  bool
-		want Verdict
-	}{
-		{"beats, significant", positive, c(0.01, 0.005, 0.015, 0.01), true, Holds},
-		{"beats, significant the other way", positive, c(-0.01, -0.015, -0.005, 0.01), true, DoesNotHold},
-		{"beats, not significant", positive, c(0.01, -0.005, 0.025, 0.2), true, NotResolved},
-		{"below, significant", negative, c(-0.01, -0.015, -0.005, 0.001), true, Holds},
-		{"below, significant the other way", negative, c(0.01, 0.005, 0.015, 0.001), true, DoesNotHold},
-		{"loss ratio, significant", underfitRatio, c(0.2, 0.1, 0.3, 0.01), true, Holds},
-		{"indistinguishable, narrow interval", equivalent, c(0.0005, -0.001, 0.0019, 0.5), true, Holds},
-		{"indistinguishable, wide interval", equivalent, c(0.0005, -0.01, 0.011, 0.5), true, NotResolved},
-		{"indistinguishable, significant", equivalent, c(0.0015, 0.001, 0.0019, 0.01), true, DoesNotHold},
-		{"does not beat, interval below the margin", notPositive, c(-0.01, -0.02, 0.001, 0.3), true, Holds},
-		{"does not beat, wide interval", notPositive, c(-0.01, -0.1, 0.08, 0.8), true, NotResolved},
-		{"does not beat, significantly better", notPositive, c(0.01, 0.005, 0.015, 0.01), true, DoesNotHold},
-		{"does not beat, significantly worse", notPositive, c(-0.01, -0.015, -0.005, 0.01), true, Holds},
-		{"n=1", positive, Comparison{Test: stats.Test{Diff: 0.1, Low: nan, High: nan, P: nan}, PHolm: nan, Err: stats.ErrTooFew}, true, NotResolved},
-		{"not run", positive, Comparison{}, false, NotRun},
-	} {
-		if got := (check{kind: tc.kind, c: tc.c, ran: tc.ran}).verdict(); got != tc.want {
-			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
-		}
-	}
-	if !errors.Is(stats.ErrTooFew, stats.ErrTooFew) {
-		t.Fatal("unreachable")
-	}
-}
-
-func TestCombine(t *testing.T) {
-	sig := Comparison{Test: stats.Test{Diff: 0.01, Low: 0.005, High: 0.015}, PHolm: 0.01}
-	insig := Comparison{Test: stats.Test{Diff: 0.01, Low: -0.01, High: 0.03}, PHolm: 0.5}
-	for _, tc := range []struct {
-		name   string
-		checks []check
-		want   Verdict
-	}{
-		{"all hold", []check{{kind: positive, c: sig, ran: true}, {kind: positive, c: sig, ran: true}}, Holds},
-		{"one does not hold", []check{{kind: positive, c: sig, ran: true}, {kind: negative, c: sig, ran: true}, {kind: positive, c: insig, ran: true}}, DoesNotHold},
-		{"one unresolved", []check{{kind: positive, c: sig, ran: true}, {kind: positive, c: insig, ran: true}}, NotResolved},
-		{"what ran holds", []check{{kind: positive, c: sig, ran: true}, {kind: positive}}, Holds},
-		{"nothing ran", []check{{kind: positive}, {kind: negative}}, NotRun},
-		{"no checks", nil, NotRun},
-	} {
-		if got := combine(tc.checks); got != tc.want {
-			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
-		}
-	}
-}
 
 // claimRuns is a Table 1 grid on which the poster's claims (a)–(e) all
 // hold with 5 seeds, and claimRunsAgainst one on which (a), (c) and (d)
@@ -117,36 +56,36 @@ func TestFindings(t *testing.T) {
 		name string
 		sem  string
 		runs []fakeRun
-		want map[string]Verdict
+		want map[string]analysis.Verdict
 		text []string
 	}{
-		{"claims hold", "layer", claimRuns(false), map[string]Verdict{"a": Holds, "b": Holds, "c": Holds, "d": Holds, "e": Holds},
+		{"claims hold", "layer", claimRuns(false), map[string]analysis.Verdict{"a": analysis.Holds, "b": analysis.Holds, "c": analysis.Holds, "d": analysis.Holds, "e": analysis.Holds},
 			[]string{"Mean final training loss: forward 1.4000, standard 0.9000 (ratio 1.56).", "| standard beats forward at p = 0.2 | standard/0.2/layer | forward/0.2/layer | paired | 5 pairs | +0.0400 |"}},
-		{"claims do not hold", "layer", claimRuns(true), map[string]Verdict{"a": DoesNotHold, "b": DoesNotHold, "c": DoesNotHold, "d": DoesNotHold, "e": NotRun},
+		{"claims do not hold", "layer", claimRuns(true), map[string]analysis.Verdict{"a": analysis.DoesNotHold, "b": analysis.DoesNotHold, "c": analysis.DoesNotHold, "d": analysis.DoesNotHold, "e": analysis.NotRun},
 			[]string{"| forward indistinguishable from plain at p = 0.005 | forward/0.005/layer | plain |", "Not run: backward's training loss below standard's at p = 0.3 (backward/0.3/layer not run)"}},
 		{"two seeds", "layer", []fakeRun{
 			full(cq("standard", "0.3", 1, 0.712)), full(cq("standard", "0.3", 2, 0.7121)),
 			full(cq("forward", "0.3", 1, 0.6227)), full(cq("forward", "0.3", 2, 0.6335)),
-		}, map[string]Verdict{"a": NotResolved, "b": NotResolved, "c": NotRun, "d": NotRun, "e": NotRun}, nil},
+		}, map[string]analysis.Verdict{"a": analysis.NotResolved, "b": analysis.NotResolved, "c": analysis.NotRun, "d": analysis.NotRun, "e": analysis.NotRun}, nil},
 		// Standard has one rule: the elementwise claims meet its layer runs.
 		{"elementwise", "elementwise", []fakeRun{
 			full(cq("plain", "", 1, 0.750)), full(cq("plain", "", 2, 0.752)), full(cq("plain", "", 3, 0.749)),
 			full(cq("standard", "0.3", 1, 0.712)), full(cq("standard", "0.3", 2, 0.7121)), full(cq("standard", "0.3", 3, 0.715)),
 			elementwise(full(cq("forward", "0.3", 1, 0.6227))), elementwise(full(cq("forward", "0.3", 2, 0.6335))), elementwise(full(cq("forward", "0.3", 3, 0.6301))),
-		}, map[string]Verdict{"a": DoesNotHold, "b": Holds, "c": NotRun, "d": NotRun, "e": NotRun}, // loss 1.5 − acc: 1.11× standard's
+		}, map[string]analysis.Verdict{"a": analysis.DoesNotHold, "b": analysis.Holds, "c": analysis.NotRun, "d": analysis.NotRun, "e": analysis.NotRun}, // loss 1.5 − acc: 1.11× standard's
 			[]string{"| forward's test accuracy below standard's | forward/0.3/elementwise | standard/0.3/layer | paired | 3 pairs | -0.0843 |",
 				"| standard beats forward at p = 0.3 | standard/0.3/layer | forward/0.3/elementwise | paired | 3 pairs | +0.0843 |"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, c := collect(t, tc.runs)
-			groups, _ := Groups(c.Runs)
+			groups, _ := analysis.Groups(c.Runs)
 			if len(groups) != 1 {
 				t.Fatalf("%d groups", len(groups))
 			}
-			for _, f := range findings(groups[0], experiment.Semantics(tc.sem)) {
+			for _, f := range analysis.Findings(groups[0], experiment.Semantics(tc.sem)) {
 				if f.Verdict != tc.want[f.ID] {
 					var b strings.Builder
-					findingsMarkdown(&b, []Finding{f})
+					findingsMarkdown(&b, []analysis.Finding{f})
 					t.Errorf("(%s): %s, want %s\n%s", f.ID, f.Verdict, tc.want[f.ID], b.String())
 				}
 			}
@@ -165,7 +104,7 @@ func TestFindings(t *testing.T) {
 
 func TestFindingsWithoutConvNetQuick(t *testing.T) {
 	_, c := collect(t, []fakeRun{resnet("svhn", "plain", "", 1, 0.95)})
-	groups, _ := Groups(c.Runs)
+	groups, _ := analysis.Groups(c.Runs)
 	if doc := findingsDoc("", groups); !strings.Contains(doc, "No ConvNet-Quick dropout runs: nothing to check.") {
 		t.Errorf("findings.md:\n%s", doc)
 	}
@@ -177,7 +116,7 @@ func TestFindingsWithoutConvNetQuick(t *testing.T) {
 func table2Runs(gain [3]float64) []fakeRun {
 	var runs []fakeRun
 	noise := []float64{0.0006, -0.0004, 0.0001, -0.0003}
-	for i, p := range table2Ratios {
+	for i, p := range analysis.Table2Ratios {
 		for s := range noise {
 			e := noise[(s+i)%len(noise)]
 			runs = append(runs,
@@ -193,30 +132,30 @@ func TestTable2Findings(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		runs []fakeRun
-		want Verdict
+		want analysis.Verdict
 		text []string
 	}{
-		{"augmented ahead at every ratio", table2Runs([3]float64{0.01, 0.012, 0.008}), Holds,
+		{"augmented ahead at every ratio", table2Runs([3]float64{0.01, 0.012, 0.008}), analysis.Holds,
 			[]string{"| augmented beats standard at p = 0.2 | augmented/0.2/0.0001/layer | standard/0.2/layer | paired | 4 pairs | +0.0120 |"}},
-		{"behind at one ratio", table2Runs([3]float64{0.01, -0.01, 0.008}), DoesNotHold, nil},
-		{"level at one ratio", table2Runs([3]float64{0.01, 0, 0.008}), NotResolved, nil},
-		{"one ratio ran", only01, Holds,
+		{"behind at one ratio", table2Runs([3]float64{0.01, -0.01, 0.008}), analysis.DoesNotHold, nil},
+		{"level at one ratio", table2Runs([3]float64{0.01, 0, 0.008}), analysis.NotResolved, nil},
+		{"one ratio ran", only01, analysis.Holds,
 			[]string{"Verdict: **holds** for what ran", "| augmented beats standard at p = 0.3 | – | – | – | – | – | – | – | – | not run: augmented at p = 0.3 not run |"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, c := collect(t, tc.runs)
-			groups, _ := Groups(c.Runs)
+			groups, _ := analysis.Groups(c.Runs)
 			if len(groups) != 1 {
 				t.Fatalf("%d groups", len(groups))
 			}
-			f := table2Findings(groups[0], "layer")
+			f := analysis.Table2Findings(groups[0], "layer")
 			if f.Verdict != tc.want {
 				var b strings.Builder
-				findingsMarkdown(&b, []Finding{f})
+				findingsMarkdown(&b, []analysis.Finding{f})
 				t.Errorf("%s, want %s\n%s", f.Verdict, tc.want, b.String())
 			}
 			doc := findingsDoc("", groups)
-			for _, w := range append(tc.text, "## ResNet-20 on CIFAR-10, layer gradient", "| "+Table2Claim+" | "+string(tc.want)+" |", Table2Claim) {
+			for _, w := range append(tc.text, "## ResNet-20 on CIFAR-10, layer gradient", "| "+analysis.Table2Claim+" | "+string(tc.want)+" |", analysis.Table2Claim) {
 				if !strings.Contains(doc, w) {
 					t.Errorf("findings.md lacks %q\n%s", w, doc)
 				}
@@ -236,7 +175,7 @@ func TestAnswer(t *testing.T) {
 		runs = append(runs, full(cq("forward", "0.1", int64(s+1), 0.74+e)), full(cq("backward", "0.1", int64(s+1), 0.73+e/2)))
 	}
 	_, c := collect(t, runs)
-	groups, _ := Groups(c.Runs)
+	groups, _ := analysis.Groups(c.Runs)
 	doc := findingsDoc("", groups)
 	for _, w := range []string{"## The answer\n", "None of the claims' cells ran; the comparisons that did (test accuracy, one Holm family):",
 		"  - forward/0.1/layer − backward/0.1/layer = +0.0099, ", ": significant\n", "- Not run: (a), (b), (c), (d), (e)"} {
@@ -246,37 +185,12 @@ func TestAnswer(t *testing.T) {
 	}
 
 	_, c = collect(t, claimRuns(false)[:20]) // plain, standard, forward and backward at 0.3 with 5 seeds
-	groups, _ = Groups(c.Runs)
+	groups, _ = analysis.Groups(c.Runs)
 	doc = findingsDoc("", groups)
 	for _, w := range []string{"- **(a) Forward dropout at p = 0.3 underfits: holds with 5 seeds per cell.** forward's training loss ≥ 1.3 × standard's holds (a − b = ",
 		"| check | a | b | test | n | a − b | interval (Holm level) | p | p (Holm) | verdict | seeds to resolve |"} {
 		if !strings.Contains(doc, w) {
 			t.Errorf("findings.md lacks %q\n%s", w, doc)
 		}
-	}
-}
-
-// The seeds that would settle an open check: the paired t-test's power at
-// the observed difference and spread, at Holm's strictest level.
-func TestCheckSeeds(t *testing.T) {
-	open := func(kind checkKind, diff, se float64, n int) check {
-		return check{kind: kind, ran: true, c: Comparison{Test: stats.Test{Diff: diff, SE: se, NA: n, NB: n, DF: float64(n - 1)}, PHolm: 0.5,
-			HLow: diff - 10*se, HHigh: diff + 10*se}}
-	}
-	// effect = diff / (se·√n) = 1 standard deviation of the differences.
-	k := open(positive, 0.01, 0.01/math.Sqrt(3), 3)
-	if n, ok, _ := k.seeds(1); !ok || n != 10 { // stats.SeedsNeeded(1, 0.05, 0.8) = 10 (SciPy)
-		t.Errorf("seeds of an open check, one in its family: %d, %v; want 10", n, ok)
-	}
-	if n, ok, _ := k.seeds(4); !ok || n <= 10 {
-		t.Errorf("seeds in a family of 4: %d, %v; want more than alone", n, ok)
-	}
-	held := k
-	held.c.PHolm, held.c.HLow = 0.001, 0.001
-	if _, ok, _ := held.seeds(1); ok {
-		t.Error("a settled check asks for seeds")
-	}
-	if n, ok, _ := open(equivalent, 0.0005, 0.002, 3).seeds(1); !ok || n < 3 {
-		t.Errorf("an open equivalence check: %d, %v", n, ok)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/report/analysis"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -30,7 +31,7 @@ type htmlReport struct {
 	figures            []htmlDoc       // the SVG figures, in the order written
 	files              []string        // every file written, for the list of downloads
 	empty              map[string]bool // Markdown files with nothing to show (a table without runs)
-	runs               []Run           // finished, diverged and (with Options.Partial) unfinished
+	runs               []analysis.Run  // finished, diverged and (with Options.Partial) unfinished
 	problems, warnings []string
 }
 
@@ -214,7 +215,7 @@ func (h *htmlReport) renderRuns(b *bytes.Buffer) {
 	names := runNames(h.runs)
 	keys := sweptKeys(h.runs)
 	runs := slices.Clone(h.runs)
-	slices.SortStableFunc(runs, func(a, c Run) int { return strings.Compare(names[a.Dir], names[c.Dir]) })
+	slices.SortStableFunc(runs, func(a, c analysis.Run) int { return strings.Compare(names[a.Dir], names[c.Dir]) })
 	diffs, shared, bases := configDiffs(runs)
 
 	b.WriteString("<section id=\"runs\">\n<h2>Runs</h2>\n")
@@ -235,7 +236,7 @@ func (h *htmlReport) renderRuns(b *bytes.Buffer) {
 	}
 	b.WriteString("</tr>\n")
 	for _, r := range runs {
-		set := settingsOf(r)
+		set := analysis.SettingsOf(r)
 		fmt.Fprintf(b, "<tr><td><a href=\"#%s\">%s</a></td><td>%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>",
 			esc(runID(names[r.Dir])), esc(names[r.Dir]), statusHTML(r), finalNum(r, r.Summary.FinalTestAcc), finalNum(r, r.Summary.FinalTrainLoss))
 		for _, k := range keys {
@@ -292,7 +293,7 @@ func runID(name string) string {
 }
 
 // statusHTML says how a run ended, or how far an unfinished one got.
-func statusHTML(r Run) string {
+func statusHTML(r analysis.Run) string {
 	s := r.Summary
 	switch {
 	case s.Status == results.StatusFinished:
@@ -305,7 +306,7 @@ func statusHTML(r Run) string {
 
 // finalNum is a finished run's final value; "–" for others (an unfinished
 // run's last value is not a final one).
-func finalNum(r Run, v float64) string {
+func finalNum(r analysis.Run, v float64) string {
 	if r.Summary.Status != results.StatusFinished || math.IsNaN(v) {
 		return "–"
 	}
@@ -324,7 +325,7 @@ type runDiff struct {
 // configDiffs returns each run's differences from its base config (by run
 // directory), less the differences every run shares, which are returned
 // apart, and the base configs' names.
-func configDiffs(runs []Run) (diffs map[string]runDiff, shared []diffRow, bases []string) {
+func configDiffs(runs []analysis.Run) (diffs map[string]runDiff, shared []diffRow, bases []string) {
 	diffs = map[string]runDiff{}
 	indexes := map[string]map[string]*string{} // sweep directory -> run directory name -> base
 	baseSettings := map[string]map[string]string{}
@@ -357,7 +358,7 @@ func configDiffs(runs []Run) (diffs map[string]runDiff, shared []diffRow, bases 
 		}
 		known++
 		var rows []diffRow
-		runSet := settingsOf(r)
+		runSet := analysis.SettingsOf(r)
 		for _, k := range config.Keys() {
 			if slices.Contains([]string{"out", "threads"}, k) {
 				continue
@@ -374,7 +375,7 @@ func configDiffs(runs []Run) (diffs map[string]runDiff, shared []diffRow, bases 
 	// What every run changes, said once.
 	first := diffs[runs[0].Dir].rows
 	for _, row := range first {
-		if !slices.ContainsFunc(runs, func(r Run) bool { return !slices.Contains(diffs[r.Dir].rows, row) }) {
+		if !slices.ContainsFunc(runs, func(r analysis.Run) bool { return !slices.Contains(diffs[r.Dir].rows, row) }) {
 			shared = append(shared, row)
 		}
 	}
@@ -434,10 +435,10 @@ type yRanges struct{ loss, acc [2]float64 }
 
 // rangeKey is what runs share their panels' y ranges by: the network and
 // the data, so runs read against each other are drawn to one scale.
-func rangeKey(r Run) string { return r.Summary.Model + "\x00" + DataTitle(r.Summary) }
+func rangeKey(r analysis.Run) string { return r.Summary.Model + "\x00" + analysis.DataTitle(r.Summary) }
 
 // runRanges returns the y ranges of the runs' panels by rangeKey.
-func runRanges(runs []Run) map[string]yRanges {
+func runRanges(runs []analysis.Run) map[string]yRanges {
 	out := map[string]yRanges{}
 	grow := func(rg *[2]float64, v float64) {
 		if !math.IsNaN(v) && !math.IsInf(v, 0) {
@@ -461,7 +462,7 @@ func runRanges(runs []Run) map[string]yRanges {
 }
 
 // runCurvesSVG draws a run's curves as an inline SVG, on the y ranges yr.
-func runCurvesSVG(r Run, yr yRanges) string {
+func runCurvesSVG(r analysis.Run, yr yRanges) string {
 	total := float64(r.Summary.Iterations)
 	if total == 0 && r.Config != nil {
 		total = float64(r.Config.Train.Iterations)
@@ -472,7 +473,7 @@ func runCurvesSVG(r Run, yr yRanges) string {
 	if total <= 0 || len(r.Metrics) == 0 {
 		return "<p>No metrics.</p>"
 	}
-	partial := !final(r)
+	partial := !analysis.Final(r)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="curves" viewBox="0 0 %g %g" width="%g" height="%g" font-family="sans-serif" font-size="11">`,
 		2*curveW, curveH, 2*curveW, curveH)

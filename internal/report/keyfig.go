@@ -2,11 +2,13 @@ package report
 
 import (
 	"fmt"
-	"github.com/dropexp/dropexp/internal/experiment"
 	"slices"
 	"strings"
 
 	"gonum.org/v1/plot/vg"
+
+	"github.com/dropexp/dropexp/internal/experiment"
+	"github.com/dropexp/dropexp/internal/report/analysis"
 )
 
 // SettingsFigureName is the figure of runs that differ in settings beyond
@@ -22,11 +24,11 @@ const SettingsFigureName = "curves_by_setting"
 // group labelled with what sets it apart (train.lr=0.01): the mean over
 // seeds with the band of its 95 % interval, unfinished runs dashed on their own. It has no
 // rows when no runs differ that way.
-func SettingsFigure(runs []Run) Figure {
+func SettingsFigure(runs []analysis.Run) Figure {
 	fig := Figure{Name: SettingsFigureName, PanelW: 4.2 * vg.Inch, PanelH: 3.3 * vg.Inch}
 	type md struct{ model, dataset string }
 	var order []md
-	families := map[md][]*Group{}
+	families := map[md][]*analysis.Group{}
 	for _, g := range allGroups(runs) {
 		k := md{g.Model, g.Dataset}
 		if _, ok := families[k]; !ok {
@@ -42,10 +44,10 @@ func SettingsFigure(runs []Run) Figure {
 		first := len(fig.Rows) // this model and data set's rows share y ranges
 		// The cells in the order of the first group that has each.
 		var names []string
-		cellsOf := map[string][]*CellRuns{}
-		groupOf := map[*CellRuns]int{}
+		cellsOf := map[string][]*analysis.CellRuns{}
+		groupOf := map[*analysis.CellRuns]int{}
 		for gi, g := range gs {
-			for _, c := range g.all() {
+			for _, c := range g.All() {
 				n := c.Name()
 				if !slices.Contains(names, n) {
 					names = append(names, n)
@@ -70,7 +72,7 @@ func SettingsFigure(runs []Run) Figure {
 					curves = append(curves, curve{label: fmt.Sprintf("%s (n=%d)", label, len(rs)), style: groupOf[c] + 1, runs: rs})
 				}
 				for _, r := range withMetrics(c.Partial) {
-					curves = append(curves, curve{label: fmt.Sprintf("%s s%d, %s", label, r.Summary.Seed, progressText(r)), style: groupOf[c] + 1, runs: []Run{r}, partial: true})
+					curves = append(curves, curve{label: fmt.Sprintf("%s s%d, %s", label, r.Summary.Seed, progressText(r)), style: groupOf[c] + 1, runs: []analysis.Run{r}, partial: true})
 				}
 			}
 			if len(curves) < 2 {
@@ -80,7 +82,7 @@ func SettingsFigure(runs []Run) Figure {
 			if c := cells[0]; c.Variant.Form() != experiment.NoRatio {
 				cellTitle = fmt.Sprintf("%s %s, %s gradient", c.Variant, c.Ratio, c.Semantics)
 			}
-			title := fmt.Sprintf("%s on %s, %s: by setting", modelTitle(k.model), gs[0].dataTitle(), cellTitle)
+			title := fmt.Sprintf("%s on %s, %s: by setting", analysis.ModelTitle(k.model), gs[0].DataTitle(), cellTitle)
 			fig.Rows = append(fig.Rows, curveRow(title, curves, lossMetrics))
 		}
 		shareY(fig.Rows[first:])
@@ -90,8 +92,8 @@ func SettingsFigure(runs []Run) Figure {
 
 // allGroups returns the groups of runs with at least one run drawn (the
 // figures' groups, plain-only groups included).
-func allGroups(runs []Run) []*Group {
-	groups, _ := Groups(runs)
+func allGroups(runs []analysis.Run) []*analysis.Group {
+	groups, _ := analysis.Groups(runs)
 	return groups
 }
 

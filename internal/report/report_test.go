@@ -15,6 +15,7 @@ import (
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/experiment"
+	"github.com/dropexp/dropexp/internal/report/analysis"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -37,7 +38,7 @@ type fakeRun struct {
 func protocolConfig(t *testing.T, model, dataset string) config.Run {
 	t.Helper()
 	file := "../../configs/convnet-quick-cifar10.yaml"
-	if model == Table2Model {
+	if model == analysis.Table2Model {
 		file = "../../configs/resnet20-" + dataset + ".yaml"
 	}
 	cfg, err := config.Load(file, nil, nil)
@@ -126,11 +127,11 @@ func writeRuns(t *testing.T, dir string, runs []fakeRun) {
 	}
 }
 
-func collect(t *testing.T, runs []fakeRun) (string, Collection) {
+func collect(t *testing.T, runs []fakeRun) (string, analysis.Collection) {
 	t.Helper()
 	dir := t.TempDir()
 	writeRuns(t, dir, runs)
-	c, err := Collect(dir)
+	c, err := analysis.Collect(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func collect(t *testing.T, runs []fakeRun) (string, Collection) {
 
 // cq is a finished ConvNet-Quick run on 1000/200 images of cifar10.
 func cq(variant, ratio string, seed int64, acc float64) fakeRun {
-	return fakeRun{model: Table1Model, dataset: "cifar10", variant: variant, ratio: ratio, seed: seed, status: results.StatusFinished, acc: acc}
+	return fakeRun{model: analysis.Table1Model, dataset: "cifar10", variant: variant, ratio: ratio, seed: seed, status: results.StatusFinished, acc: acc}
 }
 
 // full makes r a run on the full CIFAR-10.
@@ -150,11 +151,11 @@ func with(r fakeRun, f func(*fakeRun)) fakeRun { f(&r); return r }
 func lr(v float64) func(*config.Run) { return func(c *config.Run) { c.Train.LR = v } }
 
 // markdown builds both tables of runs and returns table1.md.
-func markdown(t *testing.T, runs []fakeRun) (string, []*Group) {
+func markdown(t *testing.T, runs []fakeRun) (string, []*analysis.Group) {
 	t.Helper()
 	_, c := collect(t, runs)
-	groups, _ := Groups(c.Runs)
-	return BuildTable(Table1Model, groups).Markdown(""), groups
+	groups, _ := analysis.Groups(c.Runs)
+	return TableMarkdown(analysis.BuildTable(analysis.Table1Model, groups), ""), groups
 }
 
 // TestGroupingKeepsDifferentRunsApart reproduces the two ways the report
@@ -298,11 +299,11 @@ func TestGroupingKeepsDifferentRunsApart(t *testing.T) {
 					t.Fatal(err)
 				}
 				var err error
-				if c, err = Collect(dir); err != nil {
+				if c, err = analysis.Collect(dir); err != nil {
 					t.Fatal(err)
 				}
 			}
-			groups, problems := Groups(c.Runs)
+			groups, problems := analysis.Groups(c.Runs)
 			var names []string
 			for _, g := range groups {
 				names = append(names, g.Name())
@@ -313,7 +314,7 @@ func TestGroupingKeepsDifferentRunsApart(t *testing.T) {
 			if len(problems) > 0 || len(c.Problems) > 0 {
 				t.Errorf("problems: %q %q", problems, c.Problems)
 			}
-			md := BuildTable(Table1Model, groups).Markdown("")
+			md := TableMarkdown(analysis.BuildTable(analysis.Table1Model, groups), "")
 			for _, w := range tc.want {
 				if !strings.Contains(md, w) {
 					t.Errorf("table1.md lacks\n%q\n%s", w, md)
@@ -330,7 +331,7 @@ func TestGroupingKeepsDifferentRunsApart(t *testing.T) {
 
 func TestDuplicateRunsCountOnce(t *testing.T) {
 	_, c := collect(t, []fakeRun{cq("standard", "0.3", 1, 0.70), cq("standard", "0.3", 1, 0.70), cq("standard", "0.3", 2, 0.72)})
-	groups, problems := Groups(c.Runs)
+	groups, problems := analysis.Groups(c.Runs)
 	if len(groups) != 1 || groups[0].Cells[0].Acc.N != 2 || len(problems) != 1 || !strings.Contains(problems[0], "same config and seed") {
 		t.Errorf("groups %d, problems %q", len(groups), problems)
 	}
@@ -357,9 +358,9 @@ func TestTable1(t *testing.T) {
 	if len(c.Runs) != 15 || len(c.Pending) != 1 {
 		t.Fatalf("%d runs, %d pending", len(c.Runs), len(c.Pending))
 	}
-	groups, _ := Groups(c.Runs)
-	tab := BuildTable(Table1Model, groups)
-	md := tab.Markdown(c.Note([]string{"SWEEP"}))
+	groups, _ := analysis.Groups(c.Runs)
+	tab := analysis.BuildTable(analysis.Table1Model, groups)
+	md := TableMarkdown(tab, c.Note([]string{"SWEEP"}))
 	for _, want := range []string{
 		"From SWEEP: 14 finished runs, 1 diverged, 1 not finished (left out).",
 		"## ConvNet-Quick on CIFAR-10\n\nRuns: 5000 iterations, 50000 train / 10000 test images; seeds 1, 2, 3. Data: cifar10 from cifar10.\n",
@@ -402,7 +403,7 @@ func TestTable1(t *testing.T) {
 	if strings.Contains(md, "NaN") || strings.Contains(md, "n=0") {
 		t.Errorf("table1.md prints NaN or an empty cell:\n%s", md)
 	}
-	csv := tab.CSV()
+	csv := TableCSV(tab)
 	for _, want := range []string{
 		"variant,ratio,semantics,n,mean,std,ci95_low,ci95_high,paper,diff_paper,diverged,group\n",
 		"plain,,,3,0.755000,0.005000,0.742579,0.767421,0.757900,-0.002900,0,convnet-quick cifar10 50000/10000\n",
@@ -461,7 +462,7 @@ func TestPaperColumn(t *testing.T) {
 
 // resnet is a finished ResNet-20 run on the full data set under the Table 2 protocol.
 func resnet(dataset, variant, ratio string, seed int64, acc float64) fakeRun {
-	r := fakeRun{model: Table2Model, dataset: dataset, variant: variant, ratio: ratio, seed: seed, status: results.StatusFinished, acc: acc}
+	r := fakeRun{model: analysis.Table2Model, dataset: dataset, variant: variant, ratio: ratio, seed: seed, status: results.StatusFinished, acc: acc}
 	r.train, r.test = 50000, 10000
 	if dataset == "svhn" {
 		r.train, r.test = 73257, 26032
@@ -475,9 +476,9 @@ func TestTable2(t *testing.T) {
 		resnet("svhn", "augmented", "0.1/0.0002", 1, 0.96), resnet("svhn", "augmented", "0.1/0.0002", 2, 0.975),
 		resnet("cifar10", "augmented", "0.2/0.001", 1, 0.90),
 	})
-	groups, _ := Groups(c.Runs)
-	tab := BuildTable(Table2Model, groups)
-	md := tab.Markdown("")
+	groups, _ := analysis.Groups(c.Runs)
+	tab := analysis.BuildTable(analysis.Table2Model, groups)
+	md := TableMarkdown(tab, "")
 	for _, want := range []string{
 		"## ResNet-20 on SVHN\n",
 		"| standard | 0.1 | layer | 2 | 0.9600 | [0.8329, 1.0871] | 0.0141 |",
@@ -496,8 +497,8 @@ func TestTable2(t *testing.T) {
 	if strings.Index(md, "SVHN") > strings.Index(md, "CIFAR-10") {
 		t.Errorf("the paper's order puts SVHN first:\n%s", md)
 	}
-	if !strings.Contains(tab.CSV(), "augmented,0.1/0.0002,layer,2,0.967500,0.010607,0.872203,1.062797,0.962700,0.004800,0,resnet20 svhn 73257/26032\n") {
-		t.Errorf("table2.csv:\n%s", tab.CSV())
+	if !strings.Contains(TableCSV(tab), "augmented,0.1/0.0002,layer,2,0.967500,0.010607,0.872203,1.062797,0.962700,0.004800,0,resnet20 svhn 73257/26032\n") {
+		t.Errorf("table2.csv:\n%s", TableCSV(tab))
 	}
 }
 
@@ -551,9 +552,9 @@ func TestWrite(t *testing.T) {
 	if fig, _ := Figure1(c.Runs, []experiment.Ratio{{P: 0.3}, {P: 0.1}}); len(fig.Rows) != 3 {
 		t.Errorf("figure 1 has %d rows, want 3", len(fig.Rows))
 	}
-	var rn []Run
+	var rn []analysis.Run
 	for _, r := range c.Runs {
-		if r.Summary.Model == Table2Model {
+		if r.Summary.Model == analysis.Table2Model {
 			rn = append(rn, r)
 		}
 	}
@@ -577,7 +578,7 @@ func TestWriteWithoutRuns(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 	// Unfinished runs only: tables that say so, and no figures but a warning each.
-	writeRuns(t, dir, []fakeRun{{model: Table1Model, dataset: "cifar10", variant: "plain", seed: 1}})
+	writeRuns(t, dir, []fakeRun{{model: analysis.Table1Model, dataset: "cifar10", variant: "plain", seed: 1}})
 	files, c, err := Write(Options{In: []string{dir}})
 	if err != nil || len(files) != 8 || len(c.Warnings) != 2 {
 		t.Errorf("files %q, warnings %q, %v", files, c.Warnings, err)
@@ -596,7 +597,7 @@ func TestCollectLayouts(t *testing.T) {
 	runs := filepath.Join(root, "runs")
 	entries, _ := os.ReadDir(runs)
 	one := filepath.Join(runs, entries[0].Name())
-	c, err := Collect(runs, one, root)
+	c, err := analysis.Collect(runs, one, root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -612,7 +613,7 @@ func TestUnreadableConfig(t *testing.T) {
 	if err := os.WriteFile(p, []byte("model: [unclosed\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Collect(dir)
+	c, err := analysis.Collect(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -635,8 +636,8 @@ func TestGroupDataTitle(t *testing.T) {
 		{"cifar10", "50000/10000", nil, "CIFAR-10"},
 		{"cifar10", "400/50", nil, "400/50 images in CIFAR-10's format (not the full CIFAR-10)"},
 	} {
-		g := &Group{Dataset: c.dataset, Settings: map[string]string{dataSizeKey: c.size}, Paths: c.paths}
-		if got := g.dataTitle(); got != c.want {
+		g := &analysis.Group{Dataset: c.dataset, Settings: map[string]string{analysis.DataSizeKey: c.size}, Paths: c.paths}
+		if got := g.DataTitle(); got != c.want {
 			t.Errorf("%s %s %v: %q, want %q", c.dataset, c.size, c.paths, got, c.want)
 		}
 	}
@@ -644,17 +645,17 @@ func TestGroupDataTitle(t *testing.T) {
 
 // The kernel sets that computed a section's runs are named, counted when they differ.
 func TestKernelsNote(t *testing.T) {
-	run := func(k string) Run { return Run{Summary: results.Summary{Kernels: k}} }
+	run := func(k string) analysis.Run { return analysis.Run{Summary: results.Summary{Kernels: k}} }
 	a, b := "blas openblas, vector avx2, conv direct-avx512", "blas gonum, vector none, conv direct-avx512"
 	for _, c := range []struct {
-		runs []Run
+		runs []analysis.Run
 		want string
 	}{
 		{nil, ""},
-		{[]Run{run(""), run("")}, ""},
-		{[]Run{run(a), run(a)}, "Kernels: " + a + "."},
-		{[]Run{run(a), run(b), run(a)}, "Kernels: " + b + " (1 run); " + a + " (2 runs)."},
-		{[]Run{run(a), run("")}, "Kernels: " + a + " (1 run); not recorded (1 run)."},
+		{[]analysis.Run{run(""), run("")}, ""},
+		{[]analysis.Run{run(a), run(a)}, "Kernels: " + a + "."},
+		{[]analysis.Run{run(a), run(b), run(a)}, "Kernels: " + b + " (1 run); " + a + " (2 runs)."},
+		{[]analysis.Run{run(a), run("")}, "Kernels: " + a + " (1 run); not recorded (1 run)."},
 	} {
 		if got := kernelsNote(c.runs); got != c.want {
 			t.Errorf("%d runs: %q, want %q", len(c.runs), got, c.want)
@@ -663,23 +664,23 @@ func TestKernelsNote(t *testing.T) {
 }
 
 func TestWallNote(t *testing.T) {
-	run := func(sec float64, threads int) Run {
-		return Run{Summary: results.Summary{WallSeconds: sec, Threads: threads}}
+	run := func(sec float64, threads int) analysis.Run {
+		return analysis.Run{Summary: results.Summary{WallSeconds: sec, Threads: threads}}
 	}
 	cases := []struct {
-		runs []Run
+		runs []analysis.Run
 		want string
 	}{
 		{nil, ""},
-		{[]Run{run(0, 1)}, ""},
-		{[]Run{run(900, 1)}, "Wall time: 1 run, 15.0 min (1 thread)."},
-		{[]Run{run(900, 1), run(600, 1), run(1200, 1)},
+		{[]analysis.Run{run(0, 1)}, ""},
+		{[]analysis.Run{run(900, 1)}, "Wall time: 1 run, 15.0 min (1 thread)."},
+		{[]analysis.Run{run(900, 1), run(600, 1), run(1200, 1)},
 			"Wall time: 3 runs, 45.0 min in all; per run median 15.0 min (10.0–20.0 min), 1 thread each."},
-		{[]Run{run(3600, 2), run(5400, 2), run(0, 1)},
+		{[]analysis.Run{run(3600, 2), run(5400, 2), run(0, 1)},
 			"Wall time: 2 runs, 2.5 h in all; per run median 75.0 min (60.0–90.0 min), 2 threads each."},
-		{[]Run{run(600, 1), run(9000, 1), run(1200, 1)},
+		{[]analysis.Run{run(600, 1), run(9000, 1), run(1200, 1)},
 			"Wall time: 3 runs, 3.0 h in all; per run median 20.0 min (10.0 min–2.5 h), 1 thread each."},
-		{[]Run{run(600, 1), run(1200, 2)},
+		{[]analysis.Run{run(600, 1), run(1200, 2)},
 			"Wall time: 2 runs, 30.0 min in all; per run median 15.0 min (10.0–20.0 min), threads 1, 2."},
 	}
 	for _, c := range cases {
@@ -717,7 +718,7 @@ func TestDamagedFilesReported(t *testing.T) {
 			if err := os.WriteFile(p, []byte(tc.content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			c, err := Collect(dir)
+			c, err := analysis.Collect(dir)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,81 +3,19 @@ package report
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/dropexp/dropexp/internal/experiment"
+	"github.com/dropexp/dropexp/internal/report/analysis"
 )
-
-// Table2Claim is the paper's claim about Table 2, checked by table2Findings.
-const Table2Claim = "(T2) Augmented dropout beats standard dropout at every ratio: at p = 0.1, 0.2 and 0.3, adding the q mask's noise to the backward pass raises ResNet-20's test accuracy."
-
-// table2Ratios are the dropout ratios of Table 2's rows.
-var table2Ratios = [...]experiment.Ratio{{P: 0.1}, {P: 0.2}, {P: 0.3}}
-
-// table2Findings checks Table2Claim against the ResNet-20 cells of g under
-// semantics sem: at every ratio, augmented p/q against standard p (paired
-// by seed), all checks one Holm family, by FindingsRule. The paper's ratios
-// without an augmented cell read "not run"; other ratios that ran are
-// checked too.
-func table2Findings(g *Group, sem experiment.Semantics) Finding {
-	const augmented, standard = experiment.Augmented, experiment.Standard
-	var ks []check
-	var covered []experiment.Ratio
-	for _, c := range g.Cells {
-		if c.Variant != augmented || c.Semantics != sem {
-			continue
-		}
-		p := c.Ratio.OfP()
-		covered = append(covered, p)
-		k := check{what: fmt.Sprintf("%s beats %s at p = %s", augmented, standard, p), kind: positive, metric: "test accuracy"}
-		if s := g.cellOrAlike(experiment.NewCell(standard, p, sem)); s != nil {
-			k.ran, k.c = true, compare(c, s, accOf, 1)
-		} else {
-			k.note = fmt.Sprintf("%s/%s not run", standard, p)
-		}
-		ks = append(ks, k)
-	}
-	for _, p := range table2Ratios {
-		if !slices.Contains(covered, p) {
-			ks = append(ks, check{what: fmt.Sprintf("%s beats %s at p = %s", augmented, standard, p), kind: positive, metric: "test accuracy",
-				note: fmt.Sprintf("%s at p = %s not run", augmented, p)})
-		}
-	}
-	var fam []Comparison
-	for _, k := range ks {
-		if k.ran {
-			fam = append(fam, k.c)
-		}
-	}
-	holm(fam)
-	i := 0
-	for j := range ks {
-		if ks[j].ran {
-			ks[j].c = fam[i]
-			i++
-		}
-	}
-	return Finding{ID: "T2", Claim: Table2Claim, Semantics: string(sem), Checks: ks, Verdict: combine(ks)}
-}
-
-// hasTable2Cells reports whether g has an augmented or standard cell under sem.
-func hasTable2Cells(g *Group, sem experiment.Semantics) bool {
-	for _, c := range g.Cells {
-		if (c.Variant == experiment.Augmented && c.Semantics == sem) || c.Variant == experiment.Standard {
-			return true
-		}
-	}
-	return false
-}
 
 // augmentedNoiseMarkdown renders, for every augmented row of the
 // gradient-noise table, how much noise its q mask adds to standard
 // dropout's at the same p (the paper's explanation of why augmented
 // dropout helps) beside what it does to the generalisation gap; "" when
 // no augmented row has its standard row.
-func augmentedNoiseMarkdown(rows []NoiseRow) string {
+func augmentedNoiseMarkdown(rows []analysis.NoiseRow) string {
 	var b strings.Builder
 	for _, a := range rows {
 		if a.Cell.Variant != experiment.Augmented {

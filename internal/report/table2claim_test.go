@@ -7,19 +7,20 @@ import (
 
 	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/experiment"
+	"github.com/dropexp/dropexp/internal/report/analysis"
 )
 
 func TestAugmentedNoise(t *testing.T) {
 	nan := math.NaN()
-	row := func(data, variant, ratio string, n int, noise, end, gap, acc float64) NoiseRow {
+	row := func(data, variant, ratio string, n int, noise, end, gap, acc float64) analysis.NoiseRow {
 		c, err := experiment.ParseCell(variant, ratio, "layer")
 		if err != nil {
 			t.Fatal(err)
 		}
-		return NoiseRow{Model: Table2Model, Dataset: "imagefolder", Data: data, Semantics: "layer", Cell: c, N: n,
+		return analysis.NoiseRow{Model: analysis.Table2Model, Dataset: "imagefolder", Data: data, Semantics: "layer", Cell: c, N: n,
 			Noise: noise, NoiseStd: 0.01, NoiseEnd: end, NoiseEndStd: nan, Gap: gap, GapStd: 0.002, TestAcc: acc}
 	}
-	rows := []NoiseRow{
+	rows := []analysis.NoiseRow{
 		row("CIFAR-10", "plain", "", 3, 0, 0, 0.2, 0.90),
 		row("CIFAR-10", "standard", "0.1", 3, 0.2, 0.3, 0.1, 0.91),
 		row("CIFAR-10", "standard", "0.2", 3, 0.3, 0.4, 0.09, 0.91),
@@ -66,8 +67,8 @@ func TestTable2BudgetKeepsThePaperColumn(t *testing.T) {
 				runs = append(runs, tc.edit(resnet("cifar10", "standard", "0.1", int64(s+1), acc)))
 			}
 			_, c := collect(t, runs)
-			groups, _ := Groups(c.Runs)
-			md := BuildTable(Table2Model, groups).Markdown("")
+			groups, _ := analysis.Groups(c.Runs)
+			md := TableMarkdown(analysis.BuildTable(analysis.Table2Model, groups), "")
 			if !strings.Contains(md, tc.want) || strings.Contains(md, tc.not) {
 				t.Errorf("want %q and not %q in\n%s", tc.want, tc.not, md)
 			}

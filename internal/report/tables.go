@@ -13,42 +13,13 @@ import (
 	"strings"
 
 	"github.com/dropexp/dropexp/internal/experiment"
-	"github.com/dropexp/dropexp/internal/results"
+	"github.com/dropexp/dropexp/internal/report/analysis"
 	"github.com/dropexp/dropexp/internal/stats"
 )
 
-// Table is Table 1 (the ConvNet-Quick groups) or Table 2 (the ResNet-20
-// groups): one section per group of runs.
-type Table struct {
-	Model    string
-	Sections []Section
-}
-
-// Section is one group's table: its cells, their comparisons (one Holm
-// family) and whether the paper's numbers apply.
-type Section struct {
-	Group       *Group
-	Comparisons []Comparison
-	Paper       bool   // the paper's values may stand beside these
-	PaperWhy    string // why not (or a caveat when they may)
-}
-
-// BuildTable returns the table of model (Table1Model or Table2Model) over groups.
-func BuildTable(model string, groups []*Group) Table {
-	t := Table{Model: model}
-	for _, g := range groups {
-		if g.Model != model {
-			continue
-		}
-		ok, why := paperBasis(g)
-		t.Sections = append(t.Sections, Section{Group: g, Comparisons: comparisons(g), Paper: ok, PaperWhy: why})
-	}
-	return t
-}
-
 // title is the table's heading.
-func (t Table) title() string {
-	if t.Model == Table2Model {
+func tableTitle(t analysis.Table) string {
+	if t.Model == analysis.Table2Model {
 		return "Table 2: test accuracy of ResNet-20, standard against augmented dropout"
 	}
 	return "Table 1: test accuracy of ConvNet-Quick"
@@ -63,29 +34,29 @@ const cellNote = "Test accuracy is each run's final one; mean, sample standard d
 	"The paper reports one run per cell."
 
 // Markdown renders the table; note (which runs were read) goes under the title.
-func (t Table) Markdown(note string) string {
+func TableMarkdown(t analysis.Table, note string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s\n\n", t.title())
+	fmt.Fprintf(&b, "# %s\n\n", tableTitle(t))
 	if note != "" {
 		b.WriteString(note + "\n\n")
 	}
 	if len(t.Sections) == 0 {
-		fmt.Fprintf(&b, "No finished %s runs.\n\n", modelTitle(t.Model))
+		fmt.Fprintf(&b, "No finished %s runs.\n\n", analysis.ModelTitle(t.Model))
 	}
 	for _, s := range t.Sections {
-		s.markdown(&b)
+		sectionMarkdown(s, &b)
 	}
 	b.WriteString(cellNote + "\n")
 	return b.String()
 }
 
 // markdown renders one section.
-func (s Section) markdown(b *strings.Builder) {
+func sectionMarkdown(s analysis.Section, b *strings.Builder) {
 	g := s.Group
 	fmt.Fprintf(b, "## %s\n\n", g.Title())
-	var runs []Run
+	var runs []analysis.Run
 	seeds := map[int64]bool{}
-	for _, c := range g.all() {
+	for _, c := range g.All() {
 		runs = append(append(runs, c.Runs...), c.Diverged...)
 		for _, r := range c.Runs {
 			seeds[r.Summary.Seed] = true
@@ -115,9 +86,9 @@ func (s Section) markdown(b *strings.Builder) {
 	b.WriteString("### Test accuracy\n\n")
 	b.WriteString("| variant | ratio | gradient | n | mean | 95 % interval | std | final training loss |\n|---|---|---|---|---|---|---|---|\n")
 	marked := false
-	for _, c := range g.all() {
+	for _, c := range g.All() {
 		mark := ""
-		if x, ok := versusPlain(s.Comparisons, c); ok && x.Significant() {
+		if x, ok := analysis.VersusPlain(s.Comparisons, c); ok && x.Significant() {
 			mark, marked = " ▲", true
 			if x.Test.Diff < 0 {
 				mark = " ▼"
@@ -130,12 +101,12 @@ func (s Section) markdown(b *strings.Builder) {
 	if marked {
 		b.WriteString("▲/▼: above/below plain, significant after Holm (p (Holm) < 0.05).\n\n")
 	}
-	if one := slices.ContainsFunc(g.all(), func(c *CellRuns) bool { return c.Acc.N == 1 }); one {
+	if one := slices.ContainsFunc(g.All(), func(c *analysis.CellRuns) bool { return c.Acc.N == 1 }); one {
 		b.WriteString("A cell with n = 1 has no interval and cannot be compared: its runs need more seeds.\n\n")
 	}
 
-	if g.Model == Table1Model {
-		s.paperLayout(b)
+	if g.Model == analysis.Table1Model {
+		paperLayout(s, b)
 	}
 
 	b.WriteString("### Against the paper\n\n")
@@ -146,8 +117,8 @@ func (s Section) markdown(b *strings.Builder) {
 			fmt.Fprintf(b, "Note: %s.\n\n", s.PaperWhy)
 		}
 		b.WriteString("| variant | ratio | gradient | mean | 95 % interval | paper | mean − paper | paper inside the interval |\n|---|---|---|---|---|---|---|---|\n")
-		for _, c := range g.all() {
-			p := paperValue(g, c.Cell)
+		for _, c := range g.All() {
+			p := analysis.PaperValue(g, c.Cell)
 			if math.IsNaN(p) {
 				fmt.Fprintf(b, "| %s | %s | %s | %s | %s | – | – | no paper value |\n", c.Variant, dash(c.RatioText()), dash(string(c.Semantics)), num(c.Acc.Mean), interval4(c.Acc))
 				continue
@@ -172,7 +143,7 @@ func (s Section) markdown(b *strings.Builder) {
 		anySig := false
 		for _, c := range s.Comparisons {
 			if c.Err != nil {
-				fmt.Fprintf(b, "| %s | %s | – | %s | %s | %s | – | – |\n", c.A.Name(), c.B.Name(), nText(c), signed(c.Test.Diff), c.why())
+				fmt.Fprintf(b, "| %s | %s | – | %s | %s | %s | – | – |\n", c.A.Name(), c.B.Name(), nText(c), signed(c.Test.Diff), c.Why())
 				continue
 			}
 			bold := ""
@@ -195,21 +166,21 @@ func (s Section) markdown(b *strings.Builder) {
 }
 
 // notRun lists the paper's cells of the group's model and data set that have no finished run.
-func notRun(g *Group) string {
+func notRun(g *analysis.Group) string {
 	var parts []string
 	if g.Plain == nil || g.Plain.Acc.N == 0 {
 		parts = append(parts, string(experiment.Plain))
 	}
 	switch g.Model {
-	case Table1Model:
+	case analysis.Table1Model:
 		// The paper's grid is of the layer semantics.
 		for _, sem := range []experiment.Semantics{experiment.Layer} {
 			// Variants that miss the same ratios share one entry.
 			var vs, misses []string
-			for _, v := range table1Variants {
+			for _, v := range analysis.Table1Variants {
 				var miss []experiment.Ratio
-				for _, r := range table1Ratios {
-					if c := g.cell(experiment.NewCell(v, r, sem)); c == nil || c.Acc.N == 0 {
+				for _, r := range analysis.Table1Ratios {
+					if c := g.Cell(experiment.NewCell(v, r, sem)); c == nil || c.Acc.N == 0 {
 						miss = append(miss, r)
 					}
 				}
@@ -227,17 +198,17 @@ func notRun(g *Group) string {
 				parts = append(parts, fmt.Sprintf("%s at %s", vs[i], misses[i]))
 			}
 		}
-	case Table2Model:
+	case analysis.Table2Model:
 		parts = parts[:0] // Table 2 has no plain network
 		for _, sem := range []experiment.Semantics{experiment.Layer} {
-			for _, row := range paperTable2 {
-				if row.Dataset != g.paperDataset() {
+			for _, row := range analysis.PaperTable2 {
+				if row.Dataset != g.PaperDataset() {
 					continue
 				}
-				if c := g.cell(experiment.NewCell(experiment.Standard, row.P, sem)); c == nil || c.Acc.N == 0 {
+				if c := g.Cell(experiment.NewCell(experiment.Standard, row.P, sem)); c == nil || c.Acc.N == 0 {
 					parts = append(parts, "standard "+row.P.String())
 				}
-				if c := g.cell(experiment.NewCell(experiment.Augmented, row.AugRatio, sem)); c == nil || c.Acc.N == 0 {
+				if c := g.Cell(experiment.NewCell(experiment.Augmented, row.AugRatio, sem)); c == nil || c.Acc.N == 0 {
 					parts = append(parts, "augmented "+row.AugRatio.String())
 				}
 			}
@@ -250,13 +221,13 @@ func notRun(g *Group) string {
 var TableHeader = []string{"variant", "ratio", "semantics", "n", "mean", "std", "ci95_low", "ci95_high", "paper", "diff_paper", "diverged", "group"}
 
 // CSV renders the table with one line per cell that ran.
-func (t Table) CSV() string {
+func TableCSV(t analysis.Table) string {
 	rows := [][]string{TableHeader}
 	for _, s := range t.Sections {
-		for _, c := range s.Group.all() {
+		for _, c := range s.Group.All() {
 			paper := math.NaN()
 			if s.Paper {
-				paper = paperValue(s.Group, c.Cell)
+				paper = analysis.PaperValue(s.Group, c.Cell)
 			}
 			rows = append(rows, []string{string(c.Variant), c.RatioText(), string(c.Semantics), strconv.Itoa(c.Acc.N), csvFloat(c.Acc.Mean), csvFloat(c.Acc.Std),
 				csvFloat(c.Acc.Low), csvFloat(c.Acc.High), csvFloat(paper), csvFloat(c.Acc.Mean - paper), strconv.Itoa(len(c.Diverged)), s.Group.Name()})
@@ -266,7 +237,7 @@ func (t Table) CSV() string {
 }
 
 // comparisonsCSV renders the comparisons of every section of tables.
-func comparisonsCSV(tables ...Table) string {
+func comparisonsCSV(tables ...analysis.Table) string {
 	rows := [][]string{ComparisonsHeader}
 	for _, t := range tables {
 		for _, s := range t.Sections {
@@ -276,19 +247,9 @@ func comparisonsCSV(tables ...Table) string {
 	return writeCSV(rows)
 }
 
-// Name describes the group in one line for the CSV files: model, data set,
-// train/test images and what sets it apart.
-func (g *Group) Name() string {
-	n := g.Model + " " + g.Dataset + " " + g.Settings[dataSizeKey]
-	if g.Label != "" {
-		n += ", " + g.Label
-	}
-	return n
-}
-
 // protocol describes the iterations and data sizes of runs, to tell a smoke
 // run from the full protocol at a glance.
-func protocol(runs []Run) string {
+func protocol(runs []analysis.Run) string {
 	var its, sizes []string
 	for _, r := range runs {
 		s := r.Summary
@@ -307,15 +268,8 @@ func protocol(runs []Run) string {
 	return strings.Join(its, " or ") + ", " + strings.Join(sizes, " or ")
 }
 
-// sortRatios orders ratios from large to small p (then q), as the paper's columns.
-func sortRatios(rs []experiment.Ratio) {
-	slices.SortFunc(rs, func(a, b experiment.Ratio) int {
-		return cmp.Or(cmp.Compare(b.P, a.P), strings.Compare(a.String(), b.String()))
-	})
-}
-
 // nCell gives a cell's n, with the diverged runs beside it.
-func nCell(c *CellRuns) string {
+func nCell(c *analysis.CellRuns) string {
 	n := strconv.Itoa(c.Acc.N)
 	if len(c.Diverged) > 0 {
 		n += fmt.Sprintf(" (+%d diverged)", len(c.Diverged))
@@ -378,31 +332,11 @@ func writeCSV(rows [][]string) string {
 	return buf.String()
 }
 
-// Note describes what a report was made from, for the top of the tables.
-func (c Collection) Note(dirs []string) string {
-	fin, div := 0, 0
-	for _, r := range c.Runs {
-		if r.Summary.Status == results.StatusDiverged {
-			div++
-		} else {
-			fin++
-		}
-	}
-	s := fmt.Sprintf("From %s: %d finished runs, %d diverged", strings.Join(dirs, ", "), fin, div)
-	switch {
-	case len(c.Pending) > 0 && len(c.Partial) > 0:
-		s += fmt.Sprintf(", %d not finished (left out of the tables; %d drawn as partial curves)", len(c.Pending), len(c.Partial))
-	case len(c.Pending) > 0:
-		s += fmt.Sprintf(", %d not finished (left out)", len(c.Pending))
-	}
-	return s + "."
-}
-
 // kernelsNote names the kernel sets that computed runs, with how many runs
 // each when they differ: another BLAS gives other last bits, so a run is
 // reproduced bit for bit only by a build with its kernels. "" when no run
 // recorded them.
-func kernelsNote(runs []Run) string {
+func kernelsNote(runs []analysis.Run) string {
 	count := map[string]int{}
 	for _, r := range runs {
 		count[cmp.Or(r.Summary.Kernels, "not recorded")]++
@@ -429,7 +363,7 @@ func kernelsNote(runs []Run) string {
 // wallNote says what the runs cost as measured: their wall times summed and
 // per run (median and range), with the threads each used. A resumed run's
 // wall time is what its summary recorded. "" when no run recorded one.
-func wallNote(runs []Run) string {
+func wallNote(runs []analysis.Run) string {
 	var walls []float64
 	threads := map[int]bool{}
 	for _, r := range runs {
@@ -489,11 +423,11 @@ func duration(sec float64) string {
 // variant and gradient rule, a column per ratio), each as the mean ± the
 // half-width of its 95 % interval with the paper's value beside it, so the
 // grid reads at a glance. Only ratios and rows that ran appear.
-func (s Section) paperLayout(b *strings.Builder) {
+func paperLayout(s analysis.Section, b *strings.Builder) {
 	g := s.Group
 	var ratios []experiment.Ratio
-	for _, r := range table1Ratios {
-		if slices.ContainsFunc(g.Cells, func(c *CellRuns) bool { return c.Ratio == r && c.Acc.N > 0 }) {
+	for _, r := range analysis.Table1Ratios {
+		if slices.ContainsFunc(g.Cells, func(c *analysis.CellRuns) bool { return c.Ratio == r && c.Acc.N > 0 }) {
 			ratios = append(ratios, r)
 		}
 	}
@@ -501,11 +435,11 @@ func (s Section) paperLayout(b *strings.Builder) {
 		return
 	}
 	maxN := 0
-	for _, c := range g.all() {
+	for _, c := range g.All() {
 		maxN = max(maxN, c.Acc.N)
 	}
 	marked, missing := false, false
-	cellText := func(c *CellRuns) string {
+	cellText := func(c *analysis.CellRuns) string {
 		if c == nil || c.Acc.N == 0 {
 			missing = true
 			return "–"
@@ -517,11 +451,11 @@ func (s Section) paperLayout(b *strings.Builder) {
 		if c.Acc.N != maxN {
 			t += fmt.Sprintf(" (n=%d)", c.Acc.N)
 		}
-		if x, ok := versusPlain(s.Comparisons, c); ok && x.Significant() {
+		if x, ok := analysis.VersusPlain(s.Comparisons, c); ok && x.Significant() {
 			t += map[bool]string{true: " ▲", false: " ▼"}[x.Test.Diff > 0]
 			marked = true
 		}
-		if p := paperValue(g, c.Cell); s.Paper && !math.IsNaN(p) {
+		if p := analysis.PaperValue(g, c.Cell); s.Paper && !math.IsNaN(p) {
 			t += fmt.Sprintf(" [%.4f]", p)
 		}
 		return t
@@ -536,12 +470,12 @@ func (s Section) paperLayout(b *strings.Builder) {
 		fmt.Fprintf(b, " Plain network: %s.", cellText(g.Plain))
 	}
 	var rows strings.Builder
-	for _, sem := range g.semantics() {
-		for _, v := range table1Variants {
+	for _, sem := range g.Semantics() {
+		for _, v := range analysis.Table1Variants {
 			row := make([]string, len(ratios))
 			ran := false
 			for i, r := range ratios {
-				c := g.cell(experiment.NewCell(v, r, sem))
+				c := g.Cell(experiment.NewCell(v, r, sem))
 				ran = ran || (c != nil && c.Acc.N > 0)
 				row[i] = cellText(c)
 			}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/report/analysis"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -29,11 +30,11 @@ const dataLabelColumn = "data_label"
 // sweptKeys returns the keys that tell runs apart: the named axes' keys,
 // then every other config key whose value differs between some runs, in
 // the config's order.
-func sweptKeys(runs []Run) []string {
+func sweptKeys(runs []analysis.Run) []string {
 	keys := slices.Clone(namedKeys)
 	vals := map[string]map[string]bool{}
 	for _, r := range runs {
-		for k, v := range settingsOf(r) {
+		for k, v := range analysis.SettingsOf(r) {
 			if vals[k] == nil {
 				vals[k] = map[string]bool{}
 			}
@@ -50,7 +51,7 @@ func sweptKeys(runs []Run) []string {
 	// A key some runs lack (one an older dropexp did not write) differs too.
 	for _, r := range runs {
 		for k := range vals {
-			if _, ok := settingsOf(r)[k]; !ok && !slices.Contains(keys, k) && !slices.Contains(other, k) && !slices.Contains(placeKeys, k) {
+			if _, ok := analysis.SettingsOf(r)[k]; !ok && !slices.Contains(keys, k) && !slices.Contains(other, k) && !slices.Contains(placeKeys, k) {
 				other = append(other, k)
 			}
 		}
@@ -70,7 +71,7 @@ func sweptKeys(runs []Run) []string {
 
 // runNames names each run for runs.csv and the HTML report: its directory's
 // name, with its sweep's directory in front where two inputs hold one name.
-func runNames(runs []Run) map[string]string {
+func runNames(runs []analysis.Run) map[string]string {
 	count := map[string]int{}
 	for _, r := range runs {
 		count[filepath.Base(r.Dir)]++
@@ -104,9 +105,9 @@ var tidyMetrics = []struct {
 // runsCSV renders runs.csv: run,status,<swept keys>,iteration,metric,value.
 // A plain run's ratio is empty (it has none); a value that
 // is not finite is NaN, Inf or -Inf, which pandas and R read as such.
-func runsCSV(runs []Run) string {
+func runsCSV(runs []analysis.Run) string {
 	keys := sweptKeys(runs)
-	labelled := slices.ContainsFunc(runs, func(r Run) bool { return r.DataLabel != "" })
+	labelled := slices.ContainsFunc(runs, func(r analysis.Run) bool { return r.DataLabel != "" })
 	header := []string{"run", "status"}
 	if labelled {
 		header = append(header, dataLabelColumn)
@@ -115,7 +116,7 @@ func runsCSV(runs []Run) string {
 	rows := [][]string{header}
 	names := runNames(runs)
 	for _, r := range runs {
-		set := settingsOf(r)
+		set := analysis.SettingsOf(r)
 		lead := []string{names[r.Dir], r.Summary.Status}
 		if labelled {
 			lead = append(lead, r.DataLabel)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/report/analysis"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -111,7 +112,7 @@ func TestPartialRunsStayOutOfTheStatistics(t *testing.T) {
 	if strings.Contains(string(csvText), "0.99") || !strings.Contains(string(csvText), "standard,0.3,layer,2,0.610000,") {
 		t.Errorf("the unfinished run's accuracy reached the table:\n%s", csvText)
 	}
-	groups, _ := Groups(append(slices.Clone(c.Runs), c.Partial...))
+	groups, _ := analysis.Groups(append(slices.Clone(c.Runs), c.Partial...))
 	var drawn []curve
 	for _, g := range groups {
 		drawn = append(drawn, lossCurves(g, "layer", 0.3)...)
@@ -144,7 +145,7 @@ func TestSettingsFigure(t *testing.T) {
 	if r := fig.Rows[0]; !strings.Contains(r.Title, "standard 0.3, layer gradient: by setting") || len(r.Panels) != 3 {
 		t.Errorf("row %q with %d panels", r.Title, len(r.Panels))
 	}
-	groups, _ := Groups(c.Runs)
+	groups, _ := analysis.Groups(c.Runs)
 	var labels []string
 	for _, g := range groups {
 		labels = append(labels, g.Label)
@@ -155,40 +156,5 @@ func TestSettingsFigure(t *testing.T) {
 	}
 	if _, c1 := collect(t, lrSweep[:2]); len(SettingsFigure(c1.Runs).Rows) != 0 {
 		t.Errorf("a settings figure for runs of one setting")
-	}
-}
-
-func TestDataLabelWithSweptKeys(t *testing.T) {
-	s := results.Summary{Variant: "standard", Ratio: "0.1", Semantics: "layer", Seed: 1}
-	for dir, want := range map[string]string{
-		"runs/svhn-standard-p0.1-layer-s1":                      "svhn",
-		"runs/svhn-standard-p0.1-layer-s1-lr0.01":               "svhn",
-		"runs/svhn-standard-p0.1-layer-s1-lr0.01-0123abcd":      "svhn",
-		"runs/standard-p0.1-layer-s1-lr0.01":                    "",
-		"runs/standard-p0.1-layer-s10":                          "",
-		"runs/x-standard-p0.1-layer-s10-standard-p0.1-layer-s1": "x-standard-p0.1-layer-s10",
-	} {
-		if got := dataLabel(dir, s); got != want {
-			t.Errorf("dataLabel(%s) = %q, want %q", dir, got, want)
-		}
-	}
-}
-
-// A summary that records its grid point gives the data label; the
-// directory's name is not read then.
-func TestDataLabelFromSummary(t *testing.T) {
-	s := results.Summary{Variant: "standard", Ratio: "0.1", Semantics: "layer", Seed: 1}
-	for _, tc := range []struct {
-		point *results.SweepPoint
-		want  string
-	}{
-		{&results.SweepPoint{DataLabel: "svhn-extra"}, "svhn-extra"},
-		{&results.SweepPoint{}, ""}, // a sweep without labels: "svhn" in the name is no label
-		{nil, "svhn"},               // recorded by a dropexp without grid points
-	} {
-		s.Sweep = tc.point
-		if got := dataLabel("runs/svhn-standard-p0.1-layer-s1", s); got != tc.want {
-			t.Errorf("dataLabel with %+v = %q, want %q", tc.point, got, tc.want)
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package report
+package analysis
 
 import (
 	"cmp"
@@ -29,7 +29,7 @@ var cellKeys = []string{"dropout.variant", "dropout.ratio", "dropout.gradient"}
 // Pseudo keys of identity for what config.yaml does not hold.
 const (
 	dataLabelKey       = "data label"       // the sweep's label of the data set (axes.dataset[].label), see dataLabel
-	dataSizeKey        = "data images"      // train/test images the run used (summary.json)
+	DataSizeKey        = "data images"      // train/test images the run used (summary.json)
 	dataFingerprintKey = "data fingerprint" // of the loaded data (summary.json's data_fingerprint, where the run recorded one)
 )
 
@@ -49,7 +49,7 @@ func readConfig(path string) (*config.Run, error) {
 
 // settingsOf returns the settings of a run: its config.yaml, or, when that
 // could not be read, what summary.json says.
-func settingsOf(r Run) map[string]string {
+func SettingsOf(r Run) map[string]string {
 	if r.Config != nil {
 		return r.Config.Settings()
 	}
@@ -67,12 +67,12 @@ func settingsOf(r Run) map[string]string {
 // one (a run that did not cannot show it read the same data, so it does
 // not group with one that did).
 func identity(r Run) map[string]string {
-	id := config.Computation(settingsOf(r))
+	id := config.Computation(SettingsOf(r))
 	delete(id, "seed")
 	if r.DataLabel != "" {
 		id[dataLabelKey] = r.DataLabel
 	}
-	id[dataSizeKey] = fmt.Sprintf("%d/%d", r.Summary.TrainSize, r.Summary.TestSize)
+	id[DataSizeKey] = fmt.Sprintf("%d/%d", r.Summary.TrainSize, r.Summary.TestSize)
 	if fp := r.Summary.DataFingerprint; fp != "" {
 		id[dataFingerprintKey] = fp
 	}
@@ -184,16 +184,16 @@ type Group struct {
 	Paths          []string          // the dataset.path values of its runs
 }
 
-// all returns the plain cell (if any) and the dropout cells.
-func (g *Group) all() []*CellRuns {
+// All returns the plain cell (if any) and the dropout cells.
+func (g *Group) All() []*CellRuns {
 	if g.Plain == nil {
 		return g.Cells
 	}
 	return append([]*CellRuns{g.Plain}, g.Cells...)
 }
 
-// cell returns the cell of key k, or nil.
-func (g *Group) cell(k experiment.Cell) *CellRuns {
+// Cell returns the cell of key k, or nil.
+func (g *Group) Cell(k experiment.Cell) *CellRuns {
 	if k.Variant.Form() == experiment.NoRatio {
 		return g.Plain
 	}
@@ -205,8 +205,8 @@ func (g *Group) cell(k experiment.Cell) *CellRuns {
 	return nil
 }
 
-// semantics returns the gradient semantics of its dropout cells, layer first.
-func (g *Group) semantics() []experiment.Semantics {
+// Semantics returns the gradient semantics of its dropout cells, layer first.
+func (g *Group) Semantics() []experiment.Semantics {
 	var s []experiment.Semantics
 	for _, c := range g.Cells {
 		if !slices.Contains(s, c.Semantics) {
@@ -218,7 +218,7 @@ func (g *Group) semantics() []experiment.Semantics {
 
 // Title describes the group's network and data for a heading.
 func (g *Group) Title() string {
-	t := modelTitle(g.Model) + " on " + g.dataTitle()
+	t := ModelTitle(g.Model) + " on " + g.DataTitle()
 	if g.Label != "" {
 		t += ", " + g.Label
 	}
@@ -227,8 +227,8 @@ func (g *Group) Title() string {
 
 // dataTitle names the data: the paper's name only for the full data set,
 // so a small or synthetic set in the same format is never called CIFAR-10.
-func (g *Group) dataTitle() string {
-	size, name := g.Settings[dataSizeKey], g.Dataset
+func (g *Group) DataTitle() string {
+	size, name := g.Settings[DataSizeKey], g.Dataset
 	switch {
 	case name == "imagefolder":
 		var paths []string
@@ -331,11 +331,11 @@ func Groups(runs []Run) (groups []*Group, problems []string) {
 		}
 	}
 	for _, g := range groups {
-		for _, c := range g.all() {
+		for _, c := range g.All() {
 			slices.SortFunc(c.Runs, func(a, b Run) int { return cmp.Compare(a.Summary.Seed, b.Summary.Seed) })
 			c.Acc, c.TrainLoss = stats.Describe(c.values(accOf)), stats.Describe(c.values(trainLossOf))
 			for _, r := range append(slices.Clone(c.Runs), c.Diverged...) {
-				if p := settingsOf(r)["dataset.path"]; !slices.Contains(g.Paths, p) {
+				if p := SettingsOf(r)["dataset.path"]; !slices.Contains(g.Paths, p) {
 					g.Paths = append(g.Paths, p)
 				}
 			}
@@ -346,7 +346,7 @@ func Groups(runs []Run) (groups []*Group, problems []string) {
 				cmp.Compare(b.Ratio.P, a.Ratio.P), strings.Compare(a.Ratio.String(), b.Ratio.String()))
 		})
 	}
-	label(groups)
+	Label(groups)
 	slices.SortStableFunc(groups, func(a, b *Group) int {
 		return cmp.Or(cmp.Compare(modelRank(a.Model), modelRank(b.Model)), strings.Compare(a.Model, b.Model),
 			cmp.Compare(datasetRank(a.Dataset), datasetRank(b.Dataset)), strings.Compare(a.Dataset, b.Dataset),
@@ -357,7 +357,7 @@ func Groups(runs []Run) (groups []*Group, problems []string) {
 
 // addRun files r under its cell.
 func addRun(c *CellRuns, r Run) {
-	if !final(r) {
+	if !Final(r) {
 		c.Partial = append(c.Partial, r)
 		return
 	}
@@ -370,7 +370,7 @@ func addRun(c *CellRuns, r Run) {
 
 // label sets each group's Label to the settings in which it differs from
 // the other groups of its model and data set.
-func label(groups []*Group) {
+func Label(groups []*Group) {
 	type md struct{ model, dataset string }
 	peers := map[md][]*Group{}
 	for _, g := range groups {
@@ -389,7 +389,7 @@ func label(groups []*Group) {
 		}
 		var differ []string
 		for _, k := range slices.Sorted(maps.Keys(keys)) {
-			if k == dataSizeKey {
+			if k == DataSizeKey {
 				continue // the title gives it
 			}
 			var vals []string

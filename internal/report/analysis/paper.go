@@ -1,4 +1,4 @@
-package report
+package analysis
 
 import (
 	"cmp"
@@ -26,11 +26,11 @@ const (
 // PaperPlain is the plain ConvNet-Quick of Table 1.
 const PaperPlain = 0.7579
 
-// table1Ratios are the dropout ratios of Table 1's columns.
-var table1Ratios = [...]experiment.Ratio{{P: 0.3}, {P: 0.2}, {P: 0.1}, {P: 0.05}, {P: 0.01}, {P: 0.005}}
+// Table1Ratios are the dropout ratios of Table 1's columns.
+var Table1Ratios = [...]experiment.Ratio{{P: 0.3}, {P: 0.2}, {P: 0.1}, {P: 0.05}, {P: 0.01}, {P: 0.005}}
 
-// table1Variants are the variants of Table 1's rows.
-var table1Variants = [...]experiment.Variant{experiment.Standard, experiment.Forward, experiment.Backward}
+// Table1Variants are the variants of Table 1's rows.
+var Table1Variants = [...]experiment.Variant{experiment.Standard, experiment.Forward, experiment.Backward}
 
 // paperTable1 is Table 1: rows in the order of table1Variants, columns in the order of table1Ratios.
 var paperTable1 = [3][6]float64{
@@ -41,8 +41,8 @@ var paperTable1 = [3][6]float64{
 
 // paperT1 returns Table 1's value of variant at ratio, or NaN if it has none.
 func paperT1(variant experiment.Variant, ratio experiment.Ratio) float64 {
-	for i, v := range table1Variants {
-		for j, r := range table1Ratios {
+	for i, v := range Table1Variants {
+		for j, r := range Table1Ratios {
 			if v == variant && r == ratio {
 				return paperTable1[i][j]
 			}
@@ -60,8 +60,8 @@ type paperRow2 struct {
 	AugRatio  experiment.Ratio // the augmented ratio p/q the paper used
 }
 
-// paperTable2 is Table 2 in the paper's order.
-var paperTable2 = [...]paperRow2{
+// PaperTable2 is Table 2 in the paper's order.
+var PaperTable2 = [...]paperRow2{
 	{"svhn", experiment.Ratio{P: 0.1}, 0.9618, 0.9627, experiment.Ratio{P: 0.1, Q: 0.0002}},
 	{"svhn", experiment.Ratio{P: 0.2}, 0.9626, 0.9648, experiment.Ratio{P: 0.2, Q: 0.0002}},
 	{"svhn", experiment.Ratio{P: 0.3}, 0.9655, 0.9667, experiment.Ratio{P: 0.3, Q: 0.0002}},
@@ -91,6 +91,17 @@ func datasetTitle(name string) string {
 	return d.Title
 }
 
+// modelRank orders networks as the paper's tables do: Table 1's, Table 2's, then the others.
+func modelRank(m string) int {
+	switch m {
+	case Table1Model:
+		return 0
+	case Table2Model:
+		return 1
+	}
+	return 2
+}
+
 // datasetRank orders data sets as the paper does, others after them by name.
 func datasetRank(name string) int {
 	if i := slices.Index(paperOrder[:], name); i >= 0 {
@@ -99,8 +110,8 @@ func datasetRank(name string) int {
 	return len(paperOrder)
 }
 
-// modelTitle returns the paper's name of model m, from experiment's network catalog.
-func modelTitle(m string) string {
+// ModelTitle returns the paper's name of model m, from experiment's network catalog.
+func ModelTitle(m string) string {
 	if n, err := experiment.LookupNetwork(m); err == nil {
 		return n.Title
 	}
@@ -124,15 +135,15 @@ var notProtocol = append(append(slices.Clone(experiment.NotIdentity[:]), cellKey
 // paper's, and why not: the paper's numbers are the full data set under the
 // paper's protocol, so a smaller, synthetic or differently trained set of
 // runs says nothing about them.
-func paperBasis(g *Group) (ok bool, why string) {
-	size := g.Settings[dataSizeKey]
-	data := g.paperDataset()
+func PaperBasis(g *Group) (ok bool, why string) {
+	size := g.Settings[DataSizeKey]
+	data := g.PaperDataset()
 	file, known := protocolFiles[[2]string{g.Model, data}]
 	switch {
 	case g.Model != Table1Model && g.Model != Table2Model:
 		return false, fmt.Sprintf("the paper has no %s", g.Model)
 	case !known:
-		return false, fmt.Sprintf("the paper has no %s on %s", modelTitle(g.Model), g.Dataset)
+		return false, fmt.Sprintf("the paper has no %s on %s", ModelTitle(g.Model), g.Dataset)
 	case !fullSize(data, size):
 		return false, fmt.Sprintf("the runs used %s images of %s, not the full %s (%s) the paper's numbers are for", size, g.Dataset, datasetTitle(data), fullSizes(data))
 	}
@@ -197,7 +208,7 @@ func protocolSettings(file string) (map[string]string, error) {
 // is comparable with, or NaN: the paper's tables are for the layer
 // semantics (plain, and standard dropout, whose two rules are one
 // computation, compute the same under both).
-func paperValue(g *Group, c experiment.Cell) float64 {
+func PaperValue(g *Group, c experiment.Cell) float64 {
 	layer := c.Semantics == experiment.Layer || c.Variant.SemanticsInvariant()
 	switch {
 	case g.Model == Table1Model && c.Variant == experiment.Plain:
@@ -205,8 +216,8 @@ func paperValue(g *Group, c experiment.Cell) float64 {
 	case g.Model == Table1Model && layer:
 		return paperT1(c.Variant, c.Ratio)
 	case g.Model == Table2Model && layer:
-		for _, row := range paperTable2 {
-			if row.Dataset != g.paperDataset() || row.P != c.Ratio.OfP() {
+		for _, row := range PaperTable2 {
+			if row.Dataset != g.PaperDataset() || row.P != c.Ratio.OfP() {
 				continue
 			}
 			switch {
@@ -224,8 +235,8 @@ func paperValue(g *Group, c experiment.Cell) float64 {
 // dataset.name, except that an image folder of CIFAR-10's size is taken for
 // a copy of CIFAR-10 (as the JPEG re-encoding beside the project is). A
 // fingerprint of the data would tell for sure.
-func (g *Group) paperDataset() string {
-	if g.Dataset == "imagefolder" && g.Settings[dataSizeKey] == fullSizes("cifar10") {
+func (g *Group) PaperDataset() string {
+	if g.Dataset == "imagefolder" && g.Settings[DataSizeKey] == fullSizes("cifar10") {
 		return "cifar10"
 	}
 	return g.Dataset

@@ -1,4 +1,4 @@
-package report
+package analysis
 
 import (
 	"errors"
@@ -17,7 +17,7 @@ import (
 
 // readPartial reads the run directories of c.Pending that have metrics
 // into c.Partial, for the figures and the HTML report.
-func (c *Collection) readPartial() {
+func (c *Collection) ReadPartial() {
 	for _, dir := range c.Pending {
 		cfg, err := readConfig(filepath.Join(dir, results.ConfigFile))
 		if err != nil {
@@ -45,20 +45,7 @@ func (c *Collection) readPartial() {
 	}
 }
 
-// final reports whether r is a finished or diverged run (not a partial one).
-func final(r Run) bool {
+// Final reports whether r is a finished or diverged run (not a partial one).
+func Final(r Run) bool {
 	return r.Summary.Status == results.StatusFinished || r.Summary.Status == results.StatusDiverged
-}
-
-// progressText says how far an unfinished run got: "at iteration 120 of 300".
-func progressText(r Run) string {
-	last := 0
-	if n := len(r.Metrics); n > 0 {
-		last = r.Metrics[n-1].Iteration
-	}
-	total := r.Summary.Iterations
-	if total == 0 && r.Config != nil {
-		total = r.Config.Train.Iterations
-	}
-	return fmt.Sprintf("at iteration %d of %d", last, total)
 }

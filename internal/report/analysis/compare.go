@@ -1,11 +1,10 @@
-package report
+package analysis
 
 import (
 	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 
 	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
@@ -49,8 +48,8 @@ func compare(a, b *CellRuns, f func(results.Summary) float64, scale float64) Com
 // Significant reports whether the comparison is significant after Holm.
 func (c Comparison) Significant() bool { return c.Err == nil && stats.Significant(c.PHolm) }
 
-// why says in words why a comparison has no test.
-func (c Comparison) why() string {
+// Why says in words why a comparison has no test.
+func (c Comparison) Why() string {
 	switch {
 	case c.Err == nil:
 		return ""
@@ -89,7 +88,7 @@ func holm(cs []Comparison) {
 // names it; layer against elementwise for the same variant and ratio. A
 // variant whose two gradient rules are one computation (standard) is met
 // under the other semantics when only that ran.
-func comparisons(g *Group) []Comparison {
+func Comparisons(g *Group) []Comparison {
 	var cs []Comparison
 	if g.Plain != nil {
 		for _, c := range g.Cells {
@@ -105,14 +104,14 @@ func comparisons(g *Group) []Comparison {
 			if a.AtP {
 				r = r.OfP()
 			}
-			if o := g.cellOrAlike(experiment.NewCell(a.Variant, r, c.Semantics)); o != nil {
+			if o := g.CellOrAlike(experiment.NewCell(a.Variant, r, c.Semantics)); o != nil {
 				cs = append(cs, compare(c, o, accOf, 1))
 			}
 		}
 	}
 	for _, c := range g.Cells {
 		if c.Semantics == experiment.Layer {
-			if e := g.cell(experiment.NewCell(c.Variant, c.Ratio, experiment.Elementwise)); e != nil {
+			if e := g.Cell(experiment.NewCell(c.Variant, c.Ratio, experiment.Elementwise)); e != nil {
 				cs = append(cs, compare(c, e, accOf, 1))
 			}
 		}
@@ -135,8 +134,8 @@ func againsts() []experiment.Against {
 	return as
 }
 
-// versusPlain returns the comparison of cell c against plain in cs, if any.
-func versusPlain(cs []Comparison, c *CellRuns) (Comparison, bool) {
+// VersusPlain returns the comparison of cell c against plain in cs, if any.
+func VersusPlain(cs []Comparison, c *CellRuns) (Comparison, bool) {
 	for _, x := range cs {
 		if x.A == c && x.B.Variant.Form() == experiment.NoRatio {
 			return x, true
@@ -145,44 +144,16 @@ func versusPlain(cs []Comparison, c *CellRuns) (Comparison, bool) {
 	return Comparison{}, false
 }
 
-// ComparisonsHeader is the first line of comparisons.csv.
-var ComparisonsHeader = []string{"a", "b", "test", "n_a", "n_b", "diff", "ci95_low", "ci95_high", "p", "p_holm", "group", "note"}
-
-// comparisonRows returns the comparisons.csv rows of cs, with the group's description.
-func comparisonRows(group string, cs []Comparison) [][]string {
-	var rows [][]string
-	for _, c := range cs {
-		test := c.Test.Kind
-		if c.Err != nil {
-			test = "none"
-		}
-		rows = append(rows, []string{c.A.Name(), c.B.Name(), test, strconv.Itoa(c.Test.NA), strconv.Itoa(c.Test.NB),
-			csvFloat(c.Test.Diff), csvFloat(c.Test.Low), csvFloat(c.Test.High), csvFloat(c.Test.P), csvFloat(c.PHolm), group, c.why()})
-	}
-	return rows
-}
-
-// csvFloat writes v with 6 decimals (p-values with 6 significant digits), and NaN as an empty field.
-func csvFloat(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return ""
-	}
-	if v != 0 && math.Abs(v) < 1e-3 {
-		return strconv.FormatFloat(v, 'g', 6, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 6, 64)
-}
-
 // cellOrAlike returns the cell of key k: of its semantics if it ran, else,
 // for a variant whose layer and elementwise rules are one computation
 // (mf = mb, as for standard dropout), of the other semantics.
-func (g *Group) cellOrAlike(k experiment.Cell) *CellRuns {
-	if c := g.cell(k); c != nil || !k.Variant.SemanticsInvariant() {
+func (g *Group) CellOrAlike(k experiment.Cell) *CellRuns {
+	if c := g.Cell(k); c != nil || !k.Variant.SemanticsInvariant() {
 		return c
 	}
 	for _, other := range experiment.SemanticsOrder {
 		k.Semantics = other
-		if c := g.cell(k); c != nil {
+		if c := g.Cell(k); c != nil {
 			return c
 		}
 	}
