@@ -2,11 +2,9 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"html"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -390,17 +388,8 @@ func configDiffs(runs []analysis.Run) (diffs map[string]runDiff, shared []diffRo
 // by run directory name, from its index.json; nil values where the index
 // does not say (written by an older dropexp).
 func readBases(dir string) map[string]*string {
-	data, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	ix, err := results.ReadSweepIndex[string](dir)
 	if err != nil {
-		return nil
-	}
-	var ix struct {
-		Runs []struct {
-			Dir  string  `json:"dir"`
-			Base *string `json:"base"`
-		} `json:"runs"`
-	}
-	if json.Unmarshal(data, &ix) != nil {
 		return nil
 	}
 	out := map[string]*string{}

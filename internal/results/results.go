@@ -344,7 +344,8 @@ type Summary struct {
 // and title the sweep's runs without reading their directory names.
 type SweepPoint struct {
 	// DataLabel is the sweep's label of the run's data set
-	// (axes.dataset[].label); "" when the sweep gives none.
+	// (axes.dataset[].label) when the sweep has several data sets, and the
+	// label leads the run directory's name; "" otherwise.
 	DataLabel string `json:"data_label,omitempty"`
 	// Axes are the run's values of the sweep's key axes (any other swept
 	// run config key), by key.

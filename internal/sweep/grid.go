@@ -33,18 +33,21 @@ const DefaultMaxRuns = 100000
 
 // Run is one point of the grid with its resolved configuration.
 type Run struct {
-	Index   int         // position in the grid: what --index and job arrays select
-	Name    string      // run directory name, unique in the sweep
-	Dataset string      // the data set's label
-	Base    string      // the run config file it starts from
-	Sets    []string    // the overrides that turn Base into Config
-	Config  config.Run  // validated; the scheduler sets Threads and Out
-	Axes    []AxisValue // its values of the key axes (Axes.Keys), in their order
+	Index   int    // position in the grid: what --index and job arrays select
+	Name    string // run directory name, unique in the sweep
+	Dataset string // the data set's label
+	// DataLabel is Dataset when the sweep has several data sets (and the
+	// label leads the run's name), else "": the data label of its report.
+	DataLabel string
+	Base      string      // the run config file it starts from
+	Sets      []string    // the overrides that turn Base into Config
+	Config    config.Run  // validated; the scheduler sets Threads and Out
+	Axes      []AxisValue // its values of the key axes (Axes.Keys), in their order
 }
 
 // Point returns r's grid point as its summary.json records it.
 func (r Run) Point() results.SweepPoint {
-	p := results.SweepPoint{DataLabel: r.Dataset}
+	p := results.SweepPoint{DataLabel: r.DataLabel}
 	for _, kv := range r.Axes {
 		if p.Axes == nil {
 			p.Axes = map[string]string{}
@@ -519,6 +522,7 @@ func nameRuns(s *Spec, keys []KeyAxis, runs []Run, withDataset bool) error {
 		name := runner.Name(r.Config)
 		if withDataset {
 			name = r.Dataset + "-" + name
+			r.DataLabel = r.Dataset
 		}
 		name += keyName(keys, short, r.Axes, r.Config.Variant() == experiment.Plain)
 		r.Index, r.Name = i, name

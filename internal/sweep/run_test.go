@@ -571,7 +571,7 @@ func TestJobsNeverExceedCores(t *testing.T) {
 // A run trained by a sweep records its grid point (data label and key
 // axes) for summary.json, so a report needs no directory name to know it.
 func TestExecuteRecordsGridPoint(t *testing.T) {
-	s := writeSpec(t, "name: t\nbase: base.yaml\naxes: {variant: [standard], ratio: [0.3], seed: [1], train.lr: [0.5], dataset: [{label: lab}]}\n")
+	s := writeSpec(t, "name: t\nbase: base.yaml\naxes: {variant: [standard], ratio: [0.3], seed: [1], train.lr: [0.5], dataset: [{label: lab}, {label: other}]}\n")
 	runs, err := Expand(s, Overrides{})
 	if err != nil {
 		t.Fatal(err)

@@ -183,39 +183,11 @@ func clearFailure(dir string) error {
 	return nil
 }
 
-// Index is the content of index.json.
-type Index struct {
-	Sweep   string         `json:"sweep"`  // the sweep's name
-	Config  string         `json:"config"` // the sweep config file
-	Updated time.Time      `json:"updated"`
-	Counts  map[Status]int `json:"counts"` // runs per status
-	Runs    []Entry        `json:"runs"`
-}
+// Index is the content of index.json, with the sweep's run statuses.
+type Index = results.SweepIndexOf[Status]
 
 // Entry is one run of index.json.
-type Entry struct {
-	Index    int    `json:"index"`
-	Name     string `json:"name"` // the run's plain name, which names its lock
-	Dir      string `json:"dir"`  // relative to the sweep directory; NAME-XXXXXXXX when NAME holds a run of another config
-	Dataset  string `json:"dataset"`
-	Variant  string `json:"variant"`
-	Ratio    string `json:"ratio,omitempty"`
-	Gradient string `json:"gradient"`
-	Seed     int64  `json:"seed"`
-	// Axes are the run's values of the key axes (any other swept run config key).
-	Axes map[string]string `json:"axes,omitempty"`
-	// Base is the run config file the run starts from, absolute; "" is the
-	// embedded demo config. The report shows each run's differences from it.
-	Base string `json:"base"`
-	// Identity is the identity its run directory records (config.yaml and
-	// summary.json), or the one it will record once its data are loaded;
-	// absent for a run not started by a process that loaded its data.
-	Identity string   `json:"identity,omitempty"`
-	Status   Status   `json:"status"`
-	TestAcc  *float64 `json:"test_acc,omitempty"` // final test accuracy of a finished run
-	Detail   string   `json:"detail,omitempty"`
-	Note     string   `json:"note,omitempty"` // see State.Note
-}
+type Entry = results.SweepEntry[Status]
 
 // newEntry describes run r in state st; fp is the fingerprint of its data if known.
 func newEntry(r Run, st State, fp string) Entry {
@@ -225,11 +197,11 @@ func newEntry(r Run, st State, fp string) Entry {
 		Variant: c.Dropout.Variant, Ratio: c.Dropout.Ratio, Gradient: c.Dropout.Gradient, Seed: c.Seed,
 		Identity: st.Identity, Status: st.Status, Detail: st.Detail, Note: st.Note,
 	}
-	if e.Base = r.Base; e.Base != "" {
-		if abs, err := filepath.Abs(e.Base); err == nil {
-			e.Base = abs
-		}
+	base := r.Base
+	if abs, err := filepath.Abs(base); err == nil && base != "" {
+		base = abs
 	}
+	e.Base = &base
 	for _, kv := range r.Axes {
 		if e.Axes == nil {
 			e.Axes = map[string]string{}
@@ -273,14 +245,4 @@ func writeIndex(dir string, s *Spec, runs []Run, states []State, fps map[int]str
 }
 
 // ReadIndex reads SWEEPDIR/index.json.
-func ReadIndex(dir string) (Index, error) {
-	var ix Index
-	data, err := os.ReadFile(filepath.Join(dir, IndexFile))
-	if err != nil {
-		return ix, fmt.Errorf("sweep: %w", err)
-	}
-	if err := json.Unmarshal(data, &ix); err != nil {
-		return ix, fmt.Errorf("sweep: %s: %w", filepath.Join(dir, IndexFile), err)
-	}
-	return ix, nil
-}
+func ReadIndex(dir string) (Index, error) { return results.ReadSweepIndex[Status](dir) }

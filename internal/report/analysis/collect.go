@@ -50,6 +50,8 @@ type Collection struct {
 	Partial  []Run    // with Options.Partial, the runs of Pending that have metrics, drawn as partial curves only
 	Problems []string // files that could not be read, one message each
 	Warnings []string // figures left out because they had nothing to draw, and why
+
+	labels map[string]map[string]string // data labels by sweep directory and run directory name (dataLabel)
 }
 
 // Collect reads the run directories under each of dirs: DIR/runs/* of a
@@ -123,7 +125,7 @@ func (c *Collection) add(dir string) {
 		c.Problems = append(c.Problems, fmt.Sprintf("%s: %v", filepath.Join(dir, results.SummaryFile), err))
 		return
 	}
-	r := Run{Dir: dir, Summary: sum, Cell: cell, DataLabel: dataLabel(dir, sum)}
+	r := Run{Dir: dir, Summary: sum, Cell: cell, DataLabel: c.dataLabel(dir, sum)}
 	if cfg, err := readConfig(filepath.Join(dir, results.ConfigFile)); err != nil {
 		// Without it the run is grouped by what summary.json says, which
 		// cannot tell runs of different settings apart.

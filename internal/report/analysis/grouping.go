@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -79,45 +80,50 @@ func identity(r Run) map[string]string {
 	return id
 }
 
-// dataLabel returns the sweep's label of a run's data set, "" for none:
-// what its summary.json records, or, for a run of a dropexp that did not
-// record its grid point, the label a sweep with several data sets puts in
-// front of a run directory's name (LABEL-standard-p0.3-layer-s1).
-func dataLabel(dir string, s results.Summary) string {
+// dataLabel returns the sweep's label of the data set of the run in dir,
+// "" for none: what its summary.json records, or, for a summary of a
+// dropexp that did not record it, what its sweep's index.json says when
+// the sweep has several data sets (and the label leads the run's name).
+func (c *Collection) dataLabel(dir string, s results.Summary) string {
 	if s.Sweep != nil {
 		return s.Sweep.DataLabel
 	}
-	ratio := s.Ratio
-	if v, err := experiment.ParseVariant(s.Variant); err == nil && v.Form() == experiment.NoRatio {
-		ratio = ""
+	runs := filepath.Dir(dir)
+	if filepath.Base(runs) != results.SweepRunsDir {
+		return ""
 	}
-	name := results.RunName(s.Variant, ratio, s.Semantics, s.Seed)
-	base := filepath.Base(dir)
-	// A name already taken by another run gets "-" and 8 hex digits of the run's identity.
-	if i := len(base) - 9; i > 0 && base[i] == '-' && isHex(base[i+1:]) && !strings.HasSuffix(base, name) {
-		base = base[:i]
-	}
-	// The label comes before the name, swept keys' values after it (svhn-standard-p0.1-layer-s1-lr0.01).
-	for i := 0; ; {
-		j := strings.Index(base[i:], "-"+name)
-		if j < 0 {
-			return ""
+	sweep := filepath.Dir(runs)
+	labels, ok := c.labels[sweep]
+	if !ok {
+		labels = indexLabels(sweep)
+		if c.labels == nil {
+			c.labels = map[string]map[string]string{}
 		}
-		i += j
-		if rest := base[i+1+len(name):]; i > 0 && (rest == "" || rest[0] == '-') {
-			return base[:i]
-		}
-		i++
+		c.labels[sweep] = labels
 	}
+	return labels[filepath.Base(dir)]
 }
 
-func isHex(s string) bool {
-	for _, c := range s {
-		if !strings.ContainsRune("0123456789abcdef", c) {
-			return false
-		}
+// indexLabels returns the data set label of each run of the sweep
+// directory dir by run directory name, from its index.json; nil when the
+// sweep has one data set (its runs' names hold no label) or no index.
+func indexLabels(dir string) map[string]string {
+	ix, err := results.ReadSweepIndex[string](dir)
+	if err != nil {
+		return nil
 	}
-	return s != ""
+	sets := map[string]bool{}
+	for _, e := range ix.Runs {
+		sets[e.Dataset] = true
+	}
+	if len(sets) < 2 {
+		return nil
+	}
+	out := map[string]string{}
+	for _, e := range ix.Runs {
+		out[path.Base(e.Dir)] = e.Dataset
+	}
+	return out
 }
 
 // keyString is a map's canonical spelling, to use it as a map key.

@@ -41,7 +41,7 @@ func (c *Collection) ReadPartial() {
 			c.Problems = append(c.Problems, fmt.Sprintf("%s: %v", dir, err))
 			continue
 		}
-		c.Partial = append(c.Partial, Run{Dir: dir, Summary: sum, Cell: cell, Metrics: m, Config: cfg, DataLabel: dataLabel(dir, sum)})
+		c.Partial = append(c.Partial, Run{Dir: dir, Summary: sum, Cell: cell, Metrics: m, Config: cfg, DataLabel: c.dataLabel(dir, sum)})
 	}
 }
 
