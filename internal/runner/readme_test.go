@@ -11,7 +11,7 @@ import (
 	"github.com/dropexp/dropexp/internal/results"
 )
 
-// committedDemo reads the demo's runs of one seed committed under results/demo
+// committedDemo reads the demo's runs of one seed committed under results/demo-reference
 // (make demo, and make demo DEMO_ARGS='--set seed=N' for the other seeds).
 func committedDemo(t *testing.T, seed int) []DemoRow {
 	t.Helper()
@@ -22,7 +22,7 @@ func committedDemo(t *testing.T, seed int) []DemoRow {
 		if v == experiment.Plain {
 			name, ratio = fmt.Sprintf("plain-layer-s%d", seed), "–"
 		}
-		sum, err := results.ReadSummary(filepath.Join("..", "..", "results", "demo", name, results.SummaryFile))
+		sum, err := results.ReadSummary(filepath.Join("..", "..", "results", "demo-reference", name, results.SummaryFile))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,7 +33,7 @@ func committedDemo(t *testing.T, seed int) []DemoRow {
 
 // The README quotes what make demo printed: the table and its reading for
 // seed 1 as make demo prints them, and forward's training loss over
-// standard's for seeds 1 to 3, all from the runs committed in results/demo.
+// standard's for seeds 1 to 3, all from the runs committed in results/demo-reference.
 func TestReadmeQuotesTheCommittedDemo(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
