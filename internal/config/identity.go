@@ -199,11 +199,24 @@ func identityLines(b *strings.Builder, v reflect.Value, prefix string) {
 }
 
 // identityValue writes one value canonically: numbers in the shortest form
-// that reads back the same, strings quoted, lists in brackets.
-func identityValue(v reflect.Value) string {
+// that reads back the same, strings quoted, lists in brackets, struct
+// fields in declaration order.
+func identityValue(v reflect.Value) string { return spelling{quote: true}.value(v) }
+
+// spelling is how identityValue and settingValue write a value: they
+// differ only in quoting strings and in the order of a struct's fields.
+type spelling struct {
+	quote      bool // strings quoted (the identity) or as they are (settings)
+	sortFields bool // a struct's fields sorted (settings) or in declaration order (the identity)
+}
+
+func (sp spelling) value(v reflect.Value) string {
 	switch v.Kind() {
 	case reflect.String:
-		return strconv.QuoteToASCII(v.String())
+		if sp.quote {
+			return strconv.QuoteToASCII(v.String())
+		}
+		return v.String()
 	case reflect.Int, reflect.Int64:
 		return strconv.FormatInt(v.Int(), 10)
 	case reflect.Float64:
@@ -213,18 +226,21 @@ func identityValue(v reflect.Value) string {
 	case reflect.Slice:
 		items := make([]string, v.Len())
 		for i := range items {
-			items[i] = identityValue(v.Index(i))
+			items[i] = sp.value(v.Index(i))
 		}
 		return "[" + strings.Join(items, ", ") + "]"
 	case reflect.Struct:
 		t := v.Type()
-		var fields []string
-		for i := range t.NumField() {
-			fields = append(fields, tagName(t.Field(i))+": "+identityValue(v.Field(i)))
+		fields := make([]string, t.NumField())
+		for i := range fields {
+			fields[i] = tagName(t.Field(i)) + ": " + sp.value(v.Field(i))
+		}
+		if sp.sortFields {
+			slices.Sort(fields)
 		}
 		return "{" + strings.Join(fields, ", ") + "}"
 	}
-	panic(fmt.Sprintf("config: identity of a %s value; give the new key's type a canonical form in identityValue", v.Kind()))
+	panic(fmt.Sprintf("config: a %s value has no spelling; give the new key's type one in spelling.value", v.Kind()))
 }
 
 // Decode reads a config.yaml that a run wrote (the resolved config) as

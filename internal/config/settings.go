@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"maps"
 	"reflect"
-	"slices"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -85,31 +83,6 @@ func settings(v reflect.Value, prefix string, out map[string]string) {
 	}
 }
 
-// settingValue spells one value for Settings.
-func settingValue(v reflect.Value) string {
-	switch v.Kind() {
-	case reflect.String:
-		return v.String()
-	case reflect.Int, reflect.Int64:
-		return strconv.FormatInt(v.Int(), 10)
-	case reflect.Float64:
-		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
-	case reflect.Bool:
-		return strconv.FormatBool(v.Bool())
-	case reflect.Slice:
-		items := make([]string, v.Len())
-		for i := range items {
-			items[i] = settingValue(v.Index(i))
-		}
-		return "[" + strings.Join(items, ", ") + "]"
-	case reflect.Struct:
-		t := v.Type()
-		fields := make([]string, t.NumField())
-		for i := range fields {
-			fields[i] = tagName(t.Field(i)) + ": " + settingValue(v.Field(i))
-		}
-		slices.Sort(fields)
-		return "{" + strings.Join(fields, ", ") + "}"
-	}
-	panic("config: setting of a " + v.Kind().String() + " value; give the new key's type a spelling in settingValue")
-}
+// settingValue spells one value for Settings: strings as they are, struct
+// fields sorted.
+func settingValue(v reflect.Value) string { return spelling{sortFields: true}.value(v) }
