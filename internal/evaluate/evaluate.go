@@ -28,7 +28,7 @@ import (
 
 // The files an evaluation writes.
 const (
-	EvalFile      = "eval.csv"      // one row per class, then the row "all" with the loss
+	EvalFile      = "eval.csv"            // one row per class, then the row "all" with the loss
 	ConfusionFile = results.ConfusionFile // images by true class (rows) and predicted class (columns)
 )
 
