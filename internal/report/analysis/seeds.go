@@ -29,14 +29,14 @@ func FamilyOf(fs []Finding) []Check {
 	return ks
 }
 
-// seeds returns how many seeds per cell (paired by seed) would resolve a
+// Seeds returns how many seeds per cell (paired by seed) would resolve a
 // check that the runs leave open, at the observed difference and spread:
-// for "beats"-type checks 80 % power of the two-sided t-test at Holm's
-// strictest level 0.05/m (m checks in the family), so it resolves in
-// whatever order Holm meets it; for "indistinguishable" and "does not
-// beat" an expected interval at that level narrow enough to fall inside
-// the margin. ok is false when no number of seeds up to mostSeeds would,
-// or the check is not open.
+// 80 % power of the two-sided t-test at Holm's strictest level 0.05/m (m
+// checks in the family), so it resolves in whatever order Holm meets it;
+// for "indistinguishable" and "does not beat" within the margin, instead
+// an expected interval at that level narrow enough to fall inside it. ok
+// is false when no number of seeds up to mostSeeds would, or the check is
+// not open.
 func (k Check) Seeds(m int) (n int, ok bool, why string) {
 	c := k.C
 	if !k.Ran || c.Err != nil || k.Verdict() != NotResolved || m < 1 {
@@ -45,34 +45,26 @@ func (k Check) Seeds(m int) (n int, ok bool, why string) {
 	pairs := float64(c.Test.NA+c.Test.NB) / 2
 	sd := c.Test.SE * math.Sqrt(pairs) // of the differences, were the runs paired
 	alpha := (1 - stats.Level) / float64(m)
+	tooMany := fmt.Sprintf("more than %d", mostSeeds)
+	room := math.Inf(-1) // how far the interval may reach; none: only significance settles it
 	switch k.Kind {
-	case positive, negative, UnderfitRatio:
-		n, ok := stats.SeedsNeeded(math.Abs(c.Test.Diff)/sd, alpha, SeedsPower, mostSeeds)
-		if !ok {
-			return 0, false, fmt.Sprintf("more than %d", mostSeeds)
-		}
-		return n, true, ""
-	case equivalent, notPositive:
-		room := Margin - c.Test.Diff // notPositive: the interval must end below +Margin
-		if k.Kind == equivalent {
-			room = Margin - math.Abs(c.Test.Diff)
-		}
-		if room <= 0 {
-			// Only a significant difference can settle it (against the claim).
-			n, ok := stats.SeedsNeeded(math.Abs(c.Test.Diff)/sd, alpha, SeedsPower, mostSeeds)
-			if !ok {
-				return 0, false, fmt.Sprintf("more than %d", mostSeeds)
-			}
+	case equivalent:
+		room = Margin - math.Abs(c.Test.Diff)
+	case notPositive:
+		room = Margin - c.Test.Diff // the interval must end below +Margin
+	}
+	if room <= 0 {
+		if n, ok := stats.SeedsNeeded(math.Abs(c.Test.Diff)/sd, alpha, SeedsPower, mostSeeds); ok {
 			return n, true, ""
 		}
-		for n := 2; n <= mostSeeds; n++ {
-			if stats.TQuantile(1-alpha/2, float64(n-1))*sd/math.Sqrt(float64(n)) < room {
-				return n, true, ""
-			}
-		}
-		return 0, false, fmt.Sprintf("more than %d", mostSeeds)
+		return 0, false, tooMany
 	}
-	return 0, false, ""
+	for n := 2; n <= mostSeeds; n++ {
+		if stats.TQuantile(1-alpha/2, float64(n-1))*sd/math.Sqrt(float64(n)) < room {
+			return n, true, ""
+		}
+	}
+	return 0, false, tooMany
 }
 
 // against reports whether the observed difference points against the
