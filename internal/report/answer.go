@@ -25,6 +25,7 @@ var claimQuestion = map[string]string{
 // findingSection is one group and semantics of findings.md.
 type findingSection struct {
 	title string
+	note  string // why the section's checks do not, or only roughly, speak for the paper
 	g     *analysis.Group
 	fs    []analysis.Finding
 }

@@ -108,21 +108,18 @@ func pText(p float64) string {
 // paper's claim about Table 2 (ResNet-20 groups).
 func findingsDoc(note string, groups []*analysis.Group) string {
 	var secs []findingSection
-	var notes []string
 	for _, g := range groups {
 		if g.Model != analysis.Table1Model {
 			continue
 		}
 		for _, sem := range g.Semantics() {
-			secs = append(secs, findingSection{title: g.Title() + ", " + string(sem) + " gradient", g: g, fs: analysis.Findings(g, sem)})
-			n := ""
+			sec := findingSection{title: g.Title() + ", " + string(sem) + " gradient", g: g, fs: analysis.Findings(g, sem)}
 			if ok, why := analysis.PaperBasis(g); !ok {
-				n = fmt.Sprintf("The claims are about CIFAR-10 under the Table 1 protocol; %s, so these checks say what these runs show, not whether the paper reproduces.\n\n", why)
+				sec.note = fmt.Sprintf("The claims are about CIFAR-10 under the Table 1 protocol; %s, so these checks say what these runs show, not whether the paper reproduces.\n\n", why)
 			}
-			notes = append(notes, n)
+			secs = append(secs, sec)
 		}
 	}
-	t1 := len(secs)
 	for _, g := range groups {
 		if g.Model != analysis.Table2Model {
 			continue
@@ -131,15 +128,14 @@ func findingsDoc(note string, groups []*analysis.Group) string {
 			if !analysis.HasTable2Cells(g, sem) {
 				continue
 			}
-			secs = append(secs, findingSection{title: g.Title() + ", " + string(sem) + " gradient", g: g, fs: []analysis.Finding{analysis.Table2Findings(g, sem)}})
-			n := ""
+			sec := findingSection{title: g.Title() + ", " + string(sem) + " gradient", g: g, fs: []analysis.Finding{analysis.Table2Findings(g, sem)}}
 			switch ok, why := analysis.PaperBasis(g); {
 			case !ok:
-				n = "The claim is about Table 2's protocol (164 epochs); " + why + ", so this check says what these runs show, not whether the paper reproduces.\n\n"
+				sec.note = "The claim is about Table 2's protocol (164 epochs); " + why + ", so this check says what these runs show, not whether the paper reproduces.\n\n"
 			case why != "":
-				n = "Note: " + why + ".\n\n"
+				sec.note = "Note: " + why + ".\n\n"
 			}
-			notes = append(notes, n)
+			secs = append(secs, sec)
 		}
 	}
 
@@ -150,9 +146,9 @@ func findingsDoc(note string, groups []*analysis.Group) string {
 	}
 	answerMarkdown(&b, secs)
 	b.WriteString(analysis.FindingsRule + "\n\n")
-	for i, sec := range secs {
+	for _, sec := range secs {
 		fmt.Fprintf(&b, "## %s\n\n", sec.title)
-		b.WriteString(notes[i])
+		b.WriteString(sec.note)
 		b.WriteString("| claim | verdict |\n|---|---|\n")
 		for _, f := range sec.fs {
 			fmt.Fprintf(&b, "| %s | %s |\n", f.Claim, f.Verdict)
@@ -160,7 +156,7 @@ func findingsDoc(note string, groups []*analysis.Group) string {
 		b.WriteString("\n")
 		findingsMarkdown(&b, sec.fs)
 	}
-	if t1 == 0 && len(secs) == 0 {
+	if len(secs) == 0 {
 		b.WriteString("No ConvNet-Quick dropout runs: nothing to check.\n")
 	}
 	return b.String()
