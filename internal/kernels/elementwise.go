@@ -227,6 +227,75 @@ func WindowMaxArg(dst []float32, at []int32, src []float32, key []int32, k int) 
 	}
 }
 
+// StridedWindowMax is WindowMaxArg for windows s apart: dst[o] is the
+// maximum of src[s·o : s·o+k] and, when at is not nil, at[o] the smallest
+// key[s·o+j] (j < k) whose src[s·o+j] is that maximum (the largest int32
+// where it is NaN). src and key (when at is not nil) hold at least
+// s·(len(dst)−1)+k values.
+//
+// Where StridedVector(k, s) is false the windows are Go loops, whose max
+// prefers +0 to −0 where the vector bodies' need not: pooling takes this
+// kernel only where it is true, so that its bits are those of the
+// stride-1 vector windows it replaces.
+func StridedWindowMax(dst []float32, at []int32, src []float32, key []int32, k, s int) {
+	o := vecStridedWindowMax(dst, at, src, key, k, s)
+	for ; o < len(dst); o++ {
+		x := s * o
+		m := maxDown(src, 1, x, 0, k)
+		dst[o] = m
+		if at == nil {
+			continue
+		}
+		a := int32(math.MaxInt32)
+		for j := 0; j < k; j++ {
+			kj := key[x+j]
+			if src[x+j] != m {
+				kj = math.MaxInt32
+			}
+			a = min(a, kj)
+		}
+		at[o] = a
+	}
+}
+
+// AvgPoolRow writes into dst[o] the sum over rows [y0,y1) of plane (rows
+// w wide) and columns [s·o, s·o+k) ∩ [0,w), taken row by row and left to
+// right from +0, divided by div[o]: a row of average pooling without
+// padding, div holding the windows' sizes.
+func AvgPoolRow(dst, plane []float32, w, y0, y1, k, s int, div []float32) {
+	for o := vecAvgPoolRow(dst, plane, w, y0, y1, k, s, div); o < len(dst); o++ {
+		var sum float32
+		for y := y0; y < y1; y++ {
+			for _, v := range plane[y*w+s*o : y*w+min(s*o+k, w)] {
+				sum += v
+			}
+		}
+		dst[o] = sum / div[o]
+	}
+}
+
+// AvgPoolRowGrad adds g[o] to every element of window o (rows [y0,y1),
+// columns [s·o, s·o+k) ∩ [0,w)) of plane, window by window: the
+// backward pass of a row of AvgPoolRow, g being δ divided by the sizes.
+func AvgPoolRowGrad(plane, g []float32, w, y0, y1, k, s int) {
+	if vecAvgPoolRowGrad(plane, g, w, y0, y1, k, s) {
+		return
+	}
+	for o, v := range g {
+		for y := y0; y < y1; y++ {
+			row := plane[y*w+s*o : y*w+min(s*o+k, w)]
+			for i := range row {
+				row[i] += v
+			}
+		}
+	}
+}
+
+// StridedVector reports whether StridedWindowMax's windows of k values s
+// apart run in vector registers on this CPU (and AvgPoolRow's and
+// AvgPoolRowGrad's, on rows of at most 32 values).
+func StridedVector(k, s int) bool { return stridedVector(k, s) }
+
 // Lanes is how many floats the element-wise kernels' vector bodies take at
 // a time; a caller that rounds its lengths up to a multiple leaves them no
 // scalar tail.

@@ -157,6 +157,62 @@ func TestMaxRows(t *testing.T) {
 	}
 }
 
+// StridedWindowMax gives the bits of WindowMaxArg's windows that it picks
+// (every s-th), keys included, with and without keys, at lengths that end
+// inside and past a vector's reads, with ties, zeros of both signs and NaNs.
+func TestStridedWindowMax(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	nan, negZero := float32(math.NaN()), float32(math.Copysign(0, -1))
+	for _, n := range []int{1, 5, 7, 8, 9, 15, 16, 17, 31} {
+		for _, k := range []int{1, 2, 3, 5} {
+			for _, s := range []int{1, 2, 3} {
+				for _, spare := range []int{0, 40} { // values past the last window
+					m := s*(n-1) + k + spare
+					src, key := make([]float32, m), make([]int32, m)
+					for i := range src {
+						src[i], key[i] = float32(r.IntN(3))-1, int32(r.IntN(100))
+						switch r.IntN(30) {
+						case 0:
+							src[i] = nan
+						case 1:
+							src[i] = negZero
+						}
+					}
+					// The vector windows' reference is WindowMaxArg's vector
+					// body on whole vectors; the loops' is maxDown's.
+					all, allAt := make([]float32, s*(n-1)+1), make([]int32, s*(n-1)+1)
+					if StridedVector(k, s) {
+						whole := (len(all) + Lanes - 1) / Lanes * Lanes
+						wide, wideAt := make([]float32, whole), make([]int32, whole)
+						WindowMaxArg(wide, wideAt, append(src, make([]float32, whole-len(all))...), append(key, make([]int32, whole-len(all))...), k)
+						copy(all, wide)
+						copy(allAt, wideAt)
+					} else {
+						for x := range all {
+							all[x] = maxDown(src, 1, x, 0, k)
+							allAt[x] = math.MaxInt32
+							for j := 0; j < k; j++ {
+								if src[x+j] == all[x] {
+									allAt[x] = min(allAt[x], key[x+j])
+								}
+							}
+						}
+					}
+					dst, at, dst2 := make([]float32, n), make([]int32, n), make([]float32, n)
+					StridedWindowMax(dst, at, src, key, k, s)
+					StridedWindowMax(dst2, nil, src, nil, k, s)
+					for o := 0; o < n; o++ {
+						want := math.Float32bits(all[s*o])
+						if math.Float32bits(dst[o]) != want || math.Float32bits(dst2[o]) != want || at[o] != allAt[s*o] {
+							t.Fatalf("n=%d k=%d s=%d spare=%d o=%d: max %v / %v, key %d; want %v, %d", n, k, s, spare, o, dst[o], dst2[o], at[o], all[s*o], allAt[s*o])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // MaxRows over k consecutive values (stride 1) and WindowMaxArg against
 // direct loops, ties and NaNs included.
 func TestWindowMax(t *testing.T) {

@@ -25,5 +25,11 @@ func vecUnpadRows(dst, src, m []float32, h, w, ld int, bias float32, addBias boo
 func vecNormalizeRows(dst []float32, dld int, src []float32, sld int, r []float32, rld, h, w int, mu, g, b float32, relu bool) int {
 	return 0
 }
-func vecPadRows(dst, src, m []float32, h, w, ld int) int { return 0 }
-func vecHsum(l []float32) (float32, bool)                { return 0, false }
+func vecStridedWindowMax(dst []float32, at []int32, src []float32, key []int32, k, s int) int {
+	return 0
+}
+func stridedVector(k, s int) bool                                                { return false }
+func vecPadRows(dst, src, m []float32, h, w, ld int) int                         { return 0 }
+func vecHsum(l []float32) (float32, bool)                                        { return 0, false }
+func vecAvgPoolRow(dst, plane []float32, w, y0, y1, k, s int, div []float32) int { return 0 }
+func vecAvgPoolRowGrad(plane, g []float32, w, y0, y1, k, s int) bool             { return false }

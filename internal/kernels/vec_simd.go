@@ -11,6 +11,9 @@ import (
 // the scalar loops on CPUs without it.
 var avx2 = archsimd.X86.AVX2()
 
+// avx512 likewise gates the kernels that permute sixteen lanes.
+var avx512 = archsimd.X86.AVX512()
+
 // Vector names the vector instruction set the element-wise kernels use.
 func Vector() string {
 	if avx2 {
@@ -203,6 +206,10 @@ func vecAddScalar(dst []float32, b float32) int {
 	return i
 }
 
+// iota16 is 0, 1, …, 15, loaded where used: a vector of sixteen made at
+// start-up would need AVX-512 on every CPU.
+var iota16 = [16]int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
+
 // iota8 is 0, 1, …, 7.
 var iota8 = archsimd.LoadInt32x8Slice([]int32{0, 1, 2, 3, 4, 5, 6, 7})
 
@@ -226,10 +233,27 @@ func vecMaxRows(dst, src []float32, ld, y0, y1 int) int {
 		return 0
 	}
 	i := 0
+	for ; avx512 && i+16 <= len(dst); i += 16 {
+		max16(src, ld, i, y0, y1).StoreSlice(dst[i:])
+	}
 	for ; i+8 <= len(dst); i += 8 {
 		max8(src, ld, i, y0, y1).StoreSlice(dst[i:])
 	}
 	return i
+}
+
+// max16 is max8 on sixteen lanes, the same operations lane by lane.
+func max16(src []float32, ld, i, j0, j1 int) archsimd.Float32x16 {
+	m := archsimd.LoadFloat32x16Slice(src[j0*ld+i:])
+	nan := m.IsNaN()
+	sum := m
+	for j := j0 + 1; j < j1; j++ {
+		v := archsimd.LoadFloat32x16Slice(src[j*ld+i:])
+		nan = nan.Or(v.IsNaN())
+		m = m.Max(v)
+		sum = sum.Add(v)
+	}
+	return sum.Merge(m, nan)
 }
 
 func vecMaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) int {
@@ -237,6 +261,16 @@ func vecMaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) int
 		return 0
 	}
 	i := 0
+	for ; avx512 && i+16 <= len(dst); i += 16 {
+		m := max16(src, ld, i, y0, y1)
+		x := archsimd.LoadInt32x16Slice(iota16[:]).Add(archsimd.BroadcastInt32x16(int32(i)))
+		a := archsimd.BroadcastInt32x16(int32(y0 * ld)).Add(x)
+		for y := y1 - 1; y >= y0; y-- {
+			a = archsimd.BroadcastInt32x16(int32(y*ld)).Add(x).Merge(a, archsimd.LoadFloat32x16Slice(src[y*ld+i:]).Equal(m))
+		}
+		m.StoreSlice(dst[i:])
+		a.StoreSlice(at[i:])
+	}
 	for ; i+8 <= len(dst); i += 8 {
 		m := max8(src, ld, i, y0, y1)
 		x := iota8.Add(archsimd.BroadcastInt32x8(int32(i)))
@@ -343,4 +377,149 @@ func vecHsum(l []float32) (float32, bool) {
 	var q [4]float32
 	s.GetLo().Add(s.GetHi()).Store(&q)
 	return (q[0] + q[2]) + (q[1] + q[3]), true
+}
+
+func stridedVector(k, s int) bool { return avx512 && s == 2 && k <= maxStrided }
+
+// maxStrided is the widest window vecStridedWindowMax takes: eight
+// windows two apart then span at most 32 values, two vectors.
+const maxStrided = 18
+
+// pick2[j] gathers element j of eight windows two apart from 32 values
+// (lane l ← value 2l+j); the upper eight lanes are not used.
+var pick2 = func() (p [maxStrided][16]uint32) {
+	for j := range p {
+		for l := range p[j] {
+			p[j][l] = uint32(2*l+j) % 32
+		}
+	}
+	return p
+}()
+
+// vecStridedWindowMax takes eight windows of stride 2 at a time: their
+// elements j are one permute of two vectors of values (and of keys), and
+// the maximum and first key follow vecWindowMaxArg's operations in the
+// same order, so the bits are those of the stride-1 windows it would
+// pick from. Reads past the end of src and key fill lanes that no window
+// of dst uses with zeros.
+func vecStridedWindowMax(dst []float32, at []int32, src []float32, key []int32, k, s int) int {
+	if !stridedVector(k, s) {
+		return 0
+	}
+	none := archsimd.BroadcastInt32x16(math.MaxInt32)
+	for o := 0; o < len(dst); o += 8 {
+		a, b := part16(src, 2*o), part16(src, 2*o+16)
+		m := a.ConcatPermute(b, archsimd.LoadUint32x16Slice(pick2[0][:]))
+		nan := m.IsNaN()
+		sum := m
+		for j := 1; j < k; j++ {
+			v := a.ConcatPermute(b, archsimd.LoadUint32x16Slice(pick2[j][:]))
+			nan = nan.Or(v.IsNaN())
+			m = m.Max(v)
+			sum = sum.Add(v)
+		}
+		m = sum.Merge(m, nan) // the sum is NaN where any value is
+		if at != nil {
+			ka, kb := partInt16(key, 2*o), partInt16(key, 2*o+16)
+			first := none
+			for j := 0; j < k; j++ {
+				idx := archsimd.LoadUint32x16Slice(pick2[j][:])
+				kj := ka.ConcatPermute(kb, idx).Merge(none, a.ConcatPermute(b, idx).Equal(m))
+				first = first.Min(kj)
+			}
+			first.GetLo().StoreSlicePart(at[o:])
+		}
+		m.GetLo().StoreSlicePart(dst[o:])
+	}
+	return len(dst)
+}
+
+// part16 loads s[i:i+16], zeros past the end of s.
+func part16(s []float32, i int) archsimd.Float32x16 {
+	if i >= len(s) {
+		return archsimd.Float32x16{}
+	}
+	return archsimd.LoadFloat32x16SlicePart(s[i:])
+}
+
+// partInt16 is part16 for keys.
+func partInt16(s []int32, i int) archsimd.Int32x16 {
+	if i >= len(s) {
+		return archsimd.Int32x16{}
+	}
+	return archsimd.LoadInt32x16SlicePart(s[i:])
+}
+
+// pick2m[j] marks the lanes of pick2[j] that stay inside 32 values.
+var pick2m = func() (m [maxStrided][16]int32) {
+	for j := range m {
+		for l := range m[j] {
+			if 2*l+j < 32 {
+				m[j][l] = -1
+			}
+		}
+	}
+	return m
+}()
+
+// spread2 are pick2's inverses: spread2[j][h][p] is the lane of sixteen
+// outputs whose window holds value 16h+p as its element j, or 16 (a zero
+// lane) where none does.
+var spread2 = func() (t [maxStrided][2][16]uint32) {
+	for j := range t {
+		for h := range t[j] {
+			for p := range t[j][h] {
+				t[j][h][p] = 16
+				if x := 16*h + p - j; x >= 0 && x%2 == 0 && x/2 < 16 {
+					t[j][h][p] = uint32(x / 2)
+				}
+			}
+		}
+	}
+	return t
+}()
+
+// vecAvgPoolRow takes the sixteen windows of a row of at most 32 values
+// at once: element j of every window is one permute of the row, the
+// elements past the row zeros (which leave a sum begun at +0 as it is:
+// such a sum is never −0), added in AvgPoolRow's order.
+func vecAvgPoolRow(dst, plane []float32, w, y0, y1, k, s int, div []float32) int {
+	if !stridedVector(k, s) || w > 32 || len(dst) > 16 {
+		return 0
+	}
+	var acc archsimd.Float32x16
+	for y := y0; y < y1; y++ {
+		row := plane[y*w : (y+1)*w]
+		a, b := part16(row, 0), part16(row, 16)
+		for j := 0; j < k; j++ {
+			in := archsimd.LoadInt32x16Slice(pick2m[j][:]).NotEqual(archsimd.Int32x16{})
+			acc = acc.Add(a.ConcatPermute(b, archsimd.LoadUint32x16Slice(pick2[j][:])).Masked(in))
+		}
+	}
+	acc.Div(archsimd.LoadFloat32x16SlicePart(div)).StoreSlicePart(dst)
+	return len(dst)
+}
+
+// vecAvgPoolRowGrad adds the sixteen windows' g to a row of at most 32
+// values at once, element j of every window by one permute (zeros where
+// a value is in no window, which change nothing), j from the last so that
+// each value takes its windows in order.
+func vecAvgPoolRowGrad(plane, g []float32, w, y0, y1, k, s int) bool {
+	if !stridedVector(k, s) || w > 32 || len(g) > 16 {
+		return false
+	}
+	gv, zero := archsimd.LoadFloat32x16SlicePart(g), archsimd.Float32x16{}
+	for y := y0; y < y1; y++ {
+		row := plane[y*w : (y+1)*w]
+		a, b := part16(row, 0), part16(row, 16)
+		for j := k - 1; j >= 0; j-- {
+			a = a.Add(gv.ConcatPermute(zero, archsimd.LoadUint32x16Slice(spread2[j][0][:])))
+			b = b.Add(gv.ConcatPermute(zero, archsimd.LoadUint32x16Slice(spread2[j][1][:])))
+		}
+		a.StoreSlicePart(row)
+		if w > 16 {
+			b.StoreSlicePart(row[16:])
+		}
+	}
+	return true
 }

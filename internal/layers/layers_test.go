@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -266,5 +267,62 @@ func TestShortcutAAgainstLoops(t *testing.T) {
 				t.Fatalf("%+v: dx[%d] = %v, want %v", tc, i, dx[i], wantDx[i])
 			}
 		}
+	}
+}
+
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Errorf("%s: element %d is %v, want %v", what, i, got[i], want[i])
+			return
+		}
+	}
+}
+
+// Average pooling a row of windows at a time gives the bits of the loops
+// over windows, forward and back, at the shapes of the networks and odd
+// ones (windows clipped by the border, strides 1 to 3, rows narrower than
+// a vector and wider than the vector body takes, padding), with zeros of
+// both signs among the values.
+func TestAvgPoolRowsMatchLoops(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct{ h, w, k, pad, s int }{
+		{16, 16, 3, 0, 2}, {8, 8, 3, 0, 2}, {32, 32, 3, 0, 2}, {15, 15, 3, 0, 2}, {5, 7, 3, 0, 2}, {2, 6, 3, 0, 2},
+		{9, 13, 3, 0, 3}, {6, 6, 2, 0, 2}, {7, 5, 3, 0, 1}, {3, 3, 3, 0, 2}, {20, 21, 5, 0, 3}, {4, 40, 3, 0, 2},
+		{33, 33, 3, 0, 2}, {8, 8, 3, 1, 2}, {2, 2, 3, 0, 2},
+	} {
+		op, err := newPool("pool", AvgPool, tensor.Shape{1, 1, tc.h, tc.w}, tc.k, tc.pad, tc.s, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plane := make([]float32, tc.h*tc.w)
+		for i := range plane {
+			switch rng.IntN(8) {
+			case 0:
+				plane[i] = 0
+			case 1:
+				plane[i] = float32(math.Copysign(0, -1))
+			default:
+				plane[i] = float32(rng.NormFloat64())
+			}
+		}
+		d := make([]float32, op.oh*op.ow)
+		for i := range d {
+			d[i] = float32(rng.NormFloat64())
+		}
+		want := make([]float32, len(d))
+		for oy := 0; oy < op.oh; oy++ {
+			for ox := 0; ox < op.ow; ox++ {
+				want[oy*op.ow+ox] = op.avgAt(plane, oy, ox, tc.h, tc.w)
+			}
+		}
+		got := make([]float32, len(d))
+		op.avgPlane(plane, got, make([]float32, op.ow), tc.h, tc.w)
+		sameBits(t, fmt.Sprintf("%+v forward", tc), got, want)
+		wantDx, gotDx := make([]float32, len(plane)), make([]float32, len(plane))
+		op.avgGradLoop(wantDx, d, tc.h, tc.w)
+		op.avgGradPlane(gotDx, d, make([]float32, op.ow), tc.h, tc.w)
+		sameBits(t, fmt.Sprintf("%+v backward", tc), gotDx, wantDx)
 	}
 }

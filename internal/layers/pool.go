@@ -116,42 +116,77 @@ func (op *poolOp) forward(vs []G.Value) (G.Value, error) {
 				op.maxPlane(plane, dst, sc, arg, h, w)
 				continue
 			}
-			for oy := 0; oy < op.oh; oy++ {
-				y0, y1, sy := window(oy, h, op.k, op.pad, op.stride)
-				for ox := 0; ox < op.ow; ox++ {
-					x0, x1, sx := window(ox, w, op.k, op.pad, op.stride)
-					var sum float32
-					for y := y0; y < y1; y++ {
-						for _, v := range plane[y*w+x0 : y*w+x1] {
-							sum += v
-						}
-					}
-					dst[oy*op.ow+ox] = sum / float32(sy*sx)
-				}
-			}
+			op.avgPlane(plane, dst, sc.row(op.ow), h, w)
 		}
 	})
 	return out, nil
 }
 
-// maxScratch holds one worker's rows for maxPlane, each the width of a plane.
+// avgPlane average-pools one plane: without padding a row of windows at
+// a time (kernels.AvgPoolRow, in vector registers where the CPU can),
+// with the bits of avgAt's loops; div is scratch for a row of outputs.
+func (op *poolOp) avgPlane(plane, dst, div []float32, h, w int) {
+	for oy := 0; oy < op.oh; oy++ {
+		o := dst[oy*op.ow : (oy+1)*op.ow]
+		if op.pad != 0 {
+			for ox := range o {
+				o[ox] = op.avgAt(plane, oy, ox, h, w)
+			}
+			continue
+		}
+		y0, y1, sy := window(oy, h, op.k, 0, op.stride)
+		for ox := range div {
+			_, _, sx := window(ox, w, op.k, 0, op.stride)
+			div[ox] = float32(sy * sx)
+		}
+		kernels.AvgPoolRow(o, plane, w, y0, y1, op.k, op.stride, div)
+	}
+}
+
+// avgAt is output (oy, ox) of average pooling: the window's sum, taken
+// row by row, divided by the size of the window clipped to the padded input.
+func (op *poolOp) avgAt(plane []float32, oy, ox, h, w int) float32 {
+	y0, y1, sy := window(oy, h, op.k, op.pad, op.stride)
+	x0, x1, sx := window(ox, w, op.k, op.pad, op.stride)
+	var sum float32
+	for y := y0; y < y1; y++ {
+		for _, v := range plane[y*w+x0 : y*w+x1] {
+			sum += v
+		}
+	}
+	return sum / float32(sy*sx)
+}
+
+// maxScratch holds one worker's rows for maxPlane, each the width of a
+// plane, and a row of outputs for average pooling.
 type maxScratch struct {
 	cm, tm  []float32 // column maxima; maxima of k of those
 	key, tk []int32   // where each column maximum is first; the first of k
+	out     []float32
+}
+
+// row returns n floats of scratch.
+func (s *maxScratch) row(n int) []float32 {
+	if len(s.out) < n {
+		s.out = make([]float32, n)
+	}
+	return s.out[:n]
 }
 
 // ensure sizes the rows for planes w wide, with room for the k-wide
 // maxima to run to a whole vector past the last window (those are junk).
 func (s *maxScratch) ensure(w, k int) {
 	if n := w + k + kernels.Lanes; len(s.cm) < n {
-		*s = maxScratch{cm: make([]float32, n), tm: make([]float32, n), key: make([]int32, n), tk: make([]int32, n)}
+		s.cm, s.tm, s.key, s.tk = make([]float32, n), make([]float32, n), make([]int32, n), make([]int32, n)
 	}
 }
 
 // maxPlane max-pools one plane in two separable passes, both in vector
 // registers: for each output row, the window maximum down every input
 // column (kernels.MaxRows), then that of every k consecutive columns
-// (kernels.MaxRows again, with a stride of 1), which the windows inside the plane pick up; windows
+// (kernels.MaxRows again, with a stride of 1), which the windows inside
+// the plane pick up, or, without padding where the CPU permutes sixteen
+// lanes, of just the windows' columns (kernels.StridedWindowMax); windows
 // clipped by the border take a scalar loop. With arg (training) it also
 // records where each window first reaches its maximum in row-major order,
 // the tie rule of Caffe and PyTorch: the first row holding each column's
@@ -170,35 +205,49 @@ func (op *poolOp) maxPlane(plane, dst []float32, sc *maxScratch, arg []int32, h,
 	}
 	ox1 = max(ox1, ox0)
 	cm, key := sc.cm[:w], sc.key[:w]
+	// Without padding the whole windows start at column 0, and where the
+	// CPU can, one kernel takes just the windows st apart (in vector
+	// registers, with the bits of the stride-1 windows it would pick from).
+	strided := op.pad == 0 && kernels.StridedVector(k, st)
 	for oy := 0; oy < op.oh; oy++ {
 		y0, y1, _ := window(oy, h, k, op.pad, st)
-		if arg == nil {
-			kernels.MaxRows(cm, plane, w, y0, y1)
-			if inner > 0 {
-				kernels.MaxRows(sc.tm[:inner], sc.cm, 1, 0, k)
-			}
-		} else {
-			kernels.MaxRowsArg(cm, key, plane, w, y0, y1)
-			if inner > 0 {
-				kernels.WindowMaxArg(sc.tm[:inner], sc.tk[:inner], sc.cm, sc.key, k)
-			}
-		}
 		o := dst[oy*op.ow : (oy+1)*op.ow]
 		var at []int32
 		if arg != nil {
 			at = arg[oy*op.ow : (oy+1)*op.ow]
 		}
-		for ox := ox0; ox < ox1; ox++ {
-			o[ox] = sc.tm[ox*st-op.pad]
+		switch {
+		case strided && arg == nil:
+			kernels.MaxRows(cm, plane, w, y0, y1)
+			kernels.StridedWindowMax(o[:ox1], nil, cm, nil, k, st)
+		case strided:
+			kernels.MaxRowsArg(cm, key, plane, w, y0, y1)
+			kernels.StridedWindowMax(o[:ox1], at[:ox1], cm, key, k, st)
+		case arg == nil:
+			kernels.MaxRows(cm, plane, w, y0, y1)
+			if inner > 0 {
+				kernels.MaxRows(sc.tm[:inner], sc.cm, 1, 0, k)
+			}
+		default:
+			kernels.MaxRowsArg(cm, key, plane, w, y0, y1)
+			if inner > 0 {
+				kernels.WindowMaxArg(sc.tm[:inner], sc.tk[:inner], sc.cm, sc.key, k)
+			}
+		}
+		if !strided {
+			for ox := ox0; ox < ox1; ox++ {
+				o[ox] = sc.tm[ox*st-op.pad]
+			}
 		}
 		if at != nil {
 			for ox := ox0; ox < ox1; ox++ {
 				x0 := ox*st - op.pad
-				first := sc.tk[x0]
-				if o[ox] != o[ox] {
-					first = int32(y0*w + x0) // a NaN window's first element
+				if !strided {
+					at[ox] = sc.tk[x0]
 				}
-				at[ox] = first
+				if o[ox] != o[ox] {
+					at[ox] = int32(y0*w + x0) // a NaN window's first element
+				}
 			}
 		}
 		for _, part := range [2][2]int{{0, ox0}, {ox1, op.ow}} { // the clipped windows
@@ -248,7 +297,10 @@ func (op *poolOp) grad(vs []G.Value) (G.Value, error) {
 	c, h, w := op.in[1], op.in[2], op.in[3]
 	out := op.dxOut.Get(tensor.Shape{n, c, h, w}, false)
 	od := out.Float32s()
-	kernels.Parallel(n*c, op.threads, func(_, lo, hi int) {
+	for len(op.scratch) < max(op.threads, 1) {
+		op.scratch = append(op.scratch, &maxScratch{})
+	}
+	kernels.Parallel(n*c, op.threads, func(wk, lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			dst := od[pl*h*w : (pl+1)*h*w]
 			clear(dst)
@@ -259,21 +311,45 @@ func (op *poolOp) grad(vs []G.Value) (G.Value, error) {
 				}
 				continue
 			}
-			for oy := 0; oy < op.oh; oy++ {
-				y0, y1, sy := window(oy, h, op.k, op.pad, op.stride)
-				for ox := 0; ox < op.ow; ox++ {
-					x0, x1, sx := window(ox, w, op.k, op.pad, op.stride)
-					o := oy*op.ow + ox
-					g := src[o] / float32(sy*sx)
-					for yy := y0; yy < y1; yy++ {
-						row := dst[yy*w+x0 : yy*w+x1]
-						for i := range row {
-							row[i] += g
-						}
-					}
-				}
-			}
+			op.avgGradPlane(dst, src, op.scratch[wk].row(op.ow), h, w)
 		}
 	})
 	return out, nil
+}
+
+// avgGradPlane adds to dst (a plane) what every window sends back: its δ
+// divided by its size, to each of its elements, window by window. Without
+// padding a row of windows goes at a time (kernels.AvgPoolRowGrad), with
+// the bits of avgGradLoop's; g is scratch for a row of outputs.
+func (op *poolOp) avgGradPlane(dst, src, g []float32, h, w int) {
+	if op.pad != 0 {
+		op.avgGradLoop(dst, src, h, w)
+		return
+	}
+	for oy := 0; oy < op.oh; oy++ {
+		y0, y1, sy := window(oy, h, op.k, 0, op.stride)
+		for ox := range g {
+			_, _, sx := window(ox, w, op.k, 0, op.stride)
+			g[ox] = src[oy*op.ow+ox] / float32(sy*sx)
+		}
+		kernels.AvgPoolRowGrad(dst, g, w, y0, y1, op.k, op.stride)
+	}
+}
+
+// avgGradLoop adds to dst (a plane) what every window sends back: its δ
+// divided by its size, to each of its elements, window by window.
+func (op *poolOp) avgGradLoop(dst, src []float32, h, w int) {
+	for oy := 0; oy < op.oh; oy++ {
+		y0, y1, sy := window(oy, h, op.k, op.pad, op.stride)
+		for ox := 0; ox < op.ow; ox++ {
+			x0, x1, sx := window(ox, w, op.k, op.pad, op.stride)
+			g := src[oy*op.ow+ox] / float32(sy*sx)
+			for yy := y0; yy < y1; yy++ {
+				row := dst[yy*w+x0 : yy*w+x1]
+				for i := range row {
+					row[i] += g
+				}
+			}
+		}
+	}
 }
