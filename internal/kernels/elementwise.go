@@ -20,6 +20,14 @@ func Mul(dst, m []float32) {
 	}
 }
 
+// AddTo writes a+b into dst.
+func AddTo(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := vecAddTo(dst, a, b); i < len(dst); i++ {
+		dst[i] = a[i] + b[i]
+	}
+}
+
 // MulTo writes a⊙b into dst.
 func MulTo(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]

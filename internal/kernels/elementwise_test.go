@@ -65,6 +65,7 @@ func TestElementwiseMatchesFormulas(t *testing.T) {
 		want func(x, y, z float32, old float32) float32
 	}{
 		{"Mul", func(dst, x, _, _ []float32) { Mul(dst, x) }, func(x, _, _, old float32) float32 { return old * x }},
+		{"AddTo", func(dst, x, y, _ []float32) { AddTo(dst, x, y) }, func(x, y, _, _ float32) float32 { return x + y }},
 		{"MulTo", func(dst, x, y, _ []float32) { MulTo(dst, x, y) }, func(x, y, _, _ float32) float32 { return x * y }},
 		{"ReLU", func(dst, x, _, _ []float32) { ReLU(dst, x) }, func(x, _, _, _ float32) float32 { return reluf(x) }},
 		{"ReLUGrad", func(dst, x, _, z []float32) { ReLUGrad(dst, z, x) }, func(x, _, z, _ float32) float32 { return keep(x, z) }},

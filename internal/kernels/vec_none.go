@@ -33,3 +33,4 @@ func vecPadRows(dst, src, m []float32, h, w, ld int) int                        
 func vecHsum(l []float32) (float32, bool)                                        { return 0, false }
 func vecAvgPoolRow(dst, plane []float32, w, y0, y1, k, s int, div []float32) int { return 0 }
 func vecAvgPoolRowGrad(plane, g []float32, w, y0, y1, k, s int) bool             { return false }
+func vecAddTo(dst, a, b []float32) int                                           { return 0 }

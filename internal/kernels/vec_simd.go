@@ -63,6 +63,17 @@ func vecMul(dst, m []float32) int {
 	return i
 }
 
+func vecAddTo(dst, a, b []float32) int {
+	if !avx2 {
+		return 0
+	}
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		load8(a[i:]).Add(load8(b[i:])).StoreSlice(dst[i:])
+	}
+	return i
+}
+
 func vecMulTo(dst, a, b []float32) int {
 	if !avx2 {
 		return 0

@@ -23,6 +23,7 @@ import (
 	"github.com/dropexp/dropexp/internal/dropout"
 	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/layers"
+	"github.com/dropexp/dropexp/internal/opbase"
 	"github.com/dropexp/dropexp/internal/threads"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -193,7 +194,7 @@ func Build(opt Options, from *Net) (*Net, error) {
 			n.xGrad = grads[len(grads)-1]
 		}
 	}
-	n.vm = G.NewTapeMachine(b.g)
+	n.vm = G.NewTapeMachine(b.g, G.WithEngine(opbase.Engine{Threads: opt.Exec.Threads()}))
 	return n, nil
 }
 
