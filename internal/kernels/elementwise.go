@@ -223,16 +223,20 @@ func WindowMaxArg(dst []float32, at []int32, src []float32, key []int32, k int) 
 	src, key = src[:len(dst)+k-1], key[:len(dst)+k-1]
 	for x := vecWindowMaxArg(dst, at, src, key, k); x < len(dst); x++ {
 		m := maxDown(src, 1, x, 0, k)
-		a := int32(math.MaxInt32)
-		for j := 0; j < k; j++ {
-			kj := key[x+j]
-			if src[x+j] != m {
-				kj = math.MaxInt32
-			}
-			a = min(a, kj)
-		}
-		dst[x], at[x] = m, a
+		dst[x], at[x] = m, firstKey(src, key, x, k, m)
 	}
+}
+
+// firstKey is the smallest key[x+j] (j < k) whose src[x+j] is m, the
+// largest int32 where none is (m NaN).
+func firstKey(src []float32, key []int32, x, k int, m float32) int32 {
+	a := int32(math.MaxInt32)
+	for j := 0; j < k; j++ {
+		if src[x+j] == m {
+			a = min(a, key[x+j])
+		}
+	}
+	return a
 }
 
 // StridedWindowMax is WindowMaxArg for windows s apart: dst[o] is the
@@ -251,18 +255,9 @@ func StridedWindowMax(dst []float32, at []int32, src []float32, key []int32, k, 
 		x := s * o
 		m := maxDown(src, 1, x, 0, k)
 		dst[o] = m
-		if at == nil {
-			continue
+		if at != nil {
+			at[o] = firstKey(src, key, x, k, m)
 		}
-		a := int32(math.MaxInt32)
-		for j := 0; j < k; j++ {
-			kj := key[x+j]
-			if src[x+j] != m {
-				kj = math.MaxInt32
-			}
-			a = min(a, kj)
-		}
-		at[o] = a
 	}
 }
 
