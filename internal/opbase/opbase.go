@@ -3,7 +3,8 @@
 // forward computation and the backward graph) into a gorgonia.Op, so that
 // the layers say only what is particular to them; it also holds the
 // helpers they share: float32 types, the data behind a Value, and output
-// and scratch buffers reused from run to run.
+// and scratch buffers reused from run to run; and Engine, the tensor
+// engine the graphs run on.
 package opbase
 
 import (
