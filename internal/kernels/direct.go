@@ -11,7 +11,13 @@ import "github.com/dropexp/dropexp/internal/tile"
 // channel is split into four planes by the parity of row and column
 // (padded[2i+a][2j+b] in plane 2a+b, rows ld = ⌈wp/2⌉ apart), so that
 // output position q = y·ld + x reads q + (ki/2)·ld + kj/2 of plane
-// (ki mod 2, kj mod 2): again a shifted row. Stride 2 runs forward only.
+// (ki mod 2, kj mod 2): again a shifted row. With stride 2 the weight
+// gradient also runs (δ laid on the output grid by PadGrid, the forward
+// pass's parity planes as the input), but the networks do not take it:
+// its sums run in another order than the im2col path they use, so it would
+// change their bits (BenchmarkStride2WeightGrad: about 2.5× faster at the
+// first stride-2 layer's shape, 1.5× at the second's, one thread). Backward
+// reports the passes they take.
 type Direct struct {
 	C, M, H, W, K int
 	Stride        int
@@ -64,28 +70,42 @@ func newDirect(c, m, h, w, k, pad, stride int, wide bool) *Direct {
 				d.off = append(d.off, ki*d.ld+kj)
 			}
 		}
-		// Where each weight-gradient b row (input channel r/k² shifted by
-		// tap r%k²) starts; rows past the last repeat it, and their sums
-		// are never read.
-		rows := c * k * k
-		d.bOff = make([]int, roundUp(rows, 12)) // whole tiles of 3 or 4 rows
-		for r := range d.bOff {
-			rr := min(r, rows-1)
-			d.bOff[r] = (rr/(k*k))*d.plane + d.off[rr%(k*k)]
+	} else {
+		d.ld = (d.wp + 1) / 2
+		hq := (h + 2*pad + 1) / 2
+		d.span = roundUp(d.OH*d.ld, d.step())
+		d.phase = roundUp(max(d.span+(k/2)*(d.ld+1), hq*d.ld), 8)
+		d.plane = 4 * d.phase
+		for ki := 0; ki < k; ki++ {
+			for kj := 0; kj < k; kj++ {
+				d.off = append(d.off, (ki%2*2+kj%2)*d.phase+(ki/2)*d.ld+kj/2)
+			}
 		}
-		return d
 	}
-	d.ld = (d.wp + 1) / 2
-	hq := (h + 2*pad + 1) / 2
-	d.span = roundUp(d.OH*d.ld, d.step())
-	d.phase = roundUp(max(d.span+(k/2)*(d.ld+1), hq*d.ld), 8)
-	d.plane = 4 * d.phase
-	for ki := 0; ki < k; ki++ {
-		for kj := 0; kj < k; kj++ {
-			d.off = append(d.off, (ki%2*2+kj%2)*d.phase+(ki/2)*d.ld+kj/2)
-		}
+	// Where each weight-gradient b row (input channel r/k² shifted by
+	// tap r%k²) starts; rows past the last repeat it, and their sums
+	// are never read.
+	rows := c * k * k
+	d.bOff = make([]int, roundUp(rows, 12)) // whole tiles of 3 or 4 rows
+	for r := range d.bOff {
+		rr := min(r, rows-1)
+		d.bOff[r] = (rr/(k*k))*d.plane + d.off[rr%(k*k)]
 	}
 	return d
+}
+
+// PadGrid writes ch maps of OH×OW pixels onto the output grid (rows ld
+// apart, the junk columns and the rest of each span zero): δ as the
+// stride-2 weight gradient reads it.
+func (d *Direct) PadGrid(dst, img []float32, ch int) {
+	p := d.OH * d.OW
+	for c := 0; c < ch; c++ {
+		g := dst[c*d.span : (c+1)*d.span]
+		clear(g)
+		for y := 0; y < d.OH; y++ {
+			copy(g[y*d.ld:y*d.ld+d.OW], img[c*p+y*d.OW:c*p+(y+1)*d.OW])
+		}
+	}
 }
 
 // step is the granularity of a grid's width: a whole tile, or half of one
@@ -97,8 +117,8 @@ func (d *Direct) step() int {
 	return d.cols
 }
 
-// Backward reports whether the direct convolution also computes the
-// gradients (stride 1), rather than the forward pass only.
+// Backward reports whether the networks take the direct convolution's
+// gradients too (stride 1), rather than the forward pass only.
 func (d *Direct) Backward() bool { return d.Stride == 1 }
 
 // ConvImpl names the convolution kernels this CPU runs: the direct
@@ -352,8 +372,11 @@ func (d *Direct) WeightGradTiles(lanes, delta, planes []float32, imgs, t0, t1 in
 	t := d.K * d.K
 	rows := d.C * t
 	n := roundUp(d.H*d.wp, d.lanes)
-	s := d.shift()
-	sa, sb := d.M*d.plane, d.C*d.plane
+	s, amap := d.shift(), d.plane
+	if d.Stride == 2 {
+		n, s, amap = roundUp(d.OH*d.ld, d.lanes), 0, d.span
+	}
+	sa, sb := d.M*amap, d.C*d.plane
 	_ = delta[imgs*sa-1]
 	_ = planes[imgs*sb-1]
 	_ = lanes[d.LaneLen()-1]
@@ -365,7 +388,7 @@ func (d *Direct) WeightGradTiles(lanes, delta, planes []float32, imgs, t0, t1 in
 		m, r := k/rt*tr, k%rt*tr
 		if k == t0 || r == 0 {
 			for i := 0; i < tr; i++ {
-				a[i] = &delta[min(m+i, d.M-1)*d.plane+s]
+				a[i] = &delta[min(m+i, d.M-1)*amap+s]
 			}
 		}
 		for i, o := range d.bOff[r : r+tr] {
