@@ -11,27 +11,29 @@ import "github.com/dropexp/dropexp/internal/tile"
 // channel is split into four planes by the parity of row and column
 // (padded[2i+a][2j+b] in plane 2a+b, rows ld = ⌈wp/2⌉ apart), so that
 // output position q = y·ld + x reads q + (ki/2)·ld + kj/2 of plane
-// (ki mod 2, kj mod 2): again a shifted row. With stride 2 the weight
-// gradient also runs (δ laid on the output grid by PadGrid, the forward
-// pass's parity planes as the input), but the networks do not take it:
-// its sums run in another order than the im2col path they use, so it would
-// change their bits (BenchmarkStride2WeightGrad: about 2.5× faster at the
-// first stride-2 layer's shape, 1.5× at the second's, one thread). Backward
-// reports the passes they take.
+// (ki mod 2, kj mod 2): again a shifted row. With stride 2 the gradients
+// run too — the weight gradient with δ laid on the output grid (PadGrid)
+// and the forward pass's parity planes, the input gradient as four stride-1
+// convolutions of δ, one per parity of the padded input (direct2.go) — but
+// the networks do not take them: their sums run in another order than the
+// im2col and col2im paths they use, so they would change the networks'
+// bits (BenchmarkStride2WeightGrad, BenchmarkStride2InputGrad). Backward
+// reports the passes the networks take.
 type Direct struct {
 	C, M, H, W, K int
 	Stride        int
-	OH, OW        int   // output size
-	wp            int   // padded width
-	ld            int   // grid and plane row stride: wp, or ⌈wp/2⌉ with stride 2
-	span          int   // grid positions per map, OH·ld rounded up to a tile
-	phase         int   // floats per padded plane (a quarter of a channel's with stride 2)
-	plane         int   // floats per channel
-	off           []int // input offset of each tap
-	bOff          []int // input offset of each weight-gradient b row
-	wide          bool  // AVX-512 tiles
-	rows, cols    int   // output maps and grid positions per tile
-	lanes         int   // partial sums per weight-gradient dot product
+	OH, OW        int    // output size
+	wp            int    // padded width
+	ld            int    // grid and plane row stride: wp, or ⌈wp/2⌉ with stride 2
+	span          int    // grid positions per map, OH·ld rounded up to a tile
+	phase         int    // floats per padded plane (a quarter of a channel's with stride 2)
+	plane         int    // floats per channel
+	off           []int  // input offset of each tap
+	bOff          []int  // input offset of each weight-gradient b row
+	wide          bool   // AVX-512 tiles
+	rows, cols    int    // output maps and grid positions per tile
+	lanes         int    // partial sums per weight-gradient dot product
+	g2            *grad2 // the stride-2 input gradient's geometry
 }
 
 // NewDirect returns the direct convolution of c input and m output maps of
@@ -85,6 +87,9 @@ func newDirect(c, m, h, w, k, pad, stride int, wide bool) *Direct {
 	// Where each weight-gradient b row (input channel r/k² shifted by
 	// tap r%k²) starts; rows past the last repeat it, and their sums
 	// are never read.
+	if stride == 2 {
+		d.g2 = d.newGrad2()
+	}
 	rows := c * k * k
 	d.bOff = make([]int, roundUp(rows, 12)) // whole tiles of 3 or 4 rows
 	for r := range d.bOff {
@@ -252,19 +257,25 @@ func (d *Direct) Conv(grid, planes, packed []float32, in, out int) {
 	_ = grid[rows*d.span-1]
 	_ = planes[in*d.plane-1]
 	_ = packed[rows*in*t-1]
+	for b := 0; b < rows; b += d.rows {
+		d.tileRow(grid[b*d.span:], d.span, planes, d.plane, d.off, &packed[b*in*t], in)
+	}
+}
+
+// tileRow runs the tiles along one block of d.rows output maps of a grid
+// (span floats a map) from in maps of planes (plane floats a map), with
+// the taps at off and the block's packed weights w.
+func (d *Direct) tileRow(grid []float32, span int, planes []float32, plane int, off []int, w *float32, in int) {
 	conv := tile.Conv
 	if d.wide {
 		conv = tile.Conv16
 	}
-	for b := 0; b < rows; b += d.rows {
-		w := &packed[b*in*t]
-		q := 0
-		for ; q+d.cols <= d.span; q += d.cols {
-			conv(&grid[b*d.span+q], d.span, &planes[q], d.plane, &d.off[0], t, w, in)
-		}
-		if q < d.span {
-			tile.Conv16Half(&grid[b*d.span+q], d.span, &planes[q], d.plane, &d.off[0], t, w, in)
-		}
+	q := 0
+	for ; q+d.cols <= span; q += d.cols {
+		conv(&grid[q], span, &planes[q], plane, &off[0], len(off), w, in)
+	}
+	if q < span {
+		tile.Conv16Half(&grid[q], span, &planes[q], plane, &off[0], len(off), w, in)
 	}
 }
 

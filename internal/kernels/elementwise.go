@@ -20,6 +20,18 @@ func Mul(dst, m []float32) {
 	}
 }
 
+// Interleave2 writes even[t] to dst[2t] and odd[t] to dst[2t+1]; even and
+// odd hold at least (len(dst)+1)/2 and len(dst)/2 values.
+func Interleave2(dst, even, odd []float32) {
+	for x := vecInterleave2(dst, even, odd); x < len(dst); x++ {
+		if x%2 == 0 {
+			dst[x] = even[x/2]
+		} else {
+			dst[x] = odd[x/2]
+		}
+	}
+}
+
 // AddTo writes a+b into dst.
 func AddTo(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]

@@ -251,3 +251,22 @@ func TestWindowMax(t *testing.T) {
 		}
 	}
 }
+
+// Interleave2 against its loop, at lengths around the vector's sixteen.
+func TestInterleave2(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for n := 0; n <= 50; n++ {
+		even, odd := elementwiseInput(r, (n+1)/2), elementwiseInput(r, n/2)
+		dst := make([]float32, n)
+		Interleave2(dst, even, odd)
+		for x := range dst {
+			want := even[x/2]
+			if x%2 == 1 {
+				want = odd[x/2]
+			}
+			if math.Float32bits(dst[x]) != math.Float32bits(want) {
+				t.Fatalf("n=%d: dst[%d] = %v, want %v", n, x, dst[x], want)
+			}
+		}
+	}
+}

@@ -119,3 +119,102 @@ func BenchmarkStride2WeightGrad(b *testing.B) {
 		})
 	}
 }
+
+// The stride-2 input gradient (parity planes of the padded input, each a
+// stride-1 convolution of δ) against float64 loops, with a mask, on both
+// tile widths, at ResNet-20's stride-2 shapes and odd ones (5×5 kernels,
+// maps that are not a multiple of the tile).
+func TestStride2InputGrad(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, cs := range directCases([]directShape{{16, 32, 32, 32, 3}, {32, 64, 16, 16, 3}, {3, 5, 7, 9, 3}, {2, 9, 6, 5, 5}, {5, 3, 9, 7, 5}}) {
+		s := cs.shape
+		pad := (s.k - 1) / 2
+		d := newDirect(s.c, s.m, s.h, s.w, s.k, pad, 2, cs.wide)
+		delta, delta64 := randSlice(r, s.m*d.OH*d.OW)
+		w, w64 := randSlice(r, s.m*s.c*s.k*s.k)
+		mask, mask64 := randSlice(r, s.c*s.h*s.w)
+		packed := make([]float32, d.Grad2PackedLen())
+		d.PackGrad2(packed, w)
+		planes := make([]float32, s.m*d.Grad2PlaneLen())
+		for i := range planes {
+			planes[i] = float32(math.NaN()) // PadGrad2 must write every float the tiles read
+		}
+		d.PadGrad2(planes, delta, s.m)
+		grids := make([]float32, d.Grad2GridLen())
+		d.InputGrad2(grids, planes, packed)
+		got := make([]float32, s.c*s.h*s.w)
+		d.UnpadGrad2(got, grids, mask)
+		for c := 0; c < s.c; c++ {
+			for y := 0; y < s.h; y++ {
+				for x := 0; x < s.w; x++ {
+					var want, mag float64
+					for m := 0; m < s.m; m++ {
+						for ki := 0; ki < s.k; ki++ {
+							for kj := 0; kj < s.k; kj++ {
+								oy2, ox2 := y+pad-ki, x+pad-kj
+								if oy2 < 0 || ox2 < 0 || oy2%2 != 0 || ox2%2 != 0 || oy2/2 >= d.OH || ox2/2 >= d.OW {
+									continue
+								}
+								v := w64[((m*s.c+c)*s.k+ki)*s.k+kj] * delta64[(m*d.OH+oy2/2)*d.OW+ox2/2]
+								want += v
+								mag += math.Abs(v)
+							}
+						}
+					}
+					i := (c*s.h+y)*s.w + x
+					want *= mask64[i]
+					mag *= math.Abs(mask64[i])
+					if g := float64(got[i]); math.Abs(g-want) > 1e-5*mag+1e-6 || g != g {
+						t.Fatalf("%s: dx[%d][%d][%d] = %v, want %v", cs.name, c, y, x, g, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkStride2InputGrad: ResNet-20's two stride-2 layers, batch 128,
+// one thread, image by image as the networks' input gradients run: δ
+// padded, the tiles, the interleave; against Wᵀδ by one GEMM and col2im.
+func BenchmarkStride2InputGrad(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, s := range [][3]int{{16, 32, 32}, {32, 64, 16}} {
+		c, m, h := s[0], s[1], s[2]
+		const n = 128
+		d := NewDirect(c, m, h, h, 3, 1, 2)
+		if d == nil {
+			b.Skip("no tiles on this CPU")
+		}
+		delta, _ := randSlice(rng, n*m*d.OH*d.OW)
+		w, _ := randSlice(rng, m*c*9)
+		dx := make([]float32, n*c*h*h)
+		flops := 2 * float64(n*m*c*9*d.OH*d.OW)
+		packed := make([]float32, d.Grad2PackedLen())
+		planes := make([]float32, m*d.Grad2PlaneLen())
+		grids := make([]float32, d.Grad2GridLen())
+		b.Run("direct-"+string(rune('0'+c/16)), func(b *testing.B) {
+			for b.Loop() {
+				d.PackGrad2(packed, w)
+				for i := 0; i < n; i++ {
+					d.PadGrad2(planes, delta[i*m*d.OH*d.OW:], m)
+					d.InputGrad2(grids, planes, packed)
+					d.UnpadGrad2(dx[i*c*h*h:(i+1)*c*h*h], grids, nil)
+				}
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		p := d.OH * d.OW
+		col := make([]float32, c*9*p)
+		b.Run("col2im-"+string(rune('0'+c/16)), func(b *testing.B) {
+			for b.Loop() {
+				for i := 0; i < n; i++ {
+					Gemm(true, false, c*9, p, m, w, c*9, delta[i*m*p:], p, 0, col, p)
+					img := dx[i*c*h*h : (i+1)*c*h*h]
+					clear(img)
+					Col2im(col, c, h, h, 3, 1, 2, img, p)
+				}
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

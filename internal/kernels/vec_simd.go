@@ -534,3 +534,20 @@ func vecAvgPoolRowGrad(plane, g []float32, w, y0, y1, k, s int) bool {
 	}
 	return true
 }
+
+// zip2 interleaves the first eight lanes of two vectors.
+var zip2 = [16]uint32{0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23}
+
+// vecInterleave2 takes sixteen outputs at a time by one permute.
+func vecInterleave2(dst, even, odd []float32) int {
+	if !avx512 {
+		return 0
+	}
+	idx := archsimd.LoadUint32x16Slice(zip2[:])
+	x := 0
+	for ; x+16 <= len(dst); x += 16 {
+		e := archsimd.LoadFloat32x16SlicePart(even[x/2:])
+		e.ConcatPermute(archsimd.LoadFloat32x16SlicePart(odd[x/2:]), idx).StoreSlice(dst[x:])
+	}
+	return x
+}
