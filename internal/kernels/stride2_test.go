@@ -76,101 +76,36 @@ func TestStride2WeightGrad(t *testing.T) {
 // per image as the im2col weight gradient computes it.
 func BenchmarkStride2WeightGrad(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, s := range [][3]int{{16, 32, 32}, {32, 64, 16}} {
-		c, m, h := s[0], s[1], s[2]
-		const n = 128
-		d := NewDirect(c, m, h, h, 3, 1, 2)
-		if d == nil {
-			b.Skip("no tiles on this CPU")
-		}
+	stride2Layers(b, func(d *Direct, n int, run func(string, func())) {
+		c, m, h := d.C, d.M, d.H
 		x, dl, planes, grids := stride2Inputs(d, n, rng)
 		lanes := make([]float32, d.LaneLen())
 		dw := make([]float32, m*c*9)
-		flops := 2 * float64(n*m*c*9*d.OH*d.OW)
-		b.Run("direct-"+string(rune('0'+c/16)), func(b *testing.B) {
-			for b.Loop() {
-				for i := 0; i < n; i++ {
-					d.PadGrid(grids[i*d.M*d.Span():], dl[i*d.M*d.OH*d.OW:], d.M)
-				}
-				clear(lanes)
-				chunk := max(1, (256<<10)/((d.M*d.Span()+d.C*d.Plane())*4))
-				for g0 := 0; g0 < n; g0 += chunk {
-					g1 := min(g0+chunk, n)
-					d.WeightGrad(lanes, grids[g0*d.M*d.Span():g1*d.M*d.Span()], planes[g0*d.C*d.Plane():g1*d.C*d.Plane()], g1-g0)
-				}
-				d.SumLanes(dw, lanes)
+		run("direct", func() {
+			for i := 0; i < n; i++ {
+				d.PadGrid(grids[i*m*d.Span():], dl[i*m*d.OH*d.OW:], m)
 			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			clear(lanes)
+			chunk := max(1, (256<<10)/((m*d.Span()+c*d.Plane())*4))
+			for g0 := 0; g0 < n; g0 += chunk {
+				g1 := min(g0+chunk, n)
+				d.WeightGrad(lanes, grids[g0*m*d.Span():g1*m*d.Span()], planes[g0*c*d.Plane():g1*c*d.Plane()], g1-g0)
+			}
+			d.SumLanes(dw, lanes)
 		})
 		p := d.OH * d.OW
 		col := make([]float32, c*9*p)
-		b.Run("im2col-"+string(rune('0'+c/16)), func(b *testing.B) {
-			for b.Loop() {
-				for i := 0; i < n; i++ {
-					Im2col(x[i*c*h*h:], c, h, h, 3, 1, 2, col, p)
-					beta := float32(1)
-					if i == 0 {
-						beta = 0
-					}
-					Gemm(false, true, m, c*9, p, dl[i*m*p:], p, col, p, beta, dw, c*9)
+		run("im2col", func() {
+			for i := 0; i < n; i++ {
+				Im2col(x[i*c*h*h:], c, h, h, 3, 1, 2, col, p)
+				beta := float32(1)
+				if i == 0 {
+					beta = 0
 				}
+				Gemm(false, true, m, c*9, p, dl[i*m*p:], p, col, p, beta, dw, c*9)
 			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
-	}
-}
-
-// The stride-2 input gradient (parity planes of the padded input, each a
-// stride-1 convolution of δ) against float64 loops, with a mask, on both
-// tile widths, at ResNet-20's stride-2 shapes and odd ones (5×5 kernels,
-// maps that are not a multiple of the tile).
-func TestStride2InputGrad(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	for _, cs := range directCases([]directShape{{16, 32, 32, 32, 3}, {32, 64, 16, 16, 3}, {3, 5, 7, 9, 3}, {2, 9, 6, 5, 5}, {5, 3, 9, 7, 5}}) {
-		s := cs.shape
-		pad := (s.k - 1) / 2
-		d := newDirect(s.c, s.m, s.h, s.w, s.k, pad, 2, cs.wide)
-		delta, delta64 := randSlice(r, s.m*d.OH*d.OW)
-		w, w64 := randSlice(r, s.m*s.c*s.k*s.k)
-		mask, mask64 := randSlice(r, s.c*s.h*s.w)
-		packed := make([]float32, d.Grad2PackedLen())
-		d.PackGrad2(packed, w)
-		planes := make([]float32, s.m*d.Grad2PlaneLen())
-		for i := range planes {
-			planes[i] = float32(math.NaN()) // PadGrad2 must write every float the tiles read
-		}
-		d.PadGrad2(planes, delta, s.m)
-		grids := make([]float32, d.Grad2GridLen())
-		d.InputGrad2(grids, planes, packed)
-		got := make([]float32, s.c*s.h*s.w)
-		d.UnpadGrad2(got, grids, mask)
-		for c := 0; c < s.c; c++ {
-			for y := 0; y < s.h; y++ {
-				for x := 0; x < s.w; x++ {
-					var want, mag float64
-					for m := 0; m < s.m; m++ {
-						for ki := 0; ki < s.k; ki++ {
-							for kj := 0; kj < s.k; kj++ {
-								oy2, ox2 := y+pad-ki, x+pad-kj
-								if oy2 < 0 || ox2 < 0 || oy2%2 != 0 || ox2%2 != 0 || oy2/2 >= d.OH || ox2/2 >= d.OW {
-									continue
-								}
-								v := w64[((m*s.c+c)*s.k+ki)*s.k+kj] * delta64[(m*d.OH+oy2/2)*d.OW+ox2/2]
-								want += v
-								mag += math.Abs(v)
-							}
-						}
-					}
-					i := (c*s.h+y)*s.w + x
-					want *= mask64[i]
-					mag *= math.Abs(mask64[i])
-					if g := float64(got[i]); math.Abs(g-want) > 1e-5*mag+1e-6 || g != g {
-						t.Fatalf("%s: dx[%d][%d][%d] = %v, want %v", cs.name, c, y, x, g, want)
-					}
-				}
-			}
-		}
-	}
+	})
 }
 
 // BenchmarkStride2InputGrad: ResNet-20's two stride-2 layers, batch 128,
@@ -178,6 +113,39 @@ func TestStride2InputGrad(t *testing.T) {
 // padded, the tiles, the interleave; against Wᵀδ by one GEMM and col2im.
 func BenchmarkStride2InputGrad(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
+	stride2Layers(b, func(d *Direct, n int, run func(string, func())) {
+		c, m, h := d.C, d.M, d.H
+		delta, _ := randSlice(rng, n*m*d.OH*d.OW)
+		w, _ := randSlice(rng, m*c*9)
+		dx := make([]float32, n*c*h*h)
+		packed := make([]float32, d.Grad2PackedLen())
+		planes := make([]float32, m*d.Grad2PlaneLen())
+		grids := make([]float32, d.Grad2GridLen())
+		run("direct", func() {
+			d.PackGrad2(packed, w)
+			for i := 0; i < n; i++ {
+				d.PadGrad2(planes, delta[i*m*d.OH*d.OW:], m)
+				d.InputGrad2(grids, planes, packed)
+				d.UnpadGrad2(dx[i*c*h*h:(i+1)*c*h*h], grids, nil)
+			}
+		})
+		p := d.OH * d.OW
+		col := make([]float32, c*9*p)
+		run("col2im", func() {
+			for i := 0; i < n; i++ {
+				Gemm(true, false, c*9, p, m, w, c*9, delta[i*m*p:], p, 0, col, p)
+				img := dx[i*c*h*h : (i+1)*c*h*h]
+				clear(img)
+				Col2im(col, c, h, h, 3, 1, 2, img, p)
+			}
+		})
+	})
+}
+
+// stride2Layers runs bench on ResNet-20's two stride-2 layers (batch n =
+// 128) with each one's direct convolution and direct-convolution FLOPs,
+// timing runs named name-1 and name-2, reporting GFLOP/s.
+func stride2Layers(b *testing.B, bench func(d *Direct, n int, run func(name string, fn func()))) {
 	for _, s := range [][3]int{{16, 32, 32}, {32, 64, 16}} {
 		c, m, h := s[0], s[1], s[2]
 		const n = 128
@@ -185,36 +153,14 @@ func BenchmarkStride2InputGrad(b *testing.B) {
 		if d == nil {
 			b.Skip("no tiles on this CPU")
 		}
-		delta, _ := randSlice(rng, n*m*d.OH*d.OW)
-		w, _ := randSlice(rng, m*c*9)
-		dx := make([]float32, n*c*h*h)
 		flops := 2 * float64(n*m*c*9*d.OH*d.OW)
-		packed := make([]float32, d.Grad2PackedLen())
-		planes := make([]float32, m*d.Grad2PlaneLen())
-		grids := make([]float32, d.Grad2GridLen())
-		b.Run("direct-"+string(rune('0'+c/16)), func(b *testing.B) {
-			for b.Loop() {
-				d.PackGrad2(packed, w)
-				for i := 0; i < n; i++ {
-					d.PadGrad2(planes, delta[i*m*d.OH*d.OW:], m)
-					d.InputGrad2(grids, planes, packed)
-					d.UnpadGrad2(dx[i*c*h*h:(i+1)*c*h*h], grids, nil)
+		bench(d, n, func(name string, fn func()) {
+			b.Run(name+"-"+string(rune('0'+c/16)), func(b *testing.B) {
+				for b.Loop() {
+					fn()
 				}
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
-		p := d.OH * d.OW
-		col := make([]float32, c*9*p)
-		b.Run("col2im-"+string(rune('0'+c/16)), func(b *testing.B) {
-			for b.Loop() {
-				for i := 0; i < n; i++ {
-					Gemm(true, false, c*9, p, m, w, c*9, delta[i*m*p:], p, 0, col, p)
-					img := dx[i*c*h*h : (i+1)*c*h*h]
-					clear(img)
-					Col2im(col, c, h, h, 3, 1, 2, img, p)
-				}
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
 		})
 	}
 }
