@@ -46,8 +46,7 @@ func (d *Direct) newGrad2() *grad2 {
 }
 
 // Grad2PlaneLen returns the floats one map of δ takes padded for the
-// stride-2 input gradient, and Grad2GridLen those of its parity grids for
-// one image (all C maps).
+// stride-2 input gradient.
 func (d *Direct) Grad2PlaneLen() int { return d.g2.plane }
 
 // Grad2GridLen returns the floats of one image's parity grids.
