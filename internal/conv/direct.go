@@ -10,7 +10,10 @@ import (
 // shifted rows of the planes. Its input gradient is the direct
 // convolution of δ with the turned, transposed kernel; its weight gradient
 // takes the padded planes of the input (the forward pass's, when it kept
-// them) and of δ, a few images at a time. The backward passes need stride 1.
+// them) and of δ, a few images at a time. At stride 2 (the strided kernel
+// set) the input gradient convolves δ into the four parity planes of the
+// input and interleaves them, and the weight gradient reads δ on the
+// forward pass's output grid.
 
 // directForward pads each image (times mf) into planes, kept for the
 // weight gradient when it is direct too, and convolves them tile by tile.
@@ -68,6 +71,10 @@ func (s *directInputGrad) InputGrad(od, w, d, mb []float32, n int) {
 	g, dc := s.g, s.d
 	c, img, out := g.C, g.img(), g.out()
 	s.ws.ensure(s.threads)
+	if dc.Stride == 2 {
+		s.inputGrad2(od, w, d, mb, n)
+		return
+	}
 	packed := s.wt.Get(dc.PackedLen(c, g.M))
 	dc.PackTransposed(packed, w)
 	kernels.Parallel(n, s.threads, func(wk, lo, hi int) {
@@ -77,6 +84,24 @@ func (s *directInputGrad) InputGrad(od, w, d, mb []float32, n int) {
 			dc.Pad(planes, d[i*out:(i+1)*out], nil, g.M)
 			dc.Conv(grid, planes, packed, g.M, c)
 			dc.Unpad(od[i*img:(i+1)*img], grid, c, nil, kernels.Part(mb, i, img))
+		}
+	})
+}
+
+// inputGrad2 is InputGrad at stride 2: each image's δ padded, the four
+// parity planes of its input gradient convolved, interleaved (times mb).
+func (s *directInputGrad) inputGrad2(od, w, d, mb []float32, n int) {
+	g, dc := s.g, s.d
+	img, out := g.img(), g.out()
+	packed := s.wt.Get(dc.Grad2PackedLen())
+	dc.PackGrad2(packed, w)
+	kernels.Parallel(n, s.threads, func(wk, lo, hi int) {
+		grids := s.ws.buf[wk].Get(dc.Grad2GridLen())
+		planes := s.ws.col[wk].Get(g.M * dc.Grad2PlaneLen())
+		for i := lo; i < hi; i++ {
+			dc.PadGrad2(planes, d[i*out:(i+1)*out], g.M)
+			dc.InputGrad2(grids, planes, packed)
+			dc.UnpadGrad2(od[i*img:(i+1)*img], grids, kernels.Part(mb, i, img))
 		}
 	})
 }
@@ -105,8 +130,8 @@ func (s *directWeightGrad) WeightGrad(dw, h, d, m []float32, saved *Saved, n int
 	g, dc := s.g, s.d
 	c, img, out, hw := g.C, g.img(), g.out(), g.p()
 	s.ws.ensure(s.threads)
-	pl := dc.Plane()
-	chunk := max(1, directChunk/((g.M+c)*pl*4))
+	pl, dl := dc.Plane(), dc.DeltaLen()
+	chunk := max(1, directChunk/((g.M*dl+c*pl)*4))
 	var kept []float32
 	if saved != nil {
 		kept = saved.buf
@@ -117,7 +142,7 @@ func (s *directWeightGrad) WeightGrad(dw, h, d, m []float32, saved *Saved, n int
 		l0, l1 := dc.TileLanes(t0, t1)
 		clear(lanes[l0:l1])
 		m0, m1 := dc.TileMaps(t0, t1)
-		dpl := s.ws.buf[wk].Get(chunk * g.M * pl)
+		dpl := s.ws.buf[wk].Get(chunk * g.M * dl)
 		var ipl []float32
 		if kept == nil {
 			ipl = s.ws.col[wk].Get(chunk * c * pl)
@@ -129,7 +154,7 @@ func (s *directWeightGrad) WeightGrad(dw, h, d, m []float32, saved *Saved, n int
 				in = kept[g0*c*pl : g1*c*pl]
 			}
 			for i := g0; i < g1; i++ {
-				dc.Pad(dpl[((i-g0)*g.M+m0)*pl:], d[i*out+m0*hw:i*out+m1*hw], nil, m1-m0)
+				dc.PadDelta(dpl[((i-g0)*g.M+m0)*dl:], d[i*out+m0*hw:i*out+m1*hw], m1-m0)
 				if kept == nil {
 					dc.Pad(ipl[(i-g0)*c*pl:], h[i*img:(i+1)*img], kernels.Part(m, i, img), c)
 				}

@@ -13,6 +13,10 @@ type Options struct {
 	// The direct strategy keeps its padded planes without being asked:
 	// they are hardly larger than the input.
 	KeepCols bool
+	// Strided takes the direct convolution's gradients at stride 2 too
+	// (the strided kernel set), where the default set runs them by im2col
+	// and col2im: faster, and other bits.
+	Strided bool
 }
 
 // PlanForward picks the forward strategy: the direct convolution where
@@ -31,12 +35,13 @@ func PlanForward(g Geom, opt Options) Forward {
 // forward pass convolved (the same mask, or none).
 //
 // The input gradient runs direct where the direct convolution has a
-// backward pass (stride 1), else as a transposed convolution where the
-// convolution keeps the image size (stride 1), else by col2im. The weight
-// gradient runs direct where it has a backward pass, else by im2col.
+// backward pass (stride 1; stride 2 too with Strided), else as a
+// transposed convolution where the convolution keeps the image size
+// (stride 1), else by col2im. The weight gradient runs direct where it has
+// a backward pass, else by im2col.
 func PlanBackward(g Geom, opt Options, fwd Forward, sameMask bool) (InputGrad, WeightGrad, *Saved) {
 	d := direct(g, opt)
-	if d != nil && d.Backward() {
+	if d != nil && (d.Backward() || opt.Strided && d.Stride == 2) {
 		var saved *Saved
 		if _, ok := fwd.(*directForward); ok && sameMask {
 			saved = &Saved{}

@@ -23,6 +23,7 @@ func TestPlan(t *testing.T) {
 		{"convnet conv1", NewGeom(3, 32, 32, 32, 5, 2, 1), Options{KeepCols: true}, true, "direct", "direct", "direct", true, "im2col", "transposed", "im2col", true},
 		{"resnet conv", NewGeom(16, 32, 32, 16, 3, 1, 1), Options{}, true, "direct", "direct", "direct", true, "im2col", "transposed", "im2col", false},
 		{"stride 2", NewGeom(16, 32, 32, 32, 3, 1, 2), Options{KeepCols: true}, true, "direct", "col2im", "im2col", false, "im2col", "col2im", "im2col", true},
+		{"stride 2, strided set", NewGeom(16, 32, 32, 32, 3, 1, 2), Options{KeepCols: true, Strided: true}, true, "direct", "direct", "direct", true, "im2col", "col2im", "im2col", true},
 		{"other mask", NewGeom(16, 8, 8, 16, 3, 1, 1), Options{KeepCols: true}, false, "direct", "direct", "direct", false, "im2col", "transposed", "im2col", false},
 		{"no padding", NewGeom(4, 8, 8, 4, 3, 0, 1), Options{KeepCols: true}, true, "im2col", "col2im", "im2col", true, "im2col", "col2im", "im2col", true},
 		{"forced im2col", NewGeom(16, 32, 32, 16, 3, 1, 1), Options{Im2col: true, KeepCols: true}, true, "im2col", "transposed", "im2col", true, "im2col", "transposed", "im2col", true},

@@ -23,7 +23,10 @@ type ConvSpec struct {
 	// instead, without being asked: they are hardly larger than the input).
 	KeepCols bool
 	// Im2col turns the direct convolution off (tests compare the two paths).
-	Im2col  bool
+	Im2col bool
+	// Strided takes the direct convolution's gradients at stride 2 too
+	// (the strided kernel set: other bits than the default).
+	Strided bool
 	Threads int
 	// Post, in an evaluation graph, normalises the output as it is written.
 	Post *Post
@@ -65,7 +68,7 @@ type convLayer struct {
 }
 
 func (l *convLayer) options() conv.Options {
-	return conv.Options{Threads: l.spec.Threads, Im2col: l.spec.Im2col, KeepCols: l.spec.KeepCols}
+	return conv.Options{Threads: l.spec.Threads, Im2col: l.spec.Im2col, KeepCols: l.spec.KeepCols, Strided: l.spec.Strided}
 }
 
 // Conv adds z = conv(h ⊙ mf, W) + b to the graph, with the backward pass of

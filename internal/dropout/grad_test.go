@@ -14,17 +14,19 @@ import (
 )
 
 // The tiny network the gradient tests pin:
-// x (N×C×H×W) ─site1─ conv 3×3 pad 1 (+b1) → relu ─site2─ linear (+b2) → softmax CE.
+// x (N×C×H×W) ─site1─ conv 3×3 pad 1 stride 1 or 2 (+b1) → relu ─site2─
+// linear (+b2) → softmax CE.
 const (
-	tN, tC, tH, tW = 3, 2, 4, 4
+	tN, tC, tH, tW = 3, 2, 5, 4
 	tM             = 3 // conv maps
 	tK             = 3
 	tPad           = 1
 	tClasses       = 4
-	tD             = tM * tH * tW
 )
 
 type tinyNet struct {
+	stride, oh, ow    int
+	d                 int // features into the linear layer: tM·oh·ow
 	x, w1, b1, w2, b2 []float32
 	labels            []float32
 	// Masks as the variant table defines them (1 where the variant does not drop).
@@ -85,20 +87,22 @@ func masksFor(r *rand.Rand, v experiment.Variant, n int) (mf, mb []float32) {
 	panic(v)
 }
 
-func newTiny(v experiment.Variant, seed uint64) *tinyNet {
+func newTiny(v experiment.Variant, seed uint64, stride int) *tinyNet {
 	r := rand.New(rand.NewPCG(seed, 1))
+	oh, ow := (tH-1)/stride+1, (tW-1)/stride+1
 	t := &tinyNet{
+		stride: stride, oh: oh, ow: ow, d: tM * oh * ow,
 		x:  randSlice(r, tN*tC*tH*tW, 1),
 		w1: randSlice(r, tM*tC*tK*tK, 0.5),
 		b1: randSlice(r, tM, 0.1),
-		w2: randSlice(r, tClasses*tD, 0.3),
+		w2: randSlice(r, tClasses*tM*oh*ow, 0.3),
 		b2: randSlice(r, tClasses, 0.1),
 	}
 	for i := 0; i < tN; i++ {
 		t.labels = append(t.labels, float32(r.IntN(tClasses)))
 	}
 	t.mf1, t.mb1 = masksFor(r, v, len(t.x))
-	t.mf2, t.mb2 = masksFor(r, v, tN*tD)
+	t.mf2, t.mb2 = masksFor(r, v, tN*t.d)
 	return t
 }
 
@@ -122,21 +126,22 @@ func (t *tinyNet) reference(sem experiment.Semantics) grads {
 		}
 		return mb
 	}
+	tD, st := t.d, t.stride
 	xf := mul(t.x, t.mf1)
 	z1 := make([]float64, tN*tD)
 	for n := 0; n < tN; n++ {
 		for m := 0; m < tM; m++ {
-			for y := 0; y < tH; y++ {
-				for x := 0; x < tW; x++ {
+			for y := 0; y < t.oh; y++ {
+				for x := 0; x < t.ow; x++ {
 					s := float64(t.b1[m])
 					for c := 0; c < tC; c++ {
 						for i := 0; i < tK; i++ {
 							for j := 0; j < tK; j++ {
-								s += float64(t.w1[((m*tC+c)*tK+i)*tK+j]) * at(xf, n, c, y+i-tPad, x+j-tPad)
+								s += float64(t.w1[((m*tC+c)*tK+i)*tK+j]) * at(xf, n, c, st*y+i-tPad, st*x+j-tPad)
 							}
 						}
 					}
-					z1[((n*tM+m)*tH+y)*tW+x] = s
+					z1[((n*tM+m)*t.oh+y)*t.ow+x] = s
 				}
 			}
 		}
@@ -191,14 +196,14 @@ func (t *tinyNet) reference(sem experiment.Semantics) grads {
 	xw := mul(t.x, wsel(t.mf1, t.mb1))
 	for n := 0; n < tN; n++ {
 		for m := 0; m < tM; m++ {
-			for y := 0; y < tH; y++ {
-				for x := 0; x < tW; x++ {
-					d := delta1[((n*tM+m)*tH+y)*tW+x]
+			for y := 0; y < t.oh; y++ {
+				for x := 0; x < t.ow; x++ {
+					d := delta1[((n*tM+m)*t.oh+y)*t.ow+x]
 					g.b1[m] += d
 					for c := 0; c < tC; c++ {
 						for i := 0; i < tK; i++ {
 							for j := 0; j < tK; j++ {
-								yy, xx := y+i-tPad, x+j-tPad
+								yy, xx := st*y+i-tPad, st*x+j-tPad
 								if yy < 0 || yy >= tH || xx < 0 || xx >= tW {
 									continue
 								}
@@ -228,14 +233,16 @@ var convPaths = []struct {
 	name    string
 	threads int
 	im2col  bool
-}{{"direct/threads1", 1, false}, {"direct/threads2", 2, false}, {"im2col/threads1", 1, true}, {"im2col/threads2", 2, true}}
+	strided bool // the strided kernel set: direct gradients at stride 2 too
+}{{"direct/threads1", 1, false, false}, {"direct/threads2", 2, false, false}, {"strided/threads2", 2, false, true},
+	{"im2col/threads1", 1, true, false}, {"im2col/threads2", 2, true, false}}
 
-func (t *tinyNet) graph(tb testing.TB, v experiment.Variant, sem experiment.Semantics, threads int, im2col bool) grads {
+func (t *tinyNet) graph(tb testing.TB, v experiment.Variant, sem experiment.Semantics, threads int, im2col, strided bool) grads {
 	g := G.NewGraph()
 	x := G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithValue(tensorOf(t.x, tN, tC, tH, tW)))
 	w1 := G.NewTensor(g, tensor.Float32, 4, G.WithName("w1"), G.WithValue(tensorOf(t.w1, tM, tC, tK, tK)))
 	b1 := G.NewVector(g, tensor.Float32, G.WithName("b1"), G.WithValue(tensorOf(t.b1, tM)))
-	w2 := G.NewMatrix(g, tensor.Float32, G.WithName("w2"), G.WithValue(tensorOf(t.w2, tClasses, tD)))
+	w2 := G.NewMatrix(g, tensor.Float32, G.WithName("w2"), G.WithValue(tensorOf(t.w2, tClasses, t.d)))
 	b2 := G.NewVector(g, tensor.Float32, G.WithName("b2"), G.WithValue(tensorOf(t.b2, tClasses)))
 	labels := G.NewVector(g, tensor.Float32, G.WithName("y"), G.WithValue(tensorOf(t.labels, tN)))
 	mode := dropout.ModeOf(v, sem)
@@ -255,7 +262,8 @@ func (t *tinyNet) graph(tb testing.TB, v experiment.Variant, sem experiment.Sema
 		return n
 	}
 	// Two threads also exercise the kept im2col of the forward pass.
-	z1 := must(dropout.Conv(dropout.ConvSpec{Name: "c", K: tK, Pad: tPad, Mode: mode, InputGrad: true, Threads: threads, KeepCols: threads == 2, Im2col: im2col}, x, site1, w1, b1))
+	z1 := must(dropout.Conv(dropout.ConvSpec{Name: "c", K: tK, Pad: tPad, Stride: t.stride, Mode: mode, InputGrad: true, Threads: threads,
+		KeepCols: threads == 2, Im2col: im2col, Strided: strided}, x, site1, w1, b1))
 	h := must(layers.ReLU("r", z1, threads))
 	site2 := dropout.NewSite(g, "s2", h.Shape(), v)
 	set(site2, t.mf2, t.mb2)
@@ -296,19 +304,21 @@ func TestGradientsMatchFormulas(t *testing.T) {
 	for _, v := range experiment.Variants() {
 		for _, sem := range []experiment.Semantics{experiment.Layer, experiment.Elementwise} {
 			for _, c := range convPaths {
-				t.Run(fmt.Sprintf("%s/%s/%s", v, sem, c.name), func(t *testing.T) {
-					net := newTiny(v, 7)
-					want := net.reference(sem)
-					got := net.graph(t, v, sem, c.threads, c.im2col)
-					if math.Abs(got.loss-want.loss) > 1e-5 {
-						t.Errorf("loss = %v, want %v", got.loss, want.loss)
-					}
-					assertClose(t, "dJ/dx", got.x, want.x)
-					assertClose(t, "dJ/dW1", got.w1, want.w1)
-					assertClose(t, "dJ/db1", got.b1, want.b1)
-					assertClose(t, "dJ/dW2", got.w2, want.w2)
-					assertClose(t, "dJ/db2", got.b2, want.b2)
-				})
+				for _, stride := range []int{1, 2} {
+					t.Run(fmt.Sprintf("%s/%s/%s/stride%d", v, sem, c.name, stride), func(t *testing.T) {
+						net := newTiny(v, 7, stride)
+						want := net.reference(sem)
+						got := net.graph(t, v, sem, c.threads, c.im2col, c.strided)
+						if math.Abs(got.loss-want.loss) > 1e-5 {
+							t.Errorf("loss = %v, want %v", got.loss, want.loss)
+						}
+						assertClose(t, "dJ/dx", got.x, want.x)
+						assertClose(t, "dJ/dW1", got.w1, want.w1)
+						assertClose(t, "dJ/db1", got.b1, want.b1)
+						assertClose(t, "dJ/dW2", got.w2, want.w2)
+						assertClose(t, "dJ/db2", got.b2, want.b2)
+					})
+				}
 			}
 		}
 	}
@@ -318,8 +328,8 @@ func TestGradientsMatchFormulas(t *testing.T) {
 // semantics sees undropped features, so it differs from elementwise's.
 func TestSemanticsDiffer(t *testing.T) {
 	for _, v := range []experiment.Variant{experiment.Forward, experiment.Backward, experiment.Augmented, experiment.Independent} {
-		net := newTiny(v, 3)
-		a, b := net.graph(t, v, experiment.Layer, 1, false), net.graph(t, v, experiment.Elementwise, 1, false)
+		net := newTiny(v, 3, 1)
+		a, b := net.graph(t, v, experiment.Layer, 1, false, false), net.graph(t, v, experiment.Elementwise, 1, false, false)
 		same := true
 		for i := range a.w2 {
 			if math.Abs(a.w2[i]-b.w2[i]) > 1e-6 {
@@ -337,9 +347,9 @@ func TestSemanticsDiffer(t *testing.T) {
 func TestFiniteDifferences(t *testing.T) {
 	for _, v := range []experiment.Variant{experiment.Plain, experiment.Standard} {
 		t.Run(string(v), func(t *testing.T) {
-			net := newTiny(v, 11)
+			net := newTiny(v, 11, 1)
 			ana := net.reference(experiment.Layer)
-			got := net.graph(t, v, experiment.Layer, 1, false)
+			got := net.graph(t, v, experiment.Layer, 1, false, false)
 			assertClose(t, "graph vs formula dW1", got.w1, ana.w1)
 			const eps = 1e-3
 			check := func(name string, p []float32, grad []float64) {

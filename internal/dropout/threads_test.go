@@ -24,10 +24,11 @@ func TestOpsThreadInvariant(t *testing.T) {
 	for _, v := range []experiment.Variant{experiment.Standard, experiment.Backward, experiment.Augmented} {
 		for _, sem := range []experiment.Semantics{experiment.Layer, experiment.Elementwise} {
 			for _, path := range []struct {
-				name         string
-				stride       int
-				im2col, keep bool
-			}{{"direct", 1, false, false}, {"im2col", 1, true, false}, {"im2col-kept", 1, true, true}, {"stride2", 2, false, false}} {
+				name                  string
+				stride                int
+				im2col, keep, strided bool
+			}{{"direct", 1, false, false, false}, {"im2col", 1, true, false, false}, {"im2col-kept", 1, true, true, false},
+				{"stride2", 2, false, false, false}, {"stride2-strided", 2, false, false, true}} {
 				t.Run(fmt.Sprintf("%s/%s/%s", v, sem, path.name), func(t *testing.T) {
 					r := rand.New(rand.NewPCG(3, 4))
 					x, w1, b1 := randSlice(r, n*c*h*h, 1), randSlice(r, m*c*25, 0.3), randSlice(r, m, 0.1)
@@ -58,7 +59,7 @@ func TestOpsThreadInvariant(t *testing.T) {
 						}
 						mode := dropout.ModeOf(v, sem)
 						z1, err := dropout.Conv(dropout.ConvSpec{Name: "c", K: 5, Pad: 2, Stride: path.stride, Mode: mode, InputGrad: true,
-							Threads: threads, Im2col: path.im2col, KeepCols: path.keep}, xn, site("s1", xn.Shape(), mf1, mb1), w1n, b1n)
+							Threads: threads, Im2col: path.im2col, KeepCols: path.keep, Strided: path.strided}, xn, site("s1", xn.Shape(), mf1, mb1), w1n, b1n)
 						if err != nil {
 							t.Fatal(err)
 						}

@@ -123,8 +123,29 @@ func (d *Direct) step() int {
 }
 
 // Backward reports whether the networks take the direct convolution's
-// gradients too (stride 1), rather than the forward pass only.
+// gradients by default (stride 1), rather than the forward pass only; the
+// stride-2 gradients (InputGrad2, WeightGrad on PadDelta's grid) are the
+// strided kernel set's.
 func (d *Direct) Backward() bool { return d.Stride == 1 }
+
+// DeltaLen returns the floats one map of δ takes as the weight gradient
+// reads it: a padded plane at stride 1, the output grid at stride 2.
+func (d *Direct) DeltaLen() int {
+	if d.Stride == 2 {
+		return d.span
+	}
+	return d.plane
+}
+
+// PadDelta writes ch maps of δ as the weight gradient reads them (DeltaLen
+// floats each).
+func (d *Direct) PadDelta(dst, delta []float32, ch int) {
+	if d.Stride == 2 {
+		d.PadGrid(dst, delta, ch)
+		return
+	}
+	d.Pad(dst, delta, nil, ch)
+}
 
 // ConvImpl names the convolution kernels this CPU runs: the direct
 // convolution's AVX-512 or AVX2 tiles, or im2col and matrix multiplies.
