@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dropexp/dropexp/internal/bench"
+	"github.com/dropexp/dropexp/internal/config"
 	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/model"
 	"github.com/dropexp/dropexp/internal/tile"
@@ -15,7 +16,7 @@ import (
 
 func newBenchCmd() *cobra.Command {
 	o := bench.Options{}
-	var variant string
+	var variant, kernelSet string
 	var asJSON, layers, peak bool
 	cmd := &cobra.Command{
 		Use:   "bench [--model M] [--batch N] [--threads T] [--layers | --peak] [--json]",
@@ -49,6 +50,9 @@ can show more than 100 %).`,
 				return err
 			}
 			o.Variant = v
+			if o.Kernels, err = experiment.ParseKernels(kernelSet); err != nil {
+				return err
+			}
 			if o.Batch == 0 {
 				net, err := model.Lookup(o.Model)
 				if err != nil {
@@ -86,6 +90,7 @@ can show more than 100 %).`,
 	f.IntVar(&o.Threads, "threads", 2, "worker threads")
 	f.StringVar(&variant, "variant", "standard", "dropout variant")
 	f.Float64Var(&o.Ratio, "dropout", 0.3, "dropout ratio")
+	f.StringVar(&kernelSet, "kernels", "direct", "kernel set: "+strings.Join(config.KernelSets(), ", "))
 	f.BoolVar(&asJSON, "json", false, "print one JSON line")
 	f.BoolVar(&layers, "layers", false, "time every op of a training step, with GFLOP/s and the fraction of the measured peak")
 	f.BoolVar(&peak, "peak", false, "measure the machine's FP32 multiply-add peak on --threads threads")

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/keys"
 	"github.com/dropexp/dropexp/internal/train"
 	"github.com/dropexp/dropexp/internal/typo"
@@ -23,7 +24,7 @@ var examples = map[string]string{
 
 // versionLine is what dropexp version and dropexp --version print.
 func versionLine() string {
-	return fmt.Sprintf("dropexp %s (%s, %s/%s, %s)", train.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, train.KernelSet())
+	return fmt.Sprintf("dropexp %s (%s, %s/%s, %s)", train.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, train.KernelSet(experiment.DirectKernels))
 }
 
 // finish gives every command of the tree its examples, flag-typo

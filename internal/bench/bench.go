@@ -31,6 +31,7 @@ type Options struct {
 	Threads int
 	Variant experiment.Variant
 	Ratio   float64
+	Kernels experiment.Kernels
 }
 
 // Result is one measurement, in the JSON form scripts/bench_compare.sh reads.
@@ -56,7 +57,8 @@ type nets struct {
 // build makes the graphs o describes and fills their inputs.
 func build(o Options) (*nets, error) {
 	opt := model.Options{Model: o.Model, Batch: o.Batch, C: 3, H: 32, W: 32, Classes: 10,
-		Variant: o.Variant, Semantics: experiment.Layer, Exec: threads.N(o.Threads), Train: true}
+		Variant: o.Variant, Semantics: experiment.Layer, Exec: threads.N(o.Threads), Train: true,
+		Strided: o.Kernels == experiment.StridedKernels}
 	tr, err := model.Build(opt, nil)
 	if err != nil {
 		return nil, err
@@ -103,7 +105,7 @@ func (n *nets) step() error {
 // Run builds the training and evaluation graphs and times them.
 func Run(o Options) (Result, error) {
 	o.Blocks = max(o.Blocks, 1)
-	res := Result{Impl: "dropexp", Model: o.Model, Batch: o.Batch, Threads: o.Threads, BLAS: kernels.Backend + "+" + kernels.Vector() + "+" + kernels.ConvImpl()}
+	res := Result{Impl: "dropexp", Model: o.Model, Batch: o.Batch, Threads: o.Threads, BLAS: strings.ReplaceAll(strings.TrimPrefix(kernels.Impl(o.Kernels == experiment.StridedKernels), "blas "), ", vector ", "+")}
 	ns, err := build(o)
 	if err != nil {
 		return res, err

@@ -28,6 +28,7 @@ type Run struct {
 	Seed    int64   `mapstructure:"seed" yaml:"seed"`
 	Out     string  `mapstructure:"out" yaml:"out"`
 	Threads int     `mapstructure:"threads" yaml:"threads"`
+	Kernels string  `mapstructure:"kernels" yaml:"kernels,omitempty"` // "" = direct; see experiment.Kernels
 	Dataset Dataset `mapstructure:"dataset" yaml:"dataset"`
 	Dropout Dropout `mapstructure:"dropout" yaml:"dropout"`
 	Train   Train   `mapstructure:"train" yaml:"train"`
@@ -110,6 +111,15 @@ func DatasetNames() []string { return dataset.Names() }
 // LRSchedules returns the allowed values of the key train.lr_schedule.
 func LRSchedules() []string { return schedule.Names() }
 
+// KernelSets returns the allowed values of the key kernels.
+func KernelSets() []string {
+	var ks []string
+	for _, k := range experiment.KernelSets() {
+		ks = append(ks, string(k))
+	}
+	return ks
+}
+
 // Preprocessings returns the allowed values of the key dataset.preprocess.
 func Preprocessings() []string { return slices.Clone(preprocessings[:]) }
 
@@ -150,6 +160,15 @@ func Default() Run {
 		panic("config: embedded " + demoFile + " is invalid: " + err.Error())
 	}
 	return r
+}
+
+// KernelSet returns the parsed kernels ("" is the default); it panics if Validate would fail.
+func (r Run) KernelSet() experiment.Kernels {
+	k, err := experiment.ParseKernels(r.Kernels)
+	if err != nil {
+		panic("config: KernelSet of an invalid config: " + err.Error())
+	}
+	return k
 }
 
 // Variant returns the parsed dropout.variant; it panics if Validate would fail.

@@ -195,7 +195,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			file: with("droput: {ratio: 0.3}"),
-			want: []string{"run.yaml", `unknown key "droput"`, "did you mean dropout?", "top-level keys: model, seed, out, threads, dataset, dropout, train"},
+			want: []string{"run.yaml", `unknown key "droput"`, "did you mean dropout?", "top-level keys: model, seed, out, threads, kernels, dataset, dropout, train"},
 		},
 		{
 			name: "key in the wrong section",
@@ -429,6 +429,7 @@ func TestValidate(t *testing.T) {
 		{"model", func(r *Run) { r.Model = "resnet99" }, []string{`model: unknown model "resnet99" (allowed: convnet-quick, resnet20`}},
 		{"out", func(r *Run) { r.Out = "" }, []string{"out: empty"}},
 		{"threads", func(r *Run) { r.Threads = -1 }, []string{"threads: -1 is negative"}},
+		{"kernels", func(r *Run) { r.Kernels = "fast" }, []string{`kernels: unknown kernel set "fast" (allowed: direct, strided)`}},
 		{"dataset name", func(r *Run) { r.Dataset.Name = "imagenet" }, []string{"dataset.name", "allowed: cifar10, mnist, imagefolder"}},
 		{"dataset path", func(r *Run) { r.Dataset.Name = "cifar10" }, []string{"dataset.path: required for dataset.name cifar10"}},
 		{"dataset path svhn", func(r *Run) { r.Dataset.Name = "svhn" }, []string{"dataset.path: required for dataset.name svhn", "data/svhn", "dropexp data fetch svhn"}},

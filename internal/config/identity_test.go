@@ -74,6 +74,7 @@ func TestIdentityKeys(t *testing.T) {
 	same := map[string]func(*Run){
 		"out":                    func(r *Run) { r.Out = "elsewhere" },
 		"threads":                func(r *Run) { r.Threads = 7 },
+		"kernels":                func(r *Run) { r.Kernels = "strided" },
 		"dataset.path":           func(r *Run) { r.Dataset.Path = "/copy/of/the/data" },
 		"train.checkpoint_every": func(r *Run) { r.Train.CheckpointEvery = 7 },
 		"diagnostics.every":      func(r *Run) { r.Diagnostics.Every = 250 },

@@ -56,6 +56,9 @@ func (r Run) problems() []problem {
 	if r.Threads < 0 {
 		bad("threads", "%d is negative (0 = all cores)", r.Threads)
 	}
+	if _, err := experiment.ParseKernels(r.Kernels); err != nil {
+		bad("kernels", "%v", err)
+	}
 
 	d := r.Dataset
 	oneOf("dataset.name", "data set", d.Name, DatasetNames())

@@ -341,13 +341,48 @@ func (c Cell) String() string {
 	return string(c.Variant) + "/" + c.Ratio.String() + "/" + string(c.Semantics)
 }
 
+// Kernels is a convolution kernel set a run can ask for (config key
+// kernels): the sets compute the same convolutions and round differently,
+// so a run's numbers are the same bits only on the same set, which its
+// summary records.
+type Kernels string
+
+const (
+	// DirectKernels, the default (also spelled ""), runs the direct
+	// convolution's forward passes and stride-1 gradients, and the
+	// stride-2 gradients by im2col and col2im.
+	DirectKernels Kernels = "direct"
+	// StridedKernels runs the stride-2 gradients by the direct convolution too.
+	StridedKernels Kernels = "strided"
+)
+
+// KernelSets lists the kernel sets, the default first.
+func KernelSets() []Kernels { return []Kernels{DirectKernels, StridedKernels} }
+
+// ParseKernels returns the kernel set s names ("" is the default).
+func ParseKernels(s string) (Kernels, error) {
+	if s == "" {
+		return DirectKernels, nil
+	}
+	if k := Kernels(s); slices.Contains(KernelSets(), k) {
+		return k, nil
+	}
+	var names []string
+	for _, k := range KernelSets() {
+		names = append(names, string(k))
+	}
+	return "", fmt.Errorf("unknown kernel set %q (allowed: %s)", s, strings.Join(names, ", "))
+}
+
 // NotIdentity are the config keys that change where a run is written, how
 // fast it goes or how often it is saved, not what it computes, so they are
-// not part of its identity. dataset.path is out because the data
+// not part of its identity. kernels is out because it changes only the
+// rounding, as another CPU's kernels do (a resume refuses another set).
+// dataset.path is out because the data
 // fingerprint stands for it: the same images read from another place are
 // the same run. The gradient diagnostics add passes that leave the run's
 // numbers as they are (metrics.csv is byte-identical with them on and off).
-var NotIdentity = [...]string{"out", "threads", "dataset.path", "train.checkpoint_every", "diagnostics.every", "diagnostics.draws"}
+var NotIdentity = [...]string{"out", "threads", "kernels", "dataset.path", "train.checkpoint_every", "diagnostics.every", "diagnostics.draws"}
 
 // NotIdentityText lists NotIdentity for help texts: "out, threads, … and diagnostics.draws".
 func NotIdentityText() string {

@@ -124,7 +124,7 @@ func TestCell(t *testing.T) {
 }
 
 func TestNotIdentityText(t *testing.T) {
-	want := "out, threads, dataset.path, train.checkpoint_every, diagnostics.every and diagnostics.draws"
+	want := "out, threads, kernels, dataset.path, train.checkpoint_every, diagnostics.every and diagnostics.draws"
 	if got := NotIdentityText(); got != want {
 		t.Errorf("NotIdentityText() = %q, want %q", got, want)
 	}

@@ -21,9 +21,14 @@ import (
 // element-wise vector bodies and the convolution. A run's numbers are the
 // same bits for any thread count, and for the same kernel set; another
 // set (another BLAS, the AVX2 tiles instead of the AVX-512 ones) rounds
-// differently.
-func Impl() string {
-	return "blas " + Backend + ", vector " + Vector() + ", conv " + ConvImpl()
+// differently. strided names the strided set's stride-2 gradients where
+// the direct convolution runs ("conv direct-avx512 strided").
+func Impl(strided bool) string {
+	conv := ConvImpl()
+	if strided && conv != "im2col" {
+		conv += " strided"
+	}
+	return "blas " + Backend + ", vector " + Vector() + ", conv " + conv
 }
 
 // Gemm computes C = op(A)·op(B) + beta·C for row-major float32 matrices,

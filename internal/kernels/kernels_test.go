@@ -220,11 +220,18 @@ func BenchmarkCol2imSame3x3(b *testing.B) {
 }
 
 // Impl names the three kernel choices in the form dropexp version prints
-// and a run summary records.
+// and a run summary records; the strided set adds its name where the
+// direct convolution runs.
 func TestImpl(t *testing.T) {
-	m := regexp.MustCompile(`^blas (\S+), vector (\S+), conv (\S+)$`).FindStringSubmatch(Impl())
-	if m == nil || m[1] != Backend || m[2] != Vector() || m[3] != ConvImpl() {
-		t.Errorf("Impl() = %q, want \"blas %s, vector %s, conv %s\"", Impl(), Backend, Vector(), ConvImpl())
+	for _, strided := range []bool{false, true} {
+		conv := ConvImpl()
+		if strided && conv != "im2col" {
+			conv += " strided"
+		}
+		m := regexp.MustCompile(`^blas (\S+), vector (\S+), conv (\S+( strided)?)$`).FindStringSubmatch(Impl(strided))
+		if m == nil || m[1] != Backend || m[2] != Vector() || m[3] != conv {
+			t.Errorf("Impl(%v) = %q, want \"blas %s, vector %s, conv %s\"", strided, Impl(strided), Backend, Vector(), conv)
+		}
 	}
 }
 

@@ -32,6 +32,7 @@ var docs = map[string]string{
 	"seed":                   "seeds init, data order, masks and augmentation",
 	"out":                    "results root; each run gets a directory inside",
 	"threads":                "worker threads; 0 = all cores",
+	"kernels":                "convolution kernels: direct (default), or strided (stride-2 gradients by the direct convolution too: faster, other rounding)",
 	"dataset.name":           "data set, read in its official format",
 	"dataset.path":           "directory or archive; empty for mnist: the GoMNIST module's copy",
 	"dataset.train_limit":    "train on a stratified subset of N training images, the same for every seed; 0 = all",
@@ -69,6 +70,8 @@ func values(key string) []string {
 		return config.Preprocessings()
 	case "train.lr_schedule":
 		return config.LRSchedules()
+	case "kernels":
+		return config.KernelSets()
 	case "dataset.flip":
 		return []string{"true", "false"}
 	case "dropout.variant":

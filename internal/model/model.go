@@ -47,6 +47,9 @@ type Options struct {
 	// Im2col turns the direct convolution off in every layer (the path a
 	// CPU without AVX2/FMA takes; dropexp dump-step compares the two).
 	Im2col bool
+	// Strided takes the direct convolution's gradients at stride 2 too
+	// (experiment.StridedKernels).
+	Strided bool
 }
 
 // Param is one learnable tensor, shared by the training and evaluation graphs.

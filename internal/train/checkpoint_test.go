@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/dropexp/dropexp/internal/dataset/datasettest"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 	"github.com/dropexp/dropexp/internal/threads"
 )
@@ -288,7 +289,7 @@ func TestNoEvaluationNoAccuracy(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	raw := string(read(t, filepath.Join(dir, results.SummaryFile)))
-	for _, w := range []string{`"final_test_acc": null`, `"final_test_loss": null`, `"final_train_loss": null`, `"kernels": "` + KernelSet() + `"`} {
+	for _, w := range []string{`"final_test_acc": null`, `"final_test_loss": null`, `"final_train_loss": null`, `"kernels": "` + KernelSet(experiment.DirectKernels) + `"`} {
 		if !strings.Contains(raw, w) {
 			t.Errorf("summary.json lacks %s:\n%s", w, raw)
 		}

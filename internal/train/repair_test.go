@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/results"
 )
@@ -160,7 +161,7 @@ func TestResumeUnderOtherKernels(t *testing.T) {
 			results.WriteSummary(path, s)
 			ck := read(t, filepath.Join(dir, CheckpointFile))
 			_, err = runTo(t, cfg, dir, true, nil)
-			if !errors.Is(err, ErrKernelChange) || !strings.Contains(err.Error(), edit.was) || !strings.Contains(err.Error(), KernelSet()) ||
+			if !errors.Is(err, ErrKernelChange) || !strings.Contains(err.Error(), edit.was) || !strings.Contains(err.Error(), KernelSet(experiment.DirectKernels)) ||
 				!strings.Contains(err.Error(), "--restart") || !strings.Contains(err.Error(), "--allow-kernel-change") {
 				t.Fatalf("resume under other kernels: %v", err)
 			}

@@ -39,7 +39,9 @@ const Version = "0.1.0"
 // KernelSet names the kernels that compute a run's numbers in this process:
 // this build's on this CPU (kernels.Impl) and the BLAS core chosen at run
 // time. Another set rounds differently.
-func KernelSet() string { return kernels.Impl() + ", core " + kernels.BLASCore() }
+func KernelSet(k experiment.Kernels) string {
+	return kernels.Impl(k == experiment.StridedKernels) + ", core " + kernels.BLASCore()
+}
 
 // ErrKernelChange reports a resume under another kernel set, dropexp or
 // Go version than computed the run so far.
@@ -94,7 +96,7 @@ func graphOptions(cfg config.Run, ex threads.Executor, data *dataset.Split) mode
 	s := data.Train
 	return model.Options{Model: cfg.Model, Batch: cfg.Train.BatchSize, C: s.C, H: s.H, W: s.W,
 		Classes: len(s.Classes), Variant: cfg.Variant(), Semantics: cfg.Semantics(), Sites: cfg.Dropout.Sites,
-		Exec: ex, Train: true}
+		Exec: ex, Train: true, Strided: cfg.KernelSet() == experiment.StridedKernels}
 }
 
 // fitMemory refuses a network whose graphs need more than the avail bytes
@@ -238,7 +240,7 @@ func startSummary(cfg config.Run, ex threads.Executor, start time.Time) results.
 		Status: results.StatusRunning, Seed: cfg.Seed, Model: cfg.Model, Variant: cfg.Dropout.Variant,
 		Ratio: cfg.Ratio().String(), Semantics: cfg.Dropout.Gradient, Dataset: cfg.Dataset.Name,
 		DatasetPath: cfg.Dataset.Path, Iterations: cfg.Train.Iterations, DropexpVersion: Version,
-		GoVersion: runtime.Version(), Kernels: KernelSet(), Threads: ex.Threads(), Started: start.UTC(),
+		GoVersion: runtime.Version(), Kernels: KernelSet(cfg.KernelSet()), Threads: ex.Threads(), Started: start.UTC(),
 		FinalTestAcc: math.NaN(), FinalTestLoss: math.NaN(), FinalTrainLoss: math.NaN(),
 	}
 	if cfg.Variant() == experiment.Plain {
