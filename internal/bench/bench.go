@@ -105,7 +105,7 @@ func (n *nets) step() error {
 // Run builds the training and evaluation graphs and times them.
 func Run(o Options) (Result, error) {
 	o.Blocks = max(o.Blocks, 1)
-	res := Result{Impl: "dropexp", Model: o.Model, Batch: o.Batch, Threads: o.Threads, BLAS: strings.ReplaceAll(strings.TrimPrefix(kernels.Impl(o.Kernels == experiment.StridedKernels), "blas "), ", vector ", "+")}
+	res := Result{Impl: "dropexp", Model: o.Model, Batch: o.Batch, Threads: o.Threads, BLAS: kernels.Backend + "+" + kernels.Vector() + "+" + kernels.ConvSet(o.Kernels == experiment.StridedKernels)}
 	ns, err := build(o)
 	if err != nil {
 		return res, err

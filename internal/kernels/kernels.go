@@ -24,11 +24,16 @@ import (
 // differently. strided names the strided set's stride-2 gradients where
 // the direct convolution runs ("conv direct-avx512 strided").
 func Impl(strided bool) string {
-	conv := ConvImpl()
-	if strided && conv != "im2col" {
-		conv += " strided"
+	return "blas " + Backend + ", vector " + Vector() + ", conv " + ConvSet(strided)
+}
+
+// ConvSet is ConvImpl with " strided" for the strided kernel set where
+// the direct convolution runs (elsewhere the two sets are one).
+func ConvSet(strided bool) string {
+	if conv := ConvImpl(); strided && conv != "im2col" {
+		return conv + " strided"
 	}
-	return "blas " + Backend + ", vector " + Vector() + ", conv " + conv
+	return ConvImpl()
 }
 
 // Gemm computes C = op(A)·op(B) + beta·C for row-major float32 matrices,

@@ -228,6 +228,9 @@ func TestImpl(t *testing.T) {
 		if strided && conv != "im2col" {
 			conv += " strided"
 		}
+		if ConvSet(strided) != conv {
+			t.Errorf("ConvSet(%v) = %q, want %q", strided, ConvSet(strided), conv)
+		}
 		m := regexp.MustCompile(`^blas (\S+), vector (\S+), conv (\S+( strided)?)$`).FindStringSubmatch(Impl(strided))
 		if m == nil || m[1] != Backend || m[2] != Vector() || m[3] != conv {
 			t.Errorf("Impl(%v) = %q, want \"blas %s, vector %s, conv %s\"", strided, Impl(strided), Backend, Vector(), conv)
