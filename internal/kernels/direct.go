@@ -187,40 +187,42 @@ func (d *Direct) Pad(dst, img, mask []float32, ch int) {
 }
 
 // padPhases is Pad for stride 2: four planes per channel by the parity
-// of the padded row and column.
+// of the padded row and column. Padded column 2j + b is image column
+// x = 2j + b − pad, so the column phase bE ≡ pad (mod 2) takes the even
+// columns of a row and the other phase the odd ones: one deinterleave per
+// image row.
 func (d *Direct) padPhases(dst, img, mask []float32, ch int) {
 	h, w, pad := d.H, d.W, (d.K-1)/2
 	hq := (h + 2*pad + 1) / 2
+	bE, bO := pad%2, 1-pad%2
+	jE, jO := (pad-bE)/2, (pad-bO+1)/2 // where x = 0 and x = 1 land
+	nE, nO := min((w+1)/2, d.ld-jE), min(w/2, d.ld-jO)
+	sw := min(w, 2*nE, 2*nO+1) // the image columns that fit the rows
 	for c := 0; c < ch; c++ {
 		src, m := img[c*h*w:(c+1)*h*w], Part(mask, c, h*w)
-		for ph := 0; ph < 4; ph++ {
-			a, b := ph/2, ph%2
-			pl := dst[c*d.plane+ph*d.phase : c*d.plane+(ph+1)*d.phase]
+		for a := 0; a < 2; a++ {
+			pe := dst[c*d.plane+(2*a+bE)*d.phase : c*d.plane+(2*a+bE+1)*d.phase]
+			po := dst[c*d.plane+(2*a+bO)*d.phase : c*d.plane+(2*a+bO+1)*d.phase]
 			for i := 0; i < hq; i++ {
-				row := pl[i*d.ld : (i+1)*d.ld]
+				re, ro := pe[i*d.ld:(i+1)*d.ld], po[i*d.ld:(i+1)*d.ld]
 				y := 2*i + a - pad
 				if y < 0 || y >= h {
-					clear(row)
+					clear(re)
+					clear(ro)
 					continue
 				}
-				// Columns x = 2j + b − pad inside the image are [j0, j1).
-				j0 := (pad - b + 1) / 2
-				j1 := min((w-1+pad-b)/2+1, len(row))
-				clear(row[:j0])
-				in := src[y*w : (y+1)*w]
+				var mk []float32
 				if m != nil {
-					mk := m[y*w : (y+1)*w]
-					for j := j0; j < j1; j++ {
-						row[j] = in[2*j+b-pad] * mk[2*j+b-pad]
-					}
-				} else {
-					for j := j0; j < j1; j++ {
-						row[j] = in[2*j+b-pad]
-					}
+					mk = m[y*w : y*w+sw]
 				}
-				clear(row[j1:])
+				clear(re[:jE])
+				clear(ro[:jO])
+				Deinterleave2(re[jE:], ro[jO:], src[y*w:y*w+sw], mk)
+				clear(re[jE+(sw+1)/2:])
+				clear(ro[jO+sw/2:])
 			}
-			clear(pl[hq*d.ld:])
+			clear(pe[hq*d.ld:])
+			clear(po[hq*d.ld:])
 		}
 	}
 }

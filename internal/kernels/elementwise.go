@@ -32,6 +32,26 @@ func Interleave2(dst, even, odd []float32) {
 	}
 }
 
+// Deinterleave2 writes src[2t] (times mask[2t], when mask is not nil) to
+// even[t] and src[2t+1] (times mask[2t+1]) to odd[t]; even and odd hold
+// at least (len(src)+1)/2 and len(src)/2 values.
+func Deinterleave2(even, odd, src, mask []float32) {
+	if mask != nil {
+		mask = mask[:len(src)]
+	}
+	for x := vecDeinterleave2(even, odd, src, mask); x < len(src); x++ {
+		v := src[x]
+		if mask != nil {
+			v *= mask[x]
+		}
+		if x%2 == 0 {
+			even[x/2] = v
+		} else {
+			odd[x/2] = v
+		}
+	}
+}
+
 // AddTo writes a+b into dst.
 func AddTo(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]

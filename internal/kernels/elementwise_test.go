@@ -252,6 +252,32 @@ func TestWindowMax(t *testing.T) {
 	}
 }
 
+// Deinterleave2 against its definition, with and without a mask, at
+// lengths around the vector's 32 values, ±0 included.
+func TestDeinterleave2(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for n := 0; n <= 70; n++ {
+		src, mask := elementwiseInput(r, n), elementwiseInput(r, n)
+		for _, m := range [][]float32{nil, mask} {
+			even, odd := make([]float32, (n+1)/2), make([]float32, n/2)
+			Deinterleave2(even, odd, src, m)
+			for x := range src {
+				want := src[x]
+				if m != nil {
+					want *= m[x]
+				}
+				got := even[x/2]
+				if x%2 == 1 {
+					got = odd[x/2]
+				}
+				if math.Float32bits(got) != math.Float32bits(want) {
+					t.Fatalf("n=%d mask %v: element %d is %v, want %v", n, m != nil, x, got, want)
+				}
+			}
+		}
+	}
+}
+
 // Interleave2 against its loop, at lengths around the vector's sixteen.
 func TestInterleave2(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))

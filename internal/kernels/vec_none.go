@@ -35,3 +35,4 @@ func vecAvgPoolRow(dst, plane []float32, w, y0, y1, k, s int, div []float32) int
 func vecAvgPoolRowGrad(plane, g []float32, w, y0, y1, k, s int) bool             { return false }
 func vecAddTo(dst, a, b []float32) int                                           { return 0 }
 func vecInterleave2(dst, even, odd []float32) int                                { return 0 }
+func vecDeinterleave2(even, odd, src, mask []float32) int                        { return 0 }

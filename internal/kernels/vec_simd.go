@@ -538,6 +538,31 @@ func vecAvgPoolRowGrad(plane, g []float32, w, y0, y1, k, s int) bool {
 // zip2 interleaves the first eight lanes of two vectors.
 var zip2 = [16]uint32{0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23}
 
+// unzip2 gathers the even (and, plus one, the odd) lanes of two vectors.
+var unzip2 = [16]uint32{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30}
+
+// vecDeinterleave2 takes 32 values at a time by two permutes, the last
+// ones by loads and stores of part of a vector; it does them all.
+func vecDeinterleave2(even, odd, src, mask []float32) int {
+	if !avx512 {
+		return 0
+	}
+	ie := archsimd.LoadUint32x16Slice(unzip2[:])
+	io := ie.Add(archsimd.BroadcastUint32x16(1))
+	for x := 0; x < len(src); x += 32 {
+		n := min(len(src)-x, 32)
+		lo, hi := src[x:x+min(n, 16)], src[x+min(n, 16):x+n]
+		a, b := archsimd.LoadFloat32x16SlicePart(lo), archsimd.LoadFloat32x16SlicePart(hi)
+		if mask != nil {
+			a = a.Mul(archsimd.LoadFloat32x16SlicePart(mask[x : x+len(lo)]))
+			b = b.Mul(archsimd.LoadFloat32x16SlicePart(mask[x+len(lo) : x+n]))
+		}
+		a.ConcatPermute(b, ie).StoreSlicePart(even[x/2 : x/2+(n+1)/2])
+		a.ConcatPermute(b, io).StoreSlicePart(odd[x/2 : x/2+n/2])
+	}
+	return len(src)
+}
+
 // vecInterleave2 takes sixteen outputs at a time by one permute.
 func vecInterleave2(dst, even, odd []float32) int {
 	if !avx512 {
