@@ -576,7 +576,7 @@ func checkMachine(opt Options, prev *results.Summary, sum *results.Summary, iter
 		return nil
 	}
 	return fmt.Errorf("%w: %s was computed up to iteration %d by %s; this process is %s, whose numbers differ in the last bits, so the run would match neither. "+
-		"Resume it where it was computed (the same build, and OPENBLAS_CORETYPE for another BLAS core), "+
+		"Resume it where it was computed (the same build and config key kernels, and OPENBLAS_CORETYPE for another BLAS core), "+
 		"or train it again from the start: dropexp train --resume %s --restart; "+
 		"or continue anyway with --allow-kernel-change (dropexp train --resume %s --allow-kernel-change, or sweep --allow-kernel-change), which summary.json records",
 		ErrKernelChange, opt.Dir, iter, was, now, opt.Dir, opt.Dir)
