@@ -177,7 +177,8 @@ sweep-kill-test: build
 # (scripts/crosscheck.py; Debian python3-torch, python3-numpy,
 # python3-matplotlib): every variant x gradient rule x convolution path x
 # threads on ConvNet-Quick (ResNet-20: all of them for forward and augmented,
-# the others on one thread, direct) at iterations 1 and 21, mask
+# the others on one thread, direct; two cases on the strided kernel set) at
+# iterations 1 and 21, mask
 # statistics over 100 steps and a 200-step ConvNet-Quick trajectory, on
 # small synthetic CIFAR-10. CROSSCHECK_ARGS adds options (e.g. --data
 # cifar10-jpeg.tar.xz --models convnet-quick --iters 1,101

@@ -11,7 +11,7 @@ agree.
 The dump format (one directory per step, step-NNNNNN/):
   index.json   format "dropexp-stepdump/1"; iteration, model, variant,
                ratio {p, q}, gradient (layer | elementwise), threads,
-               conv_path (direct | im2col), lr, momentum, weight_decay,
+               conv_path (direct | strided | im2col), lr, momentum, weight_decay,
                bias_lr_mult, loss, full, params [{name, is_bias}],
                sites [{name, shape}], bn [names], config (YAML), tensors
   tensors      {name: {file, shape, dtype}}: raw little-endian float32
@@ -474,7 +474,7 @@ def cmd_step(args):
     if not dirs:
         raise SystemExit(f"no step dumps (index.json) under {' '.join(args.dirs)}")
     bad = 0
-    hdr = (f"{'network':13} {'variant':9} {'p':>5} {'rule':11} {'path':6} {'thr':>3} {'iter':>5} | "
+    hdr = (f"{'network':13} {'variant':9} {'p':>5} {'rule':11} {'path':7} {'thr':>3} {'iter':>5} | "
            f"{'loss':>8} {'loss32':>8} | {'grad':>8} {'grad32':>8} {'worst tensor':18} | {'update':>8} {'solver':>8} {'w-v':>5} {'bn':>8} {'eval':>8}  ok")
     print(hdr)
     print("-" * len(hdr))
@@ -504,7 +504,7 @@ def cmd_step(args):
         ratio = st.ratio["p"] if st.variant != "plain" else 0
         if st.variant == "augmented":
             ratio = f"{st.ratio['p']:g}/{st.ratio['q']:g}"
-        line = (f"{st.model:13} {st.variant:9} {str(ratio):>5} {st.gradient:11} {st.conv_path:6} {st.threads:>3} {st.iteration:>5} | "
+        line = (f"{st.model:13} {st.variant:9} {str(ratio):>5} {st.gradient:11} {st.conv_path:7} {st.threads:>3} {st.iteration:>5} | "
                 f"{r['loss'][0]:8.1e} {r['loss'][1]:8.1e} | {gerr:8.1e} {g32:8.1e} {gname[:18]:18} | {uerr:8.1e} {serr:8.1e} {napply:>5} {berr:8.1e} {r['eval']:8.1e}  "
                 f"{('ok*' if r['kink'] else 'ok') if ok else 'DIFF'}")
         print(line, flush=True)
@@ -842,7 +842,10 @@ def cmd_all(args):
     if "resnet20" in args.models and not args.data:
         extra_rn = [("forward-layer-allsites-t2-direct", "dropout.variant=forward dropout.ratio=0.3 dropout.gradient=layer threads=2 dropout.sites=conv1,*.conv1,*.conv2,fc"),
                     ("backward-layer-allsites-t1-im2col", "dropout.variant=backward dropout.ratio=0.3 dropout.gradient=layer threads=1 conv=im2col dropout.sites=conv1,*.conv1,*.conv2,fc"),
-                    ("augmented-elementwise-allsites-t2-direct", "dropout.variant=augmented dropout.ratio=0.3/0.01 dropout.gradient=elementwise threads=2 dropout.sites=conv1,*.conv1,*.conv2,fc")]
+                    ("augmented-elementwise-allsites-t2-direct", "dropout.variant=augmented dropout.ratio=0.3/0.01 dropout.gradient=elementwise threads=2 dropout.sites=conv1,*.conv1,*.conv2,fc"),
+                    # The strided kernel set: the stride-2 layers' gradients by the direct convolution.
+                    ("standard-layer-allsites-t2-strided", "dropout.variant=standard dropout.ratio=0.3 dropout.gradient=layer threads=2 kernels=strided dropout.sites=conv1,*.conv1,*.conv2,fc"),
+                    ("backward-elementwise-allsites-t1-strided", "dropout.variant=backward dropout.ratio=0.3 dropout.gradient=elementwise threads=1 kernels=strided dropout.sites=conv1,*.conv1,*.conv2,fc")]
         nets.append(("resnet20", "configs/resnet20-cifar10.yaml", args.rn_batch, extra_rn))
     for model, cfgfile, batch, extra in nets:
         out = os.path.join(work, "steps", model)
