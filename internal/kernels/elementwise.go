@@ -114,23 +114,37 @@ func SumSq(x []float32, s float32) (sum, sq float64) {
 	return a.fold(), q.fold()
 }
 
+// ReLUOf is what the output y = relu((x − Mu)·G + B) of a fused ReLU, as
+// NormalizeReLU computes it from x, is recomputed from, so that
+// BatchNorm's backward pass masks δ by y ≠ 0 without reading y. Its zero
+// value is no ReLU: every δ kept.
+type ReLUOf struct {
+	On       bool
+	Mu, G, B float32
+}
+
+// keep returns all ones where relu((x − Mu)·G + B) ≠ 0, that is where
+// (x − Mu)·G + B is positive (its sign bit clear, its bits not all zero:
+// relu's keeps exactly those), and zero elsewhere.
+func (r ReLUOf) keep(x float32) uint32 {
+	u := int32(math.Float32bits(float32((x-r.Mu)*r.G) + r.B))
+	return uint32((-u &^ u) >> 31)
+}
+
 // StdSums returns Σd′ and Σd′·x̂ with x̂ = (x − mu)·inv, accumulated like
-// SumSq, where d′ = d⊙[y≠0] when y is not nil (y a ReLU's output, never
-// negative) and d′ = d otherwise: the sums of BatchNorm's backward pass,
-// from its input x rather than a stored x̂, which rounds the same.
-func StdSums(d, x, y []float32, mu, inv float32) (sum, dot float64) {
+// SumSq, where d′ = d⊙[y≠0] for the ReLU output y that r recomputes from x
+// (r.On) and d′ = d otherwise: the sums of BatchNorm's backward pass, from
+// its input x rather than a stored x̂ or y, which rounds the same.
+func StdSums(d, x []float32, r ReLUOf, mu, inv float32) (sum, dot float64) {
 	x = x[:len(d)]
-	if y != nil {
-		y = y[:len(d)]
-	}
 	term := func(i int) float32 {
-		if y == nil {
+		if !r.On {
 			return d[i]
 		}
-		return math.Float32frombits(math.Float32bits(d[i]) & nonzero(y[i]))
+		return math.Float32frombits(math.Float32bits(d[i]) & r.keep(x[i]))
 	}
 	var a, q lanes
-	i := vecStdSums(d, x, y, mu, inv, &a, &q)
+	i := vecStdSums(d, x, r, mu, inv, &a, &q)
 	a0, a1, a2, a3, q0, q1, q2, q3 := a[0], a[1], a[2], a[3], q[0], q[1], q[2], q[3]
 	for ; i+4 <= len(d); i += 4 {
 		v0, v1, v2, v3 := term(i), term(i+1), term(i+2), term(i+3)
@@ -193,15 +207,12 @@ func AddReLU(dst, a, b []float32) {
 
 // BNGrad writes k·(d′ − a − x̂·b) into dst, with x̂ = (x − mu)·inv and d′ as
 // in StdSums: BatchNorm's input gradient.
-func BNGrad(dst, d, x, y []float32, mu, inv, k, a, b float32) {
+func BNGrad(dst, d, x []float32, r ReLUOf, mu, inv, k, a, b float32) {
 	d, x = d[:len(dst)], x[:len(dst)]
-	if y != nil {
-		y = y[:len(dst)]
-	}
-	for i := vecBNGrad(dst, d, x, y, mu, inv, k, a, b); i < len(dst); i++ {
+	for i := vecBNGrad(dst, d, x, r, mu, inv, k, a, b); i < len(dst); i++ {
 		v := d[i]
-		if y != nil {
-			v = math.Float32frombits(math.Float32bits(v) & nonzero(y[i]))
+		if r.On {
+			v = math.Float32frombits(math.Float32bits(v) & r.keep(x[i]))
 		}
 		dst[i] = k * (v - a - float32(((x[i]-mu)*inv)*b))
 	}

@@ -59,6 +59,10 @@ func TestElementwiseMatchesFormulas(t *testing.T) {
 		return 0
 	}
 	const mu, g, b, k, a = 0.25, 1.5, -0.125, 0.75, 0.375
+	// A fused ReLU's affine map: x = ±0 gives (±0 − 0)·(−1.25) + 0 = +0,
+	// an output of zero, so both sides of the mask are taken.
+	r0 := ReLUOf{On: true, Mu: 0, G: -1.25, B: 0}
+	yOf := func(x float32) float32 { return reluf(float32((x-r0.Mu)*r0.G) + r0.B) }
 	maps := []struct {
 		name string
 		run  func(dst, x, y, z []float32)
@@ -72,8 +76,8 @@ func TestElementwiseMatchesFormulas(t *testing.T) {
 		{"Normalize", func(dst, x, _, _ []float32) { Normalize(dst, x, mu, g, b) }, func(x, _, _, _ float32) float32 { return float32((x-mu)*g) + b }},
 		{"NormalizeReLU", func(dst, x, _, _ []float32) { NormalizeReLU(dst, x, mu, g, b) }, func(x, _, _, _ float32) float32 { return reluf(float32((x-mu)*g) + b) }},
 		{"AddReLU", func(dst, x, y, _ []float32) { AddReLU(dst, x, y) }, func(x, y, _, _ float32) float32 { return reluf(x + y) }},
-		{"BNGrad", func(dst, x, y, _ []float32) { BNGrad(dst, x, y, nil, mu, g, k, a, b) }, func(x, y, _, _ float32) float32 { return k * (x - a - float32(((y-mu)*g)*b)) }},
-		{"BNGrad masked", func(dst, x, y, z []float32) { BNGrad(dst, x, y, z, mu, g, k, a, b) }, func(x, y, z, _ float32) float32 { return k * (keep(x, z) - a - float32(((y-mu)*g)*b)) }},
+		{"BNGrad", func(dst, x, y, _ []float32) { BNGrad(dst, x, y, ReLUOf{}, mu, g, k, a, b) }, func(x, y, _, _ float32) float32 { return k * (x - a - float32(((y-mu)*g)*b)) }},
+		{"BNGrad masked", func(dst, x, y, _ []float32) { BNGrad(dst, x, y, r0, mu, g, k, a, b) }, func(x, y, _, _ float32) float32 { return k * (keep(x, yOf(y)) - a - float32(((y-mu)*g)*b)) }},
 		{"AddScalar", func(dst, _, _, _ []float32) { AddScalar(dst, b) }, func(_, _, _, old float32) float32 { return old + b }},
 		{"NormalizeAdd", func(dst, x, y, _ []float32) { NormalizeAdd(dst, x, y, mu, g, b, false) }, func(x, y, _, _ float32) float32 { return (float32((x-mu)*g) + b) + y }},
 		{"NormalizeAdd relu", func(dst, x, y, _ []float32) { NormalizeAdd(dst, x, y, mu, g, b, true) }, func(x, y, _, _ float32) float32 { return reluf((float32((x-mu)*g) + b) + y) }},
@@ -104,8 +108,8 @@ func TestElementwiseMatchesFormulas(t *testing.T) {
 			term func(i int) (float32, float32)
 		}{
 			{"SumSq", func() (float64, float64) { return SumSq(x, mu) }, func(i int) (float32, float32) { d := x[i] - mu; return d, float32(d * d) }},
-			{"StdSums", func() (float64, float64) { return StdSums(x, y, nil, mu, g) }, func(i int) (float32, float32) { return x[i], float32(x[i] * ((y[i] - mu) * g)) }},
-			{"StdSums masked", func() (float64, float64) { return StdSums(x, y, z, mu, g) }, func(i int) (float32, float32) { v := keep(x[i], z[i]); return v, float32(v * ((y[i] - mu) * g)) }},
+			{"StdSums", func() (float64, float64) { return StdSums(x, y, ReLUOf{}, mu, g) }, func(i int) (float32, float32) { return x[i], float32(x[i] * ((y[i] - mu) * g)) }},
+			{"StdSums masked", func() (float64, float64) { return StdSums(x, y, r0, mu, g) }, func(i int) (float32, float32) { v := keep(x[i], yOf(y[i])); return v, float32(v * ((y[i] - mu) * g)) }},
 		}
 		for _, s := range sums {
 			g1, g2 := s.got()
@@ -292,6 +296,49 @@ func TestInterleave2(t *testing.T) {
 			}
 			if math.Float32bits(dst[x]) != math.Float32bits(want) {
 				t.Fatalf("n=%d: dst[%d] = %v, want %v", n, x, dst[x], want)
+			}
+		}
+	}
+}
+
+// ReLUOf's mask, scalar and vector, is exactly where NormalizeReLU's output
+// is not zero, at the values where a sign test could go wrong: ±0 results
+// (B = −0 makes (±0)·G + B = −0 possible), ±Inf, NaNs of either sign and
+// subnormals.
+func TestReLUOfMatchesNormalizeReLU(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	nan := float32(math.NaN())
+	negNaN := math.Float32frombits(math.Float32bits(nan) | 1<<31)
+	inf := float32(math.Inf(1))
+	specials := []float32{0, negZero, 1, -1, nan, negNaN, inf, -inf, 1e-45, -1e-45, 3.5, -2.25}
+	for _, r := range []ReLUOf{{On: true, Mu: 0, G: 1, B: negZero}, {On: true, Mu: 0, G: -1, B: negZero}, {On: true, Mu: 1, G: 2, B: 0}, {On: true, Mu: 0.5, G: -1.5, B: 0.75}} {
+		// Every special at every lane of the vector bodies and the scalar tail.
+		x := make([]float32, 0, 3*len(specials)+3)
+		for k := 0; k < 3; k++ {
+			x = append(x, specials...)
+		}
+		x = append(x, 2, -2, 0)
+		y := make([]float32, len(x))
+		NormalizeReLU(y, x, r.Mu, r.G, r.B)
+		d := make([]float32, len(x))
+		for i := range d {
+			d[i] = float32(i + 1)
+		}
+		// BNGrad with k = 1, a = 0, inv = 1: δ′ − x·b, δ′ = δ where y ≠ 0.
+		const bb = 0.5
+		got := make([]float32, len(x))
+		BNGrad(got, d, x, r, 0, 1, 1, 0, bb)
+		for i := range x {
+			kept := float32(0)
+			if math.Float32bits(y[i]) != 0 {
+				kept = d[i]
+			}
+			want := 1 * (kept - 0 - float32(((x[i]-0)*1)*bb))
+			if math.Float32bits(got[i]) != math.Float32bits(want) {
+				t.Errorf("%+v: x = %v gives y = %v; BNGrad gives %v, want %v", r, x[i], y[i], got[i], want)
+			}
+			if keepScalar := r.keep(x[i]) != 0; keepScalar != (math.Float32bits(y[i]) != 0) {
+				t.Errorf("%+v: x = %v gives y = %v, and keep says %v", r, x[i], y[i], keepScalar)
 			}
 		}
 	}

@@ -13,10 +13,10 @@ func vecMulTo(dst, a, b []float32) int                                          
 func vecReLU(dst, x []float32) int                                                     { return 0 }
 func vecReLUGrad(dst, y, d []float32) int                                              { return 0 }
 func vecSumSq(x []float32, s float32, a, q *lanes) int                                 { return 0 }
-func vecStdSums(d, x, y []float32, mu, inv float32, a, q *lanes) int                   { return 0 }
+func vecStdSums(d, x []float32, r ReLUOf, mu, inv float32, a, q *lanes) int            { return 0 }
 func vecNormalize(dst, x []float32, mu, g, b float32, relu bool) int                   { return 0 }
 func vecAddReLU(dst, a, b []float32) int                                               { return 0 }
-func vecBNGrad(dst, d, x, y []float32, mu, inv, k, a, b float32) int                   { return 0 }
+func vecBNGrad(dst, d, x []float32, r ReLUOf, mu, inv, k, a, b float32) int            { return 0 }
 func vecAddScalar(dst []float32, b float32) int                                        { return 0 }
 func vecMaxRows(dst, src []float32, ld, y0, y1 int) int                                { return 0 }
 func vecMaxRowsArg(dst []float32, at []int32, src []float32, ld, y0, y1 int) int       { return 0 }

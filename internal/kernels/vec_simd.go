@@ -45,11 +45,17 @@ func keep8(d, y f8) f8 {
 	return d.AsInt32x8().And(m).AsFloat32x8()
 }
 
-// keep4 is keep8 on four lanes.
-func keep4(d, y f4) f4 {
-	u := y.AsInt32x4()
-	m := i4{}.Sub(u).Or(u).ShiftAllRight(31)
-	return d.AsInt32x4().And(m).AsFloat32x4()
+// keepPositive8 is d where v is positive (sign bit clear, bits not all
+// zero) and 0 elsewhere, as ReLUOf.keep does it.
+func keepPositive8(d, v f8) f8 {
+	u := v.AsInt32x8()
+	return d.AsInt32x8().And(i8{}.Sub(u).AndNot(u).ShiftAllRight(31)).AsFloat32x8()
+}
+
+// keepPositive4 is keepPositive8 on four lanes.
+func keepPositive4(d, v f4) f4 {
+	u := v.AsInt32x4()
+	return d.AsInt32x4().And(i4{}.Sub(u).AndNot(u).ShiftAllRight(31)).AsFloat32x4()
 }
 
 func vecMul(dst, m []float32) int {
@@ -128,18 +134,20 @@ func vecSumSq(x []float32, s float32, a, q *lanes) int {
 }
 
 // vecStdSums masks d by y ≠ 0 when y is not nil.
-func vecStdSums(d, x, y []float32, mu, inv float32, a, q *lanes) int {
+func vecStdSums(d, x []float32, r ReLUOf, mu, inv float32, a, q *lanes) int {
 	if !avx2 {
 		return 0
 	}
 	m, s := archsimd.BroadcastFloat32x4(mu), archsimd.BroadcastFloat32x4(inv)
+	rm, rg, rb := archsimd.BroadcastFloat32x4(r.Mu), archsimd.BroadcastFloat32x4(r.G), archsimd.BroadcastFloat32x4(r.B)
 	var sa, sq f4
 	i := 0
-	if y != nil {
+	if r.On {
 		for ; i+4 <= len(d); i += 4 {
-			v := keep4(load4(d[i:]), load4(y[i:]))
+			xv := load4(x[i:])
+			v := keepPositive4(load4(d[i:]), xv.Sub(rm).Mul(rg).Add(rb))
 			sa = sa.Add(v)
-			sq = sq.Add(v.Mul(load4(x[i:]).Sub(m).Mul(s)))
+			sq = sq.Add(v.Mul(xv.Sub(m).Mul(s)))
 		}
 	} else {
 		for ; i+4 <= len(d); i += 4 {
@@ -183,17 +191,19 @@ func vecAddReLU(dst, a, b []float32) int {
 }
 
 // vecBNGrad masks d by y ≠ 0 when y is not nil.
-func vecBNGrad(dst, d, x, y []float32, mu, inv, k, a, b float32) int {
+func vecBNGrad(dst, d, x []float32, r ReLUOf, mu, inv, k, a, b float32) int {
 	if !avx2 {
 		return 0
 	}
 	mv, sv := archsimd.BroadcastFloat32x8(mu), archsimd.BroadcastFloat32x8(inv)
 	kv, av, bv := archsimd.BroadcastFloat32x8(k), archsimd.BroadcastFloat32x8(a), archsimd.BroadcastFloat32x8(b)
+	rm, rg, rb := archsimd.BroadcastFloat32x8(r.Mu), archsimd.BroadcastFloat32x8(r.G), archsimd.BroadcastFloat32x8(r.B)
 	i := 0
-	if y != nil {
+	if r.On {
 		for ; i+8 <= len(dst); i += 8 {
-			v := keep8(load8(d[i:]), load8(y[i:]))
-			xh := load8(x[i:]).Sub(mv).Mul(sv)
+			xv := load8(x[i:])
+			v := keepPositive8(load8(d[i:]), xv.Sub(rm).Mul(rg).Add(rb))
+			xh := xv.Sub(mv).Mul(sv)
 			kv.Mul(v.Sub(av).Sub(xh.Mul(bv))).StoreSlice(dst[i:])
 		}
 		return i

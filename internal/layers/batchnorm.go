@@ -73,7 +73,12 @@ type bnOp struct {
 	// x̂ = (x − μ)·inv from x with their float32 roundings, as the forward
 	// pass used them, rather than keeping a copy of x̂ (one tensor less to
 	// write per step and to hold).
-	mean, inv  []float64
+	mean, inv []float64
+	// relu, with a fused ReLU, is the affine map the forward pass
+	// normalised each channel with, from which the backward pass
+	// recomputes where the output y is not zero (kernels.ReLUOf) instead
+	// of reading y.
+	relu       []kernels.ReLUOf
 	sums       *tensor.Dense // the gradient ops' outputs
 	dx, dg, db opbase.Buffer
 }
@@ -85,7 +90,7 @@ func (op *bnOp) forward(vs []G.Value) (G.Value, error) {
 	out := op.out.Get(s, false)
 	y := out.Float32s()
 	if len(op.inv) != c {
-		op.mean, op.inv = make([]float64, c), make([]float64, c)
+		op.mean, op.inv, op.relu = make([]float64, c), make([]float64, c), make([]kernels.ReLUOf, c)
 	}
 	kernels.Parallel(c, op.cfg.Threads, func(_, lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
@@ -113,6 +118,7 @@ func (op *bnOp) forward(vs []G.Value) (G.Value, error) {
 				mean, inv = op.stats.running(ch, op.cfg.Eps)
 			}
 			mu, g, b := affine(mean, inv, gamma[ch], beta[ch])
+			op.relu[ch] = kernels.ReLUOf{On: op.cfg.ReLU, Mu: mu, G: g, B: b}
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * p
 				src, dst := x[off:off+p], y[off:off+p]
@@ -157,18 +163,15 @@ const defaultEps = 1e-5
 // backward adds the gradient ops. ∂J/∂β = Σδ and ∂J/∂γ = Σδx̂ per channel
 // are one op's output (sums, in float64), which ∂J/∂x =
 // γ/√(σ²+ε) · (δ − Σδ/m − x̂ Σδx̂/m) reads too. With a fused ReLU, δ
-// means δ⊙[y>0] and the output y is an input of sums and ∂J/∂x.
+// means δ⊙[y>0], where y > 0 is recomputed from x (op.relu).
 func (op *bnOp) backward(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if !op.cfg.Train {
 		return nil, fmt.Errorf("%s: an evaluation-mode BatchNorm has no gradient", op.name)
 	}
 	sumsType := G.TensorType{Dims: 2, Of: tensor.Float64}
-	in := G.Nodes{grad, ins[0]} // δ, x[, y]
-	if op.cfg.ReLU {
-		in = append(in, output)
-	}
+	in := G.Nodes{grad, ins[0]} // δ, x
 	sums, err := opbase.Apply(opbase.Spec{
-		Name: op.name + "/sums", In: opbase.Ts(4, 4, 4)[:len(in)], Out: sumsType,
+		Name: op.name + "/sums", In: opbase.Ts(4, 4), Out: sumsType,
 		Shape:   func(in []tensor.Shape) (tensor.Shape, error) { return tensor.Shape{2, in[0][1]}, nil },
 		Forward: op.sumsForward,
 	}, in...)
@@ -176,7 +179,7 @@ func (op *bnOp) backward(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 		return nil, err
 	}
 	dx, err := opbase.Apply(opbase.Spec{
-		Name: op.name + "/dx", In: append(opbase.Ts(1, 4, 4, 4)[:1+len(in)], sumsType), Out: opbase.T(4),
+		Name: op.name + "/dx", In: append(opbase.Ts(1, 4, 4), sumsType), Out: opbase.T(4),
 		Shape:   func(in []tensor.Shape) (tensor.Shape, error) { return in[1].Clone(), nil },
 		Forward: op.dxForward,
 	}, append(G.Nodes{ins[1]}, append(in, sums)...)...)
@@ -210,16 +213,12 @@ func (op *bnOp) backward(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx, dg, db}, nil
 }
 
-// sumsForward computes Σδ (row 0) and Σδx̂ (row 1) per channel from δ, x[, y].
+// sumsForward computes Σδ (row 0) and Σδx̂ (row 1) per channel from δ and x.
 func (op *bnOp) sumsForward(vs []G.Value) (G.Value, error) {
 	d := opbase.F32(vs[0])
 	s := vs[0].Shape()
 	n, c, p := s[0], s[1], s[2]*s[3]
 	x := opbase.F32(vs[1])[:len(d)]
-	var y []float32
-	if len(vs) == 3 {
-		y = opbase.F32(vs[2])[:len(d)]
-	}
 	if op.sums == nil || op.sums.Shape()[1] != c {
 		op.sums = tensor.New(tensor.WithShape(2, c), tensor.Of(tensor.Float64))
 	}
@@ -230,11 +229,7 @@ func (op *bnOp) sumsForward(vs []G.Value) (G.Value, error) {
 			var sd, sdx float64
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * p
-				var ys []float32
-				if y != nil {
-					ys = y[off : off+p]
-				}
-				s1, s2 := kernels.StdSums(d[off:off+p], x[off:off+p], ys, float32(op.mean[ch]), float32(op.inv[ch]))
+				s1, s2 := kernels.StdSums(d[off:off+p], x[off:off+p], op.relu[ch], float32(op.mean[ch]), float32(op.inv[ch]))
 				sd += s1
 				sdx += s2
 			}
@@ -244,16 +239,12 @@ func (op *bnOp) sumsForward(vs []G.Value) (G.Value, error) {
 	return out, nil
 }
 
-// dxForward computes ∂J/∂x from γ, δ, x[, y] and the sums.
+// dxForward computes ∂J/∂x from γ, δ, x and the sums.
 func (op *bnOp) dxForward(vs []G.Value) (G.Value, error) {
 	gamma, d := opbase.F32(vs[0]), opbase.F32(vs[1])
 	s := vs[1].Shape()
 	n, c, p := s[0], s[1], s[2]*s[3]
 	x := opbase.F32(vs[2])[:len(d)]
-	var y []float32
-	if len(vs) == 5 {
-		y = opbase.F32(vs[3])[:len(d)]
-	}
 	sums := vs[len(vs)-1].(*tensor.Dense).Float64s()
 	out := op.dx.Get(s, false)
 	od := out.Float32s()
@@ -264,11 +255,7 @@ func (op *bnOp) dxForward(vs []G.Value) (G.Value, error) {
 			a, b := float32(sums[ch]/m), float32(sums[c+ch]/m)
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * p
-				var ys []float32
-				if y != nil {
-					ys = y[off : off+p]
-				}
-				kernels.BNGrad(od[off:off+p], d[off:off+p], x[off:off+p], ys, float32(op.mean[ch]), float32(op.inv[ch]), k, a, b)
+				kernels.BNGrad(od[off:off+p], d[off:off+p], x[off:off+p], op.relu[ch], float32(op.mean[ch]), float32(op.inv[ch]), k, a, b)
 			}
 		}
 	})
