@@ -112,13 +112,7 @@ func DatasetNames() []string { return dataset.Names() }
 func LRSchedules() []string { return schedule.Names() }
 
 // KernelSets returns the allowed values of the key kernels.
-func KernelSets() []string {
-	var ks []string
-	for _, k := range experiment.KernelSets() {
-		ks = append(ks, string(k))
-	}
-	return ks
-}
+func KernelSets() []string { return experiment.KernelNames() }
 
 // Preprocessings returns the allowed values of the key dataset.preprocess.
 func Preprocessings() []string { return slices.Clone(preprocessings[:]) }

@@ -356,22 +356,27 @@ const (
 	StridedKernels Kernels = "strided"
 )
 
-// KernelSets lists the kernel sets, the default first.
-func KernelSets() []Kernels { return []Kernels{DirectKernels, StridedKernels} }
+// kernelSets are the kernel sets, the default first.
+var kernelSets = [...]Kernels{DirectKernels, StridedKernels}
+
+// KernelNames returns the kernel sets' names, the default first.
+func KernelNames() []string {
+	names := make([]string, len(kernelSets))
+	for i, k := range kernelSets {
+		names[i] = string(k)
+	}
+	return names
+}
 
 // ParseKernels returns the kernel set s names ("" is the default).
 func ParseKernels(s string) (Kernels, error) {
 	if s == "" {
 		return DirectKernels, nil
 	}
-	if k := Kernels(s); slices.Contains(KernelSets(), k) {
+	if k := Kernels(s); slices.Contains(kernelSets[:], k) {
 		return k, nil
 	}
-	var names []string
-	for _, k := range KernelSets() {
-		names = append(names, string(k))
-	}
-	return "", fmt.Errorf("unknown kernel set %q (allowed: %s)", s, strings.Join(names, ", "))
+	return "", fmt.Errorf("unknown kernel set %q (allowed: %s)", s, strings.Join(KernelNames(), ", "))
 }
 
 // NotIdentity are the config keys that change where a run is written, how
