@@ -66,10 +66,16 @@ func SettingsOf(r Run) map[string]string {
 // config.Computation of the settings less the seed, plus the data label,
 // the numbers of images and the data fingerprint where the run recorded
 // one (a run that did not cannot show it read the same data, so it does
-// not group with one that did).
+// not group with one that did), and a kernel set other than the default
+// one: such runs compute the same runs to other roundings, so they are a
+// table of their own, set beside the default's rather than pooled with it.
 func identity(r Run) map[string]string {
-	id := config.Computation(SettingsOf(r))
+	settings := SettingsOf(r)
+	id := config.Computation(settings)
 	delete(id, "seed")
+	if k := settings["kernels"]; k != "" && k != string(experiment.DirectKernels) {
+		id["kernels"] = k
+	}
 	if r.DataLabel != "" {
 		id[dataLabelKey] = r.DataLabel
 	}

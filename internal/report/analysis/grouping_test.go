@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/results"
 )
 
@@ -58,6 +60,27 @@ func TestDataLabel(t *testing.T) {
 		var c Collection
 		if got := c.dataLabel(tc.dir, tc.sum); got != tc.want {
 			t.Errorf("%s: dataLabel = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// Runs on another kernel set are a group of their own, not the default
+// set's runs again: the same config and seed on both sets are two runs.
+func TestGroupsKeepKernelSetsApart(t *testing.T) {
+	run := func(kernels, dir string) Run {
+		cfg := config.Default()
+		cfg.Dropout.Variant, cfg.Dropout.Ratio, cfg.Kernels = "standard", "0.3", kernels
+		return Run{Dir: dir, Config: &cfg, Cell: experiment.Cell{Variant: experiment.Standard, Ratio: experiment.Ratio{P: 0.3}, Semantics: experiment.Layer},
+			Summary: results.Summary{Seed: cfg.Seed, Model: cfg.Model, Dataset: cfg.Dataset.Name, TrainSize: 100, TestSize: 10}}
+	}
+	for _, tc := range []struct {
+		kernels [2]string
+		groups  int
+	}{{[2]string{"", "strided"}, 2}, {[2]string{"direct", "strided"}, 2}, {[2]string{"", "direct"}, 1}} {
+		groups, problems := Groups([]Run{run(tc.kernels[0], "a"), run(tc.kernels[1], "b")})
+		want := 2 - tc.groups // a second run of the same group is the same run, counted once
+		if len(groups) != tc.groups || len(problems) != want {
+			t.Errorf("kernels %q: %d groups and problems %q, want %d groups and %d problems", tc.kernels, len(groups), problems, tc.groups, want)
 		}
 	}
 }
