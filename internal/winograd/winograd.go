@@ -159,16 +159,26 @@ func (p *Plan) split(phases, x, mask []float32, n int) {
 				}
 				// Padded column pc = 4x+b reads column pc−1: phase b = 0
 				// starts at x = 1 (column 3), phases 1–3 at x = 0.
-				for b := 0; b < 4; b++ {
-					dst := ph[((pr%4)*4+b)*p.phase+base:]
-					x0, c0 := 0, b-1
-					if b == 0 {
-						x0, c0 = 1, 3
-					}
-					deal(dst[x0:], row, mrow, c0)
+				var dst [4][]float32
+				for b := range dst {
+					dst[b] = ph[((pr%4)*4+b)*p.phase+base:]
 				}
+				dst[0] = dst[0][1:]
+				deal4(dst, row, mrow)
 			}
 		}
+	}
+}
+
+// deal4 writes row[3], row[7], … to dst[0] and row[b−1], row[b+3], … to
+// dst[b] for b = 1, 2, 3, times mrow's when mrow is not nil: the four
+// column phases of a padded row.
+func deal4(dst [4][]float32, row, mrow []float32) {
+	if vecDeal4(dst, row, mrow) {
+		return
+	}
+	for b, c0 := range [4]int{3, 0, 1, 2} {
+		deal(dst[b], row, mrow, c0)
 	}
 }
 
@@ -306,6 +316,9 @@ func (p *Plan) outputTransform(out, prod, tmp []float32, m, n int, bias float32,
 func interleave(row, y0, y1, y2, y3 []float32, bias float32, hasBias bool) {
 	n := len(row) / 4
 	y0, y1, y2, y3 = y0[:n], y1[:n], y2[:n], y3[:n]
+	if vecInterleave4(row, [4][]float32{y0, y1, y2, y3}, bias, hasBias) {
+		return
+	}
 	if !hasBias {
 		for x := range n {
 			r := row[4*x:][:4]

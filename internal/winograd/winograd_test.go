@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/tile"
@@ -177,6 +178,7 @@ func BenchmarkStages(b *testing.B) {
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
+		b.Run("stages-"+itoa(c), func(b *testing.B) { benchStages(b, p, x, u, out, scratch, n) })
 		d := kernels.NewDirect(c, c, h, h, 3, 1, 1)
 		packed := make([]float32, d.PackedLen(c, c))
 		d.Pack(packed, wt)
@@ -244,5 +246,97 @@ func TestTransformsVectorEqualsScalar(t *testing.T) {
 				t.Fatalf("Aᵀ row %d element %d: %v, scalar %v", i, k, got4[i][k], want4[i][k])
 			}
 		}
+	}
+}
+
+// deal4 and interleave against their definitions, with and without mask
+// and bias, at lengths inside, at and past a vector's.
+func TestDealInterleaveDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, w := range []int{4, 8, 12, 16, 20, 32, 36, 60, 64, 68, 100, 132} {
+		row, mrow := randoms(rng, w), randoms(rng, w)
+		for _, m := range [][]float32{nil, mrow} {
+			var dst [4][]float32
+			for b := range dst {
+				dst[b] = randoms(rng, w/4+2)
+			}
+			keep := [4][]float32{}
+			for b := range dst {
+				keep[b] = append([]float32(nil), dst[b]...)
+			}
+			deal4(dst, row, m)
+			for b, c0 := range [4]int{3, 0, 1, 2} {
+				for i := range dst[b] {
+					want := keep[b][i]
+					if c := c0 + 4*i; c < w {
+						want = row[c]
+						if m != nil {
+							want *= m[c]
+						}
+					}
+					if math.Float32bits(dst[b][i]) != math.Float32bits(want) {
+						t.Fatalf("w %d mask %v phase %d element %d: %v, want %v", w, m != nil, b, i, dst[b][i], want)
+					}
+				}
+			}
+		}
+		var y [4][]float32
+		for j := range y {
+			y[j] = randoms(rng, w/4+3)
+		}
+		for _, hasBias := range []bool{false, true} {
+			out := randoms(rng, w+5)
+			tail := append([]float32(nil), out[w:]...)
+			interleave(out[:w], y[0], y[1], y[2], y[3], 0.375, hasBias)
+			for x := 0; x < w; x++ {
+				want := y[x%4][x/4]
+				if hasBias {
+					want += 0.375
+				}
+				if math.Float32bits(out[x]) != math.Float32bits(want) {
+					t.Fatalf("w %d bias %v output %d: %v, want %v", w, hasBias, x, out[x], want)
+				}
+			}
+			for i, v := range tail {
+				if math.Float32bits(out[w+i]) != math.Float32bits(v) {
+					t.Fatalf("w %d: interleave wrote past the row at %d", w, w+i)
+				}
+			}
+		}
+	}
+}
+
+// benchStages reports Conv's four stages' share: ms per n images each.
+func benchStages(b *testing.B, p *Plan, x, u, out, scratch []float32, n int) {
+	phases := scratch[:p.C*16*p.phase]
+	v := scratch[len(phases):][:Xi*p.C*p.nq]
+	prod := scratch[len(phases)+len(v):][:Xi*p.M*p.nq]
+	tmp := scratch[len(phases)+len(v)+len(prod):][:40*p.nq]
+	var t [4]time.Duration
+	img, o := p.C*p.H*p.W, p.M*p.H*p.W
+	for b.Loop() {
+		for k := 0; k < n; k += p.G {
+			g := min(p.G, n-k)
+			t0 := time.Now()
+			p.split(phases, x[k*img:], nil, g)
+			t1 := time.Now()
+			for c := 0; c < p.C; c++ {
+				p.inputTransform(v, phases[c*16*p.phase:], tmp, c)
+			}
+			t2 := time.Now()
+			p.multiply(prod, v, u)
+			t3 := time.Now()
+			for m := 0; m < p.M; m++ {
+				p.outputTransform(out[k*o:], prod, tmp, m, g, 0, false)
+			}
+			t4 := time.Now()
+			t[0] += t1.Sub(t0)
+			t[1] += t2.Sub(t1)
+			t[2] += t3.Sub(t2)
+			t[3] += t4.Sub(t3)
+		}
+	}
+	for i, name := range []string{"split-ms", "input-ms", "multiply-ms", "output-ms"} {
+		b.ReportMetric(t[i].Seconds()*1e3/float64(b.N), name)
 	}
 }
