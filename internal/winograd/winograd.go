@@ -19,11 +19,17 @@
 // convolution's by rounding (the transforms' coefficients 1/6, 1/12, 1/24
 // and 4, 5, 8 are not exact in float32).
 //
+// The transforms of 16 tile positions at a time are assembly on AVX-512
+// (transform_amd64.s, documented by the Go loops in transform.go, which
+// run elsewhere and give the same bits).
+//
 // The network's convolutions do not use it yet: BenchmarkStages measures
 // it against the direct convolution's forward pass on ResNet-20's three
-// stride-1 shapes, and at 16 and 32 channels the phase split and the
-// scatter of the outputs (scalar loops) cost more than the 4× fewer
-// multiply-adds save; at 64 channels the two are level.
+// stride-1 shapes, with each stage's share. At 16 channels the products
+// take about a quarter of the direct convolution's time, but the phase
+// split and the output scatter (per-row Go loops) and the transforms
+// still cost more than the products save; at 64 channels the two are
+// level.
 package winograd
 
 import "github.com/dropexp/dropexp/internal/tile"
@@ -137,10 +143,12 @@ func (p *Plan) Conv(out, x, mask, u, bias, scratch []float32, n int) {
 
 // split writes the 16 phase planes of every channel of n images:
 // phase (a, b) of channel c holds input pixel (4y+a−1, 4x+b−1) of image
-// k at k·img + y·ld + x, zero in the padding and past the images.
+// k at k·img + y·ld + x, zero in the padding. Each image's th+1 rows of
+// ld are written whole, so nothing is cleared first; what lies past the
+// n images is left as it was and feeds only tiles that are not output.
 func (p *Plan) split(phases, x, mask []float32, n int) {
-	clear(phases)
 	hw := p.H * p.W
+	q := p.W / 4 // values per phase row
 	for c := 0; c < p.C; c++ {
 		ph := phases[c*16*p.phase:]
 		for k := 0; k < n; k++ {
@@ -149,20 +157,29 @@ func (p *Plan) split(phases, x, mask []float32, n int) {
 			if mask != nil {
 				ms = mask[(k*p.C+c)*hw:][:hw]
 			}
-			for r := 0; r < p.H; r++ {
-				pr := r + 1 // padded row
+			for pr := 0; pr < 4*(p.th+1); pr++ { // padded row
 				base := k*p.img + (pr/4)*p.ld
+				var dst [4][]float32
+				for b := range dst {
+					dst[b] = ph[((pr%4)*4+b)*p.phase+base:][:p.ld]
+				}
+				r := pr - 1
+				if r < 0 || r >= p.H {
+					for b := range dst {
+						clear(dst[b])
+					}
+					continue
+				}
 				row := src[r*p.W:][:p.W]
 				var mrow []float32
 				if ms != nil {
 					mrow = ms[r*p.W:][:p.W]
 				}
 				// Padded column pc = 4x+b reads column pc−1: phase b = 0
-				// starts at x = 1 (column 3), phases 1–3 at x = 0.
-				var dst [4][]float32
-				for b := range dst {
-					dst[b] = ph[((pr%4)*4+b)*p.phase+base:]
-				}
+				// starts at x = 1 (column 3), phases 1–3 at x = 0; the
+				// rest of each row is padding.
+				dst[0][0] = 0
+				dst[1][q], dst[2][q], dst[3][q] = 0, 0, 0
 				dst[0] = dst[0][1:]
 				deal4(dst, row, mrow)
 			}
@@ -199,58 +216,16 @@ func deal(dst, row, mrow []float32, c0 int) {
 
 // inputTransform writes V = Bᵀ·d·B of channel c for every tile position
 // into v[ξ][c][q], reading d[i][j] of the tile at q from phase (i%4, j%4)
-// at q + (i/4)·ld + j/4; tmp holds 36 runs of nq.
+// at q + (i/4)·ld + j/4; tmp holds 576 floats.
 func (p *Plan) inputTransform(v, ph, tmp []float32, c int) {
-	nq := p.nq
-	d := func(i, j int) []float32 {
-		off := ((i%4)*4+j%4)*p.phase + (i/4)*p.ld + j/4
-		return ph[off : off+nq]
-	}
-	// Rows: t[i][b] = Σ_j d[i][j]·B[j][b], B = (Bᵀ)ᵀ.
+	var soff, doff [36]int
 	for i := 0; i < 6; i++ {
-		bt6(tmp[i*6*nq:], nq, d(i, 0), d(i, 1), d(i, 2), d(i, 3), d(i, 4), d(i, 5))
-	}
-	// Columns: V[a][b] = Σ_i Bᵀ[a][i]·t[i][b], written as V[ξ][c][·].
-	for b := 0; b < 6; b++ {
-		col := func(i int) []float32 { return tmp[(i*6+b)*nq:][:nq] }
-		outs := [6][]float32{}
-		for a := 0; a < 6; a++ {
-			outs[a] = v[((a*6+b)*p.C+c)*nq:][:nq]
+		for j := 0; j < 6; j++ {
+			soff[i*6+j] = ((i%4)*4+j%4)*p.phase + (i/4)*p.ld + j/4
+			doff[i*6+j] = (i*6 + j) * p.C * p.nq
 		}
-		bt6To(outs, col(0), col(1), col(2), col(3), col(4), col(5))
 	}
-}
-
-// bt6 writes the six runs Bᵀ·(d0 … d5) into dst, nq floats apart.
-func bt6(dst []float32, nq int, d0, d1, d2, d3, d4, d5 []float32) {
-	var outs [6][]float32
-	for k := range outs {
-		outs[k] = dst[k*nq:][:nq]
-	}
-	bt6To(outs, d0, d1, d2, d3, d4, d5)
-}
-
-// bt6To is Bᵀ of F(4×4, 3×3) on six runs, element by element:
-//
-//	o0 = 4·d0 − 5·d2 + d4
-//	o1 = −4·(d1 + d2) + d3 + d4
-//	o2 = 4·(d1 − d2) − d3 + d4
-//	o3 = 2·(d3 − d1) − d2 + d4
-//	o4 = 2·(d1 − d3) − d2 + d4
-//	o5 = 4·d1 − 5·d3 + d5
-func bt6To(o [6][]float32, d0, d1, d2, d3, d4, d5 []float32) {
-	n := len(o[0])
-	d0, d1, d2, d3, d4, d5 = d0[:n], d1[:n], d2[:n], d3[:n], d4[:n], d5[:n]
-	o0, o1, o2, o3, o4, o5 := o[0][:n], o[1][:n], o[2][:n], o[3][:n], o[4][:n], o[5][:n]
-	for k := vecBT6(o, d0, d1, d2, d3, d4, d5); k < n; k++ {
-		a, b, c, e, f := d1[k], d2[k], d3[k], d4[k], d5[k]
-		o0[k] = 4*d0[k] - 5*b + e
-		o1[k] = -4*(a+b) + c + e
-		o2[k] = 4*(a-b) - c + e
-		o3[k] = 2*(c-a) - b + e
-		o4[k] = 2*(a-c) - b + e
-		o5[k] = 4*a - 5*c + f
-	}
+	inputTiles(v[c*p.nq:], &doff, ph, &soff, tmp, p.nq)
 }
 
 // multiply computes prod[ξ][m][q] = Σ_c u[ξ][m][c]·v[ξ][c][q] with the
@@ -278,26 +253,20 @@ func (p *Plan) multiply(prod, v, u []float32) {
 // images into out, adding bias when hasBias; tmp holds 40 runs of nq.
 func (p *Plan) outputTransform(out, prod, tmp []float32, m, n int, bias float32, hasBias bool) {
 	nq := p.nq
-	pr := func(a, b int) []float32 { return prod[((a*6+b)*p.M+m)*nq:][:nq] }
-	// Rows: s[a][j] = Σ_b P[a][b]·A[b][j].
-	for a := 0; a < 6; a++ {
-		var o [4][]float32
-		for j := range o {
-			o[j] = tmp[(a*4+j)*nq:][:nq]
-		}
-		at6To(o, pr(a, 0), pr(a, 1), pr(a, 2), pr(a, 3), pr(a, 4), pr(a, 5))
+	var soff [36]int
+	var doff [16]int
+	for a := range soff {
+		soff[a] = a * p.M * nq
 	}
-	// Columns: Y[i][j] = Σ_a Aᵀ[i][a]·s[a][j], scattered to the pixels.
+	for i := range doff {
+		doff[i] = 24*nq + i*nq
+	}
+	outputTiles(tmp, &doff, prod[m*nq:], &soff, tmp, nq)
 	var y [4][4][]float32
-	ys := tmp[24*nq:]
 	for i := 0; i < 4; i++ {
 		for j := 0; j < 4; j++ {
-			y[i][j] = ys[(i*4+j)*nq:][:nq]
+			y[i][j] = tmp[doff[i*4+j]:][:nq]
 		}
-	}
-	for j := 0; j < 4; j++ {
-		s := func(a int) []float32 { return tmp[(a*4+j)*nq:][:nq] }
-		at6To([4][]float32{y[0][j], y[1][j], y[2][j], y[3][j]}, s(0), s(1), s(2), s(3), s(4), s(5))
 	}
 	hw := p.H * p.W
 	for k := 0; k < n; k++ {
@@ -329,25 +298,5 @@ func interleave(row, y0, y1, y2, y3 []float32, bias float32, hasBias bool) {
 	for x := range n {
 		r := row[4*x:][:4]
 		r[0], r[1], r[2], r[3] = y0[x]+bias, y1[x]+bias, y2[x]+bias, y3[x]+bias
-	}
-}
-
-// at6To is Aᵀ of F(4×4, 3×3) on six runs, element by element:
-//
-//	o0 = m0 + m1 + m2 + m3 + m4
-//	o1 = (m1 − m2) + 2·(m3 − m4)
-//	o2 = (m1 + m2) + 4·(m3 + m4)
-//	o3 = (m1 − m2) + 8·(m3 − m4) + m5
-func at6To(o [4][]float32, m0, m1, m2, m3, m4, m5 []float32) {
-	n := len(o[0])
-	m0, m1, m2, m3, m4, m5 = m0[:n], m1[:n], m2[:n], m3[:n], m4[:n], m5[:n]
-	o0, o1, o2, o3 := o[0][:n], o[1][:n], o[2][:n], o[3][:n]
-	for k := vecAT6(o, m0, m1, m2, m3, m4, m5); k < n; k++ {
-		a, b, c, d := m1[k], m2[k], m3[k], m4[k]
-		s12, d12, s34, d34 := a+b, a-b, c+d, c-d
-		o0[k] = m0[k] + s12 + s34
-		o1[k] = d12 + 2*d34
-		o2[k] = s12 + 4*s34
-		o3[k] = d12 + 8*d34 + m5[k]
 	}
 }

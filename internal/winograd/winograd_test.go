@@ -201,50 +201,44 @@ func itoa(n int) string {
 	return string(rune('0'+n/10)) + string(rune('0'+n%10))
 }
 
-// The vector bodies compute the scalar loops' bits: the same operations
-// in the same order (the scalar loop does all on builds without them).
-func TestTransformsVectorEqualsScalar(t *testing.T) {
+// inputTiles and outputTiles (assembly on AVX-512) give the bits of their
+// Go loops, specials included, from scattered offsets.
+func TestTilesEqualLoops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	const n = 48
-	var d [6][]float32
-	for i := range d {
-		d[i] = randoms(rng, n)
+	src := randoms(rng, 64*n)
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-40, -3e-39, 3e38}
+	for i := range src {
+		if rng.IntN(10) == 0 {
+			src[i] = special[rng.IntN(len(special))]
+		}
 	}
-	var got6, want6 [6][]float32
-	for i := range got6 {
-		got6[i], want6[i] = make([]float32, n), make([]float32, n)
+	var soff, din [36]int
+	for i, k := range rng.Perm(63)[:36] {
+		soff[i] = k * n
 	}
-	bt6To(got6, d[0], d[1], d[2], d[3], d[4], d[5])
-	for k := 0; k < n; k++ {
-		a, b, c, e, f := d[1][k], d[2][k], d[3][k], d[4][k], d[5][k]
-		want6[0][k] = 4*d[0][k] - 5*b + e
-		want6[1][k] = -4*(a+b) + c + e
-		want6[2][k] = 4*(a-b) - c + e
-		want6[3][k] = 2*(c-a) - b + e
-		want6[4][k] = 2*(a-c) - b + e
-		want6[5][k] = 4*a - 5*c + f
+	for i, k := range rng.Perm(40)[:36] {
+		din[i] = k * n
 	}
-	var got4, want4 [4][]float32
-	for i := range got4 {
-		got4[i], want4[i] = make([]float32, n), make([]float32, n)
+	var dout [16]int
+	for i, k := range rng.Perm(20)[:16] {
+		dout[i] = k * n
 	}
-	at6To(got4, d[0], d[1], d[2], d[3], d[4], d[5])
-	for k := 0; k < n; k++ {
-		a, b, c, e := d[1][k], d[2][k], d[3][k], d[4][k]
-		s12, d12, s34, d34 := a+b, a-b, c+e, c-e
-		want4[0][k] = d[0][k] + s12 + s34
-		want4[1][k] = d12 + 2*d34
-		want4[2][k] = s12 + 4*s34
-		want4[3][k] = d12 + 8*d34 + d[5][k]
-	}
-	for i := range 6 {
-		for k := 0; k < n; k++ {
-			if math.Float32bits(got6[i][k]) != math.Float32bits(want6[i][k]) {
-				t.Fatalf("Bᵀ row %d element %d: %v, scalar %v", i, k, got6[i][k], want6[i][k])
-			}
-			if i < 4 && math.Float32bits(got4[i][k]) != math.Float32bits(want4[i][k]) {
-				t.Fatalf("Aᵀ row %d element %d: %v, scalar %v", i, k, got4[i][k], want4[i][k])
-			}
+	got, want := make([]float32, 40*n), make([]float32, 40*n)
+	inputTiles(got, &din, src, &soff, make([]float32, 576), n)
+	inputTilesGo(want, &din, src, &soff, n)
+	same(t, "input", got, want)
+	got, want = make([]float32, 20*n), make([]float32, 20*n)
+	outputTiles(got, &dout, src, &soff, make([]float32, 384), n)
+	outputTilesGo(want, &dout, src, &soff, n)
+	same(t, "output", got, want)
+}
+
+func same(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s %d: %v, loop %v", what, i, got[i], want[i])
 		}
 	}
 }
