@@ -88,3 +88,61 @@ func tilesFit(s []float32, off []int, n int) bool {
 	}
 	return true
 }
+
+// splitPlaneGo writes the 16 phase planes of one channel of h×w pixels
+// (plane floats apart, rows of ld = w/4+1, th+1 rows, h = 4·th): phase
+// (a, b) holds padded pixel (4y+a, 4x+b), that is src pixel (4y+a−1,
+// 4x+b−1) times mask's (when mask is not nil), or zero in the padding.
+func splitPlaneGo(dst []float32, plane, ld int, src, mask []float32, th, w int) {
+	q := w / 4
+	for pr := 0; pr < 4*(th+1); pr++ { // padded row
+		var row [4][]float32
+		for b := range row {
+			row[b] = dst[((pr%4)*4+b)*plane+(pr/4)*ld:][:ld]
+		}
+		r := pr - 1
+		if r < 0 || r >= 4*th {
+			for b := range row {
+				clear(row[b])
+			}
+			continue
+		}
+		// Padded column 4x+b reads column 4x+b−1: phase 0 starts at
+		// x = 1 (column 3), phases 1–3 at x = 0; the rest is padding.
+		row[0][0] = 0
+		for b := 1; b < 4; b++ {
+			row[b][q] = 0
+		}
+		for b, c0 := range [4]int{3, 0, 1, 2} {
+			out := row[b][:q]
+			if b == 0 {
+				out = row[0][1:]
+			}
+			for x := range out {
+				c := r*w + c0 + 4*x
+				out[x] = src[c]
+				if mask != nil {
+					out[x] = src[c] * mask[c]
+				}
+			}
+		}
+	}
+}
+
+// scatterPlaneGo writes one output map of 4·th rows of w from the 16
+// runs of y (run floats apart): pixel (4ty+i, 4x+j) is y[4i+j][ty·ld+x],
+// plus bias when hasBias.
+func scatterPlaneGo(dst, y []float32, run, ld, th, w int, bias float32, hasBias bool) {
+	for ty := 0; ty < th; ty++ {
+		for i := 0; i < 4; i++ {
+			row := dst[(4*ty+i)*w:][:w]
+			for x := range row {
+				v := y[(4*i+x%4)*run+ty*ld+x/4]
+				if hasBias {
+					v += bias
+				}
+				row[x] = v
+			}
+		}
+	}
+}

@@ -34,3 +34,76 @@ func outputTiles(dst []float32, doff *[16]int, src []float32, soff *[36]int, tmp
 	}
 	outputTilesGo(dst, doff, src, soff, n)
 }
+
+// splitIdx[b] picks columns c0, c0+4, … of phase b (c0 = 3, 0, 1, 2).
+var splitIdx = func() (t [4][16]uint32) {
+	for b, c0 := range [4]uint32{3, 0, 1, 2} {
+		for i := range t[b] {
+			t[b][i] = c0 + 4*uint32(i%8)
+		}
+	}
+	return
+}()
+
+// scatterIdx interleaves four runs for maps 32, 16 and 8 wide.
+var scatterIdx = map[int]*[2][16]uint32{
+	32: {{0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27}, {4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31}},
+	16: {{0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15}},
+	8:  {{0, 2, 4, 6, 1, 3, 5, 7}},
+}
+
+//go:noescape
+func splitPlane32(dst *float32, plane, ld int, src, mask *float32, th int, idx *[4][16]uint32)
+
+//go:noescape
+func splitPlane16(dst *float32, plane, ld int, src, mask *float32, th int, idx *[4][16]uint32)
+
+//go:noescape
+func splitPlane8(dst *float32, plane, ld int, src, mask *float32, th int, idx *[4][16]uint32)
+
+//go:noescape
+func scatterPlane32(dst, y *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
+
+//go:noescape
+func scatterPlane16(dst, y *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
+
+//go:noescape
+func scatterPlane8(dst, y *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
+
+// splitPlane runs splitPlaneGo, in assembly for maps 32, 16 or 8 wide
+// where the CPU has AVX-512.
+func splitPlane(dst []float32, plane, ld int, src, mask []float32, th, w int) {
+	h := 4 * th
+	asm := tile.Wide && th >= 1 && ld == w/4+1 && len(src) >= h*w && (mask == nil || len(mask) >= h*w) &&
+		len(dst) >= 15*plane+(th+1)*ld && plane >= (th+1)*ld
+	var m *float32
+	if mask != nil {
+		m = &mask[0]
+	}
+	switch {
+	case asm && w == 32:
+		splitPlane32(&dst[0], plane, ld, &src[0], m, th, &splitIdx)
+	case asm && w == 16:
+		splitPlane16(&dst[0], plane, ld, &src[0], m, th, &splitIdx)
+	case asm && w == 8:
+		splitPlane8(&dst[0], plane, ld, &src[0], m, th, &splitIdx)
+	default:
+		splitPlaneGo(dst, plane, ld, src, mask, th, w)
+	}
+}
+
+// scatterPlane runs scatterPlaneGo, in assembly for maps 32, 16 or 8
+// wide where the CPU has AVX-512.
+func scatterPlane(dst, y []float32, run, ld, th, w int, bias float32, hasBias bool) {
+	asm := tile.Wide && th >= 1 && ld >= w/4 && len(dst) >= 4*th*w && len(y) >= 15*run+(th-1)*ld+w/4
+	switch {
+	case asm && w == 32:
+		scatterPlane32(&dst[0], &y[0], run, ld, th, bias, hasBias, scatterIdx[32])
+	case asm && w == 16:
+		scatterPlane16(&dst[0], &y[0], run, ld, th, bias, hasBias, scatterIdx[16])
+	case asm && w == 8:
+		scatterPlane8(&dst[0], &y[0], run, ld, th, bias, hasBias, scatterIdx[8])
+	default:
+		scatterPlaneGo(dst, y, run, ld, th, w, bias, hasBias)
+	}
+}

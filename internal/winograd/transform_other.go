@@ -11,3 +11,13 @@ func inputTiles(dst []float32, doff *[36]int, src []float32, soff *[36]int, tmp 
 func outputTiles(dst []float32, doff *[16]int, src []float32, soff *[36]int, tmp []float32, n int) {
 	outputTilesGo(dst, doff, src, soff, n)
 }
+
+// splitPlane runs splitPlaneGo.
+func splitPlane(dst []float32, plane, ld int, src, mask []float32, th, w int) {
+	splitPlaneGo(dst, plane, ld, src, mask, th, w)
+}
+
+// scatterPlane runs scatterPlaneGo.
+func scatterPlane(dst, y []float32, run, ld, th, w int, bias float32, hasBias bool) {
+	scatterPlaneGo(dst, y, run, ld, th, w, bias, hasBias)
+}

@@ -19,17 +19,15 @@
 // convolution's by rounding (the transforms' coefficients 1/6, 1/12, 1/24
 // and 4, 5, 8 are not exact in float32).
 //
-// The transforms of 16 tile positions at a time are assembly on AVX-512
-// (transform_amd64.s, documented by the Go loops in transform.go, which
-// run elsewhere and give the same bits).
+// The transforms of 16 tile positions at a time, the phase split of 32-,
+// 16- and 8-wide maps and the scatter of their outputs are assembly on
+// AVX-512 (transform_amd64.s, split_amd64.s), each documented by the Go
+// loop in transform.go that runs elsewhere and gives the same bits.
 //
-// The network's convolutions do not use it yet: BenchmarkStages measures
+// The network's convolutions do not use it yet. BenchmarkStages measures
 // it against the direct convolution's forward pass on ResNet-20's three
-// stride-1 shapes, with each stage's share. At 16 channels the products
-// take about a quarter of the direct convolution's time, but the phase
-// split and the output scatter (per-row Go loops) and the transforms
-// still cost more than the products save; at 64 channels the two are
-// level.
+// stride-1 shapes, with each stage's share: it is ahead at all three, and
+// the products and the input transform are now its largest stages.
 package winograd
 
 import "github.com/dropexp/dropexp/internal/tile"
@@ -148,69 +146,16 @@ func (p *Plan) Conv(out, x, mask, u, bias, scratch []float32, n int) {
 // n images is left as it was and feeds only tiles that are not output.
 func (p *Plan) split(phases, x, mask []float32, n int) {
 	hw := p.H * p.W
-	q := p.W / 4 // values per phase row
 	for c := 0; c < p.C; c++ {
-		ph := phases[c*16*p.phase:]
+		ph := phases[c*16*p.phase:][:16*p.phase]
 		for k := 0; k < n; k++ {
-			src := x[(k*p.C+c)*hw:][:hw]
+			at := (k*p.C + c) * hw
 			var ms []float32
 			if mask != nil {
-				ms = mask[(k*p.C+c)*hw:][:hw]
+				ms = mask[at:][:hw]
 			}
-			for pr := 0; pr < 4*(p.th+1); pr++ { // padded row
-				base := k*p.img + (pr/4)*p.ld
-				var dst [4][]float32
-				for b := range dst {
-					dst[b] = ph[((pr%4)*4+b)*p.phase+base:][:p.ld]
-				}
-				r := pr - 1
-				if r < 0 || r >= p.H {
-					for b := range dst {
-						clear(dst[b])
-					}
-					continue
-				}
-				row := src[r*p.W:][:p.W]
-				var mrow []float32
-				if ms != nil {
-					mrow = ms[r*p.W:][:p.W]
-				}
-				// Padded column pc = 4x+b reads column pc−1: phase b = 0
-				// starts at x = 1 (column 3), phases 1–3 at x = 0; the
-				// rest of each row is padding.
-				dst[0][0] = 0
-				dst[1][q], dst[2][q], dst[3][q] = 0, 0, 0
-				dst[0] = dst[0][1:]
-				deal4(dst, row, mrow)
-			}
+			splitPlane(ph[k*p.img:], p.phase, p.ld, x[at:][:hw], ms, p.th, p.W)
 		}
-	}
-}
-
-// deal4 writes row[3], row[7], … to dst[0] and row[b−1], row[b+3], … to
-// dst[b] for b = 1, 2, 3, times mrow's when mrow is not nil: the four
-// column phases of a padded row.
-func deal4(dst [4][]float32, row, mrow []float32) {
-	if vecDeal4(dst, row, mrow) {
-		return
-	}
-	for b, c0 := range [4]int{3, 0, 1, 2} {
-		deal(dst[b], row, mrow, c0)
-	}
-}
-
-// deal writes row[c0], row[c0+4], … (times mrow's, when not nil) to dst.
-func deal(dst, row, mrow []float32, c0 int) {
-	n := (len(row) - c0 + 3) / 4
-	dst = dst[:n]
-	if mrow == nil {
-		for i := range dst {
-			dst[i] = row[c0+4*i]
-		}
-		return
-	}
-	for i := range dst {
-		dst[i] = row[c0+4*i] * mrow[c0+4*i]
 	}
 }
 
@@ -262,41 +207,8 @@ func (p *Plan) outputTransform(out, prod, tmp []float32, m, n int, bias float32,
 		doff[i] = 24*nq + i*nq
 	}
 	outputTiles(tmp, &doff, prod[m*nq:], &soff, tmp, nq)
-	var y [4][4][]float32
-	for i := 0; i < 4; i++ {
-		for j := 0; j < 4; j++ {
-			y[i][j] = tmp[doff[i*4+j]:][:nq]
-		}
-	}
 	hw := p.H * p.W
 	for k := 0; k < n; k++ {
-		dst := out[(k*p.M+m)*hw:][:hw]
-		for ty := 0; ty < p.th; ty++ {
-			q0 := k*p.img + ty*p.ld
-			for i := 0; i < 4; i++ {
-				interleave(dst[(4*ty+i)*p.W:][:p.W], y[i][0][q0:], y[i][1][q0:], y[i][2][q0:], y[i][3][q0:], bias, hasBias)
-			}
-		}
-	}
-}
-
-// interleave writes y0[x], y1[x], y2[x], y3[x] (plus bias, when hasBias)
-// to row[4x], …, row[4x+3]: one output row of a tile row.
-func interleave(row, y0, y1, y2, y3 []float32, bias float32, hasBias bool) {
-	n := len(row) / 4
-	y0, y1, y2, y3 = y0[:n], y1[:n], y2[:n], y3[:n]
-	if vecInterleave4(row, [4][]float32{y0, y1, y2, y3}, bias, hasBias) {
-		return
-	}
-	if !hasBias {
-		for x := range n {
-			r := row[4*x:][:4]
-			r[0], r[1], r[2], r[3] = y0[x], y1[x], y2[x], y3[x]
-		}
-		return
-	}
-	for x := range n {
-		r := row[4*x:][:4]
-		r[0], r[1], r[2], r[3] = y0[x]+bias, y1[x]+bias, y2[x]+bias, y3[x]+bias
+		scatterPlane(out[(k*p.M+m)*hw:][:hw], tmp[24*nq+k*p.img:], nq, p.ld, p.th, p.W, bias, hasBias)
 	}
 }
