@@ -126,15 +126,15 @@ table2-budget: build
 	  --out $(OUT)/table2-budget-jpeg --index $(TABLE2_ORDER)
 	$(BIN) report --in $(OUT)/table2-budget-jpeg --out $(OUT)/table2-budget-jpeg/report
 
-# The strided kernel set against the default in training
-# (configs/sweeps/kernels-strided.yaml): 4 ResNet-20 runs of the Table 2
+# A kernel set against the default in training
+# (configs/sweeps/kernels-SET.yaml): 4 ResNet-20 runs of the Table 2
 # budget protocol, about 2.5 hours on 2 cores, for the cells (plain and
 # standard 0.1, seeds 1 and 2) whose default-kernel runs make table2-budget
 # trains.
-.PHONY: kernels-strided
-kernels-strided: build
-	$(BIN) sweep --config configs/sweeps/kernels-strided.yaml --set dataset.path=$(CIFAR10) \
-	  --out $(OUT)/kernels-strided-jpeg
+.PHONY: kernels-strided kernels-winograd
+kernels-strided kernels-winograd: kernels-%: build
+	$(BIN) sweep --config configs/sweeps/kernels-$*.yaml --set dataset.path=$(CIFAR10) \
+	  --out $(OUT)/kernels-$*-jpeg
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
@@ -187,7 +187,8 @@ sweep-kill-test: build
 # (scripts/crosscheck.py; Debian python3-torch, python3-numpy,
 # python3-matplotlib): every variant x gradient rule x convolution path x
 # threads on ConvNet-Quick (ResNet-20: all of them for forward and augmented,
-# the others on one thread, direct; two cases on the strided kernel set) at
+# the others on one thread, direct; two cases each on the strided and the
+# winograd kernel sets) at
 # iterations 1 and 21, mask
 # statistics over 100 steps and a 200-step ConvNet-Quick trajectory, on
 # small synthetic CIFAR-10. CROSSCHECK_ARGS adds options (e.g. --data

@@ -11,7 +11,7 @@ agree.
 The dump format (one directory per step, step-NNNNNN/):
   index.json   format "dropexp-stepdump/1"; iteration, model, variant,
                ratio {p, q}, gradient (layer | elementwise), threads,
-               conv_path (direct | strided | im2col), lr, momentum, weight_decay,
+               conv_path (direct | strided | winograd | im2col), lr, momentum, weight_decay,
                bias_lr_mult, loss, full, params [{name, is_bias}],
                sites [{name, shape}], bn [names], config (YAML), tensors
   tensors      {name: {file, shape, dtype}}: raw little-endian float32
@@ -845,7 +845,10 @@ def cmd_all(args):
                     ("augmented-elementwise-allsites-t2-direct", "dropout.variant=augmented dropout.ratio=0.3/0.01 dropout.gradient=elementwise threads=2 dropout.sites=conv1,*.conv1,*.conv2,fc"),
                     # The strided kernel set: the stride-2 layers' gradients by the direct convolution.
                     ("standard-layer-allsites-t2-strided", "dropout.variant=standard dropout.ratio=0.3 dropout.gradient=layer threads=2 kernels=strided dropout.sites=conv1,*.conv1,*.conv2,fc"),
-                    ("backward-elementwise-allsites-t1-strided", "dropout.variant=backward dropout.ratio=0.3 dropout.gradient=elementwise threads=1 kernels=strided dropout.sites=conv1,*.conv1,*.conv2,fc")]
+                    ("backward-elementwise-allsites-t1-strided", "dropout.variant=backward dropout.ratio=0.3 dropout.gradient=elementwise threads=1 kernels=strided dropout.sites=conv1,*.conv1,*.conv2,fc"),
+                    # The winograd kernel set: the first two stages' input gradients by Winograd's F(4x4, 3x3).
+                    ("augmented-layer-allsites-t2-winograd", "dropout.variant=augmented dropout.ratio=0.3/0.01 dropout.gradient=layer threads=2 kernels=winograd dropout.sites=conv1,*.conv1,*.conv2,fc"),
+                    ("backward-elementwise-allsites-t1-winograd", "dropout.variant=backward dropout.ratio=0.3 dropout.gradient=elementwise threads=1 kernels=winograd dropout.sites=conv1,*.conv1,*.conv2,fc")]
         nets.append(("resnet20", "configs/resnet20-cifar10.yaml", args.rn_batch, extra_rn))
     for model, cfgfile, batch, extra in nets:
         out = os.path.join(work, "steps", model)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dropexp/dropexp/internal/conv"
 	"github.com/dropexp/dropexp/internal/dropout"
 	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/kernels"
@@ -58,7 +59,7 @@ type nets struct {
 func build(o Options) (*nets, error) {
 	opt := model.Options{Model: o.Model, Batch: o.Batch, C: 3, H: 32, W: 32, Classes: 10,
 		Variant: o.Variant, Semantics: experiment.Layer, Exec: threads.N(o.Threads), Train: true,
-		Strided: o.Kernels == experiment.StridedKernels}
+		Kernels: o.Kernels}
 	tr, err := model.Build(opt, nil)
 	if err != nil {
 		return nil, err
@@ -105,7 +106,7 @@ func (n *nets) step() error {
 // Run builds the training and evaluation graphs and times them.
 func Run(o Options) (Result, error) {
 	o.Blocks = max(o.Blocks, 1)
-	res := Result{Impl: "dropexp", Model: o.Model, Batch: o.Batch, Threads: o.Threads, BLAS: kernels.Backend + "+" + kernels.Vector() + "+" + kernels.ConvSet(o.Kernels == experiment.StridedKernels)}
+	res := Result{Impl: "dropexp", Model: o.Model, Batch: o.Batch, Threads: o.Threads, BLAS: kernels.Backend + "+" + kernels.Vector() + "+" + kernels.ConvSet(conv.SetName(o.Kernels))}
 	ns, err := build(o)
 	if err != nil {
 		return res, err

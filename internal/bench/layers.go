@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/dropexp/dropexp/internal/experiment"
+	"github.com/dropexp/dropexp/internal/conv"
 	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/opbase"
 )
@@ -41,7 +41,7 @@ type Layers struct {
 // untimed ones) and reads their FLOP rates against peak, the machine's
 // measured multiply-add throughput (Peak) on o.Threads threads.
 func RunLayers(o Options, peak float64) (Layers, error) {
-	res := Layers{Model: o.Model, Batch: o.Batch, Threads: o.Threads, Kernels: kernels.Impl(o.Kernels == experiment.StridedKernels), PeakGFlop: peak}
+	res := Layers{Model: o.Model, Batch: o.Batch, Threads: o.Threads, Kernels: kernels.Impl(conv.SetName(o.Kernels)), PeakGFlop: peak}
 	ns, err := build(o)
 	if err != nil {
 		return res, err

@@ -429,7 +429,7 @@ func TestValidate(t *testing.T) {
 		{"model", func(r *Run) { r.Model = "resnet99" }, []string{`model: unknown model "resnet99" (allowed: convnet-quick, resnet20`}},
 		{"out", func(r *Run) { r.Out = "" }, []string{"out: empty"}},
 		{"threads", func(r *Run) { r.Threads = -1 }, []string{"threads: -1 is negative"}},
-		{"kernels", func(r *Run) { r.Kernels = "fast" }, []string{`kernels: unknown kernel set "fast" (allowed: direct, strided)`}},
+		{"kernels", func(r *Run) { r.Kernels = "fast" }, []string{`kernels: unknown kernel set "fast" (allowed: direct, strided, winograd)`}},
 		{"dataset name", func(r *Run) { r.Dataset.Name = "imagenet" }, []string{"dataset.name", "allowed: cifar10, mnist, imagefolder"}},
 		{"dataset path", func(r *Run) { r.Dataset.Name = "cifar10" }, []string{"dataset.path: required for dataset.name cifar10"}},
 		{"dataset path svhn", func(r *Run) { r.Dataset.Name = "svhn" }, []string{"dataset.path: required for dataset.name svhn", "data/svhn", "dropexp data fetch svhn"}},

@@ -3,8 +3,8 @@
 // graph is built:
 //
 //	pass              strategies (file)
-//	forward           direct (direct.go), im2col (im2col.go)
-//	input gradient    direct (direct.go), transposed (transposed.go), col2im (col2im.go)
+//	forward           direct (direct.go), winograd (winograd.go), im2col (im2col.go)
+//	input gradient    direct (direct.go), winograd (winograd.go), transposed (transposed.go), col2im (col2im.go)
 //	weight gradient   direct (direct.go), im2col (im2col.go)
 //
 // Every strategy of a pass has the same signature (Forward, InputGrad,
@@ -49,7 +49,7 @@ func (g Geom) out() int { return g.M * g.OH * g.OW } // floats per output image
 
 // Forward is a strategy for the forward pass.
 type Forward interface {
-	// Name names the strategy ("direct", "im2col").
+	// Name names the strategy ("direct", "winograd", "im2col").
 	Name() string
 	// Forward writes conv(x ⊙ mf, w) + bias for n images into out (mf
 	// and bias nil: none). With epi it writes epi applied to the
@@ -61,7 +61,7 @@ type Forward interface {
 
 // InputGrad is a strategy for the gradient of the input.
 type InputGrad interface {
-	// Name names the strategy ("direct", "transposed", "col2im").
+	// Name names the strategy ("direct", "winograd", "transposed", "col2im").
 	Name() string
 	// InputGrad writes ∂J/∂x = convᵀ(δ, w) ⊙ mb (mb nil: none) of n images into dx.
 	InputGrad(dx, w, d, mb []float32, n int)

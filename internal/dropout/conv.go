@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/dropexp/dropexp/internal/conv"
+	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/opbase"
 	G "gorgonia.org/gorgonia"
@@ -24,9 +25,8 @@ type ConvSpec struct {
 	KeepCols bool
 	// Im2col turns the direct convolution off (tests compare the two paths).
 	Im2col bool
-	// Strided takes the direct convolution's gradients at stride 2 too
-	// (the strided kernel set: other bits than the default).
-	Strided bool
+	// Kernels is the kernel set (conv.Options.Kernels).
+	Kernels experiment.Kernels
 	Threads int
 	// Post, in an evaluation graph, normalises the output as it is written.
 	Post *Post
@@ -68,7 +68,7 @@ type convLayer struct {
 }
 
 func (l *convLayer) options() conv.Options {
-	return conv.Options{Threads: l.spec.Threads, Im2col: l.spec.Im2col, KeepCols: l.spec.KeepCols, Strided: l.spec.Strided}
+	return conv.Options{Threads: l.spec.Threads, Im2col: l.spec.Im2col, KeepCols: l.spec.KeepCols, Kernels: l.spec.Kernels}
 }
 
 // Conv adds z = conv(h ⊙ mf, W) + b to the graph, with the backward pass of

@@ -19,6 +19,7 @@ import (
 func TestConvShapesAgainstLoops(t *testing.T) {
 	for _, tc := range []struct{ n, c, h, w, m, k, pad, stride int }{
 		{3, 2, 8, 8, 3, 5, 2, 1}, {2, 3, 7, 6, 4, 3, 1, 2}, {2, 2, 6, 7, 3, 5, 1, 1},
+		{3, 8, 8, 16, 4, 3, 1, 1}, // the winograd set's input gradient (8 input maps)
 	} {
 		for _, path := range convPaths {
 			threads := path.threads
@@ -33,7 +34,7 @@ func TestConvShapesAgainstLoops(t *testing.T) {
 					return G.NewTensor(g, tensor.Float32, len(s), G.WithName(name), G.WithValue(tensor.New(tensor.WithShape(s...), tensor.WithBacking(append([]float32(nil), d...)))))
 				}
 				xn, wn, bn := node("x", x, tc.n, tc.c, tc.h, tc.w), node("w", w, tc.m, tc.c, tc.k, tc.k), node("b", b, tc.m)
-				spec := dropout.ConvSpec{Name: "c", K: tc.k, Pad: tc.pad, Stride: tc.stride, InputGrad: true, Threads: threads, Im2col: path.im2col, Strided: path.strided}
+				spec := dropout.ConvSpec{Name: "c", K: tc.k, Pad: tc.pad, Stride: tc.stride, InputGrad: true, Threads: threads, Im2col: path.im2col, Kernels: path.kernels}
 				z, err := dropout.Conv(spec, xn, nil, wn, bn)
 				if err != nil {
 					t.Fatal(err)
@@ -128,7 +129,7 @@ func TestConvPostMatchesBatchNorm(t *testing.T) {
 						if post.res {
 							rn = node("res", res, n, m, oh, oh)
 						}
-						spec := dropout.ConvSpec{Name: "c", K: 3, Pad: 1, Stride: tc.stride, Threads: path.threads, Im2col: path.im2col, Strided: path.strided}
+						spec := dropout.ConvSpec{Name: "c", K: 3, Pad: 1, Stride: tc.stride, Threads: path.threads, Im2col: path.im2col, Kernels: path.kernels}
 						if fused {
 							spec.Post = &dropout.Post{ReLU: relu, Residual: rn, Affine: func(mu, sc, sh []float32) {
 								stats.EvalAffine(mu, sc, sh, gamma, beta, 0)

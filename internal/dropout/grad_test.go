@@ -17,16 +17,25 @@ import (
 // x (N×C×H×W) ─site1─ conv 3×3 pad 1 stride 1 or 2 (+b1) → relu ─site2─
 // linear (+b2) → softmax CE.
 const (
-	tN, tC, tH, tW = 3, 2, 5, 4
-	tM             = 3 // conv maps
-	tK             = 3
-	tPad           = 1
-	tClasses       = 4
+	tN       = 3
+	tK       = 3
+	tPad     = 1
+	tClasses = 4
 )
 
+// tinyShape is the tiny net's convolution: c input maps of h×w pixels, m
+// output maps.
+type tinyShape struct{ c, h, w, m int }
+
+// tinyShapes are the convolutions the gradient tests take: odd sizes, and
+// one the winograd set computes by Winograd both ways (maps multiples of
+// 8, sizes of 4).
+var tinyShapes = []tinyShape{{2, 5, 4, 3}, {8, 8, 8, 8}}
+
 type tinyNet struct {
+	tinyShape
 	stride, oh, ow    int
-	d                 int // features into the linear layer: tM·oh·ow
+	d                 int // features into the linear layer: m·oh·ow
 	x, w1, b1, w2, b2 []float32
 	labels            []float32
 	// Masks as the variant table defines them (1 where the variant does not drop).
@@ -87,11 +96,12 @@ func masksFor(r *rand.Rand, v experiment.Variant, n int) (mf, mb []float32) {
 	panic(v)
 }
 
-func newTiny(v experiment.Variant, seed uint64, stride int) *tinyNet {
+func newTiny(v experiment.Variant, seed uint64, stride int, sh tinyShape) *tinyNet {
 	r := rand.New(rand.NewPCG(seed, 1))
+	tC, tH, tW, tM := sh.c, sh.h, sh.w, sh.m
 	oh, ow := (tH-1)/stride+1, (tW-1)/stride+1
 	t := &tinyNet{
-		stride: stride, oh: oh, ow: ow, d: tM * oh * ow,
+		tinyShape: sh, stride: stride, oh: oh, ow: ow, d: tM * oh * ow,
 		x:  randSlice(r, tN*tC*tH*tW, 1),
 		w1: randSlice(r, tM*tC*tK*tK, 0.5),
 		b1: randSlice(r, tM, 0.1),
@@ -114,6 +124,7 @@ type grads struct {
 
 // reference computes the loss and the gradients of docs/DESIGN.md §1 with direct loops in float64.
 func (t *tinyNet) reference(sem experiment.Semantics) grads {
+	tC, tH, tW, tM := t.c, t.h, t.w, t.m
 	at := func(img []float32, n, c, y, x int) float64 {
 		if y < 0 || y >= tH || x < 0 || x >= tW {
 			return 0
@@ -233,11 +244,14 @@ var convPaths = []struct {
 	name    string
 	threads int
 	im2col  bool
-	strided bool // the strided kernel set: direct gradients at stride 2 too
-}{{"direct/threads1", 1, false, false}, {"direct/threads2", 2, false, false}, {"strided/threads2", 2, false, true},
-	{"im2col/threads1", 1, true, false}, {"im2col/threads2", 2, true, false}}
+	kernels experiment.Kernels // strided: direct gradients at stride 2 too; winograd: and Winograd's input gradients
+}{{"direct/threads1", 1, false, experiment.DirectKernels}, {"direct/threads2", 2, false, experiment.DirectKernels},
+	{"strided/threads2", 2, false, experiment.StridedKernels}, {"winograd/threads1", 1, false, experiment.WinogradKernels},
+	{"winograd/threads2", 2, false, experiment.WinogradKernels},
+	{"im2col/threads1", 1, true, experiment.DirectKernels}, {"im2col/threads2", 2, true, experiment.DirectKernels}}
 
-func (t *tinyNet) graph(tb testing.TB, v experiment.Variant, sem experiment.Semantics, threads int, im2col, strided bool) grads {
+func (t *tinyNet) graph(tb testing.TB, v experiment.Variant, sem experiment.Semantics, threads int, im2col bool, k experiment.Kernels) grads {
+	tC, tH, tW, tM := t.c, t.h, t.w, t.m
 	g := G.NewGraph()
 	x := G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithValue(tensorOf(t.x, tN, tC, tH, tW)))
 	w1 := G.NewTensor(g, tensor.Float32, 4, G.WithName("w1"), G.WithValue(tensorOf(t.w1, tM, tC, tK, tK)))
@@ -263,7 +277,7 @@ func (t *tinyNet) graph(tb testing.TB, v experiment.Variant, sem experiment.Sema
 	}
 	// Two threads also exercise the kept im2col of the forward pass.
 	z1 := must(dropout.Conv(dropout.ConvSpec{Name: "c", K: tK, Pad: tPad, Stride: t.stride, Mode: mode, InputGrad: true, Threads: threads,
-		KeepCols: threads == 2, Im2col: im2col, Strided: strided}, x, site1, w1, b1))
+		KeepCols: threads == 2, Im2col: im2col, Kernels: k}, x, site1, w1, b1))
 	h := must(layers.ReLU("r", z1, threads))
 	site2 := dropout.NewSite(g, "s2", h.Shape(), v)
 	set(site2, t.mf2, t.mb2)
@@ -305,19 +319,21 @@ func TestGradientsMatchFormulas(t *testing.T) {
 		for _, sem := range []experiment.Semantics{experiment.Layer, experiment.Elementwise} {
 			for _, c := range convPaths {
 				for _, stride := range []int{1, 2} {
-					t.Run(fmt.Sprintf("%s/%s/%s/stride%d", v, sem, c.name, stride), func(t *testing.T) {
-						net := newTiny(v, 7, stride)
-						want := net.reference(sem)
-						got := net.graph(t, v, sem, c.threads, c.im2col, c.strided)
-						if math.Abs(got.loss-want.loss) > 1e-5 {
-							t.Errorf("loss = %v, want %v", got.loss, want.loss)
-						}
-						assertClose(t, "dJ/dx", got.x, want.x)
-						assertClose(t, "dJ/dW1", got.w1, want.w1)
-						assertClose(t, "dJ/db1", got.b1, want.b1)
-						assertClose(t, "dJ/dW2", got.w2, want.w2)
-						assertClose(t, "dJ/db2", got.b2, want.b2)
-					})
+					for _, sh := range tinyShapes {
+						t.Run(fmt.Sprintf("%s/%s/%s/stride%d/%dx%dx%d", v, sem, c.name, stride, sh.c, sh.h, sh.w), func(t *testing.T) {
+							net := newTiny(v, 7, stride, sh)
+							want := net.reference(sem)
+							got := net.graph(t, v, sem, c.threads, c.im2col, c.kernels)
+							if math.Abs(got.loss-want.loss) > 1e-5*(1+math.Abs(want.loss)) { // float32 sums of a few hundred terms
+								t.Errorf("loss = %v, want %v", got.loss, want.loss)
+							}
+							assertClose(t, "dJ/dx", got.x, want.x)
+							assertClose(t, "dJ/dW1", got.w1, want.w1)
+							assertClose(t, "dJ/db1", got.b1, want.b1)
+							assertClose(t, "dJ/dW2", got.w2, want.w2)
+							assertClose(t, "dJ/db2", got.b2, want.b2)
+						})
+					}
 				}
 			}
 		}
@@ -328,8 +344,8 @@ func TestGradientsMatchFormulas(t *testing.T) {
 // semantics sees undropped features, so it differs from elementwise's.
 func TestSemanticsDiffer(t *testing.T) {
 	for _, v := range []experiment.Variant{experiment.Forward, experiment.Backward, experiment.Augmented, experiment.Independent} {
-		net := newTiny(v, 3, 1)
-		a, b := net.graph(t, v, experiment.Layer, 1, false, false), net.graph(t, v, experiment.Elementwise, 1, false, false)
+		net := newTiny(v, 3, 1, tinyShapes[0])
+		a, b := net.graph(t, v, experiment.Layer, 1, false, experiment.DirectKernels), net.graph(t, v, experiment.Elementwise, 1, false, experiment.DirectKernels)
 		same := true
 		for i := range a.w2 {
 			if math.Abs(a.w2[i]-b.w2[i]) > 1e-6 {
@@ -347,9 +363,9 @@ func TestSemanticsDiffer(t *testing.T) {
 func TestFiniteDifferences(t *testing.T) {
 	for _, v := range []experiment.Variant{experiment.Plain, experiment.Standard} {
 		t.Run(string(v), func(t *testing.T) {
-			net := newTiny(v, 11, 1)
+			net := newTiny(v, 11, 1, tinyShapes[0])
 			ana := net.reference(experiment.Layer)
-			got := net.graph(t, v, experiment.Layer, 1, false, false)
+			got := net.graph(t, v, experiment.Layer, 1, false, experiment.DirectKernels)
 			assertClose(t, "graph vs formula dW1", got.w1, ana.w1)
 			const eps = 1e-3
 			check := func(name string, p []float32, grad []float64) {

@@ -354,10 +354,20 @@ const (
 	DirectKernels Kernels = "direct"
 	// StridedKernels runs the stride-2 gradients by the direct convolution too.
 	StridedKernels Kernels = "strided"
+	// WinogradKernels is StridedKernels with the input gradients of the
+	// same-size 3×3 convolutions by Winograd's F(4×4, 3×3).
+	WinogradKernels Kernels = "winograd"
 )
 
 // kernelSets are the kernel sets, the default first.
-var kernelSets = [...]Kernels{DirectKernels, StridedKernels}
+var kernelSets = [...]Kernels{DirectKernels, StridedKernels, WinogradKernels}
+
+// Strided reports whether k runs the stride-2 gradients by the direct
+// convolution (strided and winograd).
+func (k Kernels) Strided() bool { return k == StridedKernels || k == WinogradKernels }
+
+// Winograd reports whether k runs same-size 3×3 input gradients by Winograd.
+func (k Kernels) Winograd() bool { return k == WinogradKernels }
 
 // KernelNames returns the kernel sets' names, the default first.
 func KernelNames() []string {

@@ -21,17 +21,18 @@ import (
 // element-wise vector bodies and the convolution. A run's numbers are the
 // same bits for any thread count, and for the same kernel set; another
 // set (another BLAS, the AVX2 tiles instead of the AVX-512 ones) rounds
-// differently. strided names the strided set's stride-2 gradients where
-// the direct convolution runs ("conv direct-avx512 strided").
-func Impl(strided bool) string {
-	return "blas " + Backend + ", vector " + Vector() + ", conv " + ConvSet(strided)
+// differently. set names the kernel set beyond the default one where the
+// direct convolution runs ("conv direct-avx512 strided").
+func Impl(set string) string {
+	return "blas " + Backend + ", vector " + Vector() + ", conv " + ConvSet(set)
 }
 
-// ConvSet is ConvImpl with " strided" for the strided kernel set where
-// the direct convolution runs (elsewhere the two sets are one).
-func ConvSet(strided bool) string {
-	if conv := ConvImpl(); strided && conv != "im2col" {
-		return conv + " strided"
+// ConvSet is ConvImpl followed by the name of the kernel set beyond the
+// default one ("strided", "winograd"; "" for the default) where the
+// direct convolution runs (elsewhere the sets are one).
+func ConvSet(set string) string {
+	if conv := ConvImpl(); set != "" && conv != "im2col" {
+		return conv + " " + set
 	}
 	return ConvImpl()
 }

@@ -220,20 +220,20 @@ func BenchmarkCol2imSame3x3(b *testing.B) {
 }
 
 // Impl names the three kernel choices in the form dropexp version prints
-// and a run summary records; the strided set adds its name where the
-// direct convolution runs.
+// and a run summary records; a kernel set beyond the default adds its
+// name where the direct convolution runs.
 func TestImpl(t *testing.T) {
-	for _, strided := range []bool{false, true} {
+	for _, set := range []string{"", "strided", "winograd"} {
 		conv := ConvImpl()
-		if strided && conv != "im2col" {
-			conv += " strided"
+		if set != "" && conv != "im2col" {
+			conv += " " + set
 		}
-		if ConvSet(strided) != conv {
-			t.Errorf("ConvSet(%v) = %q, want %q", strided, ConvSet(strided), conv)
+		if ConvSet(set) != conv {
+			t.Errorf("ConvSet(%q) = %q, want %q", set, ConvSet(set), conv)
 		}
-		m := regexp.MustCompile(`^blas (\S+), vector (\S+), conv (\S+( strided)?)$`).FindStringSubmatch(Impl(strided))
+		m := regexp.MustCompile(`^blas (\S+), vector (\S+), conv (\S+( strided| winograd)?)$`).FindStringSubmatch(Impl(set))
 		if m == nil || m[1] != Backend || m[2] != Vector() || m[3] != conv {
-			t.Errorf("Impl(%v) = %q, want \"blas %s, vector %s, conv %s\"", strided, Impl(strided), Backend, Vector(), conv)
+			t.Errorf("Impl(%q) = %q, want \"blas %s, vector %s, conv %s\"", set, Impl(set), Backend, Vector(), conv)
 		}
 	}
 }

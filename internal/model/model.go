@@ -47,9 +47,8 @@ type Options struct {
 	// Im2col turns the direct convolution off in every layer (the path a
 	// CPU without AVX2/FMA takes; dropexp dump-step compares the two).
 	Im2col bool
-	// Strided takes the direct convolution's gradients at stride 2 too
-	// (experiment.StridedKernels).
-	Strided bool
+	// Kernels is the convolutions' kernel set (conv.Options.Kernels).
+	Kernels experiment.Kernels
 }
 
 // Param is one learnable tensor, shared by the training and evaluation graphs.

@@ -116,7 +116,7 @@ func (b *builder) basicBlock(name string, x *G.Node, maps, stride int) (*G.Node,
 // adding res (when not nil) before the ReLU.
 func (b *builder) convBN(conv, bn string, x *G.Node, maps, stride int, needDx, relu bool, res *G.Node) (*G.Node, error) {
 	w, affine := b.convBNParams(conv, bn, x.Shape()[1], maps)
-	spec := dropout.ConvSpec{Name: conv, K: 3, Pad: 1, Stride: stride, Mode: b.mode(), InputGrad: needDx, Threads: b.opt.Exec.Threads(), Im2col: b.opt.Im2col, Strided: b.opt.Strided}
+	spec := dropout.ConvSpec{Name: conv, K: 3, Pad: 1, Stride: stride, Mode: b.mode(), InputGrad: needDx, Threads: b.opt.Exec.Threads(), Im2col: b.opt.Im2col, Kernels: b.opt.Kernels}
 	if !b.opt.Train {
 		// Evaluation normalises with fixed statistics, which the convolution
 		// applies as it writes each image: one pass over the maps less.

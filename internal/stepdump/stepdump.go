@@ -67,9 +67,9 @@ import (
 	"strings"
 
 	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/conv"
 	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/dropout"
-	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/train"
 )
@@ -334,13 +334,13 @@ func (w *stepWriter) step(st *train.Stepper, cfg config.Run, resolved string, op
 	switch {
 	case opt.Im2col:
 		path = "im2col"
-	case cfg.KernelSet() == experiment.StridedKernels:
-		path = "strided"
+	case conv.SetName(cfg.KernelSet()) != "":
+		path = conv.SetName(cfg.KernelSet())
 	}
 	w.idx = Index{
 		Format: Format, Iteration: st.Iter(), Model: cfg.Model, Variant: string(cfg.Variant()),
 		Ratio: map[string]float64{"p": r.P, "q": r.Q}, Gradient: string(cfg.Semantics()),
-		Threads: st.Threads(), TrainSize: st.TrainSize(), ConvPath: path, ConvKernels: kernels.ConvSet(cfg.KernelSet() == experiment.StridedKernels), BLAS: kernels.Backend,
+		Threads: st.Threads(), TrainSize: st.TrainSize(), ConvPath: path, ConvKernels: kernels.ConvSet(conv.SetName(cfg.KernelSet())), BLAS: kernels.Backend,
 		Vector: kernels.Vector(), LR: cfg.LRAt(st.Iter()), Momentum: sol.Momentum, WeightDecay: sol.WeightDecay,
 		BiasLRMult: sol.BiasLRMult, Loss: loss, Full: full, BN: bnNames(st), Config: resolved, Tensors: w.idx.Tensors,
 		Params: []ParamInfo{}, Sites: []SiteInfo{},

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/dropexp/dropexp/internal/config"
+	"github.com/dropexp/dropexp/internal/conv"
 	"github.com/dropexp/dropexp/internal/dataset"
 	"github.com/dropexp/dropexp/internal/diagnostics"
 	"github.com/dropexp/dropexp/internal/dropout"
@@ -40,7 +41,7 @@ const Version = "0.1.0"
 // this build's on this CPU (kernels.Impl) and the BLAS core chosen at run
 // time. Another set rounds differently.
 func KernelSet(k experiment.Kernels) string {
-	return kernels.Impl(k == experiment.StridedKernels) + ", core " + kernels.BLASCore()
+	return kernels.Impl(conv.SetName(k)) + ", core " + kernels.BLASCore()
 }
 
 // ErrKernelChange reports a resume under another kernel set, dropexp or
@@ -96,7 +97,7 @@ func graphOptions(cfg config.Run, ex threads.Executor, data *dataset.Split) mode
 	s := data.Train
 	return model.Options{Model: cfg.Model, Batch: cfg.Train.BatchSize, C: s.C, H: s.H, W: s.W,
 		Classes: len(s.Classes), Variant: cfg.Variant(), Semantics: cfg.Semantics(), Sites: cfg.Dropout.Sites,
-		Exec: ex, Train: true, Strided: cfg.KernelSet() == experiment.StridedKernels}
+		Exec: ex, Train: true, Kernels: cfg.KernelSet()}
 }
 
 // fitMemory refuses a network whose graphs need more than the avail bytes

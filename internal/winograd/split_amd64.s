@@ -758,19 +758,21 @@ nm24:
 	VZEROUPPER
 	RET
 
-// func scatterPlane32(dst, y *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
+// func scatterPlane32(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
 //
 // scatterPlaneGo for w = 32: output row 4ty+i of one map gets the runs
-// y[4i+j] (run floats apart) at ty·ld, interleaved, plus bias when hasBias.
-TEXT ·scatterPlane32(SB), NOSPLIT, $0-56
+// y[4i+j] (run floats apart) at ty·ld, interleaved, plus bias when
+// hasBias, times mask's row when mask is not nil.
+TEXT ·scatterPlane32(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ y+8(FP), AX
-	MOVQ run+16(FP), BX
-	MOVQ ld+24(FP), CX
-	MOVQ th+32(FP), DX
-	VBROADCASTSS bias+40(FP), Z30
-	MOVBQZX hasBias+44(FP), R9
-	MOVQ idx+48(FP), R8
+	MOVQ mask+16(FP), R10
+	MOVQ run+24(FP), BX
+	MOVQ ld+32(FP), CX
+	MOVQ th+40(FP), DX
+	VBROADCASTSS bias+48(FP), Z30
+	MOVBQZX hasBias+52(FP), R9
+	MOVQ idx+56(FP), R8
 	SHLQ $2, BX
 	SHLQ $2, CX
 	VMOVUPS (R8), Z20
@@ -788,9 +790,15 @@ sc32:
 nb25:
 	VMOVAPS Z0, Z8
 	VPERMT2PS Z1, Z20, Z8
-	VMOVUPS Z8, (DI)
 	VMOVAPS Z0, Z9
 	VPERMT2PS Z1, Z21, Z9
+	TESTQ R10, R10
+	JZ   nm25
+	VMULPS (R10), Z8, Z8
+	VMULPS 64(R10), Z9, Z9
+	ADDQ $128, R10
+nm25:
+	VMOVUPS Z8, (DI)
 	VMOVUPS Z9, 64(DI)
 	ADDQ $128, DI
 	PLANES1
@@ -805,9 +813,15 @@ nb25:
 nb26:
 	VMOVAPS Z0, Z8
 	VPERMT2PS Z1, Z20, Z8
-	VMOVUPS Z8, (DI)
 	VMOVAPS Z0, Z9
 	VPERMT2PS Z1, Z21, Z9
+	TESTQ R10, R10
+	JZ   nm26
+	VMULPS (R10), Z8, Z8
+	VMULPS 64(R10), Z9, Z9
+	ADDQ $128, R10
+nm26:
+	VMOVUPS Z8, (DI)
 	VMOVUPS Z9, 64(DI)
 	ADDQ $128, DI
 	PLANES2
@@ -822,9 +836,15 @@ nb26:
 nb27:
 	VMOVAPS Z0, Z8
 	VPERMT2PS Z1, Z20, Z8
-	VMOVUPS Z8, (DI)
 	VMOVAPS Z0, Z9
 	VPERMT2PS Z1, Z21, Z9
+	TESTQ R10, R10
+	JZ   nm27
+	VMULPS (R10), Z8, Z8
+	VMULPS 64(R10), Z9, Z9
+	ADDQ $128, R10
+nm27:
+	VMOVUPS Z8, (DI)
 	VMOVUPS Z9, 64(DI)
 	ADDQ $128, DI
 	PLANES3
@@ -839,9 +859,15 @@ nb27:
 nb28:
 	VMOVAPS Z0, Z8
 	VPERMT2PS Z1, Z20, Z8
-	VMOVUPS Z8, (DI)
 	VMOVAPS Z0, Z9
 	VPERMT2PS Z1, Z21, Z9
+	TESTQ R10, R10
+	JZ   nm28
+	VMULPS (R10), Z8, Z8
+	VMULPS 64(R10), Z9, Z9
+	ADDQ $128, R10
+nm28:
+	VMOVUPS Z8, (DI)
 	VMOVUPS Z9, 64(DI)
 	ADDQ $128, DI
 	ADDQ CX, AX
@@ -850,19 +876,21 @@ nb28:
 	VZEROUPPER
 	RET
 
-// func scatterPlane16(dst, y *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
+// func scatterPlane16(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
 //
 // scatterPlaneGo for w = 16: output row 4ty+i of one map gets the runs
-// y[4i+j] (run floats apart) at ty·ld, interleaved, plus bias when hasBias.
-TEXT ·scatterPlane16(SB), NOSPLIT, $0-56
+// y[4i+j] (run floats apart) at ty·ld, interleaved, plus bias when
+// hasBias, times mask's row when mask is not nil.
+TEXT ·scatterPlane16(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ y+8(FP), AX
-	MOVQ run+16(FP), BX
-	MOVQ ld+24(FP), CX
-	MOVQ th+32(FP), DX
-	VBROADCASTSS bias+40(FP), Z30
-	MOVBQZX hasBias+44(FP), R9
-	MOVQ idx+48(FP), R8
+	MOVQ mask+16(FP), R10
+	MOVQ run+24(FP), BX
+	MOVQ ld+32(FP), CX
+	MOVQ th+40(FP), DX
+	VBROADCASTSS bias+48(FP), Z30
+	MOVBQZX hasBias+52(FP), R9
+	MOVQ idx+56(FP), R8
 	SHLQ $2, BX
 	SHLQ $2, CX
 	VMOVUPS (R8), Z20
@@ -879,6 +907,11 @@ sc16:
 	VADDPS Z30, Z0, Z0
 nb29:
 	VPERMPS Z0, Z20, Z8
+	TESTQ R10, R10
+	JZ   nm29
+	VMULPS (R10), Z8, Z8
+	ADDQ $64, R10
+nm29:
 	VMOVUPS Z8, (DI)
 	ADDQ $64, DI
 	PLANES1
@@ -892,6 +925,11 @@ nb29:
 	VADDPS Z30, Z0, Z0
 nb30:
 	VPERMPS Z0, Z20, Z8
+	TESTQ R10, R10
+	JZ   nm30
+	VMULPS (R10), Z8, Z8
+	ADDQ $64, R10
+nm30:
 	VMOVUPS Z8, (DI)
 	ADDQ $64, DI
 	PLANES2
@@ -905,6 +943,11 @@ nb30:
 	VADDPS Z30, Z0, Z0
 nb31:
 	VPERMPS Z0, Z20, Z8
+	TESTQ R10, R10
+	JZ   nm31
+	VMULPS (R10), Z8, Z8
+	ADDQ $64, R10
+nm31:
 	VMOVUPS Z8, (DI)
 	ADDQ $64, DI
 	PLANES3
@@ -918,6 +961,11 @@ nb31:
 	VADDPS Z30, Z0, Z0
 nb32:
 	VPERMPS Z0, Z20, Z8
+	TESTQ R10, R10
+	JZ   nm32
+	VMULPS (R10), Z8, Z8
+	ADDQ $64, R10
+nm32:
 	VMOVUPS Z8, (DI)
 	ADDQ $64, DI
 	ADDQ CX, AX
@@ -926,19 +974,21 @@ nb32:
 	VZEROUPPER
 	RET
 
-// func scatterPlane8(dst, y *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
+// func scatterPlane8(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
 //
 // scatterPlaneGo for w = 8: output row 4ty+i of one map gets the runs
-// y[4i+j] (run floats apart) at ty·ld, interleaved, plus bias when hasBias.
-TEXT ·scatterPlane8(SB), NOSPLIT, $0-56
+// y[4i+j] (run floats apart) at ty·ld, interleaved, plus bias when
+// hasBias, times mask's row when mask is not nil.
+TEXT ·scatterPlane8(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ y+8(FP), AX
-	MOVQ run+16(FP), BX
-	MOVQ ld+24(FP), CX
-	MOVQ th+32(FP), DX
-	VBROADCASTSS bias+40(FP), Z30
-	MOVBQZX hasBias+44(FP), R9
-	MOVQ idx+48(FP), R8
+	MOVQ mask+16(FP), R10
+	MOVQ run+24(FP), BX
+	MOVQ ld+32(FP), CX
+	MOVQ th+40(FP), DX
+	VBROADCASTSS bias+48(FP), Z30
+	MOVBQZX hasBias+52(FP), R9
+	MOVQ idx+56(FP), R8
 	SHLQ $2, BX
 	SHLQ $2, CX
 	VMOVUPS (R8), Z20
@@ -955,6 +1005,11 @@ sc8:
 	VADDPS Y30, Y0, Y0
 nb33:
 	VPERMPS Y0, Y20, Y8
+	TESTQ R10, R10
+	JZ   nm33
+	VMULPS (R10), Y8, Y8
+	ADDQ $32, R10
+nm33:
 	VMOVUPS Y8, (DI)
 	ADDQ $32, DI
 	PLANES1
@@ -968,6 +1023,11 @@ nb33:
 	VADDPS Y30, Y0, Y0
 nb34:
 	VPERMPS Y0, Y20, Y8
+	TESTQ R10, R10
+	JZ   nm34
+	VMULPS (R10), Y8, Y8
+	ADDQ $32, R10
+nm34:
 	VMOVUPS Y8, (DI)
 	ADDQ $32, DI
 	PLANES2
@@ -981,6 +1041,11 @@ nb34:
 	VADDPS Y30, Y0, Y0
 nb35:
 	VPERMPS Y0, Y20, Y8
+	TESTQ R10, R10
+	JZ   nm35
+	VMULPS (R10), Y8, Y8
+	ADDQ $32, R10
+nm35:
 	VMOVUPS Y8, (DI)
 	ADDQ $32, DI
 	PLANES3
@@ -994,6 +1059,11 @@ nb35:
 	VADDPS Y30, Y0, Y0
 nb36:
 	VPERMPS Y0, Y20, Y8
+	TESTQ R10, R10
+	JZ   nm36
+	VMULPS (R10), Y8, Y8
+	ADDQ $32, R10
+nm36:
 	VMOVUPS Y8, (DI)
 	ADDQ $32, DI
 	ADDQ CX, AX

@@ -131,8 +131,8 @@ func splitPlaneGo(dst []float32, plane, ld int, src, mask []float32, th, w int) 
 
 // scatterPlaneGo writes one output map of 4·th rows of w from the 16
 // runs of y (run floats apart): pixel (4ty+i, 4x+j) is y[4i+j][ty·ld+x],
-// plus bias when hasBias.
-func scatterPlaneGo(dst, y []float32, run, ld, th, w int, bias float32, hasBias bool) {
+// plus bias when hasBias, times mask's pixel when mask is not nil.
+func scatterPlaneGo(dst, y, mask []float32, run, ld, th, w int, bias float32, hasBias bool) {
 	for ty := 0; ty < th; ty++ {
 		for i := 0; i < 4; i++ {
 			row := dst[(4*ty+i)*w:][:w]
@@ -140,6 +140,9 @@ func scatterPlaneGo(dst, y []float32, run, ld, th, w int, bias float32, hasBias 
 				v := y[(4*i+x%4)*run+ty*ld+x/4]
 				if hasBias {
 					v += bias
+				}
+				if mask != nil {
+					v *= mask[(4*ty+i)*w+x]
 				}
 				row[x] = v
 			}

@@ -62,13 +62,13 @@ func splitPlane16(dst *float32, plane, ld int, src, mask *float32, th int, idx *
 func splitPlane8(dst *float32, plane, ld int, src, mask *float32, th int, idx *[4][16]uint32)
 
 //go:noescape
-func scatterPlane32(dst, y *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
+func scatterPlane32(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
 
 //go:noescape
-func scatterPlane16(dst, y *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
+func scatterPlane16(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
 
 //go:noescape
-func scatterPlane8(dst, y *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
+func scatterPlane8(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
 
 // splitPlane runs splitPlaneGo, in assembly for maps 32, 16 or 8 wide
 // where the CPU has AVX-512.
@@ -94,16 +94,21 @@ func splitPlane(dst []float32, plane, ld int, src, mask []float32, th, w int) {
 
 // scatterPlane runs scatterPlaneGo, in assembly for maps 32, 16 or 8
 // wide where the CPU has AVX-512.
-func scatterPlane(dst, y []float32, run, ld, th, w int, bias float32, hasBias bool) {
-	asm := tile.Wide && th >= 1 && ld >= w/4 && len(dst) >= 4*th*w && len(y) >= 15*run+(th-1)*ld+w/4
+func scatterPlane(dst, y, mask []float32, run, ld, th, w int, bias float32, hasBias bool) {
+	asm := tile.Wide && th >= 1 && ld >= w/4 && len(dst) >= 4*th*w && len(y) >= 15*run+(th-1)*ld+w/4 &&
+		(mask == nil || len(mask) >= 4*th*w)
+	var m *float32
+	if mask != nil {
+		m = &mask[0]
+	}
 	switch {
 	case asm && w == 32:
-		scatterPlane32(&dst[0], &y[0], run, ld, th, bias, hasBias, scatterIdx[32])
+		scatterPlane32(&dst[0], &y[0], m, run, ld, th, bias, hasBias, scatterIdx[32])
 	case asm && w == 16:
-		scatterPlane16(&dst[0], &y[0], run, ld, th, bias, hasBias, scatterIdx[16])
+		scatterPlane16(&dst[0], &y[0], m, run, ld, th, bias, hasBias, scatterIdx[16])
 	case asm && w == 8:
-		scatterPlane8(&dst[0], &y[0], run, ld, th, bias, hasBias, scatterIdx[8])
+		scatterPlane8(&dst[0], &y[0], m, run, ld, th, bias, hasBias, scatterIdx[8])
 	default:
-		scatterPlaneGo(dst, y, run, ld, th, w, bias, hasBias)
+		scatterPlaneGo(dst, y, mask, run, ld, th, w, bias, hasBias)
 	}
 }

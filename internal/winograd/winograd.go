@@ -24,10 +24,10 @@
 // AVX-512 (transform_amd64.s, split_amd64.s), each documented by the Go
 // loop in transform.go that runs elsewhere and gives the same bits.
 //
-// The network's convolutions do not use it yet. BenchmarkStages measures
-// it against the direct convolution's forward pass on ResNet-20's three
-// stride-1 shapes, with each stage's share: it is ahead at all three, and
-// the products and the input transform are now its largest stages.
+// The winograd kernel set (internal/conv) computes ResNet-20's same-size
+// convolutions of 16 and 32 maps with it, forward and input gradient.
+// BenchmarkStages measures it against the direct convolution's forward
+// pass on ResNet-20's three stride-1 shapes, with each stage's share.
 package winograd
 
 import "github.com/dropexp/dropexp/internal/tile"
@@ -116,16 +116,17 @@ func (p *Plan) TransformWeights(u, w []float32, transposed bool) {
 	}
 }
 
-// Conv computes the convolution of images i0..i0+n (n ≤ G) of x (NCHW,
-// c maps each), times mask when not nil, with the weights u transformed
+// Conv computes the convolution of the first n ≤ G images of x (NCHW, c
+// maps each), times inMask when not nil, with the weights u transformed
 // by TransformWeights, into out (NCHW, m maps each), adding bias when not
-// nil. scratch holds ScratchLen floats.
-func (p *Plan) Conv(out, x, mask, u, bias, scratch []float32, n int) {
+// nil and then multiplying by outMask when not nil. scratch holds
+// ScratchLen floats.
+func (p *Plan) Conv(out, x, inMask, outMask, u, bias, scratch []float32, n int) {
 	phases := scratch[:p.C*16*p.phase]
 	v := scratch[len(phases):][:Xi*p.C*p.nq]
 	prod := scratch[len(phases)+len(v):][:Xi*p.M*p.nq]
 	tmp := scratch[len(phases)+len(v)+len(prod):][:40*p.nq]
-	p.split(phases, x, mask, n)
+	p.split(phases, x, inMask, n)
 	for c := 0; c < p.C; c++ {
 		p.inputTransform(v, phases[c*16*p.phase:], tmp, c)
 	}
@@ -135,7 +136,7 @@ func (p *Plan) Conv(out, x, mask, u, bias, scratch []float32, n int) {
 		if bias != nil {
 			b = bias[m]
 		}
-		p.outputTransform(out, prod, tmp, m, n, b, bias != nil)
+		p.outputTransform(out, outMask, prod, tmp, m, n, b, bias != nil)
 	}
 }
 
@@ -195,8 +196,9 @@ func (p *Plan) multiply(prod, v, u []float32) {
 }
 
 // outputTransform writes Y = Aᵀ·P·A of map m for every tile of the n
-// images into out, adding bias when hasBias; tmp holds 40 runs of nq.
-func (p *Plan) outputTransform(out, prod, tmp []float32, m, n int, bias float32, hasBias bool) {
+// images into out, adding bias when hasBias, times mask when not nil;
+// tmp holds 40 runs of nq.
+func (p *Plan) outputTransform(out, mask, prod, tmp []float32, m, n int, bias float32, hasBias bool) {
 	nq := p.nq
 	var soff [36]int
 	var doff [16]int
@@ -209,6 +211,11 @@ func (p *Plan) outputTransform(out, prod, tmp []float32, m, n int, bias float32,
 	outputTiles(tmp, &doff, prod[m*nq:], &soff, tmp, nq)
 	hw := p.H * p.W
 	for k := 0; k < n; k++ {
-		scatterPlane(out[(k*p.M+m)*hw:][:hw], tmp[24*nq+k*p.img:], nq, p.ld, p.th, p.W, bias, hasBias)
+		at := (k*p.M + m) * hw
+		var mk []float32
+		if mask != nil {
+			mk = mask[at:][:hw]
+		}
+		scatterPlane(out[at:][:hw], tmp[24*nq+k*p.img:], mk, nq, p.ld, p.th, p.W, bias, hasBias)
 	}
 }

@@ -66,12 +66,14 @@ func TestConvAgainstDefinition(t *testing.T) {
 		c, m, h, w, n int
 		masked, bias  bool
 		transposed    bool
+		outMasked     bool
 	}{
-		{3, 16, 32, 32, 1, false, true, false},
-		{16, 16, 32, 32, 2, true, false, false},
-		{32, 32, 16, 16, 3, false, false, true},
-		{64, 64, 8, 8, 9, true, true, false},
-		{16, 8, 12, 20, 5, false, false, true},
+		{3, 16, 32, 32, 1, false, true, false, false},
+		{16, 16, 32, 32, 2, true, false, false, true},
+		{32, 32, 16, 16, 3, false, false, true, true},
+		{64, 64, 8, 8, 9, true, true, false, false},
+		{16, 8, 12, 20, 5, false, false, true, true},
+		{16, 8, 8, 8, 4, true, true, true, true},
 	} {
 		p := NewPlan(tc.c, tc.m, tc.h, tc.w)
 		x := randoms(rng, tc.n*tc.c*tc.h*tc.w)
@@ -81,6 +83,10 @@ func TestConvAgainstDefinition(t *testing.T) {
 		}
 		if tc.bias {
 			bias = randoms(rng, tc.m)
+		}
+		var outMask []float32
+		if tc.outMasked {
+			outMask = randoms(rng, tc.n*tc.m*tc.h*tc.w)
 		}
 		w := randoms(rng, tc.m*tc.c*9)
 		ref := w
@@ -107,16 +113,23 @@ func TestConvAgainstDefinition(t *testing.T) {
 		img, o := tc.c*tc.h*tc.w, tc.m*tc.h*tc.w
 		for k := 0; k < tc.n; k += p.G {
 			g := min(p.G, tc.n-k)
-			var mk []float32
+			var mk, om []float32
 			if mask != nil {
 				mk = mask[k*img:]
 			}
-			p.Conv(out[k*o:], x[k*img:], mk, u, bias, scratch, g)
+			if outMask != nil {
+				om = outMask[k*o:]
+			}
+			p.Conv(out[k*o:], x[k*img:], mk, om, u, bias, scratch, g)
 		}
 		want := conv(x, mask, ref, bias, tc.n, tc.c, tc.m, tc.h, tc.w)
 		var worst float64
 		for i, v := range want {
 			scale := math.Sqrt(float64(tc.c*9)) * 4 // the size of a sum of c·9 unit products
+			if outMask != nil {
+				v *= float64(outMask[i])
+				scale *= max(1, math.Abs(float64(outMask[i])))
+			}
 			worst = max(worst, math.Abs(float64(out[i])-v)/scale)
 		}
 		if worst > 2e-5 {
@@ -138,13 +151,13 @@ func TestConvGroupingInvariant(t *testing.T) {
 	p.TransformWeights(u, wt, false)
 	scratch := make([]float32, p.ScratchLen())
 	all := make([]float32, n*m*h*w)
-	p.Conv(all, x, nil, u, nil, scratch, min(n, p.G))
+	p.Conv(all, x, nil, nil, u, nil, scratch, min(n, p.G))
 	if n > p.G {
-		p.Conv(all[p.G*m*h*w:], x[p.G*c*h*w:], nil, u, nil, scratch, n-p.G)
+		p.Conv(all[p.G*m*h*w:], x[p.G*c*h*w:], nil, nil, u, nil, scratch, n-p.G)
 	}
 	one := make([]float32, len(all))
 	for k := 0; k < n; k++ {
-		p.Conv(one[k*m*h*w:], x[k*c*h*w:], nil, u, nil, scratch, 1)
+		p.Conv(one[k*m*h*w:], x[k*c*h*w:], nil, nil, u, nil, scratch, 1)
 	}
 	for i := range all {
 		if math.Float32bits(all[i]) != math.Float32bits(one[i]) {
@@ -173,7 +186,7 @@ func BenchmarkStages(b *testing.B) {
 		b.Run("winograd-"+itoa(c), func(b *testing.B) {
 			for b.Loop() {
 				for k := 0; k < n; k += p.G {
-					p.Conv(out[k*c*h*h:], x[k*c*h*h:], nil, u, nil, scratch, min(p.G, n-k))
+					p.Conv(out[k*c*h*h:], x[k*c*h*h:], nil, nil, u, nil, scratch, min(p.G, n-k))
 				}
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
@@ -263,12 +276,15 @@ func TestSplitScatterEqualLoops(t *testing.T) {
 			run := th*ld + 3
 			y := randoms(rng, 16*run)
 			for _, hasBias := range []bool{false, true} {
-				got, want := randoms(rng, h*w+7), make([]float32, h*w+7)
-				copy(want, got)
-				scatterPlane(got[:h*w], y, run, ld, th, w, -0.625, hasBias)
-				scatterPlaneGo(want[:h*w], y, run, ld, th, w, -0.625, hasBias)
-				same(t, "scatter", got, want)
+				for _, om := range [][]float32{nil, randoms(rng, h*w)} {
+					got, want := randoms(rng, h*w+7), make([]float32, h*w+7)
+					copy(want, got)
+					scatterPlane(got[:h*w], y, om, run, ld, th, w, -0.625, hasBias)
+					scatterPlaneGo(want[:h*w], y, om, run, ld, th, w, -0.625, hasBias)
+					same(t, "scatter", got, want)
+				}
 			}
+
 		}
 	}
 }
@@ -294,7 +310,7 @@ func benchStages(b *testing.B, p *Plan, x, u, out, scratch []float32, n int) {
 			p.multiply(prod, v, u)
 			t3 := time.Now()
 			for m := 0; m < p.M; m++ {
-				p.outputTransform(out[k*o:], prod, tmp, m, g, 0, false)
+				p.outputTransform(out[k*o:], nil, prod, tmp, m, g, 0, false)
 			}
 			t4 := time.Now()
 			t[0] += t1.Sub(t0)

@@ -1,0 +1,112 @@
+package conv
+
+import (
+	"github.com/dropexp/dropexp/internal/kernels"
+	"github.com/dropexp/dropexp/internal/opbase"
+	"github.com/dropexp/dropexp/internal/winograd"
+)
+
+// winogradForward computes a same-size 3×3 convolution by Winograd's
+// F(4×4, 3×3) (the winograd kernel set), a few images at a time. When the
+// weight gradient is direct and reads the forward pass's features, it also
+// pads them into the direct convolution's planes for it, as the direct
+// forward pass does.
+type winogradForward struct {
+	g       Geom
+	d       *kernels.Direct // the planes the weight gradient reads
+	p       *winograd.Plan
+	threads int
+	u       opbase.Floats // the kernel, transformed
+	ws      workspace
+}
+
+func (s *winogradForward) Name() string { return "winograd" }
+
+func (s *winogradForward) Forward(od, h, mf, w, bias []float32, epi *Epilogue, res []float32, save *Saved, n int) {
+	g, d, p := s.g, s.d, s.p
+	c, img, out := g.C, g.img(), g.out()
+	s.ws.ensure(s.threads)
+	u := s.u.Get(p.WeightsLen())
+	p.TransformWeights(u, w, false)
+	var kept []float32
+	if save != nil {
+		kept = save.buf.Get(n * c * d.Plane())
+	}
+	if epi != nil {
+		bias = nil // as the direct strategy: the epilogue's shift stands for it
+	}
+	kernels.Parallel(n, s.threads, func(wk, lo, hi int) {
+		scratch := s.ws.buf[wk].Get(p.ScratchLen())
+		for i := lo; i < hi; i += p.G {
+			k := min(p.G, hi-i)
+			var m []float32
+			if mf != nil {
+				m = mf[i*img : (i+k)*img]
+			}
+			for j := i; kept != nil && j < i+k; j++ {
+				d.Pad(kept[j*c*d.Plane():(j+1)*c*d.Plane()], h[j*img:(j+1)*img], kernels.Part(mf, j, img), c)
+			}
+			z := od[i*out : (i+k)*out]
+			p.Conv(z, h[i*img:(i+k)*img], m, nil, u, bias, scratch, k)
+			if epi != nil {
+				var r []float32
+				if res != nil {
+					r = res[i*out : (i+k)*out]
+				}
+				epi.Maps(z, r, 0, k*g.M, g.M, g.p())
+			}
+		}
+	})
+}
+
+// winogradInputGrad computes ∂J/∂h of a same-size 3×3 convolution by
+// Winograd's F(4×4, 3×3) (internal/winograd, the winograd kernel set): δ's
+// M maps convolved with the turned, transposed kernel into C maps, times
+// mb as they are written. A few images at a time go through the
+// transforms together; the result does not depend on how they are grouped,
+// so neither on the threads.
+type winogradInputGrad struct {
+	g       Geom
+	p       *winograd.Plan // δ's M maps to the input's C
+	threads int
+	u       opbase.Floats // the turned, transposed kernel, transformed
+	ws      workspace
+}
+
+func (s *winogradInputGrad) Name() string { return "winograd" }
+
+func (s *winogradInputGrad) InputGrad(od, w, d, mb []float32, n int) {
+	g, p := s.g, s.p
+	img, out := g.img(), g.out()
+	s.ws.ensure(s.threads)
+	u := s.u.Get(p.WeightsLen())
+	p.TransformWeights(u, w, true)
+	kernels.Parallel(n, s.threads, func(wk, lo, hi int) {
+		scratch := s.ws.buf[wk].Get(p.ScratchLen())
+		for i := lo; i < hi; i += p.G {
+			k := min(p.G, hi-i)
+			var m []float32
+			if mb != nil {
+				m = mb[i*img : (i+k)*img]
+			}
+			p.Conv(od[i*img:(i+k)*img], d[i*out:(i+k)*out], nil, m, u, nil, scratch, k)
+		}
+	})
+}
+
+// winogradFits reports whether the winograd set computes the pass of g
+// from c to m maps by Winograd: a same-size 3×3 convolution on a CPU with
+// the AVX-512 tiles, of whole blocks of 8 maps each side (the products'
+// tiles take 8 output maps, and sums over fewer input maps, as ResNet's
+// first convolution's 3, leave the tiles mostly idle: it ran slower than
+// the direct convolution) and at most winogradMaps.
+func winogradFits(g Geom, c, m int) bool {
+	return g.OH == g.H && g.OW == g.W && c%8 == 0 && c <= winogradMaps && m <= winogradMaps &&
+		winograd.Fits(c, m, g.H, g.W, g.K, g.Pad, g.Stride)
+}
+
+// winogradMaps is the most maps Winograd takes: at 64 (ResNet-20's third
+// stage) its transformed weights and a group's products no longer fit a
+// core's L2 cache, and in a training step its input gradient ran no
+// faster than the direct convolution (dropexp bench --layers).
+const winogradMaps = 32
