@@ -307,7 +307,7 @@ func (t *tinyNet) graph(tb testing.TB, v experiment.Variant, sem experiment.Sema
 func assertClose(t *testing.T, what string, got, want []float64) {
 	t.Helper()
 	for i := range want {
-		if d := math.Abs(got[i] - want[i]); d > 1e-5+1e-4*math.Abs(want[i]) {
+		if d := math.Abs(got[i] - want[i]); !(d <= 1e-5+1e-4*math.Abs(want[i])) { // NaN fails too
 			t.Errorf("%s[%d] = %.7g, want %.7g", what, i, got[i], want[i])
 			return
 		}

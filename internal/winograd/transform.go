@@ -149,3 +149,40 @@ func scatterPlaneGo(dst, y, mask []float32, run, ld, th, w int, bias float32, ha
 		}
 	}
 }
+
+// a4 is A (the transpose of Aᵀ) of F(4×4, 3×3) on one column g of an
+// output gradient:
+//
+//	o0 = g0
+//	o1 = (g0 + g2) + (g1 + g3)
+//	o2 = (g0 + g2) − (g1 + g3)
+//	o3 = (g0 + 4·g2) + (2·g1 + 8·g3)
+//	o4 = (g0 + 4·g2) − (2·g1 + 8·g3)
+//	o5 = g3
+func a4(g [4]float32) [6]float32 {
+	s02, s13 := g[0]+g[2], g[1]+g[3]
+	p, q := g[0]+4*g[2], 2*g[1]+8*g[3]
+	return [6]float32{g[0], s02 + s13, s02 - s13, p + q, p - q, g[3]}
+}
+
+// gradTilesGo is gradTiles' loop: for each k < n, the 4×4 block
+// g[i][j] = src[soff[4i+j]+k] of an output gradient goes to
+// dst[doff[6a+b]+k] = (A·g·Aᵀ)[a][b], rows first.
+func gradTilesGo(dst []float32, doff *[36]int, src []float32, soff *[16]int, n int) {
+	for k := 0; k < n; k++ {
+		var t [4][6]float32 // t[i] = A·(row i of g)
+		for i := 0; i < 4; i++ {
+			var g [4]float32
+			for j := range g {
+				g[j] = src[soff[4*i+j]+k]
+			}
+			t[i] = a4(g)
+		}
+		for b := 0; b < 6; b++ {
+			col := a4([4]float32{t[0][b], t[1][b], t[2][b], t[3][b]})
+			for a, v := range col {
+				dst[doff[6*a+b]+k] = v
+			}
+		}
+	}
+}

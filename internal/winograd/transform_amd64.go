@@ -16,6 +16,21 @@ func inputTilesAsm(dst *float32, doff *[36]int, src *float32, soff *[36]int, tmp
 //go:noescape
 func outputTilesAsm(dst *float32, doff *[16]int, src *float32, soff *[36]int, tmp *float32, n int)
 
+// gradTilesAsm is gradTilesGo on 16 positions at a time (AVX-512), tmp
+// holding 384 floats, n a multiple of 16.
+//
+//go:noescape
+func gradTilesAsm(dst *float32, doff *[36]int, src *float32, soff *[16]int, tmp *float32, n int)
+
+// gradTiles runs gradTilesGo, in assembly where the CPU has AVX-512.
+func gradTiles(dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp []float32, n int) {
+	if tile.Wide && n > 0 && len(tmp) >= 384 && tilesFit(dst, doff[:], n) && tilesFit(src, soff[:], n) {
+		gradTilesAsm(&dst[0], doff, &src[0], soff, &tmp[0], n)
+		return
+	}
+	gradTilesGo(dst, doff, src, soff, n)
+}
+
 // inputTiles runs inputTilesGo, in assembly where the CPU has AVX-512.
 func inputTiles(dst []float32, doff *[36]int, src []float32, soff *[36]int, tmp []float32, n int) {
 	if tile.Wide && n > 0 && len(tmp) >= 576 && tilesFit(dst, doff[:], n) && tilesFit(src, soff[:], n) {

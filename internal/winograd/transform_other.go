@@ -21,3 +21,8 @@ func splitPlane(dst []float32, plane, ld int, src, mask []float32, th, w int) {
 func scatterPlane(dst, y, mask []float32, run, ld, th, w int, bias float32, hasBias bool) {
 	scatterPlaneGo(dst, y, mask, run, ld, th, w, bias, hasBias)
 }
+
+// gradTiles runs gradTilesGo.
+func gradTiles(dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp []float32, n int) {
+	gradTilesGo(dst, doff, src, soff, n)
+}

@@ -28,6 +28,13 @@
 // convolutions of 16 and 32 maps with it, forward and input gradient.
 // BenchmarkStages measures it against the direct convolution's forward
 // pass on ResNet-20's three stride-1 shapes, with each stage's share.
+//
+// AddWeightGrad, LaneSums and WeightGrad compute the weight gradient the
+// same way; the networks do not use them yet: their 36 products per block
+// of images are dot products of short rows whose sixteen-lane partial
+// sums go through memory, and in a training step they ran slower than the
+// direct convolution's weight gradient (results/bench/
+// kernels-winograd-weightgrad-trial.txt).
 package winograd
 
 import "github.com/dropexp/dropexp/internal/tile"
@@ -145,12 +152,15 @@ func (p *Plan) Conv(out, x, inMask, outMask, u, bias, scratch []float32, n int) 
 // k at k·img + y·ld + x, zero in the padding. Each image's th+1 rows of
 // ld are written whole, so nothing is cleared first; what lies past the
 // n images is left as it was and feeds only tiles that are not output.
-func (p *Plan) split(phases, x, mask []float32, n int) {
+func (p *Plan) split(phases, x, mask []float32, n int) { p.splitMaps(phases, x, mask, n, p.C) }
+
+// splitMaps is split for images of maps maps.
+func (p *Plan) splitMaps(phases, x, mask []float32, n, maps int) {
 	hw := p.H * p.W
-	for c := 0; c < p.C; c++ {
+	for c := 0; c < maps; c++ {
 		ph := phases[c*16*p.phase:][:16*p.phase]
 		for k := 0; k < n; k++ {
-			at := (k*p.C + c) * hw
+			at := (k*maps + c) * hw
 			var ms []float32
 			if mask != nil {
 				ms = mask[at:][:hw]
@@ -217,5 +227,131 @@ func (p *Plan) outputTransform(out, mask, prod, tmp []float32, m, n int, bias fl
 			mk = mask[at:][:hw]
 		}
 		scatterPlane(out[at:][:hw], tmp[24*nq+k*p.img:], mk, nq, p.ld, p.th, p.W, bias, hasBias)
+	}
+}
+
+// The weight gradient: with V = Bᵀ·d·B of each input tile (as the forward
+// pass transforms it) and D = A·δ·Aᵀ of the output gradient's tile, the
+// gradient of the transformed weights is U'[ξ][m][c] = Σ_tiles D[ξ][m]·V[ξ][c]
+// (36 matrix products over all tiles of the batch), and that of the
+// weights Gᵀ·U'·G. Tiles past the images are zero in D, so they add
+// nothing.
+
+// LanesLen is the floats of the partial sums AddWeightGrad accumulates.
+func (p *Plan) LanesLen() int { return Xi * p.M * p.C * 16 }
+
+// SumsLen is the floats of U', which LaneSums writes.
+func (p *Plan) SumsLen() int { return Xi * p.M * p.C }
+
+// GradScratchLen is the floats AddWeightGrad needs as scratch.
+func (p *Plan) GradScratchLen() int {
+	return max(p.C, p.M)*16*p.phase + Xi*p.C*p.nq + Xi*p.M*p.nq + 40*p.nq
+}
+
+// AddWeightGrad adds the products of the first n ≤ G images' output
+// gradients d (m maps each) and features x ⊙ mask (c maps; mask nil:
+// none) to lanes, sixteen partial sums per element of U', which LaneSums
+// adds up: lanes[((ξ·M/4 + i/4)·C/4 + j/4)·256 + (4·(i%4) + j%4)·16 + l]
+// for U'[ξ][i][j], over the tile positions ≡ l mod 16.
+func (p *Plan) AddWeightGrad(lanes, x, mask, d, scratch []float32, n int) {
+	nq := p.nq
+	phases := scratch[:max(p.C, p.M)*16*p.phase]
+	v := scratch[len(phases):][:Xi*p.C*nq]
+	dm := scratch[len(phases)+len(v):][:Xi*p.M*nq]
+	tmp := scratch[len(phases)+len(v)+len(dm):][:40*nq]
+	p.splitMaps(phases, x, mask, n, p.C)
+	p.clearTails(phases, n, p.C)
+	for c := 0; c < p.C; c++ {
+		p.inputTransform(v, phases[c*16*p.phase:], tmp, c)
+	}
+	p.splitMaps(phases, d, nil, n, p.M)
+	p.clearTails(phases, n, p.M)
+	// Output pixel (4ty+i, 4tx+j) is padded pixel (4ty+i+1, 4tx+j+1).
+	var soff [16]int
+	var doff [36]int
+	for i := 0; i < 4; i++ {
+		for j := 0; j < 4; j++ {
+			soff[4*i+j] = (((i+1)%4)*4+(j+1)%4)*p.phase + ((i+1)/4)*p.ld + (j+1)/4
+		}
+	}
+	for a := range doff {
+		doff[a] = a * p.M * nq
+	}
+	for m := 0; m < p.M; m++ {
+		gradTiles(dm[m*nq:], &doff, phases[m*16*p.phase:], &soff, tmp, nq)
+	}
+	for xi := 0; xi < Xi; xi++ {
+		for mb := 0; mb < p.M/4; mb++ {
+			var a [4]*float32
+			for i := range a {
+				a[i] = &dm[(xi*p.M+4*mb+i)*nq]
+			}
+			for cb := 0; cb < p.C/4; cb++ {
+				var b [4]*float32
+				for j := range b {
+					b[j] = &v[(xi*p.C+4*cb+j)*nq]
+				}
+				tile.Dot16(&lanes[((xi*p.M/4+mb)*p.C/4+cb)*256], &a, &b, nq, 1, 0, 0)
+			}
+		}
+	}
+}
+
+// clearTails zeroes every phase plane of maps channels past the n images,
+// so that the tiles there (and the last images' tiles that reach into
+// them) read zeros.
+func (p *Plan) clearTails(phases []float32, n, maps int) {
+	for c := 0; c < maps*16; c++ {
+		clear(phases[c*p.phase+n*p.img : (c+1)*p.phase])
+	}
+}
+
+// LaneSums writes U'[ξ][i][j] into sums: the sixteen partial sums of lanes
+// added in order, from zero (sixteen elements at a time, so that the
+// additions are sixteen independent chains).
+func (p *Plan) LaneSums(sums, lanes []float32) {
+	for xi := 0; xi < Xi; xi++ {
+		for mb := 0; mb < p.M/4; mb++ {
+			for cb := 0; cb < p.C/4; cb++ {
+				acc := lanes[((xi*p.M/4+mb)*p.C/4+cb)*256:][:256]
+				var s [16]float32 // element 4·(i%4) + j%4
+				for l := 0; l < 16; l++ {
+					for e := range s {
+						s[e] += acc[e*16+l]
+					}
+				}
+				for e, v := range s {
+					sums[(xi*p.M+4*mb+e/4)*p.C+4*cb+e%4] = v
+				}
+			}
+		}
+	}
+}
+
+// WeightGrad writes the gradient of the m×c×3×3 weights, Gᵀ·U'·G, from
+// U' (as LaneSums writes it) into dw.
+func (p *Plan) WeightGrad(dw, sums []float32) {
+	for m := 0; m < p.M; m++ {
+		for c := 0; c < p.C; c++ {
+			var t [6][3]float32 // U'·G
+			for a := 0; a < 6; a++ {
+				for j := 0; j < 3; j++ {
+					var s float32
+					for b := 0; b < 6; b++ {
+						s += sums[((a*6+b)*p.M+m)*p.C+c] * g[b][j]
+					}
+					t[a][j] = s
+				}
+			}
+			for i := 0; i < 3; i++ {
+				for j := 0; j < 3; j++ {
+					var s float32
+					for a := 0; a < 6; a++ {
+						s += g[a][i] * t[a][j]
+					}
+					dw[((m*p.C+c)*3+i)*3+j] = s
+				}
+			}
+		}
 	}
 }

@@ -132,7 +132,7 @@ func TestConvAgainstDefinition(t *testing.T) {
 			}
 			worst = max(worst, math.Abs(float64(out[i])-v)/scale)
 		}
-		if worst > 2e-5 {
+		if !(worst <= 2e-5) { // NaN fails too
 			t.Errorf("%+v: worst error %.3g of the sum's scale", tc, worst)
 		}
 	}
@@ -322,4 +322,98 @@ func benchStages(b *testing.B, p *Plan, x, u, out, scratch []float32, n int) {
 	for i, name := range []string{"split-ms", "input-ms", "multiply-ms", "output-ms"} {
 		b.ReportMetric(t[i].Seconds()*1e3/float64(b.N), name)
 	}
+}
+
+// The weight gradient against its definition, in float64:
+// dw[m][c][i][j] = Σ_k Σ_y Σ_x δ[k][m][y][x]·(x·mask)[k][c][y+i−1][x+j−1],
+// over groups of images, partial ones included.
+func TestWeightGradAgainstDefinition(t *testing.T) {
+	if !tile.Wide {
+		t.Skip("no AVX-512 tile on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, tc := range []struct {
+		c, m, h, w, n int
+		masked        bool
+	}{
+		{16, 16, 32, 32, 3, true},
+		{32, 32, 16, 16, 5, false},
+		{8, 16, 8, 8, 12, true},
+		{16, 8, 12, 20, 4, false},
+	} {
+		p := NewPlan(tc.c, tc.m, tc.h, tc.w)
+		hw := tc.h * tc.w
+		x, d := randoms(rng, tc.n*tc.c*hw), randoms(rng, tc.n*tc.m*hw)
+		var mask []float32
+		if tc.masked {
+			mask = randoms(rng, len(x))
+		}
+		lanes := make([]float32, p.LanesLen())
+		scratch := make([]float32, p.GradScratchLen())
+		for i := range scratch {
+			scratch[i] = float32(math.NaN()) // stale values must not leak in
+		}
+		for k := 0; k < tc.n; k += p.G {
+			g := min(p.G, tc.n-k)
+			var mk []float32
+			if mask != nil {
+				mk = mask[k*tc.c*hw:]
+			}
+			p.AddWeightGrad(lanes, x[k*tc.c*hw:], mk, d[k*tc.m*hw:], scratch, g)
+		}
+		sums := make([]float32, p.SumsLen())
+		p.LaneSums(sums, lanes)
+		dw := make([]float32, tc.m*tc.c*9)
+		p.WeightGrad(dw, sums)
+		var worst float64
+		for m := 0; m < tc.m; m++ {
+			for c := 0; c < tc.c; c++ {
+				for i := 0; i < 3; i++ {
+					for j := 0; j < 3; j++ {
+						s := 0.0
+						for k := 0; k < tc.n; k++ {
+							for y := 0; y < tc.h; y++ {
+								for xx := 0; xx < tc.w; xx++ {
+									yy, xj := y+i-1, xx+j-1
+									if yy < 0 || yy >= tc.h || xj < 0 || xj >= tc.w {
+										continue
+									}
+									at := ((k*tc.c+c)*tc.h+yy)*tc.w + xj
+									v := float64(x[at])
+									if mask != nil {
+										v *= float64(mask[at])
+									}
+									s += float64(d[((k*tc.m+m)*tc.h+y)*tc.w+xx]) * v
+								}
+							}
+						}
+						scale := math.Sqrt(float64(tc.n*hw)) * 4 // a sum of n·h·w unit products
+						worst = max(worst, math.Abs(float64(dw[((m*tc.c+c)*3+i)*3+j])-s)/scale)
+					}
+				}
+			}
+		}
+		if !(worst <= 2e-5) { // NaN fails too
+			t.Errorf("%+v: worst error %.3g of the sum's scale", tc, worst)
+		}
+	}
+}
+
+// gradTiles (assembly on AVX-512) gives the bits of its Go loop.
+func TestGradTilesEqualLoop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	const n = 48
+	src := randoms(rng, 20*n)
+	var soff [16]int
+	for i, k := range rng.Perm(20)[:16] {
+		soff[i] = k * n
+	}
+	var doff [36]int
+	for i, k := range rng.Perm(40)[:36] {
+		doff[i] = k * n
+	}
+	got, want := make([]float32, 40*n), make([]float32, 40*n)
+	gradTiles(got, &doff, src, &soff, make([]float32, 384), n)
+	gradTilesGo(want, &doff, src, &soff, n)
+	same(t, "grad", got, want)
 }
