@@ -171,35 +171,37 @@ func (p *Plan) splitMaps(phases, x, mask []float32, n, maps int) {
 }
 
 // inputTransform writes V = Bᵀ·d·B of channel c for every tile position
-// into v[ξ][c][q], reading d[i][j] of the tile at q from phase (i%4, j%4)
-// at q + (i/4)·ld + j/4; tmp holds 576 floats.
+// into v[c][ξ][q] (a channel's 36 runs together, so that its stores stay
+// in a few kilobytes), reading d[i][j] of the tile at q from phase
+// (i%4, j%4) at q + (i/4)·ld + j/4; tmp holds 576 floats.
 func (p *Plan) inputTransform(v, ph, tmp []float32, c int) {
 	var soff, doff [36]int
 	for i := 0; i < 6; i++ {
 		for j := 0; j < 6; j++ {
 			soff[i*6+j] = ((i%4)*4+j%4)*p.phase + (i/4)*p.ld + j/4
-			doff[i*6+j] = (i*6 + j) * p.C * p.nq
+			doff[i*6+j] = (i*6 + j) * p.nq
 		}
 	}
-	inputTiles(v[c*p.nq:], &doff, ph, &soff, tmp, p.nq)
+	inputTiles(v[c*Xi*p.nq:], &doff, ph, &soff, tmp, p.nq)
 }
 
-// multiply computes prod[ξ][m][q] = Σ_c u[ξ][m][c]·v[ξ][c][q] with the
-// direct convolution's tile (one tap at offset 0), channels in order.
+// multiply computes prod[m][ξ][q] = Σ_c u[ξ][m][c]·v[c][ξ][q] with the
+// direct convolution's tile (one tap at offset 0), channels in order; a
+// map's 36 runs lie together for the output transform.
 func (p *Plan) multiply(prod, v, u []float32) {
 	off := [1]int{0}
 	nq := p.nq
 	for xi := 0; xi < Xi; xi++ {
-		in := v[xi*p.C*nq:]
+		in := v[xi*nq:]
 		for b := 0; b < p.M/8; b++ {
 			w := &u[(xi*p.M/8+b)*p.C*8]
-			o := prod[(xi*p.M+8*b)*nq:]
+			o := prod[(8*b*Xi+xi)*nq:]
 			q := 0
 			for ; q+32 <= nq; q += 32 {
-				tile.Conv16(&o[q], nq, &in[q], nq, &off[0], 1, w, p.C)
+				tile.Conv16(&o[q], Xi*nq, &in[q], Xi*nq, &off[0], 1, w, p.C)
 			}
 			if q < nq {
-				tile.Conv16Half(&o[q], nq, &in[q], nq, &off[0], 1, w, p.C)
+				tile.Conv16Half(&o[q], Xi*nq, &in[q], Xi*nq, &off[0], 1, w, p.C)
 			}
 		}
 	}
@@ -213,12 +215,12 @@ func (p *Plan) outputTransform(out, mask, prod, tmp []float32, m, n int, bias fl
 	var soff [36]int
 	var doff [16]int
 	for a := range soff {
-		soff[a] = a * p.M * nq
+		soff[a] = a * nq
 	}
 	for i := range doff {
 		doff[i] = 24*nq + i*nq
 	}
-	outputTiles(tmp, &doff, prod[m*nq:], &soff, tmp, nq)
+	outputTiles(tmp, &doff, prod[m*Xi*nq:], &soff, tmp, nq)
 	hw := p.H * p.W
 	for k := 0; k < n; k++ {
 		at := (k*p.M + m) * hw
@@ -289,7 +291,7 @@ func (p *Plan) AddWeightGrad(lanes, x, mask, d, scratch []float32, n int) {
 			for cb := 0; cb < p.C/4; cb++ {
 				var b [4]*float32
 				for j := range b {
-					b[j] = &v[(xi*p.C+4*cb+j)*nq]
+					b[j] = &v[((4*cb+j)*Xi+xi)*nq]
 				}
 				tile.Dot16(&lanes[((xi*p.M/4+mb)*p.C/4+cb)*256], &a, &b, nq, 1, 0, 0)
 			}
