@@ -846,7 +846,7 @@ def cmd_all(args):
                     # The strided kernel set: the stride-2 layers' gradients by the direct convolution.
                     ("standard-layer-allsites-t2-strided", "dropout.variant=standard dropout.ratio=0.3 dropout.gradient=layer threads=2 kernels=strided dropout.sites=conv1,*.conv1,*.conv2,fc"),
                     ("backward-elementwise-allsites-t1-strided", "dropout.variant=backward dropout.ratio=0.3 dropout.gradient=elementwise threads=1 kernels=strided dropout.sites=conv1,*.conv1,*.conv2,fc"),
-                    # The winograd kernel set: the first two stages' input gradients by Winograd's F(4x4, 3x3).
+                    # The winograd kernel set: the stride-1 3x3 layers' forward passes and input gradients by Winograd's F(4x4, 3x3).
                     ("augmented-layer-allsites-t2-winograd", "dropout.variant=augmented dropout.ratio=0.3/0.01 dropout.gradient=layer threads=2 kernels=winograd dropout.sites=conv1,*.conv1,*.conv2,fc"),
                     ("backward-elementwise-allsites-t1-winograd", "dropout.variant=backward dropout.ratio=0.3 dropout.gradient=elementwise threads=1 kernels=winograd dropout.sites=conv1,*.conv1,*.conv2,fc")]
         nets.append(("resnet20", "configs/resnet20-cifar10.yaml", args.rn_batch, extra_rn))

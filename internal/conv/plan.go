@@ -19,8 +19,9 @@ type Options struct {
 	KeepCols bool
 	// Kernels is the kernel set: strided takes the direct convolution's
 	// gradients at stride 2 too, where the default set runs them by
-	// im2col and col2im; winograd takes the input gradients of same-size
-	// 3×3 convolutions by Winograd's F(4×4, 3×3) as well. Each is faster
+	// im2col and col2im; winograd takes the forward passes and input
+	// gradients of same-size 3×3 convolutions by Winograd's F(4×4, 3×3)
+	// as well. Each is faster
 	// than the one before, with other bits.
 	Kernels experiment.Kernels
 }

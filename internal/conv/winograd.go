@@ -27,7 +27,7 @@ func (s *winogradForward) Forward(od, h, mf, w, bias []float32, epi *Epilogue, r
 	c, img, out := g.C, g.img(), g.out()
 	s.ws.ensure(s.threads)
 	u := s.u.Get(p.WeightsLen())
-	p.TransformWeights(u, w, false)
+	kernels.Parallel(g.M, weightThreads(g, s.threads), func(_, m0, m1 int) { p.TransformWeightsMaps(u, w, false, m0, m1) })
 	var kept []float32
 	if save != nil {
 		kept = save.buf.Get(n * c * d.Plane())
@@ -80,7 +80,7 @@ func (s *winogradInputGrad) InputGrad(od, w, d, mb []float32, n int) {
 	img, out := g.img(), g.out()
 	s.ws.ensure(s.threads)
 	u := s.u.Get(p.WeightsLen())
-	p.TransformWeights(u, w, true)
+	kernels.Parallel(g.C, weightThreads(g, s.threads), func(_, m0, m1 int) { p.TransformWeightsMaps(u, w, true, m0, m1) })
 	kernels.Parallel(n, s.threads, func(wk, lo, hi int) {
 		scratch := s.ws.buf[wk].Get(p.ScratchLen())
 		for i := lo; i < hi; i += p.G {
@@ -105,8 +105,17 @@ func winogradFits(g Geom, c, m int) bool {
 		winograd.Fits(c, m, g.H, g.W, g.K, g.Pad, g.Stride)
 }
 
-// winogradMaps is the most maps Winograd takes: at 64 (ResNet-20's third
-// stage) its transformed weights and a group's products no longer fit a
-// core's L2 cache, and in a training step its input gradient ran no
-// faster than the direct convolution (dropexp bench --layers).
-const winogradMaps = 32
+// winogradMaps is the most maps Winograd takes: ResNet-20's widest, the
+// most it has been measured at (beyond, its transformed weights and a
+// group's products outgrow a core's L2 cache).
+const winogradMaps = 64
+
+// weightThreads is how many threads transform a kernel: one below 64×64
+// maps, where waking the others costs more than the work (measured at
+// 16 and 32 maps).
+func weightThreads(g Geom, threads int) int {
+	if g.C*g.M < 64*64 {
+		return 1
+	}
+	return threads
+}

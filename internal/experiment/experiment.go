@@ -354,8 +354,8 @@ const (
 	DirectKernels Kernels = "direct"
 	// StridedKernels runs the stride-2 gradients by the direct convolution too.
 	StridedKernels Kernels = "strided"
-	// WinogradKernels is StridedKernels with the input gradients of the
-	// same-size 3×3 convolutions by Winograd's F(4×4, 3×3).
+	// WinogradKernels is StridedKernels with the forward passes and input
+	// gradients of same-size 3×3 convolutions by Winograd's F(4×4, 3×3).
 	WinogradKernels Kernels = "winograd"
 )
 
@@ -366,7 +366,7 @@ var kernelSets = [...]Kernels{DirectKernels, StridedKernels, WinogradKernels}
 // convolution (strided and winograd).
 func (k Kernels) Strided() bool { return k == StridedKernels || k == WinogradKernels }
 
-// Winograd reports whether k runs same-size 3×3 input gradients by Winograd.
+// Winograd reports whether k runs same-size 3×3 convolutions by Winograd.
 func (k Kernels) Winograd() bool { return k == WinogradKernels }
 
 // KernelNames returns the kernel sets' names, the default first.

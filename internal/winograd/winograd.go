@@ -25,7 +25,7 @@
 // loop in transform.go that runs elsewhere and gives the same bits.
 //
 // The winograd kernel set (internal/conv) computes ResNet-20's same-size
-// convolutions of 16 and 32 maps with it, forward and input gradient.
+// convolutions of 16 to 64 maps with it, forward and input gradient.
 // BenchmarkStages measures it against the direct convolution's forward
 // pass on ResNet-20's three stride-1 shapes, with each stage's share.
 //
@@ -95,7 +95,13 @@ var g = [6][3]float32{
 // transposed, w is c×m×3×3 and is read turned by 180°, the kernel of the
 // input gradient) packed for the GEMM tile: U[ξ][m/8][c][m%8].
 func (p *Plan) TransformWeights(u, w []float32, transposed bool) {
-	for m := 0; m < p.M; m++ {
+	p.TransformWeightsMaps(u, w, transposed, 0, p.M)
+}
+
+// TransformWeightsMaps is TransformWeights for output maps [m0, m1) only,
+// so that threads can share the work.
+func (p *Plan) TransformWeightsMaps(u, w []float32, transposed bool, m0, m1 int) {
+	for m := m0; m < m1; m++ {
 		for c := 0; c < p.C; c++ {
 			var k [3][3]float32
 			for i := 0; i < 3; i++ {
