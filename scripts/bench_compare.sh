@@ -23,7 +23,8 @@
 # PYTHON (/usr/bin/python3, the Debian python that sees python3-torch),
 # ITERS_CONVNET (10), ITERS_RESNET (5) timed iterations per block, BLOCKS (3)
 # timed blocks (median reported), WARMUP (3): the same for both sides,
-# DROPOUT_CONVNET (0.3), DROPOUT_RESNET (0.1), LOG (a temp file: stderr of runs).
+# DROPOUT_CONVNET (0.3), DROPOUT_RESNET (0.1), KERNELS (dropexp's kernel set;
+# empty: the default), LOG (a temp file: stderr of runs).
 # Run `make bench-compare` (builds first) or this script from the repo root.
 set -u
 
@@ -32,6 +33,7 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 DROPEXP=${DROPEXP:-bin/dropexp}
 DROPEXP_THREADS=${DROPEXP_THREADS:-2}
+KERNELS=${KERNELS:-}
 PYTHON=${PYTHON:-/usr/bin/python3}
 WARMUP=${WARMUP:-3}
 BLOCKS=${BLOCKS:-3}
@@ -100,9 +102,9 @@ for MODEL in convnet-quick resnet20; do
     DT=
     # dropexp
     if [ -z "$D_FAIL" ]; then
-      echo "== round $r $MODEL: $DROPEXP bench --model $MODEL --batch $BATCH --iters $ITERS --warmup $WARMUP --blocks $BLOCKS --threads $DROPEXP_THREADS --dropout $P --json" >>"$LOG"
+      echo "== round $r $MODEL: $DROPEXP bench --model $MODEL --batch $BATCH --iters $ITERS --warmup $WARMUP --blocks $BLOCKS --threads $DROPEXP_THREADS --dropout $P --kernels ${KERNELS:-direct} --json" >>"$LOG"
       OUT=$("$DROPEXP" bench --model "$MODEL" --batch "$BATCH" --iters "$ITERS" \
-              --warmup "$WARMUP" --blocks "$BLOCKS" --threads "$DROPEXP_THREADS" --dropout "$P" --json 2>>"$LOG")
+              --warmup "$WARMUP" --blocks "$BLOCKS" --threads "$DROPEXP_THREADS" --dropout "$P" --kernels "${KERNELS:-direct}" --json 2>>"$LOG")
       RC=$?
       LINE=$(printf '%s\n' "$OUT" | last_json)
       echo "$LINE" >>"$LOG"
