@@ -9,8 +9,8 @@ import (
 // winogradForward computes a same-size 3×3 convolution by Winograd's
 // F(4×4, 3×3) (the winograd kernel set), a few images at a time. When the
 // weight gradient is direct and reads the forward pass's features, it also
-// pads them into the direct convolution's planes for it, as the direct
-// forward pass does.
+// writes them into the direct convolution's padded planes for it, as it
+// splits them into its own.
 type winogradForward struct {
 	g       Geom
 	d       *kernels.Direct // the planes the weight gradient reads
@@ -43,11 +43,17 @@ func (s *winogradForward) Forward(od, h, mf, w, bias []float32, epi *Epilogue, r
 			if mf != nil {
 				m = mf[i*img : (i+k)*img]
 			}
-			for j := i; kept != nil && j < i+k; j++ {
-				d.Pad(kept[j*c*d.Plane():(j+1)*c*d.Plane()], h[j*img:(j+1)*img], kernels.Part(mf, j, img), c)
+			var keep *winograd.Padded
+			if kept != nil {
+				// The split writes the pixels of the planes as it reads them.
+				ld, shift := d.Interior()
+				keep = &winograd.Padded{Planes: kept[i*c*d.Plane() : (i+k)*c*d.Plane()], Plane: d.Plane(), LD: ld, Shift: shift}
+				for j := 0; j < k*c; j++ {
+					kernels.ClearBorders(keep.Planes[j*d.Plane():], g.H, g.W, ld, shift, d.Plane())
+				}
 			}
 			z := od[i*out : (i+k)*out]
-			p.Conv(z, h[i*img:(i+k)*img], m, nil, u, bias, scratch, k)
+			p.Conv(z, h[i*img:(i+k)*img], m, nil, u, bias, scratch, k, keep)
 			if epi != nil {
 				var r []float32
 				if res != nil {
@@ -89,7 +95,7 @@ func (s *winogradInputGrad) InputGrad(od, w, d, mb []float32, n int) {
 			if mb != nil {
 				m = mb[i*img : (i+k)*img]
 			}
-			p.Conv(od[i*img:(i+k)*img], d[i*out:(i+k)*out], nil, m, u, nil, scratch, k)
+			p.Conv(od[i*img:(i+k)*img], d[i*out:(i+k)*out], nil, m, u, nil, scratch, k, nil)
 		}
 	})
 }

@@ -173,6 +173,10 @@ func (d *Direct) Rows(n int) int { return roundUp(n, d.rows) }
 // shift is where pixel (0,0) sits in a padded plane.
 func (d *Direct) shift() int { p := (d.K - 1) / 2; return p*d.wp + p }
 
+// Interior is where Pad writes the pixels of a stride-1 plane: row y at
+// shift + y·ld, the rest of the plane padding (ClearBorders zeroes it).
+func (d *Direct) Interior() (ld, shift int) { return d.wp, d.shift() }
+
 // Pad writes ch maps of h×w pixels (times mask, when mask is not nil) into
 // ch zero-padded planes.
 func (d *Direct) Pad(dst, img, mask []float32, ch int) {

@@ -32,11 +32,12 @@
 	LEAQ (R12)(BX*2), R14
 
 
-// func splitPlane32(dst *float32, plane, ld int, src, mask *float32, th int, idx *[4][16]uint32)
+// func splitPlane32(dst *float32, plane, ld int, src, mask *float32, th int, idx *[4][16]uint32, pad *float32, pld int)
 //
 // splitPlaneGo for w = 32: the 16 phase planes (plane floats apart, rows
-// of ld) of one 32-wide channel of 4·th rows, times mask when not nil.
-TEXT ·splitPlane32(SB), NOSPLIT, $0-56
+// of ld) of one 32-wide channel of 4·th rows, times mask when not nil,
+// and the same rows to pad (pld apart) when it is not nil.
+TEXT ·splitPlane32(SB), NOSPLIT, $0-72
 	MOVQ dst+0(FP), AX
 	MOVQ plane+8(FP), BX
 	MOVQ ld+16(FP), CX
@@ -44,8 +45,11 @@ TEXT ·splitPlane32(SB), NOSPLIT, $0-56
 	MOVQ mask+32(FP), DI
 	MOVQ th+40(FP), DX
 	MOVQ idx+48(FP), R8
+	MOVQ pad+56(FP), R9
+	MOVQ pld+64(FP), R10
 	SHLQ $2, BX
 	SHLQ $2, CX
+	SHLQ $2, R10
 	VMOVUPS (R8), Z20
 	VMOVUPS 64(R8), Z21
 	VMOVUPS 128(R8), Z22
@@ -70,6 +74,12 @@ TEXT ·splitPlane32(SB), NOSPLIT, $0-56
 	ADDQ $128, DI
 nm1:
 	ADDQ $128, SI
+	TESTQ R9, R9
+	JZ   np1
+	VMOVUPS Z0, (R9)
+	VMOVUPS Z1, 64(R9)
+	ADDQ R10, R9
+np1:
 	VMOVAPS Z0, Z8
 	VPERMT2PS Z1, Z20, Z8
 	MOVL $0, (R11)
@@ -96,6 +106,12 @@ nm1:
 	ADDQ $128, DI
 nm2:
 	ADDQ $128, SI
+	TESTQ R9, R9
+	JZ   np2
+	VMOVUPS Z0, (R9)
+	VMOVUPS Z1, 64(R9)
+	ADDQ R10, R9
+np2:
 	VMOVAPS Z0, Z8
 	VPERMT2PS Z1, Z20, Z8
 	MOVL $0, (R11)
@@ -122,6 +138,12 @@ nm2:
 	ADDQ $128, DI
 nm3:
 	ADDQ $128, SI
+	TESTQ R9, R9
+	JZ   np3
+	VMOVUPS Z0, (R9)
+	VMOVUPS Z1, 64(R9)
+	ADDQ R10, R9
+np3:
 	VMOVAPS Z0, Z8
 	VPERMT2PS Z1, Z20, Z8
 	MOVL $0, (R11)
@@ -152,6 +174,12 @@ mid32:
 	ADDQ $128, DI
 nm4:
 	ADDQ $128, SI
+	TESTQ R9, R9
+	JZ   np4
+	VMOVUPS Z0, (R9)
+	VMOVUPS Z1, 64(R9)
+	ADDQ R10, R9
+np4:
 	VMOVAPS Z0, Z8
 	VPERMT2PS Z1, Z20, Z8
 	MOVL $0, (R11)
@@ -178,6 +206,12 @@ nm4:
 	ADDQ $128, DI
 nm5:
 	ADDQ $128, SI
+	TESTQ R9, R9
+	JZ   np5
+	VMOVUPS Z0, (R9)
+	VMOVUPS Z1, 64(R9)
+	ADDQ R10, R9
+np5:
 	VMOVAPS Z0, Z8
 	VPERMT2PS Z1, Z20, Z8
 	MOVL $0, (R11)
@@ -204,6 +238,12 @@ nm5:
 	ADDQ $128, DI
 nm6:
 	ADDQ $128, SI
+	TESTQ R9, R9
+	JZ   np6
+	VMOVUPS Z0, (R9)
+	VMOVUPS Z1, 64(R9)
+	ADDQ R10, R9
+np6:
 	VMOVAPS Z0, Z8
 	VPERMT2PS Z1, Z20, Z8
 	MOVL $0, (R11)
@@ -230,6 +270,12 @@ nm6:
 	ADDQ $128, DI
 nm7:
 	ADDQ $128, SI
+	TESTQ R9, R9
+	JZ   np7
+	VMOVUPS Z0, (R9)
+	VMOVUPS Z1, 64(R9)
+	ADDQ R10, R9
+np7:
 	VMOVAPS Z0, Z8
 	VPERMT2PS Z1, Z20, Z8
 	MOVL $0, (R11)
@@ -260,6 +306,12 @@ last32:
 	ADDQ $128, DI
 nm8:
 	ADDQ $128, SI
+	TESTQ R9, R9
+	JZ   np8
+	VMOVUPS Z0, (R9)
+	VMOVUPS Z1, 64(R9)
+	ADDQ R10, R9
+np8:
 	VMOVAPS Z0, Z8
 	VPERMT2PS Z1, Z20, Z8
 	MOVL $0, (R11)
@@ -306,11 +358,12 @@ nm8:
 	VZEROUPPER
 	RET
 
-// func splitPlane16(dst *float32, plane, ld int, src, mask *float32, th int, idx *[4][16]uint32)
+// func splitPlane16(dst *float32, plane, ld int, src, mask *float32, th int, idx *[4][16]uint32, pad *float32, pld int)
 //
 // splitPlaneGo for w = 16: the 16 phase planes (plane floats apart, rows
-// of ld) of one 16-wide channel of 4·th rows, times mask when not nil.
-TEXT ·splitPlane16(SB), NOSPLIT, $0-56
+// of ld) of one 16-wide channel of 4·th rows, times mask when not nil,
+// and the same rows to pad (pld apart) when it is not nil.
+TEXT ·splitPlane16(SB), NOSPLIT, $0-72
 	MOVQ dst+0(FP), AX
 	MOVQ plane+8(FP), BX
 	MOVQ ld+16(FP), CX
@@ -318,8 +371,11 @@ TEXT ·splitPlane16(SB), NOSPLIT, $0-56
 	MOVQ mask+32(FP), DI
 	MOVQ th+40(FP), DX
 	MOVQ idx+48(FP), R8
+	MOVQ pad+56(FP), R9
+	MOVQ pld+64(FP), R10
 	SHLQ $2, BX
 	SHLQ $2, CX
+	SHLQ $2, R10
 	VMOVUPS (R8), Z20
 	VMOVUPS 64(R8), Z21
 	VMOVUPS 128(R8), Z22
@@ -342,6 +398,11 @@ TEXT ·splitPlane16(SB), NOSPLIT, $0-56
 	ADDQ $64, DI
 nm9:
 	ADDQ $64, SI
+	TESTQ R9, R9
+	JZ   np9
+	VMOVUPS Z0, (R9)
+	ADDQ R10, R9
+np9:
 	VPERMPS Z0, Z20, Z8
 	MOVL $0, (R11)
 	VMOVUPS X8, 4(R11)
@@ -362,6 +423,11 @@ nm9:
 	ADDQ $64, DI
 nm10:
 	ADDQ $64, SI
+	TESTQ R9, R9
+	JZ   np10
+	VMOVUPS Z0, (R9)
+	ADDQ R10, R9
+np10:
 	VPERMPS Z0, Z20, Z8
 	MOVL $0, (R11)
 	VMOVUPS X8, 4(R11)
@@ -382,6 +448,11 @@ nm10:
 	ADDQ $64, DI
 nm11:
 	ADDQ $64, SI
+	TESTQ R9, R9
+	JZ   np11
+	VMOVUPS Z0, (R9)
+	ADDQ R10, R9
+np11:
 	VPERMPS Z0, Z20, Z8
 	MOVL $0, (R11)
 	VMOVUPS X8, 4(R11)
@@ -406,6 +477,11 @@ mid16:
 	ADDQ $64, DI
 nm12:
 	ADDQ $64, SI
+	TESTQ R9, R9
+	JZ   np12
+	VMOVUPS Z0, (R9)
+	ADDQ R10, R9
+np12:
 	VPERMPS Z0, Z20, Z8
 	MOVL $0, (R11)
 	VMOVUPS X8, 4(R11)
@@ -426,6 +502,11 @@ nm12:
 	ADDQ $64, DI
 nm13:
 	ADDQ $64, SI
+	TESTQ R9, R9
+	JZ   np13
+	VMOVUPS Z0, (R9)
+	ADDQ R10, R9
+np13:
 	VPERMPS Z0, Z20, Z8
 	MOVL $0, (R11)
 	VMOVUPS X8, 4(R11)
@@ -446,6 +527,11 @@ nm13:
 	ADDQ $64, DI
 nm14:
 	ADDQ $64, SI
+	TESTQ R9, R9
+	JZ   np14
+	VMOVUPS Z0, (R9)
+	ADDQ R10, R9
+np14:
 	VPERMPS Z0, Z20, Z8
 	MOVL $0, (R11)
 	VMOVUPS X8, 4(R11)
@@ -466,6 +552,11 @@ nm14:
 	ADDQ $64, DI
 nm15:
 	ADDQ $64, SI
+	TESTQ R9, R9
+	JZ   np15
+	VMOVUPS Z0, (R9)
+	ADDQ R10, R9
+np15:
 	VPERMPS Z0, Z20, Z8
 	MOVL $0, (R11)
 	VMOVUPS X8, 4(R11)
@@ -490,6 +581,11 @@ last16:
 	ADDQ $64, DI
 nm16:
 	ADDQ $64, SI
+	TESTQ R9, R9
+	JZ   np16
+	VMOVUPS Z0, (R9)
+	ADDQ R10, R9
+np16:
 	VPERMPS Z0, Z20, Z8
 	MOVL $0, (R11)
 	VMOVUPS X8, 4(R11)
@@ -532,11 +628,12 @@ nm16:
 	VZEROUPPER
 	RET
 
-// func splitPlane8(dst *float32, plane, ld int, src, mask *float32, th int, idx *[4][16]uint32)
+// func splitPlane8(dst *float32, plane, ld int, src, mask *float32, th int, idx *[4][16]uint32, pad *float32, pld int)
 //
 // splitPlaneGo for w = 8: the 16 phase planes (plane floats apart, rows
-// of ld) of one 8-wide channel of 4·th rows, times mask when not nil.
-TEXT ·splitPlane8(SB), NOSPLIT, $0-56
+// of ld) of one 8-wide channel of 4·th rows, times mask when not nil,
+// and the same rows to pad (pld apart) when it is not nil.
+TEXT ·splitPlane8(SB), NOSPLIT, $0-72
 	MOVQ dst+0(FP), AX
 	MOVQ plane+8(FP), BX
 	MOVQ ld+16(FP), CX
@@ -544,8 +641,11 @@ TEXT ·splitPlane8(SB), NOSPLIT, $0-56
 	MOVQ mask+32(FP), DI
 	MOVQ th+40(FP), DX
 	MOVQ idx+48(FP), R8
+	MOVQ pad+56(FP), R9
+	MOVQ pld+64(FP), R10
 	SHLQ $2, BX
 	SHLQ $2, CX
+	SHLQ $2, R10
 	VMOVUPS (R8), Z20
 	VMOVUPS 64(R8), Z21
 	VMOVUPS 128(R8), Z22
@@ -568,6 +668,11 @@ TEXT ·splitPlane8(SB), NOSPLIT, $0-56
 	ADDQ $32, DI
 nm17:
 	ADDQ $32, SI
+	TESTQ R9, R9
+	JZ   np17
+	VMOVUPS Y0, (R9)
+	ADDQ R10, R9
+np17:
 	VPERMPS Y0, Y20, Y8
 	MOVL $0, (R11)
 	VMOVQ X8, 4(R11)
@@ -588,6 +693,11 @@ nm17:
 	ADDQ $32, DI
 nm18:
 	ADDQ $32, SI
+	TESTQ R9, R9
+	JZ   np18
+	VMOVUPS Y0, (R9)
+	ADDQ R10, R9
+np18:
 	VPERMPS Y0, Y20, Y8
 	MOVL $0, (R11)
 	VMOVQ X8, 4(R11)
@@ -608,6 +718,11 @@ nm18:
 	ADDQ $32, DI
 nm19:
 	ADDQ $32, SI
+	TESTQ R9, R9
+	JZ   np19
+	VMOVUPS Y0, (R9)
+	ADDQ R10, R9
+np19:
 	VPERMPS Y0, Y20, Y8
 	MOVL $0, (R11)
 	VMOVQ X8, 4(R11)
@@ -632,6 +747,11 @@ mid8:
 	ADDQ $32, DI
 nm20:
 	ADDQ $32, SI
+	TESTQ R9, R9
+	JZ   np20
+	VMOVUPS Y0, (R9)
+	ADDQ R10, R9
+np20:
 	VPERMPS Y0, Y20, Y8
 	MOVL $0, (R11)
 	VMOVQ X8, 4(R11)
@@ -652,6 +772,11 @@ nm20:
 	ADDQ $32, DI
 nm21:
 	ADDQ $32, SI
+	TESTQ R9, R9
+	JZ   np21
+	VMOVUPS Y0, (R9)
+	ADDQ R10, R9
+np21:
 	VPERMPS Y0, Y20, Y8
 	MOVL $0, (R11)
 	VMOVQ X8, 4(R11)
@@ -672,6 +797,11 @@ nm21:
 	ADDQ $32, DI
 nm22:
 	ADDQ $32, SI
+	TESTQ R9, R9
+	JZ   np22
+	VMOVUPS Y0, (R9)
+	ADDQ R10, R9
+np22:
 	VPERMPS Y0, Y20, Y8
 	MOVL $0, (R11)
 	VMOVQ X8, 4(R11)
@@ -692,6 +822,11 @@ nm22:
 	ADDQ $32, DI
 nm23:
 	ADDQ $32, SI
+	TESTQ R9, R9
+	JZ   np23
+	VMOVUPS Y0, (R9)
+	ADDQ R10, R9
+np23:
 	VPERMPS Y0, Y20, Y8
 	MOVL $0, (R11)
 	VMOVQ X8, 4(R11)
@@ -716,6 +851,11 @@ last8:
 	ADDQ $32, DI
 nm24:
 	ADDQ $32, SI
+	TESTQ R9, R9
+	JZ   np24
+	VMOVUPS Y0, (R9)
+	ADDQ R10, R9
+np24:
 	VPERMPS Y0, Y20, Y8
 	MOVL $0, (R11)
 	VMOVQ X8, 4(R11)

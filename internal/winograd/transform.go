@@ -93,8 +93,19 @@ func tilesFit(s []float32, off []int, n int) bool {
 // (plane floats apart, rows of ld = w/4+1, th+1 rows, h = 4·th): phase
 // (a, b) holds padded pixel (4y+a, 4x+b), that is src pixel (4y+a−1,
 // 4x+b−1) times mask's (when mask is not nil), or zero in the padding.
-func splitPlaneGo(dst []float32, plane, ld int, src, mask []float32, th, w int) {
+// When pad is not nil it also writes row r of src (times mask) to
+// pad[r·pld:], for the direct convolution's planes.
+func splitPlaneGo(dst []float32, plane, ld int, src, mask []float32, th, w int, pad []float32, pld int) {
 	q := w / 4
+	for r := 0; pad != nil && r < 4*th; r++ {
+		row := pad[r*pld:][:w]
+		for x := range row {
+			row[x] = src[r*w+x]
+			if mask != nil {
+				row[x] = src[r*w+x] * mask[r*w+x]
+			}
+		}
+	}
 	for pr := 0; pr < 4*(th+1); pr++ { // padded row
 		var row [4][]float32
 		for b := range row {

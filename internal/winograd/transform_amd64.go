@@ -68,13 +68,13 @@ var scatterIdx = map[int]*[2][16]uint32{
 }
 
 //go:noescape
-func splitPlane32(dst *float32, plane, ld int, src, mask *float32, th int, idx *[4][16]uint32)
+func splitPlane32(dst *float32, plane, ld int, src, mask *float32, th int, idx *[4][16]uint32, pad *float32, pld int)
 
 //go:noescape
-func splitPlane16(dst *float32, plane, ld int, src, mask *float32, th int, idx *[4][16]uint32)
+func splitPlane16(dst *float32, plane, ld int, src, mask *float32, th int, idx *[4][16]uint32, pad *float32, pld int)
 
 //go:noescape
-func splitPlane8(dst *float32, plane, ld int, src, mask *float32, th int, idx *[4][16]uint32)
+func splitPlane8(dst *float32, plane, ld int, src, mask *float32, th int, idx *[4][16]uint32, pad *float32, pld int)
 
 //go:noescape
 func scatterPlane32(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
@@ -87,23 +87,26 @@ func scatterPlane8(dst, y, mask *float32, run, ld, th int, bias float32, hasBias
 
 // splitPlane runs splitPlaneGo, in assembly for maps 32, 16 or 8 wide
 // where the CPU has AVX-512.
-func splitPlane(dst []float32, plane, ld int, src, mask []float32, th, w int) {
+func splitPlane(dst []float32, plane, ld int, src, mask []float32, th, w int, pad []float32, pld int) {
 	h := 4 * th
 	asm := tile.Wide && th >= 1 && ld == w/4+1 && len(src) >= h*w && (mask == nil || len(mask) >= h*w) &&
-		len(dst) >= 15*plane+(th+1)*ld && plane >= (th+1)*ld
-	var m *float32
+		len(dst) >= 15*plane+(th+1)*ld && plane >= (th+1)*ld && (pad == nil || pld >= w && len(pad) >= (h-1)*pld+w)
+	var m, pp *float32
 	if mask != nil {
 		m = &mask[0]
 	}
+	if pad != nil {
+		pp = &pad[0]
+	}
 	switch {
 	case asm && w == 32:
-		splitPlane32(&dst[0], plane, ld, &src[0], m, th, &splitIdx)
+		splitPlane32(&dst[0], plane, ld, &src[0], m, th, &splitIdx, pp, pld)
 	case asm && w == 16:
-		splitPlane16(&dst[0], plane, ld, &src[0], m, th, &splitIdx)
+		splitPlane16(&dst[0], plane, ld, &src[0], m, th, &splitIdx, pp, pld)
 	case asm && w == 8:
-		splitPlane8(&dst[0], plane, ld, &src[0], m, th, &splitIdx)
+		splitPlane8(&dst[0], plane, ld, &src[0], m, th, &splitIdx, pp, pld)
 	default:
-		splitPlaneGo(dst, plane, ld, src, mask, th, w)
+		splitPlaneGo(dst, plane, ld, src, mask, th, w, pad, pld)
 	}
 }
 

@@ -13,8 +13,8 @@ func outputTiles(dst []float32, doff *[16]int, src []float32, soff *[36]int, tmp
 }
 
 // splitPlane runs splitPlaneGo.
-func splitPlane(dst []float32, plane, ld int, src, mask []float32, th, w int) {
-	splitPlaneGo(dst, plane, ld, src, mask, th, w)
+func splitPlane(dst []float32, plane, ld int, src, mask []float32, th, w int, pad []float32, pld int) {
+	splitPlaneGo(dst, plane, ld, src, mask, th, w, pad, pld)
 }
 
 // scatterPlane runs scatterPlaneGo.

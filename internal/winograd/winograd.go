@@ -129,17 +129,26 @@ func (p *Plan) TransformWeightsMaps(u, w []float32, transposed bool, m0, m1 int)
 	}
 }
 
+// Padded is where Conv also writes its input (times inMask) as it reads
+// it: the pixels of channel c of image k at Planes[(k·C+c)·Plane+Shift:],
+// rows LD apart (the direct convolution's padded planes, whose borders
+// the caller keeps zero).
+type Padded struct {
+	Planes           []float32
+	Plane, LD, Shift int
+}
+
 // Conv computes the convolution of the first n ≤ G images of x (NCHW, c
 // maps each), times inMask when not nil, with the weights u transformed
 // by TransformWeights, into out (NCHW, m maps each), adding bias when not
-// nil and then multiplying by outMask when not nil. scratch holds
-// ScratchLen floats.
-func (p *Plan) Conv(out, x, inMask, outMask, u, bias, scratch []float32, n int) {
+// nil and then multiplying by outMask when not nil; with keep it also
+// writes the input there. scratch holds ScratchLen floats.
+func (p *Plan) Conv(out, x, inMask, outMask, u, bias, scratch []float32, n int, keep *Padded) {
 	phases := scratch[:p.C*16*p.phase]
 	v := scratch[len(phases):][:Xi*p.C*p.nq]
 	prod := scratch[len(phases)+len(v):][:Xi*p.M*p.nq]
 	tmp := scratch[len(phases)+len(v)+len(prod):][:40*p.nq]
-	p.split(phases, x, inMask, n)
+	p.splitMaps(phases, x, inMask, n, p.C, keep)
 	for c := 0; c < p.C; c++ {
 		p.inputTransform(v, phases[c*16*p.phase:], tmp, c)
 	}
@@ -158,10 +167,11 @@ func (p *Plan) Conv(out, x, inMask, outMask, u, bias, scratch []float32, n int) 
 // k at k·img + y·ld + x, zero in the padding. Each image's th+1 rows of
 // ld are written whole, so nothing is cleared first; what lies past the
 // n images is left as it was and feeds only tiles that are not output.
-func (p *Plan) split(phases, x, mask []float32, n int) { p.splitMaps(phases, x, mask, n, p.C) }
+func (p *Plan) split(phases, x, mask []float32, n int) { p.splitMaps(phases, x, mask, n, p.C, nil) }
 
-// splitMaps is split for images of maps maps.
-func (p *Plan) splitMaps(phases, x, mask []float32, n, maps int) {
+// splitMaps is split for images of maps maps, also writing them to keep
+// when it is not nil.
+func (p *Plan) splitMaps(phases, x, mask []float32, n, maps int, keep *Padded) {
 	hw := p.H * p.W
 	for c := 0; c < maps; c++ {
 		ph := phases[c*16*p.phase:][:16*p.phase]
@@ -171,7 +181,12 @@ func (p *Plan) splitMaps(phases, x, mask []float32, n, maps int) {
 			if mask != nil {
 				ms = mask[at:][:hw]
 			}
-			splitPlane(ph[k*p.img:], p.phase, p.ld, x[at:][:hw], ms, p.th, p.W)
+			var pad []float32
+			pld := 0
+			if keep != nil {
+				pad, pld = keep.Planes[(k*maps+c)*keep.Plane+keep.Shift:], keep.LD
+			}
+			splitPlane(ph[k*p.img:], p.phase, p.ld, x[at:][:hw], ms, p.th, p.W, pad, pld)
 		}
 	}
 }
@@ -267,12 +282,12 @@ func (p *Plan) AddWeightGrad(lanes, x, mask, d, scratch []float32, n int) {
 	v := scratch[len(phases):][:Xi*p.C*nq]
 	dm := scratch[len(phases)+len(v):][:Xi*p.M*nq]
 	tmp := scratch[len(phases)+len(v)+len(dm):][:40*nq]
-	p.splitMaps(phases, x, mask, n, p.C)
+	p.splitMaps(phases, x, mask, n, p.C, nil)
 	p.clearTails(phases, n, p.C)
 	for c := 0; c < p.C; c++ {
 		p.inputTransform(v, phases[c*16*p.phase:], tmp, c)
 	}
-	p.splitMaps(phases, d, nil, n, p.M)
+	p.splitMaps(phases, d, nil, n, p.M, nil)
 	p.clearTails(phases, n, p.M)
 	// Output pixel (4ty+i, 4tx+j) is padded pixel (4ty+i+1, 4tx+j+1).
 	var soff [16]int

@@ -120,7 +120,7 @@ func TestConvAgainstDefinition(t *testing.T) {
 			if outMask != nil {
 				om = outMask[k*o:]
 			}
-			p.Conv(out[k*o:], x[k*img:], mk, om, u, bias, scratch, g)
+			p.Conv(out[k*o:], x[k*img:], mk, om, u, bias, scratch, g, nil)
 		}
 		want := conv(x, mask, ref, bias, tc.n, tc.c, tc.m, tc.h, tc.w)
 		var worst float64
@@ -151,13 +151,13 @@ func TestConvGroupingInvariant(t *testing.T) {
 	p.TransformWeights(u, wt, false)
 	scratch := make([]float32, p.ScratchLen())
 	all := make([]float32, n*m*h*w)
-	p.Conv(all, x, nil, nil, u, nil, scratch, min(n, p.G))
+	p.Conv(all, x, nil, nil, u, nil, scratch, min(n, p.G), nil)
 	if n > p.G {
-		p.Conv(all[p.G*m*h*w:], x[p.G*c*h*w:], nil, nil, u, nil, scratch, n-p.G)
+		p.Conv(all[p.G*m*h*w:], x[p.G*c*h*w:], nil, nil, u, nil, scratch, n-p.G, nil)
 	}
 	one := make([]float32, len(all))
 	for k := 0; k < n; k++ {
-		p.Conv(one[k*m*h*w:], x[k*c*h*w:], nil, nil, u, nil, scratch, 1)
+		p.Conv(one[k*m*h*w:], x[k*c*h*w:], nil, nil, u, nil, scratch, 1, nil)
 	}
 	for i := range all {
 		if math.Float32bits(all[i]) != math.Float32bits(one[i]) {
@@ -186,7 +186,7 @@ func BenchmarkStages(b *testing.B) {
 		b.Run("winograd-"+itoa(c), func(b *testing.B) {
 			for b.Loop() {
 				for k := 0; k < n; k += p.G {
-					p.Conv(out[k*c*h*h:], x[k*c*h*h:], nil, nil, u, nil, scratch, min(p.G, n-k))
+					p.Conv(out[k*c*h*h:], x[k*c*h*h:], nil, nil, u, nil, scratch, min(p.G, n-k), nil)
 				}
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
@@ -269,8 +269,15 @@ func TestSplitScatterEqualLoops(t *testing.T) {
 			for _, m := range [][]float32{nil, mask} {
 				got, want := randoms(rng, 16*plane), make([]float32, 16*plane)
 				copy(want, got)
-				splitPlane(got, plane, ld, src, m, th, w)
-				splitPlaneGo(want, plane, ld, src, m, th, w)
+				pld := w + 3
+				gotPad, wantPad := randoms(rng, h*pld), make([]float32, h*pld)
+				copy(wantPad, gotPad)
+				splitPlane(got, plane, ld, src, m, th, w, gotPad, pld)
+				splitPlaneGo(want, plane, ld, src, m, th, w, wantPad, pld)
+				same(t, "split", got, want)
+				same(t, "split's padded planes", gotPad, wantPad)
+				splitPlane(got, plane, ld, src, m, th, w, nil, 0)
+				splitPlaneGo(want, plane, ld, src, m, th, w, nil, 0)
 				same(t, "split", got, want)
 			}
 			run := th*ld + 3
