@@ -25,7 +25,6 @@ func (s *winogradForward) Name() string { return "winograd" }
 func (s *winogradForward) Forward(od, h, mf, w, bias []float32, epi *Epilogue, res []float32, save *Saved, n int) {
 	g, d, p := s.g, s.d, s.p
 	c, img, out := g.C, g.img(), g.out()
-	s.ws.ensure(s.threads)
 	u := s.u.Get(p.WeightsLen())
 	kernels.Parallel(g.M, weightThreads(g, s.threads), func(_, m0, m1 int) { p.TransformWeightsMaps(u, w, false, m0, m1) })
 	var kept []float32
@@ -35,32 +34,20 @@ func (s *winogradForward) Forward(od, h, mf, w, bias []float32, epi *Epilogue, r
 	if epi != nil {
 		bias = nil // as the direct strategy: the epilogue's shift stands for it
 	}
-	kernels.Parallel(n, s.threads, func(wk, lo, hi int) {
-		scratch := s.ws.buf[wk].Get(p.ScratchLen())
-		for i := lo; i < hi; i += p.G {
-			k := min(p.G, hi-i)
-			var m []float32
-			if mf != nil {
-				m = mf[i*img : (i+k)*img]
+	s.ws.winogradGroups(p, n, s.threads, func(scratch []float32, i, k int) {
+		var keep *winograd.Padded
+		if kept != nil {
+			// The split writes the pixels of the planes as it reads them.
+			ld, shift := d.Interior()
+			keep = &winograd.Padded{Planes: images(kept, i, k, c*d.Plane()), Plane: d.Plane(), LD: ld, Shift: shift}
+			for j := 0; j < k*c; j++ {
+				kernels.ClearBorders(keep.Planes[j*d.Plane():], g.H, g.W, ld, shift, d.Plane())
 			}
-			var keep *winograd.Padded
-			if kept != nil {
-				// The split writes the pixels of the planes as it reads them.
-				ld, shift := d.Interior()
-				keep = &winograd.Padded{Planes: kept[i*c*d.Plane() : (i+k)*c*d.Plane()], Plane: d.Plane(), LD: ld, Shift: shift}
-				for j := 0; j < k*c; j++ {
-					kernels.ClearBorders(keep.Planes[j*d.Plane():], g.H, g.W, ld, shift, d.Plane())
-				}
-			}
-			z := od[i*out : (i+k)*out]
-			p.Conv(z, h[i*img:(i+k)*img], m, nil, u, bias, scratch, k, keep)
-			if epi != nil {
-				var r []float32
-				if res != nil {
-					r = res[i*out : (i+k)*out]
-				}
-				epi.Maps(z, r, 0, k*g.M, g.M, g.p())
-			}
+		}
+		z := od[i*out : (i+k)*out]
+		p.Conv(z, h[i*img:(i+k)*img], images(mf, i, k, img), nil, u, bias, scratch, k, keep)
+		if epi != nil {
+			epi.Maps(z, images(res, i, k, out), 0, k*g.M, g.M, g.p())
 		}
 	})
 }
@@ -84,20 +71,31 @@ func (s *winogradInputGrad) Name() string { return "winograd" }
 func (s *winogradInputGrad) InputGrad(od, w, d, mb []float32, n int) {
 	g, p := s.g, s.p
 	img, out := g.img(), g.out()
-	s.ws.ensure(s.threads)
 	u := s.u.Get(p.WeightsLen())
 	kernels.Parallel(g.C, weightThreads(g, s.threads), func(_, m0, m1 int) { p.TransformWeightsMaps(u, w, true, m0, m1) })
-	kernels.Parallel(n, s.threads, func(wk, lo, hi int) {
-		scratch := s.ws.buf[wk].Get(p.ScratchLen())
+	s.ws.winogradGroups(p, n, s.threads, func(scratch []float32, i, k int) {
+		p.Conv(od[i*img:(i+k)*img], d[i*out:(i+k)*out], nil, images(mb, i, k, img), u, nil, scratch, k, nil)
+	})
+}
+
+// winogradGroups runs fn on groups [i, i+k) of at most p.G of n images,
+// the threads taking them as they come, each with a scratch of its own.
+func (w *workspace) winogradGroups(p *winograd.Plan, n, threads int, fn func(scratch []float32, i, k int)) {
+	w.ensure(threads)
+	kernels.Parallel(n, threads, func(wk, lo, hi int) {
+		scratch := w.buf[wk].Get(p.ScratchLen())
 		for i := lo; i < hi; i += p.G {
-			k := min(p.G, hi-i)
-			var m []float32
-			if mb != nil {
-				m = mb[i*img : (i+k)*img]
-			}
-			p.Conv(od[i*img:(i+k)*img], d[i*out:(i+k)*out], nil, m, u, nil, scratch, k, nil)
+			fn(scratch, i, min(p.G, hi-i))
 		}
 	})
+}
+
+// images returns images [i, i+k) of s, size floats each, or nil for nil.
+func images(s []float32, i, k, size int) []float32 {
+	if s == nil {
+		return nil
+	}
+	return s[i*size : (i+k)*size]
 }
 
 // winogradFits reports whether the winograd set computes the pass of g
