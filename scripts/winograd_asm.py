@@ -100,12 +100,14 @@ w('''//go:build amd64 && !noasm
 	VPBROADCASTD R9, Z31
 ''')
 
-w('''// func inputTilesAsm(dst *float32, doff *[36]int, src *float32, soff *[36]int, tmp *float32, n int)
+def tiles(name, goloop, doff, soff, nin, nout, macro, lines, label, sep):
+    """Emits a two-pass transform of an nin×nin block into nout×nout, 16
+    positions at a time: rows into tmp, then columns into dst."""
+    w(sep + f'''// func {name}(dst *float32, doff *[{nout*nout}]int, src *float32, soff *[{nin*nin}]int, tmp *float32, n int)
 //
-// The Go loop: inputTilesGo in transform.go. For k = 0, 16, …, n−16:
-// t[i][b] = Bᵀ·(src[soff[6i+j]+k])_j into tmp, then
-// dst[doff[6a+b]+k] = Bᵀ·(t[i][b])_i.
-TEXT ·inputTilesAsm(SB), NOSPLIT, $0-48
+// The Go loop: {goloop} in transform.go. For k = 0, 16, …, n−16:
+{lines}
+TEXT ·{name}(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), AX
 	MOVQ doff+8(FP), BX
 	MOVQ src+16(FP), SI
@@ -116,121 +118,40 @@ TEXT ·inputTilesAsm(SB), NOSPLIT, $0-48
 	XORQ R8, R8
 	SHLQ $2, DX
 	TESTQ DX, DX
-	JZ   indone
+	JZ   {label}done
 
-inloop:
-	LEAQ (SI)(R8*1), R10
-	LEAQ (AX)(R8*1), R11
-''')
-for i in range(6):
-    for j in range(6):
-        w(f'\tMOVQ {(i*6+j)*8}(CX), R9')
-        w(f'\tVMOVUPS (R10)(R9*4), Z{j}')
-    w('\tBT6')
-    for b in range(6):
-        w(f'\tVMOVUPS Z{6+b}, {(i*6+b)*64}(DI)')
-for b in range(6):
-    for i in range(6):
-        w(f'\tVMOVUPS {(i*6+b)*64}(DI), Z{i}')
-    w('\tBT6')
-    for a in range(6):
-        w(f'\tMOVQ {(a*6+b)*8}(BX), R9')
-        w(f'\tVMOVUPS Z{6+a}, (R11)(R9*4)')
-w('''	ADDQ $64, R8
-	CMPQ R8, DX
-	JLT  inloop
-
-indone:
-	VZEROUPPER
-	RET
-
-// func outputTilesAsm(dst *float32, doff *[16]int, src *float32, soff *[36]int, tmp *float32, n int)
-//
-// The Go loop: outputTilesGo in transform.go. For k = 0, 16, …, n−16:
-// s[a][j] = Aᵀ·(src[soff[6a+b]+k])_b into tmp, then
-// dst[doff[4i+j]+k] = Aᵀ·(s[a][j])_a.
-TEXT ·outputTilesAsm(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), AX
-	MOVQ doff+8(FP), BX
-	MOVQ src+16(FP), SI
-	MOVQ soff+24(FP), CX
-	MOVQ tmp+32(FP), DI
-	MOVQ n+40(FP), DX
-	CONSTS
-	XORQ R8, R8
-	SHLQ $2, DX
-	TESTQ DX, DX
-	JZ   outdone
-
-outloop:
-	LEAQ (SI)(R8*1), R10
-	LEAQ (AX)(R8*1), R11
-''')
-for a in range(6):
-    for b in range(6):
-        w(f'\tMOVQ {(a*6+b)*8}(CX), R9')
-        w(f'\tVMOVUPS (R10)(R9*4), Z{b}')
-    w('\tAT6')
-    for j in range(4):
-        w(f'\tVMOVUPS Z{6+j}, {(a*4+j)*64}(DI)')
-for j in range(4):
-    for a in range(6):
-        w(f'\tVMOVUPS {(a*4+j)*64}(DI), Z{a}')
-    w('\tAT6')
-    for i in range(4):
-        w(f'\tMOVQ {(i*4+j)*8}(BX), R9')
-        w(f'\tVMOVUPS Z{6+i}, (R11)(R9*4)')
-w('''	ADDQ $64, R8
-	CMPQ R8, DX
-	JLT  outloop
-
-outdone:
-	VZEROUPPER
-	RET''')
-w('''
-
-// func gradTilesAsm(dst *float32, doff *[36]int, src *float32, soff *[16]int, tmp *float32, n int)
-//
-// The Go loop: gradTilesGo in transform.go. For k = 0, 16, …, n−16:
-// t[i][b] = A·(src[soff[4i+j]+k])_j into tmp, then
-// dst[doff[6a+b]+k] = A·(t[i][b])_i.
-TEXT ·gradTilesAsm(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), AX
-	MOVQ doff+8(FP), BX
-	MOVQ src+16(FP), SI
-	MOVQ soff+24(FP), CX
-	MOVQ tmp+32(FP), DI
-	MOVQ n+40(FP), DX
-	CONSTS
-	XORQ R8, R8
-	SHLQ $2, DX
-	TESTQ DX, DX
-	JZ   graddone
-
-gradloop:
+{label}loop:
 	LEAQ (SI)(R8*1), R10
 	LEAQ (AX)(R8*1), R11''')
-for i in range(4):
-    for j in range(4):
-        w(f'\tMOVQ {(i*4+j)*8}(CX), R9')
-        w(f'\tVMOVUPS (R10)(R9*4), Z{j}')
-    w('\tA4')
-    for b in range(6):
-        w(f'\tVMOVUPS Z{6+b}, {(i*6+b)*64}(DI)')
-for b in range(6):
-    for i in range(4):
-        w(f'\tVMOVUPS {(i*6+b)*64}(DI), Z{i}')
-    w('\tA4')
-    for a in range(6):
-        w(f'\tMOVQ {(a*6+b)*8}(BX), R9')
-        w(f'\tVMOVUPS Z{6+a}, (R11)(R9*4)')
-w('''	ADDQ $64, R8
+    for i in range(nin):
+        for j in range(nin):
+            w(f'\tMOVQ {(i*nin+j)*8}(CX), R9')
+            w(f'\tVMOVUPS (R10)(R9*4), Z{j}')
+        w('\t' + macro)
+        for b in range(nout):
+            w(f'\tVMOVUPS Z{6+b}, {(i*nout+b)*64}(DI)')
+    for b in range(nout):
+        for i in range(nin):
+            w(f'\tVMOVUPS {(i*nout+b)*64}(DI), Z{i}')
+        w('\t' + macro)
+        for a in range(nout):
+            w(f'\tMOVQ {(a*nout+b)*8}(BX), R9')
+            w(f'\tVMOVUPS Z{6+a}, (R11)(R9*4)')
+    w(f'''	ADDQ $64, R8
 	CMPQ R8, DX
-	JLT  gradloop
+	JLT  {label}loop
 
-graddone:
+{label}done:
 	VZEROUPPER
 	RET''')
+
+
+tiles('inputTilesAsm', 'inputTilesGo', 36, 36, 6, 6, 'BT6', '''// t[i][b] = Bᵀ·(src[soff[6i+j]+k])_j into tmp, then
+// dst[doff[6a+b]+k] = Bᵀ·(t[i][b])_i.''', 'in', '')
+tiles('outputTilesAsm', 'outputTilesGo', 16, 36, 6, 4, 'AT6', '''// s[a][j] = Aᵀ·(src[soff[6a+b]+k])_b into tmp, then
+// dst[doff[4i+j]+k] = Aᵀ·(s[a][j])_a.''', 'out', '\n')
+tiles('gradTilesAsm', 'gradTilesGo', 36, 16, 4, 6, 'A4', '''// t[i][b] = A·(src[soff[4i+j]+k])_j into tmp, then
+// dst[doff[6a+b]+k] = A·(t[i][b])_i.''', 'grad', '\n\n')
 write('internal/winograd/transform_amd64.s', L)
 
 # split_amd64.s

@@ -102,7 +102,6 @@ TEXT ·inputTilesAsm(SB), NOSPLIT, $0-48
 inloop:
 	LEAQ (SI)(R8*1), R10
 	LEAQ (AX)(R8*1), R11
-
 	MOVQ 0(CX), R9
 	VMOVUPS (R10)(R9*4), Z0
 	MOVQ 8(CX), R9
@@ -360,7 +359,6 @@ TEXT ·outputTilesAsm(SB), NOSPLIT, $0-48
 outloop:
 	LEAQ (SI)(R8*1), R10
 	LEAQ (AX)(R8*1), R11
-
 	MOVQ 0(CX), R9
 	VMOVUPS (R10)(R9*4), Z0
 	MOVQ 8(CX), R9
