@@ -21,8 +21,7 @@ type Options struct {
 	// gradients at stride 2 too, where the default set runs them by
 	// im2col and col2im; winograd takes the forward passes and input
 	// gradients of same-size 3×3 convolutions by Winograd's F(4×4, 3×3)
-	// as well. Each is faster
-	// than the one before, with other bits.
+	// as well. Each is faster than the one before, with other bits.
 	Kernels experiment.Kernels
 }
 
@@ -31,7 +30,7 @@ type Options struct {
 // tiles; without them its layers run as strided's).
 func SetName(k experiment.Kernels) string {
 	switch {
-	case k.Winograd() && winograd.Fits(8, 8, 4, 4, 3, 1, 1):
+	case k.Winograd() && winograd.Available():
 		return "winograd"
 	case k.Strided():
 		return "strided"
@@ -58,8 +57,8 @@ func PlanForward(g Geom, opt Options) Forward {
 // none). sameMask reports that the weight gradient sees the features the
 // forward pass convolved (the same mask, or none).
 //
-// The input gradient runs by Winograd in the winograd set where it fits, else
-// direct where the direct convolution has a backward pass (stride 1;
+// The input gradient runs by Winograd in the winograd set where it fits,
+// else direct where the direct convolution has a backward pass (stride 1;
 // stride 2 too in the strided and winograd sets), else as a
 // transposed convolution where the convolution keeps the image size
 // (stride 1), else by col2im. The weight gradient runs direct where it has

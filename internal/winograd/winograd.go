@@ -56,8 +56,11 @@ type Plan struct {
 // 3×3 kernel, pad 1, stride 1, maps a multiple of 4 in size, output maps
 // a multiple of 8 (the GEMM tile's rows), and the AVX-512 tile in hardware.
 func Fits(c, m, h, w, k, pad, stride int) bool {
-	return k == 3 && pad == 1 && stride == 1 && h%4 == 0 && w%4 == 0 && m%8 == 0 && c > 0 && tile.Wide
+	return k == 3 && pad == 1 && stride == 1 && h%4 == 0 && w%4 == 0 && m%8 == 0 && c > 0 && Available()
 }
+
+// Available reports whether this CPU runs Winograd's kernels: the AVX-512 tiles.
+func Available() bool { return tile.Wide }
 
 // NewPlan returns the plan of c→m maps of h×w, grouping about 64 tile
 // positions' worth of images (at least one) so the GEMMs are wide enough.
