@@ -101,14 +101,15 @@ func runGraph(tb testing.TB, g *G.ExprGraph) {
 
 // An evaluation convolution with a fused BatchNorm (ConvSpec.Post) gives the
 // same bits as the convolution followed by the BatchNorm op (and the add or
-// add+ReLU op of a residual), on the direct and im2col paths.
+// add+ReLU op of a residual), on every path (8 maps of 8×8 take Winograd in
+// the winograd set).
 func TestConvPostMatchesBatchNorm(t *testing.T) {
-	for _, tc := range []struct{ stride int }{{1}, {2}} {
+	for _, tc := range []struct{ stride, n, c, h, m int }{{1, 3, 4, 9, 6}, {2, 3, 4, 9, 6}, {1, 3, 8, 8, 8}} {
 		for _, path := range convPaths {
 			for _, post := range []struct{ relu, res bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
 				relu := post.relu
-				t.Run(fmt.Sprintf("stride%d/%s/%+v", tc.stride, path.name, post), func(t *testing.T) {
-					const n, c, h, m = 3, 4, 9, 6
+				t.Run(fmt.Sprintf("stride%d/%dx%dx%d/%s/%+v", tc.stride, tc.c, tc.h, tc.m, path.name, post), func(t *testing.T) {
+					n, c, h, m := tc.n, tc.c, tc.h, tc.m
 					r := rand.New(rand.NewPCG(5, uint64(tc.stride)))
 					x, w := randSlice(r, n*c*h*h, 1), randSlice(r, m*c*9, 0.5)
 					gamma, beta := randSlice(r, m, 1), randSlice(r, m, 1)
