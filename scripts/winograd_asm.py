@@ -197,45 +197,30 @@ regs=['R11','R12','R13','R14']
 def data(W):
     n=nl()
     q=W//4
-    if W==32:
-        w('\tVMOVUPS (SI), Z0'); w('\tVMOVUPS 64(SI), Z1')
-        w('\tTESTQ DI, DI'); w(f'\tJZ   nm{n}')
-        w('\tVMULPS (DI), Z0, Z0'); w('\tVMULPS 64(DI), Z1, Z1'); w('\tADDQ $128, DI')
-        w(f'nm{n}:'); w('\tADDQ $128, SI')
-        w('\tTESTQ R9, R9'); w(f'\tJZ   np{n}')
-        w('\tVMOVUPS Z0, (R9)'); w('\tVMOVUPS Z1, 64(R9)'); w('\tADDQ R10, R9')
-        w(f'np{n}:')
-        for b in range(4):
+    v = 'Y' if W == 8 else 'Z'    # the row's register width
+    nv = 2 if W == 32 else 1      # vectors per row
+    at = lambda reg, i: f'{64*i}({reg})' if i else f'({reg})'
+    store = {32: 'VMOVUPS Y8', 16: 'VMOVUPS X8', 8: 'VMOVQ X8'}[W]  # a phase's q values
+    for i in range(nv):
+        w(f'\tVMOVUPS {at("SI", i)}, {v}{i}')
+    w('\tTESTQ DI, DI'); w(f'\tJZ   nm{n}')
+    for i in range(nv):
+        w(f'\tVMULPS {at("DI", i)}, {v}{i}, {v}{i}')
+    w(f'\tADDQ ${W*4}, DI')
+    w(f'nm{n}:'); w(f'\tADDQ ${W*4}, SI')
+    w('\tTESTQ R9, R9'); w(f'\tJZ   np{n}')
+    for i in range(nv):
+        w(f'\tVMOVUPS {v}{i}, {at("R9", i)}')
+    w('\tADDQ R10, R9')
+    w(f'np{n}:')
+    for b in range(4):
+        if W == 32:
             w('\tVMOVAPS Z0, Z8'); w(f'\tVPERMT2PS Z1, Z{20+b}, Z8')
-            r=regs[b]
-            if b==0: w(f'\tMOVL $0, ({r})'); w(f'\tVMOVUPS Y8, 4({r})')
-            else: w(f'\tVMOVUPS Y8, ({r})'); w(f'\tMOVL $0, {q*4}({r})')
-    elif W==16:
-        w('\tVMOVUPS (SI), Z0')
-        w('\tTESTQ DI, DI'); w(f'\tJZ   nm{n}')
-        w('\tVMULPS (DI), Z0, Z0'); w('\tADDQ $64, DI')
-        w(f'nm{n}:'); w('\tADDQ $64, SI')
-        w('\tTESTQ R9, R9'); w(f'\tJZ   np{n}')
-        w('\tVMOVUPS Z0, (R9)'); w('\tADDQ R10, R9')
-        w(f'np{n}:')
-        for b in range(4):
-            w(f'\tVPERMPS Z0, Z{20+b}, Z8')
-            r=regs[b]
-            if b==0: w(f'\tMOVL $0, ({r})'); w(f'\tVMOVUPS X8, 4({r})')
-            else: w(f'\tVMOVUPS X8, ({r})'); w(f'\tMOVL $0, {q*4}({r})')
-    else:
-        w('\tVMOVUPS (SI), Y0')
-        w('\tTESTQ DI, DI'); w(f'\tJZ   nm{n}')
-        w('\tVMULPS (DI), Y0, Y0'); w('\tADDQ $32, DI')
-        w(f'nm{n}:'); w('\tADDQ $32, SI')
-        w('\tTESTQ R9, R9'); w(f'\tJZ   np{n}')
-        w('\tVMOVUPS Y0, (R9)'); w('\tADDQ R10, R9')
-        w(f'np{n}:')
-        for b in range(4):
-            w(f'\tVPERMPS Y0, Y{20+b}, Y8')
-            r=regs[b]
-            if b==0: w(f'\tMOVL $0, ({r})'); w(f'\tVMOVQ X8, 4({r})')
-            else: w(f'\tVMOVQ X8, ({r})'); w(f'\tMOVL $0, {q*4}({r})')
+        else:
+            w(f'\tVPERMPS {v}0, {v}{20+b}, {v}8')
+        r = regs[b]
+        if b == 0: w(f'\tMOVL $0, ({r})'); w(f'\t{store}, 4({r})')
+        else: w(f'\t{store}, ({r})'); w(f'\tMOVL $0, {q*4}({r})')
 def zero(W):
     for r in regs:
         if W==32: w(f'\tVMOVUPS Y31, ({r})'); w(f'\tVMOVUPS Y31, 4({r})')

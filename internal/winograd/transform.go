@@ -8,16 +8,14 @@ package winograd
 //	o3 = 2·(d3 − d1) − d2 + d4
 //	o4 = 2·(d1 − d3) − d2 + d4
 //	o5 = 4·d1 − 5·d3 + d5
-func bt6(d [6]float32) [6]float32 {
+func bt6(o, d []float32) {
 	a, b, c, e, f := d[1], d[2], d[3], d[4], d[5]
-	return [6]float32{
-		4*d[0] - 5*b + e,
-		-4*(a+b) + c + e,
-		4*(a-b) - c + e,
-		2*(c-a) - b + e,
-		2*(a-c) - b + e,
-		4*a - 5*c + f,
-	}
+	o[0] = 4*d[0] - 5*b + e
+	o[1] = -4*(a+b) + c + e
+	o[2] = 4*(a-b) - c + e
+	o[3] = 2*(c-a) - b + e
+	o[4] = 2*(a-c) - b + e
+	o[5] = 4*a - 5*c + f
 }
 
 // at6 is Aᵀ of F(4×4, 3×3) on one column m:
@@ -26,53 +24,46 @@ func bt6(d [6]float32) [6]float32 {
 //	o1 = (m1 − m2) + 2·(m3 − m4)
 //	o2 = (m1 + m2) + 4·(m3 + m4)
 //	o3 = (m1 − m2) + 8·(m3 − m4) + m5
-func at6(m [6]float32) [4]float32 {
+func at6(o, m []float32) {
 	s12, d12, s34, d34 := m[1]+m[2], m[1]-m[2], m[3]+m[4], m[3]-m[4]
-	return [4]float32{m[0] + s12 + s34, d12 + 2*d34, s12 + 4*s34, d12 + 8*d34 + m[5]}
+	o[0], o[1], o[2], o[3] = m[0]+s12+s34, d12+2*d34, s12+4*s34, d12+8*d34+m[5]
 }
 
-// inputTilesGo is inputTiles' loop: for each k < n, the 6×6 block
-// d[i][j] = src[soff[6i+j]+k] goes to dst[doff[6a+b]+k] = (Bᵀ·d·B)[a][b],
-// rows first.
+// twoPass is the tile transforms' loop: for each k < n, the nin×nin
+// block x[i][j] = src[soff[nin·i+j]+k] goes through f (nin values to
+// nout) row by row, then column by column of the result, to
+// dst[doff[nout·a+b]+k].
+func twoPass(dst []float32, doff []int, src []float32, soff []int, n, nin, nout int, f func(o, in []float32)) {
+	in, out, t := make([]float32, nin), make([]float32, nout), make([]float32, nin*nout)
+	for k := 0; k < n; k++ {
+		for i := 0; i < nin; i++ {
+			for j := range in {
+				in[j] = src[soff[nin*i+j]+k]
+			}
+			f(t[i*nout:(i+1)*nout], in)
+		}
+		for b := 0; b < nout; b++ {
+			for i := range in {
+				in[i] = t[i*nout+b]
+			}
+			f(out, in)
+			for a, v := range out {
+				dst[doff[nout*a+b]+k] = v
+			}
+		}
+	}
+}
+
+// inputTilesGo is inputTiles' loop: the 6×6 block d of each position goes
+// to Bᵀ·d·B.
 func inputTilesGo(dst []float32, doff *[36]int, src []float32, soff *[36]int, n int) {
-	for k := 0; k < n; k++ {
-		var t [6][6]float32 // t[i] = Bᵀ·(row i of d)
-		for i := 0; i < 6; i++ {
-			var d [6]float32
-			for j := range d {
-				d[j] = src[soff[6*i+j]+k]
-			}
-			t[i] = bt6(d)
-		}
-		for b := 0; b < 6; b++ {
-			col := bt6([6]float32{t[0][b], t[1][b], t[2][b], t[3][b], t[4][b], t[5][b]})
-			for a, v := range col {
-				dst[doff[6*a+b]+k] = v
-			}
-		}
-	}
+	twoPass(dst, doff[:], src, soff[:], n, 6, 6, bt6)
 }
 
-// outputTilesGo is outputTiles' loop: for each k < n, the 6×6 block
-// P[a][b] = src[soff[6a+b]+k] goes to dst[doff[4i+j]+k] = (Aᵀ·P·A)[i][j],
-// rows first.
+// outputTilesGo is outputTiles' loop: the 6×6 block P of each position
+// goes to the 4×4 Aᵀ·P·A.
 func outputTilesGo(dst []float32, doff *[16]int, src []float32, soff *[36]int, n int) {
-	for k := 0; k < n; k++ {
-		var s [6][4]float32 // s[a] = Aᵀ·(row a of P)
-		for a := 0; a < 6; a++ {
-			var m [6]float32
-			for b := range m {
-				m[b] = src[soff[6*a+b]+k]
-			}
-			s[a] = at6(m)
-		}
-		for j := 0; j < 4; j++ {
-			col := at6([6]float32{s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j]})
-			for i, v := range col {
-				dst[doff[4*i+j]+k] = v
-			}
-		}
-	}
+	twoPass(dst, doff[:], src, soff[:], n, 6, 4, at6)
 }
 
 // tilesFit reports whether n positions from each offset stay inside s,
@@ -170,30 +161,14 @@ func scatterPlaneGo(dst, y, mask []float32, run, ld, th, w int, bias float32, ha
 //	o3 = (g0 + 4·g2) + (2·g1 + 8·g3)
 //	o4 = (g0 + 4·g2) − (2·g1 + 8·g3)
 //	o5 = g3
-func a4(g [4]float32) [6]float32 {
+func a4(o, g []float32) {
 	s02, s13 := g[0]+g[2], g[1]+g[3]
 	p, q := g[0]+4*g[2], 2*g[1]+8*g[3]
-	return [6]float32{g[0], s02 + s13, s02 - s13, p + q, p - q, g[3]}
+	o[0], o[1], o[2], o[3], o[4], o[5] = g[0], s02+s13, s02-s13, p+q, p-q, g[3]
 }
 
-// gradTilesGo is gradTiles' loop: for each k < n, the 4×4 block
-// g[i][j] = src[soff[4i+j]+k] of an output gradient goes to
-// dst[doff[6a+b]+k] = (A·g·Aᵀ)[a][b], rows first.
+// gradTilesGo is gradTiles' loop: the 4×4 block g of an output gradient
+// at each position goes to the 6×6 A·g·Aᵀ.
 func gradTilesGo(dst []float32, doff *[36]int, src []float32, soff *[16]int, n int) {
-	for k := 0; k < n; k++ {
-		var t [4][6]float32 // t[i] = A·(row i of g)
-		for i := 0; i < 4; i++ {
-			var g [4]float32
-			for j := range g {
-				g[j] = src[soff[4*i+j]+k]
-			}
-			t[i] = a4(g)
-		}
-		for b := 0; b < 6; b++ {
-			col := a4([4]float32{t[0][b], t[1][b], t[2][b], t[3][b]})
-			for a, v := range col {
-				dst[doff[6*a+b]+k] = v
-			}
-		}
-	}
+	twoPass(dst, doff[:], src, soff[:], n, 4, 6, a4)
 }

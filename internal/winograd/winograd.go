@@ -165,15 +165,12 @@ func (p *Plan) Conv(out, x, inMask, outMask, u, bias, scratch []float32, n int, 
 	}
 }
 
-// split writes the 16 phase planes of every channel of n images:
+// splitMaps writes the 16 phase planes of every channel of n images of
+// maps maps (times mask when not nil, and also to keep when not nil):
 // phase (a, b) of channel c holds input pixel (4y+a−1, 4x+b−1) of image
 // k at k·img + y·ld + x, zero in the padding. Each image's th+1 rows of
 // ld are written whole, so nothing is cleared first; what lies past the
 // n images is left as it was and feeds only tiles that are not output.
-func (p *Plan) split(phases, x, mask []float32, n int) { p.splitMaps(phases, x, mask, n, p.C, nil) }
-
-// splitMaps is split for images of maps maps, also writing them to keep
-// when it is not nil.
 func (p *Plan) splitMaps(phases, x, mask []float32, n, maps int, keep *Padded) {
 	hw := p.H * p.W
 	for c := 0; c < maps; c++ {

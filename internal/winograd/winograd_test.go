@@ -308,7 +308,7 @@ func benchStages(b *testing.B, p *Plan, x, u, out, scratch []float32, n int) {
 		for k := 0; k < n; k += p.G {
 			g := min(p.G, n-k)
 			t0 := time.Now()
-			p.split(phases, x[k*img:], nil, g)
+			p.splitMaps(phases, x[k*img:], nil, g, p.C, nil)
 			t1 := time.Now()
 			for c := 0; c < p.C; c++ {
 				p.inputTransform(v, phases[c*16*p.phase:], tmp, c)
