@@ -106,6 +106,25 @@ func dot(lanes int, acc *float32, a, b []*float32, n, imgs, sa, sb int) {
 	}
 }
 
+// dotSum is Dot16Sum: dot(16, …) of four a rows by four b rows from zero,
+// then each pair's sixteen lane sums s added up as the assembly's shuffles
+// pair them, w_k = (s[4k]+s[4k+2]) + (s[4k+1]+s[4k+3]) for each quarter k
+// and (w_0+w_2) + (w_1+w_3), into acc[4i+j]. A fixed tree, so that the
+// bits do not depend on how the lanes were reached.
+func dotSum(acc *float32, a, b []*float32, n, imgs, sa, sb int) {
+	var lanes [16 * 16]float32
+	dot(16, &lanes[0], a, b, n, imgs, sa, sb)
+	out := unsafe.Slice(acc, 16)
+	for e := range out {
+		s := lanes[e*16:][:16]
+		var w [4]float32
+		for k := range w {
+			w[k] = (s[4*k] + s[4*k+2]) + (s[4*k+1] + s[4*k+3])
+		}
+		out[e] = (w[0] + w[2]) + (w[1] + w[3])
+	}
+}
+
 // PeakFMAs is the number of independent multiply-add chains in Peak.
 const PeakFMAs = 12
 

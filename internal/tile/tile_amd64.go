@@ -43,6 +43,12 @@ func Conv16(out *float32, ldo int, in *float32, ldi int, off *int, taps int, w *
 //go:noescape
 func Dot16(acc *float32, a, b *[4]*float32, n, imgs, sa, sb int)
 
+// Dot16Sum computes dotSum(acc, a[:], b[:], …): Dot16 from zero, each of
+// the sixteen sums then added up across its lanes into acc[4i+j].
+//
+//go:noescape
+func Dot16Sum(acc *float32, a, b *[4]*float32, n, imgs, sa, sb int)
+
 // Conv16Half computes conv(8, 16, …): Conv16 for eight output rows and 16
 // columns.
 //

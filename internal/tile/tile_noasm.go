@@ -40,6 +40,12 @@ func Dot16(acc *float32, a, b *[4]*float32, n, imgs, sa, sb int) {
 	dot(16, acc, a[:], b[:], n, imgs, sa, sb)
 }
 
+// Dot16Sum is Dot16 from zero, each of the sixteen sums then added up
+// across its lanes into acc[4i+j].
+func Dot16Sum(acc *float32, a, b *[4]*float32, n, imgs, sa, sb int) {
+	dotSum(acc, a[:], b[:], n, imgs, sa, sb)
+}
+
 // Conv16Half is Conv16 for eight output rows and 16 columns.
 func Conv16Half(out *float32, ldo int, in *float32, ldi int, off *int, taps int, w *float32, c int) {
 	conv(8, 16, out, ldo, in, ldi, off, taps, w, c)

@@ -334,6 +334,64 @@ func TestAsmConvIsLoop(t *testing.T) {
 	}
 }
 
+// TestDotSumTree checks dotSum against the sums in float64 and its tree:
+// lanes that cancel only in the documented order, (l0+l2)+(l1+l3) within
+// each quarter, then (w0+w2)+(w1+w3), give exactly their sum.
+func TestDotSumTree(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, s := range dotShapes {
+		mem := randFloats(r, 2*4*20+s.imgs*(s.sa+s.sb)+2*s.n)
+		a, b := make([]*float32, 4), make([]*float32, 4)
+		for i := range a {
+			a[i], b[i] = &mem[3*i], &mem[len(mem)/2+5*i]
+		}
+		got := make([]float32, 16)
+		dotSum(&got[0], a, b, s.n, s.imgs, s.sa, s.sb)
+		for e := range got {
+			want := 0.0
+			for img := 0; img < s.imgs; img++ {
+				for k := 0; k < s.n; k++ {
+					want += float64(mem[3*(e/4)+img*s.sa+k]) * float64(mem[len(mem)/2+5*(e%4)+img*s.sb+k])
+				}
+			}
+			if math.Abs(float64(got[e])-want) > 1e-5*float64(s.n*s.imgs) {
+				t.Fatalf("%+v: sum %d = %v, want %v", s, e, got[e], want)
+			}
+		}
+	}
+	// One row of ones against b = lanes: lane l holds b[l]. In the tree's
+	// order 2^30 cancels within each pair (l, l+2) and what is left adds
+	// exactly; any other pairing rounds the 1s away against 2^30.
+	var x, y [16]float32
+	for l := range x {
+		x[l] = 1
+	}
+	const big = 1 << 30
+	for k := 0; k < 4; k++ {
+		y[4*k], y[4*k+2], y[4*k+1], y[4*k+3] = big, -big, 1, 2
+	}
+	ones := []*float32{&x[0], &x[0], &x[0], &x[0]}
+	ys := []*float32{&y[0], &y[0], &y[0], &y[0]}
+	got := make([]float32, 16)
+	dotSum(&got[0], ones, ys, 16, 1, 0, 0)
+	for e, v := range got {
+		if v != 12 {
+			t.Fatalf("sum %d = %v, want 12: the lanes are not added in the tree's order", e, v)
+		}
+	}
+	if Asm && Wide {
+		var a4, b4 [4]*float32
+		copy(a4[:], ones)
+		copy(b4[:], ys)
+		Dot16Sum(&got[0], &a4, &b4, 16, 1, 0, 0)
+		for e, v := range got {
+			if v != 12 {
+				t.Fatalf("Dot16Sum: sum %d = %v, want 12", e, v)
+			}
+		}
+	}
+}
+
 // TestAsmDotIsLoop checks each assembly weight-gradient tile against its
 // Go loop bit for bit.
 func TestAsmDotIsLoop(t *testing.T) {
@@ -367,6 +425,17 @@ func TestAsmDotIsLoop(t *testing.T) {
 				for i := range got {
 					if !same(got[i], want[i]) {
 						t.Fatalf("%+v: acc[%d] = %g, the Go loop gives %g", s, i, got[i], want[i])
+					}
+				}
+				if wide {
+					got, want := randFloats(r, 17), randFloats(r, 17)
+					want[16] = got[16]
+					Dot16Sum(&got[0], &a, &b, s.n, s.imgs, s.sa, s.sb)
+					dotSum(&want[0], a[:], b[:], s.n, s.imgs, s.sa, s.sb)
+					for i := range got {
+						if !same(got[i], want[i]) {
+							t.Fatalf("%+v: Dot16Sum's acc[%d] = %g, the Go loop gives %g", s, i, got[i], want[i])
+						}
 					}
 				}
 			}
