@@ -69,7 +69,7 @@ type InputGrad interface {
 
 // WeightGrad is a strategy for the gradient of the weights.
 type WeightGrad interface {
-	// Name names the strategy ("direct", "im2col").
+	// Name names the strategy ("direct", "winograd", "im2col").
 	Name() string
 	// WeightGrad writes ∂J/∂w = Σₙ δₙ ⋆ (xₙ ⊙ m) over n images into dw (m
 	// nil: none), reading what the forward pass kept in saved instead of

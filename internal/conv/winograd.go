@@ -109,6 +109,16 @@ func winogradFits(g Geom, c, m int) bool {
 		winograd.Fits(c, m, g.H, g.W, g.K, g.Pad, g.Stride)
 }
 
+// winogradGradFits reports whether the winograd set computes the weight
+// gradient of g by Winograd: where its forward pass is Winograd's and the
+// maps are at least 16×16. On 8×8 maps more than half of the tile grid's
+// positions are padding (9 per 4 tiles), and there the direct weight
+// gradient was as fast (ResNet-20's third stage, results/bench/
+// kernels-winograd-weightgrad-stage3.txt) with a sum closer to the exact one.
+func winogradGradFits(g Geom) bool {
+	return winogradFits(g, g.C, g.M) && g.H >= 16 && g.W >= 16
+}
+
 // winogradMaps is the most maps Winograd takes: ResNet-20's widest, the
 // most it has been measured at (beyond, its transformed weights and a
 // group's products outgrow a core's L2 cache).
@@ -123,3 +133,59 @@ func weightThreads(g Geom, threads int) int {
 	}
 	return threads
 }
+
+// winogradWeightGrad computes ∂J/∂W of a same-size 3×3 convolution by
+// Winograd's F(4×4, 3×3): each group of images gives the transformed
+// kernel's gradient U' whole (internal/winograd), and the groups' U' are
+// added in order. The groups depend only on the batch, so any thread
+// count gives the same bits.
+type winogradWeightGrad struct {
+	g       Geom
+	threads int
+	p       *winograd.Plan  // for the batch size last seen
+	parts   opbase.Floats   // each group's U'
+	u       opbase.Float64s // their sum
+	ws      workspace
+}
+
+func (s *winogradWeightGrad) Name() string { return "winograd" }
+
+func (s *winogradWeightGrad) WeightGrad(dw, h, d, m []float32, _ *Saved, n int) {
+	g := s.g
+	img, out := g.img(), g.out()
+	size := gradGroup(g, n)
+	if s.p == nil || s.p.G != size {
+		s.p = winograd.NewGroupPlan(g.C, g.M, g.H, g.W, size)
+	}
+	p := s.p
+	groups, sl := (n+size-1)/size, p.SumsLen()
+	parts := s.parts.Get(groups * sl)
+	s.ws.ensure(s.threads)
+	kernels.Parallel(groups, s.threads, func(wk, k0, k1 int) {
+		scratch := s.ws.buf[wk].Get(p.GradScratchLen())
+		for k := k0; k < k1; k++ {
+			i := k * size
+			c := min(size, n-i)
+			p.GroupWeightGrad(parts[k*sl:][:sl], h[i*img:(i+c)*img], images(m, i, c, img), d[i*out:(i+c)*out], scratch, c)
+		}
+	})
+	u := s.u.Get(sl)
+	kernels.Parallel(sl, s.threads, func(_, e0, e1 int) { p.SumGroups(u, parts, groups, e0, e1) })
+	kernels.Parallel(g.M, s.threads, func(_, m0, m1 int) { p.WeightGrad(dw, u, m0, m1) })
+}
+
+// gradGroup is how many images the weight gradient takes per group for a
+// batch of n: about gradPositions tile positions' worth, in a number of
+// groups that is a multiple of 4 where the batch allows, so that 2 or 4
+// threads share them evenly.
+func gradGroup(g Geom, n int) int {
+	pos := (g.H/4 + 1) * (g.W/4 + 1)
+	groups := (n*pos + gradPositions - 1) / gradPositions
+	groups = min(n, (groups+3)/4*4)
+	return (n + groups - 1) / groups
+}
+
+// gradPositions is about how many tile positions a weight-gradient group
+// spans: long enough rows for the products, short enough that a group's
+// transforms stay in a core's L2 cache.
+const gradPositions = 512

@@ -63,3 +63,14 @@ func (f *Floats) Get(n int) []float32 {
 	}
 	return (*f)[:n]
 }
+
+// Float64s is Floats for float64 sums.
+type Float64s []float64
+
+// Get returns a slice of length n, growing the backing array when needed.
+func (f *Float64s) Get(n int) []float64 {
+	if cap(*f) < n {
+		*f = make([]float64, n)
+	}
+	return (*f)[:n]
+}

@@ -25,16 +25,19 @@
 // loop in transform.go that runs elsewhere and gives the same bits.
 //
 // The winograd kernel set (internal/conv) computes ResNet-20's same-size
-// convolutions of 16 to 64 maps with it, forward and input gradient.
+// convolutions of 16 to 64 maps with it, forward and input gradient, and
+// the weight gradients of those on maps of 16×16 and more.
 // BenchmarkStages measures it against the direct convolution's forward
 // pass on ResNet-20's three stride-1 shapes, with each stage's share.
 //
-// AddWeightGrad, LaneSums and WeightGrad compute the weight gradient the
-// same way; the networks do not use them yet: their 36 products per block
-// of images are dot products of short rows whose sixteen-lane partial
-// sums go through memory, and in a training step they ran slower than the
-// direct convolution's weight gradient (results/bench/
-// kernels-winograd-weightgrad-trial.txt).
+// GroupWeightGrad, SumGroups and WeightGrad compute the weight gradient:
+// each group of images gives its U' whole, its 36 products per 4×4 block
+// of maps summed in registers (tile.Dot16Sum), so the groups, which the
+// caller fixes by the batch alone, add up in order whatever the threads.
+// Its rounding, like the forward pass's, is larger than the direct
+// convolution's: at worst about three times as far from the exact
+// gradients over the gradient tests' twelve draws
+// (results/bench/winograd-rounding.txt).
 package winograd
 
 import "github.com/dropexp/dropexp/internal/tile"
@@ -65,10 +68,16 @@ func Available() bool { return tile.Wide }
 // NewPlan returns the plan of c→m maps of h×w, grouping about 64 tile
 // positions' worth of images (at least one) so the GEMMs are wide enough.
 func NewPlan(c, m, h, w int) *Plan {
-	p := &Plan{C: c, M: m, H: h, W: w, th: h / 4, tw: w / 4}
+	img := (h/4 + 1) * (w/4 + 1)
+	return NewGroupPlan(c, m, h, w, max(1, 96/img))
+}
+
+// NewGroupPlan returns the plan of c→m maps of h×w that takes g images
+// at a time (the weight gradient's groups are larger than Conv's).
+func NewGroupPlan(c, m, h, w, g int) *Plan {
+	p := &Plan{C: c, M: m, H: h, W: w, G: g, th: h / 4, tw: w / 4}
 	p.ld = p.tw + 1
 	p.img = (p.th + 1) * p.ld
-	p.G = max(1, 96/p.img)
 	p.nq = roundUp(p.G*p.img, 16)
 	p.phase = roundUp(p.nq+p.ld+1, 16)
 	return p
@@ -258,25 +267,27 @@ func (p *Plan) outputTransform(out, mask, prod, tmp []float32, m, n int, bias fl
 // gradient of the transformed weights is U'[ξ][m][c] = Σ_tiles D[ξ][m]·V[ξ][c]
 // (36 matrix products over all tiles of the batch), and that of the
 // weights Gᵀ·U'·G. Tiles past the images are zero in D, so they add
-// nothing.
+// nothing. A group's U' is summed in full in registers (tile.Dot16Sum),
+// so groups add up in whatever order the caller fixes.
 
-// LanesLen is the floats of the partial sums AddWeightGrad accumulates.
-func (p *Plan) LanesLen() int { return Xi * p.M * p.C * 16 }
-
-// SumsLen is the floats of U', which LaneSums writes.
+// SumsLen is the floats of a group's U', which GroupWeightGrad writes.
 func (p *Plan) SumsLen() int { return Xi * p.M * p.C }
 
-// GradScratchLen is the floats AddWeightGrad needs as scratch.
+// sumAt is where U'[ξ][i][j] lies in sums: blocks of 4×4 maps,
+// sums[((ξ·M/4 + i/4)·C/4 + j/4)·16 + 4·(i%4) + j%4].
+func (p *Plan) sumAt(xi, i, j int) int {
+	return ((xi*p.M/4+i/4)*p.C/4+j/4)*16 + 4*(i%4) + j%4
+}
+
+// GradScratchLen is the floats GroupWeightGrad needs as scratch.
 func (p *Plan) GradScratchLen() int {
 	return max(p.C, p.M)*16*p.phase + Xi*p.C*p.nq + Xi*p.M*p.nq + 40*p.nq
 }
 
-// AddWeightGrad adds the products of the first n ≤ G images' output
-// gradients d (m maps each) and features x ⊙ mask (c maps; mask nil:
-// none) to lanes, sixteen partial sums per element of U', which LaneSums
-// adds up: lanes[((ξ·M/4 + i/4)·C/4 + j/4)·256 + (4·(i%4) + j%4)·16 + l]
-// for U'[ξ][i][j], over the tile positions ≡ l mod 16.
-func (p *Plan) AddWeightGrad(lanes, x, mask, d, scratch []float32, n int) {
+// GroupWeightGrad writes into sums (SumsLen floats, as sumAt lays them
+// out) U' of the first n ≤ G images' output gradients d (m maps each)
+// and features x ⊙ mask (c maps; mask nil: none).
+func (p *Plan) GroupWeightGrad(sums, x, mask, d, scratch []float32, n int) {
 	nq := p.nq
 	phases := scratch[:max(p.C, p.M)*16*p.phase]
 	v := scratch[len(phases):][:Xi*p.C*nq]
@@ -314,7 +325,7 @@ func (p *Plan) AddWeightGrad(lanes, x, mask, d, scratch []float32, n int) {
 				for j := range b {
 					b[j] = &v[((4*cb+j)*Xi+xi)*nq]
 				}
-				tile.Dot16(&lanes[((xi*p.M/4+mb)*p.C/4+cb)*256], &a, &b, nq, 1, 0, 0)
+				tile.Dot16Sum(&sums[p.sumAt(xi, 4*mb, 4*cb)], &a, &b, nq, 1, 0, 0)
 			}
 		}
 	}
@@ -329,52 +340,56 @@ func (p *Plan) clearTails(phases []float32, n, maps int) {
 	}
 }
 
-// LaneSums writes U'[ξ][i][j] into sums: the sixteen partial sums of lanes
-// added in order, from zero (sixteen elements at a time, so that the
-// additions are sixteen independent chains).
-func (p *Plan) LaneSums(sums, lanes []float32) {
-	for xi := 0; xi < Xi; xi++ {
-		for mb := 0; mb < p.M/4; mb++ {
-			for cb := 0; cb < p.C/4; cb++ {
-				acc := lanes[((xi*p.M/4+mb)*p.C/4+cb)*256:][:256]
-				var s [16]float32 // element 4·(i%4) + j%4
-				for l := 0; l < 16; l++ {
-					for e := range s {
-						s[e] += acc[e*16+l]
+// SumGroups writes into u elements [e0, e1) of U', the sum of groups
+// U's (each SumsLen floats in parts, laid out as GroupWeightGrad writes
+// them) taken in order, in float64: U' is much larger than Gᵀ·U'·G,
+// which cancels, and the sum costs little beside the products.
+func (p *Plan) SumGroups(u []float64, parts []float32, groups, e0, e1 int) {
+	sl := p.SumsLen()
+	for e := e0; e < e1; e++ {
+		u[e] = float64(parts[e])
+	}
+	for k := 1; k < groups; k++ {
+		part := parts[k*sl:]
+		for e := e0; e < e1; e++ {
+			u[e] += float64(part[e])
+		}
+	}
+}
+
+// WeightGrad writes the gradient of the m×c×3×3 weights, Gᵀ·U'·G in
+// float64, from U' (as SumGroups writes it) into dw, for output maps
+// [m0, m1) only, so that threads can share the work.
+func (p *Plan) WeightGrad(dw []float32, u []float64, m0, m1 int) {
+	for m := m0; m < m1; m++ {
+		for c := 0; c < p.C; c++ {
+			var t [6][3]float64 // U'·G
+			for a := 0; a < 6; a++ {
+				for j := 0; j < 3; j++ {
+					for b := 0; b < 6; b++ {
+						t[a][j] += u[p.sumAt(a*6+b, m, c)] * g64[b][j]
 					}
 				}
-				for e, v := range s {
-					sums[(xi*p.M+4*mb+e/4)*p.C+4*cb+e%4] = v
+			}
+			for i := 0; i < 3; i++ {
+				for j := 0; j < 3; j++ {
+					var s float64
+					for a := 0; a < 6; a++ {
+						s += g64[a][i] * t[a][j]
+					}
+					dw[((m*p.C+c)*3+i)*3+j] = float32(s)
 				}
 			}
 		}
 	}
 }
 
-// WeightGrad writes the gradient of the m×c×3×3 weights, Gᵀ·U'·G, from
-// U' (as LaneSums writes it) into dw.
-func (p *Plan) WeightGrad(dw, sums []float32) {
-	for m := 0; m < p.M; m++ {
-		for c := 0; c < p.C; c++ {
-			var t [6][3]float32 // U'·G
-			for a := 0; a < 6; a++ {
-				for j := 0; j < 3; j++ {
-					var s float32
-					for b := 0; b < 6; b++ {
-						s += sums[((a*6+b)*p.M+m)*p.C+c] * g[b][j]
-					}
-					t[a][j] = s
-				}
-			}
-			for i := 0; i < 3; i++ {
-				for j := 0; j < 3; j++ {
-					var s float32
-					for a := 0; a < 6; a++ {
-						s += g[a][i] * t[a][j]
-					}
-					dw[((m*p.C+c)*3+i)*3+j] = s
-				}
-			}
-		}
-	}
+// g64 is G in float64, for the weight gradient's last transform.
+var g64 = [6][3]float64{
+	{1.0 / 4, 0, 0},
+	{-1.0 / 6, -1.0 / 6, -1.0 / 6},
+	{-1.0 / 6, 1.0 / 6, -1.0 / 6},
+	{1.0 / 24, 1.0 / 12, 1.0 / 6},
+	{1.0 / 24, -1.0 / 12, 1.0 / 6},
+	{0, 0, 1},
 }

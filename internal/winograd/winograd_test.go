@@ -340,38 +340,46 @@ func TestWeightGradAgainstDefinition(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, tc := range []struct {
-		c, m, h, w, n int
-		masked        bool
+		c, m, h, w, n, g int
+		masked           bool
 	}{
-		{16, 16, 32, 32, 3, true},
-		{32, 32, 16, 16, 5, false},
-		{8, 16, 8, 8, 12, true},
-		{16, 8, 12, 20, 4, false},
+		{16, 16, 32, 32, 3, 1, true},
+		{16, 16, 32, 32, 7, 3, false},
+		{32, 32, 16, 16, 5, 2, false},
+		{8, 16, 8, 8, 12, 5, true},
+		{16, 8, 12, 20, 4, 4, false},
+		{64, 64, 8, 8, 9, 9, true},
 	} {
-		p := NewPlan(tc.c, tc.m, tc.h, tc.w)
+		p := NewGroupPlan(tc.c, tc.m, tc.h, tc.w, tc.g)
 		hw := tc.h * tc.w
 		x, d := randoms(rng, tc.n*tc.c*hw), randoms(rng, tc.n*tc.m*hw)
 		var mask []float32
 		if tc.masked {
 			mask = randoms(rng, len(x))
 		}
-		lanes := make([]float32, p.LanesLen())
 		scratch := make([]float32, p.GradScratchLen())
 		for i := range scratch {
 			scratch[i] = float32(math.NaN()) // stale values must not leak in
 		}
-		for k := 0; k < tc.n; k += p.G {
-			g := min(p.G, tc.n-k)
+		groups := (tc.n + p.G - 1) / p.G
+		parts := make([]float32, groups*p.SumsLen())
+		for i := range parts {
+			parts[i] = float32(math.NaN()) // every sum is written
+		}
+		for k := 0; k < groups; k++ {
+			g := min(p.G, tc.n-k*p.G)
 			var mk []float32
 			if mask != nil {
-				mk = mask[k*tc.c*hw:]
+				mk = mask[k*p.G*tc.c*hw:]
 			}
-			p.AddWeightGrad(lanes, x[k*tc.c*hw:], mk, d[k*tc.m*hw:], scratch, g)
+			p.GroupWeightGrad(parts[k*p.SumsLen():], x[k*p.G*tc.c*hw:], mk, d[k*p.G*tc.m*hw:], scratch, g)
 		}
-		sums := make([]float32, p.SumsLen())
-		p.LaneSums(sums, lanes)
+		u := make([]float64, p.SumsLen())
+		p.SumGroups(u, parts, groups, 0, len(u)/3)
+		p.SumGroups(u, parts, groups, len(u)/3, len(u))
 		dw := make([]float32, tc.m*tc.c*9)
-		p.WeightGrad(dw, sums)
+		p.WeightGrad(dw, u, 0, tc.m/2)
+		p.WeightGrad(dw, u, tc.m/2, tc.m)
 		var worst float64
 		for m := 0; m < tc.m; m++ {
 			for c := 0; c < tc.c; c++ {
