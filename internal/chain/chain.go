@@ -1,11 +1,12 @@
 // Package chain runs a sequence of evaluation convolutions — each followed
-// by its BatchNorm with fixed statistics, an optional residual sum and a
-// ReLU — as one Gorgonia op that takes the batch image by image, so an
-// image's activations stay in cache from one layer to the next instead of
-// going to memory between whole-batch layers. Each layer goes through the
-// same kernels as the op-by-op evaluation graph (direct convolution, then
-// the fused normalisation, internal/conv's Epilogue), so the outputs are
-// the same bits.
+// by its BatchNorm with fixed statistics or its bias, an optional residual
+// sum, a ReLU and an optional pooling — as one Gorgonia op that takes the
+// batch image by image, so an image's activations stay in cache from one
+// layer to the next instead of going to memory between whole-batch
+// layers. Each layer goes through the same kernels as the op-by-op
+// evaluation graph (direct convolution, then the fused normalisation,
+// internal/conv's Epilogue, then internal/layers' pooling), so the outputs
+// are the same bits.
 package chain
 
 import (
@@ -14,6 +15,7 @@ import (
 	"github.com/chewxy/hm"
 	"github.com/dropexp/dropexp/internal/conv"
 	"github.com/dropexp/dropexp/internal/kernels"
+	"github.com/dropexp/dropexp/internal/layers"
 	"github.com/dropexp/dropexp/internal/opbase"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -37,6 +39,18 @@ type Step struct {
 	// When its shape is not the output's, it is the option-A shortcut of
 	// it: subsampled to the output's size, channels zero-padded on both sides.
 	Residual int
+	// Pool, when not nil, pools the step's output (no padding); a step
+	// that pools has no residual.
+	Pool *Pool
+}
+
+// Pool is the pooling that ends a step.
+type Pool struct {
+	Kind      layers.PoolKind
+	K, Stride int
+	// BeforeReLU pools before the ReLU instead of after it, in the order
+	// of a network that does (ConvNet-Quick's conv1 → maxpool → relu).
+	BeforeReLU bool
 }
 
 // Available reports whether chains can run on this CPU (they need the
@@ -88,10 +102,21 @@ type layer struct {
 	shortcut int   // option-A stride, or 0 when the residual is added as is
 	epi      conv.Epilogue
 	packed   opbase.Floats
+	pool     *layers.Pooling // nil: none
+	reluLast bool            // the ReLU comes after the pooling
 }
 
-// out is the shape of the layer's output.
-func (l *layer) out() shape { return shape{l.d.M, l.d.OH, l.d.OW} }
+// conv is the shape of the layer's convolution output.
+func (l *layer) conv() shape { return shape{l.d.M, l.d.OH, l.d.OW} }
+
+// out is the shape of the layer's output: the convolution's, pooled.
+func (l *layer) out() shape {
+	if l.pool == nil {
+		return l.conv()
+	}
+	h, w := l.pool.Out()
+	return shape{l.d.M, h, w}
+}
 
 // chainOp is a chain's op: its layers and the buffers of its activations,
 // planned when the chain is added.
@@ -109,8 +134,9 @@ type chainOp struct {
 
 // worker holds one goroutine's buffers.
 type worker struct {
-	planes, grid, short opbase.Floats
-	slots               []opbase.Floats
+	planes, grid, short, pre opbase.Floats
+	slots                    []opbase.Floats
+	pool                     layers.PoolScratch
 }
 
 // plan lays out the chain for an input and weights of these shapes.
@@ -136,6 +162,13 @@ func (op *chainOp) plan(in []tensor.Shape) error {
 			return fmt.Errorf("%s: step %s: no direct convolution for a %dx%d kernel with stride %d on this CPU", op.name, s.Name, k, k, s.Stride)
 		}
 		l := layer{d: d}
+		if p := s.Pool; p != nil {
+			if s.Residual >= 0 {
+				return fmt.Errorf("%s: step %s both pools and adds a residual", op.name, s.Name)
+			}
+			l.pool = layers.NewPooling(p.Kind, d.M, d.OH, d.OW, p.K, 0, p.Stride)
+			l.reluLast = p.BeforeReLU && s.ReLU
+		}
 		out := l.out()
 		if s.Residual >= 0 {
 			l.res = op.acts[s.Residual].shape
@@ -147,7 +180,7 @@ func (op *chainOp) plan(in []tensor.Shape) error {
 				l.shortcut = st
 			}
 		}
-		l.epi = conv.Epilogue{Affine: s.Affine, ReLU: s.ReLU}
+		l.epi = conv.Epilogue{Affine: s.Affine, ReLU: s.ReLU && !l.reluLast}
 		op.layers[i] = l
 		op.acts = append(op.acts, activation{shape: out})
 	}
@@ -173,8 +206,8 @@ func (op *chainOp) shape(in []tensor.Shape) (tensor.Shape, error) {
 
 // layOut chooses each activation's layout: the padded planes of the
 // convolutions that read it when they all are stride-1 ones with the same
-// planes and no shortcut subsamples it; dense otherwise, and always for
-// the chain's input and output tensors.
+// planes, no shortcut subsamples it and no pooling writes it; dense
+// otherwise, and always for the chain's input and output tensors.
 func (op *chainOp) layOut() {
 	n := len(op.acts)
 	for a := range op.acts {
@@ -182,7 +215,7 @@ func (op *chainOp) layOut() {
 	}
 	for a := 1; a < n-1; a++ {
 		var in *kernels.Layout
-		ok := true
+		ok := op.layers[a-1].pool == nil
 		for i, s := range op.steps {
 			l := &op.layers[i]
 			if s.Residual == a && l.shortcut > 0 {
@@ -295,6 +328,16 @@ func (op *chainOp) image(w *worker, x, y []float32) {
 				kernels.ShortcutA(res, act(s.Residual), l.res.c, l.res.h, l.res.w, l.d.M, l.shortcut)
 			}
 		}
-		l.epi.Grid(l.d, act(i+1), op.acts[i+1].lay, grid, res, rl)
+		if l.pool == nil {
+			l.epi.Grid(l.d, act(i+1), op.acts[i+1].lay, grid, res, rl)
+			continue
+		}
+		pre := w.pre.Get(l.conv().size())
+		l.epi.Grid(l.d, pre, kernels.Dense(l.d.OH, l.d.OW), grid, nil, rl)
+		out := act(i + 1)
+		l.pool.Image(out, pre, &w.pool)
+		if l.reluLast {
+			kernels.ReLU(out, out)
+		}
 	}
 }

@@ -82,7 +82,7 @@ type poolOp struct {
 	in             tensor.Shape // the input's shape when the layer was added
 	oh, ow         int
 	out, dxOut     opbase.Buffer
-	scratch        []*maxScratch // per worker
+	scratch        []*PoolScratch // per worker
 	// argmax is the saved state of a training graph's max pooling: where
 	// each window's maximum lies, written by the forward pass for the
 	// backward pass. withArg is set when the graph gets its backward pass.
@@ -100,26 +100,55 @@ func (op *poolOp) forward(vs []G.Value) (G.Value, error) {
 		op.argmax = make([]int32, len(od))
 	}
 	for len(op.scratch) < max(op.threads, 1) {
-		op.scratch = append(op.scratch, &maxScratch{})
+		op.scratch = append(op.scratch, &PoolScratch{})
 	}
 	kernels.Parallel(n*c, op.threads, func(wk, lo, hi int) {
 		sc := op.scratch[wk]
 		sc.ensure(w, op.k)
 		for pl := lo; pl < hi; pl++ {
-			plane := x[pl*h*w : (pl+1)*h*w]
-			dst := od[pl*op.oh*op.ow : (pl+1)*op.oh*op.ow]
-			if op.kind == MaxPool {
-				var arg []int32
-				if op.withArg {
-					arg = op.argmax[pl*op.oh*op.ow : (pl+1)*op.oh*op.ow]
-				}
-				op.maxPlane(plane, dst, sc, arg, h, w)
-				continue
+			var arg []int32
+			if op.withArg {
+				arg = op.argmax[pl*op.oh*op.ow : (pl+1)*op.oh*op.ow]
 			}
-			op.avgPlane(plane, dst, sc.row(op.ow), h, w)
+			op.plane(od[pl*op.oh*op.ow:(pl+1)*op.oh*op.ow], x[pl*h*w:(pl+1)*h*w], sc, arg, h, w)
 		}
 	})
 	return out, nil
+}
+
+// plane pools one plane of h×w into dst, recording a max pooling's
+// argmax in arg when it is not nil; sc is sized for planes w wide.
+func (op *poolOp) plane(dst, plane []float32, sc *PoolScratch, arg []int32, h, w int) {
+	if op.kind == MaxPool {
+		op.maxPlane(plane, dst, sc, arg, h, w)
+		return
+	}
+	op.avgPlane(plane, dst, sc.row(op.ow), h, w)
+}
+
+// Pooling pools one image at a time with the pooling op's kernels (the
+// same bits), for ops that pool inside a loop of their own (internal/chain).
+type Pooling struct{ op *poolOp }
+
+// NewPooling returns the K×K pooling with the given stride and padding of
+// images of c maps of h×w.
+func NewPooling(kind PoolKind, c, h, w, k, pad, stride int) *Pooling {
+	op, _ := newPool("pooling", kind, tensor.Shape{1, c, h, w}, k, pad, stride, 1) // a 4-d shape: no error
+	return &Pooling{op: op}
+}
+
+// Out returns the pooled maps' size.
+func (p *Pooling) Out() (h, w int) { return p.op.oh, p.op.ow }
+
+// Image pools the maps of one image, src, into dst; sc is the calling
+// worker's own.
+func (p *Pooling) Image(dst, src []float32, sc *PoolScratch) {
+	op := p.op
+	c, h, w := op.in[1], op.in[2], op.in[3]
+	sc.ensure(w, op.k)
+	for pl := 0; pl < c; pl++ {
+		op.plane(dst[pl*op.oh*op.ow:(pl+1)*op.oh*op.ow], src[pl*h*w:(pl+1)*h*w], sc, nil, h, w)
+	}
 }
 
 // avgPlane average-pools one plane: without padding a row of windows at
@@ -157,16 +186,16 @@ func (op *poolOp) avgAt(plane []float32, oy, ox, h, w int) float32 {
 	return sum / float32(sy*sx)
 }
 
-// maxScratch holds one worker's rows for maxPlane, each the width of a
-// plane, and a row of outputs for average pooling.
-type maxScratch struct {
+// PoolScratch holds one worker's rows for maxPlane, each the width of a
+// plane, and a row of outputs for average pooling; the zero value is ready.
+type PoolScratch struct {
 	cm, tm  []float32 // column maxima; maxima of k of those
 	key, tk []int32   // where each column maximum is first; the first of k
 	out     []float32
 }
 
 // row returns n floats of scratch.
-func (s *maxScratch) row(n int) []float32 {
+func (s *PoolScratch) row(n int) []float32 {
 	if len(s.out) < n {
 		s.out = make([]float32, n)
 	}
@@ -175,7 +204,7 @@ func (s *maxScratch) row(n int) []float32 {
 
 // ensure sizes the rows for planes w wide, with room for the k-wide
 // maxima to run to a whole vector past the last window (those are junk).
-func (s *maxScratch) ensure(w, k int) {
+func (s *PoolScratch) ensure(w, k int) {
 	if n := w + k + kernels.Lanes; len(s.cm) < n {
 		s.cm, s.tm, s.key, s.tk = make([]float32, n), make([]float32, n), make([]int32, n), make([]int32, n)
 	}
@@ -194,7 +223,7 @@ func (s *maxScratch) ensure(w, k int) {
 // the window's, by comparisons rather than a branch per new maximum as a
 // running argmax takes. A window holding a NaN pools to NaN, which equals
 // nothing, and sends its gradient to its first element.
-func (op *poolOp) maxPlane(plane, dst []float32, sc *maxScratch, arg []int32, h, w int) {
+func (op *poolOp) maxPlane(plane, dst []float32, sc *PoolScratch, arg []int32, h, w int) {
 	k, st := op.k, op.stride
 	inner := max(w-k+1, 0)                                              // windows starting at x < inner are whole
 	inner = (inner + kernels.Lanes - 1) / kernels.Lanes * kernels.Lanes // whole vectors: no scalar tail
@@ -298,7 +327,7 @@ func (op *poolOp) grad(vs []G.Value) (G.Value, error) {
 	out := op.dxOut.Get(tensor.Shape{n, c, h, w}, false)
 	od := out.Float32s()
 	for len(op.scratch) < max(op.threads, 1) {
-		op.scratch = append(op.scratch, &maxScratch{})
+		op.scratch = append(op.scratch, &PoolScratch{})
 	}
 	kernels.Parallel(n*c, op.threads, func(wk, lo, hi int) {
 		for pl := lo; pl < hi; pl++ {

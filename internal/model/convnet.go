@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/dropexp/dropexp/internal/chain"
 	"github.com/dropexp/dropexp/internal/dropout"
 	"github.com/dropexp/dropexp/internal/layers"
 	G "gorgonia.org/gorgonia"
@@ -26,19 +27,26 @@ func (b *builder) convnetQuick(x *G.Node) (*G.Node, error) {
 		return dropout.Linear(spec, h, b.site(name, h), w, bias)
 	}
 	var err error
-	steps := []func(*G.Node) (*G.Node, error){
-		func(h *G.Node) (*G.Node, error) { return conv("conv1", h, 32, 1e-4, b.opt.InputNeedsDx) },
-		func(h *G.Node) (*G.Node, error) { return layers.Pool("pool1", layers.MaxPool, h, 3, 0, 2, t) },
-		func(h *G.Node) (*G.Node, error) { return layers.ReLU("relu1", h, b.opt.Exec.Threads()) },
-		func(h *G.Node) (*G.Node, error) { return conv("conv2", h, 32, 1e-2, true) },
-		func(h *G.Node) (*G.Node, error) { return layers.ReLU("relu2", h, b.opt.Exec.Threads()) },
-		func(h *G.Node) (*G.Node, error) { return layers.Pool("pool2", layers.AvgPool, h, 3, 0, 2, t) },
-		func(h *G.Node) (*G.Node, error) { return conv("conv3", h, 64, 1e-2, true) },
-		func(h *G.Node) (*G.Node, error) { return layers.ReLU("relu3", h, b.opt.Exec.Threads()) },
-		func(h *G.Node) (*G.Node, error) { return layers.Pool("pool3", layers.AvgPool, h, 3, 0, 2, t) },
+	var steps []func(*G.Node) (*G.Node, error)
+	if !b.opt.Train && !b.opt.OpByOp && chain.Available() && !b.opt.Im2col {
+		steps = append(steps, b.convnetChain)
+	} else {
+		steps = append(steps,
+			func(h *G.Node) (*G.Node, error) { return conv("conv1", h, 32, 1e-4, b.opt.InputNeedsDx) },
+			func(h *G.Node) (*G.Node, error) { return layers.Pool("pool1", layers.MaxPool, h, 3, 0, 2, t) },
+			func(h *G.Node) (*G.Node, error) { return layers.ReLU("relu1", h, t) },
+			func(h *G.Node) (*G.Node, error) { return conv("conv2", h, 32, 1e-2, true) },
+			func(h *G.Node) (*G.Node, error) { return layers.ReLU("relu2", h, t) },
+			func(h *G.Node) (*G.Node, error) { return layers.Pool("pool2", layers.AvgPool, h, 3, 0, 2, t) },
+			func(h *G.Node) (*G.Node, error) { return conv("conv3", h, 64, 1e-2, true) },
+			func(h *G.Node) (*G.Node, error) { return layers.ReLU("relu3", h, t) },
+			func(h *G.Node) (*G.Node, error) { return layers.Pool("pool3", layers.AvgPool, h, 3, 0, 2, t) },
+		)
+	}
+	steps = append(steps,
 		func(h *G.Node) (*G.Node, error) { return linear("ip1", h, 64, 0.1) },
 		func(h *G.Node) (*G.Node, error) { return linear("ip2", h, b.opt.Classes, 0.1) },
-	}
+	)
 	h := x
 	for _, step := range steps {
 		if h, err = step(h); err != nil {
@@ -46,4 +54,35 @@ func (b *builder) convnetQuick(x *G.Node) (*G.Node, error) {
 		}
 	}
 	return h, nil
+}
+
+// convnetChain builds conv1 … pool3 for evaluation as one chain op, which
+// takes the batch image by image (same bits, fewer trips to memory); the
+// evaluation graph has no dropout masks, and a bias is the epilogue's shift.
+func (b *builder) convnetChain(x *G.Node) (*G.Node, error) {
+	var steps []chain.Step
+	in := x.Shape()[1]
+	for i, l := range []struct {
+		name string
+		out  int
+		std  float64
+		pool chain.Pool
+	}{
+		{"conv1", 32, 1e-4, chain.Pool{Kind: layers.MaxPool, K: 3, Stride: 2, BeforeReLU: true}},
+		{"conv2", 32, 1e-2, chain.Pool{Kind: layers.AvgPool, K: 3, Stride: 2}},
+		{"conv3", 64, 1e-2, chain.Pool{Kind: layers.AvgPool, K: 3, Stride: 2}},
+	} {
+		w := b.param(l.name+"/W", tensor.Shape{l.out, in, 5, 5}, l.std, false)
+		b.param(l.name+"/b", tensor.Shape{l.out}, 0, true)
+		bias := b.params[len(b.params)-1]
+		affine := func(mu, g, sh []float32) {
+			for m := range mu {
+				mu[m], g[m] = 0, 1
+			}
+			copy(sh, bias.Data())
+		}
+		steps = append(steps, chain.Step{Name: l.name, W: w, Stride: 1, Affine: affine, ReLU: true, From: i, Residual: -1, Pool: &l.pool})
+		in = l.out
+	}
+	return chain.Apply("convnet", x, steps, b.opt.Exec.Threads())
 }

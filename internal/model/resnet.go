@@ -19,7 +19,7 @@ const bnMomentum = 0.1
 func (b *builder) resnet(x *G.Node, n int) (*G.Node, error) {
 	var h *G.Node
 	var err error
-	if !b.opt.Train && !b.opt.OpByOp && chain.Available() {
+	if !b.opt.Train && !b.opt.OpByOp && chain.Available() && !b.opt.Im2col {
 		h, err = b.resnetChain(x, n)
 	} else {
 		h, err = b.resnetLayers(x, n)

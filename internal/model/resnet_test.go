@@ -151,15 +151,27 @@ func BenchmarkResNet20Eval2(b *testing.B) {
 
 // The evaluation chain (the whole trunk image by image) gives the same
 // bits as the evaluation graph built layer by layer, on CIFAR's size and
-// an odd one (the stride-2 layers and shortcuts round up), with 1 and 2
-// threads and trained-looking running statistics.
-func TestResNetChainMatchesLayers(t *testing.T) {
+// an odd one (ResNet's stride-2 layers and shortcuts and ConvNet-Quick's
+// poolings round up), with 1 and 2 threads and trained-looking running
+// statistics and biases.
+func TestChainMatchesLayers(t *testing.T) {
 	if !chain.Available() {
 		t.Skip("no direct convolution on this CPU")
 	}
+	for _, name := range []string{"resnet20", "convnet-quick"} {
+		opts := func(size int, train bool) Options {
+			o := resnetOpts(3, size, train, experiment.Standard)
+			o.Model = name
+			return o
+		}
+		testChainMatchesLayers(t, name, opts)
+	}
+}
+
+func testChainMatchesLayers(t *testing.T, name string, opts func(size int, train bool) Options) {
 	for _, size := range []int{32, 11} {
 		for _, nthreads := range []int{1, 2} {
-			tr, err := Build(resnetOpts(3, size, true, experiment.Standard), nil)
+			tr, err := Build(opts(size, true), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +190,7 @@ func TestResNetChainMatchesLayers(t *testing.T) {
 			}
 			var logits [2][]float32
 			for k, byOp := range []bool{false, true} {
-				o := resnetOpts(3, size, false, experiment.Standard)
+				o := opts(size, false)
 				o.Exec, o.OpByOp = threads.N(nthreads), byOp
 				ev, err := Build(o, tr)
 				if err != nil {
@@ -193,7 +205,7 @@ func TestResNetChainMatchesLayers(t *testing.T) {
 			}
 			for i := range logits[0] {
 				if math.Float32bits(logits[0][i]) != math.Float32bits(logits[1][i]) {
-					t.Fatalf("size %d, %d threads: logit %d is %v chained, %v layer by layer", size, nthreads, i, logits[0][i], logits[1][i])
+					t.Fatalf("%s, size %d, %d threads: logit %d is %v chained, %v layer by layer", name, size, nthreads, i, logits[0][i], logits[1][i])
 				}
 			}
 			tr.Close()
