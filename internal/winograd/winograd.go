@@ -93,8 +93,9 @@ func (p *Plan) ScratchLen() int {
 	return p.C*16*p.phase + Xi*p.C*p.nq + Xi*p.M*p.nq + 40*p.nq
 }
 
-// g is F(4×4, 3×3)'s weight transform G (6×3).
-var g = [6][3]float32{
+// g64 is F(4×4, 3×3)'s weight transform G (6×3), in float64 for the
+// weight gradient's last transform.
+var g64 = [6][3]float64{
 	{1.0 / 4, 0, 0},
 	{-1.0 / 6, -1.0 / 6, -1.0 / 6},
 	{-1.0 / 6, 1.0 / 6, -1.0 / 6},
@@ -102,6 +103,17 @@ var g = [6][3]float32{
 	{1.0 / 24, -1.0 / 12, 1.0 / 6},
 	{0, 0, 1},
 }
+
+// g is G in float32, for the weight transform: each entry rounds to the
+// float32 nearest the exact fraction (none is a double-rounding case).
+var g = func() (g [6][3]float32) {
+	for i, row := range g64 {
+		for j, v := range row {
+			g[i][j] = float32(v)
+		}
+	}
+	return g
+}()
 
 // TransformWeights writes U = G·w·Gᵀ of the m×c×3×3 weights w (when
 // transposed, w is c×m×3×3 and is read turned by 180°, the kernel of the
@@ -384,12 +396,3 @@ func (p *Plan) WeightGrad(dw []float32, u []float64, m0, m1 int) {
 	}
 }
 
-// g64 is G in float64, for the weight gradient's last transform.
-var g64 = [6][3]float64{
-	{1.0 / 4, 0, 0},
-	{-1.0 / 6, -1.0 / 6, -1.0 / 6},
-	{-1.0 / 6, 1.0 / 6, -1.0 / 6},
-	{1.0 / 24, 1.0 / 12, 1.0 / 6},
-	{1.0 / 24, -1.0 / 12, 1.0 / 6},
-	{0, 0, 1},
-}
