@@ -172,3 +172,31 @@ func a4(o, g []float32) {
 func gradTilesGo(dst []float32, doff *[36]int, src []float32, soff *[16]int, n int) {
 	twoPass(dst, doff[:], src, soff[:], n, 4, 6, a4)
 }
+
+// grid8 is where an 8×8 map's four tiles lie among the nine positions of
+// its tile grid (rows of ld = 3; the third column and row are padding).
+var grid8 = [4]int{0, 1, 3, 4}
+
+// compact8Go writes the tiles of blocks·4 images of 8×8 maps without their
+// grids' padding positions: dst[16b+4k+e] = src[36b+9k+grid8[e]].
+func compact8Go(dst, src []float32, blocks int) {
+	for b := 0; b < blocks; b++ {
+		for k := 0; k < 4; k++ {
+			for e, at := range grid8 {
+				dst[16*b+4*k+e] = src[36*b+9*k+at]
+			}
+		}
+	}
+}
+
+// expand8Go is compact8Go backwards: dst[36b+9k+grid8[e]] = src[16b+4k+e],
+// the padding positions of dst left as they were.
+func expand8Go(dst, src []float32, blocks int) {
+	for b := 0; b < blocks; b++ {
+		for k := 0; k < 4; k++ {
+			for e, at := range grid8 {
+				dst[36*b+9*k+at] = src[16*b+4*k+e]
+			}
+		}
+	}
+}

@@ -26,3 +26,9 @@ func scatterPlane(dst, y, mask []float32, run, ld, th, w int, bias float32, hasB
 func gradTiles(dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp []float32, n int) {
 	gradTilesGo(dst, doff, src, soff, n)
 }
+
+// compact8 runs compact8Go.
+func compact8(dst, src []float32, blocks int) { compact8Go(dst, src, blocks) }
+
+// expand8 runs expand8Go.
+func expand8(dst, src []float32, blocks int) { expand8Go(dst, src, blocks) }

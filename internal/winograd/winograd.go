@@ -53,6 +53,11 @@ type Plan struct {
 	img           int // tile-grid positions per image: (th+1)·ld
 	nq            int // grid positions per group, rounded up to the GEMM tile
 	phase         int // floats per phase run: nq + ld + 1, rounded up
+	// compact: the runs the products take hold the tiles alone, qc = 4·G
+	// of them, without the grid's padding positions (8×8 maps, where
+	// these are 5 of every 9; G a multiple of 4); else qc = nq.
+	compact bool
+	qc      int
 }
 
 // Fits reports whether F(4×4, 3×3) computes this convolution here: a
@@ -68,6 +73,9 @@ func Available() bool { return tile.Wide }
 // NewPlan returns the plan of c→m maps of h×w, grouping about 64 tile
 // positions' worth of images (at least one) so the GEMMs are wide enough.
 func NewPlan(c, m, h, w int) *Plan {
+	if h == 8 && w == 8 {
+		return NewGroupPlan(c, m, h, w, 12) // 48 tiles, compact
+	}
 	img := (h/4 + 1) * (w/4 + 1)
 	return NewGroupPlan(c, m, h, w, max(1, 96/img))
 }
@@ -80,7 +88,34 @@ func NewGroupPlan(c, m, h, w, g int) *Plan {
 	p.img = (p.th + 1) * p.ld
 	p.nq = roundUp(p.G*p.img, 16)
 	p.phase = roundUp(p.nq+p.ld+1, 16)
+	p.compact, p.qc = h == 8 && w == 8 && g%4 == 0, p.nq
+	if p.compact {
+		p.qc = 4 * g
+	}
 	return p
+}
+
+// scratch cuts scratch into the phase planes of maps maps, the
+// transformed inputs (c maps), the products or transformed output
+// gradients (m maps), the transforms' runs and, compact, one map's grid.
+func (p *Plan) scratch(scratch []float32, maps int) (phases, v, prod, tmp, grid []float32) {
+	phases = scratch[:maps*16*p.phase]
+	v = scratch[len(phases):][:Xi*p.C*p.qc]
+	prod = scratch[len(phases)+len(v):][:Xi*p.M*p.qc]
+	tmp = scratch[len(phases)+len(v)+len(prod):][:40*p.nq]
+	if p.compact {
+		grid = scratch[len(phases)+len(v)+len(prod)+len(tmp):][:Xi*p.nq]
+	}
+	return
+}
+
+// scratchLen is the floats scratch cuts for maps maps of phase planes.
+func (p *Plan) scratchLen(maps int) int {
+	n := maps*16*p.phase + Xi*p.C*p.qc + Xi*p.M*p.qc + 40*p.nq
+	if p.compact {
+		n += Xi * p.nq
+	}
+	return n
 }
 
 func roundUp(n, m int) int { return (n + m - 1) / m * m }
@@ -90,7 +125,7 @@ func (p *Plan) WeightsLen() int { return Xi * p.M * p.C }
 
 // ScratchLen is the floats Conv needs as scratch for one group.
 func (p *Plan) ScratchLen() int {
-	return p.C*16*p.phase + Xi*p.C*p.nq + Xi*p.M*p.nq + 40*p.nq
+	return p.scratchLen(p.C)
 }
 
 // g64 is F(4×4, 3×3)'s weight transform G (6×3), in float64 for the
@@ -168,13 +203,10 @@ type Padded struct {
 // nil and then multiplying by outMask when not nil; with keep it also
 // writes the input there. scratch holds ScratchLen floats.
 func (p *Plan) Conv(out, x, inMask, outMask, u, bias, scratch []float32, n int, keep *Padded) {
-	phases := scratch[:p.C*16*p.phase]
-	v := scratch[len(phases):][:Xi*p.C*p.nq]
-	prod := scratch[len(phases)+len(v):][:Xi*p.M*p.nq]
-	tmp := scratch[len(phases)+len(v)+len(prod):][:40*p.nq]
+	phases, v, prod, tmp, grid := p.scratch(scratch, p.C)
 	p.splitMaps(phases, x, inMask, n, p.C, keep)
 	for c := 0; c < p.C; c++ {
-		p.inputTransform(v, phases[c*16*p.phase:], tmp, c)
+		p.inputTransform(v, phases[c*16*p.phase:], tmp, grid, c)
 	}
 	p.multiply(prod, v, u)
 	for m := 0; m < p.M; m++ {
@@ -182,7 +214,7 @@ func (p *Plan) Conv(out, x, inMask, outMask, u, bias, scratch []float32, n int, 
 		if bias != nil {
 			b = bias[m]
 		}
-		p.outputTransform(out, outMask, prod, tmp, m, n, b, bias != nil)
+		p.outputTransform(out, outMask, prod, tmp, grid, m, n, b, bias != nil)
 	}
 }
 
@@ -215,8 +247,9 @@ func (p *Plan) splitMaps(phases, x, mask []float32, n, maps int, keep *Padded) {
 // inputTransform writes V = Bᵀ·d·B of channel c for every tile position
 // into v[c][ξ][q] (a channel's 36 runs together, so that its stores stay
 // in a few kilobytes), reading d[i][j] of the tile at q from phase
-// (i%4, j%4) at q + (i/4)·ld + j/4; tmp holds 576 floats.
-func (p *Plan) inputTransform(v, ph, tmp []float32, c int) {
+// (i%4, j%4) at q + (i/4)·ld + j/4; tmp holds 576 floats. Compact, the
+// runs go through grid first and keep the tiles alone.
+func (p *Plan) inputTransform(v, ph, tmp, grid []float32, c int) {
 	var soff, doff [36]int
 	for i := 0; i < 6; i++ {
 		for j := 0; j < 6; j++ {
@@ -224,7 +257,14 @@ func (p *Plan) inputTransform(v, ph, tmp []float32, c int) {
 			doff[i*6+j] = (i*6 + j) * p.nq
 		}
 	}
-	inputTiles(v[c*Xi*p.nq:], &doff, ph, &soff, tmp, p.nq)
+	if !p.compact {
+		inputTiles(v[c*Xi*p.nq:], &doff, ph, &soff, tmp, p.nq)
+		return
+	}
+	inputTiles(grid, &doff, ph, &soff, tmp, p.nq)
+	for xi := 0; xi < Xi; xi++ {
+		compact8(v[(c*Xi+xi)*p.qc:][:p.qc], grid[xi*p.nq:], p.G/4)
+	}
 }
 
 // multiply computes prod[m][ξ][q] = Σ_c u[ξ][m][c]·v[c][ξ][q] with the
@@ -232,7 +272,7 @@ func (p *Plan) inputTransform(v, ph, tmp []float32, c int) {
 // map's 36 runs lie together for the output transform.
 func (p *Plan) multiply(prod, v, u []float32) {
 	off := [1]int{0}
-	nq := p.nq
+	nq := p.qc
 	for xi := 0; xi < Xi; xi++ {
 		in := v[xi*nq:]
 		for b := 0; b < p.M/8; b++ {
@@ -251,18 +291,30 @@ func (p *Plan) multiply(prod, v, u []float32) {
 
 // outputTransform writes Y = Aᵀ·P·A of map m for every tile of the n
 // images into out, adding bias when hasBias, times mask when not nil;
-// tmp holds 40 runs of nq.
-func (p *Plan) outputTransform(out, mask, prod, tmp []float32, m, n int, bias float32, hasBias bool) {
-	nq := p.nq
+// tmp holds 40 runs of nq. Compact, the 16 runs of Y go through grid and
+// are spread over the tile grid's positions.
+func (p *Plan) outputTransform(out, mask, prod, tmp, grid []float32, m, n int, bias float32, hasBias bool) {
+	nq, qc := p.nq, p.qc
 	var soff [36]int
 	var doff [16]int
 	for a := range soff {
-		soff[a] = a * nq
+		soff[a] = a * qc
 	}
 	for i := range doff {
 		doff[i] = 24*nq + i*nq
 	}
-	outputTiles(tmp, &doff, prod[m*Xi*nq:], &soff, tmp, nq)
+	if !p.compact {
+		outputTiles(tmp, &doff, prod[m*Xi*qc:], &soff, tmp, qc)
+	} else {
+		var coff [16]int
+		for i := range coff {
+			coff[i] = i * qc
+		}
+		outputTiles(grid, &coff, prod[m*Xi*qc:], &soff, tmp, qc)
+		for i := range doff {
+			expand8(tmp[doff[i]:][:nq], grid[i*qc:], p.G/4)
+		}
+	}
 	hw := p.H * p.W
 	for k := 0; k < n; k++ {
 		at := (k*p.M + m) * hw
@@ -293,22 +345,19 @@ func (p *Plan) sumAt(xi, i, j int) int {
 
 // GradScratchLen is the floats GroupWeightGrad needs as scratch.
 func (p *Plan) GradScratchLen() int {
-	return max(p.C, p.M)*16*p.phase + Xi*p.C*p.nq + Xi*p.M*p.nq + 40*p.nq
+	return p.scratchLen(max(p.C, p.M))
 }
 
 // GroupWeightGrad writes into sums (SumsLen floats, as sumAt lays them
 // out) U' of the first n ≤ G images' output gradients d (m maps each)
 // and features x ⊙ mask (c maps; mask nil: none).
 func (p *Plan) GroupWeightGrad(sums, x, mask, d, scratch []float32, n int) {
-	nq := p.nq
-	phases := scratch[:max(p.C, p.M)*16*p.phase]
-	v := scratch[len(phases):][:Xi*p.C*nq]
-	dm := scratch[len(phases)+len(v):][:Xi*p.M*nq]
-	tmp := scratch[len(phases)+len(v)+len(dm):][:40*nq]
+	nq, qc := p.nq, p.qc
+	phases, v, dm, tmp, grid := p.scratch(scratch, max(p.C, p.M))
 	p.splitMaps(phases, x, mask, n, p.C, nil)
 	p.clearTails(phases, n, p.C)
 	for c := 0; c < p.C; c++ {
-		p.inputTransform(v, phases[c*16*p.phase:], tmp, c)
+		p.inputTransform(v, phases[c*16*p.phase:], tmp, grid, c)
 	}
 	p.splitMaps(phases, d, nil, n, p.M, nil)
 	p.clearTails(phases, n, p.M)
@@ -320,24 +369,34 @@ func (p *Plan) GroupWeightGrad(sums, x, mask, d, scratch []float32, n int) {
 			soff[4*i+j] = (((i+1)%4)*4+(j+1)%4)*p.phase + ((i+1)/4)*p.ld + (j+1)/4
 		}
 	}
-	for a := range doff {
-		doff[a] = a * p.M * nq
-	}
 	for m := 0; m < p.M; m++ {
-		gradTiles(dm[m*nq:], &doff, phases[m*16*p.phase:], &soff, tmp, nq)
+		if !p.compact {
+			for a := range doff {
+				doff[a] = a * p.M * nq
+			}
+			gradTiles(dm[m*nq:], &doff, phases[m*16*p.phase:], &soff, tmp, nq)
+			continue
+		}
+		for a := range doff {
+			doff[a] = a * nq
+		}
+		gradTiles(grid, &doff, phases[m*16*p.phase:], &soff, tmp, nq)
+		for xi := 0; xi < Xi; xi++ {
+			compact8(dm[(xi*p.M+m)*qc:][:qc], grid[xi*nq:], p.G/4)
+		}
 	}
 	for xi := 0; xi < Xi; xi++ {
 		for mb := 0; mb < p.M/4; mb++ {
 			var a [4]*float32
 			for i := range a {
-				a[i] = &dm[(xi*p.M+4*mb+i)*nq]
+				a[i] = &dm[(xi*p.M+4*mb+i)*qc]
 			}
 			for cb := 0; cb < p.C/4; cb++ {
 				var b [4]*float32
 				for j := range b {
-					b[j] = &v[((4*cb+j)*Xi+xi)*nq]
+					b[j] = &v[((4*cb+j)*Xi+xi)*qc]
 				}
-				tile.Dot16Sum(&sums[p.sumAt(xi, 4*mb, 4*cb)], &a, &b, nq, 1, 0, 0)
+				tile.Dot16Sum(&sums[p.sumAt(xi, 4*mb, 4*cb)], &a, &b, qc, 1, 0, 0)
 			}
 		}
 	}
@@ -395,4 +454,3 @@ func (p *Plan) WeightGrad(dw []float32, u []float64, m0, m1 int) {
 		}
 	}
 }
-

@@ -74,6 +74,7 @@ func TestConvAgainstDefinition(t *testing.T) {
 		{64, 64, 8, 8, 9, true, true, false, false},
 		{16, 8, 12, 20, 5, false, false, true, true},
 		{16, 8, 8, 8, 4, true, true, true, true},
+		{32, 16, 8, 8, 29, true, false, false, true},
 	} {
 		p := NewPlan(tc.c, tc.m, tc.h, tc.w)
 		x := randoms(rng, tc.n*tc.c*tc.h*tc.w)
@@ -138,7 +139,8 @@ func TestConvAgainstDefinition(t *testing.T) {
 	}
 }
 
-// The result does not depend on how images are grouped.
+// The result does not depend on how images are grouped, nor on whether
+// the products take 8×8 maps' tiles alone (compact) or their whole grid.
 func TestConvGroupingInvariant(t *testing.T) {
 	if !tile.Wide {
 		t.Skip("no AVX-512 tile on this CPU")
@@ -162,6 +164,17 @@ func TestConvGroupingInvariant(t *testing.T) {
 	for i := range all {
 		if math.Float32bits(all[i]) != math.Float32bits(one[i]) {
 			t.Fatalf("output %d: %v in a group, %v alone", i, all[i], one[i])
+		}
+	}
+	g := NewGroupPlan(c, m, h, w, n) // 7 images: not a whole number of blocks of 4
+	if !p.compact || g.compact {
+		t.Fatalf("plans of 8x8 maps: compact %v (G %d) and %v (G %d), want true and false", p.compact, p.G, g.compact, g.G)
+	}
+	grid := make([]float32, len(all))
+	g.Conv(grid, x, nil, nil, u, nil, make([]float32, g.ScratchLen()), n, nil)
+	for i := range all {
+		if math.Float32bits(all[i]) != math.Float32bits(grid[i]) {
+			t.Fatalf("output %d: %v compact, %v over the whole grid", i, all[i], grid[i])
 		}
 	}
 }
@@ -298,10 +311,7 @@ func TestSplitScatterEqualLoops(t *testing.T) {
 
 // benchStages reports Conv's four stages' share: ms per n images each.
 func benchStages(b *testing.B, p *Plan, x, u, out, scratch []float32, n int) {
-	phases := scratch[:p.C*16*p.phase]
-	v := scratch[len(phases):][:Xi*p.C*p.nq]
-	prod := scratch[len(phases)+len(v):][:Xi*p.M*p.nq]
-	tmp := scratch[len(phases)+len(v)+len(prod):][:40*p.nq]
+	phases, v, prod, tmp, grid := p.scratch(scratch, p.C)
 	var t [4]time.Duration
 	img, o := p.C*p.H*p.W, p.M*p.H*p.W
 	for b.Loop() {
@@ -311,13 +321,13 @@ func benchStages(b *testing.B, p *Plan, x, u, out, scratch []float32, n int) {
 			p.splitMaps(phases, x[k*img:], nil, g, p.C, nil)
 			t1 := time.Now()
 			for c := 0; c < p.C; c++ {
-				p.inputTransform(v, phases[c*16*p.phase:], tmp, c)
+				p.inputTransform(v, phases[c*16*p.phase:], tmp, grid, c)
 			}
 			t2 := time.Now()
 			p.multiply(prod, v, u)
 			t3 := time.Now()
 			for m := 0; m < p.M; m++ {
-				p.outputTransform(out[k*o:], nil, prod, tmp, m, g, 0, false)
+				p.outputTransform(out[k*o:], nil, prod, tmp, grid, m, g, 0, false)
 			}
 			t4 := time.Now()
 			t[0] += t1.Sub(t0)
@@ -349,6 +359,8 @@ func TestWeightGradAgainstDefinition(t *testing.T) {
 		{8, 16, 8, 8, 12, 5, true},
 		{16, 8, 12, 20, 4, 4, false},
 		{64, 64, 8, 8, 9, 9, true},
+		{64, 64, 8, 8, 13, 8, true},
+		{16, 32, 8, 8, 6, 4, false},
 	} {
 		p := NewGroupPlan(tc.c, tc.m, tc.h, tc.w, tc.g)
 		hw := tc.h * tc.w
@@ -431,4 +443,39 @@ func TestGradTilesEqualLoop(t *testing.T) {
 	gradTiles(got, &doff, src, &soff, make([]float32, 384), n)
 	gradTilesGo(want, &doff, src, &soff, n)
 	same(t, "grad", got, want)
+}
+
+// compact8 and expand8 (assembly on AVX-512) give their Go loops' floats,
+// expand8 keeps the grid's padding positions, and each undoes the other.
+func TestCompactExpand8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, blocks := range []int{1, 2, 3, 7} {
+		src := randoms(rng, 36*blocks+5)
+		got, want := randoms(rng, 16*blocks+3), make([]float32, 16*blocks+3)
+		copy(want, got)
+		compact8(got, src, blocks)
+		compact8Go(want, src, blocks)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("compact8, %d blocks: dst[%d] = %v, the loop gives %v", blocks, i, got[i], want[i])
+			}
+		}
+		back, wantBack := randoms(rng, 36*blocks+5), make([]float32, 36*blocks+5)
+		copy(wantBack, back)
+		old := append([]float32(nil), back...)
+		expand8(back, got, blocks)
+		expand8Go(wantBack, got, blocks)
+		for i := range wantBack {
+			if math.Float32bits(back[i]) != math.Float32bits(wantBack[i]) {
+				t.Fatalf("expand8, %d blocks: dst[%d] = %v, the loop gives %v", blocks, i, back[i], wantBack[i])
+			}
+			real := i < 36*blocks && i%9 < 5 && i%9 != 2
+			switch {
+			case real && back[i] != src[i]:
+				t.Fatalf("%d blocks: position %d of a tile is %v after compact and expand, was %v", blocks, i, back[i], src[i])
+			case !real && back[i] != old[i]:
+				t.Fatalf("%d blocks: padding position %d changed", blocks, i)
+			}
+		}
+	}
 }
