@@ -109,16 +109,6 @@ func winogradFits(g Geom, c, m int) bool {
 		winograd.Fits(c, m, g.H, g.W, g.K, g.Pad, g.Stride)
 }
 
-// winogradGradFits reports whether the winograd set computes the weight
-// gradient of g by Winograd: where its forward pass is Winograd's and the
-// maps are at least 16×16. On 8×8 maps more than half of the tile grid's
-// positions are padding (9 per 4 tiles), and there the direct weight
-// gradient was as fast (ResNet-20's third stage, results/bench/
-// kernels-winograd-weightgrad-stage3.txt) with a sum closer to the exact one.
-func winogradGradFits(g Geom) bool {
-	return winogradFits(g, g.C, g.M) && g.H >= 16 && g.W >= 16
-}
-
 // winogradMaps is the most maps Winograd takes: ResNet-20's widest, the
 // most it has been measured at (beyond, its transformed weights and a
 // group's products outgrow a core's L2 cache).
@@ -182,7 +172,11 @@ func gradGroup(g Geom, n int) int {
 	pos := (g.H/4 + 1) * (g.W/4 + 1)
 	groups := (n*pos + gradPositions - 1) / gradPositions
 	groups = min(n, (groups+3)/4*4)
-	return (n + groups - 1) / groups
+	size := (n + groups - 1) / groups
+	if g.H == 8 && g.W == 8 && n >= 4 {
+		size = (size + 3) / 4 * 4 // whole blocks of 4 images: the products take the tiles alone
+	}
+	return size
 }
 
 // gradPositions is about how many tile positions a weight-gradient group

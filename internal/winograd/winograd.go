@@ -24,9 +24,13 @@
 // AVX-512 (transform_amd64.s, split_amd64.s), each documented by the Go
 // loop in transform.go that runs elsewhere and gives the same bits.
 //
+// On 8×8 maps, 5 of the 9 positions of each image's tile grid are
+// padding; there the transformed runs are packed to the tiles alone
+// before the products and spread back after them (compact8, expand8).
+//
 // The winograd kernel set (internal/conv) computes ResNet-20's same-size
-// convolutions of 16 to 64 maps with it, forward and input gradient, and
-// the weight gradients of those on maps of 16×16 and more.
+// convolutions of 16 to 64 maps with it: forward passes, input gradients
+// and weight gradients.
 // BenchmarkStages measures it against the direct convolution's forward
 // pass on ResNet-20's three stride-1 shapes, with each stage's share.
 //
