@@ -39,9 +39,8 @@
 // of maps summed in registers (tile.Dot16Sum), so the groups, which the
 // caller fixes by the batch alone, add up in order whatever the threads.
 // Its rounding, like the forward pass's, is larger than the direct
-// convolution's: at worst about three times as far from the exact
-// gradients over the gradient tests' twelve draws
-// (results/bench/winograd-rounding.txt).
+// convolution's: several times as far from the exact gradients over the
+// gradient tests' twelve draws (results/bench/winograd-rounding.txt).
 package winograd
 
 import "github.com/dropexp/dropexp/internal/tile"
