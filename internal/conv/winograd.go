@@ -167,14 +167,14 @@ func (s *winogradWeightGrad) WeightGrad(dw, h, d, m []float32, _ *Saved, n int) 
 // gradGroup is how many images the weight gradient takes per group for a
 // batch of n: about gradPositions tile positions' worth, in a number of
 // groups that is a multiple of 4 where the batch allows, so that 2 or 4
-// threads share them evenly.
+// threads share them evenly, and a multiple of winograd.GroupStep.
 func gradGroup(g Geom, n int) int {
 	pos := (g.H/4 + 1) * (g.W/4 + 1)
 	groups := (n*pos + gradPositions - 1) / gradPositions
 	groups = min(n, (groups+3)/4*4)
 	size := (n + groups - 1) / groups
-	if g.H == 8 && g.W == 8 && n >= 4 {
-		size = (size + 3) / 4 * 4 // whole blocks of 4 images: the products take the tiles alone
+	if st := winograd.GroupStep(g.H, g.W); n >= st {
+		size = (size + st - 1) / st * st
 	}
 	return size
 }

@@ -76,11 +76,21 @@ func Available() bool { return tile.Wide }
 // NewPlan returns the plan of c→m maps of h×w, grouping about 64 tile
 // positions' worth of images (at least one) so the GEMMs are wide enough.
 func NewPlan(c, m, h, w int) *Plan {
-	if h == 8 && w == 8 {
+	if GroupStep(h, w) == 4 {
 		return NewGroupPlan(c, m, h, w, 12) // 48 tiles, compact
 	}
 	img := (h/4 + 1) * (w/4 + 1)
 	return NewGroupPlan(c, m, h, w, max(1, 96/img))
+}
+
+// GroupStep is what a plan's group of images should be a multiple of for
+// maps of h×w: 4 on 8×8 maps, where the products then take the tiles
+// alone (compact8 packs blocks of 4 images), else 1.
+func GroupStep(h, w int) int {
+	if h == 8 && w == 8 {
+		return 4
+	}
+	return 1
 }
 
 // NewGroupPlan returns the plan of c→m maps of h×w that takes g images
@@ -91,7 +101,7 @@ func NewGroupPlan(c, m, h, w, g int) *Plan {
 	p.img = (p.th + 1) * p.ld
 	p.nq = roundUp(p.G*p.img, 16)
 	p.phase = roundUp(p.nq+p.ld+1, 16)
-	p.compact, p.qc = h == 8 && w == 8 && g%4 == 0, p.nq
+	p.compact, p.qc = GroupStep(h, w) == 4 && g%4 == 0, p.nq
 	if p.compact {
 		p.qc = 4 * g
 	}
