@@ -227,8 +227,8 @@ func itoa(n int) string {
 	return string(rune('0'+n/10)) + string(rune('0'+n%10))
 }
 
-// inputTiles and outputTiles (assembly on AVX-512) give the bits of their
-// Go loops, specials included, from scattered offsets.
+// inputTiles, outputTiles and gradTiles (assembly on AVX-512) give the
+// bits of their Go loops, specials included, from scattered offsets.
 func TestTilesEqualLoops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	const n = 48
@@ -258,6 +258,11 @@ func TestTilesEqualLoops(t *testing.T) {
 	outputTiles(got, &dout, src, &soff, make([]float32, 384), n)
 	outputTilesGo(want, &dout, src, &soff, n)
 	same(t, "output", got, want)
+	// The output gradient's 4×4 tiles from dout's 16 offsets to din's 36.
+	got, want = make([]float32, 40*n), make([]float32, 40*n)
+	gradTiles(got, &din, src, &dout, make([]float32, 384), n)
+	gradTilesGo(want, &din, src, &dout, n)
+	same(t, "grad", got, want)
 }
 
 func same(t *testing.T, what string, got, want []float32) {
@@ -424,25 +429,6 @@ func TestWeightGradAgainstDefinition(t *testing.T) {
 			t.Errorf("%+v: worst error %.3g of the sum's scale", tc, worst)
 		}
 	}
-}
-
-// gradTiles (assembly on AVX-512) gives the bits of its Go loop.
-func TestGradTilesEqualLoop(t *testing.T) {
-	rng := rand.New(rand.NewPCG(13, 14))
-	const n = 48
-	src := randoms(rng, 20*n)
-	var soff [16]int
-	for i, k := range rng.Perm(20)[:16] {
-		soff[i] = k * n
-	}
-	var doff [36]int
-	for i, k := range rng.Perm(40)[:36] {
-		doff[i] = k * n
-	}
-	got, want := make([]float32, 40*n), make([]float32, 40*n)
-	gradTiles(got, &doff, src, &soff, make([]float32, 384), n)
-	gradTilesGo(want, &doff, src, &soff, n)
-	same(t, "grad", got, want)
 }
 
 // compact8 and expand8 (assembly on AVX-512) give their Go loops' floats,
