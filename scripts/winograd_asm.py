@@ -15,6 +15,20 @@ def write(path, lines):
         f.write(text)
 
 
+def scatter_tail(w, n, r, size):
+    """The scatter's one-permute tail for maps 16 and 8 wide: bias, the
+    interleave, the mask, the store, on registers r (Z or Y) of size bytes."""
+    w('\tTESTQ R9, R9'); w(f'\tJZ   nb{n}')
+    w(f'\tVADDPS {r}30, {r}0, {r}0')
+    w(f'nb{n}:')
+    w(f'\tVPERMPS {r}0, {r}20, {r}8')
+    w('\tTESTQ R10, R10'); w(f'\tJZ   nm{n}')
+    w(f'\tVMULPS (R10), {r}8, {r}8'); w(f'\tADDQ ${size}, R10')
+    w(f'nm{n}:')
+    w(f'\tVMOVUPS {r}8, (DI)')
+    w(f'\tADDQ ${size}, DI')
+
+
 # transform_amd64.s
 L=[]
 w=L.append
@@ -308,28 +322,12 @@ sc{W}:''')
             w('\tVMOVUPS (R11), X0'); w('\tVINSERTF128 $1, (R12), Y0, Y0')
             w('\tVMOVUPS (R13), X1'); w('\tVINSERTF128 $1, (R14), Y1, Y1')
             w('\tVINSERTF64X4 $1, Y1, Z0, Z0')
-            w('\tTESTQ R9, R9'); w(f'\tJZ   nb{n}')
-            w('\tVADDPS Z30, Z0, Z0')
-            w(f'nb{n}:')
-            w('\tVPERMPS Z0, Z20, Z8')
-            w('\tTESTQ R10, R10'); w(f'\tJZ   nm{n}')
-            w('\tVMULPS (R10), Z8, Z8'); w('\tADDQ $64, R10')
-            w(f'nm{n}:')
-            w('\tVMOVUPS Z8, (DI)')
-            w('\tADDQ $64, DI')
+            scatter_tail(w, n, 'Z', 64)
         else:
             w('\tVMOVQ (R11), X0'); w('\tVMOVHPS (R12), X0, X0')
             w('\tVMOVQ (R13), X1'); w('\tVMOVHPS (R14), X1, X1')
             w('\tVINSERTF128 $1, X1, Y0, Y0')
-            w('\tTESTQ R9, R9'); w(f'\tJZ   nb{n}')
-            w('\tVADDPS Y30, Y0, Y0')
-            w(f'nb{n}:')
-            w('\tVPERMPS Y0, Y20, Y8')
-            w('\tTESTQ R10, R10'); w(f'\tJZ   nm{n}')
-            w('\tVMULPS (R10), Y8, Y8'); w('\tADDQ $32, R10')
-            w(f'nm{n}:')
-            w('\tVMOVUPS Y8, (DI)')
-            w('\tADDQ $32, DI')
+            scatter_tail(w, n, 'Y', 32)
     w('\tADDQ CX, AX'); w('\tDECQ DX'); w(f'\tJNZ  sc{W}')
     w('\tVZEROUPPER'); w('\tRET')
 write('internal/winograd/split_amd64.s', L)
