@@ -2,55 +2,61 @@
 
 #include "textflag.h"
 
-// func compact8Asm(dst, src *float32, blocks int, idx *[16]uint32)
+// func compactAsm(dst, src *float32, base *int32, vectors int, idx *[16]uint32)
 //
-// compact8Go on AVX-512: each block's 16 tiles are lanes of the 32
-// positions that hold them, picked by one two-table permute. The Go loop:
-// compact8Go in transform.go.
-TEXT ·compact8Asm(SB), NOSPLIT, $0-32
+// compactGo on AVX-512: each vector of 16 tiles is picked by one
+// two-table permute from the 32 grid positions at its base. The Go loop:
+// compactGo in transform.go.
+TEXT ·compactAsm(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
-	MOVQ blocks+16(FP), CX
-	MOVQ idx+24(FP), AX
+	MOVQ base+16(FP), BX
+	MOVQ vectors+24(FP), CX
+	MOVQ idx+32(FP), AX
 	VMOVDQU32 (AX), Z2
 
 compact:
-	VMOVUPS (SI), Z0
-	VMOVUPS 64(SI), Z1
+	MOVLQSX (BX), R8
+	LEAQ    (SI)(R8*4), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z1
 	VPERMT2PS Z1, Z2, Z0
 	VMOVUPS Z0, (DI)
-	ADDQ $144, SI
+	ADDQ $4, BX
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  compact
 	VZEROUPPER
 	RET
 
-// func expand8Asm(dst, src *float32, blocks int, idx *[2][16]uint32, mask *[2]uint16)
+// func expandAsm(dst, src *float32, base *int32, vectors int, idx *[2][16]uint32, mask *[2]uint16)
 //
-// expand8Go on AVX-512: each block's 16 tiles are permuted to their places
-// in the first 32 positions and stored under a mask of those places, so
-// the grid's padding positions keep what they held. The Go loop:
-// expand8Go in transform.go.
-TEXT ·expand8Asm(SB), NOSPLIT, $0-40
+// expandGo on AVX-512: each vector of 16 tiles is permuted to their places
+// in the 32 grid positions at its base and stored under a mask of those
+// places, so the grid's padding positions keep what they held. The Go
+// loop: expandGo in transform.go.
+TEXT ·expandAsm(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
-	MOVQ blocks+16(FP), CX
-	MOVQ idx+24(FP), AX
+	MOVQ base+16(FP), BX
+	MOVQ vectors+24(FP), CX
+	MOVQ idx+32(FP), AX
 	VMOVDQU32 (AX), Z2
 	VMOVDQU32 64(AX), Z3
-	MOVQ mask+32(FP), AX
+	MOVQ mask+40(FP), AX
 	KMOVW (AX), K1
 	KMOVW 2(AX), K2
 
 expand:
+	MOVLQSX (BX), R8
+	LEAQ    (DI)(R8*4), R9
 	VMOVUPS (SI), Z0
 	VPERMPS Z0, Z2, Z4
-	VMOVUPS Z4, K1, (DI)
+	VMOVUPS Z4, K1, (R9)
 	VPERMPS Z0, Z3, Z5
-	VMOVUPS Z5, K2, 64(DI)
+	VMOVUPS Z5, K2, 64(R9)
+	ADDQ $4, BX
 	ADDQ $64, SI
-	ADDQ $144, DI
 	DECQ CX
 	JNZ  expand
 	VZEROUPPER

@@ -173,29 +173,79 @@ func gradTilesGo(dst []float32, doff *[36]int, src []float32, soff *[16]int, n i
 	twoPass(dst, doff[:], src, soff[:], n, 4, 6, a4)
 }
 
-// grid8 is where an 8×8 map's four tiles lie among the nine positions of
-// its tile grid (rows of ld = 3; the third column and row are padding).
-var grid8 = [4]int{0, 1, 3, 4}
+// packing packs the tiles of a group's tile grids without the grid's
+// padding positions (the last column and row of each image's grid), and
+// spreads them back: n images of th×tw tiles on grids of ld-position rows,
+// img positions per image. In assembly the packed tiles go 16 to a
+// vector, vector v picking its tiles by idx from the 32 grid positions at
+// base[v]: a tile grid of 8×8 maps is 3×3 (4 images a vector), of 16×16
+// maps 5×5 (one image), of 32×32 maps 9×9 (two tile rows).
+type packing struct {
+	n, th, tw, ld, img int
+	base               []int32    // each vector's first grid position
+	idx                [16]uint32 // its tiles' positions from there
+	eidx               [2][16]uint32
+	emask              [2]uint16 // where its tiles go in the two vectors from base
+}
 
-// compact8Go writes the tiles of blocks·4 images of 8×8 maps without their
-// grids' padding positions: dst[16b+4k+e] = src[36b+9k+grid8[e]].
-func compact8Go(dst, src []float32, blocks int) {
-	for b := 0; b < blocks; b++ {
-		for k := 0; k < 4; k++ {
-			for e, at := range grid8 {
-				dst[16*b+4*k+e] = src[36*b+9*k+at]
+// newPacking returns the packing of n images' tile grids, nil when its
+// tiles are not whole vectors of 16 that each lie within 32 positions of
+// their first, in the same pattern.
+func newPacking(n, th, tw, ld, img int) *packing {
+	pk := &packing{n: n, th: th, tw: tw, ld: ld, img: img}
+	tiles := n * th * tw
+	if tiles%16 != 0 {
+		return nil
+	}
+	at := func(t int) int { // grid position of packed tile t
+		k, yx := t/(th*tw), t%(th*tw)
+		return k*img + yx/tw*ld + yx%tw
+	}
+	for v := 0; v < tiles/16; v++ {
+		b := at(16 * v)
+		pk.base = append(pk.base, int32(b))
+		for l := 0; l < 16; l++ {
+			d := at(16*v+l) - b
+			if d >= 32 || (v > 0 && pk.idx[l] != uint32(d)) {
+				return nil
+			}
+			pk.idx[l] = uint32(d)
+		}
+	}
+	for l, d := range pk.idx {
+		pk.eidx[d/16][d%16] = uint32(l)
+		pk.emask[d/16] |= 1 << (d % 16)
+	}
+	return pk
+}
+
+// reach is how many grid positions compact reads: up to 32 from the last
+// vector's base.
+func (pk *packing) reach() int { return int(pk.base[len(pk.base)-1]) + 32 }
+
+// span is how many grid positions expand writes: up to the last tile.
+func (pk *packing) span() int { return (pk.n-1)*pk.img + (pk.th-1)*pk.ld + pk.tw }
+
+// compactGo writes the tiles of pk's images without their grids' padding
+// positions: tile (y, x) of image k from src[k·img + y·ld + x] to
+// dst[(k·th + y)·tw + x].
+func compactGo(pk *packing, dst, src []float32) {
+	for k := 0; k < pk.n; k++ {
+		for y := 0; y < pk.th; y++ {
+			for x := 0; x < pk.tw; x++ {
+				dst[(k*pk.th+y)*pk.tw+x] = src[k*pk.img+y*pk.ld+x]
 			}
 		}
 	}
 }
 
-// expand8Go is compact8Go backwards: dst[36b+9k+grid8[e]] = src[16b+4k+e],
-// the padding positions of dst left as they were.
-func expand8Go(dst, src []float32, blocks int) {
-	for b := 0; b < blocks; b++ {
-		for k := 0; k < 4; k++ {
-			for e, at := range grid8 {
-				dst[36*b+9*k+at] = src[16*b+4*k+e]
+// expandGo is compactGo backwards, the padding positions of dst left as
+// they were.
+func expandGo(pk *packing, dst, src []float32) {
+	for k := 0; k < pk.n; k++ {
+		for y := 0; y < pk.th; y++ {
+			for x := 0; x < pk.tw; x++ {
+				dst[k*pk.img+y*pk.ld+x] = src[(k*pk.th+y)*pk.tw+x]
 			}
 		}
 	}

@@ -131,45 +131,33 @@ func scatterPlane(dst, y, mask []float32, run, ld, th, w int, bias float32, hasB
 	}
 }
 
+// compactAsm is compactGo on AVX-512: len(base) vectors of 16 tiles,
+// vector v permuted by idx from the 32 positions at src[base[v]:].
+//
 //go:noescape
-func compact8Asm(dst, src *float32, blocks int, idx *[16]uint32)
+func compactAsm(dst, src *float32, base *int32, vectors int, idx *[16]uint32)
 
+// expandAsm is expandGo on AVX-512: vector v of src permuted by eidx
+// and stored under emask into the two vectors at dst[base[v]:] (the
+// masked-off lanes past the last tile are neither written nor faulted).
+//
 //go:noescape
-func expand8Asm(dst, src *float32, blocks int, idx *[2][16]uint32, mask *[2]uint16)
+func expandAsm(dst, src *float32, base *int32, vectors int, idx *[2][16]uint32, mask *[2]uint16)
 
-// compact8Idx picks block lane 4k+e from position 9k+grid8[e] of two vectors.
-var compact8Idx = func() (t [16]uint32) {
-	for l := range t {
-		t[l] = uint32(9*(l/4) + grid8[l%4])
-	}
-	return
-}()
-
-// expand8Idx and expand8Mask put block lane 4k+e at position 9k+grid8[e]
-// of the first and second vector, and mark those positions.
-var expand8Idx, expand8Mask = func() (t [2][16]uint32, m [2]uint16) {
-	for l := 0; l < 16; l++ {
-		at := 9*(l/4) + grid8[l%4]
-		t[at/16][at%16] = uint32(l)
-		m[at/16] |= 1 << (at % 16)
-	}
-	return
-}()
-
-// compact8 runs compact8Go, in assembly where the CPU has AVX-512.
-func compact8(dst, src []float32, blocks int) {
-	if tile.Wide && blocks > 0 && len(dst) >= 16*blocks && len(src) >= 36*blocks {
-		compact8Asm(&dst[0], &src[0], blocks, &compact8Idx)
+// compact runs compactGo, in assembly where the CPU has AVX-512.
+func compact(pk *packing, dst, src []float32) {
+	if tile.Wide && len(dst) >= 16*len(pk.base) && len(src) >= pk.reach() {
+		compactAsm(&dst[0], &src[0], &pk.base[0], len(pk.base), &pk.idx)
 		return
 	}
-	compact8Go(dst, src, blocks)
+	compactGo(pk, dst, src)
 }
 
-// expand8 runs expand8Go, in assembly where the CPU has AVX-512.
-func expand8(dst, src []float32, blocks int) {
-	if tile.Wide && blocks > 0 && len(dst) >= 36*blocks && len(src) >= 16*blocks {
-		expand8Asm(&dst[0], &src[0], blocks, &expand8Idx, &expand8Mask)
+// expand runs expandGo, in assembly where the CPU has AVX-512.
+func expand(pk *packing, dst, src []float32) {
+	if tile.Wide && len(src) >= 16*len(pk.base) && len(dst) >= pk.span() {
+		expandAsm(&dst[0], &src[0], &pk.base[0], len(pk.base), &pk.eidx, &pk.emask)
 		return
 	}
-	expand8Go(dst, src, blocks)
+	expandGo(pk, dst, src)
 }

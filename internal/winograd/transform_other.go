@@ -27,8 +27,8 @@ func gradTiles(dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp [
 	gradTilesGo(dst, doff, src, soff, n)
 }
 
-// compact8 runs compact8Go.
-func compact8(dst, src []float32, blocks int) { compact8Go(dst, src, blocks) }
+// compact runs compactGo.
+func compact(pk *packing, dst, src []float32) { compactGo(pk, dst, src) }
 
-// expand8 runs expand8Go.
-func expand8(dst, src []float32, blocks int) { expand8Go(dst, src, blocks) }
+// expand runs expandGo.
+func expand(pk *packing, dst, src []float32) { expandGo(pk, dst, src) }

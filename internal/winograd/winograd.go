@@ -24,9 +24,13 @@
 // AVX-512 (transform_amd64.s, split_amd64.s), each documented by the Go
 // loop in transform.go that runs elsewhere and gives the same bits.
 //
-// On 8×8 maps, 5 of the 9 positions of each image's tile grid are
-// padding; there the transformed runs are packed to the tiles alone
-// before the products and spread back after them (compact8, expand8).
+// The last row and column of each image's tile grid are padding (5 of
+// the 9 positions on 8×8 maps, 9 of 25 on 16×16, 17 of 81 on 32×32), so
+// on 8×8 and 16×16 maps Conv packs the transformed runs to the tiles
+// alone before the products and spreads them back after them (compact,
+// expand). The weight
+// gradient's sums take the tiles in the grid's lanes but on 8×8 maps
+// (packing them would move their rounding).
 //
 // The winograd kernel set (internal/conv) computes ResNet-20's same-size
 // convolutions of 16 to 64 maps with it: forward passes, input gradients
@@ -56,11 +60,12 @@ type Plan struct {
 	img           int // tile-grid positions per image: (th+1)·ld
 	nq            int // grid positions per group, rounded up to the GEMM tile
 	phase         int // floats per phase run: nq + ld + 1, rounded up
-	// compact: the runs the products take hold the tiles alone, qc = 4·G
-	// of them, without the grid's padding positions (8×8 maps, where
-	// these are 5 of every 9; G a multiple of 4); else qc = nq.
-	compact bool
-	qc      int
+	// pack, when not nil: the runs the products take hold the tiles
+	// alone, qc = G·th·tw of them, without the grid's padding positions
+	// (5 of every 9 on 8×8 maps, 9 of 25 on 16×16, 17 of 81 on 32×32);
+	// else qc = nq.
+	pack *packing
+	qc   int
 }
 
 // Fits reports whether F(4×4, 3×3) computes this convolution here: a
@@ -73,19 +78,23 @@ func Fits(c, m, h, w, k, pad, stride int) bool {
 // Available reports whether this CPU runs Winograd's kernels: the AVX-512 tiles.
 func Available() bool { return tile.Wide }
 
-// NewPlan returns the plan of c→m maps of h×w, grouping about 64 tile
-// positions' worth of images (at least one) so the GEMMs are wide enough.
+// NewPlan returns the plan of c→m maps of h×w, grouping 64 tiles' worth
+// of images (at least one) so the GEMMs are wide enough, the products
+// over the tiles alone where the grid's padding is a third of it or more
+// (8×8 and 16×16 maps). In training (bench --layers) that ran ResNet-20's
+// forward passes and input gradients on those maps about 20 % faster
+// than groups of 48–96 grid positions; on 32×32 maps, whose grid is 21 %
+// padding, packing ran 3 % slower, and 128 tiles were slower on 8×8.
 func NewPlan(c, m, h, w int) *Plan {
-	if GroupStep(h, w) == 4 {
-		return NewGroupPlan(c, m, h, w, 12) // 48 tiles, compact
-	}
-	img := (h/4 + 1) * (w/4 + 1)
-	return NewGroupPlan(c, m, h, w, max(1, 96/img))
+	st := GroupStep(h, w)
+	tiles, grid := h/4*w/4, (h/4+1)*(w/4+1)
+	g := max(st, 64/tiles/st*st)
+	return newGroupPlan(c, m, h, w, g, 3*tiles <= 2*grid)
 }
 
 // GroupStep is what a plan's group of images should be a multiple of for
-// maps of h×w: 4 on 8×8 maps, where the products then take the tiles
-// alone (compact8 packs blocks of 4 images), else 1.
+// maps of h×w: 4 on 8×8 maps, whose 4 tiles an image then pack into
+// whole vectors of 16, else 1.
 func GroupStep(h, w int) int {
 	if h == 8 && w == 8 {
 		return 4
@@ -95,15 +104,22 @@ func GroupStep(h, w int) int {
 
 // NewGroupPlan returns the plan of c→m maps of h×w that takes g images
 // at a time (the weight gradient's groups are larger than Conv's).
-func NewGroupPlan(c, m, h, w, g int) *Plan {
+func NewGroupPlan(c, m, h, w, g int) *Plan { return newGroupPlan(c, m, h, w, g, GroupStep(h, w) == 4) }
+
+// newGroupPlan is NewGroupPlan, with the products over the tiles alone
+// when packed (and the group's tiles are whole vectors), else over the
+// whole tile grid.
+func newGroupPlan(c, m, h, w, g int, packed bool) *Plan {
 	p := &Plan{C: c, M: m, H: h, W: w, G: g, th: h / 4, tw: w / 4}
 	p.ld = p.tw + 1
 	p.img = (p.th + 1) * p.ld
 	p.nq = roundUp(p.G*p.img, 16)
 	p.phase = roundUp(p.nq+p.ld+1, 16)
-	p.compact, p.qc = GroupStep(h, w) == 4 && g%4 == 0, p.nq
-	if p.compact {
-		p.qc = 4 * g
+	p.qc = p.nq
+	if packed {
+		if p.pack = newPacking(g, p.th, p.tw, p.ld, p.img); p.pack != nil {
+			p.qc = g * p.th * p.tw
+		}
 	}
 	return p
 }
@@ -116,8 +132,8 @@ func (p *Plan) scratch(scratch []float32, maps int) (phases, v, prod, tmp, grid 
 	v = scratch[len(phases):][:Xi*p.C*p.qc]
 	prod = scratch[len(phases)+len(v):][:Xi*p.M*p.qc]
 	tmp = scratch[len(phases)+len(v)+len(prod):][:40*p.nq]
-	if p.compact {
-		grid = scratch[len(phases)+len(v)+len(prod)+len(tmp):][:Xi*p.nq]
+	if p.pack != nil {
+		grid = scratch[len(phases)+len(v)+len(prod)+len(tmp):][:Xi*p.nq+32]
 	}
 	return
 }
@@ -125,8 +141,8 @@ func (p *Plan) scratch(scratch []float32, maps int) (phases, v, prod, tmp, grid 
 // scratchLen is the floats scratch cuts for maps maps of phase planes.
 func (p *Plan) scratchLen(maps int) int {
 	n := maps*16*p.phase + Xi*p.C*p.qc + Xi*p.M*p.qc + 40*p.nq
-	if p.compact {
-		n += Xi * p.nq
+	if p.pack != nil {
+		n += Xi*p.nq + 32 // compact reads up to 32 positions from a vector's first
 	}
 	return n
 }
@@ -270,13 +286,13 @@ func (p *Plan) inputTransform(v, ph, tmp, grid []float32, c int) {
 			doff[i*6+j] = (i*6 + j) * p.nq
 		}
 	}
-	if !p.compact {
+	if p.pack == nil {
 		inputTiles(v[c*Xi*p.nq:], &doff, ph, &soff, tmp, p.nq)
 		return
 	}
 	inputTiles(grid, &doff, ph, &soff, tmp, p.nq)
 	for xi := 0; xi < Xi; xi++ {
-		compact8(v[(c*Xi+xi)*p.qc:][:p.qc], grid[xi*p.nq:], p.G/4)
+		compact(p.pack, v[(c*Xi+xi)*p.qc:][:p.qc], grid[xi*p.nq:])
 	}
 }
 
@@ -316,7 +332,7 @@ func (p *Plan) outputTransform(out, mask, prod, tmp, grid []float32, m, n int, b
 	for i := range doff {
 		doff[i] = 24*nq + i*nq
 	}
-	if !p.compact {
+	if p.pack == nil {
 		outputTiles(tmp, &doff, prod[m*Xi*qc:], &soff, tmp, qc)
 	} else {
 		var coff [16]int
@@ -325,7 +341,7 @@ func (p *Plan) outputTransform(out, mask, prod, tmp, grid []float32, m, n int, b
 		}
 		outputTiles(grid, &coff, prod[m*Xi*qc:], &soff, tmp, qc)
 		for i := range doff {
-			expand8(tmp[doff[i]:][:nq], grid[i*qc:], p.G/4)
+			expand(p.pack, tmp[doff[i]:][:nq], grid[i*qc:])
 		}
 	}
 	hw := p.H * p.W
@@ -383,7 +399,7 @@ func (p *Plan) GroupWeightGrad(sums, x, mask, d, scratch []float32, n int) {
 		}
 	}
 	for m := 0; m < p.M; m++ {
-		if !p.compact {
+		if p.pack == nil {
 			for a := range doff {
 				doff[a] = a * p.M * nq
 			}
@@ -395,7 +411,7 @@ func (p *Plan) GroupWeightGrad(sums, x, mask, d, scratch []float32, n int) {
 		}
 		gradTiles(grid, &doff, phases[m*16*p.phase:], &soff, tmp, nq)
 		for xi := 0; xi < Xi; xi++ {
-			compact8(dm[(xi*p.M+m)*qc:][:qc], grid[xi*nq:], p.G/4)
+			compact(p.pack, dm[(xi*p.M+m)*qc:][:qc], grid[xi*nq:])
 		}
 	}
 	for xi := 0; xi < Xi; xi++ {

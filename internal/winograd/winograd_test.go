@@ -3,6 +3,7 @@ package winograd
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -140,41 +141,46 @@ func TestConvAgainstDefinition(t *testing.T) {
 }
 
 // The result does not depend on how images are grouped, nor on whether
-// the products take 8×8 maps' tiles alone (compact) or their whole grid.
+// the products take the tiles alone (packed) or their whole grid.
 func TestConvGroupingInvariant(t *testing.T) {
 	if !tile.Wide {
 		t.Skip("no AVX-512 tile on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	c, m, h, w, n := 64, 64, 8, 8, 7
-	p := NewPlan(c, m, h, w)
-	x, wt := randoms(rng, n*c*h*w), randoms(rng, m*c*9)
-	u := make([]float32, p.WeightsLen())
-	p.TransformWeights(u, wt, false)
-	scratch := make([]float32, p.ScratchLen())
-	all := make([]float32, n*m*h*w)
-	p.Conv(all, x, nil, nil, u, nil, scratch, min(n, p.G), nil)
-	if n > p.G {
-		p.Conv(all[p.G*m*h*w:], x[p.G*c*h*w:], nil, nil, u, nil, scratch, n-p.G, nil)
-	}
-	one := make([]float32, len(all))
-	for k := 0; k < n; k++ {
-		p.Conv(one[k*m*h*w:], x[k*c*h*w:], nil, nil, u, nil, scratch, 1, nil)
-	}
-	for i := range all {
-		if math.Float32bits(all[i]) != math.Float32bits(one[i]) {
-			t.Fatalf("output %d: %v in a group, %v alone", i, all[i], one[i])
+	for _, s := range []struct{ c, h, n int }{{64, 8, 7}, {32, 16, 5}, {16, 32, 3}} {
+		c, m, h, w, n := s.c, s.c, s.h, s.h, s.n
+		p := NewPlan(c, m, h, w)
+		x, wt := randoms(rng, n*c*h*w), randoms(rng, m*c*9)
+		u := make([]float32, p.WeightsLen())
+		p.TransformWeights(u, wt, false)
+		scratch := make([]float32, p.ScratchLen())
+		all := make([]float32, n*m*h*w)
+		for k := 0; k < n; k += p.G {
+			p.Conv(all[k*m*h*w:], x[k*c*h*w:], nil, nil, u, nil, scratch, min(p.G, n-k), nil)
 		}
-	}
-	g := NewGroupPlan(c, m, h, w, n) // 7 images: not a whole number of blocks of 4
-	if !p.compact || g.compact {
-		t.Fatalf("plans of 8x8 maps: compact %v (G %d) and %v (G %d), want true and false", p.compact, p.G, g.compact, g.G)
-	}
-	grid := make([]float32, len(all))
-	g.Conv(grid, x, nil, nil, u, nil, make([]float32, g.ScratchLen()), n, nil)
-	for i := range all {
-		if math.Float32bits(all[i]) != math.Float32bits(grid[i]) {
-			t.Fatalf("output %d: %v compact, %v over the whole grid", i, all[i], grid[i])
+		one := make([]float32, len(all))
+		for k := 0; k < n; k++ {
+			p.Conv(one[k*m*h*w:], x[k*c*h*w:], nil, nil, u, nil, scratch, 1, nil)
+		}
+		for i := range all {
+			if math.Float32bits(all[i]) != math.Float32bits(one[i]) {
+				t.Fatalf("%dx%d maps, output %d: %v in a group, %v alone", h, w, i, all[i], one[i])
+			}
+		}
+		p = newGroupPlan(c, m, h, w, p.G, true)
+		for k := 0; k < n; k += p.G {
+			p.Conv(all[k*m*h*w:], x[k*c*h*w:], nil, nil, u, nil, make([]float32, p.ScratchLen()), min(p.G, n-k), nil)
+		}
+		g := newGroupPlan(c, m, h, w, n, false)
+		if p.pack == nil || g.pack != nil {
+			t.Fatalf("plans of %dx%d maps: packed %v (G %d) and %v (G %d), want true and false", h, w, p.pack != nil, p.G, g.pack != nil, g.G)
+		}
+		grid := make([]float32, len(all))
+		g.Conv(grid, x, nil, nil, u, nil, make([]float32, g.ScratchLen()), n, nil)
+		for i := range all {
+			if math.Float32bits(all[i]) != math.Float32bits(grid[i]) {
+				t.Fatalf("%dx%d maps, output %d: %v packed, %v over the whole grid", h, w, i, all[i], grid[i])
+			}
 		}
 	}
 }
@@ -196,7 +202,16 @@ func BenchmarkStages(b *testing.B) {
 		p.TransformWeights(u, wt, false)
 		scratch := make([]float32, p.ScratchLen())
 		flops := 2 * float64(n*c*c*9*h*h)
-		b.Run("winograd-"+itoa(c), func(b *testing.B) {
+		g := newGroupPlan(c, c, h, h, p.G, false)
+		gs := make([]float32, g.ScratchLen())
+		b.Run("grid-"+strconv.Itoa(c), func(b *testing.B) {
+			for b.Loop() {
+				for k := 0; k < n; k += g.G {
+					g.Conv(out[k*c*h*h:], x[k*c*h*h:], nil, nil, u, nil, gs, min(g.G, n-k), nil)
+				}
+			}
+		})
+		b.Run("winograd-"+strconv.Itoa(c), func(b *testing.B) {
 			for b.Loop() {
 				for k := 0; k < n; k += p.G {
 					p.Conv(out[k*c*h*h:], x[k*c*h*h:], nil, nil, u, nil, scratch, min(p.G, n-k), nil)
@@ -204,13 +219,13 @@ func BenchmarkStages(b *testing.B) {
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
-		b.Run("stages-"+itoa(c), func(b *testing.B) { benchStages(b, p, x, u, out, scratch, n) })
+		b.Run("stages-"+strconv.Itoa(c), func(b *testing.B) { benchStages(b, p, x, u, out, scratch, n) })
 		d := kernels.NewDirect(c, c, h, h, 3, 1, 1)
 		packed := make([]float32, d.PackedLen(c, c))
 		d.Pack(packed, wt)
 		grid := make([]float32, d.Rows(c)*d.Span())
 		planes := make([]float32, c*d.Plane())
-		b.Run("direct-"+itoa(c), func(b *testing.B) {
+		b.Run("direct-"+strconv.Itoa(c), func(b *testing.B) {
 			for b.Loop() {
 				for k := 0; k < n; k++ {
 					d.Pad(planes, x[k*c*h*h:(k+1)*c*h*h], nil, c)
@@ -221,10 +236,6 @@ func BenchmarkStages(b *testing.B) {
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
-}
-
-func itoa(n int) string {
-	return string(rune('0'+n/10)) + string(rune('0'+n%10))
 }
 
 // inputTiles, outputTiles and gradTiles (assembly on AVX-512) give the
@@ -431,37 +442,48 @@ func TestWeightGradAgainstDefinition(t *testing.T) {
 	}
 }
 
-// compact8 and expand8 (assembly on AVX-512) give their Go loops' floats,
-// expand8 keeps the grid's padding positions, and each undoes the other.
-func TestCompactExpand8(t *testing.T) {
+// compact and expand (assembly on AVX-512) give their Go loops' floats,
+// expand keeps the grid's padding positions, and each undoes the other,
+// on the tile grids of 8×8, 16×16 and 32×32 maps.
+func TestCompactExpand(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
-	for _, blocks := range []int{1, 2, 3, 7} {
-		src := randoms(rng, 36*blocks+5)
-		got, want := randoms(rng, 16*blocks+3), make([]float32, 16*blocks+3)
+	for _, s := range []struct{ h, n int }{{8, 4}, {8, 12}, {8, 28}, {16, 1}, {16, 3}, {16, 4}, {32, 1}, {32, 2}} {
+		th := s.h / 4
+		pk := newPacking(s.n, th, th, th+1, (th+1)*(th+1))
+		if pk == nil {
+			t.Fatalf("%+v: no packing", s)
+		}
+		tiles := s.n * th * th
+		src := randoms(rng, pk.reach()+5)
+		got, want := randoms(rng, tiles+3), make([]float32, tiles+3)
 		copy(want, got)
-		compact8(got, src, blocks)
-		compact8Go(want, src, blocks)
+		compact(pk, got, src)
+		compactGo(pk, want, src)
 		for i := range want {
 			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("compact8, %d blocks: dst[%d] = %v, the loop gives %v", blocks, i, got[i], want[i])
+				t.Fatalf("compact %+v: dst[%d] = %v, the loop gives %v", s, i, got[i], want[i])
 			}
 		}
-		back, wantBack := randoms(rng, 36*blocks+5), make([]float32, 36*blocks+5)
+		back, wantBack := randoms(rng, len(src)), make([]float32, len(src))
 		copy(wantBack, back)
 		old := append([]float32(nil), back...)
-		expand8(back, got, blocks)
-		expand8Go(wantBack, got, blocks)
+		expand(pk, back, got)
+		expandGo(pk, wantBack, got)
 		for i := range wantBack {
 			if math.Float32bits(back[i]) != math.Float32bits(wantBack[i]) {
-				t.Fatalf("expand8, %d blocks: dst[%d] = %v, the loop gives %v", blocks, i, back[i], wantBack[i])
+				t.Fatalf("expand %+v: dst[%d] = %v, the loop gives %v", s, i, back[i], wantBack[i])
 			}
-			real := i < 36*blocks && i%9 < 5 && i%9 != 2
+			k, y, x := i/pk.img, i%pk.img/pk.ld, i%pk.ld
+			real := k < s.n && y < th && x < th
 			switch {
 			case real && back[i] != src[i]:
-				t.Fatalf("%d blocks: position %d of a tile is %v after compact and expand, was %v", blocks, i, back[i], src[i])
+				t.Fatalf("%+v: position %d of a tile is %v after compact and expand, was %v", s, i, back[i], src[i])
 			case !real && back[i] != old[i]:
-				t.Fatalf("%d blocks: padding position %d changed", blocks, i)
+				t.Fatalf("%+v: padding position %d changed", s, i)
 			}
 		}
+	}
+	if newPacking(7, 2, 2, 3, 9) != nil {
+		t.Fatal("7 images of 8x8 maps (28 tiles) packed into vectors of 16")
 	}
 }
