@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes internal/winograd's assembly: transform_amd64.s (the input,
-output and output-gradient transforms of F(4x4, 3x3), 16 tile positions
-at a time) and split_amd64.s (the phase split and the output scatter for
+output and output-gradient transforms of F(4x4, 3x3) and the output
+transform of F(2x2, 5x5), 16 tile positions at a time) and split_amd64.s (the phase split and the output scatter for
 maps 32, 16 and 8 wide). The loops are unrolled here, so edit this script
 and run it from the repository root (python3 scripts/winograd_asm.py),
 then go test ./internal/winograd, which checks every kernel against the Go
@@ -86,6 +86,19 @@ w('''//go:build amd64 && !noasm
 	VADDPS Z16, Z13, Z9 \\
 	VADDPS Z5, Z9, Z9
 
+// AT2 is at2 on one vector of each run: m0–m5 in Z0–Z5 to o0–o1 in
+// Z6–Z7, with 2 in Z30 and Z12–Z16 as scratch.
+#define AT2 \\
+	VADDPS Z2, Z1, Z12 \\
+	VSUBPS Z2, Z1, Z13 \\
+	VADDPS Z4, Z3, Z14 \\
+	VSUBPS Z4, Z3, Z15 \\
+	VADDPS Z12, Z0, Z6 \\
+	VADDPS Z14, Z6, Z6 \\
+	VMULPS Z30, Z15, Z16 \\
+	VADDPS Z16, Z13, Z7 \\
+	VADDPS Z5, Z7, Z7
+
 // A4 is a4 on one vector of each run: g0–g3 in Z0–Z3 to o0–o5 in Z6–Z11,
 // with 4, 2, 8 in Z28, Z30, Z31 and Z12–Z16 as scratch.
 #define A4 \\
@@ -164,6 +177,8 @@ tiles('inputTilesAsm', 'inputTilesGo', 36, 36, 6, 6, 'BT6', '''// t[i][b] = Bᵀ
 // dst[doff[6a+b]+k] = Bᵀ·(t[i][b])_i.''', 'in', '')
 tiles('outputTilesAsm', 'outputTilesGo', 16, 36, 6, 4, 'AT6', '''// s[a][j] = Aᵀ·(src[soff[6a+b]+k])_b into tmp, then
 // dst[doff[4i+j]+k] = Aᵀ·(s[a][j])_a.''', 'out', '\n')
+tiles('output2TilesAsm', 'output2TilesGo', 4, 36, 6, 2, 'AT2', '''// s[a][j] = Aᵀ·(src[soff[6a+b]+k])_b into tmp, then
+// dst[doff[2i+j]+k] = Aᵀ·(s[a][j])_a (F(2×2, 5×5)).''', 'out2', '\n')
 tiles('gradTilesAsm', 'gradTilesGo', 36, 16, 4, 6, 'A4', '''// t[i][b] = A·(src[soff[4i+j]+k])_j into tmp, then
 // dst[doff[6a+b]+k] = A·(t[i][b])_i.''', 'grad', '\n\n')
 write('internal/winograd/transform_amd64.s', L)

@@ -18,19 +18,18 @@ import (
 // linear (+b2) → softmax CE.
 const (
 	tN       = 3
-	tK       = 3
-	tPad     = 1
 	tClasses = 4
 )
 
 // tinyShape is the tiny net's convolution: c input maps of h×w pixels, m
-// output maps.
-type tinyShape struct{ c, h, w, m int }
+// output maps, a k×k kernel padded by k/2.
+type tinyShape struct{ c, h, w, m, k int }
 
 // tinyShapes are the convolutions the gradient tests take: odd sizes, and
-// two the winograd set computes by Winograd (maps multiples of 8, sizes
-// of 4): both ways on 8×8, and its weight gradient too on 16×16.
-var tinyShapes = []tinyShape{{2, 5, 4, 3}, {8, 8, 8, 8}, {8, 16, 16, 8}}
+// four the winograd set computes by Winograd (maps multiples of 8): 3×3
+// kernels on sizes of 4, both ways on 8×8 and its weight gradient too on
+// 16×16, and ConvNet-Quick's 5×5 kernels (forward pass and input gradient).
+var tinyShapes = []tinyShape{{2, 5, 4, 3, 3}, {8, 8, 8, 8, 3}, {8, 16, 16, 8, 3}, {8, 8, 8, 8, 5}, {8, 16, 16, 8, 5}}
 
 type tinyNet struct {
 	tinyShape
@@ -103,7 +102,7 @@ func newTiny(v experiment.Variant, seed uint64, stride int, sh tinyShape) *tinyN
 	t := &tinyNet{
 		tinyShape: sh, stride: stride, oh: oh, ow: ow, d: tM * oh * ow,
 		x:  randSlice(r, tN*tC*tH*tW, 1),
-		w1: randSlice(r, tM*tC*tK*tK, 0.5),
+		w1: randSlice(r, tM*tC*sh.k*sh.k, 0.5),
 		b1: randSlice(r, tM, 0.1),
 		w2: randSlice(r, tClasses*tM*oh*ow, 0.3),
 		b2: randSlice(r, tClasses, 0.1),
@@ -124,7 +123,7 @@ type grads struct {
 
 // reference computes the loss and the gradients of docs/DESIGN.md §1 with direct loops in float64.
 func (t *tinyNet) reference(sem experiment.Semantics) grads {
-	tC, tH, tW, tM := t.c, t.h, t.w, t.m
+	tC, tH, tW, tM, tK, tPad := t.c, t.h, t.w, t.m, t.k, t.k/2
 	at := func(img []float32, n, c, y, x int) float64 {
 		if y < 0 || y >= tH || x < 0 || x >= tW {
 			return 0
@@ -251,7 +250,7 @@ var convPaths = []struct {
 	{"im2col/threads1", 1, true, experiment.DirectKernels}, {"im2col/threads2", 2, true, experiment.DirectKernels}}
 
 func (t *tinyNet) graph(tb testing.TB, v experiment.Variant, sem experiment.Semantics, threads int, im2col bool, k experiment.Kernels) grads {
-	tC, tH, tW, tM := t.c, t.h, t.w, t.m
+	tC, tH, tW, tM, tK, tPad := t.c, t.h, t.w, t.m, t.k, t.k/2
 	g := G.NewGraph()
 	x := G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithValue(tensorOf(t.x, tN, tC, tH, tW)))
 	w1 := G.NewTensor(g, tensor.Float32, 4, G.WithName("w1"), G.WithValue(tensorOf(t.w1, tM, tC, tK, tK)))
@@ -330,7 +329,7 @@ func TestGradientsMatchFormulas(t *testing.T) {
 			for _, c := range convPaths {
 				for _, stride := range []int{1, 2} {
 					for _, sh := range tinyShapes {
-						t.Run(fmt.Sprintf("%s/%s/%s/stride%d/%dx%dx%d", v, sem, c.name, stride, sh.c, sh.h, sh.w), func(t *testing.T) {
+						t.Run(fmt.Sprintf("%s/%s/%s/stride%d/%dx%dx%d/k%d", v, sem, c.name, stride, sh.c, sh.h, sh.w, sh.k), func(t *testing.T) {
 							net := newTiny(v, 7, stride, sh)
 							want := net.reference(sem)
 							got := net.graph(t, v, sem, c.threads, c.im2col, c.kernels)

@@ -29,6 +29,16 @@ func at6(o, m []float32) {
 	o[0], o[1], o[2], o[3] = m[0]+s12+s34, d12+2*d34, s12+4*s34, d12+8*d34+m[5]
 }
 
+// at2 is Aᵀ of F(2×2, 5×5) on one column m (at6's first two rows, the
+// second with m5: the point at infinity enters the highest power):
+//
+//	o0 = m0 + m1 + m2 + m3 + m4
+//	o1 = (m1 − m2) + 2·(m3 − m4) + m5
+func at2(o, m []float32) {
+	s12, d12, s34, d34 := m[1]+m[2], m[1]-m[2], m[3]+m[4], m[3]-m[4]
+	o[0], o[1] = m[0]+s12+s34, d12+2*d34+m[5]
+}
+
 // twoPass is the tile transforms' loop: for each k < n, the nin×nin
 // block x[i][j] = src[soff[nin·i+j]+k] goes through f (nin values to
 // nout) row by row, then column by column of the result, to
@@ -64,6 +74,12 @@ func inputTilesGo(dst []float32, doff *[36]int, src []float32, soff *[36]int, n 
 // goes to the 4×4 Aᵀ·P·A.
 func outputTilesGo(dst []float32, doff *[16]int, src []float32, soff *[36]int, n int) {
 	twoPass(dst, doff[:], src, soff[:], n, 6, 4, at6)
+}
+
+// output2TilesGo is output2Tiles' loop: the 6×6 block P of each
+// position goes to the 2×2 Aᵀ·P·A of F(2×2, 5×5).
+func output2TilesGo(dst []float32, doff *[4]int, src []float32, soff *[36]int, n int) {
+	twoPass(dst, doff[:], src, soff[:], n, 6, 2, at2)
 }
 
 // tilesFit reports whether n positions from each offset stay inside s,
@@ -126,6 +142,63 @@ func splitPlaneGo(dst []float32, plane, ld int, src, mask []float32, th, w int, 
 				if mask != nil {
 					out[x] = src[c] * mask[c]
 				}
+			}
+		}
+	}
+}
+
+// split2PlaneGo is splitPlaneGo for F(2×2, 5×5): the 4 phase planes of
+// one channel of h×w pixels (plane floats apart, rows of ld = w/2+2,
+// th+2 rows, h = 2·th): phase (a, b) holds padded pixel (2y+a, 2x+b),
+// that is src pixel (2y+a−2, 2x+b−2) times mask's (when mask is not
+// nil), or zero in the padding; with pad, also src's rows (times mask)
+// at pad[r·pld:].
+func split2PlaneGo(dst []float32, plane, ld int, src, mask []float32, th, w int, pad []float32, pld int) {
+	at := func(r, c int) float32 {
+		if mask != nil {
+			return src[r*w+c] * mask[r*w+c]
+		}
+		return src[r*w+c]
+	}
+	for r := 0; pad != nil && r < 2*th; r++ {
+		row := pad[r*pld:][:w]
+		for x := range row {
+			row[x] = at(r, x)
+		}
+	}
+	for pr := 0; pr < 2*(th+2); pr++ { // padded row
+		r := pr - 2
+		for b := 0; b < 2; b++ {
+			row := dst[((pr%2)*2+b)*plane+(pr/2)*ld:][:ld]
+			row[0], row[ld-1] = 0, 0
+			if r < 0 || r >= 2*th {
+				clear(row)
+				continue
+			}
+			// Padded column 2x+b is src column 2x+b−2: x = 1 … w/2.
+			for x := 1; x <= w/2; x++ {
+				row[x] = at(r, 2*x+b-2)
+			}
+		}
+	}
+}
+
+// scatter2PlaneGo is scatterPlaneGo for F(2×2, 5×5): pixel (2ty+i,
+// 2x+j) of the map is y[2i+j][ty·ld+x], plus bias when hasBias, times
+// mask's pixel when mask is not nil.
+func scatter2PlaneGo(dst, y, mask []float32, run, ld, th, w int, bias float32, hasBias bool) {
+	for ty := 0; ty < th; ty++ {
+		for i := 0; i < 2; i++ {
+			row := dst[(2*ty+i)*w:][:w]
+			for x := range row {
+				v := y[(2*i+x%2)*run+ty*ld+x/2]
+				if hasBias {
+					v += bias
+				}
+				if mask != nil {
+					v *= mask[(2*ty+i)*w+x]
+				}
+				row[x] = v
 			}
 		}
 	}

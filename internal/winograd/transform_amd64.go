@@ -16,6 +16,12 @@ func inputTilesAsm(dst *float32, doff *[36]int, src *float32, soff *[36]int, tmp
 //go:noescape
 func outputTilesAsm(dst *float32, doff *[16]int, src *float32, soff *[36]int, tmp *float32, n int)
 
+// output2TilesAsm is output2TilesGo on 16 positions at a time
+// (AVX-512), tmp holding 192 floats, n a multiple of 16.
+//
+//go:noescape
+func output2TilesAsm(dst *float32, doff *[4]int, src *float32, soff *[36]int, tmp *float32, n int)
+
 // gradTilesAsm is gradTilesGo on 16 positions at a time (AVX-512), tmp
 // holding 384 floats, n a multiple of 16.
 //
@@ -48,6 +54,16 @@ func outputTiles(dst []float32, doff *[16]int, src []float32, soff *[36]int, tmp
 		return
 	}
 	outputTilesGo(dst, doff, src, soff, n)
+}
+
+// output2Tiles runs output2TilesGo, in assembly where the CPU has AVX-512.
+// tmp may be dst, past the 192 floats the assembly uses.
+func output2Tiles(dst []float32, doff *[4]int, src []float32, soff *[36]int, tmp []float32, n int) {
+	if tile.Wide && n > 0 && len(tmp) >= 192 && tilesFit(dst, doff[:], n) && tilesFit(src, soff[:], n) {
+		output2TilesAsm(&dst[0], doff, &src[0], soff, &tmp[0], n)
+		return
+	}
+	output2TilesGo(dst, doff, src, soff, n)
 }
 
 // splitIdx[b] picks columns c0, c0+4, … of phase b (c0 = 3, 0, 1, 2).

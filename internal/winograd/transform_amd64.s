@@ -54,6 +54,19 @@
 	VADDPS Z16, Z13, Z9 \
 	VADDPS Z5, Z9, Z9
 
+// AT2 is at2 on one vector of each run: m0–m5 in Z0–Z5 to o0–o1 in
+// Z6–Z7, with 2 in Z30 and Z12–Z16 as scratch.
+#define AT2 \
+	VADDPS Z2, Z1, Z12 \
+	VSUBPS Z2, Z1, Z13 \
+	VADDPS Z4, Z3, Z14 \
+	VSUBPS Z4, Z3, Z15 \
+	VADDPS Z12, Z0, Z6 \
+	VADDPS Z14, Z6, Z6 \
+	VMULPS Z30, Z15, Z16 \
+	VADDPS Z16, Z13, Z7 \
+	VADDPS Z5, Z7, Z7
+
 // A4 is a4 on one vector of each run: g0–g3 in Z0–Z3 to o0–o5 in Z6–Z11,
 // with 4, 2, 8 in Z28, Z30, Z31 and Z12–Z16 as scratch.
 #define A4 \
@@ -526,6 +539,147 @@ outloop:
 	JLT  outloop
 
 outdone:
+	VZEROUPPER
+	RET
+
+// func output2TilesAsm(dst *float32, doff *[4]int, src *float32, soff *[36]int, tmp *float32, n int)
+//
+// The Go loop: output2TilesGo in transform.go. For k = 0, 16, …, n−16:
+// s[a][j] = Aᵀ·(src[soff[6a+b]+k])_b into tmp, then
+// dst[doff[2i+j]+k] = Aᵀ·(s[a][j])_a (F(2×2, 5×5)).
+TEXT ·output2TilesAsm(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ doff+8(FP), BX
+	MOVQ src+16(FP), SI
+	MOVQ soff+24(FP), CX
+	MOVQ tmp+32(FP), DI
+	MOVQ n+40(FP), DX
+	CONSTS
+	XORQ R8, R8
+	SHLQ $2, DX
+	TESTQ DX, DX
+	JZ   out2done
+
+out2loop:
+	LEAQ (SI)(R8*1), R10
+	LEAQ (AX)(R8*1), R11
+	MOVQ 0(CX), R9
+	VMOVUPS (R10)(R9*4), Z0
+	MOVQ 8(CX), R9
+	VMOVUPS (R10)(R9*4), Z1
+	MOVQ 16(CX), R9
+	VMOVUPS (R10)(R9*4), Z2
+	MOVQ 24(CX), R9
+	VMOVUPS (R10)(R9*4), Z3
+	MOVQ 32(CX), R9
+	VMOVUPS (R10)(R9*4), Z4
+	MOVQ 40(CX), R9
+	VMOVUPS (R10)(R9*4), Z5
+	AT2
+	VMOVUPS Z6, 0(DI)
+	VMOVUPS Z7, 64(DI)
+	MOVQ 48(CX), R9
+	VMOVUPS (R10)(R9*4), Z0
+	MOVQ 56(CX), R9
+	VMOVUPS (R10)(R9*4), Z1
+	MOVQ 64(CX), R9
+	VMOVUPS (R10)(R9*4), Z2
+	MOVQ 72(CX), R9
+	VMOVUPS (R10)(R9*4), Z3
+	MOVQ 80(CX), R9
+	VMOVUPS (R10)(R9*4), Z4
+	MOVQ 88(CX), R9
+	VMOVUPS (R10)(R9*4), Z5
+	AT2
+	VMOVUPS Z6, 128(DI)
+	VMOVUPS Z7, 192(DI)
+	MOVQ 96(CX), R9
+	VMOVUPS (R10)(R9*4), Z0
+	MOVQ 104(CX), R9
+	VMOVUPS (R10)(R9*4), Z1
+	MOVQ 112(CX), R9
+	VMOVUPS (R10)(R9*4), Z2
+	MOVQ 120(CX), R9
+	VMOVUPS (R10)(R9*4), Z3
+	MOVQ 128(CX), R9
+	VMOVUPS (R10)(R9*4), Z4
+	MOVQ 136(CX), R9
+	VMOVUPS (R10)(R9*4), Z5
+	AT2
+	VMOVUPS Z6, 256(DI)
+	VMOVUPS Z7, 320(DI)
+	MOVQ 144(CX), R9
+	VMOVUPS (R10)(R9*4), Z0
+	MOVQ 152(CX), R9
+	VMOVUPS (R10)(R9*4), Z1
+	MOVQ 160(CX), R9
+	VMOVUPS (R10)(R9*4), Z2
+	MOVQ 168(CX), R9
+	VMOVUPS (R10)(R9*4), Z3
+	MOVQ 176(CX), R9
+	VMOVUPS (R10)(R9*4), Z4
+	MOVQ 184(CX), R9
+	VMOVUPS (R10)(R9*4), Z5
+	AT2
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	MOVQ 192(CX), R9
+	VMOVUPS (R10)(R9*4), Z0
+	MOVQ 200(CX), R9
+	VMOVUPS (R10)(R9*4), Z1
+	MOVQ 208(CX), R9
+	VMOVUPS (R10)(R9*4), Z2
+	MOVQ 216(CX), R9
+	VMOVUPS (R10)(R9*4), Z3
+	MOVQ 224(CX), R9
+	VMOVUPS (R10)(R9*4), Z4
+	MOVQ 232(CX), R9
+	VMOVUPS (R10)(R9*4), Z5
+	AT2
+	VMOVUPS Z6, 512(DI)
+	VMOVUPS Z7, 576(DI)
+	MOVQ 240(CX), R9
+	VMOVUPS (R10)(R9*4), Z0
+	MOVQ 248(CX), R9
+	VMOVUPS (R10)(R9*4), Z1
+	MOVQ 256(CX), R9
+	VMOVUPS (R10)(R9*4), Z2
+	MOVQ 264(CX), R9
+	VMOVUPS (R10)(R9*4), Z3
+	MOVQ 272(CX), R9
+	VMOVUPS (R10)(R9*4), Z4
+	MOVQ 280(CX), R9
+	VMOVUPS (R10)(R9*4), Z5
+	AT2
+	VMOVUPS Z6, 640(DI)
+	VMOVUPS Z7, 704(DI)
+	VMOVUPS 0(DI), Z0
+	VMOVUPS 128(DI), Z1
+	VMOVUPS 256(DI), Z2
+	VMOVUPS 384(DI), Z3
+	VMOVUPS 512(DI), Z4
+	VMOVUPS 640(DI), Z5
+	AT2
+	MOVQ 0(BX), R9
+	VMOVUPS Z6, (R11)(R9*4)
+	MOVQ 16(BX), R9
+	VMOVUPS Z7, (R11)(R9*4)
+	VMOVUPS 64(DI), Z0
+	VMOVUPS 192(DI), Z1
+	VMOVUPS 320(DI), Z2
+	VMOVUPS 448(DI), Z3
+	VMOVUPS 576(DI), Z4
+	VMOVUPS 704(DI), Z5
+	AT2
+	MOVQ 8(BX), R9
+	VMOVUPS Z6, (R11)(R9*4)
+	MOVQ 24(BX), R9
+	VMOVUPS Z7, (R11)(R9*4)
+	ADDQ $64, R8
+	CMPQ R8, DX
+	JLT  out2loop
+
+out2done:
 	VZEROUPPER
 	RET
 

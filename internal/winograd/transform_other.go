@@ -12,6 +12,11 @@ func outputTiles(dst []float32, doff *[16]int, src []float32, soff *[36]int, tmp
 	outputTilesGo(dst, doff, src, soff, n)
 }
 
+// output2Tiles runs output2TilesGo.
+func output2Tiles(dst []float32, doff *[4]int, src []float32, soff *[36]int, tmp []float32, n int) {
+	output2TilesGo(dst, doff, src, soff, n)
+}
+
 // splitPlane runs splitPlaneGo.
 func splitPlane(dst []float32, plane, ld int, src, mask []float32, th, w int, pad []float32, pld int) {
 	splitPlaneGo(dst, plane, ld, src, mask, th, w, pad, pld)

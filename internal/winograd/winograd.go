@@ -52,12 +52,13 @@ import "github.com/dropexp/dropexp/internal/tile"
 // Xi is the number of transformed positions: a 6×6 input tile.
 const Xi = 36
 
-// Plan is F(4×4, 3×3) for c input and m output maps of h×w pixels, groups
-// of g images at a time.
+// Plan is F(4×4, 3×3) (K = 3) or F(2×2, 5×5) (K = 5) for c input and m
+// output maps of h×w pixels, groups of g images at a time.
 type Plan struct {
-	C, M, H, W, G int
-	th, tw, ld    int // tile rows and columns per image; tile row stride (tw+1)
-	img           int // tile-grid positions per image: (th+1)·ld
+	C, M, H, W, G, K int
+	mt, ext          int // output tile: mt×mt; a tile reads ext more of the grid's rows and columns (1, or 2 for K = 5)
+	th, tw, ld       int // tile rows and columns per image; tile row stride (tw+ext)
+	img              int // tile-grid positions per image: (th+ext)·ld
 	nq            int // grid positions per group, rounded up to the GEMM tile
 	phase         int // floats per phase run: nq + ld + 1, rounded up
 	// pack, when not nil: the runs the products take hold the tiles
@@ -68,12 +69,18 @@ type Plan struct {
 	qc   int
 }
 
-// Fits reports whether F(4×4, 3×3) computes this convolution here: a
-// 3×3 kernel, pad 1, stride 1, maps a multiple of 4 in size, output maps
-// a multiple of 8 (the GEMM tile's rows), and the AVX-512 tile in hardware.
+// Fits reports whether F(4×4, 3×3) or F(2×2, 5×5) computes this
+// convolution here: a 3×3 kernel with pad 1 on maps a multiple of 4 in
+// size, or a 5×5 kernel with pad 2 on maps a multiple of 2, stride 1,
+// output maps a multiple of 8 (the GEMM tile's rows), and the AVX-512
+// tile in hardware.
 func Fits(c, m, h, w, k, pad, stride int) bool {
-	return k == 3 && pad == 1 && stride == 1 && h%4 == 0 && w%4 == 0 && m%8 == 0 && c > 0 && Available()
+	shape := k == 3 && pad == 1 && h%4 == 0 && w%4 == 0 || k == 5 && pad == 2 && h%2 == 0 && w%2 == 0
+	return shape && stride == 1 && m%8 == 0 && c > 0 && Available()
 }
+
+// tileOf is the output tile of a k×k kernel's plan: 4 for 3×3, 2 for 5×5.
+func tileOf(k int) int { return 6 - k + 1 }
 
 // Available reports whether this CPU runs Winograd's kernels: the AVX-512 tiles.
 func Available() bool { return tile.Wide }
@@ -85,11 +92,15 @@ func Available() bool { return tile.Wide }
 // forward passes and input gradients on those maps about 20 % faster
 // than groups of 48–96 grid positions; on 32×32 maps, whose grid is 21 %
 // padding, packing ran 3 % slower, and 128 tiles were slower on 8×8.
-func NewPlan(c, m, h, w int) *Plan {
-	st := GroupStep(h, w)
-	tiles, grid := h/4*w/4, (h/4+1)*(w/4+1)
+func NewPlan(c, m, h, w, k int) *Plan {
+	st, mt := 1, tileOf(k)
+	if k == 3 {
+		st = GroupStep(h, w)
+	}
+	ext := (k + mt - 2) / mt
+	tiles, grid := h/mt*(w/mt), (h/mt+ext)*(w/mt+ext)
 	g := max(st, 64/tiles/st*st)
-	return newGroupPlan(c, m, h, w, g, 3*tiles <= 2*grid)
+	return newGroupPlan(c, m, h, w, k, g, 3*tiles <= 2*grid)
 }
 
 // GroupStep is what a plan's group of images should be a multiple of for
@@ -104,17 +115,18 @@ func GroupStep(h, w int) int {
 
 // NewGroupPlan returns the plan of c→m maps of h×w that takes g images
 // at a time (the weight gradient's groups are larger than Conv's).
-func NewGroupPlan(c, m, h, w, g int) *Plan { return newGroupPlan(c, m, h, w, g, GroupStep(h, w) == 4) }
+func NewGroupPlan(c, m, h, w, g int) *Plan { return newGroupPlan(c, m, h, w, 3, g, GroupStep(h, w) == 4) }
 
 // newGroupPlan is NewGroupPlan, with the products over the tiles alone
 // when packed (and the group's tiles are whole vectors), else over the
 // whole tile grid.
-func newGroupPlan(c, m, h, w, g int, packed bool) *Plan {
-	p := &Plan{C: c, M: m, H: h, W: w, G: g, th: h / 4, tw: w / 4}
-	p.ld = p.tw + 1
-	p.img = (p.th + 1) * p.ld
+func newGroupPlan(c, m, h, w, k, g int, packed bool) *Plan {
+	mt := tileOf(k)
+	p := &Plan{C: c, M: m, H: h, W: w, G: g, K: k, mt: mt, ext: (k + mt - 2) / mt, th: h / mt, tw: w / mt}
+	p.ld = p.tw + p.ext
+	p.img = (p.th + p.ext) * p.ld
 	p.nq = roundUp(p.G*p.img, 16)
-	p.phase = roundUp(p.nq+p.ld+1, 16)
+	p.phase = roundUp(p.nq+p.ext*(p.ld+1), 16)
 	p.qc = p.nq
 	if packed {
 		if p.pack = newPacking(g, p.th, p.tw, p.ld, p.img); p.pack != nil {
@@ -128,7 +140,7 @@ func newGroupPlan(c, m, h, w, g int, packed bool) *Plan {
 // transformed inputs (c maps), the products or transformed output
 // gradients (m maps), the transforms' runs and, compact, one map's grid.
 func (p *Plan) scratch(scratch []float32, maps int) (phases, v, prod, tmp, grid []float32) {
-	phases = scratch[:maps*16*p.phase]
+	phases = scratch[:maps*p.mt*p.mt*p.phase]
 	v = scratch[len(phases):][:Xi*p.C*p.qc]
 	prod = scratch[len(phases)+len(v):][:Xi*p.M*p.qc]
 	tmp = scratch[len(phases)+len(v)+len(prod):][:40*p.nq]
@@ -140,7 +152,7 @@ func (p *Plan) scratch(scratch []float32, maps int) (phases, v, prod, tmp, grid 
 
 // scratchLen is the floats scratch cuts for maps maps of phase planes.
 func (p *Plan) scratchLen(maps int) int {
-	n := maps*16*p.phase + Xi*p.C*p.qc + Xi*p.M*p.qc + 40*p.nq
+	n := maps*p.mt*p.mt*p.phase + Xi*p.C*p.qc + Xi*p.M*p.qc + 40*p.nq
 	if p.pack != nil {
 		n += Xi*p.nq + 32 // compact reads up to 32 positions from a vector's first
 	}
@@ -168,6 +180,25 @@ var g64 = [6][3]float64{
 	{0, 0, 1},
 }
 
+// g5 is F(2×2, 5×5)'s weight transform G₅ (6×5), whose rows are G's
+// (the same interpolation points 0, 1, −1, 2, −2, ∞ and scales, so the
+// same Bᵀ) carried to the fourth power of each point: row a is
+// s_a·(1, x_a, x_a², x_a³, x_a⁴), the last (0, 0, 0, 0, 1). Each entry
+// rounds to the float32 nearest the fraction.
+var g5 = func() (g [6][5]float32) {
+	points := [5]float64{0, 1, -1, 2, -2}
+	scales := [5]float64{1.0 / 4, -1.0 / 6, -1.0 / 6, 1.0 / 24, 1.0 / 24}
+	for a, x := range points {
+		v := scales[a]
+		for j := 0; j < 5; j++ {
+			g[a][j] = float32(v)
+			v *= x
+		}
+	}
+	g[5][4] = 1
+	return g
+}()
+
 // g is G in float32, for the weight transform: each entry rounds to the
 // float32 nearest the exact fraction (none is a double-rounding case).
 var g = func() (g [6][3]float32) {
@@ -189,6 +220,10 @@ func (p *Plan) TransformWeights(u, w []float32, transposed bool) {
 // TransformWeightsMaps is TransformWeights for output maps [m0, m1) only,
 // so that threads can share the work.
 func (p *Plan) TransformWeightsMaps(u, w []float32, transposed bool, m0, m1 int) {
+	if p.K == 5 {
+		p.transformWeights5(u, w, transposed, m0, m1)
+		return
+	}
 	for m := m0; m < m1; m++ {
 		for c := 0; c < p.C; c++ {
 			var k [3][3]float32
@@ -217,6 +252,36 @@ func (p *Plan) TransformWeightsMaps(u, w []float32, transposed bool, m0, m1 int)
 	}
 }
 
+// transformWeights5 is TransformWeightsMaps for 5×5 kernels: U = G₅·w·G₅ᵀ.
+func (p *Plan) transformWeights5(u, w []float32, transposed bool, m0, m1 int) {
+	for m := m0; m < m1; m++ {
+		for c := 0; c < p.C; c++ {
+			var k [5][5]float32
+			for i := 0; i < 5; i++ {
+				for j := 0; j < 5; j++ {
+					if transposed {
+						k[i][j] = w[((c*p.M+m)*5+4-i)*5+4-j]
+					} else {
+						k[i][j] = w[((m*p.C+c)*5+i)*5+j]
+					}
+				}
+			}
+			var t [6][5]float32 // G₅·k
+			for a := 0; a < 6; a++ {
+				for j := 0; j < 5; j++ {
+					t[a][j] = g5[a][0]*k[0][j] + g5[a][1]*k[1][j] + g5[a][2]*k[2][j] + g5[a][3]*k[3][j] + g5[a][4]*k[4][j]
+				}
+			}
+			for a := 0; a < 6; a++ {
+				for b := 0; b < 6; b++ {
+					v := t[a][0]*g5[b][0] + t[a][1]*g5[b][1] + t[a][2]*g5[b][2] + t[a][3]*g5[b][3] + t[a][4]*g5[b][4]
+					u[((a*6+b)*p.M/8+m/8)*p.C*8+c*8+m%8] = v
+				}
+			}
+		}
+	}
+}
+
 // Padded is where Conv also writes its input (times inMask) as it reads
 // it: the pixels of channel c of image k at Planes[(k·C+c)·Plane+Shift:],
 // rows LD apart (the direct convolution's padded planes, whose borders
@@ -235,7 +300,7 @@ func (p *Plan) Conv(out, x, inMask, outMask, u, bias, scratch []float32, n int, 
 	phases, v, prod, tmp, grid := p.scratch(scratch, p.C)
 	p.splitMaps(phases, x, inMask, n, p.C, keep)
 	for c := 0; c < p.C; c++ {
-		p.inputTransform(v, phases[c*16*p.phase:], tmp, grid, c)
+		p.inputTransform(v, phases[c*p.mt*p.mt*p.phase:], tmp, grid, c)
 	}
 	p.multiply(prod, v, u)
 	for m := 0; m < p.M; m++ {
@@ -247,16 +312,17 @@ func (p *Plan) Conv(out, x, inMask, outMask, u, bias, scratch []float32, n int, 
 	}
 }
 
-// splitMaps writes the 16 phase planes of every channel of n images of
+// splitMaps writes the mt² phase planes of every channel of n images of
 // maps maps (times mask when not nil, and also to keep when not nil):
 // phase (a, b) of channel c holds input pixel (4y+a−1, 4x+b−1) of image
-// k at k·img + y·ld + x, zero in the padding. Each image's th+1 rows of
+// k at k·img + y·ld + x (K = 5: pixel (2y+a−2, 2x+b−2)), zero in the
+// padding. Each image's th+ext rows of
 // ld are written whole, so nothing is cleared first; what lies past the
 // n images is left as it was and feeds only tiles that are not output.
 func (p *Plan) splitMaps(phases, x, mask []float32, n, maps int, keep *Padded) {
 	hw := p.H * p.W
 	for c := 0; c < maps; c++ {
-		ph := phases[c*16*p.phase:][:16*p.phase]
+		ph := phases[c*p.mt*p.mt*p.phase:][:p.mt*p.mt*p.phase]
 		for k := 0; k < n; k++ {
 			at := (k*maps + c) * hw
 			var ms []float32
@@ -267,6 +333,10 @@ func (p *Plan) splitMaps(phases, x, mask []float32, n, maps int, keep *Padded) {
 			pld := 0
 			if keep != nil {
 				pad, pld = keep.Planes[(k*maps+c)*keep.Plane+keep.Shift:], keep.LD
+			}
+			if p.K == 5 {
+				split2PlaneGo(ph[k*p.img:], p.phase, p.ld, x[at:][:hw], ms, p.th, p.W, pad, pld)
+				continue
 			}
 			splitPlane(ph[k*p.img:], p.phase, p.ld, x[at:][:hw], ms, p.th, p.W, pad, pld)
 		}
@@ -282,7 +352,7 @@ func (p *Plan) inputTransform(v, ph, tmp, grid []float32, c int) {
 	var soff, doff [36]int
 	for i := 0; i < 6; i++ {
 		for j := 0; j < 6; j++ {
-			soff[i*6+j] = ((i%4)*4+j%4)*p.phase + (i/4)*p.ld + j/4
+			soff[i*6+j] = ((i%p.mt)*p.mt+j%p.mt)*p.phase + (i/p.mt)*p.ld + j/p.mt
 			doff[i*6+j] = (i*6 + j) * p.nq
 		}
 	}
@@ -320,28 +390,31 @@ func (p *Plan) multiply(prod, v, u []float32) {
 
 // outputTransform writes Y = Aᵀ·P·A of map m for every tile of the n
 // images into out, adding bias when hasBias, times mask when not nil;
-// tmp holds 40 runs of nq. Compact, the 16 runs of Y go through grid and
-// are spread over the tile grid's positions.
+// tmp holds 40 runs of nq, Y's mt² runs from tmp[24·nq:]. Packed, Y's
+// runs go through grid first and are spread over the tile grid's
+// positions.
 func (p *Plan) outputTransform(out, mask, prod, tmp, grid []float32, m, n int, bias float32, hasBias bool) {
-	nq, qc := p.nq, p.qc
+	nq, qc, no := p.nq, p.qc, p.mt*p.mt
 	var soff [36]int
-	var doff [16]int
 	for a := range soff {
 		soff[a] = a * qc
 	}
-	for i := range doff {
-		doff[i] = 24*nq + i*nq
+	dst, base, stride := tmp, 24*nq, nq
+	if p.pack != nil {
+		dst, base, stride = grid, 0, qc
 	}
-	if p.pack == nil {
-		outputTiles(tmp, &doff, prod[m*Xi*qc:], &soff, tmp, qc)
+	var doff [16]int
+	for i := 0; i < no; i++ {
+		doff[i] = base + i*stride
+	}
+	if p.K == 5 {
+		output2Tiles(dst, (*[4]int)(doff[:4]), prod[m*Xi*qc:], &soff, tmp, qc)
 	} else {
-		var coff [16]int
-		for i := range coff {
-			coff[i] = i * qc
-		}
-		outputTiles(grid, &coff, prod[m*Xi*qc:], &soff, tmp, qc)
-		for i := range doff {
-			expand(p.pack, tmp[doff[i]:][:nq], grid[i*qc:])
+		outputTiles(dst, &doff, prod[m*Xi*qc:], &soff, tmp, qc)
+	}
+	if p.pack != nil {
+		for i := 0; i < no; i++ {
+			expand(p.pack, tmp[24*nq+i*nq:][:nq], grid[i*qc:])
 		}
 	}
 	hw := p.H * p.W
@@ -350,6 +423,10 @@ func (p *Plan) outputTransform(out, mask, prod, tmp, grid []float32, m, n int, b
 		var mk []float32
 		if mask != nil {
 			mk = mask[at:][:hw]
+		}
+		if p.K == 5 {
+			scatter2PlaneGo(out[at:][:hw], tmp[24*nq+k*p.img:], mk, nq, p.ld, p.th, p.W, bias, hasBias)
+			continue
 		}
 		scatterPlane(out[at:][:hw], tmp[24*nq+k*p.img:], mk, nq, p.ld, p.th, p.W, bias, hasBias)
 	}
@@ -386,7 +463,7 @@ func (p *Plan) GroupWeightGrad(sums, x, mask, d, scratch []float32, n int) {
 	p.splitMaps(phases, x, mask, n, p.C, nil)
 	p.clearTails(phases, n, p.C)
 	for c := 0; c < p.C; c++ {
-		p.inputTransform(v, phases[c*16*p.phase:], tmp, grid, c)
+		p.inputTransform(v, phases[c*p.mt*p.mt*p.phase:], tmp, grid, c)
 	}
 	p.splitMaps(phases, d, nil, n, p.M, nil)
 	p.clearTails(phases, n, p.M)

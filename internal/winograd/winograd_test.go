@@ -11,9 +11,10 @@ import (
 	"github.com/dropexp/dropexp/internal/tile"
 )
 
-// conv is the definition, in float64: out[k][m][y][x] = bias[m] +
-// Σ_c Σ_i Σ_j w[m][c][i][j]·(x·mask)[k][c][y+i−1][x+j−1].
-func conv(x, mask, w, bias []float32, n, c, m, h, wd int) []float64 {
+// conv is the definition, in float64, of a kk×kk kernel padded to the
+// same size: out[k][m][y][x] = bias[m] +
+// Σ_c Σ_i Σ_j w[m][c][i][j]·(x·mask)[k][c][y+i−kk/2][x+j−kk/2].
+func conv(x, mask, w, bias []float32, n, c, m, h, wd, kk int) []float64 {
 	out := make([]float64, n*m*h*wd)
 	for k := 0; k < n; k++ {
 		for o := 0; o < m; o++ {
@@ -24,9 +25,9 @@ func conv(x, mask, w, bias []float32, n, c, m, h, wd int) []float64 {
 						s = float64(bias[o])
 					}
 					for ci := 0; ci < c; ci++ {
-						for i := 0; i < 3; i++ {
-							for j := 0; j < 3; j++ {
-								yy, xj := y+i-1, xx+j-1
+						for i := 0; i < kk; i++ {
+							for j := 0; j < kk; j++ {
+								yy, xj := y+i-kk/2, xx+j-kk/2
 								if yy < 0 || yy >= h || xj < 0 || xj >= wd {
 									continue
 								}
@@ -35,7 +36,7 @@ func conv(x, mask, w, bias []float32, n, c, m, h, wd int) []float64 {
 								if mask != nil {
 									v *= float64(mask[at])
 								}
-								s += float64(w[((o*c+ci)*3+i)*3+j]) * v
+								s += float64(w[((o*c+ci)*kk+i)*kk+j]) * v
 							}
 						}
 					}
@@ -55,29 +56,37 @@ func randoms(rng *rand.Rand, n int) []float32 {
 	return s
 }
 
-// Conv against the definition, for the shapes of ResNet-20's stages, a
-// partial group, a mask, a bias, and the turned, transposed weights of the
-// input gradient; within float32 rounding of the transforms.
+// Conv against the definition, for the shapes of ResNet-20's stages and
+// ConvNet-Quick's 5×5 layers, a partial group, a mask, a bias, and the
+// turned, transposed weights of the input gradient; within float32
+// rounding of the transforms.
 func TestConvAgainstDefinition(t *testing.T) {
 	if !tile.Wide {
 		t.Skip("no AVX-512 tile on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range []struct {
-		c, m, h, w, n int
-		masked, bias  bool
-		transposed    bool
-		outMasked     bool
+		c, m, h, w, n, k int
+		masked, bias     bool
+		transposed       bool
+		outMasked        bool
 	}{
-		{3, 16, 32, 32, 1, false, true, false, false},
-		{16, 16, 32, 32, 2, true, false, false, true},
-		{32, 32, 16, 16, 3, false, false, true, true},
-		{64, 64, 8, 8, 9, true, true, false, false},
-		{16, 8, 12, 20, 5, false, false, true, true},
-		{16, 8, 8, 8, 4, true, true, true, true},
-		{32, 16, 8, 8, 29, true, false, false, true},
+		{3, 16, 32, 32, 1, 3, false, true, false, false},
+		{16, 16, 32, 32, 2, 3, true, false, false, true},
+		{32, 32, 16, 16, 3, 3, false, false, true, true},
+		{64, 64, 8, 8, 9, 3, true, true, false, false},
+		{16, 8, 12, 20, 5, 3, false, false, true, true},
+		{16, 8, 8, 8, 4, 3, true, true, true, true},
+		{32, 16, 8, 8, 29, 3, true, false, false, true},
+		{32, 32, 16, 16, 3, 5, true, true, false, false},
+		{32, 64, 8, 8, 7, 5, false, false, false, true},
+		{64, 32, 8, 8, 6, 5, true, false, true, true},
+		{32, 32, 16, 16, 2, 5, false, true, true, true},
+		{8, 16, 6, 10, 5, 5, true, true, false, true},
+		{16, 8, 32, 32, 2, 5, false, false, true, false},
 	} {
-		p := NewPlan(tc.c, tc.m, tc.h, tc.w)
+		p := NewPlan(tc.c, tc.m, tc.h, tc.w, tc.k)
+		kk := tc.k * tc.k
 		x := randoms(rng, tc.n*tc.c*tc.h*tc.w)
 		var mask, bias []float32
 		if tc.masked {
@@ -90,19 +99,19 @@ func TestConvAgainstDefinition(t *testing.T) {
 		if tc.outMasked {
 			outMask = randoms(rng, tc.n*tc.m*tc.h*tc.w)
 		}
-		w := randoms(rng, tc.m*tc.c*9)
+		w := randoms(rng, tc.m*tc.c*kk)
 		ref := w
 		if tc.transposed {
-			// w is then c'×m'×3×3 with c' = m and m' = c: the plan's m
+			// w is then c'×m'×k×k with c' = m and m' = c: the plan's m
 			// outputs read it turned; the reference takes it as an
 			// ordinary m×c kernel.
-			w = randoms(rng, tc.m*tc.c*9)
+			w = randoms(rng, tc.m*tc.c*kk)
 			ref = make([]float32, len(w))
 			for o := 0; o < tc.m; o++ {
 				for ci := 0; ci < tc.c; ci++ {
-					for i := 0; i < 3; i++ {
-						for j := 0; j < 3; j++ {
-							ref[((o*tc.c+ci)*3+i)*3+j] = w[((ci*tc.m+o)*3+2-i)*3+2-j]
+					for i := 0; i < tc.k; i++ {
+						for j := 0; j < tc.k; j++ {
+							ref[((o*tc.c+ci)*tc.k+i)*tc.k+j] = w[((ci*tc.m+o)*tc.k+tc.k-1-i)*tc.k+tc.k-1-j]
 						}
 					}
 				}
@@ -124,10 +133,10 @@ func TestConvAgainstDefinition(t *testing.T) {
 			}
 			p.Conv(out[k*o:], x[k*img:], mk, om, u, bias, scratch, g, nil)
 		}
-		want := conv(x, mask, ref, bias, tc.n, tc.c, tc.m, tc.h, tc.w)
+		want := conv(x, mask, ref, bias, tc.n, tc.c, tc.m, tc.h, tc.w, tc.k)
 		var worst float64
 		for i, v := range want {
-			scale := math.Sqrt(float64(tc.c*9)) * 4 // the size of a sum of c·9 unit products
+			scale := math.Sqrt(float64(tc.c*kk)) * 4 // the size of a sum of c·k² unit products
 			if outMask != nil {
 				v *= float64(outMask[i])
 				scale *= max(1, math.Abs(float64(outMask[i])))
@@ -137,6 +146,7 @@ func TestConvAgainstDefinition(t *testing.T) {
 		if !(worst <= 2e-5) { // NaN fails too
 			t.Errorf("%+v: worst error %.3g of the sum's scale", tc, worst)
 		}
+		t.Logf("%+v: worst error %.3g of the sum's scale", tc, worst)
 	}
 }
 
@@ -147,10 +157,10 @@ func TestConvGroupingInvariant(t *testing.T) {
 		t.Skip("no AVX-512 tile on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, s := range []struct{ c, h, n int }{{64, 8, 7}, {32, 16, 5}, {16, 32, 3}} {
+	for _, s := range []struct{ c, h, n, k int }{{64, 8, 7, 3}, {32, 16, 5, 3}, {16, 32, 3, 3}, {32, 16, 3, 5}, {32, 8, 6, 5}} {
 		c, m, h, w, n := s.c, s.c, s.h, s.h, s.n
-		p := NewPlan(c, m, h, w)
-		x, wt := randoms(rng, n*c*h*w), randoms(rng, m*c*9)
+		p := NewPlan(c, m, h, w, s.k)
+		x, wt := randoms(rng, n*c*h*w), randoms(rng, m*c*s.k*s.k)
 		u := make([]float32, p.WeightsLen())
 		p.TransformWeights(u, wt, false)
 		scratch := make([]float32, p.ScratchLen())
@@ -167,11 +177,11 @@ func TestConvGroupingInvariant(t *testing.T) {
 				t.Fatalf("%dx%d maps, output %d: %v in a group, %v alone", h, w, i, all[i], one[i])
 			}
 		}
-		p = newGroupPlan(c, m, h, w, p.G, true)
+		p = newGroupPlan(c, m, h, w, s.k, p.G, true)
 		for k := 0; k < n; k += p.G {
 			p.Conv(all[k*m*h*w:], x[k*c*h*w:], nil, nil, u, nil, make([]float32, p.ScratchLen()), min(p.G, n-k), nil)
 		}
-		g := newGroupPlan(c, m, h, w, n, false)
+		g := newGroupPlan(c, m, h, w, s.k, n, false)
 		if p.pack == nil || g.pack != nil {
 			t.Fatalf("plans of %dx%d maps: packed %v (G %d) and %v (G %d), want true and false", h, w, p.pack != nil, p.G, g.pack != nil, g.G)
 		}
@@ -186,51 +196,56 @@ func TestConvGroupingInvariant(t *testing.T) {
 }
 
 // BenchmarkStages times Conv per image against the direct convolution's
-// forward pass for ResNet-20's three stride-1 shapes.
+// forward pass for ResNet-20's three stride-1 shapes (named by their
+// maps) and ConvNet-Quick's two 5×5 layers (5x5-C-M).
 func BenchmarkStages(b *testing.B) {
 	if !tile.Wide {
 		b.Skip("no AVX-512 tile on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, s := range []struct{ c, h int }{{16, 32}, {32, 16}, {64, 8}} {
+	for _, s := range []struct{ c, m, h, k int }{{16, 16, 32, 3}, {32, 32, 16, 3}, {64, 64, 8, 3}, {32, 32, 16, 5}, {32, 64, 8, 5}} {
 		const n = 64
-		c, h := s.c, s.h
-		x, wt := randoms(rng, n*c*h*h), randoms(rng, c*c*9)
-		out := make([]float32, n*c*h*h)
-		p := NewPlan(c, c, h, h)
+		c, m, h, k := s.c, s.m, s.h, s.k
+		name := strconv.Itoa(c)
+		if k == 5 {
+			name = "5x5-" + strconv.Itoa(c) + "-" + strconv.Itoa(m)
+		}
+		x, wt := randoms(rng, n*c*h*h), randoms(rng, m*c*k*k)
+		out := make([]float32, n*m*h*h)
+		p := NewPlan(c, m, h, h, k)
 		u := make([]float32, p.WeightsLen())
 		p.TransformWeights(u, wt, false)
 		scratch := make([]float32, p.ScratchLen())
-		flops := 2 * float64(n*c*c*9*h*h)
-		g := newGroupPlan(c, c, h, h, p.G, false)
+		flops := 2 * float64(n*c*m*k*k*h*h)
+		g := newGroupPlan(c, m, h, h, k, p.G, false)
 		gs := make([]float32, g.ScratchLen())
-		b.Run("grid-"+strconv.Itoa(c), func(b *testing.B) {
+		b.Run("grid-"+name, func(b *testing.B) {
 			for b.Loop() {
-				for k := 0; k < n; k += g.G {
-					g.Conv(out[k*c*h*h:], x[k*c*h*h:], nil, nil, u, nil, gs, min(g.G, n-k), nil)
+				for i := 0; i < n; i += g.G {
+					g.Conv(out[i*m*h*h:], x[i*c*h*h:], nil, nil, u, nil, gs, min(g.G, n-i), nil)
 				}
 			}
 		})
-		b.Run("winograd-"+strconv.Itoa(c), func(b *testing.B) {
+		b.Run("winograd-"+name, func(b *testing.B) {
 			for b.Loop() {
-				for k := 0; k < n; k += p.G {
-					p.Conv(out[k*c*h*h:], x[k*c*h*h:], nil, nil, u, nil, scratch, min(p.G, n-k), nil)
+				for i := 0; i < n; i += p.G {
+					p.Conv(out[i*m*h*h:], x[i*c*h*h:], nil, nil, u, nil, scratch, min(p.G, n-i), nil)
 				}
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
-		b.Run("stages-"+strconv.Itoa(c), func(b *testing.B) { benchStages(b, p, x, u, out, scratch, n) })
-		d := kernels.NewDirect(c, c, h, h, 3, 1, 1)
-		packed := make([]float32, d.PackedLen(c, c))
+		b.Run("stages-"+name, func(b *testing.B) { benchStages(b, p, x, u, out, scratch, n) })
+		d := kernels.NewDirect(c, m, h, h, k, k/2, 1)
+		packed := make([]float32, d.PackedLen(c, m))
 		d.Pack(packed, wt)
-		grid := make([]float32, d.Rows(c)*d.Span())
+		grid := make([]float32, d.Rows(m)*d.Span())
 		planes := make([]float32, c*d.Plane())
-		b.Run("direct-"+strconv.Itoa(c), func(b *testing.B) {
+		b.Run("direct-"+name, func(b *testing.B) {
 			for b.Loop() {
-				for k := 0; k < n; k++ {
-					d.Pad(planes, x[k*c*h*h:(k+1)*c*h*h], nil, c)
-					d.Conv(grid, planes, packed, c, c)
-					d.Unpad(out[k*c*h*h:(k+1)*c*h*h], grid, c, nil, nil)
+				for i := 0; i < n; i++ {
+					d.Pad(planes, x[i*c*h*h:(i+1)*c*h*h], nil, c)
+					d.Conv(grid, planes, packed, c, m)
+					d.Unpad(out[i*m*h*h:(i+1)*m*h*h], grid, m, nil, nil)
 				}
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
@@ -238,7 +253,7 @@ func BenchmarkStages(b *testing.B) {
 	}
 }
 
-// inputTiles, outputTiles and gradTiles (assembly on AVX-512) give the
+// inputTiles, outputTiles, output2Tiles and gradTiles (assembly on AVX-512) give the
 // bits of their Go loops, specials included, from scattered offsets.
 func TestTilesEqualLoops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -269,6 +284,10 @@ func TestTilesEqualLoops(t *testing.T) {
 	outputTiles(got, &dout, src, &soff, make([]float32, 384), n)
 	outputTilesGo(want, &dout, src, &soff, n)
 	same(t, "output", got, want)
+	got, want = make([]float32, 20*n), make([]float32, 20*n)
+	output2Tiles(got, (*[4]int)(dout[:4]), src, &soff, make([]float32, 192), n)
+	output2TilesGo(want, (*[4]int)(dout[:4]), src, &soff, n)
+	same(t, "output2", got, want)
 	// The output gradient's 4×4 tiles from dout's 16 offsets to din's 36.
 	got, want = make([]float32, 40*n), make([]float32, 40*n)
 	gradTiles(got, &din, src, &dout, make([]float32, 384), n)
@@ -337,7 +356,7 @@ func benchStages(b *testing.B, p *Plan, x, u, out, scratch []float32, n int) {
 			p.splitMaps(phases, x[k*img:], nil, g, p.C, nil)
 			t1 := time.Now()
 			for c := 0; c < p.C; c++ {
-				p.inputTransform(v, phases[c*16*p.phase:], tmp, grid, c)
+				p.inputTransform(v, phases[c*p.mt*p.mt*p.phase:], tmp, grid, c)
 			}
 			t2 := time.Now()
 			p.multiply(prod, v, u)
