@@ -59,8 +59,8 @@ type Plan struct {
 	mt, ext          int // output tile: mt×mt; a tile reads ext more of the grid's rows and columns (1, or 2 for K = 5)
 	th, tw, ld       int // tile rows and columns per image; tile row stride (tw+ext)
 	img              int // tile-grid positions per image: (th+ext)·ld
-	nq            int // grid positions per group, rounded up to the GEMM tile
-	phase         int // floats per phase run: nq + ld + 1, rounded up
+	nq               int // grid positions per group, rounded up to the GEMM tile
+	phase            int // floats per phase run: nq + ext·(ld + 1), rounded up
 	// pack, when not nil: the runs the products take hold the tiles
 	// alone, qc = G·th·tw of them, without the grid's padding positions
 	// (5 of every 9 on 8×8 maps, 9 of 25 on 16×16, 17 of 81 on 32×32);
@@ -115,7 +115,9 @@ func GroupStep(h, w int) int {
 
 // NewGroupPlan returns the plan of c→m maps of h×w that takes g images
 // at a time (the weight gradient's groups are larger than Conv's).
-func NewGroupPlan(c, m, h, w, g int) *Plan { return newGroupPlan(c, m, h, w, 3, g, GroupStep(h, w) == 4) }
+func NewGroupPlan(c, m, h, w, g int) *Plan {
+	return newGroupPlan(c, m, h, w, 3, g, GroupStep(h, w) == 4)
+}
 
 // newGroupPlan is NewGroupPlan, with the products over the tiles alone
 // when packed (and the group's tiles are whole vectors), else over the
