@@ -1,7 +1,6 @@
 #!/usr/bin/python3
 """Writes internal/winograd's assembly: transform_amd64.s (the input,
-output and output-gradient transforms of F(4x4, 3x3) and the output
-transform of F(2x2, 5x5), 16 tile positions at a time) and split_amd64.s (the phase split and the output scatter for
+output and output-gradient transforms of F(4x4, 3x3) and F(2x2, 5x5), 16 tile positions at a time) and split_amd64.s (the phase split and the output scatter for
 maps 32, 16 and 8 wide). The loops are unrolled here, so edit this script
 and run it from the repository root (python3 scripts/winograd_asm.py),
 then go test ./internal/winograd, which checks every kernel against the Go
@@ -116,6 +115,17 @@ w('''//go:build amd64 && !noasm
 	VSUBPS Z15, Z14, Z10 \\
 	VMOVAPS Z3, Z11
 
+// A2 is a2 on one vector of each run: g0–g1 in Z0–Z1 to o0–o5 in
+// Z6–Z11, with 2 in Z30 and Z12 as scratch.
+#define A2 \\
+	VMOVAPS Z0, Z6 \\
+	VADDPS Z1, Z0, Z7 \\
+	VSUBPS Z1, Z0, Z8 \\
+	VMULPS Z30, Z1, Z12 \\
+	VADDPS Z12, Z0, Z9 \\
+	VSUBPS Z12, Z0, Z10 \\
+	VMOVAPS Z1, Z11
+
 #define CONSTS \\
 	MOVL $0x40800000, R9 \\
 	VPBROADCASTD R9, Z28 \\
@@ -181,6 +191,8 @@ tiles('output2TilesAsm', 'output2TilesGo', 4, 36, 6, 2, 'AT2', '''// s[a][j] = A
 // dst[doff[2i+j]+k] = Aᵀ·(s[a][j])_a (F(2×2, 5×5)).''', 'out2', '\n')
 tiles('gradTilesAsm', 'gradTilesGo', 36, 16, 4, 6, 'A4', '''// t[i][b] = A·(src[soff[4i+j]+k])_j into tmp, then
 // dst[doff[6a+b]+k] = A·(t[i][b])_i.''', 'grad', '\n\n')
+tiles('grad2TilesAsm', 'grad2TilesGo', 36, 4, 2, 6, 'A2', '''// t[i][b] = A·(src[soff[2i+j]+k])_j into tmp, then
+// dst[doff[6a+b]+k] = A·(t[i][b])_i (F(2×2, 5×5)).''', 'grad2', '\n\n')
 write('internal/winograd/transform_amd64.s', L)
 
 # split_amd64.s

@@ -62,9 +62,8 @@ func PlanForward(g Geom, opt Options) Forward {
 // stride 2 too in the strided and winograd sets), else as a
 // transposed convolution where the convolution keeps the image size
 // (stride 1), else by col2im. The weight gradient runs by Winograd in the
-// winograd set where the forward pass does on a 3×3 kernel (which then
-// keeps nothing for it), else direct where it has a backward pass, else
-// by im2col.
+// winograd set where the forward pass does (which then keeps nothing for
+// it), else direct where it has a backward pass, else by im2col.
 func PlanBackward(g Geom, opt Options, fwd Forward, sameMask bool) (InputGrad, WeightGrad, *Saved) {
 	d := direct(g, opt)
 	if d != nil && (d.Backward() || opt.Kernels.Strided() && d.Stride == 2) {
@@ -79,7 +78,7 @@ func PlanBackward(g Geom, opt Options, fwd Forward, sameMask bool) (InputGrad, W
 		if opt.Kernels.Winograd() && winogradFits(g, g.M, g.C) {
 			dx = &winogradInputGrad{g: g, p: winograd.NewPlan(g.M, g.C, g.H, g.W, g.K), threads: opt.Threads}
 		}
-		if opt.Kernels.Winograd() && g.K == 3 && winogradFits(g, g.C, g.M) {
+		if opt.Kernels.Winograd() && winogradFits(g, g.C, g.M) {
 			// It transforms the features itself: the forward pass keeps nothing.
 			return dx, &winogradWeightGrad{g: g, threads: opt.Threads}, nil
 		}

@@ -145,7 +145,7 @@ func (s *winogradWeightGrad) WeightGrad(dw, h, d, m []float32, _ *Saved, n int) 
 	img, out := g.img(), g.out()
 	size := gradGroup(g, n)
 	if s.p == nil || s.p.G != size {
-		s.p = winograd.NewGroupPlan(g.C, g.M, g.H, g.W, size)
+		s.p = winograd.NewGroupPlan(g.C, g.M, g.H, g.W, g.K, size)
 	}
 	p := s.p
 	groups, sl := (n+size-1)/size, p.SumsLen()
@@ -169,11 +169,11 @@ func (s *winogradWeightGrad) WeightGrad(dw, h, d, m []float32, _ *Saved, n int) 
 // groups that is a multiple of 4 where the batch allows, so that 2 or 4
 // threads share them evenly, and a multiple of winograd.GroupStep.
 func gradGroup(g Geom, n int) int {
-	pos := (g.H/4 + 1) * (g.W/4 + 1)
+	pos := winograd.Positions(g.H, g.W, g.K)
 	groups := (n*pos + gradPositions - 1) / gradPositions
 	groups = min(n, (groups+3)/4*4)
 	size := (n + groups - 1) / groups
-	if st := winograd.GroupStep(g.H, g.W); n >= st {
+	if st := winograd.GroupStep(g.H, g.W, g.K); n >= st {
 		size = (size + st - 1) / st * st
 	}
 	return size

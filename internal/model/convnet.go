@@ -16,7 +16,7 @@ func (b *builder) convnetQuick(x *G.Node) (*G.Node, error) {
 		c := h.Shape()[1]
 		w := b.param(name+"/W", tensor.Shape{out, c, 5, 5}, std, false)
 		bias := b.param(name+"/b", tensor.Shape{out}, 0, true)
-		spec := dropout.ConvSpec{Name: name, K: 5, Pad: 2, Stride: 1, Mode: b.mode(), InputGrad: needDx, Threads: t, KeepCols: true, Im2col: b.opt.Im2col}
+		spec := dropout.ConvSpec{Name: name, K: 5, Pad: 2, Stride: 1, Mode: b.mode(), InputGrad: needDx, Threads: t, KeepCols: true, Im2col: b.opt.Im2col, Kernels: b.opt.Kernels}
 		return dropout.Conv(spec, h, b.site(name, h), w, bias)
 	}
 	linear := func(name string, h *G.Node, out int, std float64) (*G.Node, error) {

@@ -143,3 +143,11 @@ func benchEval(b *testing.B, o Options) {
 func BenchmarkConvNetQuickEval2(b *testing.B) {
 	benchEval(b, quick(100, 3, 32, 32, false, experiment.Standard, 2))
 }
+
+// BenchmarkConvNetQuickTrainWinograd2 is BenchmarkConvNetQuickTrain2 on
+// the winograd kernel set (F(2×2, 5×5) for conv2 and conv3), dropout 0.1.
+func BenchmarkConvNetQuickTrainWinograd2(b *testing.B) {
+	o := quick(100, 3, 32, 32, true, experiment.Standard, 2)
+	o.Kernels = experiment.WinogradKernels
+	benchTrain(b, o, 0.1)
+}

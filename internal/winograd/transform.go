@@ -240,6 +240,26 @@ func a4(o, g []float32) {
 	o[0], o[1], o[2], o[3], o[4], o[5] = g[0], s02+s13, s02-s13, p+q, p-q, g[3]
 }
 
+// a2 is A (the transpose of Aᵀ) of F(2×2, 5×5) on one column g of an
+// output gradient:
+//
+//	o0 = g0
+//	o1 = g0 + g1
+//	o2 = g0 − g1
+//	o3 = g0 + 2·g1
+//	o4 = g0 − 2·g1
+//	o5 = g1
+func a2(o, g []float32) {
+	t := 2 * g[1]
+	o[0], o[1], o[2], o[3], o[4], o[5] = g[0], g[0]+g[1], g[0]-g[1], g[0]+t, g[0]-t, g[1]
+}
+
+// grad2TilesGo is grad2Tiles' loop: the 2×2 block g of an output
+// gradient at each position goes to the 6×6 A·g·Aᵀ of F(2×2, 5×5).
+func grad2TilesGo(dst []float32, doff *[36]int, src []float32, soff *[4]int, n int) {
+	twoPass(dst, doff[:], src, soff[:], n, 2, 6, a2)
+}
+
 // gradTilesGo is gradTiles' loop: the 4×4 block g of an output gradient
 // at each position goes to the 6×6 A·g·Aᵀ.
 func gradTilesGo(dst []float32, doff *[36]int, src []float32, soff *[16]int, n int) {

@@ -28,6 +28,21 @@ func output2TilesAsm(dst *float32, doff *[4]int, src *float32, soff *[36]int, tm
 //go:noescape
 func gradTilesAsm(dst *float32, doff *[36]int, src *float32, soff *[16]int, tmp *float32, n int)
 
+// grad2TilesAsm is grad2TilesGo on 16 positions at a time (AVX-512),
+// tmp holding 192 floats, n a multiple of 16.
+//
+//go:noescape
+func grad2TilesAsm(dst *float32, doff *[36]int, src *float32, soff *[4]int, tmp *float32, n int)
+
+// grad2Tiles runs grad2TilesGo, in assembly where the CPU has AVX-512.
+func grad2Tiles(dst []float32, doff *[36]int, src []float32, soff *[4]int, tmp []float32, n int) {
+	if tile.Wide && n > 0 && len(tmp) >= 192 && tilesFit(dst, doff[:], n) && tilesFit(src, soff[:], n) {
+		grad2TilesAsm(&dst[0], doff, &src[0], soff, &tmp[0], n)
+		return
+	}
+	grad2TilesGo(dst, doff, src, soff, n)
+}
+
 // gradTiles runs gradTilesGo, in assembly where the CPU has AVX-512.
 func gradTiles(dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp []float32, n int) {
 	if tile.Wide && n > 0 && len(tmp) >= 384 && tilesFit(dst, doff[:], n) && tilesFit(src, soff[:], n) {
@@ -123,6 +138,74 @@ func splitPlane(dst []float32, plane, ld int, src, mask []float32, th, w int, pa
 		splitPlane8(&dst[0], plane, ld, &src[0], m, th, &splitIdx, pp, pld)
 	default:
 		splitPlaneGo(dst, plane, ld, src, mask, th, w, pad, pld)
+	}
+}
+
+// split2Idx puts a row's even columns in the first half of a vector of
+// w lanes, its odd ones in the second; scatter2Idx interleaves them back.
+var split2Idx, scatter2Idx = func() (s, c map[int]*[16]uint32) {
+	s, c = map[int]*[16]uint32{}, map[int]*[16]uint32{}
+	for _, w := range []int{16, 8} {
+		s[w], c[w] = new([16]uint32), new([16]uint32)
+		for l := 0; l < w; l++ {
+			s[w][l] = uint32(2*(l%(w/2)) + l/(w/2))
+			c[w][l] = uint32(l/2 + l%2*(w/2))
+		}
+	}
+	return
+}()
+
+//go:noescape
+func split2Plane16(dst *float32, plane, ld int, src, mask *float32, th int, idx *[16]uint32, pad *float32, pld int)
+
+//go:noescape
+func split2Plane8(dst *float32, plane, ld int, src, mask *float32, th int, idx *[16]uint32, pad *float32, pld int)
+
+//go:noescape
+func scatter2Plane16(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[16]uint32)
+
+//go:noescape
+func scatter2Plane8(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[16]uint32)
+
+// split2Plane runs split2PlaneGo, in assembly for maps 16 or 8 wide
+// where the CPU has AVX-512.
+func split2Plane(dst []float32, plane, ld int, src, mask []float32, th, w int, pad []float32, pld int) {
+	h := 2 * th
+	asm := tile.Wide && th >= 1 && ld == w/2+2 && len(src) >= h*w && (mask == nil || len(mask) >= h*w) &&
+		len(dst) >= 3*plane+(th+2)*ld && plane >= (th+2)*ld && (pad == nil || pld >= w && len(pad) >= (h-1)*pld+w)
+	var m, pp *float32
+	if mask != nil {
+		m = &mask[0]
+	}
+	if pad != nil {
+		pp = &pad[0]
+	}
+	switch {
+	case asm && w == 16:
+		split2Plane16(&dst[0], plane, ld, &src[0], m, th, split2Idx[16], pp, pld)
+	case asm && w == 8:
+		split2Plane8(&dst[0], plane, ld, &src[0], m, th, split2Idx[8], pp, pld)
+	default:
+		split2PlaneGo(dst, plane, ld, src, mask, th, w, pad, pld)
+	}
+}
+
+// scatter2Plane runs scatter2PlaneGo, in assembly for maps 16 or 8 wide
+// where the CPU has AVX-512.
+func scatter2Plane(dst, y, mask []float32, run, ld, th, w int, bias float32, hasBias bool) {
+	asm := tile.Wide && th >= 1 && ld >= w/2 && len(dst) >= 2*th*w && len(y) >= 3*run+(th-1)*ld+w/2 &&
+		(mask == nil || len(mask) >= 2*th*w)
+	var m *float32
+	if mask != nil {
+		m = &mask[0]
+	}
+	switch {
+	case asm && w == 16:
+		scatter2Plane16(&dst[0], &y[0], m, run, ld, th, bias, hasBias, scatter2Idx[16])
+	case asm && w == 8:
+		scatter2Plane8(&dst[0], &y[0], m, run, ld, th, bias, hasBias, scatter2Idx[8])
+	default:
+		scatter2PlaneGo(dst, y, mask, run, ld, th, w, bias, hasBias)
 	}
 }
 

@@ -27,6 +27,21 @@ func scatterPlane(dst, y, mask []float32, run, ld, th, w int, bias float32, hasB
 	scatterPlaneGo(dst, y, mask, run, ld, th, w, bias, hasBias)
 }
 
+// split2Plane runs split2PlaneGo.
+func split2Plane(dst []float32, plane, ld int, src, mask []float32, th, w int, pad []float32, pld int) {
+	split2PlaneGo(dst, plane, ld, src, mask, th, w, pad, pld)
+}
+
+// scatter2Plane runs scatter2PlaneGo.
+func scatter2Plane(dst, y, mask []float32, run, ld, th, w int, bias float32, hasBias bool) {
+	scatter2PlaneGo(dst, y, mask, run, ld, th, w, bias, hasBias)
+}
+
+// grad2Tiles runs grad2TilesGo.
+func grad2Tiles(dst []float32, doff *[36]int, src []float32, soff *[4]int, tmp []float32, n int) {
+	grad2TilesGo(dst, doff, src, soff, n)
+}
+
 // gradTiles runs gradTilesGo.
 func gradTiles(dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp []float32, n int) {
 	gradTilesGo(dst, doff, src, soff, n)

@@ -85,38 +85,56 @@ func tileOf(k int) int { return 6 - k + 1 }
 // Available reports whether this CPU runs Winograd's kernels: the AVX-512 tiles.
 func Available() bool { return tile.Wide }
 
-// NewPlan returns the plan of c→m maps of h×w, grouping 64 tiles' worth
-// of images (at least one) so the GEMMs are wide enough, the products
-// over the tiles alone where the grid's padding is a third of it or more
-// (8×8 and 16×16 maps). In training (bench --layers) that ran ResNet-20's
-// forward passes and input gradients on those maps about 20 % faster
-// than groups of 48–96 grid positions; on 32×32 maps, whose grid is 21 %
-// padding, packing ran 3 % slower, and 128 tiles were slower on 8×8.
+// NewPlan returns the plan of c→m maps of h×w for a k×k kernel (3 or 5),
+// grouping 64 tiles' worth of images (256 for 5×5, whose transforms take
+// four times as many tiles per output; at least one image) so the GEMMs
+// are wide enough, the products over the tiles alone where the grid's
+// padding is a third of it or more. In training (bench --layers) that
+// ran ResNet-20's forward passes and input gradients on 8×8 and 16×16
+// maps about 20 % faster than groups of 48–96 grid positions; on 32×32
+// maps, whose grid is 21 % padding, packing ran 3 % slower, and 128 tiles
+// were slower on 8×8. On ConvNet-Quick's 16×16 maps 256 tiles ran 5–10 %
+// faster than 64 (BenchmarkStages).
 func NewPlan(c, m, h, w, k int) *Plan {
-	st, mt := 1, tileOf(k)
+	st, mt, want := GroupStep(h, w, k), tileOf(k), 256
 	if k == 3 {
-		st = GroupStep(h, w)
+		want = 64
 	}
-	ext := (k + mt - 2) / mt
-	tiles, grid := h/mt*(w/mt), (h/mt+ext)*(w/mt+ext)
-	g := max(st, 64/tiles/st*st)
-	return newGroupPlan(c, m, h, w, k, g, 3*tiles <= 2*grid)
+	tiles := h / mt * (w / mt)
+	g := max(st, want/tiles/st*st)
+	return newGroupPlan(c, m, h, w, k, g, 3*tiles <= 2*Positions(h, w, k))
 }
 
 // GroupStep is what a plan's group of images should be a multiple of for
-// maps of h×w: 4 on 8×8 maps, whose 4 tiles an image then pack into
-// whole vectors of 16, else 1.
-func GroupStep(h, w int) int {
-	if h == 8 && w == 8 {
+// maps of h×w and a k×k kernel: 4 for 3×3 on 8×8 maps, whose 4 tiles an
+// image then pack into whole vectors of 16, else 1.
+func GroupStep(h, w, k int) int {
+	if k == 3 && h == 8 && w == 8 {
 		return 4
 	}
 	return 1
 }
 
-// NewGroupPlan returns the plan of c→m maps of h×w that takes g images
-// at a time (the weight gradient's groups are larger than Conv's).
-func NewGroupPlan(c, m, h, w, g int) *Plan {
-	return newGroupPlan(c, m, h, w, 3, g, GroupStep(h, w) == 4)
+// Positions is the tile-grid positions per image of maps h×w under a k×k
+// kernel's plan, tiles and padding.
+func Positions(h, w, k int) int {
+	mt := tileOf(k)
+	ext := (k + mt - 2) / mt
+	return (h/mt + ext) * (w/mt + ext)
+}
+
+// NewGroupPlan returns the plan of c→m maps of h×w for a k×k kernel that
+// takes g images at a time (the weight gradient's groups are larger than
+// Conv's). Its products take the tiles alone for 5×5 kernels where the
+// grid's padding is a third of it or more, and for 3×3 on 8×8 maps only:
+// the weight gradient's sums run over the positions in lanes, so packing
+// moves their rounding, and the 3×3 sums kept the whole grid's.
+func NewGroupPlan(c, m, h, w, k, g int) *Plan {
+	packed := GroupStep(h, w, k) == 4
+	if k == 5 {
+		packed = 3*(h/2)*(w/2) <= 2*Positions(h, w, k)
+	}
+	return newGroupPlan(c, m, h, w, k, g, packed)
 }
 
 // newGroupPlan is NewGroupPlan, with the products over the tiles alone
@@ -171,9 +189,10 @@ func (p *Plan) ScratchLen() int {
 	return p.scratchLen(p.C)
 }
 
-// g64 is F(4×4, 3×3)'s weight transform G (6×3), in float64 for the
-// weight gradient's last transform.
-var g64 = [6][3]float64{
+// g64 is F(4×4, 3×3)'s weight transform G (6×3) and g564 F(2×2, 5×5)'s
+// G₅ (6×5), in float64 for the weight gradient's last transform, as
+// rows of five (G's last two columns zero).
+var g64 = [6][5]float64{
 	{1.0 / 4, 0, 0},
 	{-1.0 / 6, -1.0 / 6, -1.0 / 6},
 	{-1.0 / 6, 1.0 / 6, -1.0 / 6},
@@ -182,18 +201,14 @@ var g64 = [6][3]float64{
 	{0, 0, 1},
 }
 
-// g5 is F(2×2, 5×5)'s weight transform G₅ (6×5), whose rows are G's
-// (the same interpolation points 0, 1, −1, 2, −2, ∞ and scales, so the
-// same Bᵀ) carried to the fourth power of each point: row a is
-// s_a·(1, x_a, x_a², x_a³, x_a⁴), the last (0, 0, 0, 0, 1). Each entry
-// rounds to the float32 nearest the fraction.
-var g5 = func() (g [6][5]float32) {
+// g564: row a is s_a·(1, x_a, x_a², x_a³, x_a⁴) at the points 0, 1, −1,
+// 2, −2 with G's scales s_a, the last row (0, 0, 0, 0, 1).
+var g564 = func() (g [6][5]float64) {
 	points := [5]float64{0, 1, -1, 2, -2}
-	scales := [5]float64{1.0 / 4, -1.0 / 6, -1.0 / 6, 1.0 / 24, 1.0 / 24}
 	for a, x := range points {
-		v := scales[a]
+		v := g64[a][0]
 		for j := 0; j < 5; j++ {
-			g[a][j] = float32(v)
+			g[a][j] = v
 			v *= x
 		}
 	}
@@ -201,12 +216,23 @@ var g5 = func() (g [6][5]float32) {
 	return g
 }()
 
+// g5 is G₅ in float32, for the weight transform: each entry rounds to
+// the float32 nearest its fraction.
+var g5 = func() (g [6][5]float32) {
+	for i, row := range g564 {
+		for j, v := range row {
+			g[i][j] = float32(v)
+		}
+	}
+	return g
+}()
+
 // g is G in float32, for the weight transform: each entry rounds to the
 // float32 nearest the exact fraction (none is a double-rounding case).
 var g = func() (g [6][3]float32) {
-	for i, row := range g64 {
-		for j, v := range row {
-			g[i][j] = float32(v)
+	for i := range g {
+		for j := range g[i] {
+			g[i][j] = float32(g64[i][j])
 		}
 	}
 	return g
@@ -337,7 +363,7 @@ func (p *Plan) splitMaps(phases, x, mask []float32, n, maps int, keep *Padded) {
 				pad, pld = keep.Planes[(k*maps+c)*keep.Plane+keep.Shift:], keep.LD
 			}
 			if p.K == 5 {
-				split2PlaneGo(ph[k*p.img:], p.phase, p.ld, x[at:][:hw], ms, p.th, p.W, pad, pld)
+				split2Plane(ph[k*p.img:], p.phase, p.ld, x[at:][:hw], ms, p.th, p.W, pad, pld)
 				continue
 			}
 			splitPlane(ph[k*p.img:], p.phase, p.ld, x[at:][:hw], ms, p.th, p.W, pad, pld)
@@ -427,7 +453,7 @@ func (p *Plan) outputTransform(out, mask, prod, tmp, grid []float32, m, n int, b
 			mk = mask[at:][:hw]
 		}
 		if p.K == 5 {
-			scatter2PlaneGo(out[at:][:hw], tmp[24*nq+k*p.img:], mk, nq, p.ld, p.th, p.W, bias, hasBias)
+			scatter2Plane(out[at:][:hw], tmp[24*nq+k*p.img:], mk, nq, p.ld, p.th, p.W, bias, hasBias)
 			continue
 		}
 		scatterPlane(out[at:][:hw], tmp[24*nq+k*p.img:], mk, nq, p.ld, p.th, p.W, bias, hasBias)
@@ -469,12 +495,21 @@ func (p *Plan) GroupWeightGrad(sums, x, mask, d, scratch []float32, n int) {
 	}
 	p.splitMaps(phases, d, nil, n, p.M, nil)
 	p.clearTails(phases, n, p.M)
-	// Output pixel (4ty+i, 4tx+j) is padded pixel (4ty+i+1, 4tx+j+1).
+	// Output pixel (mt·ty+i, mt·tx+j) is padded pixel (mt·ty+i+pad,
+	// mt·tx+j+pad), pad = k/2.
 	var soff [16]int
 	var doff [36]int
-	for i := 0; i < 4; i++ {
-		for j := 0; j < 4; j++ {
-			soff[4*i+j] = (((i+1)%4)*4+(j+1)%4)*p.phase + ((i+1)/4)*p.ld + (j+1)/4
+	mt, pad := p.mt, p.K/2
+	for i := 0; i < mt; i++ {
+		for j := 0; j < mt; j++ {
+			soff[mt*i+j] = (((i+pad)%mt)*mt+(j+pad)%mt)*p.phase + ((i+pad)/mt)*p.ld + (j+pad)/mt
+		}
+	}
+	grad := func(dst []float32, src []float32) {
+		if p.K == 5 {
+			grad2Tiles(dst, &doff, src, (*[4]int)(soff[:4]), tmp, nq)
+		} else {
+			gradTiles(dst, &doff, src, &soff, tmp, nq)
 		}
 	}
 	for m := 0; m < p.M; m++ {
@@ -482,13 +517,13 @@ func (p *Plan) GroupWeightGrad(sums, x, mask, d, scratch []float32, n int) {
 			for a := range doff {
 				doff[a] = a * p.M * nq
 			}
-			gradTiles(dm[m*nq:], &doff, phases[m*16*p.phase:], &soff, tmp, nq)
+			grad(dm[m*nq:], phases[m*mt*mt*p.phase:])
 			continue
 		}
 		for a := range doff {
 			doff[a] = a * nq
 		}
-		gradTiles(grid, &doff, phases[m*16*p.phase:], &soff, tmp, nq)
+		grad(grid, phases[m*mt*mt*p.phase:])
 		for xi := 0; xi < Xi; xi++ {
 			compact(p.pack, dm[(xi*p.M+m)*qc:][:qc], grid[xi*nq:])
 		}
@@ -514,7 +549,7 @@ func (p *Plan) GroupWeightGrad(sums, x, mask, d, scratch []float32, n int) {
 // so that the tiles there (and the last images' tiles that reach into
 // them) read zeros.
 func (p *Plan) clearTails(phases []float32, n, maps int) {
-	for c := 0; c < maps*16; c++ {
+	for c := 0; c < maps*p.mt*p.mt; c++ {
 		clear(phases[c*p.phase+n*p.img : (c+1)*p.phase])
 	}
 }
@@ -536,27 +571,32 @@ func (p *Plan) SumGroups(u []float64, parts []float32, groups, e0, e1 int) {
 	}
 }
 
-// WeightGrad writes the gradient of the m×c×3×3 weights, Gᵀ·U'·G in
+// WeightGrad writes the gradient of the m×c×k×k weights, Gᵀ·U'·G in
 // float64, from U' (as SumGroups writes it) into dw, for output maps
 // [m0, m1) only, so that threads can share the work.
 func (p *Plan) WeightGrad(dw []float32, u []float64, m0, m1 int) {
+	k := p.K
+	gk := g64[:]
+	if k == 5 {
+		gk = g564[:]
+	}
 	for m := m0; m < m1; m++ {
 		for c := 0; c < p.C; c++ {
-			var t [6][3]float64 // U'·G
+			var t [6][5]float64 // U'·G
 			for a := 0; a < 6; a++ {
-				for j := 0; j < 3; j++ {
+				for j := 0; j < k; j++ {
 					for b := 0; b < 6; b++ {
-						t[a][j] += u[p.sumAt(a*6+b, m, c)] * g64[b][j]
+						t[a][j] += u[p.sumAt(a*6+b, m, c)] * gk[b][j]
 					}
 				}
 			}
-			for i := 0; i < 3; i++ {
-				for j := 0; j < 3; j++ {
+			for i := 0; i < k; i++ {
+				for j := 0; j < k; j++ {
 					var s float64
 					for a := 0; a < 6; a++ {
-						s += g64[a][i] * t[a][j]
+						s += gk[a][i] * t[a][j]
 					}
-					dw[((m*p.C+c)*3+i)*3+j] = float32(s)
+					dw[((m*p.C+c)*k+i)*k+j] = float32(s)
 				}
 			}
 		}

@@ -253,7 +253,8 @@ func BenchmarkStages(b *testing.B) {
 	}
 }
 
-// inputTiles, outputTiles, output2Tiles and gradTiles (assembly on AVX-512) give the
+// inputTiles, outputTiles, output2Tiles, gradTiles and grad2Tiles (assembly
+// on AVX-512) give the
 // bits of their Go loops, specials included, from scattered offsets.
 func TestTilesEqualLoops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -293,6 +294,10 @@ func TestTilesEqualLoops(t *testing.T) {
 	gradTiles(got, &din, src, &dout, make([]float32, 384), n)
 	gradTilesGo(want, &din, src, &dout, n)
 	same(t, "grad", got, want)
+	got, want = make([]float32, 40*n), make([]float32, 40*n)
+	grad2Tiles(got, &din, src, (*[4]int)(dout[:4]), make([]float32, 192), n)
+	grad2TilesGo(want, &din, src, (*[4]int)(dout[:4]), n)
+	same(t, "grad2", got, want)
 }
 
 func same(t *testing.T, what string, got, want []float32) {
@@ -305,41 +310,50 @@ func same(t *testing.T, what string, got, want []float32) {
 }
 
 // splitPlane and scatterPlane (assembly for 32, 16 and 8 wide on AVX-512)
-// give the bits of their Go loops, with and without mask and bias, and
-// write nothing past their planes and rows.
+// and split2Plane and scatter2Plane (16 and 8 wide) give the bits of
+// their Go loops, with and without mask and bias, and write nothing past
+// their planes and rows.
 func TestSplitScatterEqualLoops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, w := range []int{32, 16, 8, 12} {
-		for _, th := range []int{1, 2, 8} {
-			h, ld := 4*th, w/4+1
-			plane := (th+1)*ld + 5
-			src, mask := randoms(rng, h*w), randoms(rng, h*w)
-			for _, m := range [][]float32{nil, mask} {
-				got, want := randoms(rng, 16*plane), make([]float32, 16*plane)
-				copy(want, got)
-				pld := w + 3
-				gotPad, wantPad := randoms(rng, h*pld), make([]float32, h*pld)
-				copy(wantPad, gotPad)
-				splitPlane(got, plane, ld, src, m, th, w, gotPad, pld)
-				splitPlaneGo(want, plane, ld, src, m, th, w, wantPad, pld)
-				same(t, "split", got, want)
-				same(t, "split's padded planes", gotPad, wantPad)
-				splitPlane(got, plane, ld, src, m, th, w, nil, 0)
-				splitPlaneGo(want, plane, ld, src, m, th, w, nil, 0)
-				same(t, "split", got, want)
-			}
-			run := th*ld + 3
-			y := randoms(rng, 16*run)
-			for _, hasBias := range []bool{false, true} {
-				for _, om := range [][]float32{nil, randoms(rng, h*w)} {
-					got, want := randoms(rng, h*w+7), make([]float32, h*w+7)
+	for _, k := range []int{3, 5} {
+		mt := tileOf(k)
+		split, splitGo, scatter, scatterGo := splitPlane, splitPlaneGo, scatterPlane, scatterPlaneGo
+		ext := 1
+		if k == 5 {
+			split, splitGo, scatter, scatterGo = split2Plane, split2PlaneGo, scatter2Plane, scatter2PlaneGo
+			ext = 2
+		}
+		for _, w := range []int{32, 16, 8, 12} {
+			for _, th := range []int{1, 2, 8} {
+				h, ld := mt*th, w/mt+ext
+				plane := (th+ext)*ld + 5
+				src, mask := randoms(rng, h*w), randoms(rng, h*w)
+				for _, m := range [][]float32{nil, mask} {
+					got, want := randoms(rng, mt*mt*plane), make([]float32, mt*mt*plane)
 					copy(want, got)
-					scatterPlane(got[:h*w], y, om, run, ld, th, w, -0.625, hasBias)
-					scatterPlaneGo(want[:h*w], y, om, run, ld, th, w, -0.625, hasBias)
-					same(t, "scatter", got, want)
+					pld := w + 3
+					gotPad, wantPad := randoms(rng, h*pld), make([]float32, h*pld)
+					copy(wantPad, gotPad)
+					split(got, plane, ld, src, m, th, w, gotPad, pld)
+					splitGo(want, plane, ld, src, m, th, w, wantPad, pld)
+					same(t, "split", got, want)
+					same(t, "split's padded planes", gotPad, wantPad)
+					split(got, plane, ld, src, m, th, w, nil, 0)
+					splitGo(want, plane, ld, src, m, th, w, nil, 0)
+					same(t, "split", got, want)
+				}
+				run := th*ld + 3
+				y := randoms(rng, mt*mt*run)
+				for _, hasBias := range []bool{false, true} {
+					for _, om := range [][]float32{nil, randoms(rng, h*w)} {
+						got, want := randoms(rng, h*w+7), make([]float32, h*w+7)
+						copy(want, got)
+						scatter(got[:h*w], y, om, run, ld, th, w, -0.625, hasBias)
+						scatterGo(want[:h*w], y, om, run, ld, th, w, -0.625, hasBias)
+						same(t, "scatter", got, want)
+					}
 				}
 			}
-
 		}
 	}
 }
@@ -377,8 +391,9 @@ func benchStages(b *testing.B, p *Plan, x, u, out, scratch []float32, n int) {
 }
 
 // The weight gradient against its definition, in float64:
-// dw[m][c][i][j] = Σ_k Σ_y Σ_x δ[k][m][y][x]·(x·mask)[k][c][y+i−1][x+j−1],
-// over groups of images, partial ones included.
+// dw[m][c][i][j] = Σ_k Σ_y Σ_x δ[k][m][y][x]·(x·mask)[k][c][y+i−r][x+j−r]
+// (r = k/2, 3×3 and 5×5 kernels), over groups of images, partial ones
+// included.
 func TestWeightGradAgainstDefinition(t *testing.T) {
 	if !tile.Wide {
 		t.Skip("no AVX-512 tile on this CPU")
@@ -387,17 +402,23 @@ func TestWeightGradAgainstDefinition(t *testing.T) {
 	for _, tc := range []struct {
 		c, m, h, w, n, g int
 		masked           bool
+		k                int
 	}{
-		{16, 16, 32, 32, 3, 1, true},
-		{16, 16, 32, 32, 7, 3, false},
-		{32, 32, 16, 16, 5, 2, false},
-		{8, 16, 8, 8, 12, 5, true},
-		{16, 8, 12, 20, 4, 4, false},
-		{64, 64, 8, 8, 9, 9, true},
-		{64, 64, 8, 8, 13, 8, true},
-		{16, 32, 8, 8, 6, 4, false},
+		{16, 16, 32, 32, 3, 1, true, 3},
+		{16, 16, 32, 32, 7, 3, false, 3},
+		{32, 32, 16, 16, 5, 2, false, 3},
+		{8, 16, 8, 8, 12, 5, true, 3},
+		{16, 8, 12, 20, 4, 4, false, 3},
+		{64, 64, 8, 8, 9, 9, true, 3},
+		{64, 64, 8, 8, 13, 8, true, 3},
+		{16, 32, 8, 8, 6, 4, false, 3},
+		{32, 32, 16, 16, 7, 3, true, 5},
+		{32, 64, 8, 8, 9, 4, false, 5},
+		{8, 16, 6, 10, 5, 2, true, 5},
+		{16, 8, 32, 32, 2, 1, false, 5},
 	} {
-		p := NewGroupPlan(tc.c, tc.m, tc.h, tc.w, tc.g)
+		p := NewGroupPlan(tc.c, tc.m, tc.h, tc.w, tc.k, tc.g)
+		kk, r := tc.k, tc.k/2
 		hw := tc.h * tc.w
 		x, d := randoms(rng, tc.n*tc.c*hw), randoms(rng, tc.n*tc.m*hw)
 		var mask []float32
@@ -424,19 +445,19 @@ func TestWeightGradAgainstDefinition(t *testing.T) {
 		u := make([]float64, p.SumsLen())
 		p.SumGroups(u, parts, groups, 0, len(u)/3)
 		p.SumGroups(u, parts, groups, len(u)/3, len(u))
-		dw := make([]float32, tc.m*tc.c*9)
+		dw := make([]float32, tc.m*tc.c*kk*kk)
 		p.WeightGrad(dw, u, 0, tc.m/2)
 		p.WeightGrad(dw, u, tc.m/2, tc.m)
 		var worst float64
 		for m := 0; m < tc.m; m++ {
 			for c := 0; c < tc.c; c++ {
-				for i := 0; i < 3; i++ {
-					for j := 0; j < 3; j++ {
+				for i := 0; i < kk; i++ {
+					for j := 0; j < kk; j++ {
 						s := 0.0
 						for k := 0; k < tc.n; k++ {
 							for y := 0; y < tc.h; y++ {
 								for xx := 0; xx < tc.w; xx++ {
-									yy, xj := y+i-1, xx+j-1
+									yy, xj := y+i-r, xx+j-r
 									if yy < 0 || yy >= tc.h || xj < 0 || xj >= tc.w {
 										continue
 									}
@@ -450,7 +471,7 @@ func TestWeightGradAgainstDefinition(t *testing.T) {
 							}
 						}
 						scale := math.Sqrt(float64(tc.n*hw)) * 4 // a sum of n·h·w unit products
-						worst = max(worst, math.Abs(float64(dw[((m*tc.c+c)*3+i)*3+j])-s)/scale)
+						worst = max(worst, math.Abs(float64(dw[((m*tc.c+c)*kk+i)*kk+j])-s)/scale)
 					}
 				}
 			}
