@@ -183,6 +183,60 @@ TEXT ·{name}(SB), NOSPLIT, $0-48
 	RET''')
 
 
+def packed_tiles(name, like, goloop, doff, soff, nin, nout, macro, label, sep):
+    """Emits a two-pass transform like tiles(), over packed tiles: vector v
+    reads each input as a permute by idx of the 32 positions at base[v],
+    and writes its 16 tiles one after another."""
+    w(sep + f'''// func {name}(dst *float32, doff *[{doff}]int, src *float32, soff *[{soff}]int, tmp *float32, base *int32, vectors int, idx *[16]uint32)
+//
+// The Go loop: {goloop} in transform.go. As {like}, with each
+// input of vector v picked by idx from the 32 positions at base[v] + soff
+// (two loads and a permute), the outputs at 16·v + doff.
+TEXT ·{name}(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), AX
+	MOVQ doff+8(FP), BX
+	MOVQ src+16(FP), SI
+	MOVQ soff+24(FP), CX
+	MOVQ tmp+32(FP), DI
+	MOVQ base+40(FP), R12
+	MOVQ vectors+48(FP), R13
+	MOVQ idx+56(FP), R14
+	VMOVDQU32 (R14), Z27
+	CONSTS
+	XORQ R8, R8
+	TESTQ R13, R13
+	JZ   {label}done
+
+{label}loop:
+	MOVLQSX (R12), R14
+	LEAQ (SI)(R14*4), R10
+	LEAQ (AX)(R8*1), R11''')
+    for i in range(nin):
+        for j in range(nin):
+            w(f'\tMOVQ {(i*nin+j)*8}(CX), R9')
+            w(f'\tVMOVUPS (R10)(R9*4), Z{j}')
+            w(f'\tVMOVUPS 64(R10)(R9*4), Z17')
+            w(f'\tVPERMT2PS Z17, Z27, Z{j}')
+        w('\t' + macro)
+        for b in range(nout):
+            w(f'\tVMOVUPS Z{6+b}, {(i*nout+b)*64}(DI)')
+    for b in range(nout):
+        for i in range(nin):
+            w(f'\tVMOVUPS {(i*nout+b)*64}(DI), Z{i}')
+        w('\t' + macro)
+        for a in range(nout):
+            w(f'\tMOVQ {(a*nout+b)*8}(BX), R9')
+            w(f'\tVMOVUPS Z{6+a}, (R11)(R9*4)')
+    w(f'''	ADDQ $4, R12
+	ADDQ $64, R8
+	DECQ R13
+	JNZ  {label}loop
+
+{label}done:
+	VZEROUPPER
+	RET''')
+
+
 tiles('inputTilesAsm', 'inputTilesGo', 36, 36, 6, 6, 'BT6', '''// t[i][b] = Bᵀ·(src[soff[6i+j]+k])_j into tmp, then
 // dst[doff[6a+b]+k] = Bᵀ·(t[i][b])_i.''', 'in', '')
 tiles('outputTilesAsm', 'outputTilesGo', 16, 36, 6, 4, 'AT6', '''// s[a][j] = Aᵀ·(src[soff[6a+b]+k])_b into tmp, then
@@ -193,6 +247,9 @@ tiles('gradTilesAsm', 'gradTilesGo', 36, 16, 4, 6, 'A4', '''// t[i][b] = A·(src
 // dst[doff[6a+b]+k] = A·(t[i][b])_i.''', 'grad', '\n\n')
 tiles('grad2TilesAsm', 'grad2TilesGo', 36, 4, 2, 6, 'A2', '''// t[i][b] = A·(src[soff[2i+j]+k])_j into tmp, then
 // dst[doff[6a+b]+k] = A·(t[i][b])_i (F(2×2, 5×5)).''', 'grad2', '\n\n')
+packed_tiles('inputTilesPackedAsm', 'inputTilesAsm', 'inputTilesPackedGo', 36, 36, 6, 6, 'BT6', 'inp', '\n\n')
+packed_tiles('gradTilesPackedAsm', 'gradTilesAsm', 'gradTilesPackedGo', 36, 16, 4, 6, 'A4', 'gradp', '\n\n')
+packed_tiles('grad2TilesPackedAsm', 'grad2TilesAsm', 'grad2TilesPackedGo', 36, 4, 2, 6, 'A2', 'grad2p', '\n\n')
 write('internal/winograd/transform_amd64.s', L)
 
 # split_amd64.s

@@ -290,15 +290,11 @@ func newPacking(n, th, tw, ld, img int) *packing {
 	if tiles%16 != 0 {
 		return nil
 	}
-	at := func(t int) int { // grid position of packed tile t
-		k, yx := t/(th*tw), t%(th*tw)
-		return k*img + yx/tw*ld + yx%tw
-	}
 	for v := 0; v < tiles/16; v++ {
-		b := at(16 * v)
+		b := pk.pos(16 * v)
 		pk.base = append(pk.base, int32(b))
 		for l := 0; l < 16; l++ {
-			d := at(16*v+l) - b
+			d := pk.pos(16*v+l) - b
 			if d >= 32 || (v > 0 && pk.idx[l] != uint32(d)) {
 				return nil
 			}
@@ -312,28 +308,45 @@ func newPacking(n, th, tw, ld, img int) *packing {
 	return pk
 }
 
-// reach is how many grid positions compact reads: up to 32 from the last
-// vector's base.
+// reach is how many grid positions a packed transform reads: up to 32
+// from the last vector's base.
 func (pk *packing) reach() int { return int(pk.base[len(pk.base)-1]) + 32 }
 
 // span is how many grid positions expand writes: up to the last tile.
 func (pk *packing) span() int { return (pk.n-1)*pk.img + (pk.th-1)*pk.ld + pk.tw }
 
-// compactGo writes the tiles of pk's images without their grids' padding
-// positions: tile (y, x) of image k from src[k·img + y·ld + x] to
-// dst[(k·th + y)·tw + x].
-func compactGo(pk *packing, dst, src []float32) {
-	for k := 0; k < pk.n; k++ {
-		for y := 0; y < pk.th; y++ {
-			for x := 0; x < pk.tw; x++ {
-				dst[(k*pk.th+y)*pk.tw+x] = src[k*pk.img+y*pk.ld+x]
-			}
-		}
+// pos is the grid position of packed tile t.
+func (pk *packing) pos(t int) int {
+	k, yx := t/(pk.th*pk.tw), t%(pk.th*pk.tw)
+	return k*pk.img + yx/pk.tw*pk.ld + yx%pk.tw
+}
+
+// packedTwoPass is twoPass over pk's packed tiles: tile t reads its block
+// at its grid position q, src[soff[·]+q], and writes dst[doff[·]+t].
+func packedTwoPass(pk *packing, dst []float32, doff []int, src []float32, soff []int, nin, nout int, f func(o, in []float32)) {
+	for t := 0; t < 16*len(pk.base); t++ {
+		twoPass(dst[t:], doff, src[pk.pos(t):], soff, 1, nin, nout, f)
 	}
 }
 
-// expandGo is compactGo backwards, the padding positions of dst left as
-// they were.
+// inputTilesPackedGo is inputTilesGo over pk's packed tiles.
+func inputTilesPackedGo(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[36]int) {
+	packedTwoPass(pk, dst, doff[:], src, soff[:], 6, 6, bt6)
+}
+
+// gradTilesPackedGo is gradTilesGo over pk's packed tiles.
+func gradTilesPackedGo(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[16]int) {
+	packedTwoPass(pk, dst, doff[:], src, soff[:], 4, 6, a4)
+}
+
+// grad2TilesPackedGo is grad2TilesGo over pk's packed tiles.
+func grad2TilesPackedGo(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[4]int) {
+	packedTwoPass(pk, dst, doff[:], src, soff[:], 2, 6, a2)
+}
+
+// expandGo spreads pk's packed tiles over their grid: tile (y, x) of
+// image k from src[(k·th + y)·tw + x] to dst[k·img + y·ld + x], the
+// padding positions of dst left as they were.
 func expandGo(pk *packing, dst, src []float32) {
 	for k := 0; k < pk.n; k++ {
 		for y := 0; y < pk.th; y++ {

@@ -81,6 +81,57 @@ func output2Tiles(dst []float32, doff *[4]int, src []float32, soff *[36]int, tmp
 	output2TilesGo(dst, doff, src, soff, n)
 }
 
+// inputTilesPackedAsm, gradTilesPackedAsm and grad2TilesPackedAsm are
+// their Go loops on AVX-512, a vector of 16 packed tiles at a time, tmp
+// holding 576, 384 and 192 floats.
+//
+//go:noescape
+func inputTilesPackedAsm(dst *float32, doff *[36]int, src *float32, soff *[36]int, tmp *float32, base *int32, vectors int, idx *[16]uint32)
+
+//go:noescape
+func gradTilesPackedAsm(dst *float32, doff *[36]int, src *float32, soff *[16]int, tmp *float32, base *int32, vectors int, idx *[16]uint32)
+
+//go:noescape
+func grad2TilesPackedAsm(dst *float32, doff *[36]int, src *float32, soff *[4]int, tmp *float32, base *int32, vectors int, idx *[16]uint32)
+
+// packedFit reports whether pk's packed tiles fit dst from each of doff
+// and their grid positions' 32-float reads fit src from each of soff.
+func packedFit(pk *packing, dst []float32, doff []int, src []float32, soff []int) bool {
+	for _, o := range soff {
+		if o < 0 || o+pk.reach() > len(src) {
+			return false
+		}
+	}
+	return tilesFit(dst, doff, 16*len(pk.base))
+}
+
+// inputTilesPacked runs inputTilesPackedGo, in assembly where the CPU has AVX-512.
+func inputTilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[36]int, tmp []float32) {
+	if tile.Wide && len(tmp) >= 576 && packedFit(pk, dst, doff[:], src, soff[:]) {
+		inputTilesPackedAsm(&dst[0], doff, &src[0], soff, &tmp[0], &pk.base[0], len(pk.base), &pk.idx)
+		return
+	}
+	inputTilesPackedGo(pk, dst, doff, src, soff)
+}
+
+// gradTilesPacked runs gradTilesPackedGo, in assembly where the CPU has AVX-512.
+func gradTilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp []float32) {
+	if tile.Wide && len(tmp) >= 384 && packedFit(pk, dst, doff[:], src, soff[:]) {
+		gradTilesPackedAsm(&dst[0], doff, &src[0], soff, &tmp[0], &pk.base[0], len(pk.base), &pk.idx)
+		return
+	}
+	gradTilesPackedGo(pk, dst, doff, src, soff)
+}
+
+// grad2TilesPacked runs grad2TilesPackedGo, in assembly where the CPU has AVX-512.
+func grad2TilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[4]int, tmp []float32) {
+	if tile.Wide && len(tmp) >= 192 && packedFit(pk, dst, doff[:], src, soff[:]) {
+		grad2TilesPackedAsm(&dst[0], doff, &src[0], soff, &tmp[0], &pk.base[0], len(pk.base), &pk.idx)
+		return
+	}
+	grad2TilesPackedGo(pk, dst, doff, src, soff)
+}
+
 // splitIdx[b] picks columns c0, c0+4, … of phase b (c0 = 3, 0, 1, 2).
 var splitIdx = func() (t [4][16]uint32) {
 	for b, c0 := range [4]uint32{3, 0, 1, 2} {
@@ -230,27 +281,12 @@ func scatterPlane(dst, y, mask []float32, run, ld, th, w int, bias float32, hasB
 	}
 }
 
-// compactAsm is compactGo on AVX-512: len(base) vectors of 16 tiles,
-// vector v permuted by idx from the 32 positions at src[base[v]:].
-//
-//go:noescape
-func compactAsm(dst, src *float32, base *int32, vectors int, idx *[16]uint32)
-
 // expandAsm is expandGo on AVX-512: vector v of src permuted by eidx
 // and stored under emask into the two vectors at dst[base[v]:] (the
 // masked-off lanes past the last tile are neither written nor faulted).
 //
 //go:noescape
 func expandAsm(dst, src *float32, base *int32, vectors int, idx *[2][16]uint32, mask *[2]uint16)
-
-// compact runs compactGo, in assembly where the CPU has AVX-512.
-func compact(pk *packing, dst, src []float32) {
-	if tile.Wide && len(dst) >= 16*len(pk.base) && len(src) >= pk.reach() {
-		compactAsm(&dst[0], &src[0], &pk.base[0], len(pk.base), &pk.idx)
-		return
-	}
-	compactGo(pk, dst, src)
-}
 
 // expand runs expandGo, in assembly where the CPU has AVX-512.
 func expand(pk *packing, dst, src []float32) {

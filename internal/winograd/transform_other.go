@@ -47,8 +47,20 @@ func gradTiles(dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp [
 	gradTilesGo(dst, doff, src, soff, n)
 }
 
-// compact runs compactGo.
-func compact(pk *packing, dst, src []float32) { compactGo(pk, dst, src) }
-
 // expand runs expandGo.
 func expand(pk *packing, dst, src []float32) { expandGo(pk, dst, src) }
+
+// inputTilesPacked runs inputTilesPackedGo.
+func inputTilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[36]int, tmp []float32) {
+	inputTilesPackedGo(pk, dst, doff, src, soff)
+}
+
+// gradTilesPacked runs gradTilesPackedGo.
+func gradTilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp []float32) {
+	gradTilesPackedGo(pk, dst, doff, src, soff)
+}
+
+// grad2TilesPacked runs grad2TilesPackedGo.
+func grad2TilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[4]int, tmp []float32) {
+	grad2TilesPackedGo(pk, dst, doff, src, soff)
+}

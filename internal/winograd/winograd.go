@@ -1,17 +1,21 @@
-// Package winograd computes same-size 3×3 convolutions (stride 1, pad 1)
-// by Winograd's minimal filtering F(4×4, 3×3) (Lavin and Gray, "Fast
-// Algorithms for Convolutional Neural Networks", CVPR 2016): each 4×4
-// block of outputs is read from a 6×6 block of inputs through 36 products
-// per pair of maps instead of 144, at the cost of transforming the inputs,
-// the weights and the outputs.
+// Package winograd computes same-size convolutions (stride 1) by
+// Winograd's minimal filtering (Lavin and Gray, "Fast Algorithms for
+// Convolutional Neural Networks", CVPR 2016): F(4×4, 3×3) for 3×3 kernels
+// (pad 1), each 4×4 block of outputs read from a 6×6 block of inputs
+// through 36 products per pair of maps instead of 144, and F(2×2, 5×5)
+// for 5×5 kernels (pad 2), each 2×2 block through 36 instead of 100, at
+// the cost of transforming the inputs, the weights and the outputs. Both
+// interpolate at the points 0, ±1, ±2 and ∞, so they share the input
+// transform Bᵀ.
 //
 // The transforms run over all the tiles of a group of images at once, as
-// long vectors: each input channel is first split into 16 phase planes by
-// row and column mod 4, so that element (i, j) of every tile is one
-// contiguous run (the direct convolution's grid trick: tiles are laid out
-// tw+1 to a row, the extra column junk). The 36 products are 36 matrix
-// multiplies of the transformed weights (M×C) by the transformed inputs
-// (C×tiles), computed by the direct convolution's 8×32 tile with one tap.
+// long vectors: each input channel is first split into phase planes by
+// row and column mod the output tile (16 planes for 4×4 tiles, 4 for
+// 2×2), so that element (i, j) of every tile is one contiguous run (the
+// direct convolution's grid trick: tiles are laid out tw+ext to a row,
+// the extra columns junk). The 36 products are 36 matrix multiplies of
+// the transformed weights (M×C) by the transformed inputs (C×tiles),
+// computed by the direct convolution's 8×32 tile with one tap.
 //
 // Every output sums its channels in order, one multiply-add each, and the
 // tiles of a group do not interact, so the result does not depend on how
@@ -19,24 +23,26 @@
 // convolution's by rounding (the transforms' coefficients 1/6, 1/12, 1/24
 // and 4, 5, 8 are not exact in float32).
 //
-// The transforms of 16 tile positions at a time, the phase split of 32-,
-// 16- and 8-wide maps and the scatter of their outputs are assembly on
-// AVX-512 (transform_amd64.s, split_amd64.s), each documented by the Go
-// loop in transform.go that runs elsewhere and gives the same bits.
+// The transforms of 16 tile positions at a time, the phase splits of 32-,
+// 16- and 8-wide maps and the scatters of their outputs are assembly on
+// AVX-512 (transform_amd64.s, split_amd64.s, split2_amd64.s), each
+// documented by the Go loop in transform.go that runs elsewhere and gives
+// the same bits.
 //
-// The last row and column of each image's tile grid are padding (5 of
-// the 9 positions on 8×8 maps, 9 of 25 on 16×16, 17 of 81 on 32×32), so
-// on 8×8 and 16×16 maps Conv packs the transformed runs to the tiles
-// alone before the products and spreads them back after them (compact,
-// expand). The weight
-// gradient's sums take the tiles in the grid's lanes but on 8×8 maps
-// (packing them would move their rounding).
+// The last rows and columns of each image's tile grid are padding (for
+// 3×3 kernels 5 of the 9 positions on 8×8 maps, 9 of 25 on 16×16, 17 of
+// 81 on 32×32), so where they are a third of it or more the products take
+// the tiles alone: the input transforms read each vector of 16 tiles from
+// the 32 grid positions that hold them (a packing), and the output
+// transform's runs are spread back over the grid (expand). The 3×3
+// weight gradient's sums take the tiles in the grid's lanes but on 8×8
+// maps (packing them would move their rounding).
 //
 // The winograd kernel set (internal/conv) computes ResNet-20's same-size
-// convolutions of 16 to 64 maps with it: forward passes, input gradients
-// and weight gradients.
+// 3×3 convolutions of 16 to 64 maps and ConvNet-Quick's 5×5 ones of 32
+// and 64 with it: forward passes, input gradients and weight gradients.
 // BenchmarkStages measures it against the direct convolution's forward
-// pass on ResNet-20's three stride-1 shapes, with each stage's share.
+// pass on those shapes, with each stage's share.
 //
 // GroupWeightGrad, SumGroups and WeightGrad compute the weight gradient:
 // each group of images gives its U' whole, its 36 products per 4×4 block
@@ -156,25 +162,27 @@ func newGroupPlan(c, m, h, w, k, g int, packed bool) *Plan {
 	return p
 }
 
-// scratch cuts scratch into the phase planes of maps maps, the
-// transformed inputs (c maps), the products or transformed output
-// gradients (m maps), the transforms' runs and, compact, one map's grid.
+// scratch cuts scratch into the phase planes of maps maps (and 32 floats
+// past them: a packed transform reads 32 positions from each vector's
+// first), the transformed inputs (c maps), the products or transformed
+// output gradients (m maps), the transforms' runs and, packed, one map's
+// outputs.
 func (p *Plan) scratch(scratch []float32, maps int) (phases, v, prod, tmp, grid []float32) {
-	phases = scratch[:maps*p.mt*p.mt*p.phase]
+	phases = scratch[:maps*p.mt*p.mt*p.phase+32]
 	v = scratch[len(phases):][:Xi*p.C*p.qc]
 	prod = scratch[len(phases)+len(v):][:Xi*p.M*p.qc]
 	tmp = scratch[len(phases)+len(v)+len(prod):][:40*p.nq]
 	if p.pack != nil {
-		grid = scratch[len(phases)+len(v)+len(prod)+len(tmp):][:Xi*p.nq+32]
+		grid = scratch[len(phases)+len(v)+len(prod)+len(tmp):][:16*p.qc]
 	}
 	return
 }
 
 // scratchLen is the floats scratch cuts for maps maps of phase planes.
 func (p *Plan) scratchLen(maps int) int {
-	n := maps*p.mt*p.mt*p.phase + Xi*p.C*p.qc + Xi*p.M*p.qc + 40*p.nq
+	n := maps*p.mt*p.mt*p.phase + 32 + Xi*p.C*p.qc + Xi*p.M*p.qc + 40*p.nq
 	if p.pack != nil {
-		n += Xi*p.nq + 32 // compact reads up to 32 positions from a vector's first
+		n += 16 * p.qc
 	}
 	return n
 }
@@ -328,7 +336,7 @@ func (p *Plan) Conv(out, x, inMask, outMask, u, bias, scratch []float32, n int, 
 	phases, v, prod, tmp, grid := p.scratch(scratch, p.C)
 	p.splitMaps(phases, x, inMask, n, p.C, keep)
 	for c := 0; c < p.C; c++ {
-		p.inputTransform(v, phases[c*p.mt*p.mt*p.phase:], tmp, grid, c)
+		p.inputTransform(v, phases[c*p.mt*p.mt*p.phase:], tmp, c)
 	}
 	p.multiply(prod, v, u)
 	for m := 0; m < p.M; m++ {
@@ -374,9 +382,10 @@ func (p *Plan) splitMaps(phases, x, mask []float32, n, maps int, keep *Padded) {
 // inputTransform writes V = Bᵀ·d·B of channel c for every tile position
 // into v[c][ξ][q] (a channel's 36 runs together, so that its stores stay
 // in a few kilobytes), reading d[i][j] of the tile at q from phase
-// (i%4, j%4) at q + (i/4)·ld + j/4; tmp holds 576 floats. Compact, the
-// runs go through grid first and keep the tiles alone.
-func (p *Plan) inputTransform(v, ph, tmp, grid []float32, c int) {
+// (i%mt, j%mt) at q + (i/mt)·ld + j/mt; tmp holds 576 floats. Packed, it
+// reads the tiles alone (each vector's from the 32 positions that hold
+// them) and writes them one after another.
+func (p *Plan) inputTransform(v, ph, tmp []float32, c int) {
 	var soff, doff [36]int
 	for i := 0; i < 6; i++ {
 		for j := 0; j < 6; j++ {
@@ -388,10 +397,10 @@ func (p *Plan) inputTransform(v, ph, tmp, grid []float32, c int) {
 		inputTiles(v[c*Xi*p.nq:], &doff, ph, &soff, tmp, p.nq)
 		return
 	}
-	inputTiles(grid, &doff, ph, &soff, tmp, p.nq)
-	for xi := 0; xi < Xi; xi++ {
-		compact(p.pack, v[(c*Xi+xi)*p.qc:][:p.qc], grid[xi*p.nq:])
+	for xi := range doff {
+		doff[xi] = xi * p.qc
 	}
+	inputTilesPacked(p.pack, v[c*Xi*p.qc:], &doff, ph, &soff, tmp)
 }
 
 // multiply computes prod[m][ξ][q] = Σ_c u[ξ][m][c]·v[c][ξ][q] with the
@@ -487,11 +496,11 @@ func (p *Plan) GradScratchLen() int {
 // and features x ⊙ mask (c maps; mask nil: none).
 func (p *Plan) GroupWeightGrad(sums, x, mask, d, scratch []float32, n int) {
 	nq, qc := p.nq, p.qc
-	phases, v, dm, tmp, grid := p.scratch(scratch, max(p.C, p.M))
+	phases, v, dm, tmp, _ := p.scratch(scratch, max(p.C, p.M))
 	p.splitMaps(phases, x, mask, n, p.C, nil)
 	p.clearTails(phases, n, p.C)
 	for c := 0; c < p.C; c++ {
-		p.inputTransform(v, phases[c*p.mt*p.mt*p.phase:], tmp, grid, c)
+		p.inputTransform(v, phases[c*p.mt*p.mt*p.phase:], tmp, c)
 	}
 	p.splitMaps(phases, d, nil, n, p.M, nil)
 	p.clearTails(phases, n, p.M)
@@ -505,27 +514,23 @@ func (p *Plan) GroupWeightGrad(sums, x, mask, d, scratch []float32, n int) {
 			soff[mt*i+j] = (((i+pad)%mt)*mt+(j+pad)%mt)*p.phase + ((i+pad)/mt)*p.ld + (j+pad)/mt
 		}
 	}
-	grad := func(dst []float32, src []float32) {
-		if p.K == 5 {
-			grad2Tiles(dst, &doff, src, (*[4]int)(soff[:4]), tmp, nq)
-		} else {
-			gradTiles(dst, &doff, src, &soff, tmp, nq)
-		}
-	}
 	for m := 0; m < p.M; m++ {
-		if p.pack == nil {
-			for a := range doff {
-				doff[a] = a * p.M * nq
-			}
-			grad(dm[m*nq:], phases[m*mt*mt*p.phase:])
-			continue
+		stride, dst, src := nq, dm[m*nq:], phases[m*mt*mt*p.phase:]
+		if p.pack != nil {
+			stride, dst = qc, dm[m*qc:]
 		}
 		for a := range doff {
-			doff[a] = a * nq
+			doff[a] = a * p.M * stride
 		}
-		grad(grid, phases[m*mt*mt*p.phase:])
-		for xi := 0; xi < Xi; xi++ {
-			compact(p.pack, dm[(xi*p.M+m)*qc:][:qc], grid[xi*nq:])
+		switch {
+		case p.pack == nil && p.K == 5:
+			grad2Tiles(dst, &doff, src, (*[4]int)(soff[:4]), tmp, nq)
+		case p.pack == nil:
+			gradTiles(dst, &doff, src, &soff, tmp, nq)
+		case p.K == 5:
+			grad2TilesPacked(p.pack, dst, &doff, src, (*[4]int)(soff[:4]), tmp)
+		default:
+			gradTilesPacked(p.pack, dst, &doff, src, &soff, tmp)
 		}
 	}
 	for xi := 0; xi < Xi; xi++ {

@@ -370,7 +370,7 @@ func benchStages(b *testing.B, p *Plan, x, u, out, scratch []float32, n int) {
 			p.splitMaps(phases, x[k*img:], nil, g, p.C, nil)
 			t1 := time.Now()
 			for c := 0; c < p.C; c++ {
-				p.inputTransform(v, phases[c*p.mt*p.mt*p.phase:], tmp, grid, c)
+				p.inputTransform(v, phases[c*p.mt*p.mt*p.phase:], tmp, c)
 			}
 			t2 := time.Now()
 			p.multiply(prod, v, u)
@@ -482,33 +482,43 @@ func TestWeightGradAgainstDefinition(t *testing.T) {
 	}
 }
 
-// compact and expand (assembly on AVX-512) give their Go loops' floats,
-// expand keeps the grid's padding positions, and each undoes the other,
-// on the tile grids of 8×8, 16×16 and 32×32 maps.
-func TestCompactExpand(t *testing.T) {
+// compactGo writes the tiles of pk's images without their grids' padding
+// positions: tile (y, x) of image k from src[k·img + y·ld + x] to
+// dst[(k·th + y)·tw + x], as the packed transforms read them.
+func compactGo(pk *packing, dst, src []float32) {
+	for k := 0; k < pk.n; k++ {
+		for y := 0; y < pk.th; y++ {
+			for x := 0; x < pk.tw; x++ {
+				dst[(k*pk.th+y)*pk.tw+x] = src[k*pk.img+y*pk.ld+x]
+			}
+		}
+	}
+}
+
+// packings are tile grids the tests pack: 3×3 plans' on 8×8, 16×16 and
+// 32×32 maps and 5×5 plans' on 16×16 and 8×8, a few group sizes each.
+var packings = []struct{ th, ext, n int }{{2, 1, 4}, {2, 1, 12}, {2, 1, 28}, {4, 1, 1}, {4, 1, 3}, {8, 1, 1}, {8, 1, 2}, {8, 2, 1}, {8, 2, 4}, {4, 2, 1}, {4, 2, 8}}
+
+// expand (assembly on AVX-512) gives its Go loop's floats, keeps the
+// grid's padding positions and undoes compactGo; the packed transforms
+// give the floats of the grid's transforms, packed.
+func TestPackedEqualLoops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
-	for _, s := range []struct{ h, n int }{{8, 4}, {8, 12}, {8, 28}, {16, 1}, {16, 3}, {16, 4}, {32, 1}, {32, 2}} {
-		th := s.h / 4
-		pk := newPacking(s.n, th, th, th+1, (th+1)*(th+1))
+	for _, s := range packings {
+		th, ld := s.th, s.th+s.ext
+		pk := newPacking(s.n, th, th, ld, ld*ld)
 		if pk == nil {
 			t.Fatalf("%+v: no packing", s)
 		}
 		tiles := s.n * th * th
 		src := randoms(rng, pk.reach()+5)
-		got, want := randoms(rng, tiles+3), make([]float32, tiles+3)
-		copy(want, got)
-		compact(pk, got, src)
-		compactGo(pk, want, src)
-		for i := range want {
-			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("compact %+v: dst[%d] = %v, the loop gives %v", s, i, got[i], want[i])
-			}
-		}
+		packed := make([]float32, tiles)
+		compactGo(pk, packed, src)
 		back, wantBack := randoms(rng, len(src)), make([]float32, len(src))
 		copy(wantBack, back)
 		old := append([]float32(nil), back...)
-		expand(pk, back, got)
-		expandGo(pk, wantBack, got)
+		expand(pk, back, packed)
+		expandGo(pk, wantBack, packed)
 		for i := range wantBack {
 			if math.Float32bits(back[i]) != math.Float32bits(wantBack[i]) {
 				t.Fatalf("expand %+v: dst[%d] = %v, the loop gives %v", s, i, back[i], wantBack[i])
@@ -520,6 +530,54 @@ func TestCompactExpand(t *testing.T) {
 				t.Fatalf("%+v: position %d of a tile is %v after compact and expand, was %v", s, i, back[i], src[i])
 			case !real && back[i] != old[i]:
 				t.Fatalf("%+v: padding position %d changed", s, i)
+			}
+		}
+
+		// The transforms: inputs at scattered offsets of a source long
+		// enough for every offset's 32-position reads.
+		n := roundUp(s.n*pk.img, 16)
+		in := randoms(rng, 64*n+64)
+		var soff, din [36]int
+		for i, k := range rng.Perm(63)[:36] {
+			soff[i] = k * n
+		}
+		for i, k := range rng.Perm(40)[:36] {
+			din[i] = k * tiles
+		}
+		var s16 [16]int
+		var s4 [4]int
+		copy(s16[:], soff[:16])
+		copy(s4[:], soff[:4])
+		grid, want := make([]float32, 40*n), make([]float32, 40*tiles)
+		gridOff := func(off [36]int) (g [36]int) {
+			for i, o := range off {
+				g[i] = o / tiles * n
+			}
+			return
+		}
+		gOff := gridOff(din)
+		for _, tr := range []struct {
+			name   string
+			packed func(dst []float32)
+			loop   func(dst []float32)
+		}{
+			{"input", func(d []float32) { inputTilesPacked(pk, d, &din, in, &soff, make([]float32, 576)) }, func(d []float32) { inputTilesGo(d, &gOff, in, &soff, n) }},
+			{"grad", func(d []float32) { gradTilesPacked(pk, d, &din, in, &s16, make([]float32, 384)) }, func(d []float32) { gradTilesGo(d, &gOff, in, &s16, n) }},
+			{"grad2", func(d []float32) { grad2TilesPacked(pk, d, &din, in, &s4, make([]float32, 192)) }, func(d []float32) { grad2TilesGo(d, &gOff, in, &s4, n) }},
+		} {
+			got := make([]float32, 40*tiles)
+			tr.packed(got)
+			clear(grid)
+			tr.loop(grid)
+			for xi, o := range gOff {
+				compactGo(pk, want[din[xi]:], grid[o:])
+			}
+			for xi, o := range din {
+				for i := 0; i < tiles; i++ {
+					if math.Float32bits(got[o+i]) != math.Float32bits(want[o+i]) {
+						t.Fatalf("%s, %+v: ξ %d tile %d: %v, the grid's transform %v", tr.name, s, xi, i, got[o+i], want[o+i])
+					}
+				}
 			}
 		}
 	}

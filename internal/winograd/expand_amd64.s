@@ -2,33 +2,6 @@
 
 #include "textflag.h"
 
-// func compactAsm(dst, src *float32, base *int32, vectors int, idx *[16]uint32)
-//
-// compactGo on AVX-512: each vector of 16 tiles is picked by one
-// two-table permute from the 32 grid positions at its base. The Go loop:
-// compactGo in transform.go.
-TEXT ·compactAsm(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ base+16(FP), BX
-	MOVQ vectors+24(FP), CX
-	MOVQ idx+32(FP), AX
-	VMOVDQU32 (AX), Z2
-
-compact:
-	MOVLQSX (BX), R8
-	LEAQ    (SI)(R8*4), R9
-	VMOVUPS (R9), Z0
-	VMOVUPS 64(R9), Z1
-	VPERMT2PS Z1, Z2, Z0
-	VMOVUPS Z0, (DI)
-	ADDQ $4, BX
-	ADDQ $64, DI
-	DECQ CX
-	JNZ  compact
-	VZEROUPPER
-	RET
-
 // func expandAsm(dst, src *float32, base *int32, vectors int, idx *[2][16]uint32, mask *[2]uint16)
 //
 // expandGo on AVX-512: each vector of 16 tiles is permuted to their places
