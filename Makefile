@@ -131,8 +131,10 @@ table2-budget: build
 # budget protocol, about 2.5 hours on 2 cores, for the cells (plain and
 # standard 0.1, seeds 1 and 2) whose default-kernel runs make table2-budget
 # trains.
-.PHONY: kernels-strided kernels-winograd
-kernels-strided kernels-winograd: kernels-%: build
+# kernels-winograd-convnet: 6 ConvNet-Quick runs of the Table 1 protocol
+# (plain and forward 0.3, seeds 1 to 3), about 30 minutes.
+.PHONY: kernels-strided kernels-winograd kernels-winograd-convnet
+kernels-strided kernels-winograd kernels-winograd-convnet: kernels-%: build
 	$(BIN) sweep --config configs/sweeps/kernels-$*.yaml --set dataset.path=$(CIFAR10) \
 	  --out $(OUT)/kernels-$*-jpeg
 
