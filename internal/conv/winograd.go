@@ -114,11 +114,12 @@ func winogradFits(g Geom, c, m int) bool {
 // group's products outgrow a core's L2 cache).
 const winogradMaps = 64
 
-// weightThreads is how many threads transform a kernel: one below 64×64
-// maps, where waking the others costs more than the work (measured at
-// 16 and 32 maps).
+// weightThreads is how many threads transform a kernel: one for 3×3
+// kernels below 64×64 maps, where waking the others costs more than the
+// work (measured at 16 and 32 maps); all for 5×5 (ConvNet-Quick's 32×32
+// and 32×64 maps, each pair 2.5 times a 3×3 pair's work).
 func weightThreads(g Geom, threads int) int {
-	if g.C*g.M < 64*64 {
+	if g.K == 3 && g.C*g.M < 64*64 {
 		return 1
 	}
 	return threads

@@ -585,13 +585,15 @@ func (p *Plan) WeightGrad(dw []float32, u []float64, m0, m1 int) {
 	if k == 5 {
 		gk = g564[:]
 	}
+	stride := p.M * p.C // between U'[ξ][m][c] and U'[ξ+1][m][c]
 	for m := m0; m < m1; m++ {
 		for c := 0; c < p.C; c++ {
+			um := u[p.sumAt(0, m, c):]
 			var t [6][5]float64 // U'·G
 			for a := 0; a < 6; a++ {
 				for j := 0; j < k; j++ {
 					for b := 0; b < 6; b++ {
-						t[a][j] += u[p.sumAt(a*6+b, m, c)] * gk[b][j]
+						t[a][j] += um[(a*6+b)*stride] * gk[b][j]
 					}
 				}
 			}
