@@ -31,12 +31,12 @@
 //
 // The last rows and columns of each image's tile grid are padding (for
 // 3×3 kernels 5 of the 9 positions on 8×8 maps, 9 of 25 on 16×16, 17 of
-// 81 on 32×32), so where they are a third of it or more the products take
-// the tiles alone: the input transforms read each vector of 16 tiles from
-// the 32 grid positions that hold them (a packing), and the output
-// transform's runs are spread back over the grid (expand). The 3×3
-// weight gradient's sums take the tiles in the grid's lanes but on 8×8
-// maps (packing them would move their rounding).
+// 81 on 32×32), so the products take the tiles alone: the input
+// transforms read each vector of 16 tiles from the 32 grid positions that
+// hold them (a packing), and the output transform's runs are spread back
+// over the grid (expand). The 3×3 weight gradient's sums take the tiles
+// in the grid's lanes but on 8×8 maps (packing them would move their
+// rounding).
 //
 // The winograd kernel set (internal/conv) computes ResNet-20's same-size
 // 3×3 convolutions of 16 to 64 maps and ConvNet-Quick's 5×5 ones of 32
@@ -94,13 +94,11 @@ func Available() bool { return tile.Wide }
 // NewPlan returns the plan of c→m maps of h×w for a k×k kernel (3 or 5),
 // grouping 64 tiles' worth of images (256 for 5×5, whose transforms take
 // four times as many tiles per output; at least one image) so the GEMMs
-// are wide enough, the products over the tiles alone where the grid's
-// padding is a third of it or more. In training (bench --layers) that
-// ran ResNet-20's forward passes and input gradients on 8×8 and 16×16
-// maps about 20 % faster than groups of 48–96 grid positions; on 32×32
-// maps, whose grid is 21 % padding, packing ran 3 % slower, and 128 tiles
-// were slower on 8×8. On ConvNet-Quick's 16×16 maps 256 tiles ran 5–10 %
-// faster than 64 (BenchmarkStages).
+// are wide enough, the products over the tiles alone. In training (bench
+// --layers) that ran ResNet-20's forward passes and input gradients
+// 8–20 % faster than groups of 48–96 grid positions (128 tiles were
+// slower on 8×8 maps); on ConvNet-Quick's 16×16 maps 256 tiles ran
+// 5–10 % faster than 64 (BenchmarkStages).
 func NewPlan(c, m, h, w, k int) *Plan {
 	st, mt, want := GroupStep(h, w, k), tileOf(k), 256
 	if k == 3 {
@@ -108,7 +106,7 @@ func NewPlan(c, m, h, w, k int) *Plan {
 	}
 	tiles := h / mt * (w / mt)
 	g := max(st, want/tiles/st*st)
-	return newGroupPlan(c, m, h, w, k, g, 3*tiles <= 2*Positions(h, w, k))
+	return newGroupPlan(c, m, h, w, k, g, true)
 }
 
 // GroupStep is what a plan's group of images should be a multiple of for
