@@ -17,6 +17,7 @@ import (
 	"github.com/dropexp/dropexp/internal/kernels"
 	"github.com/dropexp/dropexp/internal/layers"
 	"github.com/dropexp/dropexp/internal/opbase"
+	"github.com/dropexp/dropexp/internal/winograd"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -42,6 +43,12 @@ type Step struct {
 	// Pool, when not nil, pools the step's output (no padding); a step
 	// that pools has no residual.
 	Pool *Pool
+	// Winograd computes the convolution by internal/winograd where it
+	// fits (a 5×5 stride-1 kernel, maps multiples of 8, no residual: the
+	// winograd kernel set's ConvNet-Quick layers), one image at a time,
+	// with the bits of that set's op-by-op graph; the direct convolution
+	// elsewhere.
+	Winograd bool
 }
 
 // Pool is the pooling that ends a step.
@@ -104,6 +111,8 @@ type layer struct {
 	packed   opbase.Floats
 	pool     *layers.Pooling // nil: none
 	reluLast bool            // the ReLU comes after the pooling
+	wino     *winograd.Plan  // not nil: the convolution by Winograd, one image at a time
+	u        opbase.Floats   // its transformed kernel
 }
 
 // conv is the shape of the layer's convolution output.
@@ -135,6 +144,7 @@ type chainOp struct {
 // worker holds one goroutine's buffers.
 type worker struct {
 	planes, grid, short, pre opbase.Floats
+	wino                     opbase.Floats // Winograd's scratch
 	slots                    []opbase.Floats
 	pool                     layers.PoolScratch
 }
@@ -162,6 +172,9 @@ func (op *chainOp) plan(in []tensor.Shape) error {
 			return fmt.Errorf("%s: step %s: no direct convolution for a %dx%d kernel with stride %d on this CPU", op.name, s.Name, k, k, s.Stride)
 		}
 		l := layer{d: d}
+		if s.Winograd && k == 5 && s.Stride == 1 && s.Residual < 0 && in.c%8 == 0 && winograd.Fits(in.c, ws[0], in.h, in.w, k, 2, 1) {
+			l.wino = winograd.NewGroupPlan(in.c, ws[0], in.h, in.w, k, 1)
+		}
 		if p := s.Pool; p != nil {
 			if s.Residual >= 0 {
 				return fmt.Errorf("%s: step %s both pools and adds a residual", op.name, s.Name)
@@ -215,7 +228,7 @@ func (op *chainOp) layOut() {
 	}
 	for a := 1; a < n-1; a++ {
 		var in *kernels.Layout
-		ok := op.layers[a-1].pool == nil
+		ok := op.layers[a-1].pool == nil && op.layers[a-1].wino == nil
 		for i, s := range op.steps {
 			l := &op.layers[i]
 			if s.Residual == a && l.shortcut > 0 {
@@ -224,7 +237,7 @@ func (op *chainOp) layOut() {
 			if s.From != a {
 				continue
 			}
-			if l.d.Stride != 1 || (in != nil && *in != l.d.In()) {
+			if l.d.Stride != 1 || l.wino != nil || (in != nil && *in != l.d.In()) {
 				ok = false
 			}
 			lay := l.d.In()
@@ -282,8 +295,12 @@ func (op *chainOp) forward(vs []G.Value) (G.Value, error) {
 	od := out.Float32s()
 	for i := range op.layers {
 		l := &op.layers[i]
-		packed := l.packed.Get(l.d.PackedLen(l.d.M, l.d.C))
-		l.d.Pack(packed, opbase.F32(vs[1+i]))
+		if l.wino != nil {
+			l.wino.TransformWeights(l.u.Get(l.wino.WeightsLen()), opbase.F32(vs[1+i]), false)
+		} else {
+			packed := l.packed.Get(l.d.PackedLen(l.d.M, l.d.C))
+			l.d.Pack(packed, opbase.F32(vs[1+i]))
+		}
 		l.epi.Refresh(l.d.M)
 	}
 	for len(op.ws) < op.threads {
@@ -312,6 +329,10 @@ func (op *chainOp) image(w *worker, x, y []float32) {
 	}
 	for i := range op.layers {
 		l, s := &op.layers[i], &op.steps[i]
+		if l.wino != nil {
+			op.winogradImage(w, l, s, act(s.From), act(i+1))
+			continue
+		}
 		planes := act(s.From)
 		if !op.acts[s.From].padded() {
 			planes = w.planes.Get(l.d.C * l.d.Plane())
@@ -338,6 +359,25 @@ func (op *chainOp) image(w *worker, x, y []float32) {
 		l.pool.Image(out, pre, &w.pool)
 		if l.reluLast {
 			kernels.ReLU(out, out)
+		}
+	}
+}
+
+// winogradImage runs a Winograd step on one image x (dense) into y
+// (dense): the convolution, the epilogue in place, then the pooling and
+// the ReLU after it; the order of the op-by-op graph's passes, so its bits.
+func (op *chainOp) winogradImage(w *worker, l *layer, s *Step, x, y []float32) {
+	p, m, hw := l.wino, l.d.M, l.d.OH*l.d.OW
+	z := y
+	if l.pool != nil {
+		z = w.pre.Get(m * hw)
+	}
+	p.Conv(z, x, nil, nil, l.u.Get(p.WeightsLen()), nil, w.wino.Get(p.ScratchLen()), 1, nil)
+	l.epi.Maps(z, nil, 0, m, m, hw)
+	if l.pool != nil {
+		l.pool.Image(y, z, &w.pool)
+		if l.reluLast {
+			kernels.ReLU(y, y)
 		}
 	}
 }

@@ -81,7 +81,8 @@ func (b *builder) convnetChain(x *G.Node) (*G.Node, error) {
 			}
 			copy(sh, bias.Data())
 		}
-		steps = append(steps, chain.Step{Name: l.name, W: w, Stride: 1, Affine: affine, ReLU: true, From: i, Residual: -1, Pool: &l.pool})
+		steps = append(steps, chain.Step{Name: l.name, W: w, Stride: 1, Affine: affine, ReLU: true, From: i, Residual: -1, Pool: &l.pool,
+			Winograd: b.opt.Kernels.Winograd()})
 		in = l.out
 	}
 	return chain.Apply("convnet", x, steps, b.opt.Exec.Threads())

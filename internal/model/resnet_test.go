@@ -158,13 +158,19 @@ func TestChainMatchesLayers(t *testing.T) {
 	if !chain.Available() {
 		t.Skip("no direct convolution on this CPU")
 	}
-	for _, name := range []string{"resnet20", "convnet-quick"} {
+	// The winograd set's ConvNet-Quick chain runs conv2 and conv3 by
+	// Winograd as its graph does; ResNet-20's chain stays direct (its
+	// graph's 3×3 layers by Winograd round otherwise).
+	for _, c := range []struct {
+		name string
+		k    experiment.Kernels
+	}{{"resnet20", experiment.DirectKernels}, {"convnet-quick", experiment.DirectKernels}, {"convnet-quick", experiment.WinogradKernels}} {
 		opts := func(size int, train bool) Options {
 			o := resnetOpts(3, size, train, experiment.Standard)
-			o.Model = name
+			o.Model, o.Kernels = c.name, c.k
 			return o
 		}
-		testChainMatchesLayers(t, name, opts)
+		testChainMatchesLayers(t, c.name+"/"+string(c.k), opts)
 	}
 }
 
