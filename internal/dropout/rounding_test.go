@@ -10,17 +10,17 @@ import (
 )
 
 // TestRoundingAcrossSeeds measures, over twelve draws of the tiny net
-// (every variant and gradient rule, 8 maps of 8×8 and of 16×16, stride
-// 1), how far the gradients ∂J/∂x, ∂J/∂W1 and ∂J/∂W2 of the direct and
-// winograd kernel sets lie from the float64 formulas, in units of the
-// tolerance 1e-5 + 1e-4·|want| and of the same with its absolute term
-// scaled by the gradient's largest element past 1 (assertClose's two
-// bounds). The fixed absolute term does not cover float32 sums of several
-// hundred terms of gradients up to about 12 in size, which the direct
-// set's too exceed; the scaled one does, several times over. Winograd's
+// (every variant and gradient rule, 8 maps of 8×8 and of 16×16 under 3×3
+// and 5×5 kernels, stride 1), how far the gradients ∂J/∂x, ∂J/∂W1 and
+// ∂J/∂W2 of the direct and winograd kernel sets lie from the float64
+// formulas, in units of the tolerance 1e-5 + 1e-4·|want| and of the same
+// with its absolute term scaled by the gradient's largest element past 1
+// (assertClose's two bounds). The fixed absolute term does not cover
+// float32 sums of several hundred terms of gradients up to about 12 in
+// size, which the direct set's too exceed; the scaled one does. Winograd's
 // transforms round at several times the direct sums' error (up to about
-// one scaled tolerance), so the winograd set is held within three. -v prints
-// the table (results/bench/winograd-rounding.txt).
+// one and a half scaled tolerances), so the winograd set is held within
+// three. -v prints the table (results/bench/winograd-rounding.txt).
 func TestRoundingAcrossSeeds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("twelve draws of every variant")
