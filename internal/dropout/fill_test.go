@@ -55,23 +55,6 @@ func TestFillDrawsTheDocumentedStream(t *testing.T) {
 	}
 }
 
-// jump(p, k) is p after k outputs.
-func TestJump(t *testing.T) {
-	for _, k := range []uint64{0, 1, 2, 3, 64, 1000, 123457} {
-		p, q := rand.NewPCG(11, 13), rand.NewPCG(11, 13)
-		j := jump(p, k)
-		for range k {
-			q.Uint64()
-		}
-		if a, b := j.Uint64(), q.Uint64(); a != b {
-			t.Errorf("k=%d: jumped PCG gives %x, stepped one %x", k, a, b)
-		}
-		if a, b := p.Uint64(), rand.NewPCG(11, 13).Uint64(); a != b {
-			t.Errorf("k=%d: jump moved its argument", k)
-		}
-	}
-}
-
 func BenchmarkFill(b *testing.B) {
 	dst := make([]float32, 1<<20)
 	s := &Sampler{pcg: rand.NewPCG(1, 2)}

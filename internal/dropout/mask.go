@@ -1,13 +1,11 @@
 package dropout
 
 import (
-	"encoding/binary"
-	"math"
-	"math/bits"
 	"math/rand/v2"
 
 	"github.com/dropexp/dropexp/internal/experiment"
 	"github.com/dropexp/dropexp/internal/kernels"
+	"github.com/dropexp/dropexp/internal/pcg"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -139,99 +137,26 @@ func (s *Sampler) fill(dst []float32, r float64, multiply bool) {
 		return
 	}
 	keep := 1 - r
-	// A 32-bit uniform draw per element: two per PCG output, low half first.
-	// An element is kept when its draw is below thresh; the choice is made
-	// with a sign mask, not a branch, because at r = 0.3 a branch would be
-	// mispredicted on about every third element.
-	e := eps{thresh: int64(keep * (1 << 32)), kept: math.Float32bits(float32(1 / keep))}
+	// A 32-bit uniform draw per element: two per PCG output, low half
+	// first; an element is kept when its draw is below keep·2³².
+	thresh, kept := pcg.Threshold(keep), float32(1/keep)
 	pairs := len(dst) / 2
 	if parts := min(s.Threads, pairs/partPairs); parts > 1 {
 		kernels.Parallel(pairs, parts, func(_, lo, hi int) {
-			p := jump(s.pcg, uint64(lo))
-			e.pairs(&p, dst[2*lo:2*hi], multiply)
+			p := pcg.Jump(s.pcg, uint64(lo))
+			pcg.Eps(&p, dst[2*lo:2*hi], thresh, kept, multiply)
 		})
-		*s.pcg = jump(s.pcg, uint64(pairs))
+		*s.pcg = pcg.Jump(s.pcg, uint64(pairs))
 	} else {
-		e.pairs(s.pcg, dst[:2*pairs], multiply)
+		pcg.Eps(s.pcg, dst[:2*pairs], thresh, kept, multiply)
 	}
 	if n := 2 * pairs; n < len(dst) {
-		if v := e.of(s.pcg.Uint64()); multiply {
+		if v := pcg.NewOf(thresh, kept).Eps(s.pcg.Uint64()); multiply {
 			dst[n] *= v
 		} else {
 			dst[n] = v
 		}
 	}
-}
-
-// eps turns a 32-bit draw into ε: kept (1/(1−r)) below thresh, else +0.
-type eps struct {
-	thresh int64
-	kept   uint32
-}
-
-func (e eps) of(u uint64) float32 {
-	return math.Float32frombits(e.kept & uint32((int64(u&0xffffffff)-e.thresh)>>63))
-}
-
-// pairs draws dst's ε two per output of p (len(dst) even), writing them
-// or multiplying dst by them.
-func (e eps) pairs(p *rand.PCG, dst []float32, multiply bool) {
-	if multiply {
-		for i := 0; i < len(dst); i += 2 {
-			u := p.Uint64()
-			d := dst[i : i+2 : i+2]
-			d[0] *= e.of(u)
-			d[1] *= e.of(u >> 32)
-		}
-		return
-	}
-	for i := 0; i < len(dst); i += 2 {
-		u := p.Uint64()
-		d := dst[i : i+2 : i+2]
-		d[0] = e.of(u)
-		d[1] = e.of(u >> 32)
-	}
-}
-
-// jump returns p as it will be after k more outputs, in O(log k): the
-// PCG's state follows s ← s·mul + inc mod 2¹²⁸, and k steps of it are
-// one step with mul^k and inc·(mul^(k−1) + … + 1) (Brown, "Random number
-// generation with arbitrary strides", 1994).
-func jump(p *rand.PCG, k uint64) rand.PCG {
-	var b [20]byte
-	enc, _ := p.AppendBinary(b[:0])
-	s := u128{binary.BigEndian.Uint64(enc[4:]), binary.BigEndian.Uint64(enc[12:])}
-	mul, inc := u128{2549297995355413924, 4865540595714422341}, u128{6364136223846793005, 1442695040888963407}
-	accMul, accInc := u128{0, 1}, u128{}
-	for ; k > 0; k >>= 1 {
-		if k&1 == 1 {
-			accMul, accInc = accMul.mul(mul), accInc.mul(mul).add(inc)
-		}
-		inc = mul.add(u128{0, 1}).mul(inc)
-		mul = mul.mul(mul)
-	}
-	s = accMul.mul(s).add(accInc)
-	binary.BigEndian.PutUint64(enc[4:], s.hi)
-	binary.BigEndian.PutUint64(enc[12:], s.lo)
-	var q rand.PCG
-	if err := q.UnmarshalBinary(enc); err != nil {
-		panic(err) // an encoding AppendBinary just wrote
-	}
-	return q
-}
-
-// u128 is an unsigned 128-bit integer; arithmetic wraps mod 2¹²⁸.
-type u128 struct{ hi, lo uint64 }
-
-func (a u128) mul(b u128) u128 {
-	hi, lo := bits.Mul64(a.lo, b.lo)
-	return u128{hi + a.hi*b.lo + a.lo*b.hi, lo}
-}
-
-func (a u128) add(b u128) u128 {
-	lo, c := bits.Add64(a.lo, b.lo, 0)
-	hi, _ := bits.Add64(a.hi, b.hi, c)
-	return u128{hi, lo}
 }
 
 // MarshalBinary saves the sampler's random state (for checkpoints).
