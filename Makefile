@@ -188,9 +188,10 @@ sweep-kill-test: build
 # dropexp's training steps against an independent PyTorch implementation
 # (scripts/crosscheck.py; Debian python3-torch, python3-numpy,
 # python3-matplotlib): every variant x gradient rule x convolution path x
-# threads on ConvNet-Quick (ResNet-20: all of them for forward and augmented,
-# the others on one thread, direct; two cases each on the strided and the
-# winograd kernel sets) at
+# threads on ConvNet-Quick (three cases on the winograd kernel set;
+# ResNet-20: all of them for forward and augmented, the others on one
+# thread, direct; two cases each on the strided and the winograd kernel
+# sets) at
 # iterations 1 and 21, mask
 # statistics over 100 steps and a 200-step ConvNet-Quick trajectory, on
 # small synthetic CIFAR-10. CROSSCHECK_ARGS adds options (e.g. --data

@@ -835,7 +835,11 @@ def cmd_all(args):
     bad = 0
     iters = args.iters
     extra_cq = [("forward-layer-allsites-t2-direct", "dropout.variant=forward dropout.gradient=layer threads=2 dropout.sites=conv1,conv2,conv3,ip1,ip2"),
-                ("augmented-layer-allsites-t2-im2col", "dropout.variant=augmented dropout.ratio=0.3/0.01 dropout.gradient=layer threads=2 conv=im2col dropout.sites=conv1,conv2,conv3,ip1,ip2")]
+                ("augmented-layer-allsites-t2-im2col", "dropout.variant=augmented dropout.ratio=0.3/0.01 dropout.gradient=layer threads=2 conv=im2col dropout.sites=conv1,conv2,conv3,ip1,ip2"),
+                # The winograd kernel set: conv2 and conv3 by Winograd's F(2x2, 5x5).
+                ("plain-t2-winograd", "dropout.variant=plain threads=2 kernels=winograd"),
+                ("forward-layer-allsites-t1-winograd", "dropout.variant=forward dropout.ratio=0.3 dropout.gradient=layer threads=1 kernels=winograd dropout.sites=conv1,conv2,conv3,ip1,ip2"),
+                ("augmented-elementwise-allsites-t2-winograd", "dropout.variant=augmented dropout.ratio=0.3/0.01 dropout.gradient=elementwise threads=2 kernels=winograd dropout.sites=conv1,conv2,conv3,ip1,ip2")]
     nets = []
     if "convnet-quick" in args.models:
         nets.append(("convnet-quick", "configs/convnet-quick-cifar10.yaml", args.cq_batch, extra_cq))
