@@ -98,6 +98,23 @@ func (l *lanes) fold() float64 {
 func SumSq(x []float32, s float32) (sum, sq float64) {
 	var a, q lanes
 	i := vecSumSq(x, s, &a, &q)
+	return sumSqTail(x, s, i, &a, &q)
+}
+
+// SumSq4 is SumSq of four equally long x at once, the same bits: their
+// four chains of additions interleave instead of waiting on each other.
+func SumSq4(x *[4][]float32, s float32) (sum, sq [4]float64) {
+	var a, q [4]lanes
+	i := vecSumSq4(x, s, &a, &q)
+	for k := range x {
+		sum[k], sq[k] = sumSqTail(x[k], s, i, &a[k], &q[k])
+	}
+	return
+}
+
+// sumSqTail carries SumSq's lanes a, q on from element i to the end of x
+// and folds them.
+func sumSqTail(x []float32, s float32, i int, a, q *lanes) (sum, sq float64) {
 	a0, a1, a2, a3, q0, q1, q2, q3 := a[0], a[1], a[2], a[3], q[0], q[1], q[2], q[3]
 	for ; i+4 <= len(x); i += 4 {
 		v := x[i : i+4 : i+4]
@@ -110,7 +127,7 @@ func SumSq(x []float32, s float32) (sum, sq float64) {
 		a0 += d
 		q0 += float32(d * d)
 	}
-	a, q = lanes{a0, a1, a2, a3}, lanes{q0, q1, q2, q3}
+	*a, *q = lanes{a0, a1, a2, a3}, lanes{q0, q1, q2, q3}
 	return a.fold(), q.fold()
 }
 
@@ -136,15 +153,31 @@ func (r ReLUOf) keep(x float32) uint32 {
 // (r.On) and d′ = d otherwise: the sums of BatchNorm's backward pass, from
 // its input x rather than a stored x̂ or y, which rounds the same.
 func StdSums(d, x []float32, r ReLUOf, mu, inv float32) (sum, dot float64) {
-	x = x[:len(d)]
+	var a, q lanes
+	i := vecStdSums(d, x[:len(d)], r, mu, inv, &a, &q)
+	return stdSumsTail(d, x[:len(d)], r, mu, inv, i, &a, &q)
+}
+
+// StdSums4 is StdSums of four equally long pairs d, x at once, the same
+// bits: their chains of additions interleave.
+func StdSums4(d, x *[4][]float32, r ReLUOf, mu, inv float32) (sum, dot [4]float64) {
+	var a, q [4]lanes
+	i := vecStdSums4(d, x, r, mu, inv, &a, &q)
+	for k := range d {
+		sum[k], dot[k] = stdSumsTail(d[k], x[k][:len(d[k])], r, mu, inv, i, &a[k], &q[k])
+	}
+	return
+}
+
+// stdSumsTail carries StdSums' lanes a, q on from element i to the end of
+// d and folds them.
+func stdSumsTail(d, x []float32, r ReLUOf, mu, inv float32, i int, a, q *lanes) (sum, dot float64) {
 	term := func(i int) float32 {
 		if !r.On {
 			return d[i]
 		}
 		return math.Float32frombits(math.Float32bits(d[i]) & r.keep(x[i]))
 	}
-	var a, q lanes
-	i := vecStdSums(d, x, r, mu, inv, &a, &q)
 	a0, a1, a2, a3, q0, q1, q2, q3 := a[0], a[1], a[2], a[3], q[0], q[1], q[2], q[3]
 	for ; i+4 <= len(d); i += 4 {
 		v0, v1, v2, v3 := term(i), term(i+1), term(i+2), term(i+3)
@@ -157,7 +190,7 @@ func StdSums(d, x []float32, r ReLUOf, mu, inv float32) (sum, dot float64) {
 		a0 += v
 		q0 += float32(v * ((x[i] - mu) * inv))
 	}
-	a, q = lanes{a0, a1, a2, a3}, lanes{q0, q1, q2, q3}
+	*a, *q = lanes{a0, a1, a2, a3}, lanes{q0, q1, q2, q3}
 	return a.fold(), q.fold()
 }
 

@@ -14,6 +14,8 @@ func vecReLU(dst, x []float32) int                                              
 func vecReLUGrad(dst, y, d []float32) int                                              { return 0 }
 func vecSumSq(x []float32, s float32, a, q *lanes) int                                 { return 0 }
 func vecStdSums(d, x []float32, r ReLUOf, mu, inv float32, a, q *lanes) int            { return 0 }
+func vecSumSq4(x *[4][]float32, s float32, a, q *[4]lanes) int                         { return 0 }
+func vecStdSums4(d, x *[4][]float32, r ReLUOf, mu, inv float32, a, q *[4]lanes) int    { return 0 }
 func vecNormalize(dst, x []float32, mu, g, b float32, relu bool) int                   { return 0 }
 func vecAddReLU(dst, a, b []float32) int                                               { return 0 }
 func vecBNGrad(dst, d, x []float32, r ReLUOf, mu, inv, k, a, b float32) int            { return 0 }

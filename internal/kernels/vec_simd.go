@@ -133,6 +133,63 @@ func vecSumSq(x []float32, s float32, a, q *lanes) int {
 	return i
 }
 
+// vecSumSq4 is vecSumSq on four x of one length, their chains interleaved.
+func vecSumSq4(x *[4][]float32, s float32, a, q *[4]lanes) int {
+	if !avx2 {
+		return 0
+	}
+	sv := archsimd.BroadcastFloat32x4(s)
+	var a0, a1, a2, a3, q0, q1, q2, q3 f4
+	x0, x1, x2, x3 := x[0], x[1][:len(x[0])], x[2][:len(x[0])], x[3][:len(x[0])]
+	i := 0
+	for ; i+4 <= len(x0); i += 4 {
+		d0, d1 := load4(x0[i:]).Sub(sv), load4(x1[i:]).Sub(sv)
+		d2, d3 := load4(x2[i:]).Sub(sv), load4(x3[i:]).Sub(sv)
+		a0, a1, a2, a3 = a0.Add(d0), a1.Add(d1), a2.Add(d2), a3.Add(d3)
+		q0, q1, q2, q3 = q0.Add(d0.Mul(d0)), q1.Add(d1.Mul(d1)), q2.Add(d2.Mul(d2)), q3.Add(d3.Mul(d3))
+	}
+	for k, v := range [4]f4{a0, a1, a2, a3} {
+		v.Store((*[4]float32)(&a[k]))
+	}
+	for k, v := range [4]f4{q0, q1, q2, q3} {
+		v.Store((*[4]float32)(&q[k]))
+	}
+	return i
+}
+
+// vecStdSums4 is vecStdSums on four pairs d, x of one length, their
+// chains interleaved.
+func vecStdSums4(d, x *[4][]float32, r ReLUOf, mu, inv float32, a, q *[4]lanes) int {
+	if !avx2 {
+		return 0
+	}
+	m, s := archsimd.BroadcastFloat32x4(mu), archsimd.BroadcastFloat32x4(inv)
+	rm, rg, rb := archsimd.BroadcastFloat32x4(r.Mu), archsimd.BroadcastFloat32x4(r.G), archsimd.BroadcastFloat32x4(r.B)
+	var sa, sq [4]f4
+	n := len(d[0])
+	var dd, xx [4][]float32
+	for k := range dd {
+		dd[k], xx[k] = d[k][:n], x[k][:n]
+	}
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		for k := 0; k < 4; k++ {
+			xv := load4(xx[k][i:])
+			v := load4(dd[k][i:])
+			if r.On {
+				v = keepPositive4(v, xv.Sub(rm).Mul(rg).Add(rb))
+			}
+			sa[k] = sa[k].Add(v)
+			sq[k] = sq[k].Add(v.Mul(xv.Sub(m).Mul(s)))
+		}
+	}
+	for k := range sa {
+		sa[k].Store((*[4]float32)(&a[k]))
+		sq[k].Store((*[4]float32)(&q[k]))
+	}
+	return i
+}
+
 // vecStdSums masks d by y ≠ 0 when y is not nil.
 func vecStdSums(d, x []float32, r ReLUOf, mu, inv float32, a, q *lanes) int {
 	if !avx2 {

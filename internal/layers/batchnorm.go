@@ -100,8 +100,17 @@ func (op *bnOp) forward(vs []G.Value) (G.Value, error) {
 				// mean does not cancel the variance away.
 				shift := x[ch*p]
 				var sum, sq float64
-				for i := 0; i < n; i++ {
-					s1, s2 := kernels.SumSq(x[(i*c+ch)*p:(i*c+ch+1)*p], shift)
+				at := func(i int) []float32 { return x[(i*c+ch)*p : (i*c+ch+1)*p] }
+				i := 0
+				for ; i+4 <= n; i += 4 {
+					s1, s2 := kernels.SumSq4(&[4][]float32{at(i), at(i + 1), at(i + 2), at(i + 3)}, shift)
+					for k := range s1 {
+						sum += s1[k]
+						sq += s2[k]
+					}
+				}
+				for ; i < n; i++ {
+					s1, s2 := kernels.SumSq(at(i), shift)
 					sum += s1
 					sq += s2
 				}
@@ -227,9 +236,20 @@ func (op *bnOp) sumsForward(vs []G.Value) (G.Value, error) {
 	kernels.Parallel(c, op.cfg.Threads, func(_, lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var sd, sdx float64
-			for i := 0; i < n; i++ {
-				off := (i*c + ch) * p
-				s1, s2 := kernels.StdSums(d[off:off+p], x[off:off+p], op.relu[ch], float32(op.mean[ch]), float32(op.inv[ch]))
+			r, mu, inv := op.relu[ch], float32(op.mean[ch]), float32(op.inv[ch])
+			at := func(s []float32, i int) []float32 { return s[(i*c+ch)*p : (i*c+ch+1)*p] }
+			i := 0
+			for ; i+4 <= n; i += 4 {
+				dd := [4][]float32{at(d, i), at(d, i+1), at(d, i+2), at(d, i+3)}
+				xx := [4][]float32{at(x, i), at(x, i+1), at(x, i+2), at(x, i+3)}
+				s1, s2 := kernels.StdSums4(&dd, &xx, r, mu, inv)
+				for k := range s1 {
+					sd += s1[k]
+					sdx += s2[k]
+				}
+			}
+			for ; i < n; i++ {
+				s1, s2 := kernels.StdSums(at(d, i), at(x, i), r, mu, inv)
 				sd += s1
 				sdx += s2
 			}
