@@ -254,6 +254,19 @@ func (p *Plan) TransformWeights(u, w []float32, transposed bool) {
 // TransformWeightsMaps is TransformWeights for output maps [m0, m1) only,
 // so that threads can share the work.
 func (p *Plan) TransformWeightsMaps(u, w []float32, transposed bool, m0, m1 int) {
+	// Whole blocks of 8 maps go eight lanes at a time where the CPU can,
+	// each lane the loop below; the maps before and after them one by one.
+	b0, b1 := (m0+7)/8*8, m1/8*8
+	if b0 < b1 && transformWeights8(p, u, w, transposed, b0, b1) {
+		p.transformWeightsLoop(u, w, transposed, m0, b0)
+		p.transformWeightsLoop(u, w, transposed, b1, m1)
+		return
+	}
+	p.transformWeightsLoop(u, w, transposed, m0, m1)
+}
+
+// transformWeightsLoop is TransformWeightsMaps one map at a time.
+func (p *Plan) transformWeightsLoop(u, w []float32, transposed bool, m0, m1 int) {
 	if p.K == 5 {
 		p.transformWeights5(u, w, transposed, m0, m1)
 		return

@@ -585,3 +585,22 @@ func TestPackedEqualLoops(t *testing.T) {
 		t.Fatal("7 images of 8x8 maps (28 tiles) packed into vectors of 16")
 	}
 }
+
+// TransformWeightsMaps (eight maps a lane on AVX2) gives the one-map
+// loop's bits over any range of maps, both kernels, both ways round.
+func TestTransformWeightsLanes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, k := range []int{3, 5} {
+		for _, transposed := range []bool{false, true} {
+			p := NewPlan(8, 32, 8, 8, k)
+			w := randoms(rng, p.M*p.C*k*k)
+			for _, r := range [][2]int{{0, 32}, {3, 29}, {8, 16}, {5, 7}} {
+				got, want := randoms(rng, p.WeightsLen()), make([]float32, p.WeightsLen())
+				copy(want, got)
+				p.TransformWeightsMaps(got, w, transposed, r[0], r[1])
+				p.transformWeightsLoop(want, w, transposed, r[0], r[1])
+				same(t, "weights", got, want)
+			}
+		}
+	}
+}

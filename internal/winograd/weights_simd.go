@@ -1,0 +1,70 @@
+//go:build goexperiment.simd && amd64
+
+package winograd
+
+import "simd/archsimd"
+
+// transformWeights8 is transformWeightsLoop for the maps [b0, b1) (whole
+// blocks of 8) eight maps at a time, one per lane of an AVX2 vector: the
+// same products and sums in the same order, each rounded, so the same
+// bits. It reports false where the CPU lacks AVX2.
+func transformWeights8(p *Plan, u, w []float32, transposed bool, b0, b1 int) bool {
+	if !archsimd.X86.AVX2() {
+		return false
+	}
+	k := p.K
+	gk := g[:]
+	var g5s [6][5]float32
+	if k == 5 {
+		g5s = g5
+	}
+	var gb [6][5]archsimd.Float32x8
+	for a := 0; a < 6; a++ {
+		for i := 0; i < k; i++ {
+			if k == 5 {
+				gb[a][i] = archsimd.BroadcastFloat32x8(g5s[a][i])
+			} else {
+				gb[a][i] = archsimd.BroadcastFloat32x8(gk[a][i])
+			}
+		}
+	}
+	var lane [8]float32
+	var kv [5][5]archsimd.Float32x8
+	var t [6][5]archsimd.Float32x8
+	for mb := b0; mb < b1; mb += 8 {
+		for c := 0; c < p.C; c++ {
+			for i := 0; i < k; i++ {
+				for j := 0; j < k; j++ {
+					for l := range lane {
+						m := mb + l
+						if transposed {
+							lane[l] = w[((c*p.M+m)*k+k-1-i)*k+k-1-j]
+						} else {
+							lane[l] = w[((m*p.C+c)*k+i)*k+j]
+						}
+					}
+					kv[i][j] = archsimd.LoadFloat32x8Slice(lane[:])
+				}
+			}
+			for a := 0; a < 6; a++ { // G·k
+				for j := 0; j < k; j++ {
+					s := gb[a][0].Mul(kv[0][j])
+					for i := 1; i < k; i++ {
+						s = s.Add(gb[a][i].Mul(kv[i][j]))
+					}
+					t[a][j] = s
+				}
+			}
+			for a := 0; a < 6; a++ {
+				for b := 0; b < 6; b++ {
+					v := t[a][0].Mul(gb[b][0])
+					for j := 1; j < k; j++ {
+						v = v.Add(t[a][j].Mul(gb[b][j]))
+					}
+					v.StoreSlice(u[((a*6+b)*p.M/8+mb/8)*p.C*8+c*8:])
+				}
+			}
+		}
+	}
+	return true
+}
