@@ -73,6 +73,16 @@ type Plan struct {
 	// else qc = nq.
 	pack *packing
 	qc   int
+	// The transforms' offsets, fixed by the plan: the input transform's
+	// reads of a channel's phases and writes of its runs, the output
+	// transform's reads of a map's products and writes of its runs, and
+	// the output-gradient transform's reads of a map's phases and writes
+	// of its runs.
+	inSoff, inDoff [36]int
+	outSoff        [36]int
+	outDoff        [16]int
+	gradSoff       [16]int
+	gradDoff       [36]int
 }
 
 // Fits reports whether F(4×4, 3×3) or F(2×2, 5×5) computes this
@@ -157,7 +167,40 @@ func newGroupPlan(c, m, h, w, k, g int, packed bool) *Plan {
 			p.qc = g * p.th * p.tw
 		}
 	}
+	p.offsets()
 	return p
+}
+
+// offsets fills the transforms' offsets. A tile at grid position q reads
+// d[i][j] from phase (i%mt, j%mt) at q + (i/mt)·ld + j/mt; its output
+// (gradient) pixel (i, j) is padded pixel (i+pad, j+pad), pad = K/2.
+func (p *Plan) offsets() {
+	mt, pad, nq, qc := p.mt, p.K/2, p.nq, p.qc
+	stride := nq // between runs: the grid's positions, or packed its tiles
+	if p.pack != nil {
+		stride = qc
+	}
+	for i := 0; i < 6; i++ {
+		for j := 0; j < 6; j++ {
+			p.inSoff[i*6+j] = ((i%mt)*mt+j%mt)*p.phase + (i/mt)*p.ld + j/mt
+		}
+	}
+	for a := range p.inDoff {
+		p.inDoff[a] = a * stride
+		p.outSoff[a] = a * qc
+		p.gradDoff[a] = a * p.M * stride
+	}
+	for i := 0; i < mt*mt; i++ {
+		p.outDoff[i] = 24*nq + i*nq // Y's runs in tmp
+		if p.pack != nil {
+			p.outDoff[i] = i * qc // in grid, spread into tmp after
+		}
+	}
+	for i := 0; i < mt; i++ {
+		for j := 0; j < mt; j++ {
+			p.gradSoff[mt*i+j] = (((i+pad)%mt)*mt+(j+pad)%mt)*p.phase + ((i+pad)/mt)*p.ld + (j+pad)/mt
+		}
+	}
 }
 
 // scratch cuts scratch into the phase planes of maps maps (and 32 floats
@@ -397,21 +440,11 @@ func (p *Plan) splitMaps(phases, x, mask []float32, n, maps int, keep *Padded) {
 // reads the tiles alone (each vector's from the 32 positions that hold
 // them) and writes them one after another.
 func (p *Plan) inputTransform(v, ph, tmp []float32, c int) {
-	var soff, doff [36]int
-	for i := 0; i < 6; i++ {
-		for j := 0; j < 6; j++ {
-			soff[i*6+j] = ((i%p.mt)*p.mt+j%p.mt)*p.phase + (i/p.mt)*p.ld + j/p.mt
-			doff[i*6+j] = (i*6 + j) * p.nq
-		}
-	}
 	if p.pack == nil {
-		inputTiles(v[c*Xi*p.nq:], &doff, ph, &soff, tmp, p.nq)
+		inputTiles(v[c*Xi*p.nq:], &p.inDoff, ph, &p.inSoff, tmp, p.nq)
 		return
 	}
-	for xi := range doff {
-		doff[xi] = xi * p.qc
-	}
-	inputTilesPacked(p.pack, v[c*Xi*p.qc:], &doff, ph, &soff, tmp)
+	inputTilesPacked(p.pack, v[c*Xi*p.qc:], &p.inDoff, ph, &p.inSoff, tmp)
 }
 
 // multiply computes prod[m][ξ][q] = Σ_c u[ξ][m][c]·v[c][ξ][q] with the
@@ -443,22 +476,14 @@ func (p *Plan) multiply(prod, v, u []float32) {
 // positions.
 func (p *Plan) outputTransform(out, mask, prod, tmp, grid []float32, m, n int, bias float32, hasBias bool) {
 	nq, qc, no := p.nq, p.qc, p.mt*p.mt
-	var soff [36]int
-	for a := range soff {
-		soff[a] = a * qc
-	}
-	dst, base, stride := tmp, 24*nq, nq
+	dst := tmp
 	if p.pack != nil {
-		dst, base, stride = grid, 0, qc
-	}
-	var doff [16]int
-	for i := 0; i < no; i++ {
-		doff[i] = base + i*stride
+		dst = grid
 	}
 	if p.K == 5 {
-		output2Tiles(dst, (*[4]int)(doff[:4]), prod[m*Xi*qc:], &soff, tmp, qc)
+		output2Tiles(dst, (*[4]int)(p.outDoff[:4]), prod[m*Xi*qc:], &p.outSoff, tmp, qc)
 	} else {
-		outputTiles(dst, &doff, prod[m*Xi*qc:], &soff, tmp, qc)
+		outputTiles(dst, &p.outDoff, prod[m*Xi*qc:], &p.outSoff, tmp, qc)
 	}
 	if p.pack != nil {
 		for i := 0; i < no; i++ {
@@ -515,33 +540,21 @@ func (p *Plan) GroupWeightGrad(sums, x, mask, d, scratch []float32, n int) {
 	}
 	p.splitMaps(phases, d, nil, n, p.M, nil)
 	p.clearTails(phases, n, p.M)
-	// Output pixel (mt·ty+i, mt·tx+j) is padded pixel (mt·ty+i+pad,
-	// mt·tx+j+pad), pad = k/2.
-	var soff [16]int
-	var doff [36]int
-	mt, pad := p.mt, p.K/2
-	for i := 0; i < mt; i++ {
-		for j := 0; j < mt; j++ {
-			soff[mt*i+j] = (((i+pad)%mt)*mt+(j+pad)%mt)*p.phase + ((i+pad)/mt)*p.ld + (j+pad)/mt
-		}
-	}
+	soff, doff, mt := &p.gradSoff, &p.gradDoff, p.mt
 	for m := 0; m < p.M; m++ {
-		stride, dst, src := nq, dm[m*nq:], phases[m*mt*mt*p.phase:]
+		dst, src := dm[m*nq:], phases[m*mt*mt*p.phase:]
 		if p.pack != nil {
-			stride, dst = qc, dm[m*qc:]
-		}
-		for a := range doff {
-			doff[a] = a * p.M * stride
+			dst = dm[m*qc:]
 		}
 		switch {
 		case p.pack == nil && p.K == 5:
-			grad2Tiles(dst, &doff, src, (*[4]int)(soff[:4]), tmp, nq)
+			grad2Tiles(dst, doff, src, (*[4]int)(soff[:4]), tmp, nq)
 		case p.pack == nil:
-			gradTiles(dst, &doff, src, &soff, tmp, nq)
+			gradTiles(dst, doff, src, soff, tmp, nq)
 		case p.K == 5:
-			grad2TilesPacked(p.pack, dst, &doff, src, (*[4]int)(soff[:4]), tmp)
+			grad2TilesPacked(p.pack, dst, doff, src, (*[4]int)(soff[:4]), tmp)
 		default:
-			gradTilesPacked(p.pack, dst, &doff, src, &soff, tmp)
+			gradTilesPacked(p.pack, dst, doff, src, soff, tmp)
 		}
 	}
 	for xi := 0; xi < Xi; xi++ {
