@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Writes internal/winograd's assembly: transform_amd64.s (the input,
-output and output-gradient transforms of F(4x4, 3x3) and F(2x2, 5x5), 16 tile positions at a time) and split_amd64.s (the phase split and the output scatter for
-maps 32, 16 and 8 wide). The loops are unrolled here, so edit this script
+output and output-gradient transforms of F(4x4, 3x3) and F(2x2, 5x5), 16
+tile positions at a time, over the tile grid or packed tiles),
+split_amd64.s (the phase split and the output scatter for maps 32, 16
+and 8 wide) and split2_amd64.s (F(2x2, 5x5)'s, for maps 16 and 8 wide).
+The loops are unrolled here, so edit this script
 and run it from the repository root (python3 scripts/winograd_asm.py),
 then go test ./internal/winograd, which checks every kernel against the Go
 loop it computes (internal/winograd/transform.go)."""
@@ -137,10 +140,14 @@ w('''//go:build amd64 && !noasm
 	VPBROADCASTD R9, Z31
 ''')
 
-def tiles(name, goloop, doff, soff, nin, nout, macro, lines, label, sep):
+def tiles(name, goloop, doff, soff, nin, nout, macro, lines, label, sep, like=None):
     """Emits a two-pass transform of an nin×nin block into nout×nout, 16
-    positions at a time: rows into tmp, then columns into dst."""
-    w(sep + f'''// func {name}(dst *float32, doff *[{nout*nout}]int, src *float32, soff *[{nin*nin}]int, tmp *float32, n int)
+    positions at a time: rows into tmp, then columns into dst. With like
+    (the unpacked kernel's name) it takes packed tiles instead: vector v
+    reads each input as a permute by idx of the 32 positions at base[v],
+    and writes its 16 tiles one after another."""
+    if like is None:
+        w(sep + f'''// func {name}(dst *float32, doff *[{nout*nout}]int, src *float32, soff *[{nin*nin}]int, tmp *float32, n int)
 //
 // The Go loop: {goloop} in transform.go. For k = 0, 16, …, n−16:
 {lines}
@@ -160,34 +167,8 @@ TEXT ·{name}(SB), NOSPLIT, $0-48
 {label}loop:
 	LEAQ (SI)(R8*1), R10
 	LEAQ (AX)(R8*1), R11''')
-    for i in range(nin):
-        for j in range(nin):
-            w(f'\tMOVQ {(i*nin+j)*8}(CX), R9')
-            w(f'\tVMOVUPS (R10)(R9*4), Z{j}')
-        w('\t' + macro)
-        for b in range(nout):
-            w(f'\tVMOVUPS Z{6+b}, {(i*nout+b)*64}(DI)')
-    for b in range(nout):
-        for i in range(nin):
-            w(f'\tVMOVUPS {(i*nout+b)*64}(DI), Z{i}')
-        w('\t' + macro)
-        for a in range(nout):
-            w(f'\tMOVQ {(a*nout+b)*8}(BX), R9')
-            w(f'\tVMOVUPS Z{6+a}, (R11)(R9*4)')
-    w(f'''	ADDQ $64, R8
-	CMPQ R8, DX
-	JLT  {label}loop
-
-{label}done:
-	VZEROUPPER
-	RET''')
-
-
-def packed_tiles(name, like, goloop, doff, soff, nin, nout, macro, label, sep):
-    """Emits a two-pass transform like tiles(), over packed tiles: vector v
-    reads each input as a permute by idx of the 32 positions at base[v],
-    and writes its 16 tiles one after another."""
-    w(sep + f'''// func {name}(dst *float32, doff *[{doff}]int, src *float32, soff *[{soff}]int, tmp *float32, base *int32, vectors int, idx *[16]uint32)
+    else:
+        w(sep + f'''// func {name}(dst *float32, doff *[{doff}]int, src *float32, soff *[{soff}]int, tmp *float32, base *int32, vectors int, idx *[16]uint32)
 //
 // The Go loop: {goloop} in transform.go. As {like}, with each
 // input of vector v picked by idx from the 32 positions at base[v] + soff
@@ -215,8 +196,9 @@ TEXT ·{name}(SB), NOSPLIT, $0-64
         for j in range(nin):
             w(f'\tMOVQ {(i*nin+j)*8}(CX), R9')
             w(f'\tVMOVUPS (R10)(R9*4), Z{j}')
-            w(f'\tVMOVUPS 64(R10)(R9*4), Z17')
-            w(f'\tVPERMT2PS Z17, Z27, Z{j}')
+            if like is not None:
+                w(f'\tVMOVUPS 64(R10)(R9*4), Z17')
+                w(f'\tVPERMT2PS Z17, Z27, Z{j}')
         w('\t' + macro)
         for b in range(nout):
             w(f'\tVMOVUPS Z{6+b}, {(i*nout+b)*64}(DI)')
@@ -227,11 +209,16 @@ TEXT ·{name}(SB), NOSPLIT, $0-64
         for a in range(nout):
             w(f'\tMOVQ {(a*nout+b)*8}(BX), R9')
             w(f'\tVMOVUPS Z{6+a}, (R11)(R9*4)')
-    w(f'''	ADDQ $4, R12
+    if like is None:
+        w(f'''	ADDQ $64, R8
+	CMPQ R8, DX
+	JLT  {label}loop''')
+    else:
+        w(f'''	ADDQ $4, R12
 	ADDQ $64, R8
 	DECQ R13
-	JNZ  {label}loop
-
+	JNZ  {label}loop''')
+    w(f'''
 {label}done:
 	VZEROUPPER
 	RET''')
@@ -247,9 +234,9 @@ tiles('gradTilesAsm', 'gradTilesGo', 36, 16, 4, 6, 'A4', '''// t[i][b] = A·(src
 // dst[doff[6a+b]+k] = A·(t[i][b])_i.''', 'grad', '\n\n')
 tiles('grad2TilesAsm', 'grad2TilesGo', 36, 4, 2, 6, 'A2', '''// t[i][b] = A·(src[soff[2i+j]+k])_j into tmp, then
 // dst[doff[6a+b]+k] = A·(t[i][b])_i (F(2×2, 5×5)).''', 'grad2', '\n\n')
-packed_tiles('inputTilesPackedAsm', 'inputTilesAsm', 'inputTilesPackedGo', 36, 36, 6, 6, 'BT6', 'inp', '\n\n')
-packed_tiles('gradTilesPackedAsm', 'gradTilesAsm', 'gradTilesPackedGo', 36, 16, 4, 6, 'A4', 'gradp', '\n\n')
-packed_tiles('grad2TilesPackedAsm', 'grad2TilesAsm', 'grad2TilesPackedGo', 36, 4, 2, 6, 'A2', 'grad2p', '\n\n')
+tiles('inputTilesPackedAsm', 'inputTilesPackedGo', 36, 36, 6, 6, 'BT6', '', 'inp', '\n\n', like='inputTilesAsm')
+tiles('gradTilesPackedAsm', 'gradTilesPackedGo', 36, 16, 4, 6, 'A4', '', 'gradp', '\n\n', like='gradTilesAsm')
+tiles('grad2TilesPackedAsm', 'grad2TilesPackedGo', 36, 4, 2, 6, 'A2', '', 'grad2p', '\n\n', like='grad2TilesAsm')
 write('internal/winograd/transform_amd64.s', L)
 
 # split_amd64.s
@@ -415,3 +402,161 @@ sc{W}:''')
     w('\tADDQ CX, AX'); w('\tDECQ DX'); w(f'\tJNZ  sc{W}')
     w('\tVZEROUPPER'); w('\tRET')
 write('internal/winograd/split_amd64.s', L)
+
+
+# split2_amd64.s
+L=[]
+w=L.append
+w("""//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// The phase split and the output scatter of F(2×2, 5×5) for maps 16 and
+// 8 wide (ConvNet-Quick's 5×5 layers), AVX-512: values are moved,
+// multiplied by a mask or added to a bias as split2PlaneGo and
+// scatter2PlaneGo in transform.go do, so the same bits.""")
+for W in (16, 8):
+    v, sz = ('Z', 64) if W == 16 else ('Y', 32)     # a row's register and its bytes
+    h, hs = ('Y', 32) if W == 16 else ('X', 16)     # half a row: a phase's w/2 values
+    last = 4 * (W // 2 + 1)                         # the phase row's trailing zero
+    ext = 'VEXTRACTF64X4' if W == 16 else 'VEXTRACTF128'
+    if W == 16:
+        w("""
+// func split2Plane16(dst *float32, plane, ld int, src, mask *float32, th int, idx *[16]uint32, pad *float32, pld int)
+//
+// split2PlaneGo for w = 16 (ld = 10): each source row (times mask, and
+// copied to pad) is split into its even and odd columns by one permute,
+// which go to phases (a, 0) and (a, 1) at row r/2+1 of their planes
+// (a = r mod 2), between zeros; rows 0 and th+1 of every phase are zero.""")
+    else:
+        w("""
+// func split2Plane8(dst *float32, plane, ld int, src, mask *float32, th int, idx *[16]uint32, pad *float32, pld int)
+//
+// split2PlaneGo for w = 8 (ld = 6): split2Plane16 on rows of 8, the
+// permute over Y registers (idx's first 8 lanes).""")
+    w(f"""TEXT ·split2Plane{W}(SB), NOSPLIT, $0-72
+	MOVQ dst+0(FP), AX
+	MOVQ plane+8(FP), BX
+	MOVQ ld+16(FP), CX
+	MOVQ src+24(FP), SI
+	MOVQ mask+32(FP), DI
+	MOVQ th+40(FP), DX
+	MOVQ idx+48(FP), R8
+	MOVQ pad+56(FP), R9
+	MOVQ pld+64(FP), R10
+	SHLQ $2, BX
+	SHLQ $2, CX
+	SHLQ $2, R10
+	VMOVDQU32 (R8), {v}20
+	VPXORD Z31, Z31, Z31
+	LEAQ (BX)(BX*2), R12 // 3·plane
+	// Row 0 and row th+1 of the four phases.
+	MOVQ DX, R13
+	INCQ R13
+	IMULQ CX, R13
+	ADDQ AX, R13
+	MOVQ AX, R11
+	MOVQ $4, R14
+
+zero{W}:
+	VMOVUPS {h}31, (R11)
+	MOVQ $0, {hs}(R11)
+	VMOVUPS {h}31, (R13)
+	MOVQ $0, {hs}(R13)
+	ADDQ BX, R11
+	ADDQ BX, R13
+	DECQ R14
+	JNZ  zero{W}
+	LEAQ (AX)(CX*1), R11 // row 1 of phase (0, 0)
+
+rows{W}:""")
+    for a, lab, rows in ((0, 'a', ('', '(BX*1)')), (1, 'b', ('(BX*2)', '(R12*1)'))):
+        w(f"""	// a = {a}: phases ({a}, 0) and ({a}, 1)
+	VMOVUPS (SI), {v}0
+	ADDQ ${sz}, SI
+	TESTQ DI, DI
+	JZ   nm{W}{lab}
+	VMULPS (DI), {v}0, {v}0
+	ADDQ ${sz}, DI
+
+nm{W}{lab}:
+	TESTQ R9, R9
+	JZ   np{W}{lab}
+	VMOVUPS {v}0, (R9)
+	ADDQ R10, R9
+
+np{W}{lab}:
+	VPERMPS {v}0, {v}20, {v}1
+	{ext} $1, {v}1, {h}2""")
+        for b, idx in enumerate(rows):
+            w(f"""	MOVL $0, (R11){idx}
+	VMOVUPS {h}{1+b}, 4(R11){idx}
+	MOVL $0, {last}(R11){idx}""")
+        if a == 0:
+            w('')
+    w(f"""	ADDQ CX, R11
+	DECQ DX
+	JNZ  rows{W}
+	VZEROUPPER
+	RET""")
+for W in (16, 8):
+    v, sz = ('Z', 64) if W == 16 else ('Y', 32)
+    h = 'Y' if W == 16 else 'X'
+    ins = 'VINSERTF64X4' if W == 16 else 'VINSERTF128'
+    if W == 16:
+        w("""
+// func scatter2Plane16(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[16]uint32)
+//
+// scatter2PlaneGo for w = 16: output row 2ty+i is runs y[2i] and
+// y[2i+1] (run floats apart) at ty·ld, interleaved by one permute, plus
+// bias when hasBias, times mask's row when mask is not nil.""")
+    else:
+        w("""
+// func scatter2Plane8(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[16]uint32)
+//
+// scatter2PlaneGo for w = 8: scatter2Plane16 on rows of 8, over Y
+// registers (idx's first 8 lanes).""")
+    w(f"""TEXT ·scatter2Plane{W}(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ y+8(FP), AX
+	MOVQ mask+16(FP), R10
+	MOVQ run+24(FP), BX
+	MOVQ ld+32(FP), CX
+	MOVQ th+40(FP), DX
+	VBROADCASTSS bias+48(FP), {v}30
+	MOVBQZX hasBias+52(FP), R9
+	MOVQ idx+56(FP), R8
+	SHLQ $2, BX
+	SHLQ $2, CX
+	VMOVDQU32 (R8), {v}20
+	LEAQ (BX)(BX*2), R12 // 3·run
+
+sc{W}:
+	VMOVUPS (AX), {h}0
+	{ins} $1, (AX)(BX*1), {v}0, {v}0
+	VMOVUPS (AX)(BX*2), {h}1
+	{ins} $1, (AX)(R12*1), {v}1, {v}1
+	TESTQ R9, R9
+	JZ   nb{W}
+	VADDPS {v}30, {v}0, {v}0
+	VADDPS {v}30, {v}1, {v}1
+
+nb{W}:
+	VPERMPS {v}0, {v}20, {v}8
+	VPERMPS {v}1, {v}20, {v}9
+	TESTQ R10, R10
+	JZ   nm{W}
+	VMULPS (R10), {v}8, {v}8
+	VMULPS {sz}(R10), {v}9, {v}9
+	ADDQ ${2*sz}, R10
+
+nm{W}:
+	VMOVUPS {v}8, (DI)
+	VMOVUPS {v}9, {sz}(DI)
+	ADDQ ${2*sz}, DI
+	ADDQ CX, AX
+	DECQ DX
+	JNZ  sc{W}
+	VZEROUPPER
+	RET""")
+write('internal/winograd/split2_amd64.s', L)
