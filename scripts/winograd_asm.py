@@ -17,6 +17,41 @@ def write(path, lines):
         f.write(text)
 
 
+# The split kernels' arguments into registers: dst AX, plane BX and ld CX
+# (bytes), src SI, mask DI, th DX, idx R8, pad R9, pld R10 (bytes).
+SPLIT_ARGS = """	MOVQ dst+0(FP), AX
+	MOVQ plane+8(FP), BX
+	MOVQ ld+16(FP), CX
+	MOVQ src+24(FP), SI
+	MOVQ mask+32(FP), DI
+	MOVQ th+40(FP), DX
+	MOVQ idx+48(FP), R8
+	MOVQ pad+56(FP), R9
+	MOVQ pld+64(FP), R10
+	SHLQ $2, BX
+	SHLQ $2, CX
+	SHLQ $2, R10
+"""
+
+
+def scatter_args(r):
+    """The scatter kernels' arguments into registers: dst DI, y AX, mask
+    R10, run BX and ld CX (bytes), th DX, the bias broadcast in r30,
+    hasBias R9, idx R8."""
+    return f"""	MOVQ dst+0(FP), DI
+	MOVQ y+8(FP), AX
+	MOVQ mask+16(FP), R10
+	MOVQ run+24(FP), BX
+	MOVQ ld+32(FP), CX
+	MOVQ th+40(FP), DX
+	VBROADCASTSS bias+48(FP), {r}30
+	MOVBQZX hasBias+52(FP), R9
+	MOVQ idx+56(FP), R8
+	SHLQ $2, BX
+	SHLQ $2, CX
+"""
+
+
 def scatter_tail(w, n, r, size):
     """The scatter's one-permute tail for maps 16 and 8 wide: bias, the
     interleave, the mask, the store, on registers r (Z or Y) of size bytes."""
@@ -319,19 +354,7 @@ for W in (32,16,8):
 // of ld) of one {W}-wide channel of 4·th rows, times mask when not nil,
 // and the same rows to pad (pld apart) when it is not nil.
 TEXT ·splitPlane{W}(SB), NOSPLIT, $0-72
-	MOVQ dst+0(FP), AX
-	MOVQ plane+8(FP), BX
-	MOVQ ld+16(FP), CX
-	MOVQ src+24(FP), SI
-	MOVQ mask+32(FP), DI
-	MOVQ th+40(FP), DX
-	MOVQ idx+48(FP), R8
-	MOVQ pad+56(FP), R9
-	MOVQ pld+64(FP), R10
-	SHLQ $2, BX
-	SHLQ $2, CX
-	SHLQ $2, R10
-	VMOVUPS (R8), Z20
+{SPLIT_ARGS}	VMOVUPS (R8), Z20
 	VMOVUPS 64(R8), Z21
 	VMOVUPS 128(R8), Z22
 	VMOVUPS 192(R8), Z23
@@ -359,18 +382,7 @@ for W in (32,16,8):
 // y[4i+j] (run floats apart) at ty·ld, interleaved, plus bias when
 // hasBias, times mask's row when mask is not nil.
 TEXT ·scatterPlane{W}(SB), NOSPLIT, $0-64
-	MOVQ dst+0(FP), DI
-	MOVQ y+8(FP), AX
-	MOVQ mask+16(FP), R10
-	MOVQ run+24(FP), BX
-	MOVQ ld+32(FP), CX
-	MOVQ th+40(FP), DX
-	VBROADCASTSS bias+48(FP), Z30
-	MOVBQZX hasBias+52(FP), R9
-	MOVQ idx+56(FP), R8
-	SHLQ $2, BX
-	SHLQ $2, CX
-	VMOVUPS (R8), Z20
+{scatter_args('Z')}	VMOVUPS (R8), Z20
 	VMOVUPS 64(R8), Z21
 sc{W}:''')
     for i in range(4):
@@ -435,19 +447,7 @@ for W in (16, 8):
 // split2PlaneGo for w = 8 (ld = 6): split2Plane16 on rows of 8, the
 // permute over Y registers (idx's first 8 lanes).""")
     w(f"""TEXT ·split2Plane{W}(SB), NOSPLIT, $0-72
-	MOVQ dst+0(FP), AX
-	MOVQ plane+8(FP), BX
-	MOVQ ld+16(FP), CX
-	MOVQ src+24(FP), SI
-	MOVQ mask+32(FP), DI
-	MOVQ th+40(FP), DX
-	MOVQ idx+48(FP), R8
-	MOVQ pad+56(FP), R9
-	MOVQ pld+64(FP), R10
-	SHLQ $2, BX
-	SHLQ $2, CX
-	SHLQ $2, R10
-	VMOVDQU32 (R8), {v}20
+{SPLIT_ARGS}	VMOVDQU32 (R8), {v}20
 	VPXORD Z31, Z31, Z31
 	LEAQ (BX)(BX*2), R12 // 3·plane
 	// Row 0 and row th+1 of the four phases.
@@ -517,18 +517,7 @@ for W in (16, 8):
 // scatter2PlaneGo for w = 8: scatter2Plane16 on rows of 8, over Y
 // registers (idx's first 8 lanes).""")
     w(f"""TEXT ·scatter2Plane{W}(SB), NOSPLIT, $0-64
-	MOVQ dst+0(FP), DI
-	MOVQ y+8(FP), AX
-	MOVQ mask+16(FP), R10
-	MOVQ run+24(FP), BX
-	MOVQ ld+32(FP), CX
-	MOVQ th+40(FP), DX
-	VBROADCASTSS bias+48(FP), {v}30
-	MOVBQZX hasBias+52(FP), R9
-	MOVQ idx+56(FP), R8
-	SHLQ $2, BX
-	SHLQ $2, CX
-	VMOVDQU32 (R8), {v}20
+{scatter_args(v)}	VMOVDQU32 (R8), {v}20
 	LEAQ (BX)(BX*2), R12 // 3·run
 
 sc{W}:

@@ -19,8 +19,8 @@ type Options struct {
 	KeepCols bool
 	// Kernels is the kernel set: strided takes the direct convolution's
 	// gradients at stride 2 too, where the default set runs them by
-	// im2col and col2im; winograd takes the forward passes and input
-	// gradients of same-size 3×3 convolutions by Winograd's F(4×4, 3×3)
+	// im2col and col2im; winograd takes all three passes of same-size
+	// 3×3 and 5×5 convolutions by Winograd's F(4×4, 3×3) and F(2×2, 5×5)
 	// as well. Each is faster than the one before, with other bits.
 	Kernels experiment.Kernels
 }

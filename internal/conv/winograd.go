@@ -6,8 +6,9 @@ import (
 	"github.com/dropexp/dropexp/internal/winograd"
 )
 
-// winogradForward computes a same-size 3×3 convolution by Winograd's
-// F(4×4, 3×3) (the winograd kernel set), a few images at a time. When the
+// winogradForward computes a same-size 3×3 or 5×5 convolution by
+// Winograd's F(4×4, 3×3) or F(2×2, 5×5) (the winograd kernel set), a few
+// images at a time. When the
 // weight gradient is direct and reads the forward pass's features, it also
 // writes them into the direct convolution's padded planes for it, as it
 // splits them into its own.
@@ -52,8 +53,8 @@ func (s *winogradForward) Forward(od, h, mf, w, bias []float32, epi *Epilogue, r
 	})
 }
 
-// winogradInputGrad computes ∂J/∂h of a same-size 3×3 convolution by
-// Winograd's F(4×4, 3×3) (internal/winograd, the winograd kernel set): δ's
+// winogradInputGrad computes ∂J/∂h of a same-size 3×3 or 5×5 convolution
+// by Winograd's minimal filtering (internal/winograd, the winograd kernel set): δ's
 // M maps convolved with the turned, transposed kernel into C maps, times
 // mb as they are written. A few images at a time go through the
 // transforms together; the result does not depend on how they are grouped,
@@ -125,8 +126,8 @@ func weightThreads(g Geom, threads int) int {
 	return threads
 }
 
-// winogradWeightGrad computes ∂J/∂W of a same-size 3×3 convolution by
-// Winograd's F(4×4, 3×3): each group of images gives the transformed
+// winogradWeightGrad computes ∂J/∂W of a same-size 3×3 or 5×5 convolution
+// by Winograd's minimal filtering: each group of images gives the transformed
 // kernel's gradient U' whole (internal/winograd), and the groups' U' are
 // added in order. The groups depend only on the batch, so any thread
 // count gives the same bits.

@@ -354,8 +354,9 @@ const (
 	DirectKernels Kernels = "direct"
 	// StridedKernels runs the stride-2 gradients by the direct convolution too.
 	StridedKernels Kernels = "strided"
-	// WinogradKernels is StridedKernels with the forward passes and input
-	// gradients of same-size 3×3 convolutions by Winograd's F(4×4, 3×3).
+	// WinogradKernels is StridedKernels with the forward passes and both
+	// gradients of same-size 3×3 and 5×5 convolutions by Winograd's
+	// F(4×4, 3×3) and F(2×2, 5×5).
 	WinogradKernels Kernels = "winograd"
 )
 

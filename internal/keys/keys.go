@@ -32,7 +32,7 @@ var docs = map[string]string{
 	"seed":                   "seeds init, data order, masks and augmentation",
 	"out":                    "results root; each run gets a directory inside",
 	"threads":                "worker threads; 0 = all cores",
-	"kernels":                "convolution kernels: direct (default), strided (stride-2 gradients by the direct convolution too) or winograd (strided, with same-size 3×3 convolutions, forward and input gradient, by Winograd F(4×4,3×3)); each faster, other rounding",
+	"kernels":                "convolution kernels: direct (default), strided (stride-2 gradients by the direct convolution too) or winograd (strided, with same-size 3×3 and 5×5 convolutions, forward passes and both gradients, by Winograd's F(4×4,3×3) and F(2×2,5×5)); each faster, other rounding",
 	"dataset.name":           "data set, read in its official format",
 	"dataset.path":           "directory or archive; empty for mnist: the GoMNIST module's copy",
 	"dataset.train_limit":    "train on a stratified subset of N training images, the same for every seed; 0 = all",
