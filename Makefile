@@ -27,7 +27,7 @@ CROSS   ?= linux/arm64:$(SIMD) darwin/arm64: darwin/amd64:$(SIMD) windows/amd64:
 # binaries under Debian's qemu-user-static when it is installed: the tiles'
 # Go loops, the scalar kernels and the layers on a second architecture.
 QEMU    := $(shell command -v qemu-aarch64-static 2>/dev/null)
-NUMERIC := ./internal/tile/ ./internal/kernels/ ./internal/conv/ ./internal/dropout/ ./internal/layers/ ./internal/chain/
+NUMERIC := ./internal/tile/ ./internal/kernels/ ./internal/conv/ ./internal/dropout/ ./internal/layers/ ./internal/chain/ ./internal/winograd/ ./internal/pcg/
 # Headless Chromium (Debian chromium) renders the HTML report in make html-check.
 CHROMIUM := $(shell command -v chromium 2>/dev/null)
 HTML_CHECK_OUT ?= $(OUT)/html-check
