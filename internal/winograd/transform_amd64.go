@@ -132,6 +132,14 @@ func grad2TilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, 
 	grad2TilesPackedGo(pk, dst, doff, src, soff)
 }
 
+// first is &s[0], or nil for an empty s (a mask or pad not given).
+func first(s []float32) *float32 {
+	if len(s) == 0 {
+		return nil
+	}
+	return &s[0]
+}
+
 // splitIdx[b] picks columns c0, c0+4, … of phase b (c0 = 3, 0, 1, 2).
 var splitIdx = func() (t [4][16]uint32) {
 	for b, c0 := range [4]uint32{3, 0, 1, 2} {
@@ -173,13 +181,7 @@ func splitPlane(dst []float32, plane, ld int, src, mask []float32, th, w int, pa
 	h := 4 * th
 	asm := tile.Wide && th >= 1 && ld == w/4+1 && len(src) >= h*w && (mask == nil || len(mask) >= h*w) &&
 		len(dst) >= 15*plane+(th+1)*ld && plane >= (th+1)*ld && (pad == nil || pld >= w && len(pad) >= (h-1)*pld+w)
-	var m, pp *float32
-	if mask != nil {
-		m = &mask[0]
-	}
-	if pad != nil {
-		pp = &pad[0]
-	}
+	m, pp := first(mask), first(pad)
 	switch {
 	case asm && w == 32:
 		splitPlane32(&dst[0], plane, ld, &src[0], m, th, &splitIdx, pp, pld)
@@ -224,13 +226,7 @@ func split2Plane(dst []float32, plane, ld int, src, mask []float32, th, w int, p
 	h := 2 * th
 	asm := tile.Wide && th >= 1 && ld == w/2+2 && len(src) >= h*w && (mask == nil || len(mask) >= h*w) &&
 		len(dst) >= 3*plane+(th+2)*ld && plane >= (th+2)*ld && (pad == nil || pld >= w && len(pad) >= (h-1)*pld+w)
-	var m, pp *float32
-	if mask != nil {
-		m = &mask[0]
-	}
-	if pad != nil {
-		pp = &pad[0]
-	}
+	m, pp := first(mask), first(pad)
 	switch {
 	case asm && w == 16:
 		split2Plane16(&dst[0], plane, ld, &src[0], m, th, split2Idx[16], pp, pld)
@@ -246,10 +242,7 @@ func split2Plane(dst []float32, plane, ld int, src, mask []float32, th, w int, p
 func scatter2Plane(dst, y, mask []float32, run, ld, th, w int, bias float32, hasBias bool) {
 	asm := tile.Wide && th >= 1 && ld >= w/2 && len(dst) >= 2*th*w && len(y) >= 3*run+(th-1)*ld+w/2 &&
 		(mask == nil || len(mask) >= 2*th*w)
-	var m *float32
-	if mask != nil {
-		m = &mask[0]
-	}
+	m := first(mask)
 	switch {
 	case asm && w == 16:
 		scatter2Plane16(&dst[0], &y[0], m, run, ld, th, bias, hasBias, scatter2Idx[16])
@@ -265,10 +258,7 @@ func scatter2Plane(dst, y, mask []float32, run, ld, th, w int, bias float32, has
 func scatterPlane(dst, y, mask []float32, run, ld, th, w int, bias float32, hasBias bool) {
 	asm := tile.Wide && th >= 1 && ld >= w/4 && len(dst) >= 4*th*w && len(y) >= 15*run+(th-1)*ld+w/4 &&
 		(mask == nil || len(mask) >= 4*th*w)
-	var m *float32
-	if mask != nil {
-		m = &mask[0]
-	}
+	m := first(mask)
 	switch {
 	case asm && w == 32:
 		scatterPlane32(&dst[0], &y[0], m, run, ld, th, bias, hasBias, scatterIdx[32])
