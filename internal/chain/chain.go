@@ -330,7 +330,7 @@ func (op *chainOp) image(w *worker, x, y []float32) {
 	for i := range op.layers {
 		l, s := &op.layers[i], &op.steps[i]
 		if l.wino != nil {
-			op.winogradImage(w, l, s, act(s.From), act(i+1))
+			op.winogradImage(w, l, act(s.From), act(i+1))
 			continue
 		}
 		planes := act(s.From)
@@ -366,7 +366,7 @@ func (op *chainOp) image(w *worker, x, y []float32) {
 // winogradImage runs a Winograd step on one image x (dense) into y
 // (dense): the convolution, the epilogue in place, then the pooling and
 // the ReLU after it; the order of the op-by-op graph's passes, so its bits.
-func (op *chainOp) winogradImage(w *worker, l *layer, s *Step, x, y []float32) {
+func (op *chainOp) winogradImage(w *worker, l *layer, x, y []float32) {
 	p, m, hw := l.wino, l.d.M, l.d.OH*l.d.OW
 	z := y
 	if l.pool != nil {
