@@ -99,6 +99,12 @@ func images(s []float32, i, k, size int) []float32 {
 	return s[i*size : (i+k)*size]
 }
 
+// WinogradTakes reports whether the winograd set computes the forward
+// pass of g by Winograd (where the CPU has the direct convolution's
+// tiles), so that a chain of evaluation layers makes the choice its
+// op-by-op graph does.
+func WinogradTakes(g Geom) bool { return winogradFits(g, g.C, g.M) }
+
 // winogradFits reports whether the winograd set computes the pass of g
 // from c to m maps by Winograd: a same-size 3×3 convolution on a CPU with
 // the AVX-512 tiles, of whole blocks of 8 maps each side (the products'

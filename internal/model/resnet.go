@@ -73,7 +73,8 @@ func (b *builder) resnetChain(x *G.Node, n int) (*G.Node, error) {
 	var steps []chain.Step
 	add := func(conv, bn string, in, maps, stride, from, res int) {
 		w, affine := b.convBNParams(conv, bn, in, maps)
-		steps = append(steps, chain.Step{Name: conv, W: w, Stride: stride, Affine: affine, ReLU: true, From: from, Residual: res})
+		steps = append(steps, chain.Step{Name: conv, W: w, Stride: stride, Affine: affine, ReLU: true, From: from, Residual: res,
+			Winograd: b.opt.Kernels.Winograd()})
 	}
 	add("conv1", "bn1", x.Shape()[1], 16, 1, 0, -1)
 	in := 16

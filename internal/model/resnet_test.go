@@ -149,6 +149,14 @@ func BenchmarkResNet20Eval2(b *testing.B) {
 	benchEval(b, resnetOpts(128, 32, false, experiment.Standard))
 }
 
+// BenchmarkResNet20EvalWinograd2 is BenchmarkResNet20Eval2 on the winograd
+// kernel set (its chain's 3×3 stride-1 layers by F(4×4, 3×3)).
+func BenchmarkResNet20EvalWinograd2(b *testing.B) {
+	o := resnetOpts(128, 32, false, experiment.Standard)
+	o.Kernels = experiment.WinogradKernels
+	benchEval(b, o)
+}
+
 // The evaluation chain (the whole trunk image by image) gives the same
 // bits as the evaluation graph built layer by layer, on CIFAR's size and
 // an odd one (ResNet's stride-2 layers and shortcuts and ConvNet-Quick's
@@ -158,15 +166,15 @@ func TestChainMatchesLayers(t *testing.T) {
 	if !chain.Available() {
 		t.Skip("no direct convolution on this CPU")
 	}
-	// The winograd set's ConvNet-Quick chain runs conv2 and conv3 by
-	// Winograd as its graph does; ResNet-20's chain stays direct (its
-	// graph's 3×3 layers by Winograd round otherwise).
+	// The winograd set's chains run the layers its graph runs by Winograd
+	// so (its 3×3 and 5×5 layers round otherwise).
 	for _, c := range []struct {
 		name string
 		k    experiment.Kernels
-	}{{"resnet20", experiment.DirectKernels}, {"convnet-quick", experiment.DirectKernels}, {"convnet-quick", experiment.WinogradKernels}} {
+	}{{"resnet20", experiment.DirectKernels}, {"resnet20", experiment.WinogradKernels},
+		{"convnet-quick", experiment.DirectKernels}, {"convnet-quick", experiment.WinogradKernels}} {
 		opts := func(size int, train bool) Options {
-			o := resnetOpts(3, size, train, experiment.Standard)
+			o := resnetOpts(10, size, train, experiment.Standard) // a chain unit of 8 images and a part of one
 			o.Model, o.Kernels = c.name, c.k
 			return o
 		}

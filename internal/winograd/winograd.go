@@ -110,12 +110,19 @@ func Available() bool { return tile.Wide }
 // slower on 8×8 maps); on ConvNet-Quick's 16×16 maps 256 tiles ran
 // 5–10 % faster than 64 (BenchmarkStages).
 func NewPlan(c, m, h, w, k int) *Plan {
+	return NewPlanUpTo(c, m, h, w, k, 1<<20)
+}
+
+// NewPlanUpTo is NewPlan with groups of at most most images (but at
+// least GroupStep(h, w, k)), for a caller that holds only a few images
+// at a time; a group's result is the same whatever its size.
+func NewPlanUpTo(c, m, h, w, k, most int) *Plan {
 	st, mt, want := GroupStep(h, w, k), tileOf(k), 256
 	if k == 3 {
 		want = 64
 	}
 	tiles := h / mt * (w / mt)
-	g := max(st, want/tiles/st*st)
+	g := max(st, min(want/tiles, most)/st*st)
 	return newGroupPlan(c, m, h, w, k, g, true)
 }
 

@@ -177,6 +177,18 @@ func TestConvGroupingInvariant(t *testing.T) {
 				t.Fatalf("%dx%d maps, output %d: %v in a group, %v alone", h, w, i, all[i], one[i])
 			}
 		}
+		up := NewPlanUpTo(c, m, h, w, s.k, 2) // 2 images, or 4 on 8×8 maps
+		if want := max(GroupStep(h, w, s.k), min(p.G, 2)); up.G != want {
+			t.Fatalf("%dx%d maps: NewPlanUpTo(…, 2) groups %d images, want %d", h, w, up.G, want)
+		}
+		for k := 0; k < n; k += up.G {
+			up.Conv(one[k*m*h*w:], x[k*c*h*w:], nil, nil, u, nil, make([]float32, up.ScratchLen()), min(up.G, n-k), nil)
+		}
+		for i := range all {
+			if math.Float32bits(all[i]) != math.Float32bits(one[i]) {
+				t.Fatalf("%dx%d maps, output %d: %v in a group of %d, %v of %d", h, w, i, all[i], p.G, one[i], up.G)
+			}
+		}
 		p = newGroupPlan(c, m, h, w, s.k, p.G, true)
 		for k := 0; k < n; k += p.G {
 			p.Conv(all[k*m*h*w:], x[k*c*h*w:], nil, nil, u, nil, make([]float32, p.ScratchLen()), min(p.G, n-k), nil)
