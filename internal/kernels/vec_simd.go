@@ -11,7 +11,7 @@ import (
 // the scalar loops on CPUs without it.
 var avx2 = archsimd.X86.AVX2()
 
-// avx512 likewise gates the kernels that permute sixteen lanes.
+// avx512 likewise gates the kernels that take sixteen lanes.
 var avx512 = archsimd.X86.AVX512()
 
 // Vector names the vector instruction set the element-wise kernels use.
@@ -36,6 +36,36 @@ func load4(s []float32) f4 { return archsimd.LoadFloat32x4Slice(s) }
 func relu8(v f8) f8 {
 	u := v.AsInt32x8()
 	return u.AndNot(u.ShiftAllRight(31)).AsFloat32x8()
+}
+
+// The element-wise kernels take sixteen lanes at a time where the CPU has
+// AVX-512 (half the instructions; each lane the same operations, so the
+// same bits), then eight, then the scalar loop.
+
+type (
+	f16 = archsimd.Float32x16
+	i16 = archsimd.Int32x16
+)
+
+func load16(s []float32) f16 { return archsimd.LoadFloat32x16Slice(s) }
+
+// relu16 is relu8 on sixteen lanes.
+func relu16(v f16) f16 {
+	u := v.AsInt32x16()
+	return u.AndNot(u.ShiftAllRight(31)).AsFloat32x16()
+}
+
+// keep16 is keep8 on sixteen lanes.
+func keep16(d, y f16) f16 {
+	u := y.AsInt32x16()
+	m := i16{}.Sub(u).Or(u).ShiftAllRight(31)
+	return d.AsInt32x16().And(m).AsFloat32x16()
+}
+
+// keepPositive16 is keepPositive8 on sixteen lanes.
+func keepPositive16(d, v f16) f16 {
+	u := v.AsInt32x16()
+	return d.AsInt32x16().And(i16{}.Sub(u).AndNot(u).ShiftAllRight(31)).AsFloat32x16()
 }
 
 // keep8 is d where y ≠ 0 and 0 elsewhere, as nonzero does it.
@@ -96,6 +126,9 @@ func vecReLU(dst, x []float32) int {
 		return 0
 	}
 	i := 0
+	for ; avx512 && i+16 <= len(dst); i += 16 {
+		relu16(load16(x[i:])).StoreSlice(dst[i:])
+	}
 	for ; i+8 <= len(dst); i += 8 {
 		relu8(load8(x[i:])).StoreSlice(dst[i:])
 	}
@@ -107,6 +140,9 @@ func vecReLUGrad(dst, y, d []float32) int {
 		return 0
 	}
 	i := 0
+	for ; avx512 && i+16 <= len(dst); i += 16 {
+		keep16(load16(d[i:]), load16(y[i:])).StoreSlice(dst[i:])
+	}
 	for ; i+8 <= len(dst); i += 8 {
 		keep8(load8(d[i:]), load8(y[i:])).StoreSlice(dst[i:])
 	}
@@ -224,6 +260,18 @@ func vecNormalize(dst, x []float32, mu, g, b float32, relu bool) int {
 	}
 	m, gv, bv := archsimd.BroadcastFloat32x8(mu), archsimd.BroadcastFloat32x8(g), archsimd.BroadcastFloat32x8(b)
 	i := 0
+	if avx512 {
+		m, gv, bv := archsimd.BroadcastFloat32x16(mu), archsimd.BroadcastFloat32x16(g), archsimd.BroadcastFloat32x16(b)
+		if relu {
+			for ; i+16 <= len(dst); i += 16 {
+				relu16(load16(x[i:]).Sub(m).Mul(gv).Add(bv)).StoreSlice(dst[i:])
+			}
+		} else {
+			for ; i+16 <= len(dst); i += 16 {
+				load16(x[i:]).Sub(m).Mul(gv).Add(bv).StoreSlice(dst[i:])
+			}
+		}
+	}
 	if relu {
 		for ; i+8 <= len(dst); i += 8 {
 			relu8(load8(x[i:]).Sub(m).Mul(gv).Add(bv)).StoreSlice(dst[i:])
@@ -241,6 +289,9 @@ func vecAddReLU(dst, a, b []float32) int {
 		return 0
 	}
 	i := 0
+	for ; avx512 && i+16 <= len(dst); i += 16 {
+		relu16(load16(a[i:]).Add(load16(b[i:]))).StoreSlice(dst[i:])
+	}
 	for ; i+8 <= len(dst); i += 8 {
 		relu8(load8(a[i:]).Add(load8(b[i:]))).StoreSlice(dst[i:])
 	}
@@ -256,6 +307,9 @@ func vecBNGrad(dst, d, x []float32, r ReLUOf, mu, inv, k, a, b float32) int {
 	kv, av, bv := archsimd.BroadcastFloat32x8(k), archsimd.BroadcastFloat32x8(a), archsimd.BroadcastFloat32x8(b)
 	rm, rg, rb := archsimd.BroadcastFloat32x8(r.Mu), archsimd.BroadcastFloat32x8(r.G), archsimd.BroadcastFloat32x8(r.B)
 	i := 0
+	if avx512 {
+		i = bnGrad16(dst, d, x, r, mu, inv, k, a, b)
+	}
 	if r.On {
 		for ; i+8 <= len(dst); i += 8 {
 			xv := load8(x[i:])
@@ -268,6 +322,28 @@ func vecBNGrad(dst, d, x []float32, r ReLUOf, mu, inv, k, a, b float32) int {
 	for ; i+8 <= len(dst); i += 8 {
 		xh := load8(x[i:]).Sub(mv).Mul(sv)
 		kv.Mul(load8(d[i:]).Sub(av).Sub(xh.Mul(bv))).StoreSlice(dst[i:])
+	}
+	return i
+}
+
+// bnGrad16 is vecBNGrad's body on sixteen lanes, up to the last whole sixteen.
+func bnGrad16(dst, d, x []float32, r ReLUOf, mu, inv, k, a, b float32) int {
+	mv, sv := archsimd.BroadcastFloat32x16(mu), archsimd.BroadcastFloat32x16(inv)
+	kv, av, bv := archsimd.BroadcastFloat32x16(k), archsimd.BroadcastFloat32x16(a), archsimd.BroadcastFloat32x16(b)
+	rm, rg, rb := archsimd.BroadcastFloat32x16(r.Mu), archsimd.BroadcastFloat32x16(r.G), archsimd.BroadcastFloat32x16(r.B)
+	i := 0
+	if r.On {
+		for ; i+16 <= len(dst); i += 16 {
+			xv := load16(x[i:])
+			v := keepPositive16(load16(d[i:]), xv.Sub(rm).Mul(rg).Add(rb))
+			xh := xv.Sub(mv).Mul(sv)
+			kv.Mul(v.Sub(av).Sub(xh.Mul(bv))).StoreSlice(dst[i:])
+		}
+		return i
+	}
+	for ; i+16 <= len(dst); i += 16 {
+		xh := load16(x[i:]).Sub(mv).Mul(sv)
+		kv.Mul(load16(d[i:]).Sub(av).Sub(xh.Mul(bv))).StoreSlice(dst[i:])
 	}
 	return i
 }
@@ -410,9 +486,13 @@ func vecNormalizeRows(dst []float32, dld int, src []float32, sld int, r []float3
 		return 0
 	}
 	m, gv, bv := archsimd.BroadcastFloat32x8(mu), archsimd.BroadcastFloat32x8(g), archsimd.BroadcastFloat32x8(b)
-	n := w &^ 7
+	n, n16 := w&^7, 0
+	if avx512 {
+		n16 = w &^ 15
+		normalizeRows16(dst, dld, src, sld, r, rld, h, n16, mu, g, b, relu)
+	}
 	for y := 0; y < h; y++ {
-		for i := 0; i < n; i += 8 {
+		for i := n16; i < n; i += 8 {
 			v := load8(src[y*sld+i:]).Sub(m).Mul(gv).Add(bv)
 			if r != nil {
 				v = v.Add(load8(r[y*rld+i:]))
@@ -424,6 +504,25 @@ func vecNormalizeRows(dst []float32, dld int, src []float32, sld int, r []float3
 		}
 	}
 	return n
+}
+
+// normalizeRows16 is vecNormalizeRows' body on sixteen lanes, for the
+// first n of each row: half the instructions of eight lanes, the same
+// operations on each.
+func normalizeRows16(dst []float32, dld int, src []float32, sld int, r []float32, rld, h, n int, mu, g, b float32, relu bool) {
+	m, gv, bv := archsimd.BroadcastFloat32x16(mu), archsimd.BroadcastFloat32x16(g), archsimd.BroadcastFloat32x16(b)
+	for y := 0; y < h; y++ {
+		for i := 0; i < n; i += 16 {
+			v := load16(src[y*sld+i:]).Sub(m).Mul(gv).Add(bv)
+			if r != nil {
+				v = v.Add(load16(r[y*rld+i:]))
+			}
+			if relu {
+				v = relu16(v)
+			}
+			v.StoreSlice(dst[y*dld+i:])
+		}
+	}
 }
 
 func vecPadRows(dst, src, m []float32, h, w, ld int) int {

@@ -226,3 +226,11 @@ func testChainMatchesLayers(t *testing.T, name string, opts func(size int, train
 		}
 	}
 }
+
+// BenchmarkResNet20TrainWinograd2 is BenchmarkResNet20Train2 on the
+// winograd kernel set.
+func BenchmarkResNet20TrainWinograd2(b *testing.B) {
+	o := resnetOpts(128, 32, true, experiment.Standard)
+	o.Kernels = experiment.WinogradKernels
+	benchTrain(b, o, 0.1)
+}
