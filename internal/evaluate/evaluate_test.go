@@ -23,7 +23,7 @@ type fixture struct {
 	sum                     results.Summary
 }
 
-func newFixture(t *testing.T, iterations int, cancel bool) fixture {
+func newFixture(t *testing.T, iterations int, cancel bool, sets ...string) fixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := fixture{run: filepath.Join(dir, "run"), data: filepath.Join(dir, "cifar"), other: filepath.Join(dir, "other"), mnist: filepath.Join(dir, "mnist")}
@@ -37,9 +37,9 @@ func newFixture(t *testing.T, iterations int, cancel bool) fixture {
 			t.Fatal(err)
 		}
 	}
-	cfg, err := config.Load("", []string{"model=convnet-quick", "dataset.name=cifar10", "dataset.path=" + f.data,
+	cfg, err := config.Load("", append([]string{"model=convnet-quick", "dataset.name=cifar10", "dataset.path=" + f.data,
 		"dropout.variant=standard", "dropout.ratio=0.3", "train.batch_size=8", fmt.Sprintf("train.iterations=%d", iterations),
-		"train.lr_steps=", "train.lr=0.002", "train.eval_every=5", "train.checkpoint_every=0", "threads=2"}, nil)
+		"train.lr_steps=", "train.lr=0.002", "train.eval_every=5", "train.checkpoint_every=0", "threads=2"}, sets...), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +53,20 @@ func newFixture(t *testing.T, iterations int, cancel bool) fixture {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// Eval builds the run's model with the run's kernel set: the winograd
+// set's evaluation rounds otherwise, and its numbers would not be the
+// run's.
+func TestEvalUsesTheRunsKernels(t *testing.T) {
+	f := newFixture(t, 6, false, "kernels=winograd")
+	res, err := Evaluate(Options{Run: f.run})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accuracy() != f.sum.FinalTestAcc || res.Loss != f.sum.FinalTestLoss {
+		t.Errorf("eval: accuracy %v, loss %v; summary.json: final_test_acc %v, final_test_loss %v", res.Accuracy(), res.Loss, f.sum.FinalTestAcc, f.sum.FinalTestLoss)
+	}
 }
 
 // On its own test set, eval gives the run's final_test_acc and

@@ -96,9 +96,8 @@ func LoadModel(path string, cfg config.Run, trainSet *dataset.Set) (*Model, erro
 	if err != nil {
 		return nil, err
 	}
-	opt := model.Options{Model: cfg.Model, Batch: cfg.Train.BatchSize, C: trainSet.C, H: trainSet.H, W: trainSet.W,
-		Classes: len(trainSet.Classes), Variant: cfg.Variant(), Semantics: cfg.Semantics(), Sites: cfg.Dropout.Sites,
-		Exec: threads.Resolve(cfg.Threads)}
+	opt := graphOptions(cfg, threads.Resolve(cfg.Threads), trainSet)
+	opt.Train = false // the run's evaluation graph, kernel set included
 	net, err := model.Build(opt, nil)
 	if err != nil {
 		return nil, err

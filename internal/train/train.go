@@ -89,12 +89,12 @@ type Options struct {
 func CheckMemory(cfg config.Run, data *dataset.Split) error {
 	avail, from := dataset.AvailableMemory()
 	// The estimate builds its graphs on one thread of its own.
-	return fitMemory(graphOptions(cfg, threads.Executor{}, data), avail, from)
+	return fitMemory(graphOptions(cfg, threads.Executor{}, data.Train), avail, from)
 }
 
-// graphOptions are the options of a run's training graph on the threads ex.
-func graphOptions(cfg config.Run, ex threads.Executor, data *dataset.Split) model.Options {
-	s := data.Train
+// graphOptions are the options of a run's training graph, for images of
+// the shape and classes of its training set s, on the threads ex.
+func graphOptions(cfg config.Run, ex threads.Executor, s *dataset.Set) model.Options {
 	return model.Options{Model: cfg.Model, Batch: cfg.Train.BatchSize, C: s.C, H: s.H, W: s.W,
 		Classes: len(s.Classes), Variant: cfg.Variant(), Semantics: cfg.Semantics(), Sites: cfg.Dropout.Sites,
 		Exec: ex, Train: true, Kernels: cfg.KernelSet()}
@@ -646,7 +646,7 @@ type trainer struct {
 func newTrainer(cfg config.Run, ex threads.Executor, data *dataset.Split, id runID, tweaks ...func(*model.Options)) (*trainer, error) {
 	tr := &trainer{cfg: cfg, exec: ex, data: data, id: id}
 	s := data.Train
-	opt := graphOptions(cfg, ex, data)
+	opt := graphOptions(cfg, ex, data.Train)
 	for _, tweak := range tweaks {
 		tweak(&opt)
 	}
