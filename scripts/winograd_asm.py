@@ -52,7 +52,44 @@ def scatter_args(r):
 """
 
 
-def scatter_tail(w, n, r, size):
+def scatter_epi_args():
+    """The 3×3 scatter's epilogue into registers: flags R15 (bit 1 the
+    affine map, bit 2 the ReLU), μ, g, b broadcast in Z27–Z29, the
+    residual plane SI (0: none)."""
+    return """	MOVL flags+64(FP), R15
+	MOVQ res+80(FP), SI
+	TESTQ $2, R15
+	JZ   noaff
+	MOVQ aff+72(FP), R9
+	VBROADCASTSS 0(R9), Z27
+	VBROADCASTSS 4(R9), Z28
+	VBROADCASTSS 8(R9), Z29
+noaff:
+	MOVBQZX hasBias+52(FP), R9
+"""
+
+
+def scatter_epi(w, n, regs, size):
+    """The epilogue on the stored vectors regs (of size bytes each):
+    ((v − μ)·g + b) + the residual, then the ReLU (kernels.NormalizeAdd's
+    operations), where R15 asks for them."""
+    w('\tTESTQ $2, R15'); w(f'\tJZ   ne{n}')
+    for r in regs:
+        k = r[0]
+        w(f'\tVSUBPS {k}27, {r}, {r}'); w(f'\tVMULPS {k}28, {r}, {r}'); w(f'\tVADDPS {k}29, {r}, {r}')
+    w('\tTESTQ SI, SI'); w(f'\tJZ   nr{n}')
+    for i, r in enumerate(regs):
+        w(f'\tVADDPS {i*size}(SI), {r}, {r}')
+    w(f'\tADDQ ${size*len(regs)}, SI')
+    w(f'nr{n}:')
+    w('\tTESTQ $4, R15'); w(f'\tJZ   ne{n}')
+    for r in regs:
+        k = r[0]
+        w(f'\tVPSRAD $31, {r}, {k}10'); w(f'\tVPANDND {r}, {k}10, {r}')
+    w(f'ne{n}:')
+
+
+def scatter_tail(w, n, r, size, epi=False):
     """The scatter's one-permute tail for maps 16 and 8 wide: bias, the
     interleave, the mask, the store, on registers r (Z or Y) of size bytes."""
     w('\tTESTQ R9, R9'); w(f'\tJZ   nb{n}')
@@ -62,6 +99,8 @@ def scatter_tail(w, n, r, size):
     w('\tTESTQ R10, R10'); w(f'\tJZ   nm{n}')
     w(f'\tVMULPS (R10), {r}8, {r}8'); w(f'\tADDQ ${size}, R10')
     w(f'nm{n}:')
+    if epi:
+        scatter_epi(w, n, [f'{r}8'], size)
     w(f'\tVMOVUPS {r}8, (DI)')
     w(f'\tADDQ ${size}, DI')
 
@@ -376,13 +415,15 @@ TEXT ·splitPlane{W}(SB), NOSPLIT, $0-72
 # scatter
 for W in (32,16,8):
     w(f'''
-// func scatterPlane{W}(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
+// func scatterPlane{W}(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32, flags uint32, aff *[3]float32, res *float32)
 //
 // scatterPlaneGo for w = {W}: output row 4ty+i of one map gets the runs
 // y[4i+j] (run floats apart) at ty·ld, interleaved, plus bias when
-// hasBias, times mask's row when mask is not nil.
-TEXT ·scatterPlane{W}(SB), NOSPLIT, $0-64
-{scatter_args('Z')}	VMOVUPS (R8), Z20
+// hasBias, times mask's row when mask is not nil, then the epilogue the
+// flags ask for (2: the affine map aff and the residual res when not
+// nil; 4: the ReLU).
+TEXT ·scatterPlane{W}(SB), NOSPLIT, $0-88
+{scatter_args('Z')}{scatter_epi_args()}	VMOVUPS (R8), Z20
 	VMOVUPS 64(R8), Z21
 sc{W}:''')
     for i in range(4):
@@ -399,18 +440,19 @@ sc{W}:''')
             w('\tTESTQ R10, R10'); w(f'\tJZ   nm{n}')
             w('\tVMULPS (R10), Z8, Z8'); w('\tVMULPS 64(R10), Z9, Z9'); w('\tADDQ $128, R10')
             w(f'nm{n}:')
+            scatter_epi(w, n, ['Z8', 'Z9'], 64)
             w('\tVMOVUPS Z8, (DI)'); w('\tVMOVUPS Z9, 64(DI)')
             w('\tADDQ $128, DI')
         elif W==16:
             w('\tVMOVUPS (R11), X0'); w('\tVINSERTF128 $1, (R12), Y0, Y0')
             w('\tVMOVUPS (R13), X1'); w('\tVINSERTF128 $1, (R14), Y1, Y1')
             w('\tVINSERTF64X4 $1, Y1, Z0, Z0')
-            scatter_tail(w, n, 'Z', 64)
+            scatter_tail(w, n, 'Z', 64, True)
         else:
             w('\tVMOVQ (R11), X0'); w('\tVMOVHPS (R12), X0, X0')
             w('\tVMOVQ (R13), X1'); w('\tVMOVHPS (R14), X1, X1')
             w('\tVINSERTF128 $1, X1, Y0, Y0')
-            scatter_tail(w, n, 'Y', 32)
+            scatter_tail(w, n, 'Y', 32, True)
     w('\tADDQ CX, AX'); w('\tDECQ DX'); w(f'\tJNZ  sc{W}')
     w('\tVZEROUPPER'); w('\tRET')
 write('internal/winograd/split_amd64.s', L)

@@ -418,11 +418,6 @@ func (op *chainOp) winogradImages(w *worker, l *layer, x, y, res []float32, k in
 	if l.pool != nil {
 		z = w.pre.Get(k * m * hw)
 	}
-	in, u, scratch := l.d.C*l.d.H*l.d.W, l.u.Get(p.WeightsLen()), w.wino.Get(p.ScratchLen())
-	for i := 0; i < k; i += p.G {
-		g := min(p.G, k-i)
-		p.Conv(z[i*m*hw:(i+g)*m*hw], x[i*in:(i+g)*in], nil, nil, u, nil, scratch, g, nil)
-	}
 	if res != nil && l.shortcut > 0 {
 		short, rs := w.short.Get(k*out), l.res.size()
 		for j := 0; j < k; j++ {
@@ -430,7 +425,26 @@ func (op *chainOp) winogradImages(w *worker, l *layer, x, y, res []float32, k in
 		}
 		res = short
 	}
-	l.epi.Maps(z, res, 0, k*m, m, hw)
+	// 3×3 layers take the epilogue as their outputs are scattered (one
+	// pass over the activation fewer); 5×5 ones, which pool, after.
+	fused := p.K == 3 && l.pool == nil
+	in, u, scratch := l.d.C*l.d.H*l.d.W, l.u.Get(p.WeightsLen()), w.wino.Get(p.ScratchLen())
+	for i := 0; i < k; i += p.G {
+		g := min(p.G, k-i)
+		zg, xg := z[i*m*hw:(i+g)*m*hw], x[i*in:(i+g)*in]
+		if !fused {
+			p.Conv(zg, xg, nil, nil, u, nil, scratch, g, nil)
+			continue
+		}
+		var rg []float32
+		if res != nil {
+			rg = res[i*m*hw : (i+g)*m*hw]
+		}
+		p.ConvEpilogue(zg, xg, u, scratch, g, l.epi.Winograd(rg))
+	}
+	if !fused {
+		l.epi.Maps(z, res, 0, k*m, m, hw)
+	}
 	if l.pool != nil {
 		for j := 0; j < k; j++ {
 			yj := y[j*out : (j+1)*out]

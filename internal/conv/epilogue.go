@@ -1,6 +1,9 @@
 package conv
 
-import "github.com/dropexp/dropexp/internal/kernels"
+import (
+	"github.com/dropexp/dropexp/internal/kernels"
+	"github.com/dropexp/dropexp/internal/winograd"
+)
 
 // Epilogue is an evaluation BatchNorm folded into a convolution: each
 // output map m becomes (z − μ[m])·g[m] + b[m], plus a residual when there
@@ -28,6 +31,13 @@ func (e *Epilogue) Refresh(m int) {
 // is not nil.
 func (e *Epilogue) Grid(d *kernels.Direct, dst []float32, dl kernels.Layout, grid, res []float32, rl kernels.Layout) {
 	d.Normalize(dst, dl, grid, d.M, e.mu, e.g, e.b, res, rl, e.ReLU)
+}
+
+// Winograd is the epilogue for winograd.Plan.ConvEpilogue, adding res
+// (laid out as the output) when it is not nil: the operations of Maps,
+// so its bits.
+func (e *Epilogue) Winograd(res []float32) *winograd.Epilogue {
+	return &winograd.Epilogue{Mu: e.mu, G: e.g, B: e.b, ReLU: e.ReLU, Res: res}
 }
 
 // Maps applies the epilogue in place to the dense maps [j0, j1) of z, p

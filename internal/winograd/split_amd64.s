@@ -900,12 +900,14 @@ np24:
 	VZEROUPPER
 	RET
 
-// func scatterPlane32(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
+// func scatterPlane32(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32, flags uint32, aff *[3]float32, res *float32)
 //
 // scatterPlaneGo for w = 32: output row 4ty+i of one map gets the runs
 // y[4i+j] (run floats apart) at ty·ld, interleaved, plus bias when
-// hasBias, times mask's row when mask is not nil.
-TEXT ·scatterPlane32(SB), NOSPLIT, $0-64
+// hasBias, times mask's row when mask is not nil, then the epilogue the
+// flags ask for (2: the affine map aff and the residual res when not
+// nil; 4: the ReLU).
+TEXT ·scatterPlane32(SB), NOSPLIT, $0-88
 	MOVQ dst+0(FP), DI
 	MOVQ y+8(FP), AX
 	MOVQ mask+16(FP), R10
@@ -917,6 +919,16 @@ TEXT ·scatterPlane32(SB), NOSPLIT, $0-64
 	MOVQ idx+56(FP), R8
 	SHLQ $2, BX
 	SHLQ $2, CX
+	MOVL flags+64(FP), R15
+	MOVQ res+80(FP), SI
+	TESTQ $2, R15
+	JZ   noaff
+	MOVQ aff+72(FP), R9
+	VBROADCASTSS 0(R9), Z27
+	VBROADCASTSS 4(R9), Z28
+	VBROADCASTSS 8(R9), Z29
+noaff:
+	MOVBQZX hasBias+52(FP), R9
 	VMOVUPS (R8), Z20
 	VMOVUPS 64(R8), Z21
 sc32:
@@ -940,6 +952,27 @@ nb25:
 	VMULPS 64(R10), Z9, Z9
 	ADDQ $128, R10
 nm25:
+	TESTQ $2, R15
+	JZ   ne25
+	VSUBPS Z27, Z8, Z8
+	VMULPS Z28, Z8, Z8
+	VADDPS Z29, Z8, Z8
+	VSUBPS Z27, Z9, Z9
+	VMULPS Z28, Z9, Z9
+	VADDPS Z29, Z9, Z9
+	TESTQ SI, SI
+	JZ   nr25
+	VADDPS 0(SI), Z8, Z8
+	VADDPS 64(SI), Z9, Z9
+	ADDQ $128, SI
+nr25:
+	TESTQ $4, R15
+	JZ   ne25
+	VPSRAD $31, Z8, Z10
+	VPANDND Z8, Z10, Z8
+	VPSRAD $31, Z9, Z10
+	VPANDND Z9, Z10, Z9
+ne25:
 	VMOVUPS Z8, (DI)
 	VMOVUPS Z9, 64(DI)
 	ADDQ $128, DI
@@ -963,6 +996,27 @@ nb26:
 	VMULPS 64(R10), Z9, Z9
 	ADDQ $128, R10
 nm26:
+	TESTQ $2, R15
+	JZ   ne26
+	VSUBPS Z27, Z8, Z8
+	VMULPS Z28, Z8, Z8
+	VADDPS Z29, Z8, Z8
+	VSUBPS Z27, Z9, Z9
+	VMULPS Z28, Z9, Z9
+	VADDPS Z29, Z9, Z9
+	TESTQ SI, SI
+	JZ   nr26
+	VADDPS 0(SI), Z8, Z8
+	VADDPS 64(SI), Z9, Z9
+	ADDQ $128, SI
+nr26:
+	TESTQ $4, R15
+	JZ   ne26
+	VPSRAD $31, Z8, Z10
+	VPANDND Z8, Z10, Z8
+	VPSRAD $31, Z9, Z10
+	VPANDND Z9, Z10, Z9
+ne26:
 	VMOVUPS Z8, (DI)
 	VMOVUPS Z9, 64(DI)
 	ADDQ $128, DI
@@ -986,6 +1040,27 @@ nb27:
 	VMULPS 64(R10), Z9, Z9
 	ADDQ $128, R10
 nm27:
+	TESTQ $2, R15
+	JZ   ne27
+	VSUBPS Z27, Z8, Z8
+	VMULPS Z28, Z8, Z8
+	VADDPS Z29, Z8, Z8
+	VSUBPS Z27, Z9, Z9
+	VMULPS Z28, Z9, Z9
+	VADDPS Z29, Z9, Z9
+	TESTQ SI, SI
+	JZ   nr27
+	VADDPS 0(SI), Z8, Z8
+	VADDPS 64(SI), Z9, Z9
+	ADDQ $128, SI
+nr27:
+	TESTQ $4, R15
+	JZ   ne27
+	VPSRAD $31, Z8, Z10
+	VPANDND Z8, Z10, Z8
+	VPSRAD $31, Z9, Z10
+	VPANDND Z9, Z10, Z9
+ne27:
 	VMOVUPS Z8, (DI)
 	VMOVUPS Z9, 64(DI)
 	ADDQ $128, DI
@@ -1009,6 +1084,27 @@ nb28:
 	VMULPS 64(R10), Z9, Z9
 	ADDQ $128, R10
 nm28:
+	TESTQ $2, R15
+	JZ   ne28
+	VSUBPS Z27, Z8, Z8
+	VMULPS Z28, Z8, Z8
+	VADDPS Z29, Z8, Z8
+	VSUBPS Z27, Z9, Z9
+	VMULPS Z28, Z9, Z9
+	VADDPS Z29, Z9, Z9
+	TESTQ SI, SI
+	JZ   nr28
+	VADDPS 0(SI), Z8, Z8
+	VADDPS 64(SI), Z9, Z9
+	ADDQ $128, SI
+nr28:
+	TESTQ $4, R15
+	JZ   ne28
+	VPSRAD $31, Z8, Z10
+	VPANDND Z8, Z10, Z8
+	VPSRAD $31, Z9, Z10
+	VPANDND Z9, Z10, Z9
+ne28:
 	VMOVUPS Z8, (DI)
 	VMOVUPS Z9, 64(DI)
 	ADDQ $128, DI
@@ -1018,12 +1114,14 @@ nm28:
 	VZEROUPPER
 	RET
 
-// func scatterPlane16(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
+// func scatterPlane16(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32, flags uint32, aff *[3]float32, res *float32)
 //
 // scatterPlaneGo for w = 16: output row 4ty+i of one map gets the runs
 // y[4i+j] (run floats apart) at ty·ld, interleaved, plus bias when
-// hasBias, times mask's row when mask is not nil.
-TEXT ·scatterPlane16(SB), NOSPLIT, $0-64
+// hasBias, times mask's row when mask is not nil, then the epilogue the
+// flags ask for (2: the affine map aff and the residual res when not
+// nil; 4: the ReLU).
+TEXT ·scatterPlane16(SB), NOSPLIT, $0-88
 	MOVQ dst+0(FP), DI
 	MOVQ y+8(FP), AX
 	MOVQ mask+16(FP), R10
@@ -1035,6 +1133,16 @@ TEXT ·scatterPlane16(SB), NOSPLIT, $0-64
 	MOVQ idx+56(FP), R8
 	SHLQ $2, BX
 	SHLQ $2, CX
+	MOVL flags+64(FP), R15
+	MOVQ res+80(FP), SI
+	TESTQ $2, R15
+	JZ   noaff
+	MOVQ aff+72(FP), R9
+	VBROADCASTSS 0(R9), Z27
+	VBROADCASTSS 4(R9), Z28
+	VBROADCASTSS 8(R9), Z29
+noaff:
+	MOVBQZX hasBias+52(FP), R9
 	VMOVUPS (R8), Z20
 	VMOVUPS 64(R8), Z21
 sc16:
@@ -1054,6 +1162,21 @@ nb29:
 	VMULPS (R10), Z8, Z8
 	ADDQ $64, R10
 nm29:
+	TESTQ $2, R15
+	JZ   ne29
+	VSUBPS Z27, Z8, Z8
+	VMULPS Z28, Z8, Z8
+	VADDPS Z29, Z8, Z8
+	TESTQ SI, SI
+	JZ   nr29
+	VADDPS 0(SI), Z8, Z8
+	ADDQ $64, SI
+nr29:
+	TESTQ $4, R15
+	JZ   ne29
+	VPSRAD $31, Z8, Z10
+	VPANDND Z8, Z10, Z8
+ne29:
 	VMOVUPS Z8, (DI)
 	ADDQ $64, DI
 	PLANES1
@@ -1072,6 +1195,21 @@ nb30:
 	VMULPS (R10), Z8, Z8
 	ADDQ $64, R10
 nm30:
+	TESTQ $2, R15
+	JZ   ne30
+	VSUBPS Z27, Z8, Z8
+	VMULPS Z28, Z8, Z8
+	VADDPS Z29, Z8, Z8
+	TESTQ SI, SI
+	JZ   nr30
+	VADDPS 0(SI), Z8, Z8
+	ADDQ $64, SI
+nr30:
+	TESTQ $4, R15
+	JZ   ne30
+	VPSRAD $31, Z8, Z10
+	VPANDND Z8, Z10, Z8
+ne30:
 	VMOVUPS Z8, (DI)
 	ADDQ $64, DI
 	PLANES2
@@ -1090,6 +1228,21 @@ nb31:
 	VMULPS (R10), Z8, Z8
 	ADDQ $64, R10
 nm31:
+	TESTQ $2, R15
+	JZ   ne31
+	VSUBPS Z27, Z8, Z8
+	VMULPS Z28, Z8, Z8
+	VADDPS Z29, Z8, Z8
+	TESTQ SI, SI
+	JZ   nr31
+	VADDPS 0(SI), Z8, Z8
+	ADDQ $64, SI
+nr31:
+	TESTQ $4, R15
+	JZ   ne31
+	VPSRAD $31, Z8, Z10
+	VPANDND Z8, Z10, Z8
+ne31:
 	VMOVUPS Z8, (DI)
 	ADDQ $64, DI
 	PLANES3
@@ -1108,6 +1261,21 @@ nb32:
 	VMULPS (R10), Z8, Z8
 	ADDQ $64, R10
 nm32:
+	TESTQ $2, R15
+	JZ   ne32
+	VSUBPS Z27, Z8, Z8
+	VMULPS Z28, Z8, Z8
+	VADDPS Z29, Z8, Z8
+	TESTQ SI, SI
+	JZ   nr32
+	VADDPS 0(SI), Z8, Z8
+	ADDQ $64, SI
+nr32:
+	TESTQ $4, R15
+	JZ   ne32
+	VPSRAD $31, Z8, Z10
+	VPANDND Z8, Z10, Z8
+ne32:
 	VMOVUPS Z8, (DI)
 	ADDQ $64, DI
 	ADDQ CX, AX
@@ -1116,12 +1284,14 @@ nm32:
 	VZEROUPPER
 	RET
 
-// func scatterPlane8(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
+// func scatterPlane8(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32, flags uint32, aff *[3]float32, res *float32)
 //
 // scatterPlaneGo for w = 8: output row 4ty+i of one map gets the runs
 // y[4i+j] (run floats apart) at ty·ld, interleaved, plus bias when
-// hasBias, times mask's row when mask is not nil.
-TEXT ·scatterPlane8(SB), NOSPLIT, $0-64
+// hasBias, times mask's row when mask is not nil, then the epilogue the
+// flags ask for (2: the affine map aff and the residual res when not
+// nil; 4: the ReLU).
+TEXT ·scatterPlane8(SB), NOSPLIT, $0-88
 	MOVQ dst+0(FP), DI
 	MOVQ y+8(FP), AX
 	MOVQ mask+16(FP), R10
@@ -1133,6 +1303,16 @@ TEXT ·scatterPlane8(SB), NOSPLIT, $0-64
 	MOVQ idx+56(FP), R8
 	SHLQ $2, BX
 	SHLQ $2, CX
+	MOVL flags+64(FP), R15
+	MOVQ res+80(FP), SI
+	TESTQ $2, R15
+	JZ   noaff
+	MOVQ aff+72(FP), R9
+	VBROADCASTSS 0(R9), Z27
+	VBROADCASTSS 4(R9), Z28
+	VBROADCASTSS 8(R9), Z29
+noaff:
+	MOVBQZX hasBias+52(FP), R9
 	VMOVUPS (R8), Z20
 	VMOVUPS 64(R8), Z21
 sc8:
@@ -1152,6 +1332,21 @@ nb33:
 	VMULPS (R10), Y8, Y8
 	ADDQ $32, R10
 nm33:
+	TESTQ $2, R15
+	JZ   ne33
+	VSUBPS Y27, Y8, Y8
+	VMULPS Y28, Y8, Y8
+	VADDPS Y29, Y8, Y8
+	TESTQ SI, SI
+	JZ   nr33
+	VADDPS 0(SI), Y8, Y8
+	ADDQ $32, SI
+nr33:
+	TESTQ $4, R15
+	JZ   ne33
+	VPSRAD $31, Y8, Y10
+	VPANDND Y8, Y10, Y8
+ne33:
 	VMOVUPS Y8, (DI)
 	ADDQ $32, DI
 	PLANES1
@@ -1170,6 +1365,21 @@ nb34:
 	VMULPS (R10), Y8, Y8
 	ADDQ $32, R10
 nm34:
+	TESTQ $2, R15
+	JZ   ne34
+	VSUBPS Y27, Y8, Y8
+	VMULPS Y28, Y8, Y8
+	VADDPS Y29, Y8, Y8
+	TESTQ SI, SI
+	JZ   nr34
+	VADDPS 0(SI), Y8, Y8
+	ADDQ $32, SI
+nr34:
+	TESTQ $4, R15
+	JZ   ne34
+	VPSRAD $31, Y8, Y10
+	VPANDND Y8, Y10, Y8
+ne34:
 	VMOVUPS Y8, (DI)
 	ADDQ $32, DI
 	PLANES2
@@ -1188,6 +1398,21 @@ nb35:
 	VMULPS (R10), Y8, Y8
 	ADDQ $32, R10
 nm35:
+	TESTQ $2, R15
+	JZ   ne35
+	VSUBPS Y27, Y8, Y8
+	VMULPS Y28, Y8, Y8
+	VADDPS Y29, Y8, Y8
+	TESTQ SI, SI
+	JZ   nr35
+	VADDPS 0(SI), Y8, Y8
+	ADDQ $32, SI
+nr35:
+	TESTQ $4, R15
+	JZ   ne35
+	VPSRAD $31, Y8, Y10
+	VPANDND Y8, Y10, Y8
+ne35:
 	VMOVUPS Y8, (DI)
 	ADDQ $32, DI
 	PLANES3
@@ -1206,6 +1431,21 @@ nb36:
 	VMULPS (R10), Y8, Y8
 	ADDQ $32, R10
 nm36:
+	TESTQ $2, R15
+	JZ   ne36
+	VSUBPS Y27, Y8, Y8
+	VMULPS Y28, Y8, Y8
+	VADDPS Y29, Y8, Y8
+	TESTQ SI, SI
+	JZ   nr36
+	VADDPS 0(SI), Y8, Y8
+	ADDQ $32, SI
+nr36:
+	TESTQ $4, R15
+	JZ   ne36
+	VPSRAD $31, Y8, Y10
+	VPANDND Y8, Y10, Y8
+ne36:
 	VMOVUPS Y8, (DI)
 	ADDQ $32, DI
 	ADDQ CX, AX

@@ -1,5 +1,7 @@
 package winograd
 
+import "math"
+
 // bt6 is Bᵀ of F(4×4, 3×3) on one column d:
 //
 //	o0 = 4·d0 − 5·d2 + d4
@@ -204,10 +206,34 @@ func scatter2PlaneGo(dst, y, mask []float32, run, ld, th, w int, bias float32, h
 	}
 }
 
+// scatterEpi is an evaluation's epilogue on one output map, applied as
+// the scatter writes it: ((v − μ)·g + b) + the residual's pixel (res
+// not nil), then the ReLU when relu; affine holds μ, g, b.
+type scatterEpi struct {
+	affine [3]float32
+	relu   bool
+	res    []float32
+}
+
+// apply is the epilogue on pixel i of the map: internal/kernels'
+// NormalizeAdd's operations, so its bits.
+func (e *scatterEpi) apply(v float32, i int) float32 {
+	v = float32((v-e.affine[0])*e.affine[1]) + e.affine[2]
+	if e.res != nil {
+		v += e.res[i]
+	}
+	if e.relu {
+		u := math.Float32bits(v)
+		v = math.Float32frombits(u &^ uint32(int32(u)>>31))
+	}
+	return v
+}
+
 // scatterPlaneGo writes one output map of 4·th rows of w from the 16
 // runs of y (run floats apart): pixel (4ty+i, 4x+j) is y[4i+j][ty·ld+x],
-// plus bias when hasBias, times mask's pixel when mask is not nil.
-func scatterPlaneGo(dst, y, mask []float32, run, ld, th, w int, bias float32, hasBias bool) {
+// plus bias when hasBias, times mask's pixel when mask is not nil, then
+// through e when not nil.
+func scatterPlaneGo(dst, y, mask []float32, run, ld, th, w int, bias float32, hasBias bool, e *scatterEpi) {
 	for ty := 0; ty < th; ty++ {
 		for i := 0; i < 4; i++ {
 			row := dst[(4*ty+i)*w:][:w]
@@ -218,6 +244,9 @@ func scatterPlaneGo(dst, y, mask []float32, run, ld, th, w int, bias float32, ha
 				}
 				if mask != nil {
 					v *= mask[(4*ty+i)*w+x]
+				}
+				if e != nil {
+					v = e.apply(v, (4*ty+i)*w+x)
 				}
 				row[x] = v
 			}

@@ -167,13 +167,13 @@ func splitPlane16(dst *float32, plane, ld int, src, mask *float32, th int, idx *
 func splitPlane8(dst *float32, plane, ld int, src, mask *float32, th int, idx *[4][16]uint32, pad *float32, pld int)
 
 //go:noescape
-func scatterPlane32(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
+func scatterPlane32(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32, flags uint32, aff *[3]float32, res *float32)
 
 //go:noescape
-func scatterPlane16(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
+func scatterPlane16(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32, flags uint32, aff *[3]float32, res *float32)
 
 //go:noescape
-func scatterPlane8(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32)
+func scatterPlane8(dst, y, mask *float32, run, ld, th int, bias float32, hasBias bool, idx *[2][16]uint32, flags uint32, aff *[3]float32, res *float32)
 
 // splitPlane runs splitPlaneGo, in assembly for maps 32, 16 or 8 wide
 // where the CPU has AVX-512.
@@ -255,19 +255,29 @@ func scatter2Plane(dst, y, mask []float32, run, ld, th, w int, bias float32, has
 
 // scatterPlane runs scatterPlaneGo, in assembly for maps 32, 16 or 8
 // wide where the CPU has AVX-512.
-func scatterPlane(dst, y, mask []float32, run, ld, th, w int, bias float32, hasBias bool) {
+func scatterPlane(dst, y, mask []float32, run, ld, th, w int, bias float32, hasBias bool, e *scatterEpi) {
 	asm := tile.Wide && th >= 1 && ld >= w/4 && len(dst) >= 4*th*w && len(y) >= 15*run+(th-1)*ld+w/4 &&
 		(mask == nil || len(mask) >= 4*th*w)
 	m := first(mask)
+	var flags uint32
+	var aff *[3]float32
+	var res *float32
+	if e != nil {
+		flags, aff, res = 2, &e.affine, first(e.res)
+		if e.relu {
+			flags |= 4
+		}
+		asm = asm && (e.res == nil || len(e.res) >= 4*th*w)
+	}
 	switch {
 	case asm && w == 32:
-		scatterPlane32(&dst[0], &y[0], m, run, ld, th, bias, hasBias, scatterIdx[32])
+		scatterPlane32(&dst[0], &y[0], m, run, ld, th, bias, hasBias, scatterIdx[32], flags, aff, res)
 	case asm && w == 16:
-		scatterPlane16(&dst[0], &y[0], m, run, ld, th, bias, hasBias, scatterIdx[16])
+		scatterPlane16(&dst[0], &y[0], m, run, ld, th, bias, hasBias, scatterIdx[16], flags, aff, res)
 	case asm && w == 8:
-		scatterPlane8(&dst[0], &y[0], m, run, ld, th, bias, hasBias, scatterIdx[8])
+		scatterPlane8(&dst[0], &y[0], m, run, ld, th, bias, hasBias, scatterIdx[8], flags, aff, res)
 	default:
-		scatterPlaneGo(dst, y, mask, run, ld, th, w, bias, hasBias)
+		scatterPlaneGo(dst, y, mask, run, ld, th, w, bias, hasBias, e)
 	}
 }
 

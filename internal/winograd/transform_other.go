@@ -23,8 +23,8 @@ func splitPlane(dst []float32, plane, ld int, src, mask []float32, th, w int, pa
 }
 
 // scatterPlane runs scatterPlaneGo.
-func scatterPlane(dst, y, mask []float32, run, ld, th, w int, bias float32, hasBias bool) {
-	scatterPlaneGo(dst, y, mask, run, ld, th, w, bias, hasBias)
+func scatterPlane(dst, y, mask []float32, run, ld, th, w int, bias float32, hasBias bool, e *scatterEpi) {
+	scatterPlaneGo(dst, y, mask, run, ld, th, w, bias, hasBias, e)
 }
 
 // split2Plane runs split2PlaneGo.

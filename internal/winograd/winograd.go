@@ -394,6 +394,30 @@ type Padded struct {
 // nil and then multiplying by outMask when not nil; with keep it also
 // writes the input there. scratch holds ScratchLen floats.
 func (p *Plan) Conv(out, x, inMask, outMask, u, bias, scratch []float32, n int, keep *Padded) {
+	p.conv(out, x, inMask, outMask, u, bias, scratch, n, keep, nil)
+}
+
+// Epilogue is an evaluation's normalisation, which ConvEpilogue applies
+// to each output as it writes it: ((v − Mu[m])·G[m] + B[m]) plus the
+// residual's pixel (Res, laid out as the output, when not nil), then the
+// ReLU when ReLU; internal/kernels' NormalizeAdd's operations, so its bits.
+type Epilogue struct {
+	Mu, G, B []float32
+	ReLU     bool
+	Res      []float32
+}
+
+// ConvEpilogue is Conv without masks, bias or keep for a 3×3 kernel,
+// each output through e as it is written (one pass over the outputs
+// fewer than the epilogue after Conv).
+func (p *Plan) ConvEpilogue(out, x, u, scratch []float32, n int, e *Epilogue) {
+	p.conv(out, x, nil, nil, u, nil, scratch, n, nil, e)
+}
+
+func (p *Plan) conv(out, x, inMask, outMask, u, bias, scratch []float32, n int, keep *Padded, e *Epilogue) {
+	if e != nil && p.K != 3 {
+		panic("winograd: ConvEpilogue takes 3×3 kernels")
+	}
 	phases, v, prod, tmp, grid := p.scratch(scratch, p.C)
 	p.splitMaps(phases, x, inMask, n, p.C, keep)
 	for c := 0; c < p.C; c++ {
@@ -405,7 +429,7 @@ func (p *Plan) Conv(out, x, inMask, outMask, u, bias, scratch []float32, n int, 
 		if bias != nil {
 			b = bias[m]
 		}
-		p.outputTransform(out, outMask, prod, tmp, grid, m, n, b, bias != nil)
+		p.outputTransform(out, outMask, prod, tmp, grid, m, n, b, bias != nil, e)
 	}
 }
 
@@ -477,11 +501,12 @@ func (p *Plan) multiply(prod, v, u []float32) {
 }
 
 // outputTransform writes Y = Aᵀ·P·A of map m for every tile of the n
-// images into out, adding bias when hasBias, times mask when not nil;
+// images into out, adding bias when hasBias, times mask when not nil,
+// then through e when not nil;
 // tmp holds 40 runs of nq, Y's mt² runs from tmp[24·nq:]. Packed, Y's
 // runs go through grid first and are spread over the tile grid's
 // positions.
-func (p *Plan) outputTransform(out, mask, prod, tmp, grid []float32, m, n int, bias float32, hasBias bool) {
+func (p *Plan) outputTransform(out, mask, prod, tmp, grid []float32, m, n int, bias float32, hasBias bool, e *Epilogue) {
 	nq, qc, no := p.nq, p.qc, p.mt*p.mt
 	dst := tmp
 	if p.pack != nil {
@@ -508,7 +533,14 @@ func (p *Plan) outputTransform(out, mask, prod, tmp, grid []float32, m, n int, b
 			scatter2Plane(out[at:][:hw], tmp[24*nq+k*p.img:], mk, nq, p.ld, p.th, p.W, bias, hasBias)
 			continue
 		}
-		scatterPlane(out[at:][:hw], tmp[24*nq+k*p.img:], mk, nq, p.ld, p.th, p.W, bias, hasBias)
+		var se *scatterEpi
+		if e != nil {
+			se = &scatterEpi{affine: [3]float32{e.Mu[m], e.G[m], e.B[m]}, relu: e.ReLU}
+			if e.Res != nil {
+				se.res = e.Res[at:][:hw]
+			}
+		}
+		scatterPlane(out[at:][:hw], tmp[24*nq+k*p.img:], mk, nq, p.ld, p.th, p.W, bias, hasBias, se)
 	}
 }
 

@@ -323,7 +323,8 @@ func same(t *testing.T, what string, got, want []float32) {
 
 // splitPlane and scatterPlane (assembly for 32, 16 and 8 wide on AVX-512)
 // and split2Plane and scatter2Plane (16 and 8 wide) give the bits of
-// their Go loops, with and without mask and bias, and write nothing past
+// their Go loops, with and without mask and bias (and scatterPlane's
+// epilogue, with and without residual and ReLU), and write nothing past
 // their planes and rows.
 func TestSplitScatterEqualLoops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
@@ -332,7 +333,13 @@ func TestSplitScatterEqualLoops(t *testing.T) {
 		split, splitGo, scatter, scatterGo := splitPlane, splitPlaneGo, scatterPlane, scatterPlaneGo
 		ext := 1
 		if k == 5 {
-			split, splitGo, scatter, scatterGo = split2Plane, split2PlaneGo, scatter2Plane, scatter2PlaneGo
+			split, splitGo = split2Plane, split2PlaneGo
+			scatter = func(dst, y, mask []float32, run, ld, th, w int, bias float32, hasBias bool, _ *scatterEpi) {
+				scatter2Plane(dst, y, mask, run, ld, th, w, bias, hasBias)
+			}
+			scatterGo = func(dst, y, mask []float32, run, ld, th, w int, bias float32, hasBias bool, _ *scatterEpi) {
+				scatter2PlaneGo(dst, y, mask, run, ld, th, w, bias, hasBias)
+			}
 			ext = 2
 		}
 		for _, w := range []int{32, 16, 8, 12} {
@@ -356,13 +363,28 @@ func TestSplitScatterEqualLoops(t *testing.T) {
 				}
 				run := th*ld + 3
 				y := randoms(rng, mt*mt*run)
-				for _, hasBias := range []bool{false, true} {
-					for _, om := range [][]float32{nil, randoms(rng, h*w)} {
-						got, want := randoms(rng, h*w+7), make([]float32, h*w+7)
-						copy(want, got)
-						scatter(got[:h*w], y, om, run, ld, th, w, -0.625, hasBias)
-						scatterGo(want[:h*w], y, om, run, ld, th, w, -0.625, hasBias)
-						same(t, "scatter", got, want)
+				for i := 0; i < len(y); i += 5 {
+					y[i] = float32(math.Copysign(0, float64(i%2)-0.5)) // ±0 for the ReLU
+				}
+				epis := []*scatterEpi{nil}
+				if k == 3 {
+					res := randoms(rng, h*w)
+					for _, relu := range []bool{false, true} {
+						for _, r := range [][]float32{nil, res} {
+							epis = append(epis, &scatterEpi{affine: [3]float32{0.25, -1.5, 0.125}, relu: relu, res: r})
+						}
+					}
+					epis = append(epis, &scatterEpi{affine: [3]float32{0, 1, -0.0}, relu: true}) // −0 through
+				}
+				for _, e := range epis {
+					for _, hasBias := range []bool{false, true} {
+						for _, om := range [][]float32{nil, randoms(rng, h*w)} {
+							got, want := randoms(rng, h*w+7), make([]float32, h*w+7)
+							copy(want, got)
+							scatter(got[:h*w], y, om, run, ld, th, w, -0.625, hasBias, e)
+							scatterGo(want[:h*w], y, om, run, ld, th, w, -0.625, hasBias, e)
+							same(t, "scatter", got, want)
+						}
 					}
 				}
 			}
@@ -388,7 +410,7 @@ func benchStages(b *testing.B, p *Plan, x, u, out, scratch []float32, n int) {
 			p.multiply(prod, v, u)
 			t3 := time.Now()
 			for m := 0; m < p.M; m++ {
-				p.outputTransform(out[k*o:], nil, prod, tmp, grid, m, g, 0, false)
+				p.outputTransform(out[k*o:], nil, prod, tmp, grid, m, g, 0, false, nil)
 			}
 			t4 := time.Now()
 			t[0] += t1.Sub(t0)
