@@ -44,6 +44,11 @@
 // BenchmarkStages measures it against the direct convolution's forward
 // pass on those shapes, with each stage's share.
 //
+// ConvEpilogue applies an evaluation's BatchNorm with fixed statistics,
+// residual and ReLU as the 3×3 scatter stores each output, with the
+// operations of internal/kernels' separate pass (the evaluation chain's
+// layers, internal/chain).
+//
 // GroupWeightGrad, SumGroups and WeightGrad compute the weight gradient:
 // each group of images gives its U' whole, its 36 products per 4×4 block
 // of maps summed in registers (tile.Dot16Sum), so the groups, which the
