@@ -363,13 +363,14 @@ func (op *chainOp) images(w *worker, x, y []float32, k int) {
 			op.winogradImages(w, l, act(s.From), act(i+1), res, k)
 			continue
 		}
+		x, y := act(s.From), act(i+1)
 		in, out, rs := op.acts[s.From].size(), op.acts[i+1].size(), op.acts[max(s.Residual, 0)].size()
 		for j := 0; j < k; j++ {
 			var rj []float32
 			if res != nil {
 				rj = res[j*rs : (j+1)*rs]
 			}
-			op.directImage(w, i, act(s.From)[j*in:(j+1)*in], act(i + 1)[j*out:(j+1)*out], rj)
+			op.directImage(w, i, x[j*in:(j+1)*in], y[j*out:(j+1)*out], rj)
 		}
 	}
 }

@@ -1,6 +1,6 @@
 package winograd
 
-import "math"
+import "github.com/dropexp/dropexp/internal/kernels"
 
 // bt6 is Bᵀ of F(4×4, 3×3) on one column d:
 //
@@ -215,18 +215,14 @@ type scatterEpi struct {
 	res    []float32
 }
 
-// apply is the epilogue on pixel i of the map: internal/kernels'
-// NormalizeAdd's operations, so its bits.
-func (e *scatterEpi) apply(v float32, i int) float32 {
-	v = float32((v-e.affine[0])*e.affine[1]) + e.affine[2]
+// row applies the epilogue in place to row y (w pixels) of the map, by
+// internal/kernels' NormalizeRows: the separate pass's own kernel.
+func (e *scatterEpi) row(dst []float32, y, w int) {
+	var r []float32
 	if e.res != nil {
-		v += e.res[i]
+		r = e.res[y*w:][:w]
 	}
-	if e.relu {
-		u := math.Float32bits(v)
-		v = math.Float32frombits(u &^ uint32(int32(u)>>31))
-	}
-	return v
+	kernels.NormalizeRows(dst, 0, dst, 0, r, 0, 1, w, e.affine[0], e.affine[1], e.affine[2], e.relu)
 }
 
 // scatterPlaneGo writes one output map of 4·th rows of w from the 16
@@ -245,10 +241,10 @@ func scatterPlaneGo(dst, y, mask []float32, run, ld, th, w int, bias float32, ha
 				if mask != nil {
 					v *= mask[(4*ty+i)*w+x]
 				}
-				if e != nil {
-					v = e.apply(v, (4*ty+i)*w+x)
-				}
 				row[x] = v
+			}
+			if e != nil {
+				e.row(row, 4*ty+i, w)
 			}
 		}
 	}
