@@ -170,28 +170,31 @@ func (s *BNStats) running(ch int, eps float64) (mean, inv float64) {
 const defaultEps = 1e-5
 
 // backward adds the gradient ops. ∂J/∂β = Σδ and ∂J/∂γ = Σδx̂ per channel
-// are one op's output (sums, in float64), which ∂J/∂x =
-// γ/√(σ²+ε) · (δ − Σδ/m − x̂ Σδx̂/m) reads too. With a fused ReLU, δ
-// means δ⊙[y>0], where y > 0 is recomputed from x (op.relu).
+// are one op's output (sums, in float64), and ∂J/∂x =
+// γ/√(σ²+ε) · (δ − Σδ/m − x̂ Σδx̂/m) needs them. The sums op computes ∂J/∂x
+// as well, channel by channel right after the channel's sums, while its δ
+// and x are still in cache (one pass less over both); the dx op only hands
+// that buffer on. With a fused ReLU, δ means δ⊙[y>0], where y > 0 is
+// recomputed from x (op.relu).
 func (op *bnOp) backward(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if !op.cfg.Train {
 		return nil, fmt.Errorf("%s: an evaluation-mode BatchNorm has no gradient", op.name)
 	}
 	sumsType := G.TensorType{Dims: 2, Of: tensor.Float64}
-	in := G.Nodes{grad, ins[0]} // δ, x
 	sums, err := opbase.Apply(opbase.Spec{
-		Name: op.name + "/sums", In: opbase.Ts(4, 4), Out: sumsType,
+		Name: op.name + "/sums", In: opbase.Ts(4, 4, 1), Out: sumsType,
 		Shape:   func(in []tensor.Shape) (tensor.Shape, error) { return tensor.Shape{2, in[0][1]}, nil },
 		Forward: op.sumsForward,
-	}, in...)
+	}, grad, ins[0], ins[1]) // δ, x, γ
 	if err != nil {
 		return nil, err
 	}
 	dx, err := opbase.Apply(opbase.Spec{
-		Name: op.name + "/dx", In: append(opbase.Ts(1, 4, 4), sumsType), Out: opbase.T(4),
-		Shape:   func(in []tensor.Shape) (tensor.Shape, error) { return in[1].Clone(), nil },
-		Forward: op.dxForward,
-	}, append(G.Nodes{ins[1]}, append(in, sums)...)...)
+		Name: op.name + "/dx", In: append(opbase.Ts(4), sumsType), Out: opbase.T(4),
+		Shape: func(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil },
+		// The sums op has written ∂J/∂x into op.dx; δ is an input for its shape.
+		Forward: func(vs []G.Value) (G.Value, error) { return op.dx.Get(vs[0].Shape(), false), nil },
+	}, grad, sums)
 	if err != nil {
 		return nil, err
 	}
@@ -222,9 +225,10 @@ func (op *bnOp) backward(ins G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx, dg, db}, nil
 }
 
-// sumsForward computes Σδ (row 0) and Σδx̂ (row 1) per channel from δ and x.
+// sumsForward computes Σδ (row 0) and Σδx̂ (row 1) per channel from δ, x
+// and γ, and then the channel's ∂J/∂x into op.dx.
 func (op *bnOp) sumsForward(vs []G.Value) (G.Value, error) {
-	d := opbase.F32(vs[0])
+	d, gamma := opbase.F32(vs[0]), opbase.F32(vs[2])
 	s := vs[0].Shape()
 	n, c, p := s[0], s[1], s[2]*s[3]
 	x := opbase.F32(vs[1])[:len(d)]
@@ -233,6 +237,8 @@ func (op *bnOp) sumsForward(vs []G.Value) (G.Value, error) {
 	}
 	out := op.sums
 	sums := out.Float64s()
+	dx := op.dx.Get(s, false).Float32s()
+	m := float64(n * p)
 	kernels.Parallel(c, op.cfg.Threads, func(_, lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var sd, sdx float64
@@ -254,28 +260,10 @@ func (op *bnOp) sumsForward(vs []G.Value) (G.Value, error) {
 				sdx += s2
 			}
 			sums[ch], sums[c+ch] = sd, sdx
-		}
-	})
-	return out, nil
-}
-
-// dxForward computes ∂J/∂x from γ, δ, x and the sums.
-func (op *bnOp) dxForward(vs []G.Value) (G.Value, error) {
-	gamma, d := opbase.F32(vs[0]), opbase.F32(vs[1])
-	s := vs[1].Shape()
-	n, c, p := s[0], s[1], s[2]*s[3]
-	x := opbase.F32(vs[2])[:len(d)]
-	sums := vs[len(vs)-1].(*tensor.Dense).Float64s()
-	out := op.dx.Get(s, false)
-	od := out.Float32s()
-	m := float64(n * p)
-	kernels.Parallel(c, op.cfg.Threads, func(_, lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
 			k := float32(float64(gamma[ch]) * op.inv[ch])
-			a, b := float32(sums[ch]/m), float32(sums[c+ch]/m)
+			a, b := float32(sd/m), float32(sdx/m)
 			for i := 0; i < n; i++ {
-				off := (i*c + ch) * p
-				kernels.BNGrad(od[off:off+p], d[off:off+p], x[off:off+p], op.relu[ch], float32(op.mean[ch]), float32(op.inv[ch]), k, a, b)
+				kernels.BNGrad(at(dx, i), at(d, i), at(x, i), r, mu, inv, k, a, b)
 			}
 		}
 	})
