@@ -279,29 +279,36 @@ func (op *poolOp) maxPlane(plane, dst []float32, sc *PoolScratch, arg []int32, h
 				}
 			}
 		}
-		for _, part := range [2][2]int{{0, ox0}, {ox1, op.ow}} { // the clipped windows
-			for ox := part[0]; ox < part[1]; ox++ {
-				x0, x1, _ := window(ox, w, k, op.pad, st)
-				m := cm[x0]
-				for _, v := range cm[x0+1 : x1] {
-					m = max(m, v)
-				}
-				o[ox] = m
-				if at == nil {
-					continue
-				}
-				first := int32(math.MaxInt32)
-				for x := x0; x < x1; x++ {
-					if cm[x] == m {
-						first = min(first, key[x])
-					}
-				}
-				if m != m {
-					first = int32(y0*w + x0)
-				}
-				at[ox] = first
+		op.clippedMax(o, at, cm, key, 0, ox0, y0, w)
+		op.clippedMax(o, at, cm, key, ox1, op.ow, y0, w)
+	}
+}
+
+// clippedMax pools the windows [ox0, ox1) of an output row o that the
+// plane's border clips, from the column maxima cm (first rows key) of
+// the row's window, which starts at input row y0; at (when not nil)
+// takes their argmax, by the rule of maxPlane.
+func (op *poolOp) clippedMax(o []float32, at []int32, cm []float32, key []int32, ox0, ox1, y0, w int) {
+	for ox := ox0; ox < ox1; ox++ {
+		x0, x1, _ := window(ox, w, op.k, op.pad, op.stride)
+		m := cm[x0]
+		for _, v := range cm[x0+1 : x1] {
+			m = max(m, v)
+		}
+		o[ox] = m
+		if at == nil {
+			continue
+		}
+		first := int32(math.MaxInt32)
+		for x := x0; x < x1; x++ {
+			if cm[x] == m {
+				first = min(first, key[x])
 			}
 		}
+		if m != m {
+			first = int32(y0*w + x0)
+		}
+		at[ox] = first
 	}
 }
 
@@ -335,8 +342,9 @@ func (op *poolOp) grad(vs []G.Value) (G.Value, error) {
 			clear(dst)
 			src := d[pl*op.oh*op.ow : (pl+1)*op.oh*op.ow]
 			if op.kind == MaxPool {
+				arg := op.argmax[pl*op.oh*op.ow:][:len(src)]
 				for o, g := range src {
-					dst[op.argmax[pl*op.oh*op.ow+o]] += g
+					dst[arg[o]] += g
 				}
 				continue
 			}
