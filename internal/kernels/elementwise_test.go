@@ -282,6 +282,53 @@ func TestDeinterleave2(t *testing.T) {
 	}
 }
 
+// PadRows and UnpadRows against their loops, at widths around the vectors'
+// eight and sixteen lanes, with and without mask and bias; PadRows'
+// borders must come out zero over whatever the plane held.
+func TestPadUnpadRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	const h, extra = 3, 5
+	for w := 1; w <= 40; w++ {
+		ld, s := w+extra, extra+2
+		total := s + h*ld + 3
+		src, mask, grid := elementwiseInput(r, h*w), elementwiseInput(r, h*w), elementwiseInput(r, h*ld)
+		for _, m := range [][]float32{nil, mask} {
+			at := func(y, x int) float32 {
+				if m == nil {
+					return 1
+				}
+				return m[y*w+x]
+			}
+			dst := elementwiseInput(r, total)
+			PadRows(dst, src, m, h, w, ld, s, total)
+			for i, v := range dst {
+				want := float32(0)
+				if y, x := (i-s)/ld, (i-s)%ld; i >= s && y < h && x < w {
+					want = src[y*w+x] * at(y, x)
+				}
+				if math.Float32bits(v) != math.Float32bits(want) {
+					t.Fatalf("PadRows w=%d mask %v: dst[%d] = %v, want %v", w, m != nil, i, v, want)
+				}
+			}
+			for _, addBias := range []bool{false, true} {
+				out := make([]float32, h*w)
+				UnpadRows(out, grid, m, h, w, ld, 0.375, addBias)
+				for i, v := range out {
+					y, x := i/w, i%w
+					want := grid[y*ld+x]
+					if addBias {
+						want += 0.375
+					}
+					want *= at(y, x)
+					if math.Float32bits(v) != math.Float32bits(want) {
+						t.Fatalf("UnpadRows w=%d mask %v bias %v: out[%d] = %v, want %v", w, m != nil, addBias, i, v, want)
+					}
+				}
+			}
+		}
+	}
+}
+
 // Interleave2 against its loop, at lengths around the vector's sixteen.
 func TestInterleave2(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))

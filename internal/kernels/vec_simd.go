@@ -465,9 +465,13 @@ func vecUnpadRows(dst, src, m []float32, h, w, ld int, bias float32, addBias boo
 		return 0
 	}
 	bv := archsimd.BroadcastFloat32x8(bias)
-	n := w &^ 7
+	n, n16 := w&^7, 0
+	if avx512 && w >= 16 {
+		n16 = w &^ 15
+		unpadRows16(dst, src, m, h, w, ld, n16, bias, addBias)
+	}
 	for y := 0; y < h; y++ {
-		for i := 0; i < n; i += 8 {
+		for i := n16; i < n; i += 8 {
 			v := load8(src[y*ld+i:])
 			if addBias {
 				v = v.Add(bv)
@@ -525,13 +529,63 @@ func normalizeRows16(dst []float32, dld int, src []float32, sld int, r []float32
 	}
 }
 
+// unpadRows16 is vecUnpadRows' loop on sixteen lanes for columns [0, n),
+// one loop per case so that no row tests the flags.
+func unpadRows16(dst, src, m []float32, h, w, ld, n int, bias float32, addBias bool) {
+	bv := archsimd.BroadcastFloat32x16(bias)
+	for y := 0; y < h; y++ {
+		in, out := src[y*ld:y*ld+n], dst[y*w:y*w+n]
+		switch {
+		case m == nil && !addBias:
+			for i := 0; i < n; i += 16 {
+				load16(in[i:]).StoreSlice(out[i:])
+			}
+		case m == nil:
+			for i := 0; i < n; i += 16 {
+				load16(in[i:]).Add(bv).StoreSlice(out[i:])
+			}
+		case !addBias:
+			mr := m[y*w : y*w+n]
+			for i := 0; i < n; i += 16 {
+				load16(in[i:]).Mul(load16(mr[i:])).StoreSlice(out[i:])
+			}
+		default:
+			mr := m[y*w : y*w+n]
+			for i := 0; i < n; i += 16 {
+				load16(in[i:]).Add(bv).Mul(load16(mr[i:])).StoreSlice(out[i:])
+			}
+		}
+	}
+}
+
+// padRows16 is vecPadRows' loop on sixteen lanes for columns [0, n).
+func padRows16(dst, src, m []float32, h, w, ld, n int) {
+	for y := 0; y < h; y++ {
+		in, out := src[y*w:y*w+n], dst[y*ld:y*ld+n]
+		if m == nil {
+			for i := 0; i < n; i += 16 {
+				load16(in[i:]).StoreSlice(out[i:])
+			}
+			continue
+		}
+		mr := m[y*w : y*w+n]
+		for i := 0; i < n; i += 16 {
+			load16(in[i:]).Mul(load16(mr[i:])).StoreSlice(out[i:])
+		}
+	}
+}
+
 func vecPadRows(dst, src, m []float32, h, w, ld int) int {
 	if !avx2 {
 		return 0
 	}
-	n := w &^ 7
+	n, n16 := w&^7, 0
+	if avx512 && w >= 16 {
+		n16 = w &^ 15
+		padRows16(dst, src, m, h, w, ld, n16)
+	}
 	for y := 0; y < h; y++ {
-		for i := 0; i < n; i += 8 {
+		for i := n16; i < n; i += 8 {
 			v := load8(src[y*w+i:])
 			if m != nil {
 				v = v.Mul(load8(m[y*w+i:]))
@@ -715,7 +769,16 @@ func vecDeinterleave2(even, odd, src, mask []float32) int {
 	}
 	ie := archsimd.LoadUint32x16Slice(unzip2[:])
 	io := ie.Add(archsimd.BroadcastUint32x16(1))
-	for x := 0; x < len(src); x += 32 {
+	x := 0
+	for ; x+32 <= len(src); x += 32 { // whole vectors: no masks
+		a, b := load16(src[x:]), load16(src[x+16:])
+		if mask != nil {
+			a, b = a.Mul(load16(mask[x:])), b.Mul(load16(mask[x+16:]))
+		}
+		a.ConcatPermute(b, ie).StoreSlice(even[x/2:])
+		a.ConcatPermute(b, io).StoreSlice(odd[x/2:])
+	}
+	for ; x < len(src); x += 32 {
 		n := min(len(src)-x, 32)
 		lo, hi := src[x:x+min(n, 16)], src[x+min(n, 16):x+n]
 		a, b := archsimd.LoadFloat32x16SlicePart(lo), archsimd.LoadFloat32x16SlicePart(hi)
@@ -729,13 +792,20 @@ func vecDeinterleave2(even, odd, src, mask []float32) int {
 	return len(src)
 }
 
-// vecInterleave2 takes sixteen outputs at a time by one permute.
+// vecInterleave2 takes 32 outputs at a time by two permutes, then sixteen
+// by one.
 func vecInterleave2(dst, even, odd []float32) int {
 	if !avx512 {
 		return 0
 	}
 	idx := archsimd.LoadUint32x16Slice(zip2[:])
+	hi := idx.Add(archsimd.BroadcastUint32x16(8))
 	x := 0
+	for ; x+32 <= len(dst); x += 32 { // whole vectors: no masks
+		e, o := load16(even[x/2:]), load16(odd[x/2:])
+		e.ConcatPermute(o, idx).StoreSlice(dst[x:])
+		e.ConcatPermute(o, hi).StoreSlice(dst[x+16:])
+	}
 	for ; x+16 <= len(dst); x += 16 {
 		e := archsimd.LoadFloat32x16SlicePart(even[x/2:])
 		e.ConcatPermute(archsimd.LoadFloat32x16SlicePart(odd[x/2:]), idx).StoreSlice(dst[x:])
