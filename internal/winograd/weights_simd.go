@@ -68,3 +68,59 @@ func transformWeights8(p *Plan, u, w []float32, transposed bool, b0, b1 int) boo
 	}
 	return true
 }
+
+// weightGrad16 is weightGradLoop for the output maps [m0, m1) (whole
+// blocks of 4) a block of 4×4 pairs of maps at a time, one pair per lane
+// of two float64 vectors (sumAt keeps a block's 16 sums together for
+// each ξ): the same products and sums in the same order, each rounded,
+// so the same bits. It reports false where the CPU lacks AVX-512.
+func weightGrad16(p *Plan, dw []float32, u []float64, m0, m1 int) bool {
+	if !archsimd.X86.AVX512() {
+		return false
+	}
+	k := p.K
+	gk := g64[:]
+	if k == 5 {
+		gk = g564[:]
+	}
+	var gb [6][5]archsimd.Float64x8
+	for a := range gb {
+		for j := 0; j < k; j++ {
+			gb[a][j] = archsimd.BroadcastFloat64x8(gk[a][j])
+		}
+	}
+	stride := p.M * p.C
+	var t [6][5][2]archsimd.Float64x8
+	var out [16]float32
+	for mb := m0; mb < m1; mb += 4 {
+		for cb := 0; cb < p.C; cb += 4 {
+			base := p.sumAt(0, mb, cb)
+			for a := 0; a < 6; a++ {
+				for j := 0; j < k; j++ {
+					var s0, s1 archsimd.Float64x8
+					for b := 0; b < 6; b++ {
+						um := u[base+(a*6+b)*stride:][:16]
+						s0 = s0.Add(archsimd.LoadFloat64x8Slice(um).Mul(gb[b][j]))
+						s1 = s1.Add(archsimd.LoadFloat64x8Slice(um[8:]).Mul(gb[b][j]))
+					}
+					t[a][j] = [2]archsimd.Float64x8{s0, s1}
+				}
+			}
+			for i := 0; i < k; i++ {
+				for j := 0; j < k; j++ {
+					var s0, s1 archsimd.Float64x8
+					for a := 0; a < 6; a++ {
+						s0 = s0.Add(gb[a][i].Mul(t[a][j][0]))
+						s1 = s1.Add(gb[a][i].Mul(t[a][j][1]))
+					}
+					s0.ConvertToFloat32().StoreSlice(out[:8])
+					s1.ConvertToFloat32().StoreSlice(out[8:])
+					for l, v := range out { // lane 4r+s: maps mb+r and cb+s
+						dw[(((mb+l/4)*p.C+cb+l%4)*k+i)*k+j] = v
+					}
+				}
+			}
+		}
+	}
+	return true
+}

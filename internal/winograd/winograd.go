@@ -646,8 +646,24 @@ func (p *Plan) SumGroups(u []float64, parts []float32, groups, e0, e1 int) {
 
 // WeightGrad writes the gradient of the m×c×k×k weights, Gᵀ·U'·G in
 // float64, from U' (as SumGroups writes it) into dw, for output maps
-// [m0, m1) only, so that threads can share the work.
+// [m0, m1) only, so that threads can share the work. Whole blocks of 4
+// maps go through weightGrad16 where the CPU has it (the same products
+// and sums in the same order, so the same bits), the rest through
+// weightGradLoop.
 func (p *Plan) WeightGrad(dw []float32, u []float64, m0, m1 int) {
+	v0, v1 := roundUp(m0, 4), m1&^3
+	if v0 < v1 && p.C%4 == 0 && weightGrad16(p, dw, u, v0, v1) {
+		p.weightGradLoop(dw, u, m0, v0)
+		p.weightGradLoop(dw, u, v1, m1)
+		return
+	}
+	p.weightGradLoop(dw, u, m0, m1)
+}
+
+// weightGradLoop is WeightGrad one pair of maps at a time. Each product is
+// rounded before its sum (the conversions forbid fusing them), as the
+// vector form computes it.
+func (p *Plan) weightGradLoop(dw []float32, u []float64, m0, m1 int) {
 	k := p.K
 	gk := g64[:]
 	if k == 5 {
@@ -661,7 +677,7 @@ func (p *Plan) WeightGrad(dw []float32, u []float64, m0, m1 int) {
 			for a := 0; a < 6; a++ {
 				for j := 0; j < k; j++ {
 					for b := 0; b < 6; b++ {
-						t[a][j] += um[(a*6+b)*stride] * gk[b][j]
+						t[a][j] += float64(um[(a*6+b)*stride] * gk[b][j])
 					}
 				}
 			}
@@ -669,7 +685,7 @@ func (p *Plan) WeightGrad(dw []float32, u []float64, m0, m1 int) {
 				for j := 0; j < k; j++ {
 					var s float64
 					for a := 0; a < 6; a++ {
-						s += gk[a][i] * t[a][j]
+						s += float64(gk[a][i] * t[a][j])
 					}
 					dw[((m*p.C+c)*k+i)*k+j] = float32(s)
 				}

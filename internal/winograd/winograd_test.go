@@ -638,3 +638,35 @@ func TestTransformWeightsLanes(t *testing.T) {
 		}
 	}
 }
+
+// WeightGrad, whose whole blocks of 4 maps take weightGrad16 where the CPU
+// has it, against weightGradLoop: the same bits over any range of maps
+// (ranges that start or end inside a block run the loop there), with
+// zeros of both signs among U's sums, and large ones that cancel exactly
+// beside small ones, so that summing in another order changes the results.
+func TestWeightGradLanes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	for _, k := range []int{3, 5} {
+		p := NewPlan(16, 24, 8, 8, k)
+		u := make([]float64, p.SumsLen())
+		for i := range u {
+			switch rng.IntN(6) {
+			case 0:
+				u[i] = 0
+			case 1:
+				u[i] = math.Copysign(0, -1)
+			case 2, 3:
+				u[i] = math.Copysign(1e17, rng.NormFloat64())
+			default:
+				u[i] = rng.NormFloat64()
+			}
+		}
+		for _, r := range [][2]int{{0, 24}, {3, 21}, {8, 16}, {5, 7}, {4, 8}} {
+			got, want := randoms(rng, p.M*p.C*k*k), randoms(rng, p.M*p.C*k*k)
+			copy(want, got)
+			p.WeightGrad(got, u, r[0], r[1])
+			p.weightGradLoop(want, u, r[0], r[1])
+			same(t, "weight gradient", got, want)
+		}
+	}
+}
