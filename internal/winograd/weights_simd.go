@@ -124,3 +124,22 @@ func weightGrad16(p *Plan, dw []float32, u []float64, m0, m1 int) bool {
 	}
 	return true
 }
+
+// sumGroups8 is SumGroups' loop for elements [e0, e1) eight at a time, one
+// per lane of a float64 vector (the same sums in the same order, so the
+// same bits), as far as whole vectors go; it returns where it stopped,
+// e0 where the CPU lacks AVX-512.
+func sumGroups8(u []float64, parts []float32, sl, groups, e0, e1 int) int {
+	if !archsimd.X86.AVX512() {
+		return e0
+	}
+	e := e0
+	for ; e+8 <= e1; e += 8 {
+		s := archsimd.LoadFloat32x8Slice(parts[e:]).ConvertToFloat64()
+		for k := 1; k < groups; k++ {
+			s = s.Add(archsimd.LoadFloat32x8Slice(parts[k*sl+e:]).ConvertToFloat64())
+		}
+		s.StoreSlice(u[e:])
+	}
+	return e
+}

@@ -633,6 +633,7 @@ func (p *Plan) clearTails(phases []float32, n, maps int) {
 // which cancels, and the sum costs little beside the products.
 func (p *Plan) SumGroups(u []float64, parts []float32, groups, e0, e1 int) {
 	sl := p.SumsLen()
+	e0 = sumGroups8(u, parts, sl, groups, e0, e1)
 	for e := e0; e < e1; e++ {
 		u[e] = float64(parts[e])
 	}

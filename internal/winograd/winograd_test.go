@@ -670,3 +670,34 @@ func TestWeightGradLanes(t *testing.T) {
 		}
 	}
 }
+
+// SumGroups against its definition, each element's groups added in
+// order from the first, bit for bit over ranges that end inside a vector,
+// with large parts that cancel beside small ones.
+func TestSumGroupsInOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(35, 36))
+	p := NewPlan(16, 16, 8, 8, 3)
+	const groups = 5
+	sl := p.SumsLen()
+	parts := make([]float32, groups*sl)
+	for i := range parts {
+		if rng.IntN(2) == 0 {
+			parts[i] = float32(math.Copysign(1e17, rng.NormFloat64()))
+		} else {
+			parts[i] = float32(rng.NormFloat64())
+		}
+	}
+	for _, r := range [][2]int{{0, sl}, {3, 29}, {8, 16}, {5, 7}} {
+		u := make([]float64, sl)
+		p.SumGroups(u, parts, groups, r[0], r[1])
+		for e := r[0]; e < r[1]; e++ {
+			want := float64(parts[e])
+			for k := 1; k < groups; k++ {
+				want += float64(parts[k*sl+e])
+			}
+			if math.Float64bits(u[e]) != math.Float64bits(want) {
+				t.Fatalf("range %v: U'[%d] = %v, want %v", r, e, u[e], want)
+			}
+		}
+	}
+}
