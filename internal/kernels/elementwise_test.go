@@ -118,6 +118,25 @@ func TestElementwiseMatchesFormulas(t *testing.T) {
 				t.Errorf("%s, n=%d (vector %s): got %v, %v; want %v, %v", s.name, n, Vector(), g1, g2, w1, w2)
 			}
 		}
+		// The four-at-once sums give each pair what the one-pair sums give.
+		var xs, ys [4][]float32
+		for k := range xs {
+			xs[k], ys[k] = elementwiseInput(r, n), elementwiseInput(r, n)
+		}
+		s1, s2 := SumSq4(&xs, mu)
+		for k := range xs {
+			if w1, w2 := SumSq(xs[k], mu); s1[k] != w1 || s2[k] != w2 {
+				t.Errorf("SumSq4, n=%d, slice %d: got %v, %v; want %v, %v", n, k, s1[k], s2[k], w1, w2)
+			}
+		}
+		for _, rr := range []ReLUOf{{}, r0} {
+			s1, s2 := StdSums4(&xs, &ys, rr, mu, g)
+			for k := range xs {
+				if w1, w2 := StdSums(xs[k], ys[k], rr, mu, g); s1[k] != w1 || s2[k] != w2 {
+					t.Errorf("StdSums4 (ReLU %v), n=%d, slice %d: got %v, %v; want %v, %v", rr.On, n, k, s1[k], s2[k], w1, w2)
+				}
+			}
+		}
 	}
 }
 
