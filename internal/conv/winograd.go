@@ -27,7 +27,7 @@ func (s *winogradForward) Forward(od, h, mf, w, bias []float32, epi *Epilogue, r
 	g, d, p := s.g, s.d, s.p
 	c, img, out := g.C, g.img(), g.out()
 	u := s.u.Get(p.WeightsLen())
-	kernels.Parallel(g.M, weightThreads(g, s.threads), func(_, m0, m1 int) { p.TransformWeightsMaps(u, w, false, m0, m1) })
+	transformWeights(p, u, w, false, g.M, weightThreads(g, s.threads))
 	var kept []float32
 	if save != nil {
 		kept = save.buf.Get(n * c * d.Plane())
@@ -73,7 +73,7 @@ func (s *winogradInputGrad) InputGrad(od, w, d, mb []float32, n int) {
 	g, p := s.g, s.p
 	img, out := g.img(), g.out()
 	u := s.u.Get(p.WeightsLen())
-	kernels.Parallel(g.C, weightThreads(g, s.threads), func(_, m0, m1 int) { p.TransformWeightsMaps(u, w, true, m0, m1) })
+	transformWeights(p, u, w, true, g.C, weightThreads(g, s.threads))
 	s.ws.winogradGroups(p, n, s.threads, func(scratch []float32, i, k int) {
 		p.Conv(od[i*img:(i+k)*img], d[i*out:(i+k)*out], nil, images(mb, i, k, img), u, nil, scratch, k, nil)
 	})
@@ -130,6 +130,16 @@ func weightThreads(g Geom, threads int) int {
 		return 1
 	}
 	return threads
+}
+
+// transformWeights transforms the kernel w of maps output maps into u on
+// threads threads, whole blocks of 8 maps each, so that every block takes
+// TransformWeightsMaps' vector form (a range cut inside a block runs the
+// scalar loop there, with the same bits, several times slower).
+func transformWeights(p *winograd.Plan, u, w []float32, transposed bool, maps, threads int) {
+	kernels.Parallel((maps+7)/8, threads, func(_, b0, b1 int) {
+		p.TransformWeightsMaps(u, w, transposed, 8*b0, min(8*b1, maps))
+	})
 }
 
 // winogradWeightGrad computes ∂J/∂W of a same-size 3×3 or 5×5 convolution
