@@ -179,7 +179,8 @@ func (s *winogradWeightGrad) WeightGrad(dw, h, d, m []float32, _ *Saved, n int) 
 	})
 	u := s.u.Get(sl)
 	kernels.Parallel(sl, s.threads, func(_, e0, e1 int) { p.SumGroups(u, parts, groups, e0, e1) })
-	kernels.Parallel(g.M, s.threads, func(_, m0, m1 int) { p.WeightGrad(dw, u, m0, m1) })
+	// Whole blocks of 4 maps, which WeightGrad takes in vector registers.
+	kernels.Parallel((g.M+3)/4, s.threads, func(_, b0, b1 int) { p.WeightGrad(dw, u, 4*b0, min(4*b1, g.M)) })
 }
 
 // gradGroup is how many images the weight gradient takes per group for a
