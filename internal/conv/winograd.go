@@ -132,10 +132,10 @@ func weightThreads(g Geom, threads int) int {
 	return threads
 }
 
-// transformWeights transforms the kernel w of maps output maps into u on
-// threads threads, whole blocks of 8 maps each, so that every block takes
-// TransformWeightsMaps' vector form (a range cut inside a block runs the
-// scalar loop there, with the same bits, several times slower).
+// transformWeights transforms kernel w, of maps output maps, into u on up
+// to threads threads, each taking whole blocks of 8 maps: TransformWeightsMaps
+// takes a whole block in vector registers, and a range that cuts one runs
+// the scalar loop there (the same bits, several times slower).
 func transformWeights(p *winograd.Plan, u, w []float32, transposed bool, maps, threads int) {
 	kernels.Parallel((maps+7)/8, threads, func(_, b0, b1 int) {
 		p.TransformWeightsMaps(u, w, transposed, 8*b0, min(8*b1, maps))
