@@ -118,21 +118,30 @@ func answerMarkdown(b *strings.Builder, secs []findingSection) {
 		"seeds: per cell, paired by seed, for 80 % power at the observed difference and spread at Holm's strictest level (0.05 over the family's checks).\n\n")
 }
 
-// seedsNote says how many seeds a claim was checked with.
+// seedsNote says how many seeds a claim was checked with: a range when its
+// cells ran different numbers (a grid still running).
 func seedsNote(f analysis.Finding) string {
-	n := 0
+	lo, hi := 0, 0
 	for _, k := range f.Checks {
-		if k.Ran {
-			n = max(n, k.C.Test.NA, k.C.Test.NB)
+		if !k.Ran {
+			continue
+		}
+		for _, n := range []int{k.C.Test.NA, k.C.Test.NB} {
+			if lo == 0 || n < lo {
+				lo = n
+			}
+			hi = max(hi, n)
 		}
 	}
-	if n == 0 {
+	switch {
+	case hi == 0:
 		return ""
-	}
-	if n == 1 {
+	case hi == 1:
 		return " with 1 seed per cell"
+	case lo < hi:
+		return fmt.Sprintf(" with %d–%d seeds per cell", lo, hi)
 	}
-	return fmt.Sprintf(" with %d seeds per cell", n)
+	return fmt.Sprintf(" with %d seeds per cell", hi)
 }
 
 // ranComparisons lists a group's comparisons when none of the claims ran.

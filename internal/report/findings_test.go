@@ -193,4 +193,12 @@ func TestAnswer(t *testing.T) {
 			t.Errorf("findings.md lacks %q\n%s", w, doc)
 		}
 	}
+
+	// A grid still running: forward at 0.3 has 4 of standard's 5 seeds.
+	_, c = collect(t, claimRuns(false)[:14])
+	groups, _ = analysis.Groups(c.Runs)
+	doc = findingsDoc("", groups)
+	if w := " with 4–5 seeds per cell.**"; !strings.Contains(doc, "- **(a) Forward dropout at p = 0.3 underfits: ") || !strings.Contains(doc, w) {
+		t.Errorf("findings.md lacks claim (a) checked %q\n%s", w, doc)
+	}
 }
