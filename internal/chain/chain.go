@@ -114,6 +114,25 @@ type layer struct {
 	reluLast bool            // the ReLU comes after the pooling
 	wino     *winograd.Plan  // not nil: the convolution by Winograd, at most a unit at a time
 	u        opbase.Floats   // its transformed kernel
+	// from is the kernel that packed or u was prepared from: a test set's
+	// batches all see the same weights, so only the first prepares them.
+	from  opbase.Floats
+	fresh bool // packed or u holds from's preparation
+}
+
+// prepare packs the kernel w (or transforms it, for Winograd) unless the
+// last run prepared these very bits.
+func (l *layer) prepare(w []float32) {
+	if l.fresh && opbase.SameBits(l.from, w) {
+		return
+	}
+	if l.wino != nil {
+		l.wino.TransformWeights(l.u.Get(l.wino.WeightsLen()), w, false)
+	} else {
+		l.d.Pack(l.packed.Get(l.d.PackedLen(l.d.M, l.d.C)), w)
+	}
+	copy(l.from.Get(len(w)), w)
+	l.fresh = true
 }
 
 // conv is the shape of the layer's convolution output.
@@ -319,12 +338,7 @@ func (op *chainOp) forward(vs []G.Value) (G.Value, error) {
 	// on one thread while the other waited).
 	kernels.Each(len(op.layers), op.threads, func(_, i int) {
 		l := &op.layers[i]
-		if l.wino != nil {
-			l.wino.TransformWeights(l.u.Get(l.wino.WeightsLen()), opbase.F32(vs[1+i]), false)
-		} else {
-			packed := l.packed.Get(l.d.PackedLen(l.d.M, l.d.C))
-			l.d.Pack(packed, opbase.F32(vs[1+i]))
-		}
+		l.prepare(opbase.F32(vs[1+i]))
 		l.epi.Refresh(l.d.M)
 	})
 	for len(op.ws) < op.threads {

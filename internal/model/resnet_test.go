@@ -202,25 +202,41 @@ func testChainMatchesLayers(t *testing.T, name string, opts func(size int, train
 					s.Mean[i], s.Var[i] = 0.3*float32(r.NormFloat64()), 0.5+r.Float32()
 				}
 			}
-			var logits [2][]float32
+			var evs [2]*Net
 			for k, byOp := range []bool{false, true} {
 				o := opts(size, false)
 				o.Exec, o.OpByOp = threads.N(nthreads), byOp
-				ev, err := Build(o, tr)
-				if err != nil {
+				if evs[k], err = Build(o, tr); err != nil {
 					t.Fatal(err)
 				}
-				gaussianBatch(ev, 7)
-				if err := ev.Run(); err != nil {
-					t.Fatal(err)
-				}
-				logits[k] = append([]float32(nil), ev.Logits.Value().Data().([]float32)...)
-				ev.Close()
+				gaussianBatch(evs[k], 7)
 			}
-			for i := range logits[0] {
-				if math.Float32bits(logits[0][i]) != math.Float32bits(logits[1][i]) {
-					t.Fatalf("%s, size %d, %d threads: logit %d is %v chained, %v layer by layer", name, size, nthreads, i, logits[0][i], logits[1][i])
+			// A second run after the weights change (as after training
+			// steps) must see the new weights, not the last run's.
+			for run := 0; run < 2; run++ {
+				if run == 1 {
+					for _, p := range tr.Params {
+						d := p.Data()
+						for i := range d {
+							d[i] *= 1 + 0.01*float32(r.NormFloat64())
+						}
+					}
 				}
+				var logits [2][]float32
+				for k, ev := range evs {
+					if err := ev.Run(); err != nil {
+						t.Fatal(err)
+					}
+					logits[k] = append([]float32(nil), ev.Logits.Value().Data().([]float32)...)
+				}
+				for i := range logits[0] {
+					if math.Float32bits(logits[0][i]) != math.Float32bits(logits[1][i]) {
+						t.Fatalf("%s, size %d, %d threads, run %d: logit %d is %v chained, %v layer by layer", name, size, nthreads, run+1, i, logits[0][i], logits[1][i])
+					}
+				}
+			}
+			for _, ev := range evs {
+				ev.Close()
 			}
 			tr.Close()
 		}

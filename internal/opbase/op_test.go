@@ -1,6 +1,7 @@
 package opbase
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -100,5 +101,28 @@ func TestProfile(t *testing.T) {
 	ops := p.Ops()
 	if len(ops) != 1 || ops[0].Name != "twice" || ops[0].Calls != 2 || ops[0].Flops != 6 || ops[0].Pass != ForwardPass || ops[0].Time <= 0 {
 		t.Errorf("profile %+v, want one op twice called twice, 6 FLOPs, forward, timed", ops)
+	}
+}
+
+func TestSameBits(t *testing.T) {
+	nan1 := math.Float32frombits(0x7fc00001)
+	nan2 := math.Float32frombits(0x7fc00002)
+	negZero := float32(math.Copysign(0, -1))
+	for _, c := range []struct {
+		name string
+		a, b []float32
+		want bool
+	}{
+		{"empty", nil, []float32{}, true},
+		{"equal", []float32{1, 2, 3}, []float32{1, 2, 3}, true},
+		{"lengths", []float32{1, 2}, []float32{1, 2, 3}, false},
+		{"last element", []float32{1, 2, 3}, []float32{1, 2, 4}, false},
+		{"signed zeros", []float32{0}, []float32{negZero}, false},
+		{"same NaN", []float32{nan1}, []float32{nan1}, true},
+		{"other NaN", []float32{nan1}, []float32{nan2}, false},
+	} {
+		if got := SameBits(c.a, c.b); got != c.want {
+			t.Errorf("%s: SameBits = %v, want %v", c.name, got, c.want)
+		}
 	}
 }

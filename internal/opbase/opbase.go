@@ -8,7 +8,9 @@
 package opbase
 
 import (
+	"bytes"
 	"fmt"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -51,6 +53,19 @@ func (b *Buffer) Get(shape tensor.Shape, zero bool) *tensor.Dense {
 		clear(b.t.Float32s())
 	}
 	return b.t
+}
+
+// SameBits reports whether a and b hold the same float32 bits (−0 is not
+// 0, and a NaN is itself), as a cache of something computed from a needs.
+func SameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 {
+		return true
+	}
+	return bytes.Equal(unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), 4*len(a)),
+		unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), 4*len(b)))
 }
 
 // Floats is a reusable []float32 scratch slice.
