@@ -34,9 +34,12 @@ func gradTilesAsm(dst *float32, doff *[36]int, src *float32, soff *[16]int, tmp 
 //go:noescape
 func grad2TilesAsm(dst *float32, doff *[36]int, src *float32, soff *[4]int, tmp *float32, n int)
 
+// The dispatchers below take hi, the largest offsets of doff and soff
+// (his, once per plan), for the assembly's bounds check.
+
 // grad2Tiles runs grad2TilesGo, in assembly where the CPU has AVX-512.
-func grad2Tiles(dst []float32, doff *[36]int, src []float32, soff *[4]int, tmp []float32, n int) {
-	if tile.Wide && n > 0 && len(tmp) >= 192 && tilesFit(dst, doff[:], n) && tilesFit(src, soff[:], n) {
+func grad2Tiles(dst []float32, doff *[36]int, src []float32, soff *[4]int, tmp []float32, n int, hi [2]int) {
+	if tile.Wide && n > 0 && len(tmp) >= 192 && tilesFit(dst, hi[0], n) && tilesFit(src, hi[1], n) {
 		grad2TilesAsm(&dst[0], doff, &src[0], soff, &tmp[0], n)
 		return
 	}
@@ -44,8 +47,8 @@ func grad2Tiles(dst []float32, doff *[36]int, src []float32, soff *[4]int, tmp [
 }
 
 // gradTiles runs gradTilesGo, in assembly where the CPU has AVX-512.
-func gradTiles(dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp []float32, n int) {
-	if tile.Wide && n > 0 && len(tmp) >= 384 && tilesFit(dst, doff[:], n) && tilesFit(src, soff[:], n) {
+func gradTiles(dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp []float32, n int, hi [2]int) {
+	if tile.Wide && n > 0 && len(tmp) >= 384 && tilesFit(dst, hi[0], n) && tilesFit(src, hi[1], n) {
 		gradTilesAsm(&dst[0], doff, &src[0], soff, &tmp[0], n)
 		return
 	}
@@ -53,8 +56,8 @@ func gradTiles(dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp [
 }
 
 // inputTiles runs inputTilesGo, in assembly where the CPU has AVX-512.
-func inputTiles(dst []float32, doff *[36]int, src []float32, soff *[36]int, tmp []float32, n int) {
-	if tile.Wide && n > 0 && len(tmp) >= 576 && tilesFit(dst, doff[:], n) && tilesFit(src, soff[:], n) {
+func inputTiles(dst []float32, doff *[36]int, src []float32, soff *[36]int, tmp []float32, n int, hi [2]int) {
+	if tile.Wide && n > 0 && len(tmp) >= 576 && tilesFit(dst, hi[0], n) && tilesFit(src, hi[1], n) {
 		inputTilesAsm(&dst[0], doff, &src[0], soff, &tmp[0], n)
 		return
 	}
@@ -63,8 +66,8 @@ func inputTiles(dst []float32, doff *[36]int, src []float32, soff *[36]int, tmp 
 
 // outputTiles runs outputTilesGo, in assembly where the CPU has AVX-512.
 // tmp may be dst, past the 384 floats the assembly uses.
-func outputTiles(dst []float32, doff *[16]int, src []float32, soff *[36]int, tmp []float32, n int) {
-	if tile.Wide && n > 0 && len(tmp) >= 384 && tilesFit(dst, doff[:], n) && tilesFit(src, soff[:], n) {
+func outputTiles(dst []float32, doff *[16]int, src []float32, soff *[36]int, tmp []float32, n int, hi [2]int) {
+	if tile.Wide && n > 0 && len(tmp) >= 384 && tilesFit(dst, hi[0], n) && tilesFit(src, hi[1], n) {
 		outputTilesAsm(&dst[0], doff, &src[0], soff, &tmp[0], n)
 		return
 	}
@@ -73,8 +76,8 @@ func outputTiles(dst []float32, doff *[16]int, src []float32, soff *[36]int, tmp
 
 // output2Tiles runs output2TilesGo, in assembly where the CPU has AVX-512.
 // tmp may be dst, past the 192 floats the assembly uses.
-func output2Tiles(dst []float32, doff *[4]int, src []float32, soff *[36]int, tmp []float32, n int) {
-	if tile.Wide && n > 0 && len(tmp) >= 192 && tilesFit(dst, doff[:], n) && tilesFit(src, soff[:], n) {
+func output2Tiles(dst []float32, doff *[4]int, src []float32, soff *[36]int, tmp []float32, n int, hi [2]int) {
+	if tile.Wide && n > 0 && len(tmp) >= 192 && tilesFit(dst, hi[0], n) && tilesFit(src, hi[1], n) {
 		output2TilesAsm(&dst[0], doff, &src[0], soff, &tmp[0], n)
 		return
 	}
@@ -94,20 +97,16 @@ func gradTilesPackedAsm(dst *float32, doff *[36]int, src *float32, soff *[16]int
 //go:noescape
 func grad2TilesPackedAsm(dst *float32, doff *[36]int, src *float32, soff *[4]int, tmp *float32, base *int32, vectors int, idx *[16]uint32)
 
-// packedFit reports whether pk's packed tiles fit dst from each of doff
-// and their grid positions' 32-float reads fit src from each of soff.
-func packedFit(pk *packing, dst []float32, doff []int, src []float32, soff []int) bool {
-	for _, o := range soff {
-		if o < 0 || o+pk.reach() > len(src) {
-			return false
-		}
-	}
-	return tilesFit(dst, doff, 16*len(pk.base))
+// packedFit reports whether pk's packed tiles fit dst from offsets up to
+// hi[0] and their grid positions' 32-float reads fit src from offsets up
+// to hi[1].
+func packedFit(pk *packing, dst, src []float32, hi [2]int) bool {
+	return hi[1]+pk.reach() <= len(src) && tilesFit(dst, hi[0], 16*len(pk.base))
 }
 
 // inputTilesPacked runs inputTilesPackedGo, in assembly where the CPU has AVX-512.
-func inputTilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[36]int, tmp []float32) {
-	if tile.Wide && len(tmp) >= 576 && packedFit(pk, dst, doff[:], src, soff[:]) {
+func inputTilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[36]int, tmp []float32, hi [2]int) {
+	if tile.Wide && len(tmp) >= 576 && packedFit(pk, dst, src, hi) {
 		inputTilesPackedAsm(&dst[0], doff, &src[0], soff, &tmp[0], &pk.base[0], len(pk.base), &pk.idx)
 		return
 	}
@@ -115,8 +114,8 @@ func inputTilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, 
 }
 
 // gradTilesPacked runs gradTilesPackedGo, in assembly where the CPU has AVX-512.
-func gradTilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp []float32) {
-	if tile.Wide && len(tmp) >= 384 && packedFit(pk, dst, doff[:], src, soff[:]) {
+func gradTilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp []float32, hi [2]int) {
+	if tile.Wide && len(tmp) >= 384 && packedFit(pk, dst, src, hi) {
 		gradTilesPackedAsm(&dst[0], doff, &src[0], soff, &tmp[0], &pk.base[0], len(pk.base), &pk.idx)
 		return
 	}
@@ -124,8 +123,8 @@ func gradTilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, s
 }
 
 // grad2TilesPacked runs grad2TilesPackedGo, in assembly where the CPU has AVX-512.
-func grad2TilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[4]int, tmp []float32) {
-	if tile.Wide && len(tmp) >= 192 && packedFit(pk, dst, doff[:], src, soff[:]) {
+func grad2TilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[4]int, tmp []float32, hi [2]int) {
+	if tile.Wide && len(tmp) >= 192 && packedFit(pk, dst, src, hi) {
 		grad2TilesPackedAsm(&dst[0], doff, &src[0], soff, &tmp[0], &pk.base[0], len(pk.base), &pk.idx)
 		return
 	}

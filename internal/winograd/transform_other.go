@@ -3,17 +3,17 @@
 package winograd
 
 // inputTiles runs inputTilesGo.
-func inputTiles(dst []float32, doff *[36]int, src []float32, soff *[36]int, tmp []float32, n int) {
+func inputTiles(dst []float32, doff *[36]int, src []float32, soff *[36]int, tmp []float32, n int, hi [2]int) {
 	inputTilesGo(dst, doff, src, soff, n)
 }
 
 // outputTiles runs outputTilesGo.
-func outputTiles(dst []float32, doff *[16]int, src []float32, soff *[36]int, tmp []float32, n int) {
+func outputTiles(dst []float32, doff *[16]int, src []float32, soff *[36]int, tmp []float32, n int, hi [2]int) {
 	outputTilesGo(dst, doff, src, soff, n)
 }
 
 // output2Tiles runs output2TilesGo.
-func output2Tiles(dst []float32, doff *[4]int, src []float32, soff *[36]int, tmp []float32, n int) {
+func output2Tiles(dst []float32, doff *[4]int, src []float32, soff *[36]int, tmp []float32, n int, hi [2]int) {
 	output2TilesGo(dst, doff, src, soff, n)
 }
 
@@ -38,12 +38,12 @@ func scatter2Plane(dst, y, mask []float32, run, ld, th, w int, bias float32, has
 }
 
 // grad2Tiles runs grad2TilesGo.
-func grad2Tiles(dst []float32, doff *[36]int, src []float32, soff *[4]int, tmp []float32, n int) {
+func grad2Tiles(dst []float32, doff *[36]int, src []float32, soff *[4]int, tmp []float32, n int, hi [2]int) {
 	grad2TilesGo(dst, doff, src, soff, n)
 }
 
 // gradTiles runs gradTilesGo.
-func gradTiles(dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp []float32, n int) {
+func gradTiles(dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp []float32, n int, hi [2]int) {
 	gradTilesGo(dst, doff, src, soff, n)
 }
 
@@ -51,16 +51,16 @@ func gradTiles(dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp [
 func expand(pk *packing, dst, src []float32) { expandGo(pk, dst, src) }
 
 // inputTilesPacked runs inputTilesPackedGo.
-func inputTilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[36]int, tmp []float32) {
+func inputTilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[36]int, tmp []float32, hi [2]int) {
 	inputTilesPackedGo(pk, dst, doff, src, soff)
 }
 
 // gradTilesPacked runs gradTilesPackedGo.
-func gradTilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp []float32) {
+func gradTilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp []float32, hi [2]int) {
 	gradTilesPackedGo(pk, dst, doff, src, soff)
 }
 
 // grad2TilesPacked runs grad2TilesPackedGo.
-func grad2TilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[4]int, tmp []float32) {
+func grad2TilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[4]int, tmp []float32, hi [2]int) {
 	grad2TilesPackedGo(pk, dst, doff, src, soff)
 }

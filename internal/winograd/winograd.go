@@ -88,6 +88,9 @@ type Plan struct {
 	outDoff        [16]int
 	gradSoff       [16]int
 	gradDoff       [36]int
+	// Their largest destination and source offsets (his), for the
+	// transforms' bounds checks; 2: the 5×5 transforms' first four.
+	inHi, outHi, out2Hi, gradHi, grad2Hi [2]int
 }
 
 // Fits reports whether F(4×4, 3×3) or F(2×2, 5×5) computes this
@@ -213,6 +216,9 @@ func (p *Plan) offsets() {
 			p.gradSoff[mt*i+j] = (((i+pad)%mt)*mt+(j+pad)%mt)*p.phase + ((i+pad)/mt)*p.ld + (j+pad)/mt
 		}
 	}
+	p.inHi = his(p.inDoff[:], p.inSoff[:])
+	p.outHi, p.out2Hi = his(p.outDoff[:], p.outSoff[:]), his(p.outDoff[:4], p.outSoff[:])
+	p.gradHi, p.grad2Hi = his(p.gradDoff[:], p.gradSoff[:]), his(p.gradDoff[:], p.gradSoff[:4])
 }
 
 // scratch cuts scratch into the phase planes of maps maps (and 32 floats
@@ -477,10 +483,10 @@ func (p *Plan) splitMaps(phases, x, mask []float32, n, maps int, keep *Padded) {
 // them) and writes them one after another.
 func (p *Plan) inputTransform(v, ph, tmp []float32, c int) {
 	if p.pack == nil {
-		inputTiles(v[c*Xi*p.nq:], &p.inDoff, ph, &p.inSoff, tmp, p.nq)
+		inputTiles(v[c*Xi*p.nq:], &p.inDoff, ph, &p.inSoff, tmp, p.nq, p.inHi)
 		return
 	}
-	inputTilesPacked(p.pack, v[c*Xi*p.qc:], &p.inDoff, ph, &p.inSoff, tmp)
+	inputTilesPacked(p.pack, v[c*Xi*p.qc:], &p.inDoff, ph, &p.inSoff, tmp, p.inHi)
 }
 
 // multiply computes prod[m][ξ][q] = Σ_c u[ξ][m][c]·v[c][ξ][q] with the
@@ -518,9 +524,9 @@ func (p *Plan) outputTransform(out, mask, prod, tmp, grid []float32, m, n int, b
 		dst = grid
 	}
 	if p.K == 5 {
-		output2Tiles(dst, (*[4]int)(p.outDoff[:4]), prod[m*Xi*qc:], &p.outSoff, tmp, qc)
+		output2Tiles(dst, (*[4]int)(p.outDoff[:4]), prod[m*Xi*qc:], &p.outSoff, tmp, qc, p.out2Hi)
 	} else {
-		outputTiles(dst, &p.outDoff, prod[m*Xi*qc:], &p.outSoff, tmp, qc)
+		outputTiles(dst, &p.outDoff, prod[m*Xi*qc:], &p.outSoff, tmp, qc, p.outHi)
 	}
 	if p.pack != nil {
 		for i := 0; i < no; i++ {
@@ -592,13 +598,13 @@ func (p *Plan) GroupWeightGrad(sums, x, mask, d, scratch []float32, n int) {
 		}
 		switch {
 		case p.pack == nil && p.K == 5:
-			grad2Tiles(dst, doff, src, (*[4]int)(soff[:4]), tmp, nq)
+			grad2Tiles(dst, doff, src, (*[4]int)(soff[:4]), tmp, nq, p.grad2Hi)
 		case p.pack == nil:
-			gradTiles(dst, doff, src, soff, tmp, nq)
+			gradTiles(dst, doff, src, soff, tmp, nq, p.gradHi)
 		case p.K == 5:
-			grad2TilesPacked(p.pack, dst, doff, src, (*[4]int)(soff[:4]), tmp)
+			grad2TilesPacked(p.pack, dst, doff, src, (*[4]int)(soff[:4]), tmp, p.grad2Hi)
 		default:
-			gradTilesPacked(p.pack, dst, doff, src, soff, tmp)
+			gradTilesPacked(p.pack, dst, doff, src, soff, tmp, p.gradHi)
 		}
 	}
 	for xi := 0; xi < Xi; xi++ {

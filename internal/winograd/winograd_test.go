@@ -290,24 +290,24 @@ func TestTilesEqualLoops(t *testing.T) {
 		dout[i] = k * n
 	}
 	got, want := make([]float32, 40*n), make([]float32, 40*n)
-	inputTiles(got, &din, src, &soff, make([]float32, 576), n)
+	inputTiles(got, &din, src, &soff, make([]float32, 576), n, his(din[:], soff[:]))
 	inputTilesGo(want, &din, src, &soff, n)
 	same(t, "input", got, want)
 	got, want = make([]float32, 20*n), make([]float32, 20*n)
-	outputTiles(got, &dout, src, &soff, make([]float32, 384), n)
+	outputTiles(got, &dout, src, &soff, make([]float32, 384), n, his(dout[:], soff[:]))
 	outputTilesGo(want, &dout, src, &soff, n)
 	same(t, "output", got, want)
 	got, want = make([]float32, 20*n), make([]float32, 20*n)
-	output2Tiles(got, (*[4]int)(dout[:4]), src, &soff, make([]float32, 192), n)
+	output2Tiles(got, (*[4]int)(dout[:4]), src, &soff, make([]float32, 192), n, his(dout[:4], soff[:]))
 	output2TilesGo(want, (*[4]int)(dout[:4]), src, &soff, n)
 	same(t, "output2", got, want)
 	// The output gradient's 4×4 tiles from dout's 16 offsets to din's 36.
 	got, want = make([]float32, 40*n), make([]float32, 40*n)
-	gradTiles(got, &din, src, &dout, make([]float32, 384), n)
+	gradTiles(got, &din, src, &dout, make([]float32, 384), n, his(din[:], dout[:]))
 	gradTilesGo(want, &din, src, &dout, n)
 	same(t, "grad", got, want)
 	got, want = make([]float32, 40*n), make([]float32, 40*n)
-	grad2Tiles(got, &din, src, (*[4]int)(dout[:4]), make([]float32, 192), n)
+	grad2Tiles(got, &din, src, (*[4]int)(dout[:4]), make([]float32, 192), n, his(din[:], dout[:4]))
 	grad2TilesGo(want, &din, src, (*[4]int)(dout[:4]), n)
 	same(t, "grad2", got, want)
 }
@@ -595,9 +595,11 @@ func TestPackedEqualLoops(t *testing.T) {
 			packed func(dst []float32)
 			loop   func(dst []float32)
 		}{
-			{"input", func(d []float32) { inputTilesPacked(pk, d, &din, in, &soff, make([]float32, 576)) }, func(d []float32) { inputTilesGo(d, &gOff, in, &soff, n) }},
-			{"grad", func(d []float32) { gradTilesPacked(pk, d, &din, in, &s16, make([]float32, 384)) }, func(d []float32) { gradTilesGo(d, &gOff, in, &s16, n) }},
-			{"grad2", func(d []float32) { grad2TilesPacked(pk, d, &din, in, &s4, make([]float32, 192)) }, func(d []float32) { grad2TilesGo(d, &gOff, in, &s4, n) }},
+			{"input", func(d []float32) {
+				inputTilesPacked(pk, d, &din, in, &soff, make([]float32, 576), his(din[:], soff[:]))
+			}, func(d []float32) { inputTilesGo(d, &gOff, in, &soff, n) }},
+			{"grad", func(d []float32) { gradTilesPacked(pk, d, &din, in, &s16, make([]float32, 384), his(din[:], s16[:])) }, func(d []float32) { gradTilesGo(d, &gOff, in, &s16, n) }},
+			{"grad2", func(d []float32) { grad2TilesPacked(pk, d, &din, in, &s4, make([]float32, 192), his(din[:], s4[:])) }, func(d []float32) { grad2TilesGo(d, &gOff, in, &s4, n) }},
 		} {
 			got := make([]float32, 40*tiles)
 			tr.packed(got)
@@ -698,6 +700,29 @@ func TestSumGroupsInOrder(t *testing.T) {
 			if math.Float64bits(u[e]) != math.Float64bits(want) {
 				t.Fatalf("range %v: U'[%d] = %v, want %v", r, e, u[e], want)
 			}
+		}
+	}
+}
+
+// The transforms' bounds check: n positions from the largest offset must
+// fit the buffer, n whole vectors; a negative offset fits nothing.
+func TestTilesFit(t *testing.T) {
+	buf := make([]float32, 100)
+	for _, c := range []struct {
+		off  []int
+		n    int
+		want bool
+	}{
+		{[]int{0, 20, 68}, 32, true},
+		{[]int{68, 0, 20}, 32, true},
+		{[]int{0, 69}, 32, false},
+		{[]int{0, 20}, 24, false},
+		{[]int{-16, 0}, 16, false},
+		{nil, 96, true},
+		{nil, 112, false},
+	} {
+		if got := tilesFit(buf, largest(c.off), c.n); got != c.want {
+			t.Errorf("offsets %v, %d positions in 100: tilesFit = %v, want %v", c.off, c.n, got, c.want)
 		}
 	}
 }
