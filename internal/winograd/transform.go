@@ -306,8 +306,7 @@ func gradTilesGo(dst []float32, doff *[36]int, src []float32, soff *[16]int, n i
 }
 
 // packing packs the tiles of a group's tile grids without the grid's
-// padding positions (the last column and row of each image's grid), and
-// spreads them back: n images of th×tw tiles on grids of ld-position rows,
+// padding positions (the last column and row of each image's grid): n images of th×tw tiles on grids of ld-position rows,
 // img positions per image. In assembly the packed tiles go 16 to a
 // vector, vector v picking its tiles by idx from the 32 grid positions at
 // base[v]: a tile grid of 8×8 maps is 3×3 (4 images a vector), of 16×16
@@ -316,8 +315,6 @@ type packing struct {
 	n, th, tw, ld, img int
 	base               []int32    // each vector's first grid position
 	idx                [16]uint32 // its tiles' positions from there
-	eidx               [2][16]uint32
-	emask              [2]uint16 // where its tiles go in the two vectors from base
 }
 
 // newPacking returns the packing of n images' tile grids, nil when its
@@ -340,19 +337,12 @@ func newPacking(n, th, tw, ld, img int) *packing {
 			pk.idx[l] = uint32(d)
 		}
 	}
-	for l, d := range pk.idx {
-		pk.eidx[d/16][d%16] = uint32(l)
-		pk.emask[d/16] |= 1 << (d % 16)
-	}
 	return pk
 }
 
 // reach is how many grid positions a packed transform reads: up to 32
 // from the last vector's base.
 func (pk *packing) reach() int { return int(pk.base[len(pk.base)-1]) + 32 }
-
-// span is how many grid positions expand writes: up to the last tile.
-func (pk *packing) span() int { return (pk.n-1)*pk.img + (pk.th-1)*pk.ld + pk.tw }
 
 // pos is the grid position of packed tile t.
 func (pk *packing) pos(t int) int {
@@ -381,17 +371,4 @@ func gradTilesPackedGo(pk *packing, dst []float32, doff *[36]int, src []float32,
 // grad2TilesPackedGo is grad2TilesGo over pk's packed tiles.
 func grad2TilesPackedGo(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[4]int) {
 	packedTwoPass(pk, dst, doff[:], src, soff[:], 2, 6, a2)
-}
-
-// expandGo spreads pk's packed tiles over their grid: tile (y, x) of
-// image k from src[(k·th + y)·tw + x] to dst[k·img + y·ld + x], the
-// padding positions of dst left as they were.
-func expandGo(pk *packing, dst, src []float32) {
-	for k := 0; k < pk.n; k++ {
-		for y := 0; y < pk.th; y++ {
-			for x := 0; x < pk.tw; x++ {
-				dst[k*pk.img+y*pk.ld+x] = src[(k*pk.th+y)*pk.tw+x]
-			}
-		}
-	}
 }

@@ -279,19 +279,3 @@ func scatterPlane(dst, y, mask []float32, run, ld, th, w int, bias float32, hasB
 		scatterPlaneGo(dst, y, mask, run, ld, th, w, bias, hasBias, e)
 	}
 }
-
-// expandAsm is expandGo on AVX-512: vector v of src permuted by eidx
-// and stored under emask into the two vectors at dst[base[v]:] (the
-// masked-off lanes past the last tile are neither written nor faulted).
-//
-//go:noescape
-func expandAsm(dst, src *float32, base *int32, vectors int, idx *[2][16]uint32, mask *[2]uint16)
-
-// expand runs expandGo, in assembly where the CPU has AVX-512.
-func expand(pk *packing, dst, src []float32) {
-	if tile.Wide && len(src) >= 16*len(pk.base) && len(dst) >= pk.span() {
-		expandAsm(&dst[0], &src[0], &pk.base[0], len(pk.base), &pk.eidx, &pk.emask)
-		return
-	}
-	expandGo(pk, dst, src)
-}

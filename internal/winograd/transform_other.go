@@ -47,9 +47,6 @@ func gradTiles(dst []float32, doff *[36]int, src []float32, soff *[16]int, tmp [
 	gradTilesGo(dst, doff, src, soff, n)
 }
 
-// expand runs expandGo.
-func expand(pk *packing, dst, src []float32) { expandGo(pk, dst, src) }
-
 // inputTilesPacked runs inputTilesPackedGo.
 func inputTilesPacked(pk *packing, dst []float32, doff *[36]int, src []float32, soff *[36]int, tmp []float32, hi [2]int) {
 	inputTilesPackedGo(pk, dst, doff, src, soff)

@@ -33,8 +33,8 @@
 // 3×3 kernels 5 of the 9 positions on 8×8 maps, 9 of 25 on 16×16, 17 of
 // 81 on 32×32), so the products take the tiles alone: the input
 // transforms read each vector of 16 tiles from the 32 grid positions that
-// hold them (a packing), and the output transform's runs are spread back
-// over the grid (expand). The 3×3 weight gradient's sums take the tiles
+// hold them (a packing), and the output scatter reads the tiles' outputs
+// packed, rows of tw tiles. The 3×3 weight gradient's sums take the tiles
 // in the grid's lanes but on 8×8 maps (packing them would move their
 // rounding).
 //
@@ -513,25 +513,20 @@ func (p *Plan) multiply(prod, v, u []float32) {
 
 // outputTransform writes Y = Aᵀ·P·A of map m for every tile of the n
 // images into out, adding bias when hasBias, times mask when not nil,
-// then through e when not nil;
-// tmp holds 40 runs of nq, Y's mt² runs from tmp[24·nq:]. Packed, Y's
-// runs go through grid first and are spread over the tile grid's
-// positions.
+// then through e when not nil. Y's mt² runs lie in tmp from 24·nq (runs
+// of nq over the tile grid: rows of ld, images img apart; tmp holds 40
+// runs); packed, in grid (runs of qc over the tiles alone: rows of tw,
+// images th·tw apart), where the scatter reads them as they lie.
 func (p *Plan) outputTransform(out, mask, prod, tmp, grid []float32, m, n int, bias float32, hasBias bool, e *Epilogue) {
-	nq, qc, no := p.nq, p.qc, p.mt*p.mt
-	dst := tmp
+	nq, qc := p.nq, p.qc
+	dst, y, run, ld, img := tmp, tmp[24*nq:], nq, p.ld, p.img
 	if p.pack != nil {
-		dst = grid
+		dst, y, run, ld, img = grid, grid, qc, p.tw, p.th*p.tw
 	}
 	if p.K == 5 {
 		output2Tiles(dst, (*[4]int)(p.outDoff[:4]), prod[m*Xi*qc:], &p.outSoff, tmp, qc, p.out2Hi)
 	} else {
 		outputTiles(dst, &p.outDoff, prod[m*Xi*qc:], &p.outSoff, tmp, qc, p.outHi)
-	}
-	if p.pack != nil {
-		for i := 0; i < no; i++ {
-			expand(p.pack, tmp[24*nq+i*nq:][:nq], grid[i*qc:])
-		}
 	}
 	hw := p.H * p.W
 	for k := 0; k < n; k++ {
@@ -541,7 +536,7 @@ func (p *Plan) outputTransform(out, mask, prod, tmp, grid []float32, m, n int, b
 			mk = mask[at:][:hw]
 		}
 		if p.K == 5 {
-			scatter2Plane(out[at:][:hw], tmp[24*nq+k*p.img:], mk, nq, p.ld, p.th, p.W, bias, hasBias)
+			scatter2Plane(out[at:][:hw], y[k*img:], mk, run, ld, p.th, p.W, bias, hasBias)
 			continue
 		}
 		var se *scatterEpi
@@ -551,7 +546,7 @@ func (p *Plan) outputTransform(out, mask, prod, tmp, grid []float32, m, n int, b
 				se.res = e.Res[at:][:hw]
 			}
 		}
-		scatterPlane(out[at:][:hw], tmp[24*nq+k*p.img:], mk, nq, p.ld, p.th, p.W, bias, hasBias, se)
+		scatterPlane(out[at:][:hw], y[k*img:], mk, run, ld, p.th, p.W, bias, hasBias, se)
 	}
 }
 
