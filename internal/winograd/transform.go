@@ -306,8 +306,9 @@ func gradTilesGo(dst []float32, doff *[36]int, src []float32, soff *[16]int, n i
 }
 
 // packing packs the tiles of a group's tile grids without the grid's
-// padding positions (the last column and row of each image's grid): n images of th×tw tiles on grids of ld-position rows,
-// img positions per image. In assembly the packed tiles go 16 to a
+// padding positions (the last column and row of each image's grid): n
+// images of th×tw tiles on grids of ld-position rows, img positions per
+// image. In assembly the packed tiles go 16 to a
 // vector, vector v picking its tiles by idx from the 32 grid positions at
 // base[v]: a tile grid of 8×8 maps is 3×3 (4 images a vector), of 16×16
 // maps 5×5 (one image), of 32×32 maps 9×9 (two tile rows).
