@@ -208,7 +208,7 @@ func (p *Plan) offsets() {
 	for i := 0; i < mt*mt; i++ {
 		p.outDoff[i] = 24*nq + i*nq // Y's runs in tmp
 		if p.pack != nil {
-			p.outDoff[i] = i * qc // in grid, spread into tmp after
+			p.outDoff[i] = i * qc // in grid, where the scatter reads them
 		}
 	}
 	for i := 0; i < mt; i++ {
